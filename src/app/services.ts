@@ -1,0 +1,126 @@
+/**
+ * Opens everything a Trustdesk process needs, in order, and stops with a
+ * clear message when any of it is wrong: database reachable and migrated, key
+ * file present and matching the database, audit keys readable. The server and
+ * the CLI both start here; nothing below reaches for globals.
+ */
+import path from 'node:path';
+import type { Config } from '../config/config.js';
+import { AuditLog, loadAuditKeys } from '../audit/audit-log.js';
+import { createKeyProvider, KeyProviderError, type KeyProvider } from '../crypto/key-provider.js';
+import { Keyring } from '../crypto/keyring.js';
+import { openDatabase, redactUrl, type DatabaseHandle } from '../db/database.js';
+import { migrateToLatest, migrationStatus } from '../db/migrate.js';
+import { CiphertextInvalidError } from '../errors.js';
+import type { Logger } from '../logging.js';
+
+export class StartupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StartupError';
+  }
+}
+
+export interface Services {
+  config: Config;
+  database: DatabaseHandle;
+  keyring: Keyring;
+  audit: AuditLog;
+  logger: Logger;
+  /** True when this start created the key file. */
+  createdKeyFile: boolean;
+  close(): Promise<void>;
+}
+
+export interface OpenServicesOptions {
+  config: Config;
+  logger: Logger;
+  /** Apply pending migrations (server start); otherwise refuse to run on an outdated schema. */
+  migrate: boolean;
+  /** Run the audit sequencer in the background (the server does; one-shot CLI commands flush instead). */
+  sequencer?: boolean;
+  /** Use this database instead of opening one (tests). */
+  database?: DatabaseHandle;
+  /** Use this key provider instead of the configured one (tests). */
+  provider?: KeyProvider;
+}
+
+export async function openServices(options: OpenServicesOptions): Promise<Services> {
+  const { config, logger } = options;
+  let database: DatabaseHandle;
+  try {
+    database =
+      options.database ??
+      (await openDatabase({
+        url: config.databaseUrl,
+        dataDir: config.databaseUrl ? undefined : path.join(config.dataDirPath, 'pgdata'),
+        poolSize: config.databasePoolSize,
+      }));
+  } catch (err) {
+    const where = config.databaseUrl ? redactUrl(config.databaseUrl) : path.join(config.dataDirPath, 'pgdata');
+    throw new StartupError(`Cannot open the database (${where}): ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    if (options.migrate) {
+      const applied = await migrateToLatest(database.scripts);
+      if (applied.length) logger.info({ migrations: applied }, 'applied database migrations');
+    } else {
+      const status = await migrationStatus(database.scripts);
+      if (status.pending.length) {
+        throw new StartupError(`The database is missing migrations ${status.pending.join(', ')}. Run \`trustdesk db migrate\` (or start the server, which applies them).`);
+      }
+    }
+    const hasKeys = await database.db.selectFrom('system_keys').select('name').limit(1).executeTakeFirst();
+    let provider = options.provider;
+    let createdKeyFile = false;
+    if (!provider) {
+      try {
+        const opened = createKeyProvider(config, { create: !hasKeys });
+        provider = opened.provider;
+        createdKeyFile = opened.created;
+      } catch (err) {
+        if (err instanceof KeyProviderError) {
+          const hint = hasKeys && config.keyProvider === 'file' ? ' The database holds encrypted data, so a new key file was not created: restore the key file from your backup.' : '';
+          throw new StartupError(`${err.message}${hint}`, { cause: err });
+        }
+        throw err;
+      }
+    }
+    const keyring = new Keyring({
+      db: database.db,
+      provider,
+      cacheSize: config.dekCacheSize,
+      cacheTtlMs: config.dekCacheTtlSeconds * 1000,
+      blindIndexPopulation: config.blindIndexPopulation,
+    });
+    let keys;
+    try {
+      keys = await loadAuditKeys(keyring);
+    } catch (err) {
+      if (err instanceof CiphertextInvalidError || err instanceof KeyProviderError) {
+        throw new StartupError(
+          `The key-encryption key in ${provider.description} does not open this database's keys (wrong or replaced key file?). Nothing was changed.`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+    const audit = new AuditLog({ db: database.db, keys, origin: config.auditOrigin, logger, batchMs: config.auditBatchMs });
+    if (options.sequencer) audit.start();
+    return {
+      config,
+      database,
+      keyring,
+      audit,
+      logger,
+      createdKeyFile,
+      async close() {
+        await audit.stop().catch((err: unknown) => logger.error({ err }, 'audit flush on shutdown failed'));
+        await database.close();
+      },
+    };
+  } catch (err) {
+    if (!options.database) await database.close().catch(() => undefined);
+    throw err;
+  }
+}

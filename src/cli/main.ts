@@ -1,0 +1,137 @@
+/**
+ * The `trustdesk` command line. Every command validates configuration first
+ * and exits non-zero with a one-paragraph message (never a stack trace) when
+ * something is wrong.
+ */
+import { Command, CommanderError } from 'commander';
+import { ConfigError, describeConfig, loadConfig, type Config } from '../config/config.js';
+import { openServices, StartupError, type Services } from '../app/services.js';
+import { openDatabase } from '../db/database.js';
+import { migrateToLatest, migrationStatus, MigrationError } from '../db/migrate.js';
+import { KeyProviderError } from '../crypto/key-provider.js';
+import { createLogger } from '../logging.js';
+import { startServer, stopOnSignals } from '../server.js';
+import { auditCommands } from './audit.js';
+import { keyCommands } from './keys.js';
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+export const defaultIo: CliIo = {
+  out: (l) => process.stdout.write(`${l}\n`),
+  err: (l) => process.stderr.write(`${l}\n`),
+  env: process.env,
+};
+
+/** Thrown by a command to exit with a code and a message for the operator. */
+export class CliExit extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function cliConfig(io: CliIo): Config {
+  return loadConfig({ env: io.env });
+}
+
+/** Opens the services for a one-shot command (no migrations applied, no background sequencer). */
+export async function withServices<T>(io: CliIo, fn: (services: Services) => Promise<T>): Promise<T> {
+  const config = cliConfig(io);
+  const logger = createLogger({ level: io.env.TRUSTDESK_LOG_LEVEL ?? 'warn' });
+  const services = await openServices({ config, logger, migrate: false });
+  try {
+    return await fn(services);
+  } finally {
+    await services.close();
+  }
+}
+
+export function buildCli(io: CliIo = defaultIo): Command {
+  const program = new Command('trustdesk')
+    .description('Trustdesk: a self-hosted helpdesk that protects customer data by design.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('start')
+    .description('Start the server (applies pending migrations; creates the key file on first start)')
+    .action(async () => {
+      const config = cliConfig(io);
+      const logger = createLogger({ level: config.logLevel });
+      const server = await startServer({ config, logger, print: io.out });
+      stopOnSignals(server, logger);
+    });
+
+  const config = program.command('config').description('Configuration');
+  config
+    .command('check')
+    .description('Validate the configuration without starting')
+    .action(() => {
+      const c = cliConfig(io);
+      for (const row of describeConfig(c)) io.out(`${row.setting.padEnd(34)} ${row.value}`);
+      io.out('Configuration is valid.');
+    });
+
+  const db = program.command('db').description('Database');
+  db.command('migrate')
+    .description('Apply pending migrations')
+    .action(async () => {
+      const c = cliConfig(io);
+      const handle = await openDatabase({ url: c.databaseUrl, dataDir: c.databaseUrl ? undefined : `${c.dataDirPath}/pgdata` });
+      try {
+        const applied = await migrateToLatest(handle.scripts);
+        io.out(applied.length ? `Applied: ${applied.join(', ')}` : 'Nothing to apply; the database is up to date.');
+      } finally {
+        await handle.close();
+      }
+    });
+  db.command('status')
+    .description('Show applied and pending migrations')
+    .action(async () => {
+      const c = cliConfig(io);
+      const handle = await openDatabase({ url: c.databaseUrl, dataDir: c.databaseUrl ? undefined : `${c.dataDirPath}/pgdata` });
+      try {
+        const s = await migrationStatus(handle.scripts);
+        io.out(`applied: ${s.applied.join(', ') || '(none)'}`);
+        io.out(`pending: ${s.pending.join(', ') || '(none)'}`);
+      } finally {
+        await handle.close();
+      }
+    });
+
+  keyCommands(program, io);
+  auditCommands(program, io);
+  return program;
+}
+
+/** Runs the CLI; returns the process exit code (start keeps running and returns 0). */
+export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  const program = buildCli(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CliExit) {
+      io.err(err.message);
+      return err.exitCode;
+    }
+    if (err instanceof ConfigError || err instanceof StartupError || err instanceof MigrationError || err instanceof KeyProviderError) {
+      io.err(`trustdesk: ${err.message}`);
+      return 2;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') {
+      io.err(`trustdesk: the port is already in use (${e.message}). Set TRUSTDESK_PORT to another port.`);
+      return 2;
+    }
+    io.err(`trustdesk: ${e.message ?? String(err)}`);
+    return 1;
+  }
+}

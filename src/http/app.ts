@@ -1,0 +1,115 @@
+/**
+ * The HTTP application: cross-cutting plugins first (security headers,
+ * problem+json errors, OpenAPI, the deny-by-default gate), then feature routes.
+ * Routes are encapsulated plugins; they get services from `app.services`.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Server as HttpsServer } from 'node:https';
+import Fastify, { type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Services } from '../app/services.js';
+import { healthRoutes } from './health.js';
+import { registerProblemHandlers, sendProblem, ProblemSchema } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+  }
+  interface FastifyContextConfig {
+    /** Reachable without a session. Every other route requires one (deny by default). */
+    public?: boolean;
+  }
+  interface FastifyRequest {
+    /** Who is calling; set by the authentication plugin. Null means anonymous. */
+    principal: { type: 'user' | 'token'; id: string; orgId: string } | null;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,100}$/;
+
+export interface BuildAppOptions {
+  services: Services;
+  /** Register feature routes (later issues add theirs here). */
+  routes?: Array<(app: FastifyInstance) => Promise<void>>;
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { services } = options;
+  const { config } = services;
+  const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
+  const fastifyOptions: FastifyServerOptions = {
+    loggerInstance: services.logger,
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    // Keep a caller's (or proxy's) request id when it is well formed, so logs line up across hops.
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  };
+  const httpsOptions: FastifyHttpsOptions<HttpsServer> | undefined = tls ? { ...(fastifyOptions as FastifyHttpsOptions<HttpsServer>), https: tls } : undefined;
+  const app = (httpsOptions ? Fastify(httpsOptions) : Fastify(fastifyOptions)) as unknown as FastifyInstance;
+
+  app.decorate('services', services);
+  app.decorateRequest('principal', null);
+  app.addSchema(ProblemSchema);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerProblemHandlers(app);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        frameSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        ...(tls ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    hsts: tls ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    crossOriginEmbedderPolicy: false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Trustdesk API', version: '0.1.0', description: 'Every /api route requires a session or API token unless marked public. Errors are application/problem+json.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'td_session' } } },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  // The documentation is public; marking its routes here keeps the gate free of URL matching.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...(route.config as object), public: true };
+    });
+    docs.get('/api/openapi.json', { schema: { hide: true } }, async () => docs.swagger());
+    await docs.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true, uiConfig: { docExpansion: 'list' } });
+  });
+
+  // Deny by default: a route is reachable anonymously only if it says so.
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.routeOptions.config.public === true) return;
+    if (!request.principal) return sendProblem(reply, request, 401, 'unauthenticated', 'Sign in to continue.');
+  });
+
+  await app.register(healthRoutes);
+  for (const routes of options.routes ?? []) await app.register(routes);
+  return app;
+}
