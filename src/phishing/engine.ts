@@ -1,0 +1,125 @@
+/**
+ * analyzeMessage: the pure phishing analysis of one parsed message in one organisation's
+ * context. No network, no database, bounded work (docs/decisions/0030).
+ */
+import { authReasons } from './auth.js';
+import { domainOfAddress, registrableDomain } from './domains.js';
+import { loadLists } from './lists.js';
+import type { Lists } from './lists.js';
+import { combineWeights, decideVerdict, DEFAULT_THRESHOLDS } from './score.js';
+import type { VerdictThresholds } from './score.js';
+import { attachmentReasons } from './signals/attachments.js';
+import { contentReasons } from './signals/content.js';
+import { DEFAULT_LINK_LIMITS, linkReasons, scanHtml, textLinks } from './signals/links.js';
+import type { HtmlFacts, Link } from './signals/links.js';
+import { buildProtectedIndex } from './signals/lookalike.js';
+import type { ProtectedDomain, ProtectedIndex } from './signals/lookalike.js';
+import { listMatch, senderReasons } from './signals/sender.js';
+import { htmlToVisibleText, normalizeWords } from './text.js';
+import type { AnalysisContext, Analysis, ParsedMessage, Reason } from './types.js';
+
+export interface AnalyzeOptions {
+  thresholds?: VerdictThresholds;
+  /** Characters of text (subject + body) searched for phrases. */
+  maxTextChars?: number;
+  maxLinks?: number;
+}
+
+interface Prepared {
+  key: readonly unknown[];
+  index: ProtectedIndex;
+  orgRegistrable: Set<string>;
+}
+
+const prepared = new WeakMap<object, Prepared>();
+
+/** The protected-domain index depends only on the organisation's lists: build it once. */
+function prepareContext(ctx: AnalysisContext, lists: Lists): Prepared {
+  const key = [ctx.orgDomains, ctx.knownCustomerDomains, ctx.partnerDomains];
+  const hit = prepared.get(ctx.orgDomains);
+  if (hit && hit.key.every((k, i) => k === key[i])) return hit;
+  const list: ProtectedDomain[] = [];
+  const seen = new Set<string>();
+  const push = (d: string, owner: string, kind: ProtectedDomain['kind']) => {
+    const reg = registrableDomain(d.trim());
+    if (!reg || seen.has(reg)) return;
+    seen.add(reg);
+    list.push({ domain: reg, owner, kind });
+  };
+  for (const d of ctx.orgDomains) push(d, 'your organisation', 'org');
+  for (const d of ctx.partnerDomains) push(d, 'a partner', 'partner');
+  for (const d of ctx.knownCustomerDomains) push(d, 'a customer', 'customer');
+  for (const b of lists.brands) for (const d of b.domains) push(d, b.names[0] ?? d, 'brand');
+  const p: Prepared = { key, index: buildProtectedIndex(list), orgRegistrable: new Set(ctx.orgDomains.map(registrableDomain)) };
+  prepared.set(ctx.orgDomains, p);
+  return p;
+}
+
+function authenticatedAs(ctx: AnalysisContext, fromReg: string): boolean {
+  const a = ctx.auth;
+  if (!a) return false;
+  if (a.dmarc === 'pass') return true;
+  if (a.spf === 'pass' && a.spfDomain && registrableDomain(a.spfDomain) === fromReg) return true;
+  return (a.dkimDomains ?? []).some((d) => registrableDomain(d) === fromReg);
+}
+
+export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: AnalyzeOptions = {}): Analysis {
+  const lists = loadLists();
+  const prep = prepareContext(ctx, lists);
+  const maxText = opts.maxTextChars ?? 200_000;
+  const maxLinks = opts.maxLinks ?? DEFAULT_LINK_LIMITS.maxLinks;
+  const fromAddress = msg.from?.address ?? '';
+  const fromReg = registrableDomain(domainOfAddress(fromAddress));
+  const reasons: Reason[] = [];
+
+  const blocked =
+    (fromAddress && listMatch(fromAddress, ctx.blockList)) ||
+    msg.replyTo.map((r) => listMatch(r.address, ctx.blockList)).find(Boolean);
+  if (blocked) reasons.push({ code: 'sender.blocked', weight: 0.95, evidence: `sender matches the block list entry ${blocked}` });
+
+  reasons.push(...authReasons(ctx.auth, domainOfAddress(fromAddress)));
+  reasons.push(...senderReasons(msg.from, msg.replyTo, msg.headers, { ctx, lists, protectedIndex: prep.index, orgRegistrable: prep.orgRegistrable }));
+
+  let facts: HtmlFacts | null = null;
+  let links: Link[] = [];
+  let visible = msg.text.length > maxText ? msg.text.slice(0, maxText) : msg.text;
+  if (msg.html) {
+    facts = scanHtml(msg.html, { ...DEFAULT_LINK_LIMITS, maxLinks });
+    links = facts.links;
+    if (visible.length < maxText) visible += ' ' + htmlToVisibleText(msg.html, maxText - visible.length);
+  }
+  if (links.length < maxLinks) links = links.concat(textLinks(msg.text.slice(0, maxText), maxLinks - links.length));
+  reasons.push(...linkReasons(links, facts, { lists, protectedIndex: prep.index, senderDomain: fromReg }));
+
+  for (const r of msg.replyTo) {
+    const hit = r.address ? domainOfAddress(r.address) : '';
+    if (hit && registrableDomain(hit) !== fromReg) {
+      const lr = senderReasons({ name: '', address: r.address }, [], msg.headers, { ctx, lists, protectedIndex: prep.index, orgRegistrable: prep.orgRegistrable })
+        .filter((x) => x.code.startsWith('sender.lookalike_'))
+        .map((x) => ({ ...x, code: x.code.replace('sender.', 'reply_to.'), evidence: x.evidence.replace('sender domain', 'Reply-To domain') }));
+      reasons.push(...lr.slice(0, 1));
+    }
+  }
+
+  reasons.push(...attachmentReasons(msg.attachments));
+  reasons.push(...contentReasons(normalizeWords(`${msg.subject} ${visible}`), ctx.lexicon ?? lists.lexicon));
+  if (msg.truncated) reasons.push({ code: 'message.truncated', weight: 0.1, evidence: 'the message exceeded a size limit and was only partly inspected' });
+
+  // An allow-listed sender is trusted only when authentication proves it is really them.
+  const allowed = fromAddress ? listMatch(fromAddress, ctx.allowList) : null;
+  if (allowed && !blocked) {
+    if (authenticatedAs(ctx, fromReg)) {
+      const kept = reasons.filter((r) => r.code.startsWith('attachment.'));
+      kept.push({ code: 'sender.allowed', weight: 0, evidence: `sender matches the allow list entry ${allowed} and is authenticated` });
+      return finish(kept, opts);
+    }
+    reasons.push({ code: 'sender.allowed_unverified', weight: 0, evidence: `sender matches the allow list entry ${allowed}, but is not authenticated, so the allow list was not applied` });
+  }
+  return finish(reasons, opts);
+}
+
+function finish(reasons: Reason[], opts: AnalyzeOptions): Analysis {
+  reasons.sort((a, b) => b.weight - a.weight);
+  const score = combineWeights(reasons);
+  return { score, verdict: decideVerdict(score, reasons, opts.thresholds ?? DEFAULT_THRESHOLDS), reasons };
+}

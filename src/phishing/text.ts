@@ -1,0 +1,84 @@
+/** Linear-time text helpers: visible text of HTML, word normalisation, phrase matching. */
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+export function decodeEntities(s: string): string {
+  return s.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});/gi, (m, e: string) => {
+    if (e[0] === '#') {
+      const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : ' ';
+    }
+    return ENTITIES[e.toLowerCase()] ?? m;
+  });
+}
+
+/** Drops <script>, <style> and <head> blocks, then tags, keeping the text a reader sees. */
+export function htmlToVisibleText(html: string, maxChars: number): string {
+  const src = html.length > maxChars ? html.slice(0, maxChars) : html;
+  const lower = src.toLowerCase();
+  let out = '';
+  let i = 0;
+  while (i < src.length) {
+    const lt = src.indexOf('<', i);
+    if (lt < 0) {
+      out += src.slice(i);
+      break;
+    }
+    out += src.slice(i, lt);
+    let skipTo = -1;
+    for (const tag of ['script', 'style', 'head', 'title']) {
+      if (lower.startsWith(tag, lt + 1)) {
+        const end = lower.indexOf(`</${tag}`, lt);
+        skipTo = end < 0 ? src.length : end + tag.length + 2;
+        break;
+      }
+    }
+    if (skipTo < 0 && lower.startsWith('!--', lt + 1)) {
+      const end = src.indexOf('-->', lt + 4);
+      skipTo = end < 0 ? src.length : end + 3;
+    }
+    if (skipTo >= 0) {
+      const gt = src.indexOf('>', skipTo);
+      i = gt < 0 ? src.length : gt + 1;
+      out += ' ';
+      continue;
+    }
+    const gt = src.indexOf('>', lt);
+    if (gt < 0) break;
+    out += ' ';
+    i = gt + 1;
+  }
+  return decodeEntities(out);
+}
+
+/** Lower-case words joined by single spaces, framed by spaces, for whole-word search. */
+export function normalizeWords(s: string): string {
+  const words = s.toLowerCase().match(/[\p{L}\p{N}]+/gu);
+  return words ? ` ${words.join(' ')} ` : ' ';
+}
+
+/** Phrases (already list entries) found as whole words in text normalised by normalizeWords. */
+const compiled = new WeakMap<readonly string[], string[]>();
+
+export function findPhrases(normalized: string, phrases: readonly string[], limit = 10): string[] {
+  let needles = compiled.get(phrases);
+  if (!needles) {
+    needles = phrases.map(normalizeWords);
+    compiled.set(phrases, needles);
+  }
+  const found: string[] = [];
+  for (let i = 0; i < needles.length; i++) {
+    const needle = needles[i]!;
+    if (needle.length <= 2) continue;
+    if (normalized.includes(needle)) {
+      found.push(phrases[i]!);
+      if (found.length >= limit) break;
+    }
+  }
+  return found;
+}
+
+export function truncateForEvidence(s: string, max = 80): string {
+  const clean = s.replace(/\s+/g, ' ').trim();
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
