@@ -35,6 +35,7 @@ export type AeadBackend = 'node' | 'noble';
 
 export interface AeadInput { key: Uint8Array; nonce: Uint8Array; aad: Uint8Array; backend?: AeadBackend }
 
+const EMPTY = new Uint8Array(0);
 const SIGMA = new Uint32Array(new Uint8Array(Buffer.from('expand 32-byte k', 'latin1')).buffer);
 const scratchKey = new Uint32Array(8);
 const scratchNonce = new Uint32Array(4);
@@ -42,6 +43,7 @@ const scratchOut = new Uint32Array(8);
 const scratchKeyBytes = new Uint8Array(scratchKey.buffer);
 const scratchNonceBytes = new Uint8Array(scratchNonce.buffer);
 const scratchOutBytes = Buffer.from(scratchOut.buffer);
+const scratchIv = Buffer.alloc(12);
 
 /** Runs `use` with HChaCha20(key, nonce[0..16]) and the 12-byte ChaCha20 nonce, then wipes them. */
 function withXChaChaSubkey<T>(key: Uint8Array, nonce: Uint8Array, use: (subkey: Buffer, iv: Buffer) => T): T {
@@ -49,8 +51,9 @@ function withXChaChaSubkey<T>(key: Uint8Array, nonce: Uint8Array, use: (subkey: 
   scratchKeyBytes.set(key);
   scratchNonceBytes.set(nonce.subarray(0, 16));
   hchacha(SIGMA, scratchKey, scratchNonce, scratchOut);
-  const iv = Buffer.alloc(12);
-  iv.set(nonce.subarray(16, 24), 4);
+  // ChaCha20 nonce = 4 zero bytes || nonce[16..24]; createCipheriv copies it, so one scratch serves.
+  scratchIv.set(nonce.subarray(16, 24), 4);
+  const iv = scratchIv;
   try {
     return use(scratchOutBytes, iv);
   } finally {
@@ -59,18 +62,22 @@ function withXChaChaSubkey<T>(key: Uint8Array, nonce: Uint8Array, use: (subkey: 
   }
 }
 
-/** Encrypts; returns ciphertext || 16-byte tag. */
-export function sealXChaCha20Poly1305(input: AeadInput, plaintext: Uint8Array): Uint8Array {
+/** Encrypts; returns prefix || ciphertext || 16-byte tag (one allocation; `prefix` is copied, not sealed). */
+export function sealXChaCha20Poly1305(input: AeadInput, plaintext: Uint8Array, prefix: Uint8Array = EMPTY): Uint8Array {
   checkAeadInput(input);
+  const out = Buffer.allocUnsafe(prefix.length + plaintext.length + TAG_LENGTH);
+  out.set(prefix, 0);
   if ((input.backend ?? defaultBackend) === 'noble') {
-    return xchacha20poly1305(input.key, input.nonce, input.aad).encrypt(plaintext);
+    xchacha20poly1305(input.key, input.nonce, input.aad).encrypt(plaintext, out.subarray(prefix.length));
+    return out;
   }
   return withXChaChaSubkey(input.key, input.nonce, (subkey, iv) => {
     const cipher = createCipheriv('chacha20-poly1305', subkey, iv, { authTagLength: TAG_LENGTH });
     cipher.setAAD(input.aad, { plaintextLength: plaintext.length });
-    const body = cipher.update(plaintext);
+    out.set(cipher.update(plaintext), prefix.length);
     cipher.final();
-    return Buffer.concat([body, cipher.getAuthTag()], body.length + TAG_LENGTH);
+    out.set(cipher.getAuthTag(), prefix.length + plaintext.length);
+    return out;
   });
 }
 
@@ -150,11 +157,13 @@ export function generateNonce(): Uint8Array {
 
 // ---------------------------------------------------------------------------
 // Per-column subkeys: HKDF-SHA256(DEK, info "trustdesk/field/v1/<table>/<column>").
-// Cached under the DEK object itself (a WeakMap), so when the keyring drops a
-// DEK its subkeys become unreachable with it; keyed inside by id, version,
-// table and column. forgetFieldSubkeys wipes them at once (shredding, rotation).
+// Cached under the DEK object itself (a WeakMap), then table, then column: a
+// subkey depends only on the DEK bytes and the column, and keying on the object
+// (not the key id) means other bytes under a reused id can never hit a stale
+// subkey, and a DEK the keyring drops takes its subkeys with it.
+// forgetFieldSubkeys wipes them at once (shredding, rotation).
 // ---------------------------------------------------------------------------
-const subkeyCache = new WeakMap<Uint8Array, Map<string, Uint8Array>>();
+const subkeyCache = new WeakMap<Uint8Array, Map<string, Map<string, Uint8Array>>>();
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Table and column names are SQL identifiers, which keeps `<table>/<column>` unambiguous. */
@@ -164,33 +173,38 @@ export function assertIdentifier(kind: 'table' | 'column', name: string): void {
 
 export function deriveFieldSubkey(dek: DataKey, table: string, column: string): Uint8Array {
   if (dek.key.length !== 32) throw new RangeError('data key must be 32 bytes');
-  let perKey = subkeyCache.get(dek.key);
-  if (perKey === undefined) {
-    perKey = new Map();
-    subkeyCache.set(dek.key, perKey);
-  }
-  const cacheKey = `${dek.id}\u0000${dek.version}\u0000${table}\u0000${column}`;
-  const cached = perKey.get(cacheKey);
+  const cached = subkeyCache.get(dek.key)?.get(table)?.get(column);
   if (cached !== undefined) return cached;
   assertIdentifier('table', table);
   assertIdentifier('column', column);
-  const subkey = new Uint8Array(hkdfSync('sha256', dek.key, new Uint8Array(0), `trustdesk/field/v1/${table}/${column}`, 32));
-  if (perKey.size >= SUBKEYS_PER_DEK) {
-    const oldest = perKey.keys().next().value;
-    if (oldest !== undefined) {
-      perKey.get(oldest)?.fill(0);
-      perKey.delete(oldest);
-    }
+  const subkey = new Uint8Array(hkdfSync('sha256', dek.key, EMPTY, `trustdesk/field/v1/${table}/${column}`, 32));
+  let perKey = subkeyCache.get(dek.key);
+  if (perKey === undefined || countSubkeys(perKey) >= SUBKEYS_PER_DEK) {
+    // Past the bound (a runaway caller) start over rather than track recency: a miss only costs one HKDF.
+    forgetFieldSubkeys(dek.key);
+    perKey = new Map();
+    subkeyCache.set(dek.key, perKey);
   }
-  perKey.set(cacheKey, subkey);
+  let perTable = perKey.get(table);
+  if (perTable === undefined) {
+    perTable = new Map();
+    perKey.set(table, perTable);
+  }
+  perTable.set(column, subkey);
   return subkey;
+}
+
+function countSubkeys(perKey: Map<string, Map<string, Uint8Array>>): number {
+  let count = 0;
+  for (const columns of perKey.values()) count += columns.size;
+  return count;
 }
 
 /** Wipes and drops every cached subkey derived from this DEK (call on shred, rotation, eviction). */
 export function forgetFieldSubkeys(dekKey: Uint8Array): void {
   const perKey = subkeyCache.get(dekKey);
   if (perKey === undefined) return;
-  for (const subkey of perKey.values()) subkey.fill(0);
+  for (const columns of perKey.values()) for (const subkey of columns.values()) subkey.fill(0);
   subkeyCache.delete(dekKey);
 }
 
@@ -199,9 +213,17 @@ export function forgetFieldSubkeys(dekKey: Uint8Array): void {
 // ---------------------------------------------------------------------------
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+const uuidBytesCache = new Map<string, Buffer>();
+
+/** Key ids are not secret; caching their 16-byte form saves a parse per field. */
 function uuidToBytes(id: string): Buffer {
+  const cached = uuidBytesCache.get(id);
+  if (cached !== undefined) return cached;
   if (!UUID.test(id)) throw new RangeError('data key id must be a UUID');
-  return Buffer.from(id.replaceAll('-', ''), 'hex');
+  if (uuidBytesCache.size >= 4096) uuidBytesCache.clear();
+  const bytes = Buffer.from(id.replaceAll('-', ''), 'hex');
+  uuidBytesCache.set(id, bytes);
+  return bytes;
 }
 
 function bytesToUuid(bytes: Uint8Array): string {
@@ -221,21 +243,23 @@ function writeHeader(dek: DataKey, out: Buffer): void {
 
 /** header || len(table) || table || len(column) || column || len(rowId) || rowId, lengths uint32 BE. */
 function buildAssociatedData(header: Uint8Array, ctx: FieldContext): Buffer {
-  const parts = [ctx.table, ctx.column, ctx.rowId].map((s) => Buffer.from(s, 'utf8'));
-  if (ctx.rowId.length === 0 || (parts[2]?.length ?? 0) > MAX_ROW_ID_BYTES) {
-    throw new RangeError(`row id must be 1 to ${MAX_ROW_ID_BYTES} bytes`);
-  }
-  const aad = Buffer.allocUnsafe(HEADER_LENGTH + parts.reduce((n, p) => n + 4 + p.length, 0));
+  const tableLength = Buffer.byteLength(ctx.table, 'utf8');
+  const columnLength = Buffer.byteLength(ctx.column, 'utf8');
+  const rowIdLength = Buffer.byteLength(ctx.rowId, 'utf8');
+  if (rowIdLength === 0 || rowIdLength > MAX_ROW_ID_BYTES) throw new RangeError(`row id must be 1 to ${MAX_ROW_ID_BYTES} bytes`);
+  const aad = Buffer.allocUnsafe(HEADER_LENGTH + 12 + tableLength + columnLength + rowIdLength);
   aad.set(header.subarray(0, HEADER_LENGTH), 0);
-  let offset = HEADER_LENGTH;
-  for (const part of parts) {
-    offset = aad.writeUInt32BE(part.length, offset);
-    offset += part.copy(aad, offset);
-  }
+  let offset = aad.writeUInt32BE(tableLength, HEADER_LENGTH);
+  offset += aad.write(ctx.table, offset, 'utf8');
+  offset = aad.writeUInt32BE(columnLength, offset);
+  offset += aad.write(ctx.column, offset, 'utf8');
+  offset = aad.writeUInt32BE(rowIdLength, offset);
+  aad.write(ctx.rowId, offset, 'utf8');
   return aad;
 }
 
-export function readCiphertextHeader(ciphertext: Uint8Array): CiphertextHeader {
+/** Length, format and algorithm checks shared by readCiphertextHeader and decryptField. */
+function checkCiphertextPrefix(ciphertext: Uint8Array): void {
   if (ciphertext.length < MIN_CIPHERTEXT_LENGTH) {
     throw new CiphertextInvalidError(`ciphertext truncated: ${ciphertext.length} < ${MIN_CIPHERTEXT_LENGTH} bytes`);
   }
@@ -243,8 +267,12 @@ export function readCiphertextHeader(ciphertext: Uint8Array): CiphertextHeader {
   const algorithm = ciphertext[1] ?? -1;
   if (formatVersion !== FORMAT_VERSION) throw new CiphertextInvalidError(`unknown ciphertext format ${formatVersion}`);
   if (algorithm !== ALG_XCHACHA20_POLY1305) throw new CiphertextInvalidError(`unknown ciphertext algorithm ${algorithm}`);
+}
+
+export function readCiphertextHeader(ciphertext: Uint8Array): CiphertextHeader {
+  checkCiphertextPrefix(ciphertext);
   const view = Buffer.from(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength);
-  return { formatVersion, algorithm, keyId: bytesToUuid(view.subarray(2, 18)), keyVersion: view.readUInt32BE(18) };
+  return { formatVersion: FORMAT_VERSION, algorithm: ALG_XCHACHA20_POLY1305, keyId: bytesToUuid(view.subarray(2, 18)), keyVersion: view.readUInt32BE(18) };
 }
 
 // ---------------------------------------------------------------------------
@@ -273,14 +301,15 @@ export function encryptField(dek: DataKey, ctx: FieldContext, plaintext: string 
   writeHeader(dek, prefix);
   const nonce = generateNonce();
   prefix.set(nonce, HEADER_LENGTH);
-  const sealed = sealXChaCha20Poly1305({ key: subkey, nonce, aad: buildAssociatedData(prefix, ctx) }, bytes);
-  return Buffer.concat([prefix, sealed], prefix.length + sealed.length);
+  return sealXChaCha20Poly1305({ key: subkey, nonce, aad: buildAssociatedData(prefix, ctx) }, bytes, prefix);
 }
 
 export function decryptField(dek: DataKey, ctx: FieldContext, ciphertext: Uint8Array): Uint8Array {
-  const header = readCiphertextHeader(ciphertext);
+  checkCiphertextPrefix(ciphertext);
   if (ciphertext.length > MIN_CIPHERTEXT_LENGTH + MAX_PLAINTEXT_BYTES) throw new CiphertextInvalidError('ciphertext too large');
-  if (header.keyId !== dek.id.toLowerCase() || header.keyVersion !== dek.version) {
+  const view = Buffer.from(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength);
+  if (!uuidToBytes(dek.id).equals(view.subarray(2, 18)) || view.readUInt32BE(18) !== dek.version) {
+    const header = readCiphertextHeader(ciphertext);
     throw new CiphertextInvalidError(`ciphertext is under key ${header.keyId} v${header.keyVersion}, not ${dek.id} v${dek.version}`);
   }
   const subkey = deriveFieldSubkey(dek, ctx.table, ctx.column);

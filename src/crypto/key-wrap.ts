@@ -35,8 +35,7 @@ export function wrapKey(kek: Uint8Array, dek: Uint8Array, aad: string): Uint8Arr
   prefix[1] = ALG_XCHACHA20_POLY1305;
   const nonce = generateNonce();
   prefix.set(nonce, 2);
-  const sealed = sealXChaCha20Poly1305({ key: kek, nonce, aad: buildWrapAad(prefix, aad) }, dek);
-  return Buffer.concat([prefix, sealed]);
+  return sealXChaCha20Poly1305({ key: kek, nonce, aad: buildWrapAad(prefix, aad) }, dek, prefix);
 }
 
 export function unwrapKey(kek: Uint8Array, wrapped: Uint8Array, aad: string): Uint8Array {
