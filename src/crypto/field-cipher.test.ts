@@ -65,6 +65,12 @@ describe('XChaCha20-Poly1305 backends', () => {
     );
   });
 
+  it.each(['node', 'noble'] as const)('%s backend copies a prefix in front without sealing it', (backend) => {
+    const input = { key: vector.key, nonce: vector.nonce, aad: vector.aad, backend };
+    const prefix = Buffer.from('header bytes');
+    expect(Buffer.from(sealXChaCha20Poly1305(input, vector.plaintext, prefix))).toEqual(Buffer.concat([prefix, vector.sealed]));
+  });
+
   it.each(['node', 'noble'] as const)('%s backend rejects a wrong tag', (backend) => {
     const input = { key: vector.key, nonce: vector.nonce, aad: vector.aad, backend };
     const forged = Buffer.from(vector.sealed);
