@@ -9,12 +9,12 @@ import type { Lists } from './lists.js';
 import { combineWeights, decideVerdict, DEFAULT_THRESHOLDS } from './score.js';
 import type { VerdictThresholds } from './score.js';
 import { attachmentReasons } from './signals/attachments.js';
-import { contentReasons } from './signals/content.js';
+import { contentReasons, obfuscationReason } from './signals/content.js';
 import { DEFAULT_LINK_LIMITS, linkReasons, scanHtml, textLinks } from './signals/links.js';
 import type { HtmlFacts, Link } from './signals/links.js';
-import { buildProtectedIndex } from './signals/lookalike.js';
+import { buildProtectedIndex, describeLookalike, findLookalike, lookalikeWeight } from './signals/lookalike.js';
 import type { ProtectedDomain, ProtectedIndex } from './signals/lookalike.js';
-import { listMatch, senderReasons } from './signals/sender.js';
+import { listMatch, recipientInSubject, senderReasons } from './signals/sender.js';
 import { htmlToVisibleText, normalizeWords } from './text.js';
 import type { AnalysisContext, Analysis, ParsedMessage, Reason } from './types.js';
 
@@ -91,17 +91,24 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   if (links.length < maxLinks) links = links.concat(textLinks(msg.text.slice(0, maxText), maxLinks - links.length));
   reasons.push(...linkReasons(links, facts, { lists, protectedIndex: prep.index, senderDomain: fromReg }));
 
-  for (const r of msg.replyTo) {
-    const hit = r.address ? domainOfAddress(r.address) : '';
-    if (hit && registrableDomain(hit) !== fromReg) {
-      const lr = senderReasons({ name: '', address: r.address }, [], msg.headers, { ctx, lists, protectedIndex: prep.index, orgRegistrable: prep.orgRegistrable })
-        .filter((x) => x.code.startsWith('sender.lookalike_'))
-        .map((x) => ({ ...x, code: x.code.replace('sender.', 'reply_to.'), evidence: x.evidence.replace('sender domain', 'Reply-To domain') }));
-      reasons.push(...lr.slice(0, 1));
+  for (const r of msg.replyTo.slice(0, 5)) {
+    const host = r.address ? domainOfAddress(r.address) : '';
+    if (!host || registrableDomain(host) === fromReg) continue;
+    const hit = findLookalike(host, prep.index);
+    if (hit) {
+      reasons.push({ code: `reply_to.lookalike_${hit.target.kind}`, weight: lookalikeWeight(hit), evidence: `Reply-To domain ${describeLookalike(host, hit)}` });
+      break;
     }
   }
 
   reasons.push(...attachmentReasons(msg.attachments));
+  const styled = obfuscationReason(msg.subject, msg.from?.name ?? '');
+  if (styled) reasons.push(styled);
+  if (facts && links.length > 0 && visible.trim().length < 200 && /<img\b/i.test(msg.html.slice(0, 200_000))) {
+    reasons.push({ code: 'html.image_only', weight: 0.2, evidence: 'the message is almost all images and links, with little readable text' });
+  }
+  const personal = recipientInSubject(msg.subject, msg.headers);
+  if (personal) reasons.push(personal);
   reasons.push(...contentReasons(normalizeWords(`${msg.subject} ${visible}`), ctx.lexicon ?? lists.lexicon));
   if (msg.truncated) reasons.push({ code: 'message.truncated', weight: 0.1, evidence: 'the message exceeded a size limit and was only partly inspected' });
 

@@ -67,6 +67,7 @@ export function loadLists(): Lists {
       giftCards: parseListText(readData('phrases-giftcards.txt')),
       bypass: parseListText(readData('phrases-bypass.txt')),
       genericGreeting: parseListText(readData('phrases-greeting.txt')),
+      scamOffers: parseListText(readData('phrases-scam.txt')),
     },
   };
   return cached;
@@ -82,5 +83,6 @@ export function extendLexicon(extra: Partial<Lexicon>, base: Lexicon = loadLists
     giftCards: merge(base.giftCards, extra.giftCards),
     bypass: merge(base.bypass, extra.bypass),
     genericGreeting: merge(base.genericGreeting, extra.genericGreeting),
+    scamOffers: merge(base.scamOffers, extra.scamOffers),
   };
 }

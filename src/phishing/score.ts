@@ -8,7 +8,7 @@ export interface VerdictThresholds {
   phishing: number;
 }
 
-export const DEFAULT_THRESHOLDS: VerdictThresholds = { suspicious: 40, phishing: 70 };
+export const DEFAULT_THRESHOLDS: VerdictThresholds = { suspicious: 30, phishing: 70 };
 
 /**
  * Noisy-OR: each reason is an independent chance the message is phishing, so the score is

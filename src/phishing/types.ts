@@ -61,6 +61,7 @@ export interface Lexicon {
   giftCards: string[];
   bypass: string[];
   genericGreeting: string[];
+  scamOffers: string[];
 }
 
 export interface AnalysisContext {

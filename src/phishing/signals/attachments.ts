@@ -3,7 +3,7 @@ import { isZip, listZip } from '../zip.js';
 import type { ParsedAttachment, Reason } from '../types.js';
 
 const EXECUTABLE = new Set(['exe', 'scr', 'com', 'pif', 'msi', 'msp', 'msix', 'appx', 'dll', 'cpl', 'jar', 'lnk', 'apk', 'app', 'gadget', 'xll', 'scf', 'reg', 'inf', 'chm']);
-const SCRIPT = new Set(['bat', 'cmd', 'vbs', 'vbe', 'js', 'jse', 'wsf', 'wsh', 'ws', 'hta', 'ps1', 'psm1', 'psd1', 'sct', 'mjs', 'py', 'sh', 'command', 'applescript', 'url', 'library-ms', 'settingcontent-ms']);
+const SCRIPT = new Set(['bat', 'cmd', 'vbs', 'vbe', 'js', 'jse', 'wsf', 'wsh', 'ws', 'hta', 'ps1', 'psm1', 'psd1', 'sct', 'mjs', 'py', 'sh', 'command', 'applescript', 'library-ms', 'settingcontent-ms']);
 const MACRO = new Set(['docm', 'dotm', 'xlsm', 'xltm', 'xlam', 'pptm', 'potm', 'ppam', 'ppsm', 'sldm', 'xlsb']);
 const HTML = new Set(['htm', 'html', 'shtml', 'xhtml', 'mht', 'mhtml', 'svg', 'shtm']);
 const DISK_IMAGE = new Set(['iso', 'img', 'vhd', 'vhdx']);
@@ -50,6 +50,7 @@ export function classifyFileName(name: string): Kind | null {
   const ext = extensionOf(name);
   if (EXECUTABLE.has(ext)) return { code: 'executable', weight: 0.7, what: 'a program' };
   if (SCRIPT.has(ext)) return { code: 'script', weight: 0.7, what: 'a script' };
+  if (ext === 'url' || ext === 'website') return { code: 'shortcut', weight: 0.45, what: 'an internet shortcut' };
   if (DISK_IMAGE.has(ext)) return { code: 'disk_image', weight: 0.5, what: 'a disk image' };
   if (MACRO.has(ext)) return { code: 'macro_document', weight: 0.45, what: 'a macro-enabled document' };
   if (HTML.has(ext)) return { code: 'html', weight: 0.35, what: 'a web page' };

@@ -16,6 +16,7 @@ const CATEGORIES: Category[] = [
   { key: 'payment', code: 'content.payment', what: 'talks about payment details or invoices', weights: [0.1, 0.2, 0.3] },
   { key: 'giftCards', code: 'content.gift_cards', what: 'mentions gift cards, prizes or crypto', weights: [0.1, 0.2, 0.3] },
   { key: 'bypass', code: 'content.bypass', what: 'asks to skip verification or keep it secret', weights: [0.2, 0.3, 0.4] },
+  { key: 'scamOffers', code: 'content.scam_offer', what: 'reads like a bulk-scam offer', weights: [0.15, 0.25, 0.35] },
   { key: 'genericGreeting', code: 'content.generic_greeting', what: 'greets the reader generically', weights: [0.15, 0.15, 0.15] },
 ];
 
@@ -29,4 +30,26 @@ export function contentReasons(normalized: string, lexicon: Lexicon): Reason[] {
     reasons.push({ code: c.code, weight, evidence: `${c.what}: "${found.slice(0, 3).join('", "')}"` });
   }
   return reasons;
+}
+
+/**
+ * Letters from Unicode blocks that only imitate plain letters (mathematical bold, small
+ * capitals, full-width, strike-through overlays), or words mixing Latin with look-alike
+ * Cyrillic/Greek: text styled to slip past word filters while reading normally.
+ */
+const STYLED = /[\u{1D400}-\u{1D7FF}\u1D00-\u1D2B\u0280-\u02AF\uFF21-\uFF5A\u0336\u0335\u0337\u0338\u24B6-\u24E9\u{1F130}-\u{1F189}]/gu;
+const MIXED_WORD = /(?:\p{Script=Latin}+[\p{Script=Cyrillic}\p{Script=Greek}]|[\p{Script=Cyrillic}\p{Script=Greek}]+\p{Script=Latin})/u;
+
+export function obfuscationReason(subject: string, displayName: string): Reason | null {
+  const s = `${displayName} ${subject}`.slice(0, 2048);
+  const styled = s.match(STYLED)?.length ?? 0;
+  if (styled >= 3) {
+    return { code: 'content.styled_letters', weight: 0.4, evidence: `subject or sender name is written in look-alike Unicode letters: "${s.slice(0, 60).trim()}"` };
+  }
+  for (const word of s.split(/\s+/)) {
+    if (word.length <= 40 && MIXED_WORD.test(word)) {
+      return { code: 'content.mixed_script_word', weight: 0.4, evidence: `the word "${word}" mixes Latin with look-alike letters of another alphabet` };
+    }
+  }
+  return null;
 }

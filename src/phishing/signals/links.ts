@@ -1,4 +1,5 @@
 /** Link extraction (HTML anchors, forms, plain-text URLs) and link signals. */
+import { parse as parseHost } from 'tldts';
 import { isIpHost, registrableDomain } from '../domains.js';
 import { decodeEntities, truncateForEvidence } from '../text.js';
 import type { Lists } from '../lists.js';
@@ -123,6 +124,8 @@ export function shownDomain(text: string): string | null {
   const m = SHOWN_DOMAIN.exec(text.trim());
   if (!m) return null;
   const d = m[1]!.toLowerCase();
+  // Only names under a real ICANN suffix count; "R.Hughes" or "v1.2" are not domains.
+  if (parseHost(d).isIcann !== true) return null;
   const reg = registrableDomain(d);
   // "file.pdf" or "v1.2" are not domains: require a real public suffix.
   return reg.includes('.') && /[a-z]/.test(reg.split('.').pop() ?? '') && reg !== d.split('.').pop() ? reg : null;

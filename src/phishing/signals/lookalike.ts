@@ -46,16 +46,18 @@ export function findLookalike(host: string, index: ProtectedIndex): LookalikeHit
   for (const e of index.entries) {
     if (skel === e.skel && label !== e.label) return { target: e.p, how: 'confusable' };
   }
+  // Brands own many suffixes and names (yahoo.co.uk, yahoogroups.com) that no list keeps up
+  // with, so for brands only the confusable and near-spelling tests are trustworthy.
   for (const e of index.entries) {
-    if (label === e.label && reg !== e.p.domain) return { target: e.p, how: 'other_suffix' };
+    if (e.p.kind !== 'brand' && label === e.label && reg !== e.p.domain) return { target: e.p, how: 'other_suffix' };
   }
   for (const e of index.entries) {
     const len = e.label.length;
-    const max = len >= 9 ? 2 : len >= 5 ? 1 : 0;
-    if (max > 0 && editDistance(skel, e.skel, max) <= max) return { target: e.p, how: 'edit_distance' };
+    const max = len >= 9 ? 2 : len >= (e.p.kind === 'brand' ? 6 : 5) ? 1 : 0;
+    if (max > 0 && skel !== e.skel && editDistance(skel, e.skel, max) <= max) return { target: e.p, how: 'edit_distance' };
   }
   for (const e of index.entries) {
-    if (e.label.length < 5) continue;
+    if (e.label.length < 5 || e.p.kind === 'brand') continue;
     // "example-shop" inside "example-shop-billing.com" or "login.example-shop.com.evil.net".
     if (skel.includes(e.skel) || uni.includes(`${e.p.domain}.`) || uni.includes(`${e.p.domain}-`)) {
       return { target: e.p, how: 'contains' };

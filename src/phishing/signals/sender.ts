@@ -1,8 +1,9 @@
 /** Sender signals: lookalike domains, display-name impersonation, Reply-To, first contact. */
-import { domainOfAddress, registrableDomain, skeleton } from '../domains.js';
+import { domainOfAddress, isIpHost, publicSuffix, registrableDomain, skeleton } from '../domains.js';
 import { normalizeWords, truncateForEvidence } from '../text.js';
 import type { Lists } from '../lists.js';
 import type { AnalysisContext, HeaderMap, ParsedAddress, Reason } from '../types.js';
+import { shownDomain } from './links.js';
 import { describeLookalike, findLookalike, hostScriptReasons, lookalikeWeight } from './lookalike.js';
 import type { ProtectedIndex } from './lookalike.js';
 
@@ -23,11 +24,16 @@ const EMAIL_IN_NAME = /[a-z0-9._%+-]{1,64}@([a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})
 export function senderReasons(from: ParsedAddress | null, replyTo: readonly ParsedAddress[], headers: HeaderMap, sc: SenderContext): Reason[] {
   const reasons: Reason[] = [];
   if (!from || !from.address.includes('@')) {
-    reasons.push({ code: 'sender.missing', weight: 0.2, evidence: 'the message has no usable From address' });
+    reasons.push({ code: 'sender.missing', weight: 0.45, evidence: 'the message has no usable From address' });
     return reasons;
   }
   const host = domainOfAddress(from.address);
   const reg = registrableDomain(host);
+  if (!publicSuffix(host) || !reg.includes('.') || isIpHost(host.replace(/^\[|\]$/g, ''))) {
+    reasons.push({ code: 'sender.invalid_domain', weight: 0.45, evidence: `sender domain "${host}" is not a registered Internet domain` });
+  } else if (looksGenerated(reg)) {
+    reasons.push({ code: 'sender.generated_domain', weight: 0.25, evidence: `sender domain ${reg} looks machine-generated` });
+  }
   const isOrg = sc.orgRegistrable.has(reg);
   const isFree = sc.lists.freeMail.has(reg) || sc.lists.freeMail.has(host);
   const where = isFree ? `the free-mail address ${from.address}` : `${from.address}`;
@@ -65,10 +71,18 @@ export function senderReasons(from: ParsedAddress | null, replyTo: readonly Pars
     const shown = EMAIL_IN_NAME.exec(name.slice(0, 256));
     if (shown && registrableDomain(shown[1]!.toLowerCase()) !== reg) {
       reasons.push({ code: 'sender.display_address_mismatch', weight: 0.4, evidence: `display name shows ${shown[0]} but the message is from ${from.address}` });
+    } else if (!shown) {
+      const named = name.split(/\s+/).map(shownDomain).find((d) => d !== null);
+      if (named && named !== reg) {
+        reasons.push({ code: 'sender.display_domain_mismatch', weight: 0.35, evidence: `display name names ${named} but the message is from ${from.address}` });
+      }
     }
   }
 
-  const listIds = (headers.get('list-id') ?? []).concat(headers.get('list-post') ?? []).join(' ').toLowerCase();
+  const listIds = ['list-id', 'list-post', 'mailing-list', 'list-help', 'list-unsubscribe']
+    .flatMap((h) => headers.get(h) ?? [])
+    .join(' ')
+    .toLowerCase();
   for (const rt of replyTo.slice(0, 5)) {
     if (!rt.address.includes('@') || rt.address === from.address) continue;
     const rtReg = registrableDomain(domainOfAddress(rt.address));
@@ -100,6 +114,40 @@ export function listMatch(address: string, list: readonly string[]): string | nu
     const e = raw.trim().toLowerCase().replace(/^@/, '');
     if (!e) continue;
     if (e.includes('@') ? e === a : e === host || e === reg) return raw;
+  }
+  return null;
+}
+
+/**
+ * A registrable label that reads like random characters: long runs of consonants, or letters
+ * and digits interleaved ("z2vhcn8dn9", "btuvrzvvyx"). Throw-away sending domains look so.
+ */
+export function looksGenerated(reg: string): boolean {
+  const label = reg.split('.')[0] ?? '';
+  if (label.length < 8 || label.includes('-')) return false;
+  const switches = (label.match(/[a-z][0-9]|[0-9][a-z]/g) ?? []).length;
+  if (switches >= 3) return true;
+  const consonantRun = /[bcdfghjklmnpqrstvwxz]{5,}/.test(label);
+  const vowels = (label.match(/[aeiouy]/g) ?? []).length;
+  return consonantRun && vowels / label.length < 0.25;
+}
+
+const ADDRESS = /[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,255}/gi;
+
+/** The recipient's own address or mailbox name written into the subject: mass personalisation. */
+export function recipientInSubject(subject: string, headers: HeaderMap): Reason | null {
+  const to = (headers.get('to') ?? []).join(',').slice(0, 4096);
+  // Lists put their own name, which is also the To mailbox, in the subject: "[listname] ...".
+  const isList = headers.has('list-id') || headers.has('mailing-list') || headers.has('list-post');
+  const s = subject.toLowerCase();
+  let n = 0;
+  for (const m of to.matchAll(ADDRESS)) {
+    if (n++ >= 10) break;
+    const addr = m[0].toLowerCase();
+    const local = addr.split('@')[0] ?? '';
+    if (s.includes(addr) || (!isList && local.length >= 5 && new RegExp(`(^|[^a-z0-9])${local.replace(/[^a-z0-9]/g, '.')}([^a-z0-9]|$)`).test(s))) {
+      return { code: 'content.recipient_in_subject', weight: 0.3, evidence: `the subject repeats the recipient's address or name "${addr}"` };
+    }
   }
   return null;
 }
