@@ -18,7 +18,10 @@ describe('checkAuthentication', () => {
   const message = Buffer.from('From: Jane <jane@acme-corp.com>\r\nTo: support@example-shop.com\r\nSubject: order\r\nMessage-ID: <1@acme-corp.com>\r\n\r\nHello\r\n');
 
   it('passes SPF, DKIM and DMARC for a signed message from an allowed address', async () => {
-    const signed = await dkimSign(message, { signatureData: [{ signingDomain: 'acme-corp.com', selector: 's1', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }] });
+    const key = { signingDomain: 'acme-corp.com', selector: 's1', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+    // mailauth takes the keys as signatureData at run time; its typings only list the flat form.
+    const options = { ...key, signatureData: [key] };
+    const signed = await dkimSign(message, options);
     const raw = Buffer.concat([Buffer.from(signed.signatures), message]);
     const resolver = fakeResolver({
       'TXT:acme-corp.com': [['v=spf1 ip4:192.0.2.10 -all']],
