@@ -289,13 +289,19 @@ function encodePlaintext(plaintext: string | Uint8Array): Uint8Array {
   return Buffer.from(plaintext, 'utf8');
 }
 
-export function encryptField(dek: DataKey, ctx: FieldContext, plaintext: string | Uint8Array): Uint8Array {
-  const bytes = encodePlaintext(plaintext);
-  if (bytes.length > MAX_PLAINTEXT_BYTES) {
+function assertPlaintextSize(length: number): void {
+  if (length > MAX_PLAINTEXT_BYTES) {
     throw new AppError('payload_too_large', 'This value is too large to store.', {
-      internal: `field plaintext ${bytes.length} bytes > ${MAX_PLAINTEXT_BYTES}`,
+      internal: `field plaintext ${length} bytes > ${MAX_PLAINTEXT_BYTES}`,
     });
   }
+}
+
+export function encryptField(dek: DataKey, ctx: FieldContext, plaintext: string | Uint8Array): Uint8Array {
+  // Every UTF-16 unit encodes to at least one byte: refuse huge strings before encoding them.
+  assertPlaintextSize(plaintext.length);
+  const bytes = encodePlaintext(plaintext);
+  assertPlaintextSize(bytes.length);
   const subkey = deriveFieldSubkey(dek, ctx.table, ctx.column);
   const prefix = Buffer.allocUnsafe(HEADER_LENGTH + NONCE_LENGTH);
   writeHeader(dek, prefix);
