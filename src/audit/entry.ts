@@ -89,6 +89,9 @@ export function eventToColumns(event: AuditEvent, ids: { id: string; ts: Date; s
   if (!/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/.test(event.action)) {
     throw new Error(`audit action must be dotted lower-case words, got ${JSON.stringify(event.action)}`);
   }
+  if (event.details && JSON.stringify(event.details).includes('\\u0000')) {
+    throw new Error('audit details cannot hold NUL characters');
+  }
   return {
     id: ids.id,
     // Millisecond precision, so the stored timestamp reads back to the same ISO string.

@@ -7,7 +7,7 @@
  * reads entries from an async iterator, so the database and a bundle share it.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { openNote, parseCheckpoint } from './checkpoint.js';
+import { openCheckpoint, parseVerifierKey } from './checkpoint.js';
 import { entryLeafHash, entryMac, type AuditEntryColumns } from './entry.js';
 import { CompactRange } from './merkle.js';
 
@@ -59,10 +59,16 @@ export async function verifyAuditTrail(options: VerifyOptions): Promise<VerifyRe
 
   // Checkpoints: each must be a well-formed note signed by the pinned key.
   const checkpoints = new Map<number, Buffer>();
+  // The key's name is the log's origin: a checkpoint of another log signed by the same key is refused too.
+  let origin: string | undefined;
+  try {
+    origin = parseVerifierKey(options.vkey).name;
+  } catch (err) {
+    add(null, `the verifier key is malformed: ${(err as Error).message}`);
+  }
   for (const cp of [...options.checkpoints].sort((a, b) => a.treeSize - b.treeSize)) {
     try {
-      const { body } = openNote(cp.note, [options.vkey]);
-      const parsed = parseCheckpoint(body);
+      const { checkpoint: parsed } = openCheckpoint(cp.note, { verifierKeys: [options.vkey], ...(origin ? { origin } : {}) });
       if (parsed.size !== cp.treeSize) throw new Error(`note says size ${parsed.size}`);
       checkpoints.set(cp.treeSize, parsed.rootHash);
     } catch (err) {

@@ -51,17 +51,17 @@ async function openPGlite(dataDir: string | undefined): Promise<DatabaseHandle> 
   const client = new PGlite(dataDir, { parsers: { [INT8_OID]: (v: string) => Number(v) } });
   await client.waitReady;
   const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
-  // PGlite has one session; Kysely's driver queues callers, so scripts go through it too.
+  // PGlite has one session. Scripts borrow it through Kysely's driver, which
+  // queues every caller, so a migration never interleaves with other queries.
+  const exec = async (sqlText: string) => {
+    const results = await client.exec(sqlText);
+    return (results.at(-1)?.rows ?? []) as Array<Record<string, unknown>>;
+  };
   const scripts: ScriptRunner = {
-    async runScript(sql) {
-      await client.exec(sql);
+    async runScript(sqlText) {
+      await db.connection().execute(() => exec(sqlText));
     },
-    async withSession(fn) {
-      return fn(async (sql) => {
-        const results = await client.exec(sql);
-        return (results.at(-1)?.rows ?? []) as Array<Record<string, unknown>>;
-      });
-    },
+    withSession: (fn) => db.connection().execute(() => fn(exec)),
   };
   return { db, kind: 'pglite', scripts, close: () => db.destroy() };
 }

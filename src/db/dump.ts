@@ -6,7 +6,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 
-export async function dumpAllTables(db: Kysely<unknown>): Promise<string> {
+export async function dumpAllTables<DB>(db: Kysely<DB>): Promise<string> {
   const tables = await sql<{ table_name: string }>`
     SELECT table_name FROM information_schema.tables
     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`.execute(db);
