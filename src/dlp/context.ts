@@ -17,9 +17,16 @@ const WORD_LISTS: Readonly<Record<string, readonly string[] | undefined>> = Obje
   Object.entries(words).filter((e): e is [string, string[]] => Array.isArray(e[1])),
 );
 
+interface Phrase {
+  /** Lower-case phrase; a space matches 1-3 spaces or tabs. */
+  text: string;
+  mask: number;
+}
+
 interface CompiledContext {
-  pattern: RegExp;
-  maskByPhrase: Map<string, number>;
+  /** Phrases keyed by the hash of their first word, longest first. */
+  byFirstWord: Map<number, Phrase[]>;
+  maxFirstWord: number;
 }
 
 const MAX_PHRASE_LENGTH = 40;
@@ -32,35 +39,53 @@ function normalizePhrase(phrase: string): string {
   return phrase.trim().toLowerCase().replace(/[ \t]+/g, ' ');
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-}
+const isWordCode = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const lower = (c: number) => (c >= 65 && c <= 90 ? c | 32 : c);
+const step = (h: number, c: number) => (Math.imul(h, 31) + c) | 0;
 
-/**
- * One alternation of literal phrases. Every branch is a bounded literal (spaces
- * become `[ \t]{1,3}`), so each start position costs at most the longest phrase:
- * linear in the text. `\b` only where the phrase edge is a word character, so
- * `a/c` and `card #` still match.
- */
 function compileContext(extra: DetectOptions['extraContextWords']): CompiledContext {
   const maskByPhrase = new Map<string, number>();
   for (const category of CONTEXT_CATEGORIES) {
-    const base = WORD_LISTS[category] ?? [];
-    const more = extra?.[category] ?? [];
-    for (const raw of [...base, ...more]) {
+    for (const raw of [...(WORD_LISTS[category] ?? []), ...(extra?.[category] ?? [])]) {
       const phrase = normalizePhrase(raw);
-      if (phrase.length === 0 || phrase.length > MAX_PHRASE_LENGTH) continue;
+      if (phrase.length === 0 || phrase.length > MAX_PHRASE_LENGTH || !isWordCode(phrase.charCodeAt(0))) continue;
       maskByPhrase.set(phrase, (maskByPhrase.get(phrase) ?? 0) | categoryBit(category));
     }
   }
-  const phrases = [...maskByPhrase.keys()].sort((a, b) => b.length - a.length);
-  const branches = phrases.map((p) => {
-    const body = p.split(' ').map(escapeRegExp).join('[ \\t]{1,3}');
-    const lead = /^\w/.test(p) ? '\\b' : '';
-    const trail = /\w$/.test(p) ? '\\b' : '';
-    return lead + body + trail;
-  });
-  return { pattern: new RegExp(branches.join('|'), 'gi'), maskByPhrase };
+  const byFirstWord = new Map<number, Phrase[]>();
+  let maxFirstWord = 0;
+  for (const [text, mask] of maskByPhrase) {
+    let h = 0;
+    let k = 0;
+    while (k < text.length && isWordCode(text.charCodeAt(k))) h = step(h, text.charCodeAt(k++));
+    maxFirstWord = Math.max(maxFirstWord, k);
+    const list = byFirstWord.get(h) ?? [];
+    list.push({ text, mask });
+    byFirstWord.set(h, list);
+  }
+  for (const list of byFirstWord.values()) list.sort((a, b) => b.text.length - a.text.length);
+  return { byFirstWord, maxFirstWord };
+}
+
+/** End of `phrase` matched at `i` (case-insensitive, flexible spaces, word boundary), or -1. */
+function matchPhrase(text: string, i: number, phrase: string): number {
+  let j = i;
+  for (let k = 0; k < phrase.length; k++) {
+    const p = phrase.charCodeAt(k);
+    if (p === 32) {
+      let spaces = 0;
+      while (spaces < 3 && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9)) {
+        j++;
+        spaces++;
+      }
+      if (spaces === 0) return -1;
+      continue;
+    }
+    if (lower(text.charCodeAt(j)) !== p) return -1;
+    j++;
+  }
+  if (isWordCode(phrase.charCodeAt(phrase.length - 1)) && j < text.length && isWordCode(text.charCodeAt(j))) return -1;
+  return j;
 }
 
 const DEFAULT_COMPILED = compileContext(undefined);
@@ -77,14 +102,41 @@ function compiledFor(opts: DetectOptions | undefined): CompiledContext {
   return c;
 }
 
+/**
+ * One pass over the words of the text: hash each word (lower-cased ASCII)
+ * while reading it, look the hash up, and verify the few phrases that start
+ * with that word. Each character is read once by the scan plus at most the
+ * longest phrase per word start: linear.
+ */
 export function indexContext(text: string, opts?: DetectOptions): ContextIndex {
-  const { pattern, maskByPhrase } = compiledFor(opts);
-  const re = new RegExp(pattern.source, pattern.flags);
+  const { byFirstWord, maxFirstWord } = compiledFor(opts);
   const hits: ContextHit[] = [];
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    const phrase = m[0].toLowerCase().replace(/[ \t]+/g, ' ');
-    const mask = maskByPhrase.get(phrase) ?? 0;
-    hits.push({ start: m.index, end: m.index + m[0].length, mask });
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (!isWordCode(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let h = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (!isWordCode(c)) break;
+      h = step(h, lower(c));
+      i++;
+    }
+    if (i - start > maxFirstWord) continue;
+    const candidates = byFirstWord.get(h);
+    if (candidates === undefined) continue;
+    for (const phrase of candidates) {
+      const end = matchPhrase(text, start, phrase.text);
+      if (end !== -1) {
+        hits.push({ start, end, mask: phrase.mask });
+        i = Math.max(i, end);
+        break;
+      }
+    }
   }
   return { hits };
 }

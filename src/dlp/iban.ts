@@ -25,9 +25,10 @@ const isAlnum = (c: number) => isDigit(c) || isAlpha(c);
 export function detectIbans(text: string): Finding[] {
   const out: Finding[] = [];
   const n = text.length;
-  for (let i = 0; i + 4 <= n; i++) {
-    if (!isAlpha(text.charCodeAt(i)) || (i > 0 && isAlnum(text.charCodeAt(i - 1)))) continue;
-    if (!isAlpha(text.charCodeAt(i + 1)) || !isDigit(text.charCodeAt(i + 2)) || !isDigit(text.charCodeAt(i + 3))) continue;
+  const re = /[A-Za-z]{2}\d\d/g;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const i = m.index;
+    if (i > 0 && isAlnum(text.charCodeAt(i - 1))) continue;
     const country = text.slice(i, i + 2).toUpperCase();
     const want = IBAN_LENGTHS[country];
     if (want === undefined) continue;
@@ -54,7 +55,7 @@ export function detectIbans(text: string): Finding[] {
     const upper = compact.toUpperCase();
     if (!isIbanChecksumValid(upper)) continue;
     out.push({ type: 'iban', start: i, end: j, confidence: 0.95, reason: `mod97:${country}` });
-    i = j;
+    re.lastIndex = j;
   }
   return out;
 }
@@ -62,17 +63,15 @@ export function detectIbans(text: string): Finding[] {
 const NINO_BAD_FIRST = 'DFIQUV';
 const NINO_BAD_SECOND = 'DFIOQUV';
 const NINO_BAD_PREFIX = new Set(['BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ']);
-const isUpper = (c: number) => c >= 65 && c <= 90;
 
 /** UK National Insurance numbers: valid two-letter prefix, six digits (pairs may be spaced), suffix A-D. */
 export function detectNinos(text: string): Finding[] {
   const out: Finding[] = [];
   const n = text.length;
-  for (let i = 0; i + 9 <= n; i++) {
-    const a = text.charCodeAt(i);
-    if (!isUpper(a) || (i > 0 && isAlnum(text.charCodeAt(i - 1)))) continue;
-    const b = text.charCodeAt(i + 1);
-    if (!isUpper(b)) continue;
+  const re = /[A-Z]{2} ?\d\d/g;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const i = m.index;
+    if (i > 0 && isAlnum(text.charCodeAt(i - 1))) continue;
     const prefix = text.slice(i, i + 2);
     if (NINO_BAD_FIRST.includes(prefix[0] as string) || NINO_BAD_SECOND.includes(prefix[1] as string) || NINO_BAD_PREFIX.has(prefix)) continue;
     let j = i + 2;
@@ -90,7 +89,7 @@ export function detectNinos(text: string): Finding[] {
     j++;
     if (j < n && isAlnum(text.charCodeAt(j))) continue;
     out.push({ type: 'uk_nino', start: i, end: j, confidence: 0.85, reason: 'nino-format' });
-    i = j;
+    re.lastIndex = j;
   }
   return out;
 }

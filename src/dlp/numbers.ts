@@ -1,5 +1,5 @@
 import { classifyCardNumber, isCardGrouping } from './cards.js';
-import { isAbaChecksumValid } from './checksums.js';
+import { isAbaChecksumValid, isLuhnValid } from './checksums.js';
 import { hasContext, type ContextIndex } from './context.js';
 import { groupDigits, type DigitGroup, type DigitRun } from './scan.js';
 import type { Finding } from './types.js';
@@ -48,15 +48,18 @@ export function detectCards(s: NumberScan): Finding[] {
         if (digits < 12) continue;
         const lengths = groups.slice(i, j + 1).map(glen);
         if (!isCardGrouping(lengths)) continue;
-        const brand = classifyCardNumber(groupDigits(s.text, run, i, j));
+        const candidate = groupDigits(s.text, run, i, j);
+        const brand = classifyCardNumber(candidate);
         if (brand) best = { j, brand };
+        // Issuer tables lag new ranges; with a card word just before it, Luhn and length suffice.
+        else if (digits >= 13 && candidate[0] !== '0' && isLuhnValid(candidate) && before(s, (groups[i] as DigitGroup).start, 'card', 30)) best = { j, brand: 'unlisted-iin' };
       }
       if (!best) continue;
       const start = (groups[i] as DigitGroup).start;
       const end = (groups[best.j] as DigitGroup).end;
       const context = before(s, start, 'card');
       const grouped = best.j > i;
-      const confidence = context ? 0.99 : grouped ? 0.9 : 0.8;
+      const confidence = best.brand === 'unlisted-iin' ? 0.75 : context ? 0.99 : grouped ? 0.9 : 0.8;
       cards.push({ type: 'payment_card', start, end, confidence, reason: `luhn+iin:${best.brand}${context ? '+context' : ''}` });
       // A 3-4 digit group right after the card in the same run is its security code.
       const next = groups[best.j + 1];

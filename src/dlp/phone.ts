@@ -42,6 +42,32 @@ function looksLikeDateOrIp(text: string, run: DigitRun): boolean {
   return first.start > 0 && text.charCodeAt(first.start - 1) === 58; // ":12 34" tail of a time
 }
 
+/**
+ * Shapes of order and reference numbers rather than phones: `#123456-78`,
+ * `No. 1234`, or a first group longer than 5 digits without a trunk 0.
+ */
+function isIdentifierShaped(text: string, run: DigitRun): boolean {
+  const prev = text.charCodeAt(run.start - 1);
+  if (prev === 35 /* # */) return true;
+  const first = run.groups[0] as DigitGroup;
+  return run.groups.length > 1 && glen(first) > 5 && text.charCodeAt(first.start) !== 48;
+}
+
+/**
+ * Two groups without a trunk 0, followed by a capitalised word ("17031 2202
+ * Rissik St") read as house and street numbers. A phone in prose like that
+ * comes with a context word ("call", "phone"), which skips this rule.
+ */
+function looksLikeHouseNumbers(text: string, run: DigitRun): boolean {
+  if (run.groups.length !== 2 || run.parens) return false;
+  const [a, b] = run.groups as [DigitGroup, DigitGroup];
+  if (text.charCodeAt(a.start) === 48) return false;
+  const localShape = glen(a) === 3 && glen(b) === 4; // 555 1234
+  const next = text.charCodeAt(run.end + 1);
+  const capitalAfter = text.charCodeAt(run.end) === 32 && next >= 65 && next <= 90;
+  return !localShape || capitalAfter;
+}
+
 function isValidIn(candidate: string, region: CountryCode | undefined): boolean {
   const p = region ? parsePhoneNumberFromString(candidate, region) : parsePhoneNumberFromString(candidate);
   return p !== undefined && p.isValid();
@@ -66,6 +92,8 @@ export function detectPhones(text: string, runs: readonly DigitRun[], ctx: Conte
     const n = digitCount(run);
     if (n < MIN_DIGITS || n > MAX_DIGITS) continue;
     if (looksLikeDateOrIp(text, run)) continue;
+    if (!run.plus && isIdentifierShaped(text, run)) continue;
+    if (hasContext(ctx, 'identifier', Math.max(0, run.start - 25), run.start)) continue;
     const end = run.extensionEnd > 0 ? run.extensionEnd : run.end;
     const candidate = text.slice(run.start, end);
     const context = hasContext(ctx, 'phone', Math.max(0, run.start - 30), run.start);
@@ -76,6 +104,8 @@ export function detectPhones(text: string, runs: readonly DigitRun[], ctx: Conte
       if (isValidIn(candidate, undefined)) [confidence, reason] = [0.9, 'intl-valid'];
       else if (isPossibleIntl(candidate)) [confidence, reason] = [0.7, 'intl-possible'];
     } else if (bare && !context) {
+      continue;
+    } else if (!context && looksLikeHouseNumbers(text, run)) {
       continue;
     } else if (isValidIn(candidate, defaultRegion)) {
       [confidence, reason] = [0.85, `valid:${defaultRegion}`];

@@ -72,22 +72,21 @@ function extensionEnd(text: string, i: number): number {
   return e;
 }
 
+const RUN_START = /[+(]?\d/g;
+
 export function scanDigitRuns(text: string): DigitRun[] {
   const runs: DigitRun[] = [];
   const n = text.length;
   let i = 0;
   while (i < n) {
+    // Native search jumps over the (mostly) digit-free text between runs.
+    RUN_START.lastIndex = i;
+    const m = RUN_START.exec(text);
+    if (m === null) break;
+    i = m.index;
     const c = text.charCodeAt(i);
-    let startsRun = false;
-    let plus = false;
-    let parenFirst = false;
-    if (isDigit(c)) startsRun = true;
-    else if (c === PLUS && isDigit(text.charCodeAt(i + 1))) startsRun = plus = true;
-    else if (c === OPEN && isDigit(text.charCodeAt(i + 1))) startsRun = parenFirst = true;
-    if (!startsRun) {
-      i++;
-      continue;
-    }
+    const plus = c === PLUS;
+    const parenFirst = c === OPEN;
     // Digits glued to letters belong to an alphanumeric token (ids, NINOs, keys): skip the token.
     if (i > 0 && isWordChar(text.charCodeAt(i - 1)) && !plus && !parenFirst) {
       while (i < n && isWordChar(text.charCodeAt(i))) i++;

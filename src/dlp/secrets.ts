@@ -50,18 +50,19 @@ function classifyToken(token: string): string | undefined {
 }
 
 /** Known token formats: one pass over maximal token-character runs. */
+/** Literal prefixes of the known formats: a native search finds them at ~1 GB/s. */
+const KNOWN_PREFIX = /AKIA|ASIA|ABIA|ACCA|A3T|AIza|gh[pousr]_|github_pat_|xox[abposr]-|xapp-|[sr]k_(?:live|test)_|whsec_|eyJ/g;
+
 export function detectKnownSecrets(text: string): Finding[] {
   const out: Finding[] = [];
   const n = text.length;
-  let i = 0;
-  while (i < n) {
-    if (!isTokenChar(text.charCodeAt(i))) {
-      i++;
-      continue;
-    }
-    const start = i;
-    while (i < n && isTokenChar(text.charCodeAt(i))) i++;
-    let end = i;
+  KNOWN_PREFIX.lastIndex = 0;
+  for (let m = KNOWN_PREFIX.exec(text); m !== null; m = KNOWN_PREFIX.exec(text)) {
+    const start = m.index;
+    if (start > 0 && isTokenChar(text.charCodeAt(start - 1)) && text.charCodeAt(start - 1) !== 47) continue;
+    let end = start;
+    while (end < n && end - start <= MAX_TOKEN && isTokenChar(text.charCodeAt(end))) end++;
+    KNOWN_PREFIX.lastIndex = end;
     while (end > start && text.charCodeAt(end - 1) === 46) end--; // sentence full stop
     const len = end - start;
     if (len < MIN_TOKEN || len > MAX_TOKEN) continue;

@@ -48,6 +48,8 @@ export const CONTEXT_CATEGORIES = [
   'password',
   'otp',
   'secret',
+  /** Labels of identifiers (order, invoice, licence…): a number after them is not a phone. */
+  'identifier',
 ] as const;
 
 export type ContextCategory = (typeof CONTEXT_CATEGORIES)[number];
