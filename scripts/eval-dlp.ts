@@ -46,7 +46,6 @@ const TYPE_MAP: Readonly<Record<string, SensitiveType>> = {
   EMAIL_ADDRESS: 'email',
   PHONE_NUMBER: 'phone',
   IP_ADDRESS: 'ip_address',
-  UK_NHS: 'uk_nino', // not present in the dev set; kept out of scoring below unless seen
 };
 const SCORED: readonly SensitiveType[] = ['payment_card', 'iban', 'us_ssn', 'email', 'phone', 'ip_address'];
 
