@@ -47,7 +47,11 @@ export interface AuditEntryColumns {
 
 /** The canonical, versioned JSON form of an entry (RFC 8785); what a third party re-hashes. */
 export function canonicalEntry(row: AuditEntryColumns): string {
-  return canonicalize({
+  return canonicalize(entryObject(row));
+}
+
+export function entryObject(row: AuditEntryColumns): Record<string, unknown> {
+  return {
     v: 1,
     id: row.id,
     ts: row.ts.toISOString(),
@@ -63,11 +67,37 @@ export function canonicalEntry(row: AuditEntryColumns): string {
     request_id: row.request_id,
     source_ip: row.source_ip,
     details: row.details,
-  });
+  };
+}
+
+// In u-mode a surrogate pair is one code point, so this matches only lone halves.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+const jsonString = (v: string | null): string => {
+  if (v === null) return 'null';
+  if (LONE_SURROGATE.test(v)) throw new Error('audit entry text is not well-formed Unicode');
+  return JSON.stringify(v);
+};
+
+/**
+ * The same bytes as `canonicalEntry`, built directly: keys in RFC 8785 order
+ * (UTF-16 code units) and strings escaped as JSON.stringify does, which is
+ * RFC 8785's string rule. Verification of a million entries spends most of
+ * its time here, so the general canonicalizer is kept for `details` only. A
+ * property test holds the two equal.
+ */
+export function canonicalEntryFast(row: AuditEntryColumns): string {
+  return (
+    `{"action":${jsonString(row.action)},"actor_id":${jsonString(row.actor_id)},"actor_type":${jsonString(row.actor_type)},` +
+    `"details":${row.details === null ? 'null' : canonicalize(row.details)},"id":${jsonString(row.id)},` +
+    `"object_id":${jsonString(row.object_id)},"object_type":${jsonString(row.object_type)},"org":${jsonString(row.org_id)},` +
+    `"purpose":${jsonString(row.purpose)},"request_id":${jsonString(row.request_id)},"result":${jsonString(row.result)},` +
+    `"source_ip":${jsonString(row.source_ip)},"subject":${jsonString(row.subject)},"ts":${jsonString(row.ts.toISOString())},"v":1}`
+  );
 }
 
 export function entryLeafHash(row: AuditEntryColumns): Buffer {
-  return hashLeaf(Buffer.from(canonicalEntry(row), 'utf8'));
+  return hashLeaf(Buffer.from(canonicalEntryFast(row), 'utf8'));
 }
 
 /** Keyed MAC binding a leaf to its position: detects edits, deletions and reordering exactly. */
