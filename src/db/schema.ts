@@ -11,6 +11,201 @@ export interface OrganizationsTable {
   id: string;
   name: string;
   created_at: Timestamp;
+  allowed_cidrs: ColumnType<string[], string[] | undefined, string[]>;
+  settings: ColumnType<Record<string, unknown>, string | undefined, string>;
+}
+
+export interface UsersTable {
+  id: string;
+  org_id: string;
+  email: string;
+  name: string;
+  password_hash: string | null;
+  status: 'invited' | 'active' | 'deactivated';
+  failed_signins: Generated<number>;
+  locked_until: Date | null;
+  last_signin_at: Date | null;
+  password_changed_at: Date | null;
+  created_at: Timestamp;
+  deactivated_at: Date | null;
+}
+
+export interface RolesTable {
+  id: string;
+  org_id: string;
+  key: string;
+  name: string;
+  built_in: Generated<boolean>;
+  require_phishing_resistant: Generated<boolean>;
+  allowed_cidrs: ColumnType<string[], string[] | undefined, string[]>;
+  created_at: Timestamp;
+}
+
+export interface RolePermissionsTable {
+  role_id: string;
+  permission: string;
+  scope: 'own' | 'team' | 'org';
+}
+
+export interface UserRolesTable {
+  user_id: string;
+  role_id: string;
+  granted_by: string | null;
+  granted_at: Timestamp;
+}
+
+export interface TeamsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface TeamMembersTable {
+  team_id: string;
+  user_id: string;
+  added_by: string | null;
+  added_at: Timestamp;
+}
+
+export interface SessionsTable {
+  id_hash: Bytes;
+  user_id: string;
+  org_id: string;
+  csrf_hash: Bytes;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Date;
+  mfa_at: Date | null;
+  mfa_method: string | null;
+  step_up_at: Date | null;
+  ip: string | null;
+  user_agent: string | null;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  kind: 'personal' | 'service';
+  name: string;
+  token_hash: Bytes;
+  prefix: string;
+  scopes: string[];
+  expires_at: Date;
+  created_by: string | null;
+  created_at: Timestamp;
+  last_used_at: Date | null;
+  last_used_ip: string | null;
+  revoked_at: Date | null;
+}
+
+export interface MfaTotpTable {
+  user_id: string;
+  secret_enc: Bytes;
+  confirmed_at: Date | null;
+  last_step: Generated<number>;
+  created_at: Timestamp;
+}
+
+export interface WebauthnCredentialsTable {
+  id: string;
+  user_id: string;
+  credential_id: string;
+  public_key: Bytes;
+  counter: Generated<number>;
+  transports: ColumnType<string[], string[] | undefined, string[]>;
+  device_type: string | null;
+  backed_up: Generated<boolean>;
+  name: Generated<string>;
+  created_at: Timestamp;
+  last_used_at: Date | null;
+}
+
+export interface RecoveryCodesTable {
+  user_id: string;
+  code_hash: Bytes;
+  created_at: Timestamp;
+  used_at: Date | null;
+}
+
+export interface MfaChallengesTable {
+  id: string;
+  user_id: string;
+  kind: 'webauthn-register' | 'webauthn-auth' | 'email-code' | 'sms-code';
+  secret_hash: Bytes | null;
+  challenge: string | null;
+  attempts: Generated<number>;
+  expires_at: Date;
+  used_at: Date | null;
+  created_at: Timestamp;
+}
+
+export interface UserPhonesTable {
+  user_id: string;
+  phone_enc: Bytes;
+  verified_at: Date | null;
+}
+
+export interface AuthLinksTable {
+  token_hash: Bytes;
+  kind: 'setup' | 'invite' | 'reset';
+  org_id: string | null;
+  user_id: string | null;
+  created_by: string | null;
+  expires_at: Date;
+  used_at: Date | null;
+  created_at: Timestamp;
+}
+
+export interface SmsOutboxTable {
+  id: string;
+  org_id: string | null;
+  to_number: string;
+  body: string;
+  created_at: Timestamp;
+}
+
+export interface SigninThrottleTable {
+  key: string;
+  failures: Generated<number>;
+  window_start: Timestamp;
+  locked_until: Date | null;
+}
+
+export interface AccessReviewCampaignsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  team_id: string | null;
+  created_by: string;
+  reviewer_id: string | null;
+  deadline: Date;
+  revoke_undecided: Generated<boolean>;
+  dormant_days: Generated<number>;
+  unused_days: Generated<number>;
+  status: 'open' | 'closed';
+  created_at: Timestamp;
+  closed_at: Date | null;
+  last_reminder_at: Date | null;
+}
+
+export interface AccessReviewItemsTable {
+  id: string;
+  campaign_id: string;
+  user_id: string;
+  kind: 'role' | 'team';
+  role_id: string | null;
+  team_id: string | null;
+  dormant: Generated<boolean>;
+  unused_permissions: ColumnType<string[], string[] | undefined, string[]>;
+  decision: 'certify' | 'revoke' | null;
+  decided_by: string | null;
+  decided_at: Date | null;
+  comment: string | null;
+  applied_at: Date | null;
 }
 
 export interface DataKeysTable {
@@ -92,6 +287,24 @@ export interface AuditCheckpointsTable {
 
 export interface Database {
   organizations: OrganizationsTable;
+  users: UsersTable;
+  roles: RolesTable;
+  role_permissions: RolePermissionsTable;
+  user_roles: UserRolesTable;
+  teams: TeamsTable;
+  team_members: TeamMembersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  mfa_totp: MfaTotpTable;
+  webauthn_credentials: WebauthnCredentialsTable;
+  recovery_codes: RecoveryCodesTable;
+  mfa_challenges: MfaChallengesTable;
+  user_phones: UserPhonesTable;
+  auth_links: AuthLinksTable;
+  sms_outbox: SmsOutboxTable;
+  signin_throttle: SigninThrottleTable;
+  access_review_campaigns: AccessReviewCampaignsTable;
+  access_review_items: AccessReviewItemsTable;
   data_keys: DataKeysTable;
   data_key_versions: DataKeyVersionsTable;
   system_keys: SystemKeysTable;
