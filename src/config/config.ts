@@ -102,6 +102,26 @@ const settings = {
   tlsKey: { env: 'TRUSTDESK_TLS_KEY', description: 'TLS private key (PEM) path', default: undefined, parse: optionalStr },
   trustProxy: { env: 'TRUSTDESK_TRUST_PROXY', description: 'Trust X-Forwarded-* from a reverse proxy', default: false, parse: bool },
   logLevel: { env: 'TRUSTDESK_LOG_LEVEL', description: 'Log level', default: 'info', parse: oneOf(...LOG_LEVELS) },
+  sessionIdleMinutes: { env: 'TRUSTDESK_SESSION_IDLE_MINUTES', description: 'Staff session idle timeout', default: 30, parse: int(1, 24 * 60) },
+  sessionMaxHours: { env: 'TRUSTDESK_SESSION_MAX_HOURS', description: 'Staff session absolute lifetime', default: 12, parse: int(1, 24 * 30) },
+  stepUpMinutes: { env: 'TRUSTDESK_STEP_UP_MINUTES', description: 'How long a fresh second factor allows sensitive actions', default: 10, parse: int(1, 24 * 60) },
+  smtpEnabled: { env: 'TRUSTDESK_SMTP_ENABLED', description: 'Run the built-in SMTP server for inbound mail', default: true, parse: bool },
+  smtpHost: { env: 'TRUSTDESK_SMTP_HOST', description: 'Address the inbound SMTP server binds to', default: '127.0.0.1', parse: str },
+  smtpPort: { env: 'TRUSTDESK_SMTP_PORT', description: 'Inbound SMTP port', default: 2525, parse: int(0, 65535) },
+  smtpMaxBytes: { env: 'TRUSTDESK_SMTP_MAX_BYTES', description: 'Largest inbound message accepted', default: 25 * 1024 * 1024, parse: int(1024, 200 * 1024 * 1024) },
+  smtpTlsCert: { env: 'TRUSTDESK_SMTP_TLS_CERT', description: 'Certificate (PEM) for STARTTLS on the inbound SMTP server', default: undefined, parse: optionalStr },
+  smtpTlsKey: { env: 'TRUSTDESK_SMTP_TLS_KEY', description: 'Private key (PEM) for STARTTLS', default: undefined, parse: optionalStr },
+  smtpAuthservIds: { env: 'TRUSTDESK_SMTP_TRUSTED_AUTHSERV_IDS', description: 'Comma-separated authserv-ids of upstream mail servers whose Authentication-Results are trusted', default: '', parse: str },
+  relayUrl: {
+    env: 'TRUSTDESK_RELAY_URL',
+    description: 'Outbound SMTP relay (smtp:// or smtps://user:pass@host:port); unset writes outbound mail to <data>/outbox',
+    default: undefined,
+    parse: optionalUrl(['smtp:', 'smtps:']),
+    secret: true,
+  },
+  mailFrom: { env: 'TRUSTDESK_MAIL_FROM', description: 'From address of mail Trustdesk sends', default: 'Trustdesk <no-reply@localhost>', parse: str },
+  blobDir: { env: 'TRUSTDESK_BLOB_DIR', description: 'Folder for encrypted attachments (default: <data folder>/blobs)', default: undefined, parse: optionalStr },
+  allowPrivateWebhooks: { env: 'TRUSTDESK_ALLOW_PRIVATE_OUTBOUND', description: 'Let webhooks reach private and loopback addresses', default: false, parse: bool },
   redisUrl: { env: 'REDIS_URL', description: 'Redis URL for several instances (presence, fan-out, rate limits)', default: undefined, parse: optionalUrl(['redis:', 'rediss:']), secret: true },
 } satisfies Record<string, Setting<unknown>>;
 
@@ -110,6 +130,7 @@ export type Config = { [K in keyof Settings]: ReturnType<Settings[K]['parse']> }
   /** Resolved absolute paths. */
   keyFilePath: string;
   dataDirPath: string;
+  blobDirPath: string;
 };
 
 export const CONFIG_FILE_ENV = 'TRUSTDESK_CONFIG';
@@ -166,6 +187,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (problems.length > 0) throw new ConfigError(problems);
   config.dataDirPath = path.resolve(cwd, config.dataDir);
   config.keyFilePath = path.resolve(cwd, config.keyFile ?? path.join(config.dataDir, 'trustdesk.key'));
+  config.blobDirPath = path.resolve(cwd, config.blobDir ?? path.join(config.dataDir, 'blobs'));
   if (config.publicUrl === '') {
     const scheme = config.tlsCert ? 'https' : 'http';
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host === '127.0.0.1' ? 'localhost' : config.host;
@@ -182,6 +204,9 @@ function crossCheck(config: Config): string[] {
   }
   if (config.keyProvider === 'env' && !config.kek) {
     problems.push(`${settings.kek.env}: required when ${settings.keyProvider.env}=env`);
+  }
+  if (Boolean(config.smtpTlsCert) !== Boolean(config.smtpTlsKey)) {
+    problems.push(`${settings.smtpTlsCert.env} and ${settings.smtpTlsKey.env}: set both or neither`);
   }
   if (config.auditOrigin.includes('\n')) problems.push(`${settings.auditOrigin.env}: must be a single line`);
   return problems;

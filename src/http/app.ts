@@ -11,6 +11,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Services } from '../app/services.js';
+import type { Principal } from '../auth/access.js';
 import { healthRoutes } from './health.js';
 import { registerProblemHandlers, sendProblem, ProblemSchema } from './problem.js';
 
@@ -21,10 +22,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Reachable without a session. Every other route requires one (deny by default). */
     public?: boolean;
+    /** Reachable with a session whose second factor is not verified yet (sign-in, enrolment, sign-out). */
+    allowWithoutMfa?: boolean;
   }
   interface FastifyRequest {
     /** Who is calling; set by the authentication plugin. Null means anonymous. */
-    principal: { type: 'user' | 'token'; id: string; orgId: string } | null;
+    principal: Principal | null;
   }
 }
 
