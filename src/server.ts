@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import { openServices, type Services } from './app/services.js';
 import { buildApp } from './http/app.js';
+import { appRoutes } from './http/routes.js';
+import { createSetupLink, setupNeeded } from './auth/auth.service.js';
 import type { Logger } from './logging.js';
 
 export interface RunningServer {
@@ -22,7 +24,7 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   const services = await openServices({ config, logger, migrate: true, sequencer: true });
   let app: FastifyInstance;
   try {
-    app = await buildApp({ services });
+    app = await buildApp({ services, routes: appRoutes });
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await services.close();
@@ -37,6 +39,13 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   print(`Trustdesk is listening on ${url}`);
   print(`  database: ${services.database.kind === 'pglite' ? `embedded (${config.dataDirPath})` : 'PostgreSQL'}`);
   print(`  health:   ${url}/healthz   API docs: ${url}/api/docs`);
+  if (await setupNeeded(services.database.db)) {
+    const token = await createSetupLink(services.database.db);
+    print('');
+    print('First run: open this one-time link (valid 24 hours) to create your organisation and administrator account:');
+    print(`  ${url}/setup#token=${token}`);
+    print('(Each start prints a new link and cancels the previous one.)');
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = () => {

@@ -13,6 +13,7 @@ import { openDatabase, redactUrl, type DatabaseHandle } from '../db/database.js'
 import { migrateToLatest, migrationStatus } from '../db/migrate.js';
 import { CiphertextInvalidError } from '../errors.js';
 import type { Logger } from '../logging.js';
+import { createMailer, type Mailer } from '../notify/mailer.js';
 
 export class StartupError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -27,6 +28,7 @@ export interface Services {
   keyring: Keyring;
   audit: AuditLog;
   logger: Logger;
+  mailer: Mailer;
   /** True when this start created the key file. */
   createdKeyFile: boolean;
   close(): Promise<void>;
@@ -43,6 +45,8 @@ export interface OpenServicesOptions {
   database?: DatabaseHandle;
   /** Use this key provider instead of the configured one (tests). */
   provider?: KeyProvider;
+  /** Use this mailer instead of the configured relay or outbox (tests). */
+  mailer?: Mailer;
 }
 
 export async function openServices(options: OpenServicesOptions): Promise<Services> {
@@ -113,6 +117,7 @@ export async function openServices(options: OpenServicesOptions): Promise<Servic
       keyring,
       audit,
       logger,
+      mailer: options.mailer ?? createMailer(config),
       createdKeyFile,
       async close() {
         await audit.stop().catch((err: unknown) => logger.error({ err }, 'audit flush on shutdown failed'));

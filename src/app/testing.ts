@@ -15,6 +15,7 @@ import type { DatabaseKind } from '../db/database.js';
 import { quoteIdent } from '../db/database.js';
 import { createTestDatabase, TEST_DATABASE_URL } from '../db/testing.js';
 import { createLogger } from '../logging.js';
+import { MemoryMailer } from '../notify/mailer.js';
 import { openServices, type Services } from './services.js';
 
 export const silentLogger = createLogger({ level: 'silent' });
@@ -36,6 +37,7 @@ export async function createTestServices(kind: DatabaseKind, options: { sequence
     database,
     provider: new EnvKeyProvider(randomKekSpec()),
     sequencer: options.sequencer ?? false,
+    mailer: new MemoryMailer(),
   });
 }
 

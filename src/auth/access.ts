@@ -30,6 +30,12 @@ export interface Principal {
   ip: string;
 }
 
+/** Second factor verified in this session, and phishing-resistant (WebAuthn) where a role requires it. */
+export function sessionHasRequiredFactor(p: Principal): boolean {
+  if (!p.mfaAt) return false;
+  return !p.requirePhishingResistant || p.mfaMethod === 'webauthn';
+}
+
 /** A record's ownership, for object-level checks. */
 export interface OwnedRecord {
   orgId: string;

@@ -6,13 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Services } from '../app/services.js';
-import type { Principal } from '../auth/access.js';
+import { sessionHasRequiredFactor, type Principal } from '../auth/access.js';
+import { registerAuthentication } from '../auth/authenticate.js';
 import { healthRoutes } from './health.js';
+import { AppError } from '../errors.js';
 import { registerProblemHandlers, sendProblem, ProblemSchema } from './problem.js';
 
 declare module 'fastify' {
@@ -106,10 +109,24 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await docs.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true, uiConfig: { docExpansion: 'list' } });
   });
 
-  // Deny by default: a route is reachable anonymously only if it says so.
+  // Rate limits apply where a route asks for one (public and authentication endpoints).
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => new AppError('rate_limited', `Too many requests; try again in ${Math.ceil(context.ttl / 1000)} seconds.`),
+  });
+  await registerAuthentication(app);
+  // Deny by default: a route is reachable anonymously only if it says so, and
+  // with a password-only session only if it says so (sign-in, enrolment).
   app.addHook('preHandler', async (request, reply) => {
-    if (request.routeOptions.config.public === true) return;
-    if (!request.principal) return sendProblem(reply, request, 401, 'unauthenticated', 'Sign in to continue.');
+    const config = request.routeOptions.config;
+    if (config.public === true) return;
+    const p = request.principal;
+    if (!p) return sendProblem(reply, request, 401, 'unauthenticated', 'Sign in to continue.');
+    if (p.kind === 'session' && !sessionHasRequiredFactor(p) && config.allowWithoutMfa !== true) {
+      return sendProblem(reply, request, 401, 'mfa_required', 'Verify your second factor to continue.', {
+        phishingResistantRequired: p.requirePhishingResistant,
+      });
+    }
   });
 
   await app.register(healthRoutes);

@@ -1,0 +1,188 @@
+/**
+ * /api/setup, /api/auth/*: first-run setup, sign-in and out, who am I,
+ * sessions, password change and reset, invitation acceptance.
+ */
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.js';
+import { abilities, sessionHasRequiredFactor, type Principal } from './access.js';
+import { acceptInvite, changePassword, completePasswordReset, completeSetup, requestPasswordReset, setupNeeded, signIn, type AuthDeps, type ClientInfo } from './auth.service.js';
+import { ALL_PERMISSIONS } from './permissions.js';
+import { csrfTokenFor, revokeSession, sessionHandle, type NewSession } from './sessions.js';
+
+export function clientOf(request: FastifyRequest): ClientInfo {
+  const ua = request.headers['user-agent'];
+  return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : null, requestId: String(request.id) };
+}
+
+export function authDeps(app: FastifyInstance): AuthDeps {
+  const s = app.services;
+  return { db: s.database.db, audit: s.audit, mailer: s.mailer, publicUrl: s.config.publicUrl, policy: app.auth.policy };
+}
+
+export function requirePrincipal(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('unauthenticated', 'Sign in to continue.');
+  return request.principal;
+}
+
+const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
+const Password = Type.String({ minLength: 1, maxLength: 1024 });
+const LinkToken = Type.String({ minLength: 10, maxLength: 200 });
+const SessionStarted = Type.Object({
+  csrfToken: Type.String(),
+  mfaRequired: Type.Boolean(),
+  expiresAt: Type.String(),
+});
+const Ok = Type.Object({ ok: Type.Literal(true) });
+
+export async function authRoutes(app: FastifyInstance): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const deps = () => authDeps(app);
+  const started = (reply: FastifyReply, session: NewSession) => {
+    app.auth.setSessionCookie(reply, session.token, session.expiresAt);
+    return { csrfToken: csrfTokenFor(session.token, app.auth.csrfKey), mfaRequired: true, expiresAt: session.expiresAt.toISOString() };
+  };
+
+  r.get('/api/setup', {
+    config: { public: true },
+    schema: { tags: ['auth'], summary: 'Whether first-run setup is still needed', response: { 200: Type.Object({ needed: Type.Boolean() }) } },
+  }, async () => ({ needed: await setupNeeded(app.services.database.db) }));
+
+  r.post('/api/setup', {
+    config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
+    schema: {
+      tags: ['auth'],
+      summary: 'Create the organisation and first administrator with the one-time setup link',
+      body: Type.Object({ token: LinkToken, organizationName: Type.String({ minLength: 1, maxLength: 200 }), name: Type.String({ minLength: 1, maxLength: 200 }), email: Email, password: Password }, { additionalProperties: false }),
+      response: { 201: SessionStarted },
+    },
+  }, async (request, reply) => {
+    const { session } = await completeSetup(deps(), clientOf(request), request.body);
+    return reply.status(201).send(started(reply, session));
+  });
+
+  r.post('/api/auth/signin', {
+    config: { public: true, rateLimit: { max: 20, timeWindow: '1 minute' } },
+    schema: {
+      tags: ['auth'],
+      summary: 'Sign in with email and password; a second factor must follow',
+      body: Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }), password: Password }, { additionalProperties: false }),
+      response: { 200: SessionStarted },
+    },
+  }, async (request, reply) => {
+    const { session } = await signIn(deps(), clientOf(request), request.body);
+    return started(reply, session);
+  });
+
+  r.post('/api/auth/signout', {
+    config: { allowWithoutMfa: true },
+    schema: { tags: ['auth'], summary: 'End this session', response: { 200: Ok } },
+  }, async (request, reply) => {
+    const p = requirePrincipal(request);
+    if (p.sessionIdHash) {
+      await app.services.database.db.transaction().execute(async (trx) => {
+        await revokeSession(trx, p.sessionIdHash as Buffer, 'signed out');
+        await app.services.audit.append(trx, { orgId: p.orgId, actor: { type: 'user', id: p.userId }, action: 'auth.signout', result: 'success', requestId: String(request.id), sourceIp: request.ip });
+      });
+    }
+    app.auth.clearSessionCookie(reply);
+    return { ok: true as const };
+  });
+
+  r.get('/api/auth/me', {
+    config: { allowWithoutMfa: true },
+    schema: {
+      tags: ['auth'],
+      summary: 'Who is signed in, what they may do, and the CSRF token for writes',
+      response: {
+        200: Type.Object({
+          user: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), orgId: Type.String(), roles: Type.Array(Type.String()), teamIds: Type.Array(Type.String()) }),
+          mfa: Type.Object({ verified: Type.Boolean(), method: Type.Union([Type.String(), Type.Null()]), phishingResistantRequired: Type.Boolean() }),
+          csrfToken: Type.Union([Type.String(), Type.Null()]),
+          abilities: Type.Record(Type.String(), Type.Boolean()),
+        }),
+      },
+    },
+  }, async (request) => {
+    const p = requirePrincipal(request);
+    return {
+      user: { id: p.userId, email: p.email, name: p.name, orgId: p.orgId, roles: [...p.roleKeys], teamIds: [...p.teamIds] },
+      mfa: { verified: p.kind === 'token' || sessionHasRequiredFactor(p), method: p.mfaMethod, phishingResistantRequired: p.requirePhishingResistant },
+      csrfToken: request.sessionToken ? csrfTokenFor(request.sessionToken, app.auth.csrfKey) : null,
+      abilities: abilities(p, ALL_PERMISSIONS),
+    };
+  });
+
+  r.get('/api/auth/sessions', {
+    schema: {
+      tags: ['auth'],
+      summary: 'My active sessions, with device and address',
+      response: { 200: Type.Object({ sessions: Type.Array(Type.Object({ id: Type.String(), current: Type.Boolean(), createdAt: Type.String(), lastSeenAt: Type.String(), ip: Type.Union([Type.String(), Type.Null()]), userAgent: Type.Union([Type.String(), Type.Null()]), mfaMethod: Type.Union([Type.String(), Type.Null()]) })) }) },
+    },
+  }, async (request) => {
+    const p = requirePrincipal(request);
+    const rows = await app.services.database.db
+      .selectFrom('sessions')
+      .where('user_id', '=', p.userId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', new Date())
+      .where('last_seen_at', '>', new Date(Date.now() - app.auth.policy.idleMs))
+      .orderBy('last_seen_at', 'desc')
+      .select(['id_hash', 'created_at', 'last_seen_at', 'ip', 'user_agent', 'mfa_method'])
+      .execute();
+    const current = p.sessionIdHash ? sessionHandle(p.sessionIdHash) : null;
+    return {
+      sessions: rows.map((s) => {
+        const id = sessionHandle(s.id_hash);
+        return { id, current: id === current, createdAt: s.created_at.toISOString(), lastSeenAt: s.last_seen_at.toISOString(), ip: s.ip, userAgent: s.user_agent, mfaMethod: s.mfa_method };
+      }),
+    };
+  });
+
+  r.delete('/api/auth/sessions/:id', {
+    schema: { tags: ['auth'], summary: 'End one of my sessions', params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 200: Ok } },
+  }, async (request) => {
+    const p = requirePrincipal(request);
+    const db = app.services.database.db;
+    const rows = await db.selectFrom('sessions').where('user_id', '=', p.userId).where('revoked_at', 'is', null).select('id_hash').execute();
+    const target = rows.find((s) => sessionHandle(s.id_hash) === request.params.id);
+    if (!target) throw new AppError('not_found', 'No such session.');
+    await db.transaction().execute(async (trx) => {
+      await revokeSession(trx, target.id_hash, 'revoked by user');
+      await app.services.audit.append(trx, { orgId: p.orgId, actor: { type: 'user', id: p.userId }, action: 'session.revoke', object: { type: 'session', id: request.params.id }, result: 'success', requestId: String(request.id), sourceIp: request.ip });
+    });
+    return { ok: true as const };
+  });
+
+  r.post('/api/auth/password', {
+    schema: { tags: ['auth'], summary: 'Change my password (ends my other sessions)', body: Type.Object({ current: Password, next: Password }, { additionalProperties: false }), response: { 200: Ok } },
+  }, async (request) => {
+    const p = requirePrincipal(request);
+    await changePassword(deps(), clientOf(request), { userId: p.userId, current: request.body.current, next: request.body.next, keepSession: p.sessionIdHash });
+    return { ok: true as const };
+  });
+
+  r.post('/api/auth/password-reset', {
+    config: { public: true, rateLimit: { max: 5, timeWindow: '1 minute' } },
+    schema: { tags: ['auth'], summary: 'Email a password-reset link (same answer whether or not the account exists)', body: Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false }), response: { 202: Ok } },
+  }, async (request, reply) => {
+    await requestPasswordReset(deps(), clientOf(request), request.body);
+    return reply.status(202).send({ ok: true as const });
+  });
+
+  r.post('/api/auth/password-reset/complete', {
+    config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
+    schema: { tags: ['auth'], summary: 'Choose a new password with a reset link; all sessions end', body: Type.Object({ token: LinkToken, password: Password }, { additionalProperties: false }), response: { 200: Ok } },
+  }, async (request) => {
+    await completePasswordReset(deps(), clientOf(request), request.body);
+    return { ok: true as const };
+  });
+
+  r.post('/api/auth/accept-invite', {
+    config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
+    schema: { tags: ['auth'], summary: 'Accept an invitation: choose a password; a second factor must be enrolled next', body: Type.Object({ token: LinkToken, password: Password }, { additionalProperties: false }), response: { 200: SessionStarted } },
+  }, async (request, reply) => {
+    const { session } = await acceptInvite(deps(), clientOf(request), request.body);
+    return started(reply, session);
+  });
+}

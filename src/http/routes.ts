@@ -1,0 +1,8 @@
+/**
+ * Every feature's route plugin, in one list: buildApp registers them after the
+ * cross-cutting plugins, so each is behind the deny-by-default gate.
+ */
+import type { FastifyInstance } from 'fastify';
+import { authRoutes } from '../auth/auth.routes.js';
+
+export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [authRoutes];
