@@ -16,9 +16,18 @@ import { encryptField, decryptField, readCiphertextHeader } from './field-cipher
  * Every encrypted column in the schema. A feature that adds one lists it here,
  * or rotation would leave it under the old key (and `retire` would destroy it).
  */
-export const ENCRYPTED_COLUMNS: Array<{ table: 'customers'; columns: Array<'name_enc' | 'email_enc'> }> = [
-  { table: 'customers', columns: ['name_enc', 'email_enc'] },
+export const ENCRYPTED_COLUMNS: Array<{ table: EncryptedTable; columns: string[] }> = [
+  { table: 'customers', columns: ['name_enc', 'email_enc', 'address_enc', 'notes_enc', 'custom_fields_enc'] },
+  { table: 'customer_contacts', columns: ['value_enc'] },
+  { table: 'tickets', columns: ['subject_enc', 'custom_fields_enc'] },
+  { table: 'messages', columns: ['body_enc', 'html_enc', 'raw_enc', 'message_id_enc', 'threat_reasons_enc'] },
+  { table: 'attachments', columns: ['filename_enc', 'content_key_enc'] },
+  { table: 'quarantine', columns: ['raw_enc', 'details_enc'] },
+  { table: 'outbound_mail', columns: ['to_enc'] },
 ];
+// Attachment contents live in the blob store under per-blob keys; those keys
+// are the content_key_enc column, so rotating it covers the blobs too.
+type EncryptedTable = 'customers' | 'customer_contacts' | 'tickets' | 'messages' | 'attachments' | 'quarantine' | 'outbound_mail';
 
 // Header layout (field-cipher.ts): format(1) algorithm(1) key id(16) key version(4, big-endian).
 const keyIdBytes = (keyId: string) => Buffer.from(keyId.replace(/-/g, ''), 'hex');

@@ -1,0 +1,62 @@
+/**
+ * A reply as mail (pure): threading headers so the customer's client files it
+ * in the same conversation, the ticket number in the subject, and the reply
+ * token in the From/Reply-To address so their answer finds the ticket even when
+ * their client drops the headers. Header values are stripped of line breaks.
+ */
+import { sanitizeHeaderValue } from './threading.js';
+
+export interface ComposedMail {
+  from: string | { name: string; address: string };
+  replyTo?: string | { name: string; address: string };
+  to: string;
+  subject: string;
+  text: string;
+  messageId: string;
+  inReplyTo?: string;
+  references?: string[];
+  headers: Record<string, string>;
+}
+
+export interface ComposeReplyInput {
+  from: string | { name: string; address: string };
+  to: string;
+  subject: string;
+  ticketNumber: number;
+  body: string;
+  /** Without angle brackets. */
+  messageId: string;
+  /** Message-IDs of the thread, oldest first, without angle brackets. */
+  references: string[];
+}
+
+/** `Re: <subject> [#N]`, without stacking `Re:` or a second tag. */
+export function replySubject(subject: string, ticketNumber: number): string {
+  let s = sanitizeHeaderValue(subject, 500);
+  while (/^(re|aw|sv|fwd?)\s*:\s*/i.test(s)) s = s.replace(/^(re|aw|sv|fwd?)\s*:\s*/i, '');
+  const tag = `[#${ticketNumber}]`;
+  if (!s.includes(tag)) s = `${s} ${tag}`.trim();
+  return `Re: ${s}`;
+}
+
+const bracket = (id: string) => `<${sanitizeHeaderValue(id, 998).replace(/[<>\s]/g, '')}>`;
+
+export function composeReply(input: ComposeReplyInput): ComposedMail {
+  const refs = input.references.slice(-20).map(bracket);
+  const from = typeof input.from === 'string' ? sanitizeHeaderValue(input.from) : { name: sanitizeHeaderValue(input.from.name, 200), address: sanitizeHeaderValue(input.from.address, 254) };
+  const mail: ComposedMail = {
+    from,
+    replyTo: from,
+    to: sanitizeHeaderValue(input.to, 254),
+    subject: replySubject(input.subject, input.ticketNumber),
+    text: input.body,
+    messageId: bracket(input.messageId),
+    // Agent replies are written by a person; marking them keeps our own loop detection honest.
+    headers: { 'Auto-Submitted': 'no', 'X-Trustdesk-Ticket': String(input.ticketNumber) },
+  };
+  if (refs.length) {
+    mail.inReplyTo = refs[refs.length - 1] as string;
+    mail.references = refs;
+  }
+  return mail;
+}

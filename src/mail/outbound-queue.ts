@@ -1,0 +1,214 @@
+/**
+ * The outbound queue: a reply is queued in the transaction that stores it;
+ * a worker claims due rows (SKIP LOCKED, so several instances share the
+ * queue), composes the mail from the encrypted ticket at send time, sends it
+ * through the relay, and records the delivery status on the message. Failures
+ * retry with exponential backoff; a permanent refusal (5xx) stops at once.
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Executor } from '../crypto/keyring.js';
+import { AppError } from '../errors.js';
+import type { HelpdeskDeps } from '../tickets/context.js';
+import '../tickets/schema.js';
+import { composeReply, type ComposedMail } from './compose.js';
+import { addressWithToken, deriveReplyToken } from './threading.js';
+
+export interface MailTransport {
+  /** Sends one composed message; resolves when the relay accepted it. */
+  send(mail: ComposedMail): Promise<{ delivery: 'sent' | 'written' }>;
+  close?(): void;
+}
+
+export interface BackoffPolicy {
+  baseMs: number;
+  maxMs: number;
+  maxAttempts: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 30_000, maxMs: 6 * 3600_000, maxAttempts: 10 };
+
+/** Delay before attempt `attempt + 1`: base·2^(attempt−1), capped, with ±20% jitter so retries spread out. */
+export function nextAttemptDelay(attempt: number, policy: BackoffPolicy = DEFAULT_BACKOFF): number {
+  const exp = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
+  const jitter = Math.floor(exp * 0.2);
+  return exp - jitter + (jitter > 0 ? randomInt(0, 2 * jitter + 1) : 0);
+}
+
+export async function enqueueOutboundMail(
+  trx: Executor,
+  deps: HelpdeskDeps,
+  input: { orgId: string; ticketId: string; messageId: string; customerId: string; smtpMessageId: string },
+): Promise<string> {
+  const customer = await trx.selectFrom('customers').where('id', '=', input.customerId).select(['id', 'email_enc']).executeTakeFirst();
+  if (!customer?.email_enc) throw new AppError('conflict', 'The requester has no email address to reply to.');
+  const email = await deps.keyring.decrypt({ table: 'customers', column: 'email_enc', rowId: customer.id }, customer.email_enc, trx);
+  const id = randomUUID();
+  const to_enc = await deps.keyring.encrypt({ type: 'customer', id: customer.id }, { table: 'outbound_mail', column: 'to_enc', rowId: id }, email, trx);
+  await trx
+    .insertInto('outbound_mail')
+    .values({ id, org_id: input.orgId, ticket_id: input.ticketId, message_id: input.messageId, customer_id: customer.id, to_enc, smtp_message_id: input.smtpMessageId })
+    .execute();
+  return id;
+}
+
+interface Claimed {
+  id: string;
+  org_id: string;
+  ticket_id: string;
+  message_id: string;
+  to_enc: Uint8Array;
+  smtp_message_id: string;
+  attempts: number;
+}
+
+/** Claims up to `limit` due rows for `leaseMs`; rows whose lease expired (a crashed sender) are claimed again. */
+async function claimDue(deps: HelpdeskDeps, limit: number, leaseMs: number): Promise<Claimed[]> {
+  const now = new Date();
+  const until = new Date(now.getTime() + leaseMs);
+  const r = await sql<Claimed>`
+    UPDATE outbound_mail SET status = 'sending', locked_until = ${until}, attempts = attempts + 1
+    WHERE id IN (
+      SELECT id FROM outbound_mail
+      WHERE (status = 'queued' AND next_attempt_at <= ${now}) OR (status = 'sending' AND locked_until < ${now})
+      ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+    RETURNING id, org_id, ticket_id, message_id, to_enc, smtp_message_id, attempts`.execute(deps.db);
+  return r.rows;
+}
+
+/** Builds the mail for a claimed row from the encrypted ticket: subject, body, threading headers, reply token. */
+async function buildMail(deps: HelpdeskDeps, row: Claimed): Promise<ComposedMail> {
+  const t = await deps.db
+    .selectFrom('tickets')
+    .leftJoin('mailboxes', 'mailboxes.id', 'tickets.mailbox_id')
+    .where('tickets.id', '=', row.ticket_id)
+    .select(['tickets.id', 'tickets.number', 'tickets.subject_enc', 'mailboxes.address as mailbox', 'mailboxes.name as mailbox_name'])
+    .executeTakeFirstOrThrow();
+  const msg = await deps.db.selectFrom('messages').where('id', '=', row.message_id).select(['id', 'body_enc']).executeTakeFirstOrThrow();
+  // Earlier messages of the thread that carry a Message-ID, oldest first: In-Reply-To is the newest.
+  const thread = await deps.db
+    .selectFrom('messages')
+    .where('ticket_id', '=', row.ticket_id)
+    .where('message_id_enc', 'is not', null)
+    .where('id', '<>', row.message_id)
+    .where('kind', '<>', 'internal_note')
+    .select(['id', 'message_id_enc'])
+    .orderBy('created_at', 'desc')
+    .limit(20)
+    .execute();
+  const refs: string[] = [];
+  for (const m of thread.reverse()) refs.push(await deps.keyring.decrypt({ table: 'messages', column: 'message_id_enc', rowId: m.id }, m.message_id_enc as Uint8Array));
+  const to = await deps.keyring.decrypt({ table: 'outbound_mail', column: 'to_enc', rowId: row.id }, row.to_enc);
+  const subject = t.subject_enc ? await deps.keyring.decrypt({ table: 'tickets', column: 'subject_enc', rowId: t.id }, t.subject_enc) : '';
+  const body = msg.body_enc ? await deps.keyring.decrypt({ table: 'messages', column: 'body_enc', rowId: msg.id }, msg.body_enc) : '';
+  const token = deriveReplyToken(deps.mailKeys, t.id);
+  const fromAddress = t.mailbox ? addressWithToken(t.mailbox, token) : null;
+  return composeReply({
+    from: fromAddress ? { name: t.mailbox_name ?? '', address: fromAddress } : deps.mailFrom,
+    to,
+    subject,
+    ticketNumber: Number(t.number),
+    body,
+    messageId: row.smtp_message_id,
+    references: refs,
+  });
+}
+
+export interface ProcessResult {
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
+/** One pass over the due queue. Safe to run concurrently on several instances. */
+export async function processOutboundQueue(deps: HelpdeskDeps, transport: MailTransport, options: { limit?: number; leaseMs?: number; backoff?: BackoffPolicy } = {}): Promise<ProcessResult> {
+  const backoff = options.backoff ?? DEFAULT_BACKOFF;
+  const rows = await claimDue(deps, options.limit ?? 20, options.leaseMs ?? 5 * 60_000);
+  const result: ProcessResult = { sent: 0, retried: 0, failed: 0 };
+  for (const row of rows) {
+    let outcome: { status: 'sent' | 'queued' | 'failed'; delivery: 'sent' | 'written' | 'retrying' | 'failed'; error: string | null };
+    try {
+      const mail = await buildMail(deps, row);
+      const r = await transport.send(mail);
+      outcome = { status: 'sent', delivery: r.delivery, error: null };
+    } catch (err) {
+      const code = smtpCode(err);
+      const permanent = code !== null && code >= 500 && code < 600;
+      const exhausted = row.attempts >= backoff.maxAttempts;
+      const error = code !== null ? `smtp ${code}` : errorKind(err);
+      outcome = permanent || exhausted ? { status: 'failed', delivery: 'failed', error } : { status: 'queued', delivery: 'retrying', error };
+      deps.logger.warn({ outboundId: row.id, attempt: row.attempts, error, permanent }, 'outbound mail not delivered');
+    }
+    await deps.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('outbound_mail')
+        .set({
+          status: outcome.status,
+          locked_until: null,
+          last_error: outcome.error,
+          sent_at: outcome.status === 'sent' ? new Date() : null,
+          next_attempt_at: new Date(Date.now() + (outcome.status === 'queued' ? nextAttemptDelay(row.attempts, backoff) : 0)),
+        })
+        .where('id', '=', row.id)
+        .execute();
+      await trx.updateTable('messages').set({ delivery_status: outcome.delivery }).where('id', '=', row.message_id).execute();
+      if (outcome.status !== 'queued') {
+        await deps.audit.append(trx, {
+          orgId: row.org_id,
+          actor: { type: 'system', id: 'mail-out' },
+          action: outcome.status === 'sent' ? 'email.send' : 'email.send_fail',
+          object: { type: 'message', id: row.message_id },
+          result: outcome.status === 'sent' ? 'success' : 'failure',
+          details: { outboundId: row.id, attempts: row.attempts, ...(outcome.error ? { error: outcome.error } : {}) },
+        });
+      }
+    });
+    if (outcome.status === 'sent') result.sent++;
+    else if (outcome.status === 'failed') result.failed++;
+    else result.retried++;
+  }
+  return result;
+}
+
+function smtpCode(err: unknown): number | null {
+  const c = (err as { responseCode?: unknown } | null)?.responseCode;
+  return typeof c === 'number' ? c : null;
+}
+
+/** A short, fixed description: the server's own text may quote the address. */
+function errorKind(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code) ? code.toLowerCase() : 'error';
+}
+
+/** Polls the queue until stopped. */
+export function startOutboundWorker(deps: HelpdeskDeps, transport: MailTransport, options: { intervalMs?: number } = {}): { stop(): Promise<void>; kick(): void } {
+  let running = true;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<unknown> = Promise.resolve();
+  const tick = () => {
+    if (!running) return;
+    current = processOutboundQueue(deps, transport)
+      .catch((err: unknown) => deps.logger.error({ err }, 'outbound queue pass failed'))
+      .finally(() => {
+        if (running) timer = setTimeout(tick, options.intervalMs ?? 1000);
+      });
+  };
+  timer = setTimeout(tick, 0);
+  return {
+    kick() {
+      if (timer) clearTimeout(timer);
+      void current.then(() => {
+        if (running) {
+          if (timer) clearTimeout(timer);
+          timer = setTimeout(tick, 0);
+        }
+      });
+    },
+    async stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      await current;
+    },
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Writing ticket and message rows inside a caller's transaction: the one place
+ * that encrypts a subject, a body or a raw message and binds the ciphertext to
+ * its row. Callers have already passed the text through the sensitive-data
+ * stage; nothing here sees unredacted text.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Executor, KeyOwner } from '../crypto/keyring.js';
+import { deriveReplyToken, hashMessageId, hashReplyToken } from '../mail/threading.js';
+import type { HelpdeskDeps } from './context.js';
+import type { DeliveryStatus, MessageKind, StoredRedaction, ThreatVerdict, TicketChannel, TicketPriority } from './schema.js';
+import type { Reason } from '../phishing/index.js';
+
+export function keyOwnerFor(orgId: string, customerId: string | null): KeyOwner {
+  return customerId ? { type: 'customer', id: customerId } : { type: 'organization', id: orgId };
+}
+
+export interface NewTicket {
+  orgId: string;
+  subject: string;
+  channel: TicketChannel;
+  requesterId: string | null;
+  teamId?: string | null;
+  assigneeId?: string | null;
+  mailboxId?: string | null;
+  tags?: string[];
+  priority?: TicketPriority;
+}
+
+export async function insertTicket(trx: Executor, deps: HelpdeskDeps, t: NewTicket): Promise<{ id: string; number: number }> {
+  const id = randomUUID();
+  const subject_enc = await deps.keyring.encrypt(keyOwnerFor(t.orgId, t.requesterId), { table: 'tickets', column: 'subject_enc', rowId: id }, t.subject, trx);
+  const row = await trx
+    .insertInto('tickets')
+    .values({
+      id,
+      org_id: t.orgId,
+      subject_enc,
+      channel: t.channel,
+      requester_id: t.requesterId,
+      team_id: t.teamId ?? null,
+      assignee_id: t.assigneeId ?? null,
+      mailbox_id: t.mailboxId ?? null,
+      tags: normalizeTags(t.tags ?? []),
+      priority: t.priority ?? 'normal',
+      reply_token_hash: hashReplyToken(deriveReplyToken(deps.mailKeys, id)),
+    })
+    .returning(['id', 'number'])
+    .executeTakeFirstOrThrow();
+  return { id: row.id, number: Number(row.number) };
+}
+
+/** Tags are metadata, not customer data: lower-case words, bounded. */
+export function normalizeTags(tags: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const t of tags) {
+    const v = t.normalize('NFKC').trim().toLowerCase().replace(/\s+/g, '-').replace(/[^\p{L}\p{N}_:.-]/gu, '').slice(0, 64);
+    if (v) out.add(v);
+    if (out.size >= 50) break;
+  }
+  return [...out];
+}
+
+export interface NewMessage {
+  orgId: string;
+  ticketId: string;
+  kind: MessageKind;
+  authorType: 'customer' | 'user' | 'system';
+  authorUserId?: string | null;
+  /** Whose key encrypts the message. */
+  customerId: string | null;
+  body: string;
+  html?: string | null;
+  raw?: Buffer | null;
+  messageId?: string | null;
+  autoSubmitted?: boolean;
+  redactions?: StoredRedaction[];
+  threat?: { score: number; verdict: ThreatVerdict; reasons: Reason[] } | null;
+  deliveryStatus?: DeliveryStatus | null;
+  id?: string;
+}
+
+export async function insertMessage(trx: Executor, deps: HelpdeskDeps, m: NewMessage): Promise<{ id: string }> {
+  const id = m.id ?? randomUUID();
+  const owner = keyOwnerFor(m.orgId, m.customerId);
+  const enc = (column: string, value: string | Uint8Array) => deps.keyring.encrypt(owner, { table: 'messages', column, rowId: id }, value, trx);
+  await trx
+    .insertInto('messages')
+    .values({
+      id,
+      org_id: m.orgId,
+      ticket_id: m.ticketId,
+      kind: m.kind,
+      author_type: m.authorType,
+      author_user_id: m.authorUserId ?? null,
+      customer_id: m.customerId,
+      body_enc: await enc('body_enc', m.body),
+      html_enc: m.html ? await enc('html_enc', m.html) : null,
+      // The raw message is kept as base64 text: the keyring decrypts to strings.
+      raw_enc: m.raw ? await enc('raw_enc', m.raw.toString('base64')) : null,
+      raw_size: m.raw ? m.raw.length : null,
+      message_id_hash: m.messageId ? hashMessageId(deps.mailKeys, m.orgId, m.messageId) : null,
+      message_id_enc: m.messageId ? await enc('message_id_enc', m.messageId) : null,
+      auto_submitted: m.autoSubmitted ?? false,
+      redactions: JSON.stringify(m.redactions ?? []),
+      threat_score: m.threat?.score ?? null,
+      threat_verdict: m.threat?.verdict ?? null,
+      threat_codes: m.threat ? [...new Set(m.threat.reasons.map((r) => r.code))] : [],
+      threat_reasons_enc: m.threat && m.threat.reasons.length ? await enc('threat_reasons_enc', JSON.stringify(m.threat.reasons)) : null,
+      delivery_status: m.deliveryStatus ?? null,
+    })
+    .execute();
+  return { id };
+}

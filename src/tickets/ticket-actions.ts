@@ -1,0 +1,162 @@
+/**
+ * Changes agents make to tickets: public replies (queued for email on email
+ * tickets), internal notes, assignment and status. Each passes an object-level
+ * check, runs the sensitive-data stage on any text, and commits with its audit
+ * event in one transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../errors.js';
+import { redactText } from '../ingest/scan.js';
+import { enqueueOutboundMail } from '../mail/outbound-queue.js';
+import { actingFromAgent, type AgentContext, type HelpdeskDeps } from './context.js';
+import { insertMessage } from './records.js';
+import type { TicketStatus } from './schema.js';
+import { loadTicketForAction } from './tickets.service.js';
+
+const MAX_BODY_CHARS = 200_000;
+
+function checkBody(body: string): void {
+  if (!body.trim()) throw new AppError('validation_failed', 'The message is empty.');
+  if (body.length > MAX_BODY_CHARS) throw new AppError('payload_too_large', `Messages are limited to ${MAX_BODY_CHARS} characters.`);
+}
+
+export interface ReplyResult {
+  messageId: string;
+  /** Set when the reply was queued for email. */
+  outboundId: string | null;
+  redactions: number;
+}
+
+export async function replyToTicket(deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; body: string; status?: TicketStatus }): Promise<ReplyResult> {
+  checkBody(input.body);
+  const body = redactText(input.body, 'body');
+  return deps.db.transaction().execute(async (trx) => {
+    const t = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.write');
+    if (t.status === 'closed') throw new AppError('conflict', 'This ticket is closed; open a follow-up ticket instead.');
+    const id = randomUUID();
+    const sendByEmail = t.channel === 'email' && t.requester_id !== null;
+    const smtpMessageId = sendByEmail ? `${randomUUID()}@${deps.messageIdHost}` : null;
+    await insertMessage(trx, deps, {
+      id,
+      orgId: t.org_id,
+      ticketId: t.id,
+      kind: 'public_reply',
+      authorType: 'user',
+      authorUserId: ctx.principal.userId,
+      customerId: t.requester_id,
+      body: body.text,
+      redactions: body.redactions,
+      messageId: smtpMessageId,
+      deliveryStatus: sendByEmail ? 'queued' : null,
+    });
+    let outboundId: string | null = null;
+    if (sendByEmail && smtpMessageId && t.requester_id) {
+      outboundId = await enqueueOutboundMail(trx, deps, { orgId: t.org_id, ticketId: t.id, messageId: id, customerId: t.requester_id, smtpMessageId });
+    }
+    const now = new Date();
+    const next: TicketStatus = input.status ?? (t.status === 'new' || t.status === 'open' ? 'pending' : t.status);
+    await trx
+      .updateTable('tickets')
+      .set({ status: next, updated_at: now, last_message_at: now, first_response_at: t.first_response_at ?? now, ...statusTimes(next, now) })
+      .where('id', '=', t.id)
+      .execute();
+    await deps.audit.append(trx, {
+      ...actingFromAgent(ctx),
+      action: 'ticket.reply',
+      object: { type: 'ticket', id: t.id },
+      subjectCustomerId: t.requester_id,
+      result: 'success',
+      details: { messageId: id, emailed: sendByEmail, redactions: body.redactions.length, status: next },
+    });
+    return { messageId: id, outboundId, redactions: body.redactions.length };
+  });
+}
+
+export async function addInternalNote(deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; body: string }): Promise<{ messageId: string }> {
+  checkBody(input.body);
+  const body = redactText(input.body, 'body');
+  return deps.db.transaction().execute(async (trx) => {
+    const t = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.write');
+    const { id } = await insertMessage(trx, deps, {
+      orgId: t.org_id,
+      ticketId: t.id,
+      kind: 'internal_note',
+      authorType: 'user',
+      authorUserId: ctx.principal.userId,
+      customerId: t.requester_id,
+      body: body.text,
+      redactions: body.redactions,
+    });
+    await trx.updateTable('tickets').set({ updated_at: new Date() }).where('id', '=', t.id).execute();
+    await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'ticket.note', object: { type: 'ticket', id: t.id }, subjectCustomerId: t.requester_id, result: 'success', details: { messageId: id } });
+    return { messageId: id };
+  });
+}
+
+/** Assign to a person and/or a team. `null` clears; `undefined` leaves as is. */
+export async function assignTicket(deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; assigneeId?: string | null; teamId?: string | null }): Promise<void> {
+  const p = ctx.principal;
+  await deps.db.transaction().execute(async (trx) => {
+    const t = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.assign');
+    const teamId = input.teamId === undefined ? t.team_id : input.teamId;
+    if (teamId && teamId !== t.team_id) {
+      const team = await trx.selectFrom('teams').where('id', '=', teamId).where('org_id', '=', p.orgId).select('id').executeTakeFirst();
+      if (!team) throw new AppError('not_found', 'No such team.');
+      // A team-scoped lead may hand work only to teams they can see.
+      if (p.permissions.get('tickets.assign') !== 'org' && !p.teamIds.includes(teamId)) throw new AppError('forbidden', 'You can only assign to your own teams.');
+    }
+    const assigneeId = input.assigneeId === undefined ? t.assignee_id : input.assigneeId;
+    if (assigneeId && assigneeId !== t.assignee_id) {
+      const user = await trx.selectFrom('users').where('id', '=', assigneeId).where('org_id', '=', p.orgId).where('status', '=', 'active').select('id').executeTakeFirst();
+      if (!user) throw new AppError('not_found', 'No such active user.');
+      if (teamId) {
+        const member = await trx.selectFrom('team_members').where('team_id', '=', teamId).where('user_id', '=', assigneeId).select('user_id').executeTakeFirst();
+        if (!member) throw new AppError('conflict', 'That person is not in the ticket’s team.');
+      }
+    }
+    const status: TicketStatus = t.status === 'new' && assigneeId ? 'open' : t.status;
+    await trx.updateTable('tickets').set({ assignee_id: assigneeId, team_id: teamId, status, updated_at: new Date() }).where('id', '=', t.id).execute();
+    await deps.audit.append(trx, {
+      ...actingFromAgent(ctx),
+      action: 'ticket.assign',
+      object: { type: 'ticket', id: t.id },
+      subjectCustomerId: t.requester_id,
+      result: 'success',
+      details: { from: { assigneeId: t.assignee_id, teamId: t.team_id }, to: { assigneeId, teamId } },
+    });
+  });
+}
+
+const ALLOWED: Record<TicketStatus, readonly TicketStatus[]> = {
+  new: ['open', 'pending', 'on_hold', 'solved', 'closed'],
+  open: ['pending', 'on_hold', 'solved', 'closed'],
+  pending: ['open', 'on_hold', 'solved', 'closed'],
+  on_hold: ['open', 'pending', 'solved', 'closed'],
+  solved: ['open', 'closed'],
+  // Closed is final: a new message opens a follow-up ticket.
+  closed: [],
+};
+
+function statusTimes(status: TicketStatus, now: Date): { solved_at?: Date | null; closed_at?: Date } {
+  if (status === 'solved') return { solved_at: now };
+  if (status === 'closed') return { closed_at: now };
+  return { solved_at: null };
+}
+
+export async function changeTicketStatus(deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; status: TicketStatus }): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    const t = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.write');
+    if (t.status === input.status) return;
+    if (!ALLOWED[t.status].includes(input.status)) throw new AppError('conflict', `A ${t.status} ticket cannot become ${input.status}.`);
+    const now = new Date();
+    await trx.updateTable('tickets').set({ status: input.status, updated_at: now, ...statusTimes(input.status, now) }).where('id', '=', t.id).execute();
+    await deps.audit.append(trx, {
+      ...actingFromAgent(ctx),
+      action: 'ticket.status.change',
+      object: { type: 'ticket', id: t.id },
+      subjectCustomerId: t.requester_id,
+      result: 'success',
+      details: { from: t.status, to: input.status },
+    });
+  });
+}

@@ -1,0 +1,237 @@
+/**
+ * Tickets as agents see them: create, list (visibility computed in SQL from the
+ * principal) and read (decrypted, the read audited in the same transaction).
+ * Changes (reply, note, assign, status) are in ticket-actions.ts.
+ */
+import { authorize, can } from '../auth/access.js';
+import type { Executor } from '../crypto/keyring.js';
+import { AppError, KeyDestroyedError } from '../errors.js';
+import { redactText } from '../ingest/scan.js';
+import { actingFromAgent, ticketScope, type AgentContext, type HelpdeskDeps } from './context.js';
+import { insertMessage, insertTicket } from './records.js';
+import type { DeliveryStatus, MessageKind, StoredRedaction, ThreatVerdict, TicketChannel, TicketPriority, TicketStatus } from './schema.js';
+
+export interface TicketSummary {
+  id: string;
+  number: number;
+  subject: string | null;
+  status: TicketStatus;
+  priority: TicketPriority;
+  channel: TicketChannel;
+  requesterId: string | null;
+  assigneeId: string | null;
+  teamId: string | null;
+  tags: string[];
+  createdAt: string;
+  updatedAt: string;
+  lastMessageAt: string;
+}
+
+export interface MessageView {
+  id: string;
+  kind: MessageKind;
+  authorType: 'customer' | 'user' | 'system';
+  authorUserId: string | null;
+  /** Null when the customer's key was destroyed (erased). */
+  body: string | null;
+  autoSubmitted: boolean;
+  redactions: StoredRedaction[];
+  threat: { score: number; verdict: ThreatVerdict; codes: string[] } | null;
+  deliveryStatus: DeliveryStatus | null;
+  attachments: Array<{ id: string; sniffedType: string; size: number; dangerous: boolean; dangerReasons: string[]; status: 'stored' | 'too_large' }>;
+  createdAt: string;
+}
+
+export interface TicketDetail extends TicketSummary {
+  messages: MessageView[];
+}
+
+type TicketRow = {
+  id: string;
+  org_id: string;
+  number: number;
+  subject_enc: Uint8Array | null;
+  status: TicketStatus;
+  priority: TicketPriority;
+  channel: TicketChannel;
+  requester_id: string | null;
+  assignee_id: string | null;
+  team_id: string | null;
+  tags: string[];
+  created_at: Date;
+  updated_at: Date;
+  last_message_at: Date;
+};
+
+const SUMMARY_COLUMNS = [
+  'tickets.id', 'tickets.org_id', 'tickets.number', 'tickets.subject_enc', 'tickets.status', 'tickets.priority', 'tickets.channel',
+  'tickets.requester_id', 'tickets.assignee_id', 'tickets.team_id', 'tickets.tags', 'tickets.created_at', 'tickets.updated_at', 'tickets.last_message_at',
+] as const;
+
+async function decryptOrNull(deps: HelpdeskDeps, ctx: { table: string; column: string; rowId: string }, ct: Uint8Array | null, exec?: Executor): Promise<string | null> {
+  if (!ct) return null;
+  try {
+    return await deps.keyring.decrypt(ctx, ct, exec);
+  } catch (err) {
+    if (err instanceof KeyDestroyedError) return null;
+    throw err;
+  }
+}
+
+async function presentSummary(deps: HelpdeskDeps, row: TicketRow, exec?: Executor): Promise<TicketSummary> {
+  return {
+    id: row.id,
+    number: Number(row.number),
+    subject: await decryptOrNull(deps, { table: 'tickets', column: 'subject_enc', rowId: row.id }, row.subject_enc, exec),
+    status: row.status,
+    priority: row.priority,
+    channel: row.channel,
+    requesterId: row.requester_id,
+    assigneeId: row.assignee_id,
+    teamId: row.team_id,
+    tags: row.tags,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+    lastMessageAt: new Date(row.last_message_at).toISOString(),
+  };
+}
+
+export interface CreateTicketInput {
+  requesterId: string;
+  subject: string;
+  body: string;
+  channel?: TicketChannel;
+  priority?: TicketPriority;
+  teamId?: string | null;
+  tags?: string[];
+}
+
+/** An agent opens a ticket on a customer's behalf (phone, walk-in). The first message is an internal record of the request. */
+export async function createTicket(deps: HelpdeskDeps, ctx: AgentContext, input: CreateTicketInput): Promise<{ id: string; number: number }> {
+  const p = ctx.principal;
+  authorize(p, 'tickets.write', { orgId: p.orgId, teamId: input.teamId ?? null, assigneeId: input.teamId ? null : p.userId });
+  const acting = actingFromAgent(ctx);
+  const subject = redactText(input.subject, 'subject');
+  const body = redactText(input.body, 'body');
+  return deps.db.transaction().execute(async (trx) => {
+    const customer = await trx.selectFrom('customers').where('id', '=', input.requesterId).where('org_id', '=', p.orgId).select('id').executeTakeFirst();
+    if (!customer) throw new AppError('not_found', 'No such customer.');
+    if (input.teamId) {
+      const team = await trx.selectFrom('teams').where('id', '=', input.teamId).where('org_id', '=', p.orgId).select('id').executeTakeFirst();
+      if (!team) throw new AppError('not_found', 'No such team.');
+    }
+    const ticket = await insertTicket(trx, deps, {
+      orgId: p.orgId,
+      subject: subject.text,
+      channel: input.channel ?? 'api',
+      requesterId: customer.id,
+      teamId: input.teamId ?? null,
+      // Without a team the creator keeps it, so an own-scoped agent can still see it.
+      assigneeId: input.teamId ? null : p.userId,
+      tags: input.tags ?? [],
+      priority: input.priority ?? 'normal',
+    });
+    await insertMessage(trx, deps, {
+      orgId: p.orgId,
+      ticketId: ticket.id,
+      kind: 'public_reply',
+      authorType: 'user',
+      authorUserId: p.userId,
+      customerId: customer.id,
+      body: body.text,
+      redactions: [...subject.redactions, ...body.redactions],
+    });
+    await deps.audit.append(trx, { ...acting, action: 'ticket.create', object: { type: 'ticket', id: ticket.id }, subjectCustomerId: customer.id, result: 'success', details: { channel: input.channel ?? 'api' } });
+    return ticket;
+  });
+}
+
+export type TicketView = 'all' | 'mine' | 'my_team' | 'unassigned';
+
+export interface ListTicketsInput {
+  view?: TicketView;
+  status?: TicketStatus[];
+  tag?: string;
+  limit?: number;
+  /** Keyset pagination: tickets whose last message is older than this ticket's. */
+  after?: { lastMessageAt: string; id: string };
+}
+
+/** Tickets the caller may read, newest activity first. Visibility and the view are both SQL. */
+export async function listTickets(deps: HelpdeskDeps, ctx: AgentContext, input: ListTicketsInput = {}): Promise<TicketSummary[]> {
+  const p = ctx.principal;
+  const limit = Math.min(Math.max(input.limit ?? 50, 1), 200);
+  let q = deps.db.selectFrom('tickets').select(SUMMARY_COLUMNS).where(ticketScope(p, 'tickets.read'));
+  const view = input.view ?? 'all';
+  if (view === 'mine') q = q.where('tickets.assignee_id', '=', p.userId);
+  if (view === 'unassigned') q = q.where('tickets.assignee_id', 'is', null);
+  if (view === 'my_team') q = p.teamIds.length ? q.where('tickets.team_id', 'in', [...p.teamIds]) : q.where((eb) => eb.val(false));
+  if (input.status?.length) q = q.where('tickets.status', 'in', input.status);
+  if (input.tag) q = q.where((eb) => eb(eb.val([input.tag as string]), '<@', eb.ref('tickets.tags')));
+  if (input.after) {
+    const { lastMessageAt, id } = input.after;
+    q = q.where((eb) => eb.or([eb('tickets.last_message_at', '<', new Date(lastMessageAt)), eb.and([eb('tickets.last_message_at', '=', new Date(lastMessageAt)), eb('tickets.id', '<', id)])]));
+  }
+  const rows = (await q.orderBy('tickets.last_message_at', 'desc').orderBy('tickets.id', 'desc').limit(limit).execute()) as TicketRow[];
+  const out: TicketSummary[] = [];
+  for (const r of rows) out.push(await presentSummary(deps, r));
+  if (rows.length > 0) {
+    // Subjects are customer data: the list is a recorded read (ids only, no PII).
+    await deps.audit.record({ ...actingFromAgent(ctx), action: 'ticket.list', result: 'success', details: { view, count: rows.length, ticketIds: rows.map((r) => r.id) } });
+  }
+  return out;
+}
+
+/** Loads a ticket's ownership for an object-level check; not-found and forbidden look the same. */
+export async function loadTicketForAction(trx: Executor, ctx: AgentContext, ticketId: string, permission: Parameters<typeof can>[1]) {
+  const row = await trx
+    .selectFrom('tickets')
+    .where('id', '=', ticketId)
+    .where('org_id', '=', ctx.principal.orgId)
+    .select(['id', 'org_id', 'team_id', 'assignee_id', 'requester_id', 'status', 'channel', 'mailbox_id', 'number', 'subject_enc', 'first_response_at'])
+    .forUpdate()
+    .executeTakeFirst();
+  authorize(ctx.principal, permission, row ? { orgId: row.org_id, teamId: row.team_id, assigneeId: row.assignee_id } : null);
+  return row as NonNullable<typeof row>;
+}
+
+/** A ticket with its conversation, decrypted. The read is audited before anything is returned. */
+export async function readTicket(deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; purpose?: string }): Promise<TicketDetail> {
+  const p = ctx.principal;
+  return deps.db.transaction().execute(async (trx) => {
+    const row = (await trx.selectFrom('tickets').select(SUMMARY_COLUMNS).where('tickets.id', '=', input.ticketId).where('tickets.org_id', '=', p.orgId).executeTakeFirst()) as TicketRow | undefined;
+    authorize(p, 'tickets.read', row ? { orgId: row.org_id, teamId: row.team_id, assigneeId: row.assignee_id } : null);
+    const r = row as TicketRow;
+    await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'ticket.read', object: { type: 'ticket', id: r.id }, subjectCustomerId: r.requester_id, purpose: input.purpose ?? null, result: 'success' });
+    const messages = await trx
+      .selectFrom('messages')
+      .where('ticket_id', '=', r.id)
+      .select(['id', 'kind', 'author_type', 'author_user_id', 'body_enc', 'auto_submitted', 'redactions', 'threat_score', 'threat_verdict', 'threat_codes', 'delivery_status', 'created_at'])
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    const attachments = messages.length
+      ? await trx.selectFrom('attachments').where('message_id', 'in', messages.map((m) => m.id)).select(['id', 'message_id', 'sniffed_type', 'size', 'dangerous', 'danger_reasons', 'status']).execute()
+      : [];
+    const summary = await presentSummary(deps, r, trx);
+    const views: MessageView[] = [];
+    for (const m of messages) {
+      views.push({
+        id: m.id,
+        kind: m.kind,
+        authorType: m.author_type,
+        authorUserId: m.author_user_id,
+        body: await decryptOrNull(deps, { table: 'messages', column: 'body_enc', rowId: m.id }, m.body_enc, trx),
+        autoSubmitted: m.auto_submitted,
+        redactions: m.redactions,
+        threat: m.threat_verdict ? { score: m.threat_score ?? 0, verdict: m.threat_verdict, codes: m.threat_codes } : null,
+        deliveryStatus: m.delivery_status,
+        attachments: attachments
+          .filter((a) => a.message_id === m.id)
+          .map((a) => ({ id: a.id, sniffedType: a.sniffed_type, size: Number(a.size), dangerous: a.dangerous, dangerReasons: a.danger_reasons, status: a.status })),
+        createdAt: new Date(m.created_at).toISOString(),
+      });
+    }
+    return { ...summary, messages: views };
+  });
+}
