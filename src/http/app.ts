@@ -117,7 +117,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await registerAuthentication(app);
   // Deny by default: a route is reachable anonymously only if it says so, and
   // with a password-only session only if it says so (sign-in, enrolment).
-  app.addHook('preHandler', async (request, reply) => {
+  // Runs before body validation, so anonymous callers learn nothing of a route's schema.
+  app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
     if (config.public === true) return;
     const p = request.principal;

@@ -4,5 +4,6 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { authRoutes } from '../auth/auth.routes.js';
+import { userRoutes } from '../users/users.routes.js';
 
-export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [authRoutes];
+export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [authRoutes, userRoutes];

@@ -1,0 +1,188 @@
+/**
+ * The access matrix over every route: anonymous callers, password-only
+ * sessions, each built-in role, another team and another organisation get
+ * exactly the answers they should. New routes are covered by the first two
+ * tests automatically: nothing is reachable without a session unless it says
+ * it is public.
+ */
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Services } from '../app/services.js';
+import { createTestServices } from '../app/testing.js';
+import { buildOrg, buildTeam, buildUser, signIn, signInAs, type RoleKey, type SignedIn, type TestOrg } from '../auth/testing.js';
+import { createApiToken } from '../auth/tokens.service.js';
+import { buildApp } from './app.js';
+import { appRoutes } from './routes.js';
+
+const ZERO = '00000000-0000-4000-8000-000000000000';
+const ROLES: RoleKey[] = ['agent', 'supervisor', 'administrator', 'security_officer', 'auditor'];
+
+describe('route access matrix', () => {
+  let services: Services;
+  let app: FastifyInstance;
+  const routes: RouteOptions[] = [];
+  let org: TestOrg;
+  let otherOrg: TestOrg;
+  const as: Partial<Record<RoleKey, SignedIn>> = {};
+
+  beforeAll(async () => {
+    services = await createTestServices('pglite');
+    app = await buildApp({
+      services,
+      routes: [
+        async (scope) => {
+          scope.addHook('onRoute', (route) => {
+            routes.push(route);
+          });
+          for (const plugin of appRoutes) await scope.register(plugin);
+        },
+      ],
+    });
+    await app.ready();
+    org = await buildOrg(services);
+    otherOrg = await buildOrg(services);
+    for (const role of ROLES) as[role] = await signIn(app, org, { roles: [role] });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await services?.close();
+  });
+
+  const concrete = (url: string) => url.replace(/:[a-zA-Z]+/g, ZERO);
+  const methods = (r: RouteOptions) => (Array.isArray(r.method) ? r.method : [r.method]).filter((m) => m !== 'HEAD');
+
+  it('answers 401 to anonymous callers on every route not declared public', async () => {
+    const checked: string[] = [];
+    for (const route of routes) {
+      if ((route.config as { public?: boolean } | undefined)?.public) continue;
+      for (const method of methods(route)) {
+        const res = await app.inject({ method: method as 'GET', url: concrete(route.url), payload: method === 'GET' || method === 'DELETE' ? undefined : {} });
+        expect(res.statusCode, `${method} ${route.url}`).toBe(401);
+        checked.push(`${method} ${route.url}`);
+      }
+    }
+    expect(checked.length).toBeGreaterThan(15);
+  });
+
+  it('answers mfa_required to a password-only session everywhere but sign-in, enrolment and sign-out', async () => {
+    const pwOnly = await signIn(app, org, { roles: ['administrator'], mfa: false });
+    for (const route of routes) {
+      const config = route.config as { public?: boolean; allowWithoutMfa?: boolean } | undefined;
+      if (config?.public || config?.allowWithoutMfa) continue;
+      for (const method of methods(route)) {
+        const res = await app.inject({ method: method as 'GET', url: concrete(route.url), headers: pwOnly.headers, payload: method === 'GET' || method === 'DELETE' ? undefined : {} });
+        expect(res.json().code, `${method} ${route.url}`).toBe('mfa_required');
+      }
+    }
+  });
+
+  const cases: Array<{ name: string; method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: () => string; body?: () => unknown; allow: RoleKey[] }> = [
+    { name: 'list staff', method: 'GET', url: () => '/api/users', allow: ['supervisor', 'administrator', 'security_officer', 'auditor'] },
+    { name: 'list roles', method: 'GET', url: () => '/api/roles', allow: ['supervisor', 'administrator', 'security_officer', 'auditor'] },
+    { name: 'list teams', method: 'GET', url: () => '/api/teams', allow: ['supervisor', 'administrator', 'security_officer', 'auditor'] },
+    { name: 'invite', method: 'POST', url: () => '/api/users/invitations', body: () => ({ email: `new-${Math.random().toString(36).slice(2)}@x.example`, name: 'New', roleIds: [], teamIds: [] }), allow: ['administrator'] },
+    { name: 'create team', method: 'POST', url: () => '/api/teams', body: () => ({ name: `T ${Math.random()}` }), allow: ['administrator'] },
+    { name: 'create role', method: 'POST', url: () => '/api/roles', body: () => ({ key: `r_${Math.random().toString(36).slice(2, 8)}`, name: 'R', grants: [{ permission: 'tickets.read', scope: 'team' }] }), allow: ['administrator'] },
+    { name: 'allowlist', method: 'PUT', url: () => '/api/organization/allowlist', body: () => ({ allowedCidrs: [] }), allow: ['administrator'] },
+    { name: 'my sessions', method: 'GET', url: () => '/api/auth/sessions', allow: ROLES },
+    { name: 'my tokens', method: 'GET', url: () => '/api/tokens', allow: ROLES },
+  ];
+
+  for (const c of cases) {
+    it(`${c.method} ${c.name}: allowed for ${c.allow.join(', ')} only`, async () => {
+      for (const role of ROLES) {
+        const res = await app.inject({ method: c.method, url: c.url(), headers: as[role]!.headers, payload: c.body?.() as object | undefined });
+        const allowed = res.statusCode < 400;
+        expect(allowed, `${role}: ${res.statusCode} ${res.body.slice(0, 200)}`).toBe(c.allow.includes(role));
+        if (!allowed) expect(res.statusCode).toBe(403);
+      }
+    });
+  }
+
+  it('an administrator of another organisation cannot touch this one (not found, never forbidden)', async () => {
+    const target = await buildUser(services, org, { roles: ['agent'] });
+    const intruder = await signIn(app, otherOrg, { roles: ['administrator'] });
+    for (const [method, url, payload] of [
+      ['POST', `/api/users/${target.userId}/deactivate`, {}],
+      ['PUT', `/api/users/${target.userId}/teams`, { teamIds: [] }],
+      ['DELETE', `/api/users/${target.userId}/sessions`, undefined],
+    ] as const) {
+      const res = await app.inject({ method, url, headers: intruder.headers, payload });
+      expect(res.statusCode, `${method} ${url}`).toBe(404);
+    }
+    const list = await app.inject({ url: '/api/users', headers: intruder.headers });
+    expect(JSON.stringify(list.json())).not.toContain(target.email);
+  });
+
+  it('deactivation ends every session and token of the person at once', async () => {
+    const victim = await buildUser(services, org, { roles: ['supervisor'] });
+    const session = await signInAs(app, victim);
+    const { token } = await createApiToken(services.database ? { db: services.database.db, audit: services.audit } : (undefined as never), null, { ip: '127.0.0.1', userAgent: null, requestId: 'test' }, { ownerId: victim.userId, name: 't', scopes: ['users.read'], expiresInDays: 1, kind: 'personal' });
+    expect((await app.inject({ url: '/api/users', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(200);
+    const res = await app.inject({ method: 'POST', url: `/api/users/${victim.userId}/deactivate`, headers: as.administrator!.headers });
+    expect(res.statusCode).toBe(200);
+    expect((await app.inject({ url: '/api/auth/me', headers: session.headers })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/api/users', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(401);
+  });
+
+  it('enforces token scopes, expiry, revocation and malformed tokens', async () => {
+    const owner = await buildUser(services, org, { roles: ['administrator'] });
+    const deps = { db: services.database.db, audit: services.audit };
+    const client = { ip: '127.0.0.1', userAgent: null, requestId: 'test' };
+    const { token, id } = await createApiToken(deps, null, client, { ownerId: owner.userId, name: 'read-only', scopes: ['users.read'], expiresInDays: 30, kind: 'personal' });
+    const bearer = { authorization: `Bearer ${token}` };
+    expect((await app.inject({ url: '/api/users', headers: bearer })).statusCode).toBe(200);
+    const write = await app.inject({ method: 'POST', url: '/api/teams', headers: bearer, payload: { name: 'Nope' } });
+    expect(write.statusCode).toBe(403);
+    // A token cannot mint tokens, nor pass step-up.
+    expect((await app.inject({ method: 'POST', url: '/api/tokens', headers: bearer, payload: { name: 'x', scopes: ['users.read'], expiresInDays: 1 } })).statusCode).toBe(403);
+    // Scopes beyond the owner's permissions are refused at creation.
+    const agent = await buildUser(services, org, { roles: ['agent'] });
+    await expect(createApiToken(deps, null, client, { ownerId: agent.userId, name: 'x', scopes: ['users.manage'], expiresInDays: 1, kind: 'personal' })).rejects.toThrow(/does not hold/);
+    // Last use is recorded, and use is audited.
+    const row = await services.database.db.selectFrom('api_tokens').where('id', '=', id).select(['last_used_at', 'last_used_ip']).executeTakeFirstOrThrow();
+    expect(row.last_used_at).not.toBeNull();
+    await services.audit.flush();
+    const uses = await services.database.db.selectFrom('audit_log').where('action', '=', 'token.use').where('actor_id', '=', id).select('result').execute();
+    expect(uses.length).toBeGreaterThan(0);
+    // Revoked, expired and malformed tokens all get the same 401.
+    await services.database.db.updateTable('api_tokens').set({ revoked_at: new Date() }).where('id', '=', id).execute();
+    for (const header of [`Bearer ${token}`, 'Bearer tdt_nope', `Bearer ${token}x`, 'Basic abc', `Bearer ${'tdt_'.padEnd(48, 'A')}`]) {
+      const res = await app.inject({ url: '/api/users', headers: { authorization: header } });
+      expect(res.statusCode, header).toBe(401);
+    }
+    const expired = await createApiToken(deps, null, client, { ownerId: owner.userId, name: 'old', scopes: ['users.read'], expiresInDays: 1, kind: 'personal' });
+    await services.database.db.updateTable('api_tokens').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', expired.id).execute();
+    expect((await app.inject({ url: '/api/users', headers: { authorization: `Bearer ${expired.token}` } })).statusCode).toBe(401);
+  });
+
+  it('refuses to let someone grant a role holding permissions they lack, and role changes end the person’s sessions', async () => {
+    const team = await buildTeam(services, org);
+    const lead = await signIn(app, org, { roles: ['supervisor'], teamIds: [team] });
+    const target = await buildUser(services, org, { roles: ['agent'] });
+    const targetSession = await signInAs(app, target);
+    // Supervisors hold no users.manage: refused outright.
+    const denied = await app.inject({ method: 'PUT', url: `/api/users/${target.userId}/roles`, headers: lead.headers, payload: { roleIds: [org.roleIds.administrator] } });
+    expect(denied.statusCode).toBe(403);
+    // An administrator may, with a fresh factor; the target must sign in again.
+    const ok = await app.inject({ method: 'PUT', url: `/api/users/${target.userId}/roles`, headers: as.administrator!.headers, payload: { roleIds: [org.roleIds.supervisor] } });
+    expect(ok.statusCode).toBe(200);
+    expect((await app.inject({ url: '/api/auth/me', headers: targetSession.headers })).statusCode).toBe(401);
+    // Without a fresh factor the same change needs step-up.
+    const stale = await signIn(app, org, { roles: ['administrator'], stepUp: false });
+    const needStepUp = await app.inject({ method: 'PUT', url: `/api/users/${target.userId}/roles`, headers: stale.headers, payload: { roleIds: [org.roleIds.agent] } });
+    expect(needStepUp.json().code).toBe('step_up_required');
+  });
+
+  it('refuses sign-in from outside an organisation’s address allowlist', async () => {
+    const res = await app.inject({ method: 'PUT', url: '/api/organization/allowlist', headers: as.administrator!.headers, payload: { allowedCidrs: ['203.0.113.0/24'] } });
+    expect(res.statusCode).toBe(200);
+    const outside = await app.inject({ url: '/api/auth/me', headers: as.agent!.headers, remoteAddress: '198.51.100.9' });
+    expect(outside.statusCode).toBe(403);
+    const inside = await app.inject({ url: '/api/auth/me', headers: as.agent!.headers, remoteAddress: '203.0.113.20' });
+    expect(inside.statusCode).toBe(200);
+    const bad = await app.inject({ method: 'PUT', url: '/api/organization/allowlist', headers: { ...as.administrator!.headers }, remoteAddress: '203.0.113.20', payload: { allowedCidrs: ['not-an-ip'] } });
+    expect(bad.statusCode).toBe(400);
+    await app.inject({ method: 'PUT', url: '/api/organization/allowlist', headers: as.administrator!.headers, remoteAddress: '203.0.113.20', payload: { allowedCidrs: [] } });
+  });
+});
