@@ -13,6 +13,7 @@ import { createLogger } from '../logging.js';
 import { startServer, stopOnSignals } from '../server.js';
 import { auditCommands } from './audit.js';
 import { keyCommands } from './keys.js';
+import { userCommands } from './users.js';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -106,6 +107,7 @@ export function buildCli(io: CliIo = defaultIo): Command {
     });
 
   keyCommands(program, io);
+  userCommands(program, io);
   auditCommands(program, io);
   return program;
 }
