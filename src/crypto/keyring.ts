@@ -11,7 +11,7 @@ import { LRUCache } from 'lru-cache';
 import type { Database } from '../db/schema.js';
 import { AppError, KeyDestroyedError } from '../errors.js';
 import { computeBlindIndex, deriveBlindIndexKey, planBlindIndexBits } from './blind-index.js';
-import { decryptField, encryptField, readCiphertextHeader, type DataKey, type FieldContext } from './field-cipher.js';
+import { decryptFieldText, encryptField, forgetFieldSubkeys, readCiphertextHeader, type DataKey, type FieldContext } from './field-cipher.js';
 import { generateKey } from './key-wrap.js';
 import type { KeyProvider } from './key-provider.js';
 
@@ -44,12 +44,14 @@ export class Keyring {
   private readonly db: Kysely<Database>;
   private readonly cache: LRUCache<string, DataKey>;
   private readonly population: number;
+  private readonly indexKeys = new WeakMap<Uint8Array, Map<string, Uint8Array>>();
 
   constructor(options: KeyringOptions) {
     this.db = options.db;
     this.provider = options.provider;
     this.population = options.blindIndexPopulation ?? 1_000_000;
-    this.cache = new LRUCache<string, DataKey>({ max: options.cacheSize ?? 10_000, ttl: options.cacheTtlMs ?? 300_000 });
+    // Evicted keys take their derived per-column subkeys with them.
+    this.cache = new LRUCache<string, DataKey>({ max: options.cacheSize ?? 10_000, ttl: options.cacheTtlMs ?? 300_000, dispose: (dek) => forgetFieldSubkeys(dek.key) });
   }
 
   /** The owner's current key, created on first use. */
@@ -102,14 +104,20 @@ export class Keyring {
   async decrypt(ctx: FieldContext, ciphertext: Uint8Array, exec?: Executor): Promise<string> {
     const header = readCiphertextHeader(ciphertext);
     const dek = await this.key(header.keyId, header.keyVersion, exec);
-    return Buffer.from(decryptField(dek, ctx, ciphertext)).toString('utf8');
+    return decryptFieldText(dek, ctx, ciphertext);
   }
 
   /** Blind index for equality lookups within one organisation. */
   async blindIndex(orgId: string, ctx: { table: string; column: string; domain: BlindIndexDomain }, normalized: string, trx?: Executor): Promise<Buffer> {
     const root = await this.currentKey({ type: 'organization', id: orgId }, { purpose: 'blind-index', ...(trx ? { trx } : {}) });
     const bits = planBlindIndexBits({ population: this.population, inputDomainBits: DOMAIN_BITS[ctx.domain] });
-    return computeBlindIndex(deriveBlindIndexKey(root.key, ctx.table, ctx.column), normalized, bits);
+    // HKDF costs several times the HMAC itself: keep derived index keys per root key object.
+    let perRoot = this.indexKeys.get(root.key);
+    if (!perRoot) this.indexKeys.set(root.key, (perRoot = new Map()));
+    const name = `${ctx.table}/${ctx.column}`;
+    let key = perRoot.get(name);
+    if (!key) perRoot.set(name, (key = deriveBlindIndexKey(root.key, ctx.table, ctx.column)));
+    return computeBlindIndex(key, normalized, bits);
   }
 
   /**
