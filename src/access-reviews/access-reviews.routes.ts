@@ -1,0 +1,109 @@
+/**
+ * /api/access-reviews: list, start, read (with items), decide an item, close,
+ * export (CSV or JSON). Each route checks the permission first; the service
+ * then checks the campaign itself (another organisation's is "not found").
+ */
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { requirePermission } from '../auth/access.js';
+import { requirePrincipal } from '../auth/auth.routes.js';
+import type { Permission } from '../auth/permissions.js';
+import { closeCampaign, exportCampaign, getCampaign, listCampaigns, startCampaign, type AccessReviewDeps, type ReviewContext } from './access-reviews.service.js';
+import { decideItem } from './decisions.js';
+import { CampaignDetailSchema, CampaignListSchema, CampaignWithAbilitiesSchema, CreateCampaignSchema, DecideItemSchema, ExportSchema, ItemSchema } from './views.js';
+
+/** The caller must hold at least one of `permissions` (checked with requirePermission, in order). */
+function requireAnyPermission(...permissions: Permission[]) {
+  const guards = permissions.map((p) => requirePermission(p));
+  return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    let refusal: unknown;
+    for (const g of guards) {
+      try {
+        await g(request, reply);
+        return;
+      } catch (err) {
+        refusal ??= err;
+      }
+    }
+    throw refusal;
+  };
+}
+
+const CampaignParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+const ItemParams = Type.Object({ id: Type.String({ format: 'uuid' }), itemId: Type.String({ format: 'uuid' }) });
+
+export async function accessReviewRoutes(app: FastifyInstance): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const deps = (): AccessReviewDeps => ({ db: app.services.database.db, audit: app.services.audit });
+  const ctx = (request: FastifyRequest): ReviewContext => ({ principal: requirePrincipal(request), requestId: String(request.id), sourceIp: request.ip });
+  const tags = ['access-reviews'];
+
+  r.get('/api/access-reviews', {
+    preHandler: requireAnyPermission('reviews.manage', 'reviews.decide'),
+    schema: {
+      tags,
+      summary: 'Access reviews I manage or review, newest first',
+      querystring: Type.Object({
+        status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+      }, { additionalProperties: false }),
+      response: { 200: CampaignListSchema} ,
+    },
+  }, async (request) => ({ campaigns: await listCampaigns(deps(), ctx(request), request.query) }));
+
+  r.post('/api/access-reviews', {
+    preHandler: requirePermission('reviews.manage'),
+    schema: {
+      tags,
+      summary: 'Start a campaign over all staff or one team: snapshots each person’s roles and team memberships, flags dormant accounts and unused permissions',
+      body: CreateCampaignSchema,
+      response: { 201: CampaignDetailSchema} ,
+    },
+  }, async (request, reply) => reply.status(201).send(await startCampaign(deps(), ctx(request), request.body)));
+
+  r.get('/api/access-reviews/:id', {
+    preHandler: requireAnyPermission('reviews.manage', 'reviews.decide'),
+    schema: { tags, summary: 'A campaign with its items and what I may do with them', params: CampaignParams, response: { 200: CampaignDetailSchema}  },
+  }, async (request) => getCampaign(deps(), ctx(request), request.params.id));
+
+  r.post('/api/access-reviews/:id/items/:itemId/decision', {
+    preHandler: requireAnyPermission('reviews.decide', 'reviews.manage'),
+    schema: {
+      tags,
+      summary: 'Certify or revoke one item, with a comment; a revocation removes the access and ends the person’s sessions at once',
+      params: ItemParams,
+      body: DecideItemSchema,
+      response: { 200: Type.Object({ item: ItemSchema })} ,
+    },
+  }, async (request) => ({ item: await decideItem(deps(), ctx(request), { campaignId: request.params.id, itemId: request.params.itemId, ...request.body }) }));
+
+  r.post('/api/access-reviews/:id/close', {
+    preHandler: requirePermission('reviews.manage'),
+    schema: { tags, summary: 'Close a campaign now (undecided items stay as they are)', params: CampaignParams, response: { 200: Type.Object({ campaign: CampaignWithAbilitiesSchema })}  },
+  }, async (request) => ({ campaign: await closeCampaign(deps(), ctx(request), request.params.id) }));
+
+  r.get('/api/access-reviews/:id/export', {
+    preHandler: requirePermission('reviews.manage'),
+    schema: {
+      tags,
+      summary: 'Results as CSV (RFC 4180, spreadsheet formulas neutralised) or JSON',
+      params: CampaignParams,
+      querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('json')])) }, { additionalProperties: false }),
+      response: {
+        200: {
+          description: 'The results',
+          content: {
+            'text/csv': { schema: Type.String() },
+            'application/json': { schema: ExportSchema },
+          },
+        },
+      },
+    },
+  }, async (request, reply) => {
+    const result = await exportCampaign(deps(), ctx(request), request.params.id, request.query.format ?? 'csv');
+    reply.header('content-disposition', `attachment; filename="${result.filename}"`);
+    reply.header('cache-control', 'no-store');
+    if (result.format === 'csv') return reply.type('text/csv; charset=utf-8; header=present').send(result.body);
+    return reply.type('application/json; charset=utf-8').send(result.body);
+  });
+}
