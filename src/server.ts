@@ -3,7 +3,14 @@
  * down gracefully on SIGINT/SIGTERM (stop accepting, finish requests, flush
  * the audit log, close the database).
  */
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { LocalBlobStore } from './blobs/store.js';
+import { createDefaultHooks } from './ingest/hooks.js';
+import { startOutboundWorker } from './mail/outbound-queue.js';
+import { createInboundSmtpServer, type InboundSmtpServer } from './mail/smtp-server.js';
+import { createMailTransport } from './mail/transport.js';
+import { createHelpdeskDeps } from './tickets/context.js';
 import type { Config } from './config/config.js';
 import { openServices, type Services } from './app/services.js';
 import { buildApp } from './http/app.js';
@@ -23,10 +30,28 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const services = await openServices({ config, logger, migrate: true, sequencer: true });
   let app: FastifyInstance;
+  let smtp: InboundSmtpServer | undefined;
+  let smtpPort: number | undefined;
+  const helpdesk = await createHelpdeskDeps(services);
+  // Outbound mail leaves through a durable queue: retries with backoff survive restarts.
+  const outbound = startOutboundWorker(helpdesk, createMailTransport({ relayUrl: config.relayUrl, outboxDir: path.join(config.dataDirPath, 'outbox') }));
   try {
     app = await buildApp({ services, routes: appRoutes });
     await app.listen({ host: config.host, port: config.port });
+    if (config.smtpEnabled) {
+      smtp = createInboundSmtpServer({
+        deps: helpdesk,
+        hooks: createDefaultHooks({ trustedAuthservIds: config.smtpAuthservIds.split(',').map((x) => x.trim()).filter(Boolean), logger }),
+        blobs: new LocalBlobStore(config.blobDirPath),
+        maxBytes: config.smtpMaxBytes,
+        tlsCertPath: config.smtpTlsCert,
+        tlsKeyPath: config.smtpTlsKey,
+      });
+      smtpPort = await smtp.listen(config.smtpPort, config.smtpHost);
+    }
   } catch (err) {
+    await outbound.stop();
+    await smtp?.close();
     await services.close();
     throw err;
   }
@@ -39,18 +64,21 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   print(`Trustdesk is listening on ${url}`);
   print(`  database: ${services.database.kind === 'pglite' ? `embedded (${config.dataDirPath})` : 'PostgreSQL'}`);
   print(`  health:   ${url}/healthz   API docs: ${url}/api/docs`);
+  if (smtpPort !== undefined) print(`  inbound mail: SMTP on ${config.smtpHost}:${smtpPort}`);
   if (await setupNeeded(services.database.db)) {
     const token = await createSetupLink(services.database.db);
     print('');
     print('First run: open this one-time link (valid 24 hours) to create your organisation and administrator account:');
     print(`  ${url}/setup#token=${token}`);
-    print('(Each start prints a new link and cancels the previous one.)');
+    print('(Each start prints a new link and cancels the previous one. The same token works with POST /api/setup; see /api/docs.)');
   }
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      await smtp?.close();
       await app.close();
+      await outbound.stop();
       await services.close();
     })();
     return stopping;

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { authRoutes } from '../auth/auth.routes.js';
+import { ticketRoutes } from '../tickets/tickets.routes.js';
 import { userRoutes } from '../users/users.routes.js';
 
-export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [authRoutes, userRoutes];
+export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [authRoutes, userRoutes, ticketRoutes];
