@@ -183,6 +183,20 @@ describe.each(testDatabaseKinds)('access review routes on %s', (kind) => {
     expect((await decide(officer, id, own.id, 'certify')).statusCode).toBe(200);
   });
 
+  it('needs a fresh second factor to revoke, not to certify', async () => {
+    const org = await buildOrg(services);
+    const officer = await signIn(app, org, { roles: ['security_officer'], stepUp: false });
+    const a = await buildUser(services, org, { roles: ['agent'] });
+    const b = await buildUser(services, org, { roles: ['agent'] });
+    const id = (await start(officer, {})).json().campaign.id as string;
+    const items = await itemsOf(officer, id);
+    const stale = await decide(officer, id, items.find((i) => i.userId === a.userId)!.id, 'revoke');
+    expect(stale.statusCode).toBe(401);
+    expect(stale.json().code).toBe('step_up_required');
+    expect(await services.database.db.selectFrom('user_roles').where('user_id', '=', a.userId).selectAll().execute()).toHaveLength(1);
+    expect((await decide(officer, id, items.find((i) => i.userId === b.userId)!.id, 'certify')).statusCode).toBe(200);
+  });
+
   it('flags dormant accounts and unused permissions from the audit trail', async () => {
     const org = await buildOrg(services);
     const officer = await signIn(app, org, { roles: ['security_officer'] });

@@ -2,10 +2,12 @@
  * Certify or revoke one item. A revocation removes the role or team
  * membership at once and ends the person's sessions (their privileges
  * changed), in the same transaction as the decision and its audit event. An
- * item is decided once; nobody decides on their own access.
+ * item is decided once; nobody decides on their own access; revoking needs a
+ * fresh second factor (a stolen session must not be able to strip a team).
  */
 import type { AuditEvent } from '../audit/entry.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import { requireFreshFactor } from '../auth/access.js';
 import { revokeUserSessions } from '../auth/sessions.js';
 import type { Executor } from '../crypto/keyring.js';
 import { AppError } from '../errors.js';
@@ -20,6 +22,8 @@ export async function decideItem(deps: AccessReviewDeps, ctx: ReviewContext, inp
   const row = await loadVisibleCampaign(deps, ctx, input.campaignId);
   if (row.status !== 'open') throw new AppError('conflict', 'This access review is closed.');
   if (!canDecideIn(p, campaignRef(row))) throw new AppError('forbidden', 'Only this review’s reviewer may decide its items.');
+  // Taking access away is a role change: it needs a fresh second factor, like any other (decision 0060).
+  if (input.decision === 'revoke') requireFreshFactor(p);
   const now = ctx.now ?? new Date();
   return deps.db.transaction().execute(async (trx) => {
     // Shared lock: decisions proceed side by side; closing waits for them (and they for it).
