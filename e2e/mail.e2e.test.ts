@@ -6,7 +6,12 @@
  * holds none of the customer's plaintext nor the card number they sent.
  */
 import net from 'node:net';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const hasSwaks = spawnSync('swaks', ['--version'], { encoding: 'utf8' }).status === 0;
+const execFileAsync = promisify(execFile);
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -156,6 +161,19 @@ describe.each(testDatabaseKinds)('email in and out on %s', (kind) => {
     expect(held).toHaveLength(1);
     expect(held[0]?.codes).toContain('unterminated_multipart');
     await expect(customerMailer().sendMail({ from: CUSTOMER.email, to: 'nobody@parcelworks.example', subject: 'x', text: 'x' })).rejects.toMatchObject({ responseCode: 550 });
+  });
+
+  // swaks is a second, independent SMTP client (Debian's package; .ci/run installs it).
+  it.skipIf(!hasSwaks)('accepts a message sent by swaks and turns it into a ticket', async () => {
+    const before = outcomes.length;
+    // Asynchronous: the SMTP server under test runs in this same process.
+    const run = await execFileAsync('swaks', [
+      '--server', '127.0.0.1', '--port', String(inboundPort), '--from', CUSTOMER.email, '--to', 'support@parcelworks.example',
+      '--header', 'Subject: Sent with swaks', '--body', 'Hello from a different SMTP client', '--silent', '2',
+    ], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.stderr).toBe('');
+    expect(outcomes.length).toBe(before + 1);
+    expect(outcomes.at(-1)).toMatchObject({ outcome: expect.stringMatching(/^(ticket_created|threaded)$/) });
   });
 
   it('leaves no customer plaintext and no full card number in a raw dump of every table', async () => {
