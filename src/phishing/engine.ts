@@ -9,6 +9,7 @@ import type { Lists } from './lists.js';
 import { combineWeights, decideVerdict, DEFAULT_THRESHOLDS } from './score.js';
 import type { VerdictThresholds } from './score.js';
 import { attachmentReasons } from './signals/attachments.js';
+import { bulkReasons } from './signals/bulk.js';
 import { contentReasons, obfuscationReason } from './signals/content.js';
 import { DEFAULT_LINK_LIMITS, linkReasons, scanHtml, textLinks } from './signals/links.js';
 import type { HtmlFacts, Link } from './signals/links.js';
@@ -109,7 +110,9 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   }
   const personal = recipientInSubject(msg.subject, msg.headers);
   if (personal) reasons.push(personal);
-  reasons.push(...contentReasons(normalizeWords(`${msg.subject} ${visible}`), ctx.lexicon ?? lists.lexicon));
+  const normalized = normalizeWords(`${msg.subject} ${visible}`);
+  reasons.push(...contentReasons(normalized, ctx.lexicon ?? lists.lexicon));
+  reasons.push(...bulkReasons({ headers: msg.headers, normalized, linkCount: links.length }));
   if (msg.truncated) reasons.push({ code: 'message.truncated', weight: 0.1, evidence: 'the message exceeded a size limit and was only partly inspected' });
 
   // An allow-listed sender is trusted only when authentication proves it is really them.

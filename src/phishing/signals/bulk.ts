@@ -1,0 +1,66 @@
+/**
+ * Bulk-mail hygiene signals (docs/decisions/0033): what honest bulk senders are required to do
+ * and throw-away senders skip. Each is weak alone; they add up with content and link reasons.
+ */
+import { findPhrases } from '../text.js';
+import type { HeaderMap, Reason } from '../types.js';
+
+/**
+ * Wording that offers to stop future mail, in the languages of the shipped lexicon. Legitimate
+ * bulk senders pair it with a List-Unsubscribe header (RFC 2369; one-click RFC 8058), which
+ * Gmail and Yahoo require of bulk senders since February 2024
+ * (support.google.com/mail/answer/81126). Whole words after normalizeWords.
+ */
+export const UNSUBSCRIBE_PHRASES: readonly string[] = [
+  'unsubscribe', 'unsubscribed', 'opt out', 'opt-out', 'stop receiving', 'remove yourself', 'be removed from',
+  'no longer wish to receive', 'no longer want to receive',
+  // German
+  'abmelden', 'abbestellen', 'austragen', 'newsletter abbestellen',
+  // French
+  'se désabonner', 'désabonner', 'désabonnez', 'désinscrire', 'désinscription', 'vous désinscrire',
+  // Spanish
+  'darse de baja', 'darte de baja', 'cancelar suscripción', 'anular suscripción', 'dejar de recibir',
+  // Portuguese
+  'descadastrar', 'descadastre', 'descadastro', 'cancelar inscrição', 'cancelar assinatura', 'deixar de receber',
+  // Dutch
+  'afmelden', 'uitschrijven', 'uitschrijving',
+  // Italian
+  'disiscriviti', 'annulla iscrizione', 'cancellati', 'non ricevere più',
+];
+
+export interface BulkInput {
+  headers: HeaderMap;
+  /** normalizeWords(subject + visible text). */
+  normalized: string;
+  /** Links found in the message (HTML anchors and plain-text URLs). */
+  linkCount: number;
+}
+
+export function bulkReasons(input: BulkInput): Reason[] {
+  const reasons: Reason[] = [];
+  const h = input.headers;
+  if (input.linkCount > 0 && !h.has('list-unsubscribe')) {
+    const found = findPhrases(input.normalized, UNSUBSCRIBE_PHRASES, 1);
+    if (found.length) {
+      reasons.push({
+        code: 'bulk.unsubscribe_without_header',
+        weight: 0.2,
+        evidence: `the text offers to "${found[0]}" but the message has no List-Unsubscribe header, which bulk senders are required to send`,
+      });
+    }
+  }
+  const priority = highPriority(h);
+  if (priority) reasons.push({ code: 'bulk.high_priority', weight: 0.1, evidence: `the sender marked the message as urgent (${priority})` });
+  return reasons;
+}
+
+/** X-Priority 1–2, Importance: high, X-MSMail-Priority: high or Priority: urgent. */
+function highPriority(h: HeaderMap): string | null {
+  const xp = h.get('x-priority')?.[0]?.trim() ?? '';
+  if (/^[12](\s|$|\()/.test(xp)) return `X-Priority: ${xp.slice(0, 20)}`;
+  for (const name of ['importance', 'x-msmail-priority', 'priority']) {
+    const v = h.get(name)?.[0]?.trim().toLowerCase() ?? '';
+    if (v === 'high' || v === 'urgent') return `${name}: ${v}`;
+  }
+  return null;
+}
