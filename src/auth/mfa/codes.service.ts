@@ -38,7 +38,7 @@ export interface CodeSent {
 /** E.164 for a phone number typed by a person, or a clear 400. */
 export function parseStaffPhone(input: string): string {
   const parsed = parsePhoneNumberFromString(input.trim());
-  if (!parsed || !parsed.isValid()) throw new AppError('validation_failed', 'Enter the phone number in international form, e.g. +44 7700 900123.', { extra: { errors: [{ field: 'phone', message: 'not a valid phone number' }] } });
+  if (!parsed || !parsed.isValid()) throw new AppError('validation_failed', 'Enter the phone number in international form, e.g. +44 7911 123456.', { extra: { errors: [{ field: 'phone', message: 'not a valid phone number' }] } });
   return parsed.number;
 }
 
