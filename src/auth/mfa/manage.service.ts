@@ -75,7 +75,10 @@ export async function removeFactor(deps: MfaDeps, caller: Caller, target: Remova
   await settle(deps, async (trx) => {
     await lockUser(trx, p.userId);
     const f = await loadFactors(trx, p.userId);
-    const present = target.factor === 'totp' ? f.totp : target.factor === 'email' ? f.email : target.factor === 'sms' ? f.sms : true;
+    const present =
+      target.factor === 'webauthn'
+        ? Boolean(await trx.selectFrom('webauthn_credentials').where('id', '=', target.credentialId).where('user_id', '=', p.userId).select('id').executeTakeFirst())
+        : f[target.factor];
     if (!present) throw new AppError('not_found', 'That factor is not set up.');
     if (remainingUsable(f, target, p.requirePhishingResistant) < 1) {
       throw new AppError('conflict', p.requirePhishingResistant ? 'Register another passkey or security key before removing this one; your role requires one.' : 'Add another second factor before removing your last one.');

@@ -165,7 +165,9 @@ export async function checkWebAuthnAssertion(trx: Executor, deps: MfaDeps, calle
       credential: { id: cred.credential_id, publicKey: new Uint8Array(cred.public_key), counter: Number(cred.counter), transports: cred.transports as AuthenticatorTransportFuture[] },
       requireUserVerification: false,
     });
-  } catch {
+  } catch (err) {
+    // The library refuses a counter that did not rise; say so in the audit trail (a cloned key looks like this).
+    if (err instanceof Error && /counter/i.test(err.message)) return refused('counter_regressed', 'This security key may have been cloned; it was refused.');
     return refused('invalid_assertion');
   }
   if (!verification.verified) return refused('invalid_assertion');
