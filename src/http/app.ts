@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import { Redis } from 'ioredis';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Server as HttpsServer } from 'node:https';
@@ -110,8 +111,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   // Rate limits apply where a route asks for one (public and authentication endpoints).
+  // With several instances, counters live in Redis so a limit holds across all of them.
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 }) : undefined;
+  if (redis) {
+    await redis.connect().catch((err: Error) => {
+      throw new Error(`Cannot connect to Redis at REDIS_URL: ${err.message}`);
+    });
+    app.addHook('onClose', async () => void (await redis.quit().catch(() => undefined)));
+  }
   await app.register(rateLimit, {
     global: false,
+    ...(redis ? { redis, nameSpace: 'trustdesk-rl:', skipOnError: false } : {}),
     errorResponseBuilder: (_request, context) => new AppError('rate_limited', `Too many requests; try again in ${Math.ceil(context.ttl / 1000)} seconds.`),
   });
   await registerAuthentication(app);

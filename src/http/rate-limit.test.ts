@@ -1,0 +1,51 @@
+/**
+ * Rate limits on public endpoints hold across instances when Redis is
+ * configured: two app instances share one counter.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Services } from '../app/services.js';
+import { createTestServices, testConfig } from '../app/testing.js';
+import { buildApp } from './app.js';
+import { appRoutes } from './routes.js';
+
+const REDIS_URL = process.env.TEST_REDIS_URL;
+
+describe('rate limits', () => {
+  const open: Array<{ close(): Promise<unknown> }> = [];
+  afterAll(async () => {
+    for (const o of open.reverse()) await o.close();
+  });
+
+  async function instance(redisUrl?: string) {
+    const services: Services = await createTestServices('pglite');
+    const app = await buildApp({ services: { ...services, config: testConfig(redisUrl ? { REDIS_URL: redisUrl } : {}) }, routes: appRoutes });
+    open.push(services, app);
+    return app;
+  }
+
+  it('limit repeated password-reset requests from one address', async () => {
+    const app = await instance();
+    const codes: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      codes.push((await app.inject({ method: 'POST', url: '/api/auth/password-reset', payload: { email: 'x@y.example' }, remoteAddress: '192.0.2.50' })).statusCode);
+    }
+    expect(codes.slice(0, 5)).toEqual([202, 202, 202, 202, 202]);
+    expect(codes.slice(5)).toEqual([429, 429]);
+  });
+
+  it.skipIf(!REDIS_URL)('share one counter across instances through Redis', async () => {
+    const client = new Redis(REDIS_URL as string);
+    open.push({ close: () => client.quit() });
+    const a = await instance(REDIS_URL);
+    const b = await instance(REDIS_URL);
+    const ip = `198.51.100.${Math.floor(Math.random() * 200) + 1}`;
+    const send = (app: typeof a) => app.inject({ method: 'POST', url: '/api/auth/password-reset', payload: { email: `${randomUUID()}@y.example` }, remoteAddress: ip });
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) codes.push((await send(i % 2 ? a : b)).statusCode);
+    expect(codes).toEqual([202, 202, 202, 202, 202, 429]);
+    const keys = await client.keys('trustdesk-rl:*');
+    expect(keys.length).toBeGreaterThan(0);
+  });
+});
