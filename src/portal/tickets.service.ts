@@ -1,0 +1,192 @@
+/**
+ * The customer's own tickets: list, read (public messages only — internal
+ * notes never leave this query), reply and attach files. Ownership is the
+ * ticket's requester; anything else is "not found". Every read of message
+ * bodies is audited in its transaction, and reading a secure message also
+ * counts as that secure message's read.
+ */
+import { randomUUID } from 'node:crypto';
+import { KeyDestroyedError, AppError } from '../errors.js';
+import { storeAttachments } from '../ingest/attachments.js';
+import { redactText, scanSensitiveData } from '../ingest/scan.js';
+import type { Executor } from '../crypto/keyring.js';
+import { insertMessage } from '../tickets/records.js';
+import type { TicketStatus } from '../tickets/schema.js';
+import type { PortalDeps } from './deps.js';
+import { customerActor, type PortalCustomer } from './sessions.js';
+
+export interface PortalTicketSummary {
+  id: string;
+  number: number;
+  subject: string | null;
+  status: TicketStatus;
+  createdAt: string;
+  lastMessageAt: string;
+}
+
+export interface PortalMessage {
+  id: string;
+  from: 'you' | 'support';
+  body: string | null;
+  secure: boolean;
+  attachments: Array<{ id: string; filename: string | null; size: number; type: string }>;
+  createdAt: string;
+}
+
+const MAX_BODY_CHARS = 50_000;
+
+async function decryptOrNull(deps: PortalDeps, ctx: { table: string; column: string; rowId: string }, ct: Uint8Array | null, exec?: Executor): Promise<string | null> {
+  if (!ct) return null;
+  try {
+    return await deps.keyring.decrypt(ctx, ct, exec);
+  } catch (err) {
+    if (err instanceof KeyDestroyedError) return null;
+    throw err;
+  }
+}
+
+const iso = (d: Date | string) => new Date(d).toISOString();
+
+export async function listMyTickets(deps: PortalDeps, customer: PortalCustomer, input: { limit?: number } = {}): Promise<PortalTicketSummary[]> {
+  const rows = await deps.db
+    .selectFrom('tickets')
+    .where('org_id', '=', customer.orgId)
+    .where('requester_id', '=', customer.customerId)
+    .select(['id', 'number', 'subject_enc', 'status', 'created_at', 'last_message_at'])
+    .orderBy('last_message_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(Math.min(Math.max(input.limit ?? 50, 1), 100))
+    .execute();
+  const out: PortalTicketSummary[] = [];
+  for (const r of rows) {
+    out.push({ id: r.id, number: Number(r.number), subject: await decryptOrNull(deps, { table: 'tickets', column: 'subject_enc', rowId: r.id }, r.subject_enc), status: r.status, createdAt: iso(r.created_at), lastMessageAt: iso(r.last_message_at) });
+  }
+  return out;
+}
+
+/** The requester's ticket or `not_found` (another customer's ticket looks exactly like a missing one). */
+async function loadOwnTicket(exec: Executor, customer: PortalCustomer, ticketId: string, lock = false) {
+  let q = exec
+    .selectFrom('tickets')
+    .where('id', '=', ticketId)
+    .where('org_id', '=', customer.orgId)
+    .where('requester_id', '=', customer.customerId)
+    .select(['id', 'number', 'subject_enc', 'status', 'created_at', 'last_message_at', 'requester_id']);
+  if (lock) q = q.forUpdate();
+  const row = await q.executeTakeFirst();
+  if (!row) throw new AppError('not_found', 'No such request.');
+  return row;
+}
+
+export async function readMyTicket(deps: PortalDeps, customer: PortalCustomer, input: { ticketId: string }): Promise<PortalTicketSummary & { messages: PortalMessage[] }> {
+  return deps.db.transaction().execute(async (trx) => {
+    const t = await loadOwnTicket(trx, customer, input.ticketId);
+    // Public messages only: the kind filter is in SQL so a note is never even decrypted here.
+    const messages = await trx
+      .selectFrom('messages')
+      .where('ticket_id', '=', t.id)
+      .where('kind', '<>', 'internal_note')
+      .select(['id', 'author_type', 'body_enc', 'created_at'])
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    const ids = messages.map((m) => m.id);
+    const secure = ids.length ? await trx.selectFrom('secure_messages').where('message_id', 'in', ids).select(['id', 'message_id']).execute() : [];
+    const attachments = ids.length
+      ? await trx.selectFrom('attachments').where('message_id', 'in', ids).where('status', '=', 'stored').select(['id', 'message_id', 'filename_enc', 'size', 'sniffed_type']).execute()
+      : [];
+    await deps.audit.append(trx, { ...customerActor(customer), action: 'portal.ticket.read', object: { type: 'ticket', id: t.id }, subjectCustomerId: customer.customerId, result: 'success', details: { messages: ids.length } });
+    for (const s of secure) {
+      await trx.updateTable('secure_messages').set((eb) => ({ read_count: eb('read_count', '+', 1), first_read_at: eb.fn.coalesce('first_read_at', eb.val(new Date())) })).where('id', '=', s.id).execute();
+      await deps.audit.append(trx, { ...customerActor(customer), action: 'secure_message.read', object: { type: 'secure_message', id: s.id }, subjectCustomerId: customer.customerId, result: 'success', details: { ticketId: t.id, via: 'ticket' } });
+    }
+    const secureIds = new Set(secure.map((s) => s.message_id));
+    const out: PortalMessage[] = [];
+    for (const m of messages) {
+      const files: PortalMessage['attachments'] = [];
+      for (const a of attachments.filter((x) => x.message_id === m.id)) {
+        files.push({ id: a.id, filename: await decryptOrNull(deps, { table: 'attachments', column: 'filename_enc', rowId: a.id }, a.filename_enc, trx), size: Number(a.size), type: a.sniffed_type });
+      }
+      out.push({
+        id: m.id,
+        from: m.author_type === 'customer' ? 'you' : 'support',
+        body: await decryptOrNull(deps, { table: 'messages', column: 'body_enc', rowId: m.id }, m.body_enc, trx),
+        secure: secureIds.has(m.id),
+        attachments: files,
+        createdAt: iso(m.created_at),
+      });
+    }
+    return {
+      id: t.id,
+      number: Number(t.number),
+      subject: await decryptOrNull(deps, { table: 'tickets', column: 'subject_enc', rowId: t.id }, t.subject_enc, trx),
+      status: t.status,
+      createdAt: iso(t.created_at),
+      lastMessageAt: iso(t.last_message_at),
+      messages: out,
+    };
+  });
+}
+
+/** A customer's answer reopens a waiting ticket; a closed one stays closed. */
+function reopened(status: TicketStatus): TicketStatus {
+  return status === 'pending' || status === 'on_hold' || status === 'solved' ? 'open' : status;
+}
+
+export async function replyAsCustomer(deps: PortalDeps, customer: PortalCustomer, input: { ticketId: string; body: string }): Promise<{ messageId: string; redactions: number }> {
+  if (!input.body.trim()) throw new AppError('validation_failed', 'The message is empty.');
+  if (input.body.length > MAX_BODY_CHARS) throw new AppError('payload_too_large', `Messages are limited to ${MAX_BODY_CHARS} characters.`);
+  // Sensitive data out before anything is stored, as on the email path.
+  const body = redactText(input.body, 'body');
+  return deps.db.transaction().execute(async (trx) => {
+    const t = await loadOwnTicket(trx, customer, input.ticketId, true);
+    if (t.status === 'closed') throw new AppError('conflict', 'This request is closed; start a new one.');
+    const { id } = await insertMessage(trx, deps, { orgId: customer.orgId, ticketId: t.id, kind: 'public_reply', authorType: 'customer', customerId: customer.customerId, body: body.text, redactions: body.redactions });
+    const now = new Date();
+    const status = reopened(t.status);
+    await trx.updateTable('tickets').set({ status, updated_at: now, last_message_at: now, ...(status === 'open' ? { solved_at: null } : {}) }).where('id', '=', t.id).execute();
+    await deps.audit.append(trx, { ...customerActor(customer), action: 'portal.reply', object: { type: 'ticket', id: t.id }, subjectCustomerId: customer.customerId, result: 'success', details: { messageId: id, redactions: body.redactions.length } });
+    return { messageId: id, redactions: body.redactions.length };
+  });
+}
+
+export async function uploadAttachment(
+  deps: PortalDeps,
+  customer: PortalCustomer,
+  input: { ticketId: string; filename: string; declaredType: string; bytes: Uint8Array },
+): Promise<{ messageId: string; sniffedType: string; dangerous: boolean }> {
+  if (input.bytes.length === 0) throw new AppError('validation_failed', 'The file is empty.');
+  if (input.bytes.length > deps.policy.maxUploadBytes) throw new AppError('payload_too_large', `Files are limited to ${deps.policy.maxUploadBytes} bytes.`);
+  return deps.db.transaction().execute(async (trx) => {
+    const t = await loadOwnTicket(trx, customer, input.ticketId, true);
+    if (t.status === 'closed') throw new AppError('conflict', 'This request is closed; start a new one.');
+    const messageId = randomUUID();
+    await insertMessage(trx, deps, { id: messageId, orgId: customer.orgId, ticketId: t.id, kind: 'public_reply', authorType: 'customer', customerId: customer.customerId, body: '(file attached)' });
+    const redactions: Parameters<typeof storeAttachments>[2]['redactions'] = [];
+    // The ingest path's attachment stage: safe name, sniffed type, danger flags, DLP on text, sealed blob.
+    const stored = await storeAttachments(trx, deps, {
+      blobs: deps.blobs,
+      orgId: customer.orgId,
+      messageId,
+      customerId: customer.customerId,
+      attachments: [{ filename: input.filename, contentType: input.declaredType, size: input.bytes.length, content: Buffer.from(input.bytes) }],
+      maxBytes: deps.policy.maxUploadBytes,
+      scan: scanSensitiveData,
+      redactions,
+    });
+    if (redactions.length) await trx.updateTable('messages').set({ redactions: JSON.stringify(redactions) }).where('id', '=', messageId).execute();
+    const a = await trx.selectFrom('attachments').where('message_id', '=', messageId).select(['id', 'sniffed_type', 'dangerous']).executeTakeFirstOrThrow();
+    const now = new Date();
+    const status = reopened(t.status);
+    await trx.updateTable('tickets').set({ status, updated_at: now, last_message_at: now }).where('id', '=', t.id).execute();
+    await deps.audit.append(trx, {
+      ...customerActor(customer),
+      action: 'portal.upload',
+      object: { type: 'attachment', id: a.id },
+      subjectCustomerId: customer.customerId,
+      result: 'success',
+      details: { ticketId: t.id, messageId, size: input.bytes.length, type: a.sniffed_type, dangerous: stored.dangerous > 0, redactions: redactions.length },
+    });
+    return { messageId, sniffedType: a.sniffed_type, dangerous: a.dangerous };
+  });
+}
