@@ -202,6 +202,8 @@ export async function markApplied(trx: Executor, itemId: string, now: Date): Pro
  * active member of staff who can manage roles? Then nobody could repair it.
  */
 export async function isLastRoleManager(trx: Executor, v: { orgId: string; userId: string; roleId: string }): Promise<boolean> {
+  // Two revocations checking at once could each see the other's role manager and both proceed: serialise them per organisation.
+  await sql`SELECT pg_advisory_xact_lock(7470060, hashtext(${v.orgId}))`.execute(trx);
   const row = await trx
     .selectFrom('user_roles')
     .innerJoin('users', 'users.id', 'user_roles.user_id')

@@ -251,6 +251,19 @@ describe.each(testDatabaseKinds)('access review routes on %s', (kind) => {
     expect(audit).toEqual([{ details: { format: 'csv', items: expect.any(Number) } }]);
   });
 
+  it('lets only one of two simultaneous decisions on an item win', async () => {
+    const org = await buildOrg(services);
+    const officer = await signIn(app, org, { roles: ['security_officer'] });
+    const colleague = await signIn(app, org, { roles: ['security_officer'] });
+    const target = await buildUser(services, org, { roles: ['agent'] });
+    const id = (await start(officer, {})).json().campaign.id as string;
+    const item = (await itemsOf(officer, id)).find((i) => i.userId === target.userId)!;
+    const answers = await Promise.all([decide(officer, id, item.id, 'revoke'), decide(colleague, id, item.id, 'certify')]);
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 409]);
+    const audited = await services.database.db.selectFrom('audit_log').where('object_id', '=', item.id).select('action').execute();
+    expect(audited).toHaveLength(1);
+  });
+
   it('validates input: past deadline, unknown fields, a reviewer who may not decide', async () => {
     const org = await buildOrg(services);
     const officer = await signIn(app, org, { roles: ['security_officer'] });
