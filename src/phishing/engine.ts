@@ -10,6 +10,7 @@ import { combineWeights, decideVerdict, DEFAULT_THRESHOLDS } from './score.js';
 import type { VerdictThresholds } from './score.js';
 import { attachmentReasons } from './signals/attachments.js';
 import { bulkReasons } from './signals/bulk.js';
+import { callbackReason } from './signals/callback.js';
 import { contentReasons, obfuscationReason } from './signals/content.js';
 import { DEFAULT_LINK_LIMITS, linkReasons, scanHtml, textLinks } from './signals/links.js';
 import type { HtmlFacts, Link } from './signals/links.js';
@@ -113,6 +114,8 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   const normalized = normalizeWords(`${msg.subject} ${visible}`);
   reasons.push(...contentReasons(normalized, ctx.lexicon ?? lists.lexicon));
   reasons.push(...bulkReasons({ headers: msg.headers, normalized, linkCount: links.length }));
+  const callback = callbackReason({ text: `${msg.subject}\n${visible}`, senderDomain: fromReg, senderIsFreeMail: lists.freeMail.has(fromReg), brands: lists.brands });
+  if (callback) reasons.push(callback);
   if (msg.truncated) reasons.push({ code: 'message.truncated', weight: 0.1, evidence: 'the message exceeded a size limit and was only partly inspected' });
 
   // An allow-listed sender is trusted only when authentication proves it is really them.

@@ -187,7 +187,7 @@ export function linkReasons(links: readonly Link[], facts: HtmlFacts | null, ctx
   return [...byCode.values()];
 }
 
-function* hostSuffixes(host: string): Generator<string> {
+export function* hostSuffixes(host: string): Generator<string> {
   let i = host.indexOf('.');
   while (i >= 0) {
     yield host.slice(i + 1);

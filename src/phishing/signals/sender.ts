@@ -3,7 +3,7 @@ import { domainOfAddress, isIpHost, publicSuffix, registrableDomain, skeleton } 
 import { normalizeWords, truncateForEvidence } from '../text.js';
 import type { Lists } from '../lists.js';
 import type { AnalysisContext, HeaderMap, ParsedAddress, Reason } from '../types.js';
-import { shownDomain } from './links.js';
+import { hostSuffixes, shownDomain } from './links.js';
 import { describeLookalike, findLookalike, hostScriptReasons, lookalikeWeight } from './lookalike.js';
 import type { ProtectedIndex } from './lookalike.js';
 
@@ -34,8 +34,16 @@ export function senderReasons(from: ParsedAddress | null, replyTo: readonly Pars
   } else if (looksGenerated(reg)) {
     reasons.push({ code: 'sender.generated_domain', weight: 0.25, evidence: `sender domain ${reg} looks machine-generated` });
   }
+  const local = from.address.slice(0, from.address.lastIndexOf('@'));
+  if (looksGeneratedMailbox(local)) {
+    reasons.push({ code: 'sender.generated_mailbox', weight: 0.15, evidence: `the mailbox name "${truncateForEvidence(local, 40)}" looks machine-generated` });
+  }
   const isOrg = sc.orgRegistrable.has(reg);
   const isFree = sc.lists.freeMail.has(reg) || sc.lists.freeMail.has(host);
+  const hosting = isOrg ? undefined : [host, ...hostSuffixes(host)].find((s) => sc.lists.abusedHosting.has(s));
+  if (hosting) {
+    reasons.push({ code: 'sender.free_hosting', weight: 0.2, evidence: `the sender ${from.address} mails from ${hosting}, a platform where anyone can create a sending name` });
+  }
   const where = isFree ? `the free-mail address ${from.address}` : `${from.address}`;
 
   const hit = findLookalike(host, sc.protectedIndex);
@@ -150,4 +158,17 @@ export function recipientInSubject(subject: string, headers: HeaderMap): Reason 
     }
   }
   return null;
+}
+
+/**
+ * A mailbox name that reads like random characters: in any part between dots, dashes and
+ * underscores a run of five consonants ("y" counts as a vowel, so "skytta" or "wynne" pass),
+ * or letters and digits interleaved three times ("b75pcoop8oth"). People and services use
+ * names and words; bulk senders rotate made-up mailboxes to slip past address block lists.
+ */
+export function looksGeneratedMailbox(local: string): boolean {
+  const l = local.toLowerCase().slice(0, 64);
+  if (l.replace(/[^a-z0-9]/g, '').length < 7) return false;
+  if ((l.match(/[a-z][0-9]|[0-9][a-z]/g) ?? []).length >= 3) return true;
+  return l.split(/[^a-z0-9]+/).some((part) => /[bcdfghjklmnpqrstvwxz]{5,}/.test(part.replace(/[0-9]/g, '')));
 }
