@@ -31,6 +31,8 @@ export interface Lists {
   shorteners: ReadonlySet<string>;
   abusedHosting: ReadonlySet<string>;
   riskyTlds: ReadonlySet<string>;
+  /** Department and function words for display names (role-words.txt). */
+  roleWords: readonly string[];
   brands: BrandEntry[];
   confusables: ReadonlyMap<string, string>;
   lexicon: Lexicon;
@@ -58,6 +60,7 @@ export function loadLists(): Lists {
     shorteners: lowerSet('shorteners.txt'),
     abusedHosting: lowerSet('abused-hosting.txt'),
     riskyTlds: lowerSet('risky-tlds.txt'),
+    roleWords: [...lowerSet('role-words.txt')],
     brands: parseBrands(readData('brands.txt')),
     confusables: new Map(Object.entries(conf)),
     lexicon: {

@@ -76,6 +76,10 @@ export function senderReasons(from: ParsedAddress | null, replyTo: readonly Pars
         });
       }
     }
+    const role = roleNameUnrelated(name, from.address, sc.lists.roleWords);
+    if (role) {
+      reasons.push({ code: 'sender.role_name_unrelated', weight: 0.15, evidence: `display name "${truncateForEvidence(name, 60)}" names a department ("${role}"), but shares no word with the address ${from.address}` });
+    }
     const shown = EMAIL_IN_NAME.exec(name.slice(0, 256));
     if (shown && registrableDomain(shown[1]!.toLowerCase()) !== reg) {
       reasons.push({ code: 'sender.display_address_mismatch', weight: 0.4, evidence: `display name shows ${shown[0]} but the message is from ${from.address}` });
@@ -171,4 +175,18 @@ export function looksGeneratedMailbox(local: string): boolean {
   if (l.replace(/[^a-z0-9]/g, '').length < 7) return false;
   if ((l.match(/[a-z][0-9]|[0-9][a-z]/g) ?? []).length >= 3) return true;
   return l.split(/[^a-z0-9]+/).some((part) => /[bcdfghjklmnpqrstvwxz]{5,}/.test(part.replace(/[0-9]/g, '')));
+}
+
+/**
+ * The role word of a display name made of department words ("Billing Alert", "Security Team")
+ * when no word of the name appears in the mailbox or domain: "Acme Billing <billing@acme.com>"
+ * passes, "Billing Alert <zyisifuz@pier.example>" does not. Null when nothing to say.
+ */
+export function roleNameUnrelated(name: string, address: string, roleWords: readonly string[]): string | null {
+  const words = name.toLowerCase().slice(0, 200).match(/\p{L}{3,}/gu) ?? [];
+  const role = words.find((w) => roleWords.some((r) => w.startsWith(r)));
+  if (!role) return null;
+  const hay = address.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
+  // Four letters are enough to tie "Acme Support" to acme-mail.com or "Billing" to bill@.
+  return words.some((w) => hay.includes(w.slice(0, 4))) ? null : role;
 }
