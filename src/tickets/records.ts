@@ -10,6 +10,8 @@ import { deriveReplyToken, hashMessageId, hashReplyToken } from '../mail/threadi
 import type { HelpdeskDeps } from './context.js';
 import type { DeliveryStatus, MessageKind, StoredRedaction, ThreatVerdict, TicketChannel, TicketPriority } from './schema.js';
 import type { Reason } from '../phishing/index.js';
+import { indexSearchText } from '../search/search-index.js';
+import { enqueueWebhookEvent } from '../webhooks/events.js';
 
 export function keyOwnerFor(orgId: string, customerId: string | null): KeyOwner {
   return customerId ? { type: 'customer', id: customerId } : { type: 'organization', id: orgId };
@@ -47,6 +49,13 @@ export async function insertTicket(trx: Executor, deps: HelpdeskDeps, t: NewTick
     })
     .returning(['id', 'number'])
     .executeTakeFirstOrThrow();
+  // The subject is searchable by keyed tokens (message_id NULL marks a subject row).
+  await indexSearchText(trx, deps.keyring, { orgId: t.orgId, ticketId: id, messageId: null, customerId: t.requesterId, text: t.subject });
+  await enqueueWebhookEvent(trx, {
+    orgId: t.orgId,
+    type: 'ticket.created',
+    data: { ticketId: id, number: Number(row.number), status: 'new', priority: t.priority ?? 'normal', channel: t.channel, teamId: t.teamId ?? null, assigneeId: t.assigneeId ?? null },
+  });
   return { id: row.id, number: Number(row.number) };
 }
 
@@ -110,5 +119,8 @@ export async function insertMessage(trx: Executor, deps: HelpdeskDeps, m: NewMes
       delivery_status: m.deliveryStatus ?? null,
     })
     .execute();
+  // Keyed tokens of the redacted body (words inside sensitive spans are skipped), in the same transaction.
+  await indexSearchText(trx, deps.keyring, { orgId: m.orgId, ticketId: m.ticketId, messageId: id, customerId: m.customerId, text: m.body });
+  await enqueueWebhookEvent(trx, { orgId: m.orgId, type: 'message.created', data: { ticketId: m.ticketId, messageId: id, kind: m.kind, authorType: m.authorType } });
   return { id };
 }

@@ -46,7 +46,7 @@ export interface TicketDetail extends TicketSummary {
   messages: MessageView[];
 }
 
-type TicketRow = {
+export type TicketRow = {
   id: string;
   org_id: string;
   number: number;
@@ -63,7 +63,7 @@ type TicketRow = {
   last_message_at: Date;
 };
 
-const SUMMARY_COLUMNS = [
+export const SUMMARY_COLUMNS = [
   'tickets.id', 'tickets.org_id', 'tickets.number', 'tickets.subject_enc', 'tickets.status', 'tickets.priority', 'tickets.channel',
   'tickets.requester_id', 'tickets.assignee_id', 'tickets.team_id', 'tickets.tags', 'tickets.created_at', 'tickets.updated_at', 'tickets.last_message_at',
 ] as const;
@@ -94,6 +94,13 @@ async function presentSummary(deps: HelpdeskDeps, row: TicketRow, exec?: Executo
     updatedAt: new Date(row.updated_at).toISOString(),
     lastMessageAt: new Date(row.last_message_at).toISOString(),
   };
+}
+
+/** Presents list rows (subjects decrypted; an erased requester's subject is null). */
+export async function presentTicketRows(deps: HelpdeskDeps, rows: readonly TicketRow[]): Promise<TicketSummary[]> {
+  const out: TicketSummary[] = [];
+  for (const r of rows) out.push(await presentSummary(deps, r));
+  return out;
 }
 
 export interface CreateTicketInput {
