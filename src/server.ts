@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { runAccessReviewJobs } from './access-reviews/access-reviews.jobs.js';
 import { LocalBlobStore } from './blobs/store.js';
 import { createDefaultHooks } from './ingest/hooks.js';
 import { startOutboundWorker } from './mail/outbound-queue.js';
@@ -73,9 +74,18 @@ export async function startServer(options: { config: Config; logger: Logger; pri
     print('(Each start prints a new link and cancels the previous one. The same token works with POST /api/setup; see /api/docs.)');
   }
 
+  // Periodic jobs; each is safe on several instances at once.
+  const jobs = setInterval(() => {
+    runAccessReviewJobs({ db: services.database.db, audit: services.audit, mailer: services.mailer, publicUrl: config.publicUrl, logger }).catch((err: unknown) =>
+      logger.error({ err }, 'access review jobs failed'),
+    );
+  }, 5 * 60_000);
+  jobs.unref();
+
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      clearInterval(jobs);
       await smtp?.close();
       await app.close();
       await outbound.stop();

@@ -141,6 +141,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   await app.register(healthRoutes);
-  for (const routes of options.routes ?? []) await app.register(routes);
+  // A Set: tests add a feature's plugin to appRoutes without registering it twice once it is listed there.
+  for (const routes of new Set(options.routes ?? [])) await app.register(routes);
   return app;
 }

@@ -84,6 +84,8 @@ describe('route access matrix', () => {
     { name: 'create team', method: 'POST', url: () => '/api/teams', body: () => ({ name: `T ${Math.random()}` }), allow: ['administrator'] },
     { name: 'create role', method: 'POST', url: () => '/api/roles', body: () => ({ key: `r_${Math.random().toString(36).slice(2, 8)}`, name: 'R', grants: [{ permission: 'tickets.read', scope: 'team' }] }), allow: ['administrator'] },
     { name: 'allowlist', method: 'PUT', url: () => '/api/organization/allowlist', body: () => ({ allowedCidrs: [] }), allow: ['administrator'] },
+    { name: 'list access reviews', method: 'GET', url: () => '/api/access-reviews', allow: ['supervisor', 'security_officer'] },
+    { name: 'start an org-wide access review', method: 'POST', url: () => '/api/access-reviews', body: () => ({ name: 'Quarterly', deadline: new Date(Date.now() + 7 * 86_400_000).toISOString() }), allow: ['security_officer'] },
     { name: 'my sessions', method: 'GET', url: () => '/api/auth/sessions', allow: ROLES },
     { name: 'my tokens', method: 'GET', url: () => '/api/tokens', allow: ROLES },
   ];

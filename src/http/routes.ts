@@ -3,8 +3,9 @@
  * cross-cutting plugins, so each is behind the deny-by-default gate.
  */
 import type { FastifyInstance } from 'fastify';
+import { accessReviewRoutes } from '../access-reviews/access-reviews.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { ticketRoutes } from '../tickets/tickets.routes.js';
 import { userRoutes } from '../users/users.routes.js';
 
-export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [authRoutes, userRoutes, ticketRoutes];
+export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [authRoutes, userRoutes, ticketRoutes, accessReviewRoutes];
