@@ -28,7 +28,7 @@ export function newPortalToken(prefix: PortalTokenPrefix): string {
 }
 
 export function looksLikePortalToken(raw: unknown, prefix: PortalTokenPrefix): raw is string {
-  return typeof raw === 'string' && raw.length === 48 && raw.startsWith(`${prefix}_`) && /^[A-Za-z0-9_-]+$/.test(raw.slice(4));
+  return typeof raw === 'string' && raw.length === 47 && raw.startsWith(`${prefix}_`) && /^[A-Za-z0-9_-]+$/.test(raw.slice(4));
 }
 
 /** Six digits, uniformly random. */
