@@ -85,10 +85,11 @@ export function requireFreshFactor(p: Principal, windowMs = DEFAULT_STEP_UP_WIND
  */
 export function requirePermission(permission: Permission, options: { stepUpWindowMs?: number } = {}) {
   return async function guard(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    // The configured window (TRUSTDESK_STEP_UP_MINUTES) unless the route sets its own.
     const p = request.principal;
     if (!p) throw new AppError('unauthenticated', 'Sign in to continue.');
     if (!scopeOf(p, permission)) throw new AppError('forbidden', 'Your role does not allow this.', { internal: `missing ${permission}` });
-    if (STEP_UP_PERMISSIONS.has(permission)) requireFreshFactor(p, options.stepUpWindowMs);
+    if (STEP_UP_PERMISSIONS.has(permission)) requireFreshFactor(p, options.stepUpWindowMs ?? request.server.auth?.stepUpWindowMs);
   };
 }
 

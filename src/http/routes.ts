@@ -5,7 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import { accessReviewRoutes } from '../access-reviews/access-reviews.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
+import { mfaRoutes } from '../auth/mfa/mfa.routes.js';
 import { ticketRoutes } from '../tickets/tickets.routes.js';
 import { userRoutes } from '../users/users.routes.js';
 
-export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [authRoutes, userRoutes, ticketRoutes, accessReviewRoutes];
+export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [authRoutes, mfaRoutes, userRoutes, ticketRoutes, accessReviewRoutes];
