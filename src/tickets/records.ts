@@ -11,6 +11,7 @@ import type { HelpdeskDeps } from './context.js';
 import type { DeliveryStatus, MessageKind, StoredRedaction, ThreatVerdict, TicketChannel, TicketPriority } from './schema.js';
 import type { Reason } from '../phishing/index.js';
 import { indexSearchText } from '../search/search-index.js';
+import { applySlaToTicket } from '../sla/sla.service.js';
 import { enqueueWebhookEvent } from '../webhooks/events.js';
 
 export function keyOwnerFor(orgId: string, customerId: string | null): KeyOwner {
@@ -49,6 +50,7 @@ export async function insertTicket(trx: Executor, deps: HelpdeskDeps, t: NewTick
     })
     .returning(['id', 'number'])
     .executeTakeFirstOrThrow();
+  await applySlaToTicket(trx, { orgId: t.orgId, ticketId: id, priority: t.priority ?? 'normal', openedAt: new Date() });
   // The subject is searchable by keyed tokens (message_id NULL marks a subject row).
   await indexSearchText(trx, deps.keyring, { orgId: t.orgId, ticketId: id, messageId: null, customerId: t.requesterId, text: t.subject });
   await enqueueWebhookEvent(trx, {

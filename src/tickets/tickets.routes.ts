@@ -17,7 +17,7 @@ const Priority = Type.Union(TICKET_PRIORITIES.map((s) => Type.Literal(s)));
 const Uuid = Type.String({ format: 'uuid' });
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
-const TicketSummary = Type.Object({
+export const TicketSummary = Type.Object({
   id: Uuid,
   number: Type.Integer(),
   subject: Nullable(Type.String()),
@@ -31,6 +31,9 @@ const TicketSummary = Type.Object({
   createdAt: Type.String(),
   updatedAt: Type.String(),
   lastMessageAt: Type.String(),
+  firstResponseDueAt: Nullable(Type.String()),
+  resolutionDueAt: Nullable(Type.String()),
+  firstResponseAt: Nullable(Type.String()),
 });
 const Redaction = Type.Object({ field: Type.String(), type: Type.String(), start: Type.Integer(), end: Type.Integer(), action: Type.String() });
 const Message = Type.Object({
@@ -50,7 +53,7 @@ const Abilities = Type.Object({ 'tickets.write': Type.Boolean(), 'tickets.assign
 const TicketDetail = Type.Intersect([TicketSummary, Type.Object({ messages: Type.Array(Message), abilities: Abilities })]);
 const Params = Type.Object({ id: Uuid });
 const ListQuery = Type.Object({
-  view: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('mine'), Type.Literal('my_team'), Type.Literal('unassigned')])),
+  view: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('mine'), Type.Literal('my_team'), Type.Literal('unassigned'), Type.Literal('breaching')])),
   status: Type.Optional(Type.Array(Status, { maxItems: 6 })),
   tag: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),

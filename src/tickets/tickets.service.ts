@@ -7,6 +7,7 @@ import { authorize, can } from '../auth/access.js';
 import type { Executor } from '../crypto/keyring.js';
 import { AppError, KeyDestroyedError } from '../errors.js';
 import { redactText } from '../ingest/scan.js';
+import { breachingCondition } from '../sla/breaching.js';
 import { actingFromAgent, ticketScope, type AgentContext, type HelpdeskDeps } from './context.js';
 import { insertMessage, insertTicket } from './records.js';
 import type { DeliveryStatus, MessageKind, StoredRedaction, ThreatVerdict, TicketChannel, TicketPriority, TicketStatus } from './schema.js';
@@ -25,6 +26,10 @@ export interface TicketSummary {
   createdAt: string;
   updatedAt: string;
   lastMessageAt: string;
+  /** SLA due times (null without an SLA policy target) and when the first response was given. */
+  firstResponseDueAt: string | null;
+  resolutionDueAt: string | null;
+  firstResponseAt: string | null;
 }
 
 export interface MessageView {
@@ -61,11 +66,15 @@ export type TicketRow = {
   created_at: Date;
   updated_at: Date;
   last_message_at: Date;
+  first_response_due_at: Date | null;
+  resolution_due_at: Date | null;
+  first_response_at: Date | null;
 };
 
 export const SUMMARY_COLUMNS = [
   'tickets.id', 'tickets.org_id', 'tickets.number', 'tickets.subject_enc', 'tickets.status', 'tickets.priority', 'tickets.channel',
   'tickets.requester_id', 'tickets.assignee_id', 'tickets.team_id', 'tickets.tags', 'tickets.created_at', 'tickets.updated_at', 'tickets.last_message_at',
+  'tickets.first_response_due_at', 'tickets.resolution_due_at', 'tickets.first_response_at',
 ] as const;
 
 async function decryptOrNull(deps: HelpdeskDeps, ctx: { table: string; column: string; rowId: string }, ct: Uint8Array | null, exec?: Executor): Promise<string | null> {
@@ -93,6 +102,9 @@ async function presentSummary(deps: HelpdeskDeps, row: TicketRow, exec?: Executo
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
     lastMessageAt: new Date(row.last_message_at).toISOString(),
+    firstResponseDueAt: row.first_response_due_at ? new Date(row.first_response_due_at).toISOString() : null,
+    resolutionDueAt: row.resolution_due_at ? new Date(row.resolution_due_at).toISOString() : null,
+    firstResponseAt: row.first_response_at ? new Date(row.first_response_at).toISOString() : null,
   };
 }
 
@@ -153,7 +165,7 @@ export async function createTicket(deps: HelpdeskDeps, ctx: AgentContext, input:
   });
 }
 
-export type TicketView = 'all' | 'mine' | 'my_team' | 'unassigned';
+export type TicketView = 'all' | 'mine' | 'my_team' | 'unassigned' | 'breaching';
 
 export interface ListTicketsInput {
   view?: TicketView;
@@ -173,6 +185,7 @@ export async function listTickets(deps: HelpdeskDeps, ctx: AgentContext, input: 
   if (view === 'mine') q = q.where('tickets.assignee_id', '=', p.userId);
   if (view === 'unassigned') q = q.where('tickets.assignee_id', 'is', null);
   if (view === 'my_team') q = p.teamIds.length ? q.where('tickets.team_id', 'in', [...p.teamIds]) : q.where((eb) => eb.val(false));
+  if (view === 'breaching') q = q.where(breachingCondition(new Date()));
   if (input.status?.length) q = q.where('tickets.status', 'in', input.status);
   if (input.tag) q = q.where((eb) => eb(eb.val([input.tag as string]), '<@', eb.ref('tickets.tags')));
   if (input.after) {
