@@ -1,0 +1,92 @@
+/**
+ * /api/customers: find by email or phone (blind index), read masked, reveal one
+ * field with a reason (step-up through requirePermission, the organisation's
+ * verify-before-reveal policy through requireVerificationForReveal). A
+ * team- or own-scoped caller reaches a customer only through a ticket they may
+ * see. Register `customerRoutes`.
+ */
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { requirePermission, scopeOf, type Principal } from '../auth/access.js';
+import type { Permission } from '../auth/permissions.js';
+import { AppError } from '../errors.js';
+import { createHelpdeskDeps, actingFromAgent, ticketScope, type HelpdeskDeps } from '../tickets/context.js';
+import { requireVerificationForReveal } from '../verification/verification.service.js';
+import { findCustomerIdsByContactEmail, findCustomerIdsByPhone, readMaskedCustomer, revealCustomerField, REVEALABLE_FIELDS } from './customer-fields.js';
+import { findCustomerIdsByEmail } from './customers.service.js';
+
+const Uuid = Type.String({ format: 'uuid' });
+const Problem = { $ref: 'Problem#' } as const;
+const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 410: Problem };
+const Masked = Type.Object({ id: Uuid, erased: Type.Boolean(), mergedInto: Type.Union([Uuid, Type.Null()]), name: Type.String(), email: Type.String(), phones: Type.Array(Type.String()), emails: Type.Array(Type.String()), hasAddress: Type.Boolean(), hasNotes: Type.Boolean() });
+
+function principal(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('unauthenticated', 'Sign in to continue.');
+  return request.principal;
+}
+
+/** Object-level check: org scope sees the organisation's customers; narrower scopes only requesters of tickets they may see. */
+async function assertCustomerVisible(deps: HelpdeskDeps, p: Principal, permission: Permission, customerId: string): Promise<void> {
+  const scope = scopeOf(p, permission);
+  const found = scope === 'org'
+    ? await deps.db.selectFrom('customers').where('id', '=', customerId).where('org_id', '=', p.orgId).select('id').executeTakeFirst()
+    : await deps.db.selectFrom('tickets').where('requester_id', '=', customerId).where(ticketScope(p, permission)).select('id').limit(1).executeTakeFirst();
+  if (!found) throw new AppError('not_found', 'No such customer.');
+}
+
+export async function customerRoutes(app: FastifyInstance): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const deps = await createHelpdeskDeps(app.services);
+  const ctx = (request: FastifyRequest) => actingFromAgent({ principal: principal(request), requestId: String(request.id), sourceIp: request.ip });
+
+  r.get('/api/customers', {
+    preHandler: requirePermission('customers.read'),
+    schema: {
+      tags: ['customers'],
+      summary: 'Find customers by exact email or phone (blind index); results masked',
+      querystring: Type.Object({ email: Type.Optional(Type.String({ maxLength: 254 })), phone: Type.Optional(Type.String({ maxLength: 40 })) }),
+      response: { 200: Type.Object({ items: Type.Array(Masked) }), ...errors },
+    },
+  }, async (request) => {
+    const p = principal(request);
+    const { email, phone } = request.query;
+    if (!email === !phone) throw new AppError('validation_failed', 'Give exactly one of email or phone.');
+    const ids = email ? [...new Set([...(await findCustomerIdsByEmail(deps, ctx(request), email)), ...(await findCustomerIdsByContactEmail(deps, ctx(request), email))])] : await findCustomerIdsByPhone(deps, ctx(request), phone as string);
+    const items = [];
+    for (const id of ids.slice(0, 20)) {
+      try {
+        await assertCustomerVisible(deps, p, 'customers.read', id);
+      } catch {
+        continue;
+      }
+      items.push(await readMaskedCustomer(deps, ctx(request), { customerId: id }));
+    }
+    return { items };
+  });
+
+  r.get('/api/customers/:id', {
+    preHandler: requirePermission('customers.read'),
+    schema: { tags: ['customers'], summary: 'A customer, every field masked (audited)', params: Type.Object({ id: Uuid }), response: { 200: Masked, ...errors } },
+  }, async (request) => {
+    await assertCustomerVisible(deps, principal(request), 'customers.read', request.params.id);
+    return readMaskedCustomer(deps, ctx(request), { customerId: request.params.id });
+  });
+
+  r.post('/api/customers/:id/reveal', {
+    preHandler: requirePermission('customers.reveal'),
+    schema: {
+      tags: ['customers'],
+      summary: 'Reveal one field with a reason (step-up; verification first when policy requires)',
+      params: Type.Object({ id: Uuid }),
+      body: Type.Object({ field: Type.Union(REVEALABLE_FIELDS.map((f) => Type.Literal(f))), reason: Type.String({ minLength: 3, maxLength: 500 }), ticketId: Type.Optional(Uuid) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ field: Type.String(), value: Type.Unknown() }), ...errors },
+    },
+  }, async (request) => {
+    const p = principal(request);
+    await assertCustomerVisible(deps, p, 'customers.reveal', request.params.id);
+    await requireVerificationForReveal(deps.db, { orgId: p.orgId, customerId: request.params.id, ticketId: request.body.ticketId ?? null });
+    // The object-level check is assertCustomerVisible above: revealCustomerField's own check with a
+    // principal accepts only org scope (a customer has no team), so it is not given one here.
+    return revealCustomerField(deps, ctx(request), { customerId: request.params.id, field: request.body.field, reason: request.body.reason });
+  });
+}
