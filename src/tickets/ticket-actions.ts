@@ -9,6 +9,7 @@ import { AppError } from '../errors.js';
 import { redactText } from '../ingest/scan.js';
 import { enqueueOutboundMail } from '../mail/outbound-queue.js';
 import { actingFromAgent, type AgentContext, type HelpdeskDeps } from './context.js';
+import { enqueueWebhookEvent } from '../webhooks/events.js';
 import { insertMessage } from './records.js';
 import type { TicketStatus } from './schema.js';
 import { loadTicketForAction } from './tickets.service.js';
@@ -124,10 +125,11 @@ export async function assignTicket(deps: HelpdeskDeps, ctx: AgentContext, input:
       result: 'success',
       details: { from: { assigneeId: t.assignee_id, teamId: t.team_id }, to: { assigneeId, teamId } },
     });
+    await enqueueWebhookEvent(trx, { orgId: t.org_id, type: 'ticket.updated', data: { ticketId: t.id, changes: ['assignment'], status, assigneeId, teamId } });
   });
 }
 
-const ALLOWED: Record<TicketStatus, readonly TicketStatus[]> = {
+export const ALLOWED_STATUS_CHANGES: Record<TicketStatus, readonly TicketStatus[]> = {
   new: ['open', 'pending', 'on_hold', 'solved', 'closed'],
   open: ['pending', 'on_hold', 'solved', 'closed'],
   pending: ['open', 'on_hold', 'solved', 'closed'],
@@ -137,7 +139,7 @@ const ALLOWED: Record<TicketStatus, readonly TicketStatus[]> = {
   closed: [],
 };
 
-function statusTimes(status: TicketStatus, now: Date): { solved_at?: Date | null; closed_at?: Date } {
+export function statusTimes(status: TicketStatus, now: Date): { solved_at?: Date | null; closed_at?: Date } {
   if (status === 'solved') return { solved_at: now };
   if (status === 'closed') return { closed_at: now };
   return { solved_at: null };
@@ -147,7 +149,7 @@ export async function changeTicketStatus(deps: HelpdeskDeps, ctx: AgentContext, 
   await deps.db.transaction().execute(async (trx) => {
     const t = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.write');
     if (t.status === input.status) return;
-    if (!ALLOWED[t.status].includes(input.status)) throw new AppError('conflict', `A ${t.status} ticket cannot become ${input.status}.`);
+    if (!ALLOWED_STATUS_CHANGES[t.status].includes(input.status)) throw new AppError('conflict', `A ${t.status} ticket cannot become ${input.status}.`);
     const now = new Date();
     await trx.updateTable('tickets').set({ status: input.status, updated_at: now, ...statusTimes(input.status, now) }).where('id', '=', t.id).execute();
     await deps.audit.append(trx, {
@@ -158,5 +160,6 @@ export async function changeTicketStatus(deps: HelpdeskDeps, ctx: AgentContext, 
       result: 'success',
       details: { from: t.status, to: input.status },
     });
+    await enqueueWebhookEvent(trx, { orgId: t.org_id, type: 'ticket.updated', data: { ticketId: t.id, changes: ['status'], status: input.status } });
   });
 }
