@@ -5,6 +5,7 @@
  * event in one transaction.
  */
 import { randomUUID } from 'node:crypto';
+import type { Executor } from '../crypto/keyring.js';
 import { AppError } from '../errors.js';
 import { redactText } from '../ingest/scan.js';
 import { enqueueOutboundMail } from '../mail/outbound-queue.js';
@@ -30,68 +31,75 @@ export interface ReplyResult {
 
 export async function replyToTicket(deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; body: string; status?: TicketStatus }): Promise<ReplyResult> {
   checkBody(input.body);
+  return deps.db.transaction().execute((trx) => replyToTicketIn(trx, deps, ctx, input));
+}
+
+/** The reply inside a caller's transaction (macros post a reply and apply their actions atomically). */
+export async function replyToTicketIn(trx: Executor, deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; body: string; status?: TicketStatus }): Promise<ReplyResult> {
+  checkBody(input.body);
   const body = redactText(input.body, 'body');
-  return deps.db.transaction().execute(async (trx) => {
-    const t = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.write');
-    if (t.status === 'closed') throw new AppError('conflict', 'This ticket is closed; open a follow-up ticket instead.');
-    const id = randomUUID();
-    const sendByEmail = t.channel === 'email' && t.requester_id !== null;
-    const smtpMessageId = sendByEmail ? `${randomUUID()}@${deps.messageIdHost}` : null;
-    await insertMessage(trx, deps, {
-      id,
-      orgId: t.org_id,
-      ticketId: t.id,
-      kind: 'public_reply',
-      authorType: 'user',
-      authorUserId: ctx.principal.userId,
-      customerId: t.requester_id,
-      body: body.text,
-      redactions: body.redactions,
-      messageId: smtpMessageId,
-      deliveryStatus: sendByEmail ? 'queued' : null,
-    });
-    let outboundId: string | null = null;
-    if (sendByEmail && smtpMessageId && t.requester_id) {
-      outboundId = await enqueueOutboundMail(trx, deps, { orgId: t.org_id, ticketId: t.id, messageId: id, customerId: t.requester_id, smtpMessageId });
-    }
-    const now = new Date();
-    const next: TicketStatus = input.status ?? (t.status === 'new' || t.status === 'open' ? 'pending' : t.status);
-    await trx
-      .updateTable('tickets')
-      .set({ status: next, updated_at: now, last_message_at: now, first_response_at: t.first_response_at ?? now, ...statusTimes(next, now) })
-      .where('id', '=', t.id)
-      .execute();
-    await deps.audit.append(trx, {
-      ...actingFromAgent(ctx),
-      action: 'ticket.reply',
-      object: { type: 'ticket', id: t.id },
-      subjectCustomerId: t.requester_id,
-      result: 'success',
-      details: { messageId: id, emailed: sendByEmail, redactions: body.redactions.length, status: next },
-    });
-    return { messageId: id, outboundId, redactions: body.redactions.length };
+  const t = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.write');
+  if (t.status === 'closed') throw new AppError('conflict', 'This ticket is closed; open a follow-up ticket instead.');
+  const id = randomUUID();
+  const sendByEmail = t.channel === 'email' && t.requester_id !== null;
+  const smtpMessageId = sendByEmail ? `${randomUUID()}@${deps.messageIdHost}` : null;
+  await insertMessage(trx, deps, {
+    id,
+    orgId: t.org_id,
+    ticketId: t.id,
+    kind: 'public_reply',
+    authorType: 'user',
+    authorUserId: ctx.principal.userId,
+    customerId: t.requester_id,
+    body: body.text,
+    redactions: body.redactions,
+    messageId: smtpMessageId,
+    deliveryStatus: sendByEmail ? 'queued' : null,
   });
+  let outboundId: string | null = null;
+  if (sendByEmail && smtpMessageId && t.requester_id) {
+    outboundId = await enqueueOutboundMail(trx, deps, { orgId: t.org_id, ticketId: t.id, messageId: id, customerId: t.requester_id, smtpMessageId });
+  }
+  const now = new Date();
+  const next: TicketStatus = input.status ?? (t.status === 'new' || t.status === 'open' ? 'pending' : t.status);
+  await trx
+    .updateTable('tickets')
+    .set({ status: next, updated_at: now, last_message_at: now, first_response_at: t.first_response_at ?? now, ...statusTimes(next, now) })
+    .where('id', '=', t.id)
+    .execute();
+  await deps.audit.append(trx, {
+    ...actingFromAgent(ctx),
+    action: 'ticket.reply',
+    object: { type: 'ticket', id: t.id },
+    subjectCustomerId: t.requester_id,
+    result: 'success',
+    details: { messageId: id, emailed: sendByEmail, redactions: body.redactions.length, status: next },
+  });
+  return { messageId: id, outboundId, redactions: body.redactions.length };
 }
 
 export async function addInternalNote(deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; body: string }): Promise<{ messageId: string }> {
   checkBody(input.body);
+  return deps.db.transaction().execute((trx) => addInternalNoteIn(trx, deps, ctx, input));
+}
+
+export async function addInternalNoteIn(trx: Executor, deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; body: string }): Promise<{ messageId: string }> {
+  checkBody(input.body);
   const body = redactText(input.body, 'body');
-  return deps.db.transaction().execute(async (trx) => {
-    const t = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.write');
-    const { id } = await insertMessage(trx, deps, {
-      orgId: t.org_id,
-      ticketId: t.id,
-      kind: 'internal_note',
-      authorType: 'user',
-      authorUserId: ctx.principal.userId,
-      customerId: t.requester_id,
-      body: body.text,
-      redactions: body.redactions,
-    });
-    await trx.updateTable('tickets').set({ updated_at: new Date() }).where('id', '=', t.id).execute();
-    await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'ticket.note', object: { type: 'ticket', id: t.id }, subjectCustomerId: t.requester_id, result: 'success', details: { messageId: id } });
-    return { messageId: id };
+  const t = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.write');
+  const { id } = await insertMessage(trx, deps, {
+    orgId: t.org_id,
+    ticketId: t.id,
+    kind: 'internal_note',
+    authorType: 'user',
+    authorUserId: ctx.principal.userId,
+    customerId: t.requester_id,
+    body: body.text,
+    redactions: body.redactions,
   });
+  await trx.updateTable('tickets').set({ updated_at: new Date() }).where('id', '=', t.id).execute();
+  await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'ticket.note', object: { type: 'ticket', id: t.id }, subjectCustomerId: t.requester_id, result: 'success', details: { messageId: id } });
+  return { messageId: id };
 }
 
 /** Assign to a person and/or a team. `null` clears; `undefined` leaves as is. */
