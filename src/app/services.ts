@@ -49,17 +49,20 @@ export interface OpenServicesOptions {
   mailer?: Mailer;
 }
 
+/** The database the configuration names: PostgreSQL at DATABASE_URL, else PGlite in <data>/pgdata. */
+export function openConfiguredDatabase(config: Config): Promise<DatabaseHandle> {
+  return openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.databaseUrl ? undefined : path.join(config.dataDirPath, 'pgdata'),
+    poolSize: config.databasePoolSize,
+  });
+}
+
 export async function openServices(options: OpenServicesOptions): Promise<Services> {
   const { config, logger } = options;
   let database: DatabaseHandle;
   try {
-    database =
-      options.database ??
-      (await openDatabase({
-        url: config.databaseUrl,
-        dataDir: config.databaseUrl ? undefined : path.join(config.dataDirPath, 'pgdata'),
-        poolSize: config.databasePoolSize,
-      }));
+    database = options.database ?? (await openConfiguredDatabase(config));
   } catch (err) {
     const where = config.databaseUrl ? redactUrl(config.databaseUrl) : path.join(config.dataDirPath, 'pgdata');
     throw new StartupError(`Cannot open the database (${where}): ${(err as Error).message}`, { cause: err });

@@ -5,10 +5,9 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/database.js';
 import { testDatabaseKinds } from '../db/testing.js';
 import { captureIo, createTestEnvironment, silentLogger, type TestEnvironment } from './testing.js';
-import { openServices, StartupError } from './services.js';
+import { openConfiguredDatabase, openServices, StartupError } from './services.js';
 import { runCli } from '../cli/main.js';
 import { createCustomer, readCustomer } from '../customers/customers.service.js';
 import { randomUUID } from 'node:crypto';
@@ -88,7 +87,7 @@ describe.each(testDatabaseKinds)('start-up checks on %s', (kind) => {
   it('stops when the database has a migration this version does not know', async () => {
     await installed();
     const c = env!.config();
-    const h = await openDatabase({ url: c.databaseUrl, dataDir: c.databaseUrl ? undefined : path.join(c.dataDirPath, 'pgdata') });
+    const h = await openConfiguredDatabase(c);
     await sql`INSERT INTO schema_migrations (name, checksum) VALUES ('9999_from_the_future', 'x')`.execute(h.db);
     await h.close();
     const cap = captureIo(env!.env);

@@ -8,9 +8,8 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureIo, createTestEnvironment, silentLogger, type TestEnvironment } from '../app/testing.js';
-import { openServices } from '../app/services.js';
+import { openConfiguredDatabase, openServices } from '../app/services.js';
 import { runCli } from '../cli/main.js';
-import { openDatabase } from '../db/database.js';
 import { testDatabaseKinds } from '../db/testing.js';
 
 const ENTRIES = 10;
@@ -30,7 +29,7 @@ async function seedTrail(env: TestEnvironment): Promise<void> {
 
 async function tamper(env: TestEnvironment, statements: string[]): Promise<void> {
   const c = env.config();
-  const handle = await openDatabase({ url: c.databaseUrl, dataDir: c.databaseUrl ? undefined : path.join(c.dataDirPath, 'pgdata') });
+  const handle = await openConfiguredDatabase(c);
   try {
     // Someone with owner access to the database first switches off the append-only guard.
     await sql`ALTER TABLE audit_log DISABLE TRIGGER USER`.execute(handle.db);

@@ -4,6 +4,8 @@
  * `audit verify` and the offline bundle check, so they cannot disagree.
  */
 import { createHmac, hash as oneShotHash } from 'node:crypto';
+import type { Selectable } from 'kysely';
+import type { AuditLogTable } from '../db/schema.js';
 import { canonicalize } from './canonical.js';
 import { hashLeaf } from './merkle.js';
 
@@ -28,22 +30,7 @@ export interface AuditEvent {
 }
 
 /** The stored columns that make up an entry (everything but sequencing). */
-export interface AuditEntryColumns {
-  id: string;
-  ts: Date;
-  org_id: string | null;
-  actor_type: string;
-  actor_id: string | null;
-  action: string;
-  object_type: string | null;
-  object_id: string | null;
-  subject: string | null;
-  purpose: string | null;
-  result: string;
-  request_id: string | null;
-  source_ip: string | null;
-  details: Record<string, unknown> | null;
-}
+export type AuditEntryColumns = Omit<Selectable<AuditLogTable>, 'seq' | 'idx' | 'leaf_hash' | 'mac'>;
 
 /** The canonical, versioned JSON form of an entry (RFC 8785); what a third party re-hashes. */
 export function canonicalEntry(row: AuditEntryColumns): string {

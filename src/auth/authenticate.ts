@@ -73,6 +73,9 @@ export async function registerAuthentication(app: FastifyInstance): Promise<void
       const sent = request.headers['x-csrf-token'];
       const expected = csrfTokenFor(token, csrfKey);
       if (typeof sent !== 'string' || !sameSecret(Buffer.from(sent), Buffer.from(expected))) {
+        // A public route (the customer portal, say) does not act as the staff member, so a staff
+        // cookie that happens to ride along is ignored there rather than refused.
+        if (request.routeOptions.config.public === true) return;
         throw new AppError('forbidden', 'The request is missing its CSRF token; reload the page and try again.', { internal: 'csrf' });
       }
     }

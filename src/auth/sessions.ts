@@ -5,9 +5,9 @@
  * change (second factor verified), so a fixated or stolen pre-MFA id is worthless.
  */
 import { createHmac } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Executor } from '../crypto/keyring.js';
-import type { Database } from '../db/schema.js';
+import type { Database, SessionsTable } from '../db/schema.js';
 import { hashSecret, looksLikeSecret, newSecret } from './secrets.js';
 
 export const SESSION_COOKIE = 'td_session';
@@ -23,19 +23,7 @@ export interface NewSession {
   expiresAt: Date;
 }
 
-export interface SessionRow {
-  id_hash: Uint8Array;
-  user_id: string;
-  org_id: string;
-  created_at: Date;
-  last_seen_at: Date;
-  expires_at: Date;
-  mfa_at: Date | null;
-  mfa_method: string | null;
-  step_up_at: Date | null;
-  ip: string | null;
-  user_agent: string | null;
-}
+export type SessionRow = Omit<Selectable<SessionsTable>, 'csrf_hash' | 'revoked_at' | 'revoked_reason'>;
 
 export async function createSession(
   exec: Executor,

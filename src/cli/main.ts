@@ -5,8 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, describeConfig, loadConfig, type Config } from '../config/config.js';
-import { openServices, StartupError, type Services } from '../app/services.js';
-import { openDatabase } from '../db/database.js';
+import { openConfiguredDatabase, openServices, StartupError, type Services } from '../app/services.js';
 import { migrateToLatest, migrationStatus, MigrationError } from '../db/migrate.js';
 import { KeyProviderError } from '../crypto/key-provider.js';
 import { createLogger } from '../logging.js';
@@ -84,7 +83,7 @@ export function buildCli(io: CliIo = defaultIo): Command {
     .description('Apply pending migrations')
     .action(async () => {
       const c = cliConfig(io);
-      const handle = await openDatabase({ url: c.databaseUrl, dataDir: c.databaseUrl ? undefined : `${c.dataDirPath}/pgdata` });
+      const handle = await openConfiguredDatabase(c);
       try {
         const applied = await migrateToLatest(handle.scripts);
         io.out(applied.length ? `Applied: ${applied.join(', ')}` : 'Nothing to apply; the database is up to date.');
@@ -96,7 +95,7 @@ export function buildCli(io: CliIo = defaultIo): Command {
     .description('Show applied and pending migrations')
     .action(async () => {
       const c = cliConfig(io);
-      const handle = await openDatabase({ url: c.databaseUrl, dataDir: c.databaseUrl ? undefined : `${c.dataDirPath}/pgdata` });
+      const handle = await openConfiguredDatabase(c);
       try {
         const s = await migrationStatus(handle.scripts);
         io.out(`applied: ${s.applied.join(', ') || '(none)'}`);

@@ -8,5 +8,19 @@ import { authRoutes } from '../auth/auth.routes.js';
 import { mfaRoutes } from '../auth/mfa/mfa.routes.js';
 import { ticketRoutes } from '../tickets/tickets.routes.js';
 import { userRoutes } from '../users/users.routes.js';
+import { customerRoutes } from '../customers/customers.routes.js';
+import { portalRoutes } from '../portal/portal.routes.js';
+import { secureMessageRoutes } from '../secure-messages/secure-messages.routes.js';
+import { verificationRoutes } from '../verification/verification.routes.js';
 
-export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [authRoutes, mfaRoutes, userRoutes, ticketRoutes, accessReviewRoutes];
+export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
+  authRoutes,
+  mfaRoutes,
+  userRoutes,
+  ticketRoutes,
+  customerRoutes,
+  secureMessageRoutes,
+  verificationRoutes,
+  accessReviewRoutes,
+  portalRoutes,
+];

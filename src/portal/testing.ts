@@ -10,18 +10,21 @@ import { createCustomer } from '../customers/customers.service.js';
 import { buildApp } from '../http/app.js';
 import { appRoutes } from '../http/routes.js';
 import type { MemoryMailer } from '../notify/mailer.js';
-import { createSecureMessageRoutes } from '../secure-messages/secure-messages.routes.js';
+import { createSecureMessageRoutes, secureMessageRoutes } from '../secure-messages/secure-messages.routes.js';
 import { createHelpdeskDeps } from '../tickets/context.js';
 import { insertMessage, insertTicket } from '../tickets/records.js';
-import { createVerificationRoutes } from '../verification/verification.routes.js';
+import { createVerificationRoutes, verificationRoutes } from '../verification/verification.routes.js';
 import type { PortalPolicy } from './deps.js';
-import { createPortalRoutes } from './portal.routes.js';
+import { createPortalRoutes, portalRoutes } from './portal.routes.js';
 import { PORTAL_COOKIE, PORTAL_CSRF_HEADER } from './sessions.js';
 
 export async function buildPortalApp(services: Services, options: { policy?: Partial<PortalPolicy>; extraRoutes?: Array<(app: FastifyInstance) => Promise<void>> } = {}): Promise<{ app: FastifyInstance; blobs: MemoryBlobStore }> {
   const blobs = new MemoryBlobStore();
   const o = { blobs, policy: { minFillMs: 50, ...options.policy } };
-  const app = await buildApp({ services, routes: [...appRoutes, createPortalRoutes(o), createSecureMessageRoutes(o), createVerificationRoutes(o), ...(options.extraRoutes ?? [])] });
+  // The shipped instances (local blob store) are swapped for ones on the memory store.
+  const shipped = new Set<unknown>([portalRoutes, secureMessageRoutes, verificationRoutes]);
+  const routes = [...appRoutes.filter((r) => !shipped.has(r)), createPortalRoutes(o), createSecureMessageRoutes(o), createVerificationRoutes(o), ...(options.extraRoutes ?? [])];
+  const app = await buildApp({ services, routes });
   return { app, blobs };
 }
 
