@@ -10,6 +10,7 @@ import { ticketRoutes } from '../tickets/tickets.routes.js';
 import { userRoutes } from '../users/users.routes.js';
 import { customerRoutes } from '../customers/customers.routes.js';
 import { portalRoutes } from '../portal/portal.routes.js';
+import { quarantineRoutes } from '../quarantine/quarantine.routes.js';
 import { secureMessageRoutes } from '../secure-messages/secure-messages.routes.js';
 import { verificationRoutes } from '../verification/verification.routes.js';
 
@@ -22,5 +23,6 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   secureMessageRoutes,
   verificationRoutes,
   accessReviewRoutes,
+  quarantineRoutes,
   portalRoutes,
 ];
