@@ -4,31 +4,20 @@
  */
 import pino, { type Logger } from 'pino';
 
+/** Keys whose values never reach a log line, at the top level and one or two levels down. */
+const SENSITIVE_KEYS = [
+  'password', 'newPassword', 'currentPassword', 'token', 'secret', 'verificationCode', 'totp', 'otp',
+  'email', 'phone', 'name', 'address', 'body', 'text', 'html', 'subject', 'plaintext', 'key', 'kek', 'dek', 'raw',
+];
+
 /** Paths pino censors wherever they appear in a log object. */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
+  'req.headers["x-csrf-token"]',
   'res.headers["set-cookie"]',
-  '*.password',
-  '*.newPassword',
-  '*.token',
-  '*.secret',
-  '*.verificationCode',
-  '*.totp',
-  '*.otp',
-  '*.email',
-  '*.phone',
-  '*.name',
-  '*.address',
-  '*.body',
-  '*.text',
-  '*.html',
-  '*.plaintext',
-  '*.key',
-  '*.kek',
-  '*.dek',
-  'body',
+  ...SENSITIVE_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
   'query',
 ];
 
