@@ -8,7 +8,8 @@
  * audit events; it is never registered in the product.
  * Runs on PGlite, and on PostgreSQL when TEST_DATABASE_URL is set.
  * BENCH_SECONDS (default 5) per measurement; BENCH_RATES (default 50,100,200); BENCH_CONNECTIONS
- * (default 1: requests paced on one keep-alive connection; 8 shows autocannon's per-second bursts queueing).
+ * (default 1: each second's quota sent back to back on one keep-alive connection, no queueing of our own
+ * making; 8 shows autocannon's per-second bursts of concurrent requests queueing in the server).
  * Latencies are whole milliseconds (autocannon's resolution), so small overhead percentages are coarse.
  */
 import os from 'node:os';
