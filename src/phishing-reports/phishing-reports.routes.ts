@@ -1,0 +1,156 @@
+/**
+ * Phishing defence in the product:
+ *   /api/sender-lists            allow and block lists (read: quarantine.read or policies.manage; change: policies.manage)
+ *   /api/tickets/:t/messages/:m/report-phishing   an agent's report (tickets.read on that ticket)
+ *   /api/phishing-reports        the awareness record (own reports; all with quarantine.read) and officers' verdicts
+ *   /api/links/check             the warning page's analysis of a link in a message (never fetched)
+ */
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { can, requirePermission } from '../auth/access.js';
+import { clientOf, requirePrincipal } from '../auth/auth.routes.js';
+import { AppError } from '../errors.js';
+import { createHelpdeskDeps, ticketScope, type AgentContext } from '../tickets/context.js';
+import { checkLink } from './link-check.js';
+import { decideReport, listReports, reportPhishing } from './reports.service.js';
+import { addSenderEntry, approveSenderEntry, listSenderEntries, removeSenderEntry } from './sender-lists.js';
+import './schema.js';
+
+const Uuid = Type.String({ format: 'uuid' });
+const Kind = Type.Union([Type.Literal('allow'), Type.Literal('block')]);
+const EntryStatus = Type.Union([Type.Literal('active'), Type.Literal('pending')]);
+const Reason = Type.String({ minLength: 3, maxLength: 500 });
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+const Entry = Type.Object({
+  id: Type.String(), kind: Kind, value: Type.String(), status: EntryStatus, source: Type.String(), reason: Type.String(),
+  addedBy: NullableString, approvedBy: NullableString, createdAt: Type.String(),
+});
+const Report = Type.Object({
+  id: Type.String(), reporterId: Type.String(), ticketId: Type.String(), messageId: Type.String(), quarantineId: Type.String(),
+  outcome: Type.String(), decidedAt: NullableString, createdAt: Type.String(),
+});
+
+/** Security officers read the lists; administrators, who change them, read them too. */
+async function requireListReader(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  const p = request.principal;
+  if (!p) throw new AppError('unauthenticated', 'Sign in to continue.');
+  if (!can(p, 'quarantine.read') && !can(p, 'policies.manage')) throw new AppError('forbidden', 'Your role does not allow this.', { internal: 'missing quarantine.read/policies.manage' });
+}
+
+function agentContext(request: FastifyRequest): AgentContext {
+  const client = clientOf(request);
+  return { principal: requirePrincipal(request), requestId: client.requestId, sourceIp: client.ip };
+}
+
+export async function phishingReportRoutes(app: FastifyInstance): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const deps = () => createHelpdeskDeps(app.services);
+  const listDeps = () => ({ db: app.services.database.db, audit: app.services.audit });
+
+  r.get('/api/sender-lists', {
+    preHandler: requireListReader,
+    schema: { tags: ['phishing'], summary: 'Allow and block list entries', querystring: Type.Object({ kind: Type.Optional(Kind), status: Type.Optional(EntryStatus) }), response: { 200: Type.Object({ items: Type.Array(Entry) }) } },
+  }, async (request) => {
+    const p = requirePrincipal(request);
+    return { items: await listSenderEntries(app.services.database.db, { orgId: p.orgId, ...(request.query.kind ? { kind: request.query.kind } : {}), ...(request.query.status ? { status: request.query.status } : {}) }) };
+  });
+
+  r.post('/api/sender-lists', {
+    preHandler: requirePermission('policies.manage'),
+    schema: {
+      tags: ['phishing'], summary: 'Add a domain or address to the allow or block list (audited)',
+      body: Type.Object({ kind: Kind, value: Type.String({ minLength: 3, maxLength: 254 }), reason: Reason }, { additionalProperties: false }),
+      response: { 201: Entry },
+    },
+  }, async (request, reply) => {
+    const entry = await addSenderEntry(listDeps(), requirePrincipal(request), clientOf(request), request.body);
+    return reply.code(201).send(entry);
+  });
+
+  r.post('/api/sender-lists/:id/approve', {
+    preHandler: requirePermission('policies.manage'),
+    schema: { tags: ['phishing'], summary: 'Approve a suggested entry (from a phishing report)', params: Type.Object({ id: Uuid }), body: Type.Object({ reason: Reason }, { additionalProperties: false }), response: { 200: Entry } },
+  }, async (request) => approveSenderEntry(listDeps(), requirePrincipal(request), clientOf(request), { id: request.params.id, reason: request.body.reason }));
+
+  r.post('/api/sender-lists/:id/remove', {
+    preHandler: requirePermission('policies.manage'),
+    schema: { tags: ['phishing'], summary: 'Remove an entry or reject a suggestion (audited)', params: Type.Object({ id: Uuid }), body: Type.Object({ reason: Reason }, { additionalProperties: false }), response: { 200: Type.Object({ ok: Type.Literal(true) }) } },
+  }, async (request) => {
+    await removeSenderEntry(listDeps(), requirePrincipal(request), clientOf(request), { id: request.params.id, reason: request.body.reason });
+    return { ok: true as const };
+  });
+
+  r.post('/api/tickets/:ticketId/messages/:messageId/report-phishing', {
+    preHandler: requirePermission('tickets.read'),
+    schema: {
+      tags: ['phishing'], summary: 'Report a message as phishing: it moves to quarantine and security is told',
+      params: Type.Object({ ticketId: Uuid, messageId: Uuid }),
+      body: Type.Object({ comment: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false }),
+      response: { 201: Type.Object({ reportId: Type.String(), quarantineId: Type.String(), blockSuggestionId: NullableString }) },
+    },
+  }, async (request, reply) => {
+    const result = await reportPhishing({ ...(await deps()), mailer: app.services.mailer }, agentContext(request), { ...request.params, comment: request.body?.comment });
+    return reply.code(201).send(result);
+  });
+
+  r.get('/api/phishing-reports', {
+    preHandler: requirePermission('tickets.read'),
+    schema: {
+      tags: ['phishing'], summary: 'Phishing reports: your own, or everyone’s with quarantine.read',
+      querystring: Type.Object({ mine: Type.Optional(Type.Boolean()), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }),
+      response: { 200: Type.Object({ items: Type.Array(Report) }) },
+    },
+  }, async (request) => {
+    const p = requirePrincipal(request);
+    const all = can(p, 'quarantine.read') && request.query.mine !== true;
+    return { items: await listReports(await deps(), { orgId: p.orgId, ...(all ? {} : { reporterId: p.userId }), ...(request.query.limit ? { limit: request.query.limit } : {}) }) };
+  });
+
+  r.post('/api/phishing-reports/:id/outcome', {
+    preHandler: requirePermission('quarantine.release'),
+    schema: {
+      tags: ['phishing'], summary: 'Record whether a report was phishing (a false positive shows the message again)',
+      params: Type.Object({ id: Uuid }),
+      body: Type.Object({ outcome: Type.Union([Type.Literal('confirmed'), Type.Literal('false_positive')]), reason: Reason }, { additionalProperties: false }),
+      response: { 200: Report },
+    },
+  }, async (request) => {
+    const ctx = agentContext(request);
+    return decideReport(await deps(), ctx.principal, ctx, { id: request.params.id, ...request.body });
+  });
+
+  r.get('/api/links/check', {
+    preHandler: requirePermission('tickets.read'),
+    schema: {
+      tags: ['phishing'], summary: 'What the warning page shows before a link in a message is opened (the link is never fetched)',
+      querystring: Type.Object({ u: Type.String({ minLength: 1, maxLength: 4096 }), m: Uuid, t: Type.Optional(Type.String({ maxLength: 500 })) }),
+      response: {
+        200: Type.Object({
+          scheme: Type.String(), host: Type.String(), domain: Type.String(), level: Type.String(),
+          reasons: Type.Array(Type.Object({ code: Type.String(), evidence: Type.String() })),
+          message: Type.Object({ verdict: NullableString, score: Type.Union([Type.Integer(), Type.Null()]), codes: Type.Array(Type.String()), reported: Type.Boolean() }),
+          warn: Type.Boolean(),
+        }),
+      },
+    },
+  }, async (request) => {
+    const p = requirePrincipal(request);
+    // Authorised through the message's ticket, with the same SQL visibility as ticket reads.
+    const msg = await app.services.database.db
+      .selectFrom('messages')
+      .innerJoin('tickets', 'tickets.id', 'messages.ticket_id')
+      .where('messages.id', '=', request.query.m)
+      .where('messages.org_id', '=', p.orgId)
+      .where(ticketScope(p, 'tickets.read'))
+      .select(['messages.threat_verdict', 'messages.threat_score', 'messages.threat_codes', 'messages.reported_at'])
+      .executeTakeFirst();
+    if (!msg) throw new AppError('not_found', 'No such message.');
+    const check = checkLink({ url: request.query.u, text: request.query.t });
+    const suspicious = msg.reported_at !== null || (msg.threat_verdict !== null && msg.threat_verdict !== 'clean');
+    return {
+      ...check,
+      message: { verdict: msg.threat_verdict, score: msg.threat_score, codes: msg.threat_codes, reported: msg.reported_at !== null },
+      warn: check.level !== 'ok' || suspicious,
+    };
+  });
+}
