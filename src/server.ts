@@ -12,6 +12,7 @@ import { startOutboundWorker } from './mail/outbound-queue.js';
 import { createInboundSmtpServer, type InboundSmtpServer } from './mail/smtp-server.js';
 import { createMailTransport } from './mail/transport.js';
 import { createHelpdeskDeps } from './tickets/context.js';
+import { startWebhookWorker } from './webhooks/delivery-queue.js';
 import type { Config } from './config/config.js';
 import { openServices, type Services } from './app/services.js';
 import { buildApp } from './http/app.js';
@@ -36,6 +37,8 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   const helpdesk = await createHelpdeskDeps(services);
   // Outbound mail leaves through a durable queue: retries with backoff survive restarts.
   const outbound = startOutboundWorker(helpdesk, createMailTransport({ relayUrl: config.relayUrl, outboxDir: path.join(config.dataDirPath, 'outbox') }));
+  // Webhook deliveries go through the one outbound HTTP wrapper, which refuses private addresses unless configured.
+  const webhooks = startWebhookWorker({ ...helpdesk, outbound: { allowPrivate: config.allowPrivateWebhooks } });
   try {
     app = await buildApp({ services, routes: appRoutes });
     await app.listen({ host: config.host, port: config.port });
@@ -52,6 +55,7 @@ export async function startServer(options: { config: Config; logger: Logger; pri
     }
   } catch (err) {
     await outbound.stop();
+    await webhooks.stop();
     await smtp?.close();
     await services.close();
     throw err;
@@ -89,6 +93,7 @@ export async function startServer(options: { config: Config; logger: Logger; pri
       await smtp?.close();
       await app.close();
       await outbound.stop();
+      await webhooks.stop();
       await services.close();
     })();
     return stopping;

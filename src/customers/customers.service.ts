@@ -12,6 +12,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import { normalizers } from '../crypto/normalize.js';
 import type { Database } from '../db/schema.js';
 import { AppError, KeyDestroyedError } from '../errors.js';
+import { deleteSearchTokensForCustomer } from '../search/search-index.js';
 
 export interface CustomerDeps {
   db: Kysely<Database>;
@@ -110,6 +111,8 @@ export async function eraseCustomer(deps: CustomerDeps, ctx: ActingContext, inpu
     const row = await trx.selectFrom('customers').where('id', '=', input.customerId).where('org_id', '=', ctx.orgId).select('id').executeTakeFirst();
     if (!row) throw new AppError('not_found', 'No such customer.');
     await deps.keyring.destroyKeys(owner(row.id), trx);
+    // Search tokens are keyed by the organisation, not the customer: delete them too.
+    await deleteSearchTokensForCustomer(trx, { orgId: ctx.orgId, customerId: row.id });
     // The blind index would still link the erased row to an email; drop it.
     await trx.updateTable('customers').set({ email_bidx: null, updated_at: new Date() }).where('id', '=', row.id).execute();
     await deps.audit.append(trx, {

@@ -36,6 +36,8 @@ export const ProblemSchema = {
   $id: 'Problem',
   type: 'object',
   required: ['type', 'title', 'status', 'code', 'requestId'],
+  // Extra members (field errors, sensitiveTypes, stepUp…) are part of the answer; only safe values are put there.
+  additionalProperties: true,
   properties: {
     type: { type: 'string' },
     title: { type: 'string' },

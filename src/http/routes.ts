@@ -9,6 +9,12 @@ import { mfaRoutes } from '../auth/mfa/mfa.routes.js';
 import { ticketRoutes } from '../tickets/tickets.routes.js';
 import { userRoutes } from '../users/users.routes.js';
 import { customerRoutes } from '../customers/customers.routes.js';
+import { dlpPolicyRoutes } from '../dlp-policy/dlp-policy.routes.js';
+import { macroRoutes } from '../macros/macros.routes.js';
+import { searchRoutes } from '../search/search.routes.js';
+import { slaRoutes } from '../sla/sla.routes.js';
+import { ticketBulkRoutes } from '../tickets/ticket-bulk.routes.js';
+import { webhookRoutes } from '../webhooks/webhooks.routes.js';
 import { portalRoutes } from '../portal/portal.routes.js';
 import { quarantineRoutes } from '../quarantine/quarantine.routes.js';
 import { secureMessageRoutes } from '../secure-messages/secure-messages.routes.js';
@@ -19,7 +25,13 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   mfaRoutes,
   userRoutes,
   ticketRoutes,
+  ticketBulkRoutes,
+  searchRoutes,
+  macroRoutes,
+  slaRoutes,
+  webhookRoutes,
   customerRoutes,
+  dlpPolicyRoutes,
   secureMessageRoutes,
   verificationRoutes,
   accessReviewRoutes,

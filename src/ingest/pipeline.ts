@@ -23,6 +23,7 @@ import { quarantineMessage } from './quarantine.js';
 import { redactRawMessage } from './raw.js';
 import { findOrCreateSender } from './sender.js';
 import { findThread } from './thread.js';
+import { loadOrgDlp } from '../dlp-policy/org-policy.js';
 
 export interface InboundEnvelope {
   raw: Buffer;
@@ -73,7 +74,8 @@ async function ingestForMailbox(deps: HelpdeskDeps, options: IngestOptions, enve
     });
   }
   // Sensitive data out of every text before anything is stored, the raw message included.
-  const scan = hooks.scanSensitiveData({ subject: parsed.subject, body: parsed.text, html: parsed.html });
+  const { policy } = await loadOrgDlp(deps.db, orgId);
+  const scan = hooks.scanSensitiveData({ subject: parsed.subject, body: parsed.text, html: parsed.html }, policy);
   const redactedTypes = [...new Set(scan.redactions.filter((r) => r.action === 'redact').map((r) => r.type as SensitiveType))];
   const raw = await redactRawMessage(envelope.raw, { redactedTypes, redactedBody: scan.body || stripTags(scan.html) });
   const notes = raw.rebuilt ? ['raw_rebuilt'] : [];
@@ -142,7 +144,7 @@ async function ingestForMailbox(deps: HelpdeskDeps, options: IngestOptions, enve
       redactions: scan.redactions,
       threat,
     });
-    const stored = await storeAttachments(trx, deps, { blobs: options.blobs, orgId, messageId, customerId: sender.id, attachments: parsed.attachments, maxBytes: options.maxAttachmentBytes, scan: hooks.scanSensitiveData, redactions: attachmentRedactions });
+    const stored = await storeAttachments(trx, deps, { blobs: options.blobs, orgId, messageId, customerId: sender.id, attachments: parsed.attachments, maxBytes: options.maxAttachmentBytes, scan: (texts) => hooks.scanSensitiveData(texts, policy), redactions: attachmentRedactions });
     if (attachmentRedactions.length) {
       await trx.updateTable('messages').set({ redactions: JSON.stringify([...scan.redactions, ...attachmentRedactions]) }).where('id', '=', messageId).execute();
     }

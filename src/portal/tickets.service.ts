@@ -14,6 +14,7 @@ import { insertMessage } from '../tickets/records.js';
 import type { TicketStatus } from '../tickets/schema.js';
 import type { PortalDeps } from './deps.js';
 import { customerActor, type PortalCustomer } from './sessions.js';
+import { loadOrgDlp } from '../dlp-policy/org-policy.js';
 
 export interface PortalTicketSummary {
   id: string;
@@ -137,7 +138,7 @@ export async function replyAsCustomer(deps: PortalDeps, customer: PortalCustomer
   if (!input.body.trim()) throw new AppError('validation_failed', 'The message is empty.');
   if (input.body.length > MAX_BODY_CHARS) throw new AppError('payload_too_large', `Messages are limited to ${MAX_BODY_CHARS} characters.`);
   // Sensitive data out before anything is stored, as on the email path.
-  const body = redactText(input.body, 'body');
+  const body = redactText(input.body, 'body', (await loadOrgDlp(deps.db, customer.orgId)).policy);
   return deps.db.transaction().execute(async (trx) => {
     const t = await loadOwnTicket(trx, customer, input.ticketId, true);
     if (t.status === 'closed') throw new AppError('conflict', 'This request is closed; start a new one.');

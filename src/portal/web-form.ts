@@ -12,6 +12,7 @@ import { AppError } from '../errors.js';
 import { insertMessage, insertTicket } from '../tickets/records.js';
 import type { ClientInfo, PortalDeps } from './deps.js';
 import { checkFormToken, signFormToken } from './keys.js';
+import { loadOrgDlp } from '../dlp-policy/org-policy.js';
 
 export interface WebRequestInput {
   orgId: string;
@@ -45,8 +46,9 @@ export async function submitWebRequest(deps: PortalDeps, client: ClientInfo, inp
     await deps.audit.record({ ...anon, action: 'portal.request.discard', result: 'denied', details: { reason: botReason } });
     return { received: true, ticketId: null };
   }
-  const scan = scanSensitiveData({ subject: input.subject, body: input.body });
-  const name = scanSensitiveData({ body: input.name }).body;
+  const { policy } = await loadOrgDlp(deps.db, input.orgId);
+  const scan = scanSensitiveData({ subject: input.subject, body: input.body }, policy);
+  const name = scanSensitiveData({ body: input.name }, policy).body;
   const mailbox = await deps.db.selectFrom('mailboxes').where('org_id', '=', input.orgId).select(['id', 'team_id']).orderBy('created_at').executeTakeFirst();
   const ticketId = await deps.db.transaction().execute(async (trx) => {
     const sender = await findOrCreateSender(trx, deps, { orgId: input.orgId, address: input.email, name });

@@ -20,6 +20,7 @@ import { actingFromAgent, type AgentContext } from '../tickets/context.js';
 import { insertMessage } from '../tickets/records.js';
 import type { TicketStatus } from '../tickets/schema.js';
 import { loadTicketForAction } from '../tickets/tickets.service.js';
+import { loadOrgDlp } from '../dlp-policy/org-policy.js';
 
 const MAX_BODY_CHARS = 200_000;
 /** Codes one link may have sent before it must be re-issued by the agent. */
@@ -48,7 +49,7 @@ export async function sendSecureReply(
 ): Promise<{ secureMessageId: string; messageId: string; noticeMessageId: string; outboundId: string; expiresAt: string }> {
   if (!input.body.trim()) throw new AppError('validation_failed', 'The message is empty.');
   if (input.body.length > MAX_BODY_CHARS) throw new AppError('payload_too_large', `Messages are limited to ${MAX_BODY_CHARS} characters.`);
-  const body = redactText(input.body, 'body');
+  const body = redactText(input.body, 'body', (await loadOrgDlp(deps.db, ctx.principal.orgId)).policy);
   return deps.db.transaction().execute(async (trx) => {
     const t = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.write');
     if (t.status === 'closed') throw new AppError('conflict', 'This ticket is closed; open a follow-up ticket instead.');

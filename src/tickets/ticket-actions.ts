@@ -14,6 +14,7 @@ import { enqueueWebhookEvent } from '../webhooks/events.js';
 import { insertMessage } from './records.js';
 import type { TicketStatus } from './schema.js';
 import { loadTicketForAction } from './tickets.service.js';
+import { loadOrgDlp, sensitiveTypesIn, type OrgDlp } from '../dlp-policy/org-policy.js';
 
 const MAX_BODY_CHARS = 200_000;
 
@@ -29,19 +30,53 @@ export interface ReplyResult {
   redactions: number;
 }
 
-export async function replyToTicket(deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; body: string; status?: TicketStatus }): Promise<ReplyResult> {
+export async function replyToTicket(
+  deps: HelpdeskDeps,
+  ctx: AgentContext,
+  input: { ticketId: string; body: string; status?: TicketStatus; acknowledgeSensitive?: boolean },
+): Promise<ReplyResult> {
   checkBody(input.body);
-  return deps.db.transaction().execute((trx) => replyToTicketIn(trx, deps, ctx, input));
+  // An agent's own reply: sensitive data by plain email needs their explicit confirmation.
+  return deps.db.transaction().execute((trx) => replyToTicketIn(trx, deps, ctx, { ...input, acknowledgeSensitive: input.acknowledgeSensitive ?? false }));
+}
+
+/**
+ * A reply that leaves by plain email and carries sensitive data: warned about
+ * (the agent confirms, or sends it as a secure message instead), or refused
+ * outright when the organisation says so.
+ */
+function checkPlainEmailReply(text: string, dlp: OrgDlp, acknowledged: boolean): void {
+  const types = sensitiveTypesIn(text, dlp.policy);
+  if (types.length === 0) return;
+  if (dlp.replyMode === 'block') {
+    throw new AppError('conflict', 'This reply holds sensitive data and your organisation does not allow it by plain email. Send it as a secure message.', {
+      extra: { sensitiveTypes: types, blocked: true, useSecureMessage: true },
+    });
+  }
+  if (!acknowledged) {
+    throw new AppError('conflict', 'This reply holds sensitive data and would go by plain email. Send it as a secure message, or confirm to send anyway.', {
+      extra: { sensitiveTypes: types, blocked: false, useSecureMessage: true },
+    });
+  }
 }
 
 /** The reply inside a caller's transaction (macros post a reply and apply their actions atomically). */
-export async function replyToTicketIn(trx: Executor, deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; body: string; status?: TicketStatus }): Promise<ReplyResult> {
+export async function replyToTicketIn(
+  trx: Executor,
+  deps: HelpdeskDeps,
+  ctx: AgentContext,
+  input: { ticketId: string; body: string; status?: TicketStatus; acknowledgeSensitive?: boolean },
+): Promise<ReplyResult> {
   checkBody(input.body);
-  const body = redactText(input.body, 'body');
+  const dlp = await loadOrgDlp(trx, ctx.principal.orgId);
+  const body = redactText(input.body, 'body', dlp.policy);
   const t = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.write');
   if (t.status === 'closed') throw new AppError('conflict', 'This ticket is closed; open a follow-up ticket instead.');
   const id = randomUUID();
   const sendByEmail = t.channel === 'email' && t.requester_id !== null;
+  // Callers inside a larger action (macros) confirm through their own warning step, so absence
+  // means confirmed there; the organisation's block mode binds every caller.
+  if (sendByEmail) checkPlainEmailReply(input.body, dlp, input.acknowledgeSensitive ?? true);
   const smtpMessageId = sendByEmail ? `${randomUUID()}@${deps.messageIdHost}` : null;
   await insertMessage(trx, deps, {
     id,
@@ -85,7 +120,7 @@ export async function addInternalNote(deps: HelpdeskDeps, ctx: AgentContext, inp
 
 export async function addInternalNoteIn(trx: Executor, deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; body: string }): Promise<{ messageId: string }> {
   checkBody(input.body);
-  const body = redactText(input.body, 'body');
+  const body = redactText(input.body, 'body', (await loadOrgDlp(trx, ctx.principal.orgId)).policy);
   const t = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.write');
   const { id } = await insertMessage(trx, deps, {
     orgId: t.org_id,

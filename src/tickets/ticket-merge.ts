@@ -12,6 +12,7 @@ import { enqueueWebhookEvent } from '../webhooks/events.js';
 import { actingFromAgent, ticketScope, type AgentContext, type HelpdeskDeps } from './context.js';
 import { insertTicket, normalizeTags } from './records.js';
 import type { Executor } from '../crypto/keyring.js';
+import { loadOrgDlp } from '../dlp-policy/org-policy.js';
 
 async function lockAuthorised(trx: Executor, ctx: AgentContext, ids: string[]) {
   const p = ctx.principal;
@@ -58,7 +59,7 @@ export async function mergeTickets(deps: HelpdeskDeps, ctx: AgentContext, input:
 export async function splitTicket(deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; messageIds: string[]; subject: string }): Promise<{ id: string; number: number }> {
   const messageIds = [...new Set(input.messageIds)];
   if (messageIds.length === 0 || messageIds.length > 500) throw new AppError('validation_failed', 'Choose the messages to split off.');
-  const subject = redactText(input.subject, 'subject');
+  const subject = redactText(input.subject, 'subject', (await loadOrgDlp(deps.db, ctx.principal.orgId)).policy);
   return deps.db.transaction().execute(async (trx) => {
     const [t] = await lockAuthorised(trx, ctx, [input.ticketId]);
     if (!t) throw new AppError('not_found', 'No such ticket.');

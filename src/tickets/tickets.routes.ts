@@ -92,13 +92,18 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     preHandler: requirePermission('tickets.write'),
     schema: {
       tags: ['tickets'],
-      summary: 'Public reply (emailed on email tickets); sensitive data is redacted before storage',
+      summary: 'Public reply (emailed on email tickets); sensitive data is redacted before storage, and by plain email needs acknowledgeSensitive (409 otherwise, or always when the organisation blocks it)',
       params: Params,
-      body: Type.Object({ body: Body, status: Type.Optional(Status) }, { additionalProperties: false }),
+      body: Type.Object({ body: Body, status: Type.Optional(Status), acknowledgeSensitive: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
       response: { 201: Type.Object({ messageId: Uuid, queued: Type.Boolean(), redactions: Type.Integer() }), ...errors },
     },
   }, async (request, reply) => {
-    const res = await replyToTicket(deps, agent(request), { ticketId: request.params.id, body: request.body.body, ...(request.body.status ? { status: request.body.status } : {}) });
+    const res = await replyToTicket(deps, agent(request), {
+      ticketId: request.params.id,
+      body: request.body.body,
+      acknowledgeSensitive: request.body.acknowledgeSensitive ?? false,
+      ...(request.body.status ? { status: request.body.status } : {}),
+    });
     reply.code(201);
     return { messageId: res.messageId, queued: res.outboundId !== null, redactions: res.redactions };
   });

@@ -11,6 +11,7 @@ import { breachingCondition } from '../sla/breaching.js';
 import { actingFromAgent, ticketScope, type AgentContext, type HelpdeskDeps } from './context.js';
 import { insertMessage, insertTicket } from './records.js';
 import type { DeliveryStatus, MessageKind, StoredRedaction, ThreatVerdict, TicketChannel, TicketPriority, TicketStatus } from './schema.js';
+import { loadOrgDlp } from '../dlp-policy/org-policy.js';
 
 export interface TicketSummary {
   id: string;
@@ -130,8 +131,9 @@ export async function createTicket(deps: HelpdeskDeps, ctx: AgentContext, input:
   const p = ctx.principal;
   authorize(p, 'tickets.write', { orgId: p.orgId, teamId: input.teamId ?? null, assigneeId: input.teamId ? null : p.userId });
   const acting = actingFromAgent(ctx);
-  const subject = redactText(input.subject, 'subject');
-  const body = redactText(input.body, 'body');
+  const { policy } = await loadOrgDlp(deps.db, p.orgId);
+  const subject = redactText(input.subject, 'subject', policy);
+  const body = redactText(input.body, 'body', policy);
   return deps.db.transaction().execute(async (trx) => {
     const customer = await trx.selectFrom('customers').where('id', '=', input.requesterId).where('org_id', '=', p.orgId).select('id').executeTakeFirst();
     if (!customer) throw new AppError('not_found', 'No such customer.');

@@ -1,0 +1,66 @@
+/**
+ * /api/organization/dlp-policy: the organisation's sensitive-data policy;
+ * /api/tickets/:id/replies/check: what the reply composer warns about before sending.
+ */
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { requirePermission } from '../auth/access.js';
+import { clientOf, requirePrincipal } from '../auth/auth.routes.js';
+import { SENSITIVE_TYPES } from '../dlp/index.js';
+import { loadTicketForAction } from '../tickets/tickets.service.js';
+import { forgetOrgDlp, loadOrgDlp, parseOrgDlpSettings, sensitiveTypesIn } from './org-policy.js';
+
+const ActionT = Type.Union([Type.Literal('redact'), Type.Literal('flag'), Type.Literal('ignore')]);
+const Settings = Type.Object({
+  actions: Type.Record(Type.String(), ActionT),
+  cardRedaction: Type.Union([Type.Literal('first6last4'), Type.Literal('last4')]),
+  replyMode: Type.Union([Type.Literal('warn'), Type.Literal('block')]),
+}, { additionalProperties: false });
+
+export async function dlpPolicyRoutes(app: FastifyInstance): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['sensitive data'];
+  const db = () => app.services.database.db;
+
+  r.get('/api/organization/dlp-policy', {
+    preHandler: requirePermission('tickets.read'),
+    schema: { tags, summary: 'The sensitive-data policy: settings and the effective action per type', response: { 200: Type.Object({ settings: Settings, effective: Type.Record(Type.String(), ActionT), types: Type.Array(Type.String()) }) } },
+  }, async (request) => {
+    const dlp = await loadOrgDlp(db(), requirePrincipal(request).orgId);
+    const effective = Object.fromEntries(SENSITIVE_TYPES.map((t) => [t, dlp.policy.actions[t] ?? 'flag']));
+    return { settings: { actions: dlp.settings.actions as Record<string, 'redact' | 'flag' | 'ignore'>, cardRedaction: dlp.settings.cardRedaction, replyMode: dlp.settings.replyMode }, effective, types: [...SENSITIVE_TYPES] };
+  });
+
+  r.put('/api/organization/dlp-policy', {
+    preHandler: requirePermission('policies.manage'),
+    schema: { tags, summary: 'Change the policy (card numbers and security codes are always redacted)', body: Settings, response: { 200: Type.Object({ ok: Type.Literal(true) }) } },
+  }, async (request) => {
+    const p = requirePrincipal(request);
+    const settings = parseOrgDlpSettings(request.body);
+    const client = clientOf(request);
+    await db().transaction().execute(async (trx) => {
+      await sql`UPDATE organizations SET settings = jsonb_set(settings, '{dlp}', ${JSON.stringify(settings)}::jsonb, true) WHERE id = ${p.orgId}`.execute(trx);
+      await app.services.audit.append(trx, { orgId: p.orgId, actor: { type: 'user', id: p.userId }, action: 'policy.dlp_change', object: { type: 'organization', id: p.orgId }, result: 'success', details: { ...settings }, requestId: client.requestId, sourceIp: client.ip });
+    });
+    forgetOrgDlp(db(), p.orgId);
+    return { ok: true as const };
+  });
+
+  r.post('/api/tickets/:id/replies/check', {
+    preHandler: requirePermission('tickets.write'),
+    schema: {
+      tags, summary: 'What a draft reply would carry out: sensitive types, whether it goes by plain email, and the organisation’s rule',
+      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      body: Type.Object({ body: Type.String({ maxLength: 200_000 }) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ sensitiveTypes: Type.Array(Type.String()), byPlainEmail: Type.Boolean(), replyMode: Type.String(), suggestSecureMessage: Type.Boolean() }) },
+    },
+  }, async (request) => {
+    const p = requirePrincipal(request);
+    const ticket = await db().transaction().execute((trx) => loadTicketForAction(trx, { principal: p }, request.params.id, 'tickets.write'));
+    const dlp = await loadOrgDlp(db(), p.orgId);
+    const sensitiveTypes = sensitiveTypesIn(request.body.body, dlp.policy);
+    const byPlainEmail = ticket.channel === 'email' && ticket.requester_id !== null;
+    return { sensitiveTypes, byPlainEmail, replyMode: dlp.replyMode, suggestSecureMessage: byPlainEmail && sensitiveTypes.length > 0 };
+  });
+}
