@@ -60,6 +60,14 @@ describe.each(testDatabaseKinds)('phishing reports and sender lists on %s', (kin
     for (const [method, url] of [['GET', '/api/sender-lists'], ['POST', '/api/sender-lists'], ['POST', `/api/tickets/${id}/messages/${id}/report-phishing`], ['GET', '/api/phishing-reports'], ['GET', `/api/links/check?u=https://a.example&m=${id}`]] as const) {
       expect((await app.inject({ method, url, payload: method === 'POST' ? {} : undefined })).statusCode, url).toBe(401);
     }
+    // As the route matrix probes them: no query, a password-only session.
+    expect((await app.inject({ url: '/api/links/check' })).statusCode).toBe(401);
+    const pwOnly = await signIn(app, org, { roles: ['administrator'], mfa: false });
+    for (const [method, url] of [['GET', '/api/links/check'], ['GET', '/api/sender-lists'], ['POST', `/api/sender-lists/${id}/approve`], ['POST', `/api/phishing-reports/${id}/outcome`]] as const) {
+      expect((await app.inject({ method, url, headers: pwOnly.headers, payload: method === 'POST' ? {} : undefined })).json().code, url).toBe('mfa_required');
+    }
+    const auditor = await signIn(app, org, { roles: ['auditor'] });
+    expect((await app.inject({ url: '/api/phishing-reports', headers: auditor.headers })).statusCode).toBe(403);
   });
 
   it('lets administrators manage the lists, security officers read them, and refuses agents', async () => {
