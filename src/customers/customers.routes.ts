@@ -14,6 +14,7 @@ import { createHelpdeskDeps, actingFromAgent, ticketScope, type HelpdeskDeps } f
 import { requireVerificationForReveal } from '../verification/verification.service.js';
 import { findCustomerIdsByContactEmail, findCustomerIdsByPhone, readMaskedCustomer, revealCustomerField, REVEALABLE_FIELDS } from './customer-fields.js';
 import { findCustomerIdsByEmail } from './customers.service.js';
+import { mergeCustomers } from './customer-merge.js';
 
 const Uuid = Type.String({ format: 'uuid' });
 const Problem = { $ref: 'Problem#' } as const;
@@ -88,5 +89,21 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
     // The object-level check is assertCustomerVisible above: revealCustomerField's own check with a
     // principal accepts only org scope (a customer has no team), so it is not given one here.
     return revealCustomerField(deps, ctx(request), { customerId: request.params.id, field: request.body.field, reason: request.body.reason });
+  });
+
+  r.post('/api/customers/:id/merge', {
+    preHandler: requirePermission('customers.write'),
+    schema: {
+      tags: ['customers'],
+      summary: 'Merge a duplicate into this customer: its tickets and address move here; erasing this customer erases both',
+      params: Type.Object({ id: Uuid }),
+      body: Type.Object({ duplicateId: Uuid, reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ ticketsMoved: Type.Integer() }), ...errors },
+    },
+  }, async (request) => {
+    const p = principal(request);
+    // Customer records have no team, so merging two of them needs organisation-wide customer access.
+    if (scopeOf(p, 'customers.write') !== 'org') throw new AppError('forbidden', 'Merging customers needs organisation-wide customer access.');
+    return mergeCustomers(deps, ctx(request), { sourceId: request.body.duplicateId, targetId: request.params.id, reason: request.body.reason });
   });
 }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AuditEvent } from '../audit/entry.js';
-import type { Keyring } from '../crypto/keyring.js';
+import type { Executor, Keyring } from '../crypto/keyring.js';
 import { normalizers } from '../crypto/normalize.js';
 import type { Database } from '../db/schema.js';
 import { AppError, KeyDestroyedError } from '../errors.js';
@@ -105,16 +105,33 @@ export async function findCustomerIdsByEmail(deps: CustomerDeps, ctx: ActingCont
   return ids;
 }
 
-/** Crypto-shredding: the customer's key is destroyed, so every field under it is gone, backups included. */
+/** A customer and every record merged into it, directly or through a chain. */
+export async function mergedFamily(trx: Executor, orgId: string, customerId: string): Promise<string[]> {
+  const family = [customerId];
+  for (let i = 0; i < family.length && family.length < 1000; i++) {
+    const children = await trx.selectFrom('customers').where('org_id', '=', orgId).where('merged_into', '=', family[i] as string).select('id').execute();
+    for (const c of children) if (!family.includes(c.id)) family.push(c.id);
+  }
+  return family;
+}
+
+/**
+ * Crypto-shredding: the customer's keys are destroyed — and those of every
+ * duplicate merged into them — so every field under them is gone, backups
+ * included. Lookup indexes and search tokens, keyed by the organisation, go too.
+ */
 export async function eraseCustomer(deps: CustomerDeps, ctx: ActingContext, input: { customerId: string; purpose: string }): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('customers').where('id', '=', input.customerId).where('org_id', '=', ctx.orgId).select('id').executeTakeFirst();
     if (!row) throw new AppError('not_found', 'No such customer.');
-    await deps.keyring.destroyKeys(owner(row.id), trx);
-    // Search tokens are keyed by the organisation, not the customer: delete them too.
-    await deleteSearchTokensForCustomer(trx, { orgId: ctx.orgId, customerId: row.id });
-    // The blind index would still link the erased row to an email; drop it.
-    await trx.updateTable('customers').set({ email_bidx: null, updated_at: new Date() }).where('id', '=', row.id).execute();
+    const family = await mergedFamily(trx, ctx.orgId, row.id);
+    for (const id of family) {
+      await deps.keyring.destroyKeys(owner(id), trx);
+      await deleteSearchTokensForCustomer(trx, { orgId: ctx.orgId, customerId: id });
+    }
+    // Blind indexes would still link the erased rows to an email or phone; drop them.
+    await trx.updateTable('customers').set({ email_bidx: null, updated_at: new Date() }).where('id', 'in', family).execute();
+    await trx.updateTable('customer_contacts').set({ value_bidx: null }).where('customer_id', 'in', family).execute();
     await deps.audit.append(trx, {
       ...auditBase(ctx),
       action: 'customer.erase',
@@ -122,6 +139,7 @@ export async function eraseCustomer(deps: CustomerDeps, ctx: ActingContext, inpu
       subjectCustomerId: row.id,
       purpose: input.purpose,
       result: 'success',
+      details: { records: family.length },
     });
   });
 }
