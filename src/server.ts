@@ -45,7 +45,14 @@ export async function startServer(options: { config: Config; logger: Logger; pri
     if (config.smtpEnabled) {
       smtp = createInboundSmtpServer({
         deps: helpdesk,
-        hooks: createDefaultHooks({ trustedAuthservIds: config.smtpAuthservIds.split(',').map((x) => x.trim()).filter(Boolean), logger }),
+        hooks: createDefaultHooks({
+          trustedAuthservIds: config.smtpAuthservIds.split(',').map((x) => x.trim()).filter(Boolean),
+          logger,
+          // The organisation's staff, allow/block lists and known senders feed the analysis of every message.
+          db: services.database.db,
+          mailer: services.mailer,
+          publicUrl: config.publicUrl,
+        }),
         blobs: new LocalBlobStore(config.blobDirPath),
         maxBytes: config.smtpMaxBytes,
         tlsCertPath: config.smtpTlsCert,

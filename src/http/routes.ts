@@ -15,6 +15,7 @@ import { searchRoutes } from '../search/search.routes.js';
 import { slaRoutes } from '../sla/sla.routes.js';
 import { ticketBulkRoutes } from '../tickets/ticket-bulk.routes.js';
 import { webhookRoutes } from '../webhooks/webhooks.routes.js';
+import { phishingReportRoutes } from '../phishing-reports/phishing-reports.routes.js';
 import { portalRoutes } from '../portal/portal.routes.js';
 import { quarantineRoutes } from '../quarantine/quarantine.routes.js';
 import { secureMessageRoutes } from '../secure-messages/secure-messages.routes.js';
@@ -36,5 +37,6 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   verificationRoutes,
   accessReviewRoutes,
   quarantineRoutes,
+  phishingReportRoutes,
   portalRoutes,
 ];
