@@ -86,6 +86,8 @@ describe('route access matrix', () => {
     { name: 'allowlist', method: 'PUT', url: () => '/api/organization/allowlist', body: () => ({ allowedCidrs: [] }), allow: ['administrator'] },
     { name: 'list access reviews', method: 'GET', url: () => '/api/access-reviews', allow: ['supervisor', 'security_officer'] },
     { name: 'start an org-wide access review', method: 'POST', url: () => '/api/access-reviews', body: () => ({ name: 'Quarterly', deadline: new Date(Date.now() + 7 * 86_400_000).toISOString() }), allow: ['security_officer'] },
+    { name: 'list mailboxes', method: 'GET', url: () => '/api/mailboxes', allow: ['agent', 'supervisor', 'administrator', 'security_officer'] },
+    { name: 'add a mailbox', method: 'POST', url: () => '/api/mailboxes', body: () => ({ address: `in-${Math.random().toString(36).slice(2)}@x.example`, name: 'In' }), allow: ['administrator'] },
     { name: 'my sessions', method: 'GET', url: () => '/api/auth/sessions', allow: ROLES },
     { name: 'my tokens', method: 'GET', url: () => '/api/tokens', allow: ROLES },
   ];

@@ -11,6 +11,7 @@ import { userRoutes } from '../users/users.routes.js';
 import { customerRoutes } from '../customers/customers.routes.js';
 import { dlpPolicyRoutes } from '../dlp-policy/dlp-policy.routes.js';
 import { macroRoutes } from '../macros/macros.routes.js';
+import { mailboxRoutes } from '../mail/mailboxes.routes.js';
 import { searchRoutes } from '../search/search.routes.js';
 import { slaRoutes } from '../sla/sla.routes.js';
 import { ticketBulkRoutes } from '../tickets/ticket-bulk.routes.js';
@@ -31,6 +32,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   macroRoutes,
   slaRoutes,
   webhookRoutes,
+  mailboxRoutes,
   customerRoutes,
   dlpPolicyRoutes,
   secureMessageRoutes,
