@@ -3,6 +3,7 @@
  * down gracefully on SIGINT/SIGTERM (stop accepting, finish requests, flush
  * the audit log, close the database).
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { runAccessReviewJobs } from './access-reviews/access-reviews.jobs.js';
@@ -36,7 +37,11 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   let smtpPort: number | undefined;
   const helpdesk = await createHelpdeskDeps(services);
   // Outbound mail leaves through a durable queue: retries with backoff survive restarts.
-  const outbound = startOutboundWorker(helpdesk, createMailTransport({ relayUrl: config.relayUrl, outboxDir: path.join(config.dataDirPath, 'outbox') }));
+  const dkim =
+    config.dkimDomain && config.dkimSelector && config.dkimKeyFile
+      ? { domainName: config.dkimDomain, keySelector: config.dkimSelector, privateKey: readFileSync(config.dkimKeyFile, 'utf8') }
+      : undefined;
+  const outbound = startOutboundWorker(helpdesk, createMailTransport({ relayUrl: config.relayUrl, outboxDir: path.join(config.dataDirPath, 'outbox'), dkim }));
   // Webhook deliveries go through the one outbound HTTP wrapper, which refuses private addresses unless configured.
   const webhooks = startWebhookWorker({ ...helpdesk, outbound: { allowPrivate: config.allowPrivateWebhooks } });
   try {

@@ -119,6 +119,9 @@ const settings = {
     parse: optionalUrl(['smtp:', 'smtps:']),
     secret: true,
   },
+  dkimDomain: { env: 'TRUSTDESK_DKIM_DOMAIN', description: 'Sign outbound replies with DKIM for this domain', default: undefined, parse: optionalStr },
+  dkimSelector: { env: 'TRUSTDESK_DKIM_SELECTOR', description: 'DKIM selector (the DNS record is <selector>._domainkey.<domain>)', default: undefined, parse: optionalStr },
+  dkimKeyFile: { env: 'TRUSTDESK_DKIM_KEY_FILE', description: 'DKIM private key (PEM) path', default: undefined, parse: optionalStr },
   mailFrom: { env: 'TRUSTDESK_MAIL_FROM', description: 'From address of mail Trustdesk sends', default: 'Trustdesk <no-reply@localhost>', parse: str },
   blobDir: { env: 'TRUSTDESK_BLOB_DIR', description: 'Folder for encrypted attachments (default: <data folder>/blobs)', default: undefined, parse: optionalStr },
   allowPrivateWebhooks: { env: 'TRUSTDESK_ALLOW_PRIVATE_OUTBOUND', description: 'Let webhooks reach private and loopback addresses', default: false, parse: bool },
@@ -204,6 +207,10 @@ function crossCheck(config: Config): string[] {
   }
   if (config.keyProvider === 'env' && !config.kek) {
     problems.push(`${settings.kek.env}: required when ${settings.keyProvider.env}=env`);
+  }
+  const dkim = [config.dkimDomain, config.dkimSelector, config.dkimKeyFile].filter(Boolean).length;
+  if (dkim !== 0 && dkim !== 3) {
+    problems.push(`${settings.dkimDomain.env}, ${settings.dkimSelector.env} and ${settings.dkimKeyFile.env}: set all three or none`);
   }
   if (Boolean(config.smtpTlsCert) !== Boolean(config.smtpTlsKey)) {
     problems.push(`${settings.smtpTlsCert.env} and ${settings.smtpTlsKey.env}: set both or neither`);
