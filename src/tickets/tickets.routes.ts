@@ -46,6 +46,7 @@ const Message = Type.Object({
   redactions: Type.Array(Redaction),
   threat: Type.Union([Type.Object({ score: Type.Integer(), verdict: Type.String(), codes: Type.Array(Type.String()) }), Type.Null()]),
   deliveryStatus: Nullable(Type.String()),
+  reported: Type.Boolean(),
   attachments: Type.Array(Type.Object({ id: Uuid, sniffedType: Type.String(), size: Type.Integer(), dangerous: Type.Boolean(), dangerReasons: Type.Array(Type.String()), status: Type.String() })),
   createdAt: Type.String(),
 });

@@ -38,8 +38,10 @@ export interface MessageView {
   kind: MessageKind;
   authorType: 'customer' | 'user' | 'system';
   authorUserId: string | null;
-  /** Null when the customer's key was destroyed (erased). */
+  /** Null when the customer's key was destroyed (erased), or when the message was reported as phishing. */
   body: string | null;
+  /** Reported as phishing: held in quarantine, its body withheld so nobody clicks its links. */
+  reported: boolean;
   autoSubmitted: boolean;
   redactions: StoredRedaction[];
   threat: { score: number; verdict: ThreatVerdict; codes: string[] } | null;
@@ -228,7 +230,7 @@ export async function readTicket(deps: HelpdeskDeps, ctx: AgentContext, input: {
     const messages = await trx
       .selectFrom('messages')
       .where('ticket_id', '=', r.id)
-      .select(['id', 'kind', 'author_type', 'author_user_id', 'body_enc', 'auto_submitted', 'redactions', 'threat_score', 'threat_verdict', 'threat_codes', 'delivery_status', 'created_at'])
+      .select(['id', 'kind', 'author_type', 'author_user_id', 'body_enc', 'auto_submitted', 'redactions', 'threat_score', 'threat_verdict', 'threat_codes', 'delivery_status', 'created_at', 'reported_at'])
       .orderBy('created_at')
       .orderBy('id')
       .execute();
@@ -243,7 +245,8 @@ export async function readTicket(deps: HelpdeskDeps, ctx: AgentContext, input: {
         kind: m.kind,
         authorType: m.author_type,
         authorUserId: m.author_user_id,
-        body: await decryptOrNull(deps, { table: 'messages', column: 'body_enc', rowId: m.id }, m.body_enc, trx),
+        body: m.reported_at ? null : await decryptOrNull(deps, { table: 'messages', column: 'body_enc', rowId: m.id }, m.body_enc, trx),
+        reported: m.reported_at !== null,
         autoSubmitted: m.auto_submitted,
         redactions: m.redactions,
         threat: m.threat_verdict ? { score: m.threat_score ?? 0, verdict: m.threat_verdict, codes: m.threat_codes } : null,
