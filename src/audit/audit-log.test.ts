@@ -38,7 +38,7 @@ describe.each(testDatabaseKinds)('audit log on %s', (kind) => {
     expect(cp).toBeDefined();
     const opened = openCheckpoint(cp!.note, { verifierKeys: [s.audit.vkey], origin: s.audit.origin });
     expect(opened.checkpoint.size).toBe(cp!.treeSize);
-    const report = await verifyAuditTrail({ entries: readStoredEntries(s.database.db), checkpoints: await readStoredCheckpoints(s.database.db), vkey: s.audit.vkey, macKey: s.audit.macKeyForVerification() });
+    const report = await verifyAuditTrail({ entries: readStoredEntries(s.database), checkpoints: await readStoredCheckpoints(s.database.db), vkey: s.audit.vkey, macKey: s.audit.macKeyForVerification() });
     expect(report).toMatchObject({ ok: true, unsignedEntries: 0, entries: cp!.treeSize });
   });
 
@@ -57,7 +57,7 @@ describe.each(testDatabaseKinds)('audit log on %s', (kind) => {
     await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? s.audit : other).record(event(i))));
     await Promise.all([s.audit.flush(), other.flush(), s.audit.flush()]);
     await s.audit.flush();
-    const report = await verifyAuditTrail({ entries: readStoredEntries(s.database.db), checkpoints: await readStoredCheckpoints(s.database.db), vkey: s.audit.vkey, macKey: s.audit.macKeyForVerification() });
+    const report = await verifyAuditTrail({ entries: readStoredEntries(s.database), checkpoints: await readStoredCheckpoints(s.database.db), vkey: s.audit.vkey, macKey: s.audit.macKeyForVerification() });
     expect(report.ok).toBe(true);
     expect(report.unsignedEntries).toBe(0);
     const pending = await s.database.db.selectFrom('audit_log').where('idx', 'is', null).select('seq').execute();

@@ -9,37 +9,45 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { DatabaseHandle } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { canonicalEntry, type AuditEntryColumns } from './entry.js';
 import type { StoredCheckpoint, StoredEntry } from './verify.js';
 
-const ENTRY_COLUMNS = ['idx', 'id', 'ts', 'org_id', 'actor_type', 'actor_id', 'action', 'object_type', 'object_id', 'subject', 'purpose', 'result', 'request_id', 'source_ip', 'details', 'leaf_hash', 'mac'] as const;
-
 /**
  * Sequenced entries in tree order, read in pages so a million rows stream in
- * bounded memory. The next page is fetched while the caller hashes the current
- * one, and timestamps come as epoch milliseconds (parsing dates dominated).
+ * bounded memory. Rows come as arrays (no object per row), timestamps as epoch
+ * milliseconds, and the next page is fetched while the caller hashes this one:
+ * reading dominated verification time.
  */
-export async function* readStoredEntries(db: Kysely<Database>, pageSize = 20_000): AsyncGenerator<StoredEntry> {
+export async function* readStoredEntries(database: Pick<DatabaseHandle, 'queryArrays'>, pageSize = 20_000): AsyncGenerator<StoredEntry> {
   const page = (after: number) =>
-    db
-      .selectFrom('audit_log')
-      .where('idx', 'is not', null)
-      .where('idx', '>', after)
-      .orderBy('idx')
-      .limit(pageSize)
-      .select(ENTRY_COLUMNS.filter((c) => c !== 'ts'))
-      .select(sql<number>`(extract(epoch from ts) * 1000)::float8`.as('ts_ms'))
-      .execute();
+    database.queryArrays(
+      `SELECT idx, id, (extract(epoch from ts) * 1000)::float8, org_id, actor_type, actor_id, action, object_type, object_id,
+              subject, purpose, result, request_id, source_ip, details::text, leaf_hash, mac
+         FROM audit_log WHERE idx IS NOT NULL AND idx > $1 ORDER BY idx LIMIT $2`,
+      [after, pageSize],
+    );
   let pending = page(-1);
   for (;;) {
     const rows = await pending;
-    const last = rows.at(-1)?.idx;
-    if (rows.length === pageSize && typeof last === 'number') pending = page(last);
+    const last = rows.at(-1)?.[0];
+    if (rows.length === pageSize && last !== undefined) pending = page(Number(last));
     for (const r of rows) {
-      const { idx, leaf_hash, mac, ts_ms, ...rest } = r;
-      yield { idx: idx as number, columns: { ...rest, ts: new Date(ts_ms) }, leafHash: leaf_hash, mac };
+      const [idx, id, tsMs, org, actorType, actorId, action, objectType, objectId, subject, purpose, result, requestId, sourceIp, details, leaf, mac] = r as [
+        number | string, string, number, string | null, string, string | null, string, string | null, string | null,
+        string | null, string | null, string, string | null, string | null, string | null, Uint8Array | null, Uint8Array | null,
+      ];
+      yield {
+        idx: Number(idx),
+        columns: {
+          id, ts: new Date(tsMs), org_id: org, actor_type: actorType, actor_id: actorId, action, object_type: objectType, object_id: objectId,
+          subject, purpose, result, request_id: requestId, source_ip: sourceIp, details: details === null ? null : (JSON.parse(details) as Record<string, unknown>),
+        },
+        leafHash: leaf,
+        mac,
+      };
     }
     if (rows.length < pageSize) return;
   }
@@ -50,18 +58,18 @@ export async function readStoredCheckpoints(db: Kysely<Database>): Promise<Store
   return rows.map((r) => ({ treeSize: r.tree_size, note: r.note }));
 }
 
-export async function exportBundle(options: { db: Kysely<Database>; dir: string; vkey: string }): Promise<{ entries: number; checkpoints: number }> {
+export async function exportBundle(options: { database: DatabaseHandle; dir: string; vkey: string }): Promise<{ entries: number; checkpoints: number }> {
   mkdirSync(options.dir, { recursive: true });
   const out = createWriteStream(path.join(options.dir, 'entries.jsonl'));
   let entries = 0;
-  for await (const e of readStoredEntries(options.db)) {
+  for await (const e of readStoredEntries(options.database)) {
     const line = `{"idx":${e.idx},"leaf_hash":"${Buffer.from(e.leafHash ?? []).toString('hex')}","entry":${canonicalEntry(e.columns)}}\n`;
     if (!out.write(line)) await once(out, 'drain');
     entries += 1;
   }
   out.end();
   await once(out, 'finish');
-  const checkpoints = await readStoredCheckpoints(options.db);
+  const checkpoints = await readStoredCheckpoints(options.database.db);
   writeFileSync(
     path.join(options.dir, 'checkpoints.jsonl'),
     checkpoints.map((c) => JSON.stringify({ tree_size: c.treeSize, note: c.note })).join('\n') + (checkpoints.length ? '\n' : ''),

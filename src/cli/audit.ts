@@ -44,7 +44,7 @@ export function auditCommands(program: Command, io: CliIo): void {
           throw new CliExit(3, `the installation's audit key (${log.vkey}) is not the one you pinned`);
         }
         const report = await verifyAuditTrail({
-          entries: readStoredEntries(db),
+          entries: readStoredEntries(database),
           checkpoints: await readStoredCheckpoints(db),
           vkey: log.vkey,
           macKey: log.macKeyForVerification(),
@@ -62,7 +62,7 @@ export function auditCommands(program: Command, io: CliIo): void {
     .action(async (opts: { out: string }) => {
       await withServices(io, async ({ database, audit: log }) => {
         await log.flush();
-        const r = await exportBundle({ db: database.db, dir: opts.out, vkey: log.vkey });
+        const r = await exportBundle({ database, dir: opts.out, vkey: log.vkey });
         io.out(`Exported ${r.entries} entries and ${r.checkpoints} checkpoints to ${opts.out}`);
         io.out(`Verify with: trustdesk audit verify --bundle ${opts.out} --vkey '${log.vkey}'`);
       });

@@ -26,6 +26,11 @@ export interface DatabaseHandle {
   db: Db;
   kind: DatabaseKind;
   scripts: ScriptRunner;
+  /**
+   * Rows as arrays, for bulk reads where building an object per row dominates
+   * (audit verification streams millions). Parameters are bound, never spliced.
+   */
+  queryArrays(text: string, values: readonly unknown[]): Promise<unknown[][]>;
   close(): Promise<void>;
 }
 
@@ -63,7 +68,9 @@ async function openPGlite(dataDir: string | undefined): Promise<DatabaseHandle> 
     },
     withSession: (fn) => db.connection().execute(() => fn(exec)),
   };
-  return { db, kind: 'pglite', scripts, close: () => db.destroy() };
+  const queryArrays = (text: string, values: readonly unknown[]) =>
+    db.connection().execute(async () => (await client.query<unknown[]>(text, [...values], { rowMode: 'array' })).rows);
+  return { db, kind: 'pglite', scripts, queryArrays, close: () => db.destroy() };
 }
 
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<DatabaseHandle> {
@@ -108,7 +115,9 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
       }
     },
   };
-  return { db, kind: 'postgres', scripts, close: () => db.destroy() };
+  const queryArrays = async (text: string, values: readonly unknown[]) =>
+    (await pool.query<unknown[]>({ text, values: [...values], rowMode: 'array' })).rows;
+  return { db, kind: 'postgres', scripts, queryArrays, close: () => db.destroy() };
 }
 
 export function quoteIdent(name: string): string {

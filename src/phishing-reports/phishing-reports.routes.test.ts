@@ -99,8 +99,8 @@ describe.each(testDatabaseKinds)('phishing reports and sender lists on %s', (kin
     const { reportId, quarantineId, blockSuggestionId } = res.json();
     const db = services.database.db;
     // The ticket shows the message as reported, with its body withheld so nobody clicks its links.
-    const read = await app.inject({ url: `/api/tickets/${ticketId}`, headers: agent.headers });
-    const shown = (read.json().messages as Array<{ id: string; reported: boolean; body: string | null }>).find((m) => m.id === messageId);
+    const ticketView = await app.inject({ url: `/api/tickets/${ticketId}`, headers: agent.headers });
+    const shown = (ticketView.json().messages as Array<{ id: string; reported: boolean; body: string | null }>).find((m) => m.id === messageId);
     expect(shown).toMatchObject({ reported: true, body: null });
     expect(await db.selectFrom('quarantine').where('id', '=', quarantineId).select(['reason', 'status', 'org_id']).executeTakeFirst()).toEqual({ reason: 'reported', status: 'held', org_id: org.orgId });
     expect((await db.selectFrom('messages').where('id', '=', messageId).select('reported_at').executeTakeFirstOrThrow()).reported_at).not.toBeNull();
