@@ -21,7 +21,7 @@ import type { StoredCheckpoint, StoredEntry } from './verify.js';
  * milliseconds, and the next page is fetched while the caller hashes this one:
  * reading dominated verification time.
  */
-export async function* readStoredEntries(database: Pick<DatabaseHandle, 'queryArrays'>, pageSize = 20_000): AsyncGenerator<StoredEntry> {
+export async function* readStoredEntries(database: Pick<DatabaseHandle, 'queryArrays'>, pageSize = 20_000): AsyncGenerator<StoredEntry[]> {
   const page = (after: number) =>
     database.queryArrays(
       `SELECT idx, id, (extract(epoch from ts) * 1000)::float8, org_id, actor_type, actor_id, action, object_type, object_id,
@@ -34,12 +34,15 @@ export async function* readStoredEntries(database: Pick<DatabaseHandle, 'queryAr
     const rows = await pending;
     const last = rows.at(-1)?.[0];
     if (rows.length === pageSize && last !== undefined) pending = page(Number(last));
-    for (const r of rows) {
+    // Pages, not single entries: a million awaited yields cost more than the hashing they feed.
+    const entries: StoredEntry[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as unknown[];
       const [idx, id, tsMs, org, actorType, actorId, action, objectType, objectId, subject, purpose, result, requestId, sourceIp, details, leaf, mac] = r as [
         number | string, string, number, string | null, string, string | null, string, string | null, string | null,
         string | null, string | null, string, string | null, string | null, string | null, Uint8Array | null, Uint8Array | null,
       ];
-      yield {
+      entries[i] = {
         idx: Number(idx),
         columns: {
           id, ts: new Date(tsMs), org_id: org, actor_type: actorType, actor_id: actorId, action, object_type: objectType, object_id: objectId,
@@ -49,6 +52,7 @@ export async function* readStoredEntries(database: Pick<DatabaseHandle, 'queryAr
         mac,
       };
     }
+    if (entries.length) yield entries;
     if (rows.length < pageSize) return;
   }
 }
@@ -62,10 +66,12 @@ export async function exportBundle(options: { database: DatabaseHandle; dir: str
   mkdirSync(options.dir, { recursive: true });
   const out = createWriteStream(path.join(options.dir, 'entries.jsonl'));
   let entries = 0;
-  for await (const e of readStoredEntries(options.database)) {
-    const line = `{"idx":${e.idx},"leaf_hash":"${Buffer.from(e.leafHash ?? []).toString('hex')}","entry":${canonicalEntry(e.columns)}}\n`;
-    if (!out.write(line)) await once(out, 'drain');
-    entries += 1;
+  for await (const page of readStoredEntries(options.database)) {
+    for (const e of page) {
+      const line = `{"idx":${e.idx},"leaf_hash":"${Buffer.from(e.leafHash ?? []).toString('hex')}","entry":${canonicalEntry(e.columns)}}\n`;
+      if (!out.write(line)) await once(out, 'drain');
+      entries += 1;
+    }
   }
   out.end();
   await once(out, 'finish');
@@ -91,7 +97,7 @@ export async function exportBundle(options: { database: DatabaseHandle; dir: str
 export interface Bundle {
   vkey: string;
   checkpoints: StoredCheckpoint[];
-  entries: AsyncIterable<StoredEntry>;
+  entries: AsyncIterable<StoredEntry[]>;
 }
 
 export function openBundle(dir: string): Bundle {
@@ -107,9 +113,10 @@ export function openBundle(dir: string): Bundle {
   return { vkey, checkpoints, entries: readBundleEntries(path.join(dir, 'entries.jsonl')) };
 }
 
-async function* readBundleEntries(file: string): AsyncGenerator<StoredEntry> {
+async function* readBundleEntries(file: string): AsyncGenerator<StoredEntry[]> {
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   let n = 0;
+  let page: StoredEntry[] = [];
   for await (const line of lines) {
     n += 1;
     if (line.trim() === '') continue;
@@ -120,8 +127,13 @@ async function* readBundleEntries(file: string): AsyncGenerator<StoredEntry> {
       throw new Error(`entries.jsonl line ${n} is not JSON`);
     }
     if (typeof o.idx !== 'number' || typeof o.entry !== 'object' || o.entry === null) throw new Error(`entries.jsonl line ${n} is malformed`);
-    yield { idx: o.idx, columns: columnsFromCanonical(o.entry), leafHash: typeof o.leaf_hash === 'string' ? Buffer.from(o.leaf_hash, 'hex') : null };
+    page.push({ idx: o.idx, columns: columnsFromCanonical(o.entry), leafHash: typeof o.leaf_hash === 'string' ? Buffer.from(o.leaf_hash, 'hex') : null });
+    if (page.length === 10_000) {
+      yield page;
+      page = [];
+    }
   }
+  if (page.length) yield page;
 }
 
 function columnsFromCanonical(e: Record<string, unknown>): AuditEntryColumns {

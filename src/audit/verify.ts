@@ -24,7 +24,8 @@ export interface StoredCheckpoint {
 }
 
 export interface VerifyOptions {
-  entries: AsyncIterable<StoredEntry>;
+  /** Entries in tree order, a page at a time. */
+  entries: AsyncIterable<readonly StoredEntry[]>;
   checkpoints: StoredCheckpoint[];
   /** Verifier key (C2SP note vkey) the checkpoints must be signed by. */
   vkey: string;
@@ -81,30 +82,32 @@ export async function verifyAuditTrail(options: VerifyOptions): Promise<VerifyRe
   const tree = new CompactRange();
   let expected = 0;
   let gapReported = false;
-  for await (const e of options.entries) {
-    if (e.idx !== expected) {
-      if (!gapReported) {
-        add(expected, e.idx > expected ? `entry ${expected} is missing (next stored entry is ${e.idx})` : `entry ${e.idx} appears out of order`);
-        gapReported = true;
+  for await (const page of options.entries) {
+    for (const e of page) {
+      if (e.idx !== expected) {
+        if (!gapReported) {
+          add(expected, e.idx > expected ? `entry ${expected} is missing (next stored entry is ${e.idx})` : `entry ${e.idx} appears out of order`);
+          gapReported = true;
+        }
+        // Keep going from what is stored, so later checkpoints are still reported.
+        expected = e.idx;
       }
-      // Keep going from what is stored, so later checkpoints are still reported.
-      expected = e.idx;
-    }
-    const leaf = entryLeafHash(e.columns);
-    if (options.macKey) {
-      if (!e.mac || !same(entryMac(options.macKey, e.idx, leaf), e.mac)) {
-        add(e.idx, `entry ${e.idx} was altered or moved (its MAC does not match its content and position)`);
+      const leaf = entryLeafHash(e.columns);
+      if (options.macKey) {
+        if (!e.mac || !same(entryMac(options.macKey, e.idx, leaf), e.mac)) {
+          add(e.idx, `entry ${e.idx} was altered or moved (its MAC does not match its content and position)`);
+        }
+      } else if (e.leafHash && !same(leaf, e.leafHash)) {
+        add(e.idx, `entry ${e.idx} was altered (its content does not match its recorded leaf hash)`);
       }
-    } else if (e.leafHash && !same(leaf, e.leafHash)) {
-      add(e.idx, `entry ${e.idx} was altered (its content does not match its recorded leaf hash)`);
+      tree.append(leaf);
+      expected += 1;
+      const root = checkpoints.get(tree.size);
+      if (root && !same(root, tree.root())) {
+        add(null, `checkpoint at size ${tree.size} does not match the entries (root differs)`);
+      }
+      if (tree.size % 100_000 === 0) options.onProgress?.(tree.size);
     }
-    tree.append(leaf);
-    expected += 1;
-    const root = checkpoints.get(tree.size);
-    if (root && !same(root, tree.root())) {
-      add(null, `checkpoint at size ${tree.size} does not match the entries (root differs)`);
-    }
-    if (tree.size % 100_000 === 0) options.onProgress?.(tree.size);
   }
   if (latestSignedSize > tree.size) {
     add(tree.size, `the latest signed checkpoint covers ${latestSignedSize} entries but only ${tree.size} are stored (entries removed from the end)`);
