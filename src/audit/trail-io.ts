@@ -21,11 +21,17 @@ import type { StoredCheckpoint, StoredEntry } from './verify.js';
  * milliseconds, and the next page is fetched while the caller hashes this one:
  * reading dominated verification time.
  */
-export async function* readStoredEntries(database: Pick<DatabaseHandle, 'queryArrays'>, pageSize = 20_000): AsyncGenerator<StoredEntry[]> {
+export async function* readStoredEntries(
+  database: Pick<DatabaseHandle, 'queryArrays'>,
+  options: { pageSize?: number; leafHashes?: boolean } = {},
+): AsyncGenerator<StoredEntry[]> {
+  const pageSize = options.pageSize ?? 20_000;
+  // Verification with the MAC key recomputes leaves and never needs the stored ones.
+  const leafColumn = options.leafHashes === false ? 'NULL::bytea' : 'leaf_hash';
   const page = (after: number) =>
     database.queryArrays(
       `SELECT idx, id, (extract(epoch from ts) * 1000)::float8, org_id, actor_type, actor_id, action, object_type, object_id,
-              subject, purpose, result, request_id, source_ip, details::text, leaf_hash, mac
+              subject, purpose, result, request_id, source_ip, details::text, ${leafColumn}, mac
          FROM audit_log WHERE idx IS NOT NULL AND idx > $1 ORDER BY idx LIMIT $2`,
       [after, pageSize],
     );

@@ -44,7 +44,7 @@ export function auditCommands(program: Command, io: CliIo): void {
           throw new CliExit(3, `the installation's audit key (${log.vkey}) is not the one you pinned`);
         }
         const report = await verifyAuditTrail({
-          entries: readStoredEntries(database),
+          entries: readStoredEntries(database, { leafHashes: false }),
           checkpoints: await readStoredCheckpoints(db),
           vkey: log.vkey,
           macKey: log.macKeyForVerification(),
