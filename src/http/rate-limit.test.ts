@@ -2,7 +2,7 @@
  * Rate limits on public endpoints hold across instances when Redis is
  * configured: two app instances share one counter.
  */
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Services } from '../app/services.js';
@@ -40,7 +40,7 @@ describe('rate limits', () => {
     open.push({ close: () => client.quit() });
     const a = await instance(REDIS_URL);
     const b = await instance(REDIS_URL);
-    const ip = `198.51.100.${Math.floor(Math.random() * 200) + 1}`;
+    const ip = `198.51.100.${randomInt(1, 250)}`;
     const send = (app: typeof a) => app.inject({ method: 'POST', url: '/api/auth/password-reset', payload: { email: `${randomUUID()}@y.example` }, remoteAddress: ip });
     const codes: number[] = [];
     for (let i = 0; i < 6; i++) codes.push((await send(i % 2 ? a : b)).statusCode);

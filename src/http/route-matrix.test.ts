@@ -5,6 +5,7 @@
  * tests automatically: nothing is reachable without a session unless it says
  * it is public.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../app/services.js';
@@ -80,14 +81,14 @@ describe('route access matrix', () => {
     { name: 'list staff', method: 'GET', url: () => '/api/users', allow: ['supervisor', 'administrator', 'security_officer', 'auditor'] },
     { name: 'list roles', method: 'GET', url: () => '/api/roles', allow: ['supervisor', 'administrator', 'security_officer', 'auditor'] },
     { name: 'list teams', method: 'GET', url: () => '/api/teams', allow: ['supervisor', 'administrator', 'security_officer', 'auditor'] },
-    { name: 'invite', method: 'POST', url: () => '/api/users/invitations', body: () => ({ email: `new-${Math.random().toString(36).slice(2)}@x.example`, name: 'New', roleIds: [], teamIds: [] }), allow: ['administrator'] },
-    { name: 'create team', method: 'POST', url: () => '/api/teams', body: () => ({ name: `T ${Math.random()}` }), allow: ['administrator'] },
-    { name: 'create role', method: 'POST', url: () => '/api/roles', body: () => ({ key: `r_${Math.random().toString(36).slice(2, 8)}`, name: 'R', grants: [{ permission: 'tickets.read', scope: 'team' }] }), allow: ['administrator'] },
+    { name: 'invite', method: 'POST', url: () => '/api/users/invitations', body: () => ({ email: `new-${randomUUID().slice(0, 8)}@x.example`, name: 'New', roleIds: [], teamIds: [] }), allow: ['administrator'] },
+    { name: 'create team', method: 'POST', url: () => '/api/teams', body: () => ({ name: `T ${randomUUID()}` }), allow: ['administrator'] },
+    { name: 'create role', method: 'POST', url: () => '/api/roles', body: () => ({ key: `r_${randomUUID().slice(0, 8).replace(/-/g, '')}`, name: 'R', grants: [{ permission: 'tickets.read', scope: 'team' }] }), allow: ['administrator'] },
     { name: 'allowlist', method: 'PUT', url: () => '/api/organization/allowlist', body: () => ({ allowedCidrs: [] }), allow: ['administrator'] },
     { name: 'list access reviews', method: 'GET', url: () => '/api/access-reviews', allow: ['supervisor', 'security_officer'] },
     { name: 'start an org-wide access review', method: 'POST', url: () => '/api/access-reviews', body: () => ({ name: 'Quarterly', deadline: new Date(Date.now() + 7 * 86_400_000).toISOString() }), allow: ['security_officer'] },
     { name: 'list mailboxes', method: 'GET', url: () => '/api/mailboxes', allow: ['agent', 'supervisor', 'administrator', 'security_officer'] },
-    { name: 'add a mailbox', method: 'POST', url: () => '/api/mailboxes', body: () => ({ address: `in-${Math.random().toString(36).slice(2)}@x.example`, name: 'In' }), allow: ['administrator'] },
+    { name: 'add a mailbox', method: 'POST', url: () => '/api/mailboxes', body: () => ({ address: `in-${randomUUID().slice(0, 8)}@x.example`, name: 'In' }), allow: ['administrator'] },
     { name: 'my sessions', method: 'GET', url: () => '/api/auth/sessions', allow: ROLES },
     { name: 'my tokens', method: 'GET', url: () => '/api/tokens', allow: ROLES },
   ];

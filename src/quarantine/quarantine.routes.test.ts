@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../app/services.js';
@@ -17,7 +18,7 @@ const ADDRESS = 'support@quarantine-test.example';
 
 function message(subject: string, body: string, extra = ''): Buffer {
   return Buffer.from(
-    [`From: Someone <someone@sender.example>`, `To: ${ADDRESS}`, `Subject: ${subject}`, `Message-ID: <${Math.random().toString(36).slice(2)}@sender.example>`, 'MIME-Version: 1.0', extra, 'Content-Type: text/plain; charset=utf-8', '', body, '']
+    [`From: Someone <someone@sender.example>`, `To: ${ADDRESS}`, `Subject: ${subject}`, `Message-ID: <${randomUUID()}@sender.example>`, 'MIME-Version: 1.0', extra, 'Content-Type: text/plain; charset=utf-8', '', body, '']
       .filter((l, i) => l !== '' || i > 5)
       .join('\r\n'),
   );
