@@ -19,6 +19,7 @@ import { webhookRoutes } from '../webhooks/webhooks.routes.js';
 import { phishingReportRoutes } from '../phishing-reports/phishing-reports.routes.js';
 import { portalRoutes } from '../portal/portal.routes.js';
 import { quarantineRoutes } from '../quarantine/quarantine.routes.js';
+import { routingRoutes } from '../routing/routing.routes.js';
 import { secureMessageRoutes } from '../secure-messages/secure-messages.routes.js';
 import { verificationRoutes } from '../verification/verification.routes.js';
 
@@ -33,6 +34,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   slaRoutes,
   webhookRoutes,
   mailboxRoutes,
+  routingRoutes,
   customerRoutes,
   dlpPolicyRoutes,
   secureMessageRoutes,

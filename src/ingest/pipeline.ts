@@ -24,6 +24,7 @@ import { redactRawMessage } from './raw.js';
 import { findOrCreateSender } from './sender.js';
 import { findThread } from './thread.js';
 import { loadOrgDlp } from '../dlp-policy/org-policy.js';
+import { routeNewTicket } from '../routing/routing.js';
 
 export interface InboundEnvelope {
   raw: Buffer;
@@ -115,14 +116,18 @@ async function ingestForMailbox(deps: HelpdeskDeps, options: IngestOptions, enve
       const reopen: TicketStatus = !auto && ['pending', 'on_hold', 'solved'].includes(thread.status) ? 'open' : thread.status;
       await trx.updateTable('tickets').set({ status: reopen, last_message_at: now, updated_at: now, ...(reopen === 'open' ? { solved_at: null } : {}) }).where('id', '=', ticketId).execute();
     } else {
+      // Routing rules may send the ticket to another team or person than the mailbox's default.
+      const routed = await routeNewTicket(trx, orgId, { mailboxId: mailbox.id, senderAddress: parsed.from?.address ?? null, subject: scan.subject });
       const t = await insertTicket(trx, deps, {
         orgId,
         subject: scan.subject || '(no subject)',
         channel: 'email',
         requesterId: sender.id,
-        teamId: mailbox.teamId,
+        teamId: routed.teamId ?? mailbox.teamId,
         mailboxId: mailbox.id,
-        tags: auto ? ['auto-submitted'] : [],
+        tags: [...(auto ? ['auto-submitted'] : []), ...routed.tags],
+        ...(routed.assigneeId ? { assigneeId: routed.assigneeId } : {}),
+        ...(routed.priority ? { priority: routed.priority } : {}),
       });
       ticketId = t.id;
       await deps.audit.append(trx, { orgId, actor: SYSTEM, action: 'ticket.create', object: { type: 'ticket', id: ticketId }, subjectCustomerId: sender.id, result: 'success', details: { channel: 'email', mailboxId: mailbox.id } });
