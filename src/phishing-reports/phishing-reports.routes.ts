@@ -44,7 +44,8 @@ function agentContext(request: FastifyRequest): AgentContext {
 
 export async function phishingReportRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const deps = () => createHelpdeskDeps(app.services);
+  // Built once: it unwraps the mail keys, which no request should repeat.
+  const deps = await createHelpdeskDeps(app.services);
   const listDeps = () => ({ db: app.services.database.db, audit: app.services.audit });
 
   r.get('/api/sender-lists', {
@@ -89,7 +90,7 @@ export async function phishingReportRoutes(app: FastifyInstance): Promise<void> 
       response: { 201: Type.Object({ reportId: Type.String(), quarantineId: Type.String(), blockSuggestionId: NullableString }) },
     },
   }, async (request, reply) => {
-    const result = await reportPhishing({ ...(await deps()), mailer: app.services.mailer }, agentContext(request), { ...request.params, comment: request.body?.comment });
+    const result = await reportPhishing({ ...deps, mailer: app.services.mailer }, agentContext(request), { ...request.params, comment: request.body?.comment });
     return reply.code(201).send(result);
   });
 
@@ -103,7 +104,7 @@ export async function phishingReportRoutes(app: FastifyInstance): Promise<void> 
   }, async (request) => {
     const p = requirePrincipal(request);
     const all = can(p, 'quarantine.read') && request.query.mine !== true;
-    return { items: await listReports(await deps(), { orgId: p.orgId, ...(all ? {} : { reporterId: p.userId }), ...(request.query.limit ? { limit: request.query.limit } : {}) }) };
+    return { items: await listReports(deps, { orgId: p.orgId, ...(all ? {} : { reporterId: p.userId }), ...(request.query.limit ? { limit: request.query.limit } : {}) }) };
   });
 
   r.post('/api/phishing-reports/:id/outcome', {
@@ -116,7 +117,7 @@ export async function phishingReportRoutes(app: FastifyInstance): Promise<void> 
     },
   }, async (request) => {
     const ctx = agentContext(request);
-    return decideReport(await deps(), ctx.principal, ctx, { id: request.params.id, ...request.body });
+    return decideReport(deps, ctx.principal, ctx, { id: request.params.id, ...request.body });
   });
 
   r.get('/api/links/check', {

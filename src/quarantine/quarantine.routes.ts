@@ -21,7 +21,8 @@ export function createQuarantineRoutes(options: { blobs?: BlobStore } = {}) {
   return async function quarantineRoutes(app: FastifyInstance): Promise<void> {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['quarantine'];
-    const deps = () => createHelpdeskDeps(app.services);
+    // Built once: it unwraps the mail keys, which no request should repeat.
+    const d = await createHelpdeskDeps(app.services);
     const blobs = options.blobs ?? new LocalBlobStore(app.services.config.blobDirPath);
 
     r.get('/api/quarantine', {
@@ -29,7 +30,7 @@ export function createQuarantineRoutes(options: { blobs?: BlobStore } = {}) {
       schema: { tags, summary: 'Quarantined messages (metadata only)', querystring: Type.Object({ status: Type.Optional(Status), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }), response: { 200: Type.Object({ items: Type.Array(Item) }) } },
     }, async (request) => {
       const p = requirePrincipal(request);
-      return { items: await listQuarantine(await deps(), { orgId: p.orgId, ...(request.query.status ? { status: request.query.status } : {}), ...(request.query.limit ? { limit: request.query.limit } : {}) }) };
+      return { items: await listQuarantine(d, { orgId: p.orgId, ...(request.query.status ? { status: request.query.status } : {}), ...(request.query.limit ? { limit: request.query.limit } : {}) }) };
     });
 
     r.get('/api/quarantine/:id', {
@@ -44,13 +45,12 @@ export function createQuarantineRoutes(options: { blobs?: BlobStore } = {}) {
           }),
         },
       },
-    }, async (request) => readQuarantined(await deps(), requirePrincipal(request), clientOf(request), request.params.id));
+    }, async (request) => readQuarantined(d, requirePrincipal(request), clientOf(request), request.params.id));
 
     r.post('/api/quarantine/:id/release', {
       preHandler: requirePermission('quarantine.release'),
       schema: { tags, summary: 'Release into the helpdesk (audited, with a reason)', params: IdParams, body: Decision, response: { 200: Type.Object({ outcome: Type.String(), ticketId: Type.Optional(Type.String()) }) } },
     }, async (request) => {
-      const d = await deps();
       const outcome = await releaseQuarantined(d, { blobs, maxAttachmentBytes: app.services.config.smtpMaxBytes }, requirePrincipal(request), clientOf(request), { id: request.params.id, reason: request.body.reason });
       return { outcome: outcome.outcome, ...('ticketId' in outcome ? { ticketId: outcome.ticketId } : {}) };
     });
@@ -59,7 +59,7 @@ export function createQuarantineRoutes(options: { blobs?: BlobStore } = {}) {
       preHandler: requirePermission('quarantine.release'),
       schema: { tags, summary: 'Delete (the source is overwritten; the decision stays in the audit trail)', params: IdParams, body: Decision, response: { 200: Type.Object({ ok: Type.Literal(true) }) } },
     }, async (request) => {
-      await deleteQuarantined(await deps(), requirePrincipal(request), clientOf(request), { id: request.params.id, reason: request.body.reason });
+      await deleteQuarantined(d, requirePrincipal(request), clientOf(request), { id: request.params.id, reason: request.body.reason });
       return { ok: true as const };
     });
   };
