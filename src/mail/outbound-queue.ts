@@ -5,8 +5,8 @@
  * through the relay, and records the delivery status on the message. Failures
  * retry with exponential backoff; a permanent refusal (5xx) stops at once.
  */
-import { randomInt, randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { backoffDelay, claimDueRows, type BackoffPolicy } from '../db/work-queue.js';
 import type { Executor } from '../crypto/keyring.js';
 import { AppError } from '../errors.js';
 import type { HelpdeskDeps } from '../tickets/context.js';
@@ -20,19 +20,13 @@ export interface MailTransport {
   close?(): void;
 }
 
-export interface BackoffPolicy {
-  baseMs: number;
-  maxMs: number;
-  maxAttempts: number;
-}
+export type { BackoffPolicy };
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 30_000, maxMs: 6 * 3600_000, maxAttempts: 10 };
 
-/** Delay before attempt `attempt + 1`: base·2^(attempt−1), capped, with ±20% jitter so retries spread out. */
+/** Delay before the next attempt under the mail policy (see backoffDelay). */
 export function nextAttemptDelay(attempt: number, policy: BackoffPolicy = DEFAULT_BACKOFF): number {
-  const exp = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
-  const jitter = Math.floor(exp * 0.2);
-  return exp - jitter + (jitter > 0 ? randomInt(0, 2 * jitter + 1) : 0);
+  return backoffDelay(attempt, policy);
 }
 
 export async function enqueueOutboundMail(
@@ -62,18 +56,14 @@ interface Claimed {
   attempts: number;
 }
 
-/** Claims up to `limit` due rows for `leaseMs`; rows whose lease expired (a crashed sender) are claimed again. */
-async function claimDue(deps: HelpdeskDeps, limit: number, leaseMs: number): Promise<Claimed[]> {
-  const now = new Date();
-  const until = new Date(now.getTime() + leaseMs);
-  const r = await sql<Claimed>`
-    UPDATE outbound_mail SET status = 'sending', locked_until = ${until}, attempts = attempts + 1
-    WHERE id IN (
-      SELECT id FROM outbound_mail
-      WHERE (status = 'queued' AND next_attempt_at <= ${now}) OR (status = 'sending' AND locked_until < ${now})
-      ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-    RETURNING id, org_id, ticket_id, message_id, to_enc, smtp_message_id, attempts`.execute(deps.db);
-  return r.rows;
+/** Claims due rows under a lease; rows whose lease expired (a crashed sender) are claimed again. */
+function claimDue(deps: HelpdeskDeps, limit: number, leaseMs: number): Promise<Claimed[]> {
+  return claimDueRows(deps.db, {
+    table: 'outbound_mail',
+    columns: ['id', 'org_id', 'ticket_id', 'message_id', 'to_enc', 'smtp_message_id', 'attempts'],
+    limit,
+    leaseMs,
+  });
 }
 
 /** Builds the mail for a claimed row from the encrypted ticket: subject, body, threading headers, reply token. */

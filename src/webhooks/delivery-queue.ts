@@ -6,10 +6,9 @@
  * Non-2xx answers and network errors retry with exponential backoff and
  * jitter; after `maxAttempts` the delivery is marked failed.
  */
-import { sql } from 'kysely';
 import type { CustomerDeps } from '../customers/customers.service.js';
 import type { Logger } from '../logging.js';
-import { nextAttemptDelay, type BackoffPolicy } from '../mail/outbound-queue.js';
+import { backoffDelay, claimDueRows, type BackoffPolicy } from '../db/work-queue.js';
 import { OutboundRefusedError, sendOutboundRequest, type OutboundOptions, type OutboundRequest, type OutboundResponse } from '../http/outbound.js';
 import '../sla/schema.js';
 import { SIGNATURE_HEADER, signWebhookPayload } from './signature.js';
@@ -33,16 +32,14 @@ interface Claimed {
   attempts: number;
 }
 
-async function claimDue(deps: WebhookWorkerDeps, limit: number, leaseMs: number, now: Date): Promise<Claimed[]> {
-  const until = new Date(now.getTime() + leaseMs);
-  const r = await sql<Claimed>`
-    UPDATE webhook_deliveries SET status = 'sending', locked_until = ${until}, attempts = attempts + 1
-    WHERE id IN (
-      SELECT id FROM webhook_deliveries
-      WHERE (status = 'queued' AND next_attempt_at <= ${now}) OR (status = 'sending' AND locked_until < ${now})
-      ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-    RETURNING id, org_id, subscription_id, event_id, event_type, payload, attempts`.execute(deps.db);
-  return r.rows;
+function claimDue(deps: WebhookWorkerDeps, limit: number, leaseMs: number, now: Date): Promise<Claimed[]> {
+  return claimDueRows(deps.db, {
+    table: 'webhook_deliveries',
+    columns: ['id', 'org_id', 'subscription_id', 'event_id', 'event_type', 'payload', 'attempts'],
+    limit,
+    leaseMs,
+    now,
+  });
 }
 
 export interface WebhookProcessResult {
@@ -101,7 +98,7 @@ export async function processWebhookQueue(deps: WebhookWorkerDeps, options: { li
         locked_until: null,
         last_error: error,
         delivered_at: status === 'delivered' ? new Date() : null,
-        next_attempt_at: new Date(now.getTime() + (status === 'queued' ? nextAttemptDelay(row.attempts, backoff) : 0)),
+        next_attempt_at: new Date(now.getTime() + (status === 'queued' ? backoffDelay(row.attempts, backoff) : 0)),
       })
       .where('id', '=', row.id)
       .execute();
