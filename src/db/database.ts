@@ -15,10 +15,8 @@ import type { Database } from './schema.js';
 export type Db = Kysely<Database>;
 export type DatabaseKind = 'pglite' | 'postgres';
 
-/** Runs a script of several SQL statements (migrations) outside Kysely's one-statement API. */
+/** Runs scripts of several SQL statements (migrations) on one session, outside Kysely's one-statement API. */
 export interface ScriptRunner {
-  /** Runs `sql` on one session; `withLock` holds a session-level advisory lock around it. */
-  runScript(sql: string): Promise<void>;
   withSession<T>(fn: (run: (sql: string) => Promise<Array<Record<string, unknown>>>) => Promise<T>): Promise<T>;
 }
 
@@ -63,9 +61,6 @@ async function openPGlite(dataDir: string | undefined): Promise<DatabaseHandle> 
     return (results.at(-1)?.rows ?? []) as Array<Record<string, unknown>>;
   };
   const scripts: ScriptRunner = {
-    async runScript(sqlText) {
-      await db.connection().execute(() => exec(sqlText));
-    },
     withSession: (fn) => db.connection().execute(() => fn(exec)),
   };
   const queryArrays = (text: string, values: readonly unknown[]) =>
@@ -94,14 +89,6 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   probe.release();
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const scripts: ScriptRunner = {
-    async runScript(sql) {
-      const c = await pool.connect();
-      try {
-        await c.query(sql);
-      } finally {
-        c.release();
-      }
-    },
     async withSession(fn) {
       const c = await pool.connect();
       try {
