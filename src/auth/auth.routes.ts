@@ -8,6 +8,7 @@ import { AppError } from '../errors.js';
 import { abilities, sessionHasRequiredFactor, type Principal } from './access.js';
 import { acceptInvite, changePassword, completePasswordReset, completeSetup, requestPasswordReset, setupNeeded, signIn, type AuthDeps, type ClientInfo } from './auth.service.js';
 import { ALL_PERMISSIONS } from './permissions.js';
+import { authEndpoints } from '../http/schemas/auth.js';
 import { csrfTokenFor, revokeSession, sessionHandle, type NewSession } from './sessions.js';
 
 export function clientOf(request: FastifyRequest): ClientInfo {
@@ -94,14 +95,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     schema: {
       tags: ['auth'],
       summary: 'Who is signed in, what they may do, and the CSRF token for writes',
-      response: {
-        200: Type.Object({
-          user: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), orgId: Type.String(), roles: Type.Array(Type.String()), teamIds: Type.Array(Type.String()) }),
-          mfa: Type.Object({ verified: Type.Boolean(), method: Type.Union([Type.String(), Type.Null()]), phishingResistantRequired: Type.Boolean() }),
-          csrfToken: Type.Union([Type.String(), Type.Null()]),
-          abilities: Type.Record(Type.String(), Type.Boolean()),
-        }),
-      },
+      response: { 200: authEndpoints.me.response },
     },
   }, async (request) => {
     const p = requirePrincipal(request);
