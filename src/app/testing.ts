@@ -28,10 +28,10 @@ export function randomKekSpec(id = 'test-kek'): string {
   return `${id}:${randomBytes(32).toString('base64')}`;
 }
 
-export async function createTestServices(kind: DatabaseKind, options: { sequencer?: boolean } = {}): Promise<Services> {
+export async function createTestServices(kind: DatabaseKind, options: { sequencer?: boolean; config?: NodeJS.ProcessEnv } = {}): Promise<Services> {
   const database = await createTestDatabase(kind);
   return openServices({
-    config: testConfig(),
+    config: testConfig(options.config),
     logger: silentLogger,
     migrate: false,
     database,

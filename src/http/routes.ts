@@ -22,6 +22,7 @@ import { quarantineRoutes } from '../quarantine/quarantine.routes.js';
 import { routingRoutes } from '../routing/routing.routes.js';
 import { secureMessageRoutes } from '../secure-messages/secure-messages.routes.js';
 import { verificationRoutes } from '../verification/verification.routes.js';
+import { webRoutes } from './web.js';
 
 export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   authRoutes,
@@ -43,4 +44,6 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   quarantineRoutes,
   phishingReportRoutes,
   portalRoutes,
+  // Last: the web app's HTML shell and assets (public; the shell holds no data).
+  webRoutes,
 ];

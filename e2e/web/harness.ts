@@ -1,0 +1,152 @@
+/**
+ * Browser-test harness: a Trustdesk server on a free localhost port (the
+ * WebAuthn relying party is `localhost`), Debian's Chromium driven by
+ * playwright-core, staff sessions handed to the browser as cookies, an axe-core
+ * accessibility pass, CSP-violation capture and opt-in screenshots.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { describe } from 'vitest';
+import type { Services } from '../../src/app/services.js';
+import { createTestServices } from '../../src/app/testing.js';
+import type { SignedIn } from '../../src/auth/testing.js';
+import { buildApp } from '../../src/http/app.js';
+import { appRoutes } from '../../src/http/routes.js';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM_PATH);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Browser suites skip on a machine without Chromium, but never in CI (.ci/run installs it). */
+export const describeWeb = !hasChromium && !process.env.CI ? describe.skip : describe;
+
+export interface WebServer {
+  baseUrl: string;
+  port: number;
+  app: FastifyInstance;
+  services: Services;
+  close: () => Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts the whole app (every route plus the built web app) on PGlite.
+ * `routes` adds test-only plugins; `config` overrides settings.
+ */
+export async function startWebServer(options: { config?: NodeJS.ProcessEnv; routes?: Array<(app: FastifyInstance) => Promise<void>> } = {}): Promise<WebServer> {
+  const port = await freePort();
+  const baseUrl = `http://localhost:${port}`;
+  const services = await createTestServices('pglite', { config: { TRUSTDESK_PUBLIC_URL: baseUrl, ...options.config } });
+  const app = await buildApp({ services, routes: [...appRoutes, ...(options.routes ?? [])] });
+  await app.listen({ port, host: '127.0.0.1' });
+  return {
+    baseUrl,
+    port,
+    app,
+    services,
+    close: async () => {
+      await app.close();
+      await services.close();
+    },
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--host-resolver-rules=MAP localhost 127.0.0.1'],
+  });
+}
+
+/** A browser context signed in as a staff member (cookies from signIn/signInAs). */
+export async function staffContext(browser: Browser, server: WebServer, who: SignedIn): Promise<BrowserContext> {
+  const context = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: 1280, height: 860 } });
+  const cookies = who.headers.cookie.split(/;\s*/).map((pair) => {
+    const i = pair.indexOf('=');
+    return { name: pair.slice(0, i), value: pair.slice(i + 1), url: server.baseUrl };
+  });
+  await context.addCookies(cookies);
+  return context;
+}
+
+/** Collects Content-Security-Policy violations and uncaught page errors for a page. */
+export function watchPage(page: Page): { cspViolations: string[]; pageErrors: string[] } {
+  const seen = { cspViolations: [] as string[], pageErrors: [] as string[] };
+  page.on('console', (message) => {
+    const text = message.text();
+    if (/Content Security Policy/i.test(text)) seen.cspViolations.push(text);
+  });
+  page.on('pageerror', (error) => seen.pageErrors.push(error.message));
+  return seen;
+}
+
+const axeSource = () => readFileSync(path.join(root, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: string[];
+}
+
+/**
+ * Runs axe-core's WCAG 2 A/AA rules on the page. The source is evaluated
+ * through the DevTools protocol, which the page's CSP does not govern.
+ */
+export async function runAxe(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(axeSource());
+  return page.evaluate(async () => {
+    // Runs in the page; the test project has no DOM types, so the page's globals are described here.
+    const page = globalThis as unknown as { document: unknown; axe: { run: (ctx: unknown, opts: object) => Promise<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: string[] }> }> }> } };
+    const result = await page.axe.run(page.document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+}
+
+/** Writes docs/screenshots/<name>.png when TRUSTDESK_SCREENSHOTS is set (`npm run screenshots`). */
+export async function snap(page: Page, name: string): Promise<void> {
+  if (!process.env.TRUSTDESK_SCREENSHOTS) return;
+  const dir = path.join(root, 'docs', 'screenshots');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: false });
+}
+
+/** The CSRF token of the signed-in page (for tests that call the API from the page, as an attacker would). */
+export async function pageFetch(page: Page, method: string, url: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  return page.evaluate(
+    async ({ method, url, body }) => {
+      const me = await fetch('/api/auth/me', { credentials: 'same-origin' }).then((r) => r.json() as Promise<{ csrfToken: string | null }>);
+      const response = await fetch(url, {
+        method,
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken ?? '' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON
+      }
+      return { status: response.status, body: parsed };
+    },
+    { method, url, body },
+  );
+}

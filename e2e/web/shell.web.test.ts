@@ -1,0 +1,92 @@
+/**
+ * The web app as served: the HTML shell on the app's paths only, hashed
+ * assets, the CSP holding (no violation while the app runs), anonymous
+ * visitors sent to sign in, and the navigation following the abilities.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildOrg, signIn, type TestOrg } from '../../src/auth/testing.js';
+import { describeWeb, launchBrowser, runAxe, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
+
+describeWeb('web shell', () => {
+  let server: WebServer;
+  let browser: Browser;
+  let org: TestOrg;
+
+  beforeAll(async () => {
+    server = await startWebServer();
+    browser = await launchBrowser();
+    org = await buildOrg(server.services);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('serves the shell on app paths with the CSP, and nothing on other paths', async () => {
+    const shell = await fetch(`${server.baseUrl}/tickets/123`);
+    expect(shell.status).toBe(200);
+    expect(shell.headers.get('content-type')).toContain('text/html');
+    expect(shell.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await shell.text();
+    expect(html).not.toMatch(/<script>(?!<\/script>)/);
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(asset).toBeDefined();
+    const js = await fetch(`${server.baseUrl}${asset}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('cache-control')).toContain('immutable');
+
+    const unknown = await fetch(`${server.baseUrl}/nope`);
+    expect(unknown.status).toBe(401);
+    expect(unknown.headers.get('content-type')).toContain('application/problem+json');
+    const api = await fetch(`${server.baseUrl}/api/tickets`);
+    expect(api.status).toBe(401);
+    const manifest = await fetch(`${server.baseUrl}/assets/../.vite/manifest.json`);
+    expect(manifest.status).not.toBe(200);
+  });
+
+  it('sends an anonymous visitor to sign in, keeping where they were going', async () => {
+    const context = await browser.newContext({ baseURL: server.baseUrl });
+    const page = await context.newPage();
+    const seen = watchPage(page);
+    await page.goto('/tickets?view=mine');
+    await page.waitForURL(/\/signin\?next=/);
+    expect(decodeURIComponent(new URL(page.url()).searchParams.get('next') ?? '')).toBe('/tickets?view=mine');
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    await context.close();
+  });
+
+  it('shows a signed-in agent only the areas their abilities allow, accessibly and within the CSP', async () => {
+    const agent = await signIn(server.app, org, { roles: ['agent'] });
+    const context = await staffContext(browser, server, agent);
+    const page = await context.newPage();
+    const seen = watchPage(page);
+    await page.goto('/account');
+    const nav = page.getByRole('navigation', { name: 'Main navigation' });
+    await expect(nav.getByRole('link', { name: 'Tickets' }).isVisible()).resolves.toBe(true);
+    await expect(nav.getByRole('link', { name: 'Account' }).isVisible()).resolves.toBe(true);
+    expect(await nav.getByRole('link', { name: 'Administration' }).count()).toBe(0);
+    expect(await nav.getByRole('link', { name: 'Security centre' }).count()).toBe(0);
+    expect(await runAxe(page)).toEqual([]);
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    await context.close();
+
+    const admin = await signIn(server.app, org, { roles: ['administrator'] });
+    const adminContext = await staffContext(browser, server, admin);
+    const adminPage = await adminContext.newPage();
+    await adminPage.goto('/account');
+    await expect(adminPage.getByRole('link', { name: 'Administration' }).isVisible()).resolves.toBe(true);
+    await adminContext.close();
+  });
+
+  it('sends a member whose second factor is not verified to the factor step', async () => {
+    const pending = await signIn(server.app, org, { roles: ['agent'], mfa: false });
+    const context = await staffContext(browser, server, pending);
+    const page = await context.newPage();
+    await page.goto('/tickets');
+    await page.waitForURL(/\/signin\/factor\?next=/);
+    await context.close();
+  });
+});

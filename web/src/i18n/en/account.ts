@@ -1,0 +1,2 @@
+/** Text of the account area. Keys start with 'account.'. */
+export default {} as const;

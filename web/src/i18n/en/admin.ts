@@ -1,0 +1,2 @@
+/** Text of the admin area. Keys start with 'admin.'. */
+export default {} as const;

@@ -1,0 +1,2 @@
+/** Text of the agent area. Keys start with 'agent.'. */
+export default {} as const;

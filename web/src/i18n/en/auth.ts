@@ -1,0 +1,2 @@
+/** Text of the auth area. Keys start with 'auth.'. */
+export default {} as const;

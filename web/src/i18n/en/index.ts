@@ -1,0 +1,17 @@
+/**
+ * All English text of the web app, one file per area, merged here. Keys are
+ * flat and start with their area ('agent.reply.send'). Translating means adding
+ * a sibling folder whose index has the same keys (type `Messages`).
+ */
+import account from './account.js';
+import admin from './admin.js';
+import agent from './agent.js';
+import auth from './auth.js';
+import common from './common.js';
+import portal from './portal.js';
+import security from './security.js';
+
+export const en = { ...common, ...auth, ...account, ...agent, ...admin, ...security, ...portal } as const;
+
+export type MessageKey = keyof typeof en;
+export type Messages = Record<MessageKey, string>;

@@ -1,0 +1,2 @@
+/** Text of the security area. Keys start with 'security.'. */
+export default {} as const;
