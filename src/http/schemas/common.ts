@@ -4,7 +4,7 @@
  * schema modules (schemas.test.ts enforces it), so the route that validates a
  * request and the form that builds it use the same schema object. Decision 0090.
  */
-import { Type, type Static, type TSchema } from 'typebox';
+import { Type, type Static, type TNull, type TSchema } from 'typebox';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -53,22 +53,36 @@ export const problemResponses = {
   409: ProblemRef,
 } as const;
 
+type SuccessStatus<E extends Endpoint> = E['status'] extends number ? E['status'] : 200;
+type SuccessSchema<E extends Endpoint> = E['response'] extends TSchema ? E['response'] : TNull;
+
+/** The Fastify schema of an endpoint, typed so the route's handler must return the endpoint's response. */
+export type RouteSchemaOf<E extends Endpoint> = {
+  tags: string[];
+  summary: string;
+  params: E['params'];
+  querystring: E['querystring'];
+  body: E['body'];
+  response: { [K in SuccessStatus<E>]: SuccessSchema<E> } & typeof problemResponses;
+};
+
 /**
  * Fastify `schema` for an endpoint: params, query, body and response taken
  * from the contract, plus documentation and the standard error answers.
  */
-export function routeSchema(endpoint: Endpoint, doc: { tags: string[]; summary: string; extraResponses?: Record<number, TSchema> }) {
+export function routeSchema<const E extends Endpoint>(endpoint: E, doc: { tags: string[]; summary: string; extraResponses?: Record<number, TSchema> }): RouteSchemaOf<E> {
   const status = endpoint.status ?? 200;
-  return {
+  const schema = {
     tags: doc.tags,
     summary: doc.summary,
     ...(endpoint.params ? { params: endpoint.params } : {}),
     ...(endpoint.querystring ? { querystring: endpoint.querystring } : {}),
     ...(endpoint.body ? { body: endpoint.body } : {}),
     response: {
-      ...(endpoint.response ? { [status]: endpoint.response } : { [status]: Type.Null() }),
       ...problemResponses,
       ...(doc.extraResponses ?? {}),
+      [status]: endpoint.response ?? Type.Null(),
     },
   };
+  return schema as unknown as RouteSchemaOf<E>;
 }
