@@ -2,13 +2,14 @@
  * /api/setup, /api/auth/*: first-run setup, sign-in and out, who am I,
  * sessions, password change and reset, invitation acceptance.
  */
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 import { abilities, sessionHasRequiredFactor, type Principal } from './access.js';
 import { acceptInvite, changePassword, completePasswordReset, completeSetup, requestPasswordReset, setupNeeded, signIn, type AuthDeps, type ClientInfo } from './auth.service.js';
 import { ALL_PERMISSIONS } from './permissions.js';
-import { authEndpoints } from '../http/schemas/auth.js';
+import { authEndpoints as e } from '../http/schemas/auth.js';
+import { problemResponses } from '../http/schemas/common.js';
 import { csrfTokenFor, revokeSession, sessionHandle, type NewSession } from './sessions.js';
 
 export function clientOf(request: FastifyRequest): ClientInfo {
@@ -26,15 +27,7 @@ export function requirePrincipal(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
-const Password = Type.String({ minLength: 1, maxLength: 1024 });
-const LinkToken = Type.String({ minLength: 10, maxLength: 200 });
-const SessionStarted = Type.Object({
-  csrfToken: Type.String(),
-  mfaRequired: Type.Boolean(),
-  expiresAt: Type.String(),
-});
-const Ok = Type.Object({ ok: Type.Literal(true) });
+const tags = ['auth'];
 
 export async function authRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -46,17 +39,12 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
 
   r.get('/api/setup', {
     config: { public: true },
-    schema: { tags: ['auth'], summary: 'Whether first-run setup is still needed', response: { 200: Type.Object({ needed: Type.Boolean() }) } },
+    schema: { tags, summary: 'Whether first-run setup is still needed', response: { 200: e.setupStatus.response, ...problemResponses } },
   }, async () => ({ needed: await setupNeeded(app.services.database.db) }));
 
   r.post('/api/setup', {
     config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
-    schema: {
-      tags: ['auth'],
-      summary: 'Create the organisation and first administrator with the one-time setup link',
-      body: Type.Object({ token: LinkToken, organizationName: Type.String({ minLength: 1, maxLength: 200 }), name: Type.String({ minLength: 1, maxLength: 200 }), email: Email, password: Password }, { additionalProperties: false }),
-      response: { 201: SessionStarted },
-    },
+    schema: { tags, summary: 'Create the organisation and first administrator with the one-time setup link', body: e.setup.body, response: { 201: e.setup.response, ...problemResponses } },
   }, async (request, reply) => {
     const { session } = await completeSetup(deps(), clientOf(request), request.body);
     return reply.status(201).send(started(reply, session));
@@ -64,12 +52,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
 
   r.post('/api/auth/signin', {
     config: { public: true, rateLimit: { max: 20, timeWindow: '1 minute' } },
-    schema: {
-      tags: ['auth'],
-      summary: 'Sign in with email and password; a second factor must follow',
-      body: Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }), password: Password }, { additionalProperties: false }),
-      response: { 200: SessionStarted },
-    },
+    schema: { tags, summary: 'Sign in with email and password; a second factor must follow', body: e.signIn.body, response: { 200: e.signIn.response, ...problemResponses } },
   }, async (request, reply) => {
     const { session } = await signIn(deps(), clientOf(request), request.body);
     return started(reply, session);
@@ -77,7 +60,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
 
   r.post('/api/auth/signout', {
     config: { allowWithoutMfa: true },
-    schema: { tags: ['auth'], summary: 'End this session', response: { 200: Ok } },
+    schema: { tags, summary: 'End this session', response: { 200: e.signOut.response, ...problemResponses } },
   }, async (request, reply) => {
     const p = requirePrincipal(request);
     if (p.sessionIdHash) {
@@ -92,11 +75,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
 
   r.get('/api/auth/me', {
     config: { allowWithoutMfa: true },
-    schema: {
-      tags: ['auth'],
-      summary: 'Who is signed in, what they may do, and the CSRF token for writes',
-      response: { 200: authEndpoints.me.response },
-    },
+    schema: { tags, summary: 'Who is signed in, what they may do, and the CSRF token for writes', response: { 200: e.me.response, ...problemResponses } },
   }, async (request) => {
     const p = requirePrincipal(request);
     return {
@@ -108,11 +87,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
   });
 
   r.get('/api/auth/sessions', {
-    schema: {
-      tags: ['auth'],
-      summary: 'My active sessions, with device and address',
-      response: { 200: Type.Object({ sessions: Type.Array(Type.Object({ id: Type.String(), current: Type.Boolean(), createdAt: Type.String(), lastSeenAt: Type.String(), ip: Type.Union([Type.String(), Type.Null()]), userAgent: Type.Union([Type.String(), Type.Null()]), mfaMethod: Type.Union([Type.String(), Type.Null()]) })) }) },
-    },
+    schema: { tags, summary: 'My active sessions, with device and address', response: { 200: e.sessions.response, ...problemResponses } },
   }, async (request) => {
     const p = requirePrincipal(request);
     const rows = await app.services.database.db
@@ -134,7 +109,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
   });
 
   r.delete('/api/auth/sessions/:id', {
-    schema: { tags: ['auth'], summary: 'End one of my sessions', params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 200: Ok } },
+    schema: { tags, summary: 'End one of my sessions', params: e.revokeSession.params, response: { 200: e.revokeSession.response, ...problemResponses } },
   }, async (request) => {
     const p = requirePrincipal(request);
     const db = app.services.database.db;
@@ -149,7 +124,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
   });
 
   r.post('/api/auth/password', {
-    schema: { tags: ['auth'], summary: 'Change my password (ends my other sessions)', body: Type.Object({ current: Password, next: Password }, { additionalProperties: false }), response: { 200: Ok } },
+    schema: { tags, summary: 'Change my password (ends my other sessions)', body: e.changePassword.body, response: { 200: e.changePassword.response, ...problemResponses } },
   }, async (request) => {
     const p = requirePrincipal(request);
     await changePassword(deps(), clientOf(request), { userId: p.userId, current: request.body.current, next: request.body.next, keepSession: p.sessionIdHash });
@@ -158,7 +133,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
 
   r.post('/api/auth/password-reset', {
     config: { public: true, rateLimit: { max: 5, timeWindow: '1 minute' } },
-    schema: { tags: ['auth'], summary: 'Email a password-reset link (same answer whether or not the account exists)', body: Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false }), response: { 202: Ok } },
+    schema: { tags, summary: 'Email a password-reset link (same answer whether or not the account exists)', body: e.passwordReset.body, response: { 202: e.passwordReset.response, ...problemResponses } },
   }, async (request, reply) => {
     await requestPasswordReset(deps(), clientOf(request), request.body);
     return reply.status(202).send({ ok: true as const });
@@ -166,7 +141,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
 
   r.post('/api/auth/password-reset/complete', {
     config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
-    schema: { tags: ['auth'], summary: 'Choose a new password with a reset link; all sessions end', body: Type.Object({ token: LinkToken, password: Password }, { additionalProperties: false }), response: { 200: Ok } },
+    schema: { tags, summary: 'Choose a new password with a reset link; all sessions end', body: e.passwordResetComplete.body, response: { 200: e.passwordResetComplete.response, ...problemResponses } },
   }, async (request) => {
     await completePasswordReset(deps(), clientOf(request), request.body);
     return { ok: true as const };
@@ -174,7 +149,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
 
   r.post('/api/auth/accept-invite', {
     config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
-    schema: { tags: ['auth'], summary: 'Accept an invitation: choose a password; a second factor must be enrolled next', body: Type.Object({ token: LinkToken, password: Password }, { additionalProperties: false }), response: { 200: SessionStarted } },
+    schema: { tags, summary: 'Accept an invitation: choose a password; a second factor must be enrolled next', body: e.acceptInvite.body, response: { 200: e.acceptInvite.response, ...problemResponses } },
   }, async (request, reply) => {
     const { session } = await acceptInvite(deps(), clientOf(request), request.body);
     return started(reply, session);

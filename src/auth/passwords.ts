@@ -6,11 +6,13 @@
 import argon2 from 'argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { AppError } from '../errors.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../http/schemas/auth.js';
 
 /** OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1. */
 export const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
-export const MIN_PASSWORD_LENGTH = 12;
-export const MAX_PASSWORD_LENGTH = 256;
+/** The length bounds live in the shared contract, so the web app checks the same numbers. */
+export const MIN_PASSWORD_LENGTH = PASSWORD_MIN_LENGTH;
+export const MAX_PASSWORD_LENGTH = PASSWORD_MAX_LENGTH;
 
 let common: Set<string> | undefined;
 function commonPasswords(): Set<string> {

@@ -4,7 +4,7 @@
  * password-only session (`allowWithoutMfa`); the services decide whether the
  * account may still enrol without a verified factor (only when it has none).
  */
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { requirePermission, sessionHasRequiredFactor } from '../access.js';
@@ -13,23 +13,9 @@ import { csrfTokenFor } from '../sessions.js';
 import { confirmCodeEnrolment, sendVerificationCode, startCodeEnrolment, type CodeSent } from './codes.service.js';
 import { callerFrom, type Caller, type Completion, type MfaDeps } from './context.js';
 import { describeFactors, listCredentials, removeFactor, renameCredential, resetUserFactors } from './manage.service.js';
-import {
-  AttestationSchema,
-  Channel,
-  ChallengeId,
-  Code,
-  CodeSentSchema,
-  CompletionSchema,
-  CreationOptions,
-  CredentialSchema,
-  EnrolledSchema,
-  Ok,
-  OverviewSchema,
-  ProofBody,
-  RequestOptions,
-  toAttestation,
-  toProof,
-} from './mfa.schemas.js';
+import { toAttestation, toProof } from './mfa.schemas.js';
+import { mfaEndpoints as e } from '../../http/schemas/mfa.js';
+import { problemResponses } from '../../http/schemas/common.js';
 import { regenerateRecoveryCodes } from './recovery.js';
 import { listSmsOutbox, OutboxSmsSender, type SmsSender } from './sms.js';
 import { confirmTotpEnrolment, startTotpEnrolment, type Enrolled } from './totp.service.js';
@@ -87,7 +73,7 @@ export function createMfaRoutes(options: MfaRoutesOptions = {}) {
 
     r.get('/api/auth/mfa', {
       config: { allowWithoutMfa: true },
-      schema: { tags, summary: 'My second factors and whether this session has verified one', response: { 200: OverviewSchema } },
+      schema: { tags, summary: 'My second factors and whether this session has verified one', response: { 200: e.overview.response, ...problemResponses } },
     }, async (request) => {
       const c = caller(request);
       const f = await describeFactors(deps, c.principal.userId);
@@ -103,7 +89,7 @@ export function createMfaRoutes(options: MfaRoutesOptions = {}) {
 
     r.post('/api/auth/mfa/verify', {
       config: { allowWithoutMfa: true, rateLimit: perUser(30) },
-      schema: { tags, summary: 'Prove a second factor to complete sign-in; the session gets a new id', body: ProofBody, response: { 200: CompletionSchema } },
+      schema: { tags, summary: 'Prove a second factor to complete sign-in; the session gets a new id', body: e.verify.body, response: { 200: e.verify.response, ...problemResponses } },
     }, async (request, reply) => {
       const c = caller(request);
       const v = await verifySecondFactor(deps, c, toProof(request.body), 'signin');
@@ -113,7 +99,7 @@ export function createMfaRoutes(options: MfaRoutesOptions = {}) {
 
     r.post('/api/auth/step-up', {
       config: { rateLimit: perUser(30) },
-      schema: { tags, summary: 'Prove a fresh second factor before a sensitive action', body: ProofBody, response: { 200: Type.Object({ stepUpUntil: Type.String(), method: Type.String() }) } },
+      schema: { tags, summary: 'Prove a fresh second factor before a sensitive action', body: e.stepUp.body, response: { 200: e.stepUp.response, ...problemResponses } },
     }, async (request) => {
       const v = await verifySecondFactor(deps, caller(request), toProof(request.body), 'step-up');
       if (v.purpose !== 'step-up') throw new Error('unreachable');
@@ -122,24 +108,24 @@ export function createMfaRoutes(options: MfaRoutesOptions = {}) {
 
     r.post('/api/auth/mfa/webauthn/authenticate/options', {
       config: { allowWithoutMfa: true, rateLimit: perUser(30) },
-      schema: { tags, summary: 'A WebAuthn challenge for sign-in or step-up (single-use, 5 minutes, this session only)', response: { 200: Type.Object({ challengeId: Type.String(), options: RequestOptions }) } },
+      schema: { tags, summary: 'A WebAuthn challenge for sign-in or step-up (single-use, 5 minutes, this session only)', response: { 200: e.webauthnAuthOptions.response, ...problemResponses } },
     }, async (request) => startWebAuthnAuthentication(deps, caller(request)));
 
     r.post('/api/auth/mfa/codes/send', {
       config: { allowWithoutMfa: true, rateLimit: perUser(10) },
-      schema: { tags, summary: 'Send a sign-in code by email or SMS to a confirmed address or phone', body: Type.Object({ channel: Channel }, { additionalProperties: false }), response: { 200: CodeSentSchema } },
+      schema: { tags, summary: 'Send a sign-in code by email or SMS to a confirmed address or phone', body: e.sendCode.body, response: { 200: e.sendCode.response, ...problemResponses } },
     }, async (request) => sent(await sendVerificationCode(deps, caller(request), request.body.channel)));
 
     // ------------------------------------------------------------ enrolment
 
     r.post('/api/auth/mfa/totp/enrol', {
       config: { allowWithoutMfa: true, rateLimit: perUser(10) },
-      schema: { tags, summary: 'Start setting up an authenticator app: the secret and otpauth:// URI, shown once', response: { 200: Type.Object({ secret: Type.String(), uri: Type.String() }) } },
+      schema: { tags, summary: 'Start setting up an authenticator app: the secret and otpauth:// URI, shown once', response: { 200: e.totpEnrol.response, ...problemResponses } },
     }, async (request) => startTotpEnrolment(deps, caller(request)));
 
     r.post('/api/auth/mfa/totp/confirm', {
       config: { allowWithoutMfa: true, rateLimit: perUser(30) },
-      schema: { tags, summary: 'Finish setting up an authenticator app with its first code', body: Type.Object({ code: Code }, { additionalProperties: false }), response: { 200: EnrolledSchema } },
+      schema: { tags, summary: 'Finish setting up an authenticator app with its first code', body: e.totpConfirm.body, response: { 200: e.totpConfirm.response, ...problemResponses } },
     }, async (request, reply) => {
       const c = caller(request);
       return enrolled(request, reply, c, 'totp', await confirmTotpEnrolment(deps, c, request.body.code));
@@ -147,17 +133,12 @@ export function createMfaRoutes(options: MfaRoutesOptions = {}) {
 
     r.post('/api/auth/mfa/webauthn/register/options', {
       config: { allowWithoutMfa: true, rateLimit: perUser(10) },
-      schema: { tags, summary: 'Options for registering a passkey or security key', response: { 200: Type.Object({ challengeId: Type.String(), options: CreationOptions }) } },
+      schema: { tags, summary: 'Options for registering a passkey or security key', response: { 200: e.webauthnRegisterOptions.response, ...problemResponses } },
     }, async (request) => startWebAuthnRegistration(deps, caller(request)));
 
     r.post('/api/auth/mfa/webauthn/register/verify', {
       config: { allowWithoutMfa: true, rateLimit: perUser(10) },
-      schema: {
-        tags,
-        summary: 'Register the passkey or security key that answered the options',
-        body: Type.Object({ challengeId: ChallengeId, response: AttestationSchema, name: Type.Optional(Type.String({ minLength: 1, maxLength: 60 })) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ ...EnrolledSchema.properties, credentialId: Type.String() }) },
-      },
+      schema: { tags, summary: 'Register the passkey or security key that answered the options', body: e.webauthnRegister.body, response: { 200: e.webauthnRegister.response, ...problemResponses } },
     }, async (request, reply) => {
       const c = caller(request);
       const e = await finishWebAuthnRegistration(deps, c, { challengeId: request.body.challengeId, response: toAttestation(request.body.response), name: request.body.name });
@@ -166,17 +147,12 @@ export function createMfaRoutes(options: MfaRoutesOptions = {}) {
 
     r.post('/api/auth/mfa/codes/enrol', {
       config: { allowWithoutMfa: true, rateLimit: perUser(10) },
-      schema: {
-        tags,
-        summary: 'Turn on email or SMS codes: sends a confirmation code',
-        body: Type.Object({ channel: Channel, phone: Type.Optional(Type.String({ minLength: 4, maxLength: 32 })) }, { additionalProperties: false }),
-        response: { 200: CodeSentSchema },
-      },
+      schema: { tags, summary: 'Turn on email or SMS codes: sends a confirmation code', body: e.codesEnrol.body, response: { 200: e.codesEnrol.response, ...problemResponses } },
     }, async (request) => sent(await startCodeEnrolment(deps, caller(request), request.body)));
 
     r.post('/api/auth/mfa/codes/confirm', {
       config: { allowWithoutMfa: true, rateLimit: perUser(30) },
-      schema: { tags, summary: 'Finish turning on email or SMS codes', body: Type.Object({ channel: Channel, challengeId: ChallengeId, code: Code }, { additionalProperties: false }), response: { 200: EnrolledSchema } },
+      schema: { tags, summary: 'Finish turning on email or SMS codes', body: e.codesConfirm.body, response: { 200: e.codesConfirm.response, ...problemResponses } },
     }, async (request, reply) => {
       const c = caller(request);
       return enrolled(request, reply, c, request.body.channel, await confirmCodeEnrolment(deps, c, request.body));
@@ -185,63 +161,54 @@ export function createMfaRoutes(options: MfaRoutesOptions = {}) {
     // ------------------------------------------------------------ managing factors (verified session)
 
     r.get('/api/auth/mfa/webauthn/credentials', {
-      schema: { tags, summary: 'My passkeys and security keys', response: { 200: Type.Object({ credentials: Type.Array(CredentialSchema) }) } },
+      schema: { tags, summary: 'My passkeys and security keys', response: { 200: e.credentials.response, ...problemResponses } },
     }, async (request) => {
       const rows = await listCredentials(deps.db, caller(request).principal.userId);
       return { credentials: rows.map((w) => ({ ...w, createdAt: w.createdAt.toISOString(), lastUsedAt: iso(w.lastUsedAt) })) };
     });
 
     r.patch('/api/auth/mfa/webauthn/credentials/:id', {
-      schema: { tags, summary: 'Rename a passkey', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false }), response: { 200: Ok } },
+      schema: { tags, summary: 'Rename a passkey', params: e.renameCredential.params, body: e.renameCredential.body, response: { 200: e.renameCredential.response, ...problemResponses } },
     }, async (request) => {
       await renameCredential(deps, caller(request), { credentialId: request.params.id, name: request.body.name });
       return { ok: true as const };
     });
 
     r.delete('/api/auth/mfa/webauthn/credentials/:id', {
-      schema: { tags, summary: 'Remove a passkey (needs a fresh factor; never the last one your role needs)', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: Ok } },
+      schema: { tags, summary: 'Remove a passkey (needs a fresh factor; never the last one your role needs)', params: e.deleteCredential.params, response: { 200: e.deleteCredential.response, ...problemResponses } },
     }, async (request) => {
       await removeFactor(deps, caller(request), { factor: 'webauthn', credentialId: request.params.id });
       return { ok: true as const };
     });
 
     r.delete('/api/auth/mfa/totp', {
-      schema: { tags, summary: 'Remove the authenticator app (needs a fresh factor)', response: { 200: Ok } },
+      schema: { tags, summary: 'Remove the authenticator app (needs a fresh factor)', response: { 200: e.deleteTotp.response, ...problemResponses } },
     }, async (request) => {
       await removeFactor(deps, caller(request), { factor: 'totp' });
       return { ok: true as const };
     });
 
     r.delete('/api/auth/mfa/codes/:channel', {
-      schema: { tags, summary: 'Turn off email or SMS codes (needs a fresh factor)', params: Type.Object({ channel: Channel }), response: { 200: Ok } },
+      schema: { tags, summary: 'Turn off email or SMS codes (needs a fresh factor)', params: e.deleteCodes.params, response: { 200: e.deleteCodes.response, ...problemResponses } },
     }, async (request) => {
       await removeFactor(deps, caller(request), { factor: request.params.channel });
       return { ok: true as const };
     });
 
     r.post('/api/auth/mfa/recovery-codes', {
-      schema: { tags, summary: 'Replace my recovery codes with ten new ones, shown once (needs a fresh factor)', response: { 200: Type.Object({ recoveryCodes: Type.Array(Type.String()) }) } },
+      schema: { tags, summary: 'Replace my recovery codes with ten new ones, shown once (needs a fresh factor)', response: { 200: e.recoveryCodes.response, ...problemResponses } },
     }, async (request) => ({ recoveryCodes: await regenerateRecoveryCodes(deps, caller(request)) }));
 
     // ------------------------------------------------------------ administration
 
     r.post('/api/auth/mfa/reset/:userId', {
       preHandler: requirePermission('users.manage'),
-      schema: {
-        tags,
-        summary: "Remove every second factor of another person and end their sessions (users.manage, fresh factor)",
-        params: Type.Object({ userId: Type.String({ format: 'uuid' }) }),
-        response: { 200: Type.Object({ removed: Type.Record(Type.String(), Type.Integer()), sessionsEnded: Type.Integer() }) },
-      },
+      schema: { tags, summary: "Remove every second factor of another person and end their sessions (users.manage, fresh factor)", params: e.reset.params, response: { 200: e.reset.response, ...problemResponses } },
     }, async (request) => resetUserFactors(deps, requirePrincipal(request), clientOf(request), request.params.userId));
 
     r.get('/api/auth/mfa/sms-outbox', {
       preHandler: requirePermission('policies.manage', { stepUpWindowMs: deps.stepUpWindowMs }),
-      schema: {
-        tags,
-        summary: 'Messages the development SMS driver would have sent (policies.manage)',
-        response: { 200: Type.Object({ driver: Type.String(), messages: Type.Array(Type.Object({ id: Type.String(), to: Type.String(), body: Type.String(), createdAt: Type.String() })) }) },
-      },
+      schema: { tags, summary: 'Messages the development SMS driver would have sent (policies.manage)', response: { 200: e.smsOutbox.response, ...problemResponses } },
     }, async (request) => {
       const rows = await listSmsOutbox(deps.db, requirePrincipal(request).orgId);
       return { driver: deps.sms.name, messages: rows.map((m) => ({ ...m, createdAt: m.createdAt.toISOString() })) };
