@@ -7,28 +7,21 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors.js';
+import { ProblemRef, problemResponses } from '../http/schemas/common.js';
+import { HONEYPOT_FIELD, portalEndpoints as e } from '../http/schemas/portal.js';
 import { createPortalDeps, type PortalDepsOptions } from './deps.js';
 import { authenticatePortal, clearPortalCookie, clientOf, revokePortalSession, setPortalCookie, type NewPortalSession } from './sessions.js';
 import { portalCsrfToken } from './keys.js';
 import { signInWithPortalLink, startPortalSignIn, verifyPortalSignInCode } from './signin.service.js';
-import { listMyTickets, readMyTicket, replyAsCustomer, uploadAttachment } from './tickets.service.js';
+import { downloadMyAttachment, listMyTickets, readMyTicket, replyAsCustomer, uploadAttachment } from './tickets.service.js';
 import { issueFormToken, submitWebRequest } from './web-form.js';
+import { portalOrganization } from './organization.js';
 
-const Uuid = Type.String({ format: 'uuid' });
-const Problem = { $ref: 'Problem#' } as const;
-const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 410: Problem, 413: Problem, 429: Problem };
-const Started = Type.Object({ csrfToken: Type.String(), expiresAt: Type.String() });
-const Summary = Type.Object({ id: Uuid, number: Type.Integer(), subject: Type.Union([Type.String(), Type.Null()]), status: Type.String(), createdAt: Type.String(), lastMessageAt: Type.String() });
-const Message = Type.Object({
-  id: Uuid,
-  from: Type.Union([Type.Literal('you'), Type.Literal('support')]),
-  body: Type.Union([Type.String(), Type.Null()]),
-  secure: Type.Boolean(),
-  attachments: Type.Array(Type.Object({ id: Uuid, filename: Type.Union([Type.String(), Type.Null()]), size: Type.Integer(), type: Type.String() })),
-  createdAt: Type.String(),
-});
-const Params = Type.Object({ id: Uuid });
-export const HONEYPOT_FIELD = 'website';
+export { HONEYPOT_FIELD };
+const errors = { ...problemResponses, 410: ProblemRef, 413: ProblemRef, 415: ProblemRef, 429: ProblemRef };
+const tags = ['portal'];
+/** A file download: sent as raw bytes (Fastify never serialises a Buffer). */
+const Binary = Type.Unsafe<Buffer>({ type: 'string', format: 'binary' });
 
 export function createPortalRoutes(options: PortalDepsOptions = {}) {
   return async function portalRoutes(app: FastifyInstance): Promise<void> {
@@ -42,37 +35,32 @@ export function createPortalRoutes(options: PortalDepsOptions = {}) {
     // Uploads arrive as the raw file (no multipart parser to trust with names and paths).
     app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: deps.policy.maxUploadBytes }, (_req, body, done) => done(null, body));
 
-    r.post('/api/portal/signin', {
+    r.get(e.organization.url, {
+      config: { public: true, rateLimit: { max: 60, timeWindow: '1 minute' } },
+      schema: { tags, summary: 'The organisation the portal belongs to: the one given, or the only one on this installation', querystring: e.organization.querystring, response: { 200: e.organization.response, ...errors } },
+    }, async (request) => portalOrganization(deps, request.query.organizationId));
+
+    r.post(e.signIn.url, {
       config: { public: true, rateLimit: { max: 5, timeWindow: '1 minute' } },
-      schema: {
-        tags: ['portal'],
-        summary: 'Email a one-time code and sign-in link (same answer for unknown addresses)',
-        body: Type.Object({ organizationId: Uuid, email: Type.String({ format: 'email', maxLength: 254 }) }, { additionalProperties: false }),
-        response: { 202: Type.Object({ challengeId: Uuid }), ...errors },
-      },
+      schema: { tags, summary: 'Email a one-time code and sign-in link (same answer for unknown addresses)', body: e.signIn.body, response: { 202: e.signIn.response, ...errors } },
     }, async (request, reply) => {
       const res = await startPortalSignIn(deps, clientOf(request), { orgId: request.body.organizationId, email: request.body.email });
       return reply.code(202).send(res);
     });
 
-    r.post('/api/portal/signin/code', {
+    r.post(e.signInCode.url, {
       config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
-      schema: {
-        tags: ['portal'],
-        summary: 'Enter the emailed code; starts a portal session',
-        body: Type.Object({ challengeId: Type.String({ maxLength: 64 }), code: Type.String({ pattern: '^[0-9 ]{6,8}$' }) }, { additionalProperties: false }),
-        response: { 200: Started, ...errors },
-      },
+      schema: { tags, summary: 'Enter the emailed code; starts a portal session', body: e.signInCode.body, response: { 200: e.signInCode.response, ...errors } },
     }, async (request, reply) => started(reply, await verifyPortalSignInCode(deps, clientOf(request), request.body)));
 
-    r.post('/api/portal/signin/link', {
+    r.post(e.signInLink.url, {
       config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
-      schema: { tags: ['portal'], summary: 'Use the emailed sign-in link (once)', body: Type.Object({ token: Type.String({ maxLength: 100 }) }, { additionalProperties: false }), response: { 200: Started, ...errors } },
+      schema: { tags, summary: 'Use the emailed sign-in link (once)', body: e.signInLink.body, response: { 200: e.signInLink.response, ...errors } },
     }, async (request, reply) => started(reply, await signInWithPortalLink(deps, clientOf(request), request.body)));
 
-    r.post('/api/portal/signout', {
+    r.post(e.signOut.url, {
       config: { public: true },
-      schema: { tags: ['portal'], summary: 'End the portal session', response: { 200: Type.Object({ ok: Type.Literal(true) }), ...errors } },
+      schema: { tags, summary: 'End the portal session', response: { 200: e.signOut.response, ...errors } },
     }, async (request, reply) => {
       const c = await authenticatePortal(deps, request);
       await revokePortalSession(deps, c.sessionHash);
@@ -80,87 +68,81 @@ export function createPortalRoutes(options: PortalDepsOptions = {}) {
       return { ok: true as const };
     });
 
-    r.get('/api/portal/me', {
+    r.get(e.me.url, {
       config: { public: true },
-      schema: { tags: ['portal'], summary: 'The signed-in customer and the CSRF token for writes', response: { 200: Type.Object({ customerId: Uuid, organizationId: Uuid, method: Type.String(), csrfToken: Type.String() }), ...errors } },
+      schema: { tags, summary: 'The signed-in customer, their organisation, the upload limit and the CSRF token for writes', response: { 200: e.me.response, ...errors } },
     }, async (request) => {
       const c = await authenticatePortal(deps, request);
-      return { customerId: c.customerId, organizationId: c.orgId, method: c.method, csrfToken: portalCsrfToken(deps.keys, c.token) };
+      const org = await portalOrganization(deps, c.orgId);
+      return { customerId: c.customerId, organizationId: c.orgId, organizationName: org.name, method: c.method, csrfToken: portalCsrfToken(deps.keys, c.token), maxUploadBytes: deps.policy.maxUploadBytes };
     });
 
-    r.get('/api/portal/tickets', {
+    r.get(e.tickets.url, {
       config: { public: true },
-      schema: { tags: ['portal'], summary: 'My requests', response: { 200: Type.Object({ items: Type.Array(Summary) }), ...errors } },
+      schema: { tags, summary: 'My requests', response: { 200: e.tickets.response, ...errors } },
     }, async (request) => ({ items: await listMyTickets(deps, await authenticatePortal(deps, request)) }));
 
-    r.get('/api/portal/tickets/:id', {
+    r.get(e.ticket.url, {
       config: { public: true },
-      schema: { tags: ['portal'], summary: 'One of my requests with its public messages (audited)', params: Params, response: { 200: Type.Intersect([Summary, Type.Object({ messages: Type.Array(Message) })]), ...errors } },
+      schema: { tags, summary: 'One of my requests with its public messages (audited)', params: e.ticket.params, response: { 200: e.ticket.response, ...errors } },
     }, async (request) => readMyTicket(deps, await authenticatePortal(deps, request), { ticketId: request.params.id }));
 
-    r.post('/api/portal/tickets/:id/replies', {
+    r.post(e.reply.url, {
       config: { public: true, rateLimit: { max: 30, timeWindow: '1 minute' } },
-      schema: {
-        tags: ['portal'],
-        summary: 'Answer on one of my requests; sensitive data is redacted before storage',
-        params: Params,
-        body: Type.Object({ body: Type.String({ minLength: 1, maxLength: 50_000 }) }, { additionalProperties: false }),
-        response: { 201: Type.Object({ messageId: Uuid, redactions: Type.Integer() }), ...errors },
-      },
+      schema: { tags, summary: 'Answer on one of my requests; sensitive data is redacted before storage', params: e.reply.params, body: e.reply.body, response: { 201: e.reply.response, ...errors } },
     }, async (request, reply) => {
       const c = await authenticatePortal(deps, request);
       return reply.code(201).send(await replyAsCustomer(deps, c, { ticketId: request.params.id, body: request.body.body }));
     });
 
-    r.post('/api/portal/tickets/:id/attachments', {
+    r.post(e.upload.url, {
       config: { public: true, rateLimit: { max: 20, timeWindow: '1 minute' } },
       bodyLimit: deps.policy.maxUploadBytes,
-      schema: {
-        tags: ['portal'],
-        summary: 'Attach a file (raw body, application/octet-stream); type is sniffed, dangerous files flagged',
-        params: Params,
-        querystring: Type.Object({ filename: Type.String({ minLength: 1, maxLength: 255 }) }),
-        response: { 201: Type.Object({ messageId: Uuid, sniffedType: Type.String(), dangerous: Type.Boolean() }), ...errors },
-      },
+      schema: { tags, summary: 'Attach a file (raw body, application/octet-stream); type is sniffed, dangerous files flagged', params: e.upload.params, querystring: e.upload.querystring, response: { 201: e.upload.response, ...errors } },
     }, async (request, reply) => {
       const c = await authenticatePortal(deps, request);
       if (!Buffer.isBuffer(request.body)) throw new AppError('unsupported_media_type', 'Send the file as application/octet-stream.');
-      const declared = typeof request.headers['x-file-type'] === 'string' ? request.headers['x-file-type'] : 'application/octet-stream';
+      const header = request.headers['x-file-type'];
+      const declared = request.query.type ?? (typeof header === 'string' ? header : 'application/octet-stream');
       return reply.code(201).send(await uploadAttachment(deps, c, { ticketId: request.params.id, filename: request.query.filename, declaredType: declared, bytes: request.body }));
     });
 
-    r.get('/api/portal/request-form', {
+    r.get(e.download.url, {
+      config: { public: true, rateLimit: { max: 60, timeWindow: '1 minute' } },
+      schema: { tags, summary: 'Download a file of one of my requests (audited; a dangerous file needs confirm=1)', params: e.download.params, querystring: e.download.querystring, response: { 200: Binary, ...errors } },
+    }, async (request, reply) => {
+      const c = await authenticatePortal(deps, request);
+      const file = await downloadMyAttachment(deps, c, { ticketId: request.params.id, attachmentId: request.params.attachmentId, confirmed: request.query.confirm === '1' });
+      return reply
+        .header('content-type', 'application/octet-stream')
+        .header('content-disposition', contentDisposition(file.filename))
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'private, no-store')
+        .header('content-security-policy', "default-src 'none'; sandbox")
+        .send(Buffer.from(file.bytes));
+    });
+
+    r.get(e.requestForm.url, {
       config: { public: true, rateLimit: { max: 30, timeWindow: '1 minute' } },
-      schema: {
-        tags: ['portal'],
-        summary: 'A signed fill-time token for the public request form',
-        querystring: Type.Object({ organizationId: Uuid }),
-        response: { 200: Type.Object({ formToken: Type.String(), honeypotField: Type.String(), minFillSeconds: Type.Integer() }), ...errors },
-      },
+      schema: { tags, summary: 'A signed fill-time token for the public request form', querystring: e.requestForm.querystring, response: { 200: e.requestForm.response, ...errors } },
     }, async (request) => ({ formToken: issueFormToken(deps, request.query.organizationId), honeypotField: HONEYPOT_FIELD, minFillSeconds: Math.ceil(deps.policy.minFillMs / 1000) }));
 
-    r.post('/api/portal/requests', {
+    r.post(e.submitRequest.url, {
       config: { public: true, rateLimit: { max: 5, timeWindow: '10 minutes' } },
-      schema: {
-        tags: ['portal'],
-        summary: 'Public new-request form (rate limited; honeypot and fill-time checks)',
-        body: Type.Object({
-          organizationId: Uuid,
-          name: Type.String({ minLength: 1, maxLength: 200 }),
-          email: Type.String({ format: 'email', maxLength: 254 }),
-          subject: Type.String({ minLength: 1, maxLength: 300 }),
-          body: Type.String({ minLength: 1, maxLength: 50_000 }),
-          [HONEYPOT_FIELD]: Type.Optional(Type.String({ maxLength: 500 })),
-          formToken: Type.String({ maxLength: 200 }),
-        }, { additionalProperties: false }),
-        response: { 202: Type.Object({ received: Type.Literal(true) }), ...errors },
-      },
+      schema: { tags, summary: 'Public new-request form (rate limited; honeypot and fill-time checks)', body: e.submitRequest.body, response: { 202: e.submitRequest.response, ...errors } },
     }, async (request, reply) => {
       const b = request.body;
       await submitWebRequest(deps, clientOf(request), { orgId: b.organizationId, name: b.name, email: b.email, subject: b.subject, body: b.body, formToken: b.formToken, ...(b.website !== undefined ? { website: b.website } : {}) });
       return reply.code(202).send({ received: true as const });
     });
   };
+}
+
+/** RFC 6266 attachment header: an ASCII fallback plus the UTF-8 name; quotes, slashes and control characters never pass. */
+export function contentDisposition(filename: string | null): string {
+  const name = (filename ?? 'attachment').replace(/[\u0000-\u001f\u007f"\\/]/g, '_').slice(0, 200) || 'attachment';
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 export const portalRoutes = createPortalRoutes();

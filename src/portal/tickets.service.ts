@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { KeyDestroyedError, AppError } from '../errors.js';
+import { openAttachment } from '../blobs/attachments.js';
 import { storeAttachments } from '../ingest/attachments.js';
 import { redactText, scanSensitiveData } from '../ingest/scan.js';
 import type { Executor } from '../crypto/keyring.js';
@@ -30,7 +31,7 @@ export interface PortalMessage {
   from: 'you' | 'support';
   body: string | null;
   secure: boolean;
-  attachments: Array<{ id: string; filename: string | null; size: number; type: string }>;
+  attachments: Array<{ id: string; filename: string | null; size: number; type: string; dangerous: boolean }>;
   createdAt: string;
 }
 
@@ -94,7 +95,7 @@ export async function readMyTicket(deps: PortalDeps, customer: PortalCustomer, i
     const ids = messages.map((m) => m.id);
     const secure = ids.length ? await trx.selectFrom('secure_messages').where('message_id', 'in', ids).select(['id', 'message_id']).execute() : [];
     const attachments = ids.length
-      ? await trx.selectFrom('attachments').where('message_id', 'in', ids).where('status', '=', 'stored').select(['id', 'message_id', 'filename_enc', 'size', 'sniffed_type']).execute()
+      ? await trx.selectFrom('attachments').where('message_id', 'in', ids).where('status', '=', 'stored').select(['id', 'message_id', 'filename_enc', 'size', 'sniffed_type', 'dangerous']).execute()
       : [];
     await deps.audit.append(trx, { ...customerActor(customer), action: 'portal.ticket.read', object: { type: 'ticket', id: t.id }, subjectCustomerId: customer.customerId, result: 'success', details: { messages: ids.length } });
     for (const s of secure) {
@@ -106,7 +107,7 @@ export async function readMyTicket(deps: PortalDeps, customer: PortalCustomer, i
     for (const m of messages) {
       const files: PortalMessage['attachments'] = [];
       for (const a of attachments.filter((x) => x.message_id === m.id)) {
-        files.push({ id: a.id, filename: await decryptOrNull(deps, { table: 'attachments', column: 'filename_enc', rowId: a.id }, a.filename_enc, trx), size: Number(a.size), type: a.sniffed_type });
+        files.push({ id: a.id, filename: await decryptOrNull(deps, { table: 'attachments', column: 'filename_enc', rowId: a.id }, a.filename_enc, trx), size: Number(a.size), type: a.sniffed_type, dangerous: a.dangerous });
       }
       out.push({
         id: m.id,
@@ -155,7 +156,7 @@ export async function uploadAttachment(
   deps: PortalDeps,
   customer: PortalCustomer,
   input: { ticketId: string; filename: string; declaredType: string; bytes: Uint8Array },
-): Promise<{ messageId: string; sniffedType: string; dangerous: boolean }> {
+): Promise<{ messageId: string; attachmentId: string; sniffedType: string; dangerous: boolean }> {
   if (input.bytes.length === 0) throw new AppError('validation_failed', 'The file is empty.');
   if (input.bytes.length > deps.policy.maxUploadBytes) throw new AppError('payload_too_large', `Files are limited to ${deps.policy.maxUploadBytes} bytes.`);
   return deps.db.transaction().execute(async (trx) => {
@@ -188,6 +189,46 @@ export async function uploadAttachment(
       result: 'success',
       details: { ticketId: t.id, messageId, size: input.bytes.length, type: a.sniffed_type, dangerous: stored.dangerous > 0, redactions: redactions.length },
     });
-    return { messageId, sniffedType: a.sniffed_type, dangerous: a.dangerous };
+    return { messageId, attachmentId: a.id, sniffedType: a.sniffed_type, dangerous: a.dangerous };
   });
+}
+
+/**
+ * A file on one of the customer's own tickets, from a message they can see
+ * (never an internal note's). A file flagged dangerous is handed out only when
+ * the customer confirmed; both the refusal and the download are audited.
+ */
+export async function downloadMyAttachment(
+  deps: PortalDeps,
+  customer: PortalCustomer,
+  input: { ticketId: string; attachmentId: string; confirmed: boolean },
+): Promise<{ filename: string | null; bytes: Uint8Array; sniffedType: string }> {
+  const a = await deps.db.transaction().execute(async (trx) => {
+    const t = await loadOwnTicket(trx, customer, input.ticketId);
+    const row = await trx
+      .selectFrom('attachments as a')
+      .innerJoin('messages as m', 'm.id', 'a.message_id')
+      .where('a.id', '=', input.attachmentId)
+      .where('a.org_id', '=', customer.orgId)
+      .where('m.ticket_id', '=', t.id)
+      .where('m.kind', '<>', 'internal_note')
+      .select(['a.id', 'a.blob_key', 'a.content_key_enc', 'a.filename_enc', 'a.sniffed_type', 'a.dangerous', 'a.status'])
+      .executeTakeFirst();
+    if (!row) throw new AppError('not_found', 'No such file.');
+    if (row.status !== 'stored' || !row.blob_key || !row.content_key_enc) throw new AppError('gone', 'This file was not stored (it was too large or was removed).');
+    const event = { ...customerActor(customer), action: 'portal.attachment.download', object: { type: 'attachment', id: row.id }, subjectCustomerId: customer.customerId, details: { ticketId: t.id, type: row.sniffed_type, dangerous: row.dangerous } };
+    if (row.dangerous && !input.confirmed) {
+      await deps.audit.append(trx, { ...event, result: 'denied', details: { ...event.details, reason: 'unconfirmed' } });
+      return { refused: true as const };
+    }
+    await deps.audit.append(trx, { ...event, result: 'success' });
+    return { refused: false as const, row };
+  });
+  if (a.refused) {
+    throw new AppError('conflict', 'This file could harm your computer (it may run code). Download it only if you trust it, and confirm to continue.', { extra: { dangerous: true } });
+  }
+  const { row } = a;
+  const filename = await decryptOrNull(deps, { table: 'attachments', column: 'filename_enc', rowId: row.id }, row.filename_enc);
+  const bytes = await openAttachment({ store: deps.blobs, keyring: deps.keyring, attachmentId: row.id, blobKey: row.blob_key as string, contentKeyEnc: row.content_key_enc as Uint8Array });
+  return { filename, bytes, sniffedType: row.sniffed_type };
 }
