@@ -28,6 +28,18 @@ describe.each(testDatabaseKinds)('authentication routes on %s', (kind) => {
   });
   const mailer = () => services.mailer as MemoryMailer;
 
+  it('checks a password being chosen against the same rules as setup, publicly and without storing it', async () => {
+    const check = (payload: Record<string, unknown>) => app.inject({ method: 'POST', url: '/api/auth/password/check', payload });
+    const short = await check({ password: 'short' });
+    expect(short.statusCode).toBe(200);
+    expect(short.json()).toEqual({ acceptable: false, problem: 'Use at least 12 characters.', minLength: 12, maxLength: 256 });
+    expect((await check({ password: 'password1234' })).json()).toMatchObject({ acceptable: false, problem: expect.stringMatching(/too common/) });
+    expect((await check({ password: 'Ada.Lovelace!', context: ['ada.lovelace'] })).json()).toMatchObject({ acceptable: false, problem: expect.stringMatching(/your details/) });
+    expect((await check({ password: 'a long and unusual passphrase' })).json()).toMatchObject({ acceptable: true, problem: null });
+    expect((await check({ password: 'x', context: ['a', 'b', 'c', 'd', 'e', 'f'] })).statusCode).toBe(400);
+    expect((await check({ password: 'x', extra: 1 })).statusCode).toBe(400);
+  });
+
   it('first-run setup creates the organisation and admin once; the link cannot be replayed; MFA is required next', async () => {
     expect((await app.inject('/api/setup')).json()).toEqual({ needed: true });
     const token = await createSetupLink(services.database.db);

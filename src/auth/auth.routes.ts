@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 import { abilities, sessionHasRequiredFactor, type Principal } from './access.js';
 import { acceptInvite, changePassword, completePasswordReset, completeSetup, requestPasswordReset, setupNeeded, signIn, type AuthDeps, type ClientInfo } from './auth.service.js';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordProblem } from './passwords.js';
 import { ALL_PERMISSIONS } from './permissions.js';
 import { authEndpoints as e } from '../http/schemas/auth.js';
 import { problemResponses } from '../http/schemas/common.js';
@@ -129,6 +130,14 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     const p = requirePrincipal(request);
     await changePassword(deps(), clientOf(request), { userId: p.userId, current: request.body.current, next: request.body.next, keepSession: p.sessionIdHash });
     return { ok: true as const };
+  });
+
+  r.post('/api/auth/password/check', {
+    config: { public: true, rateLimit: { max: 60, timeWindow: '1 minute' } },
+    schema: { tags, summary: 'Whether a password being chosen meets the rules (length, not common, not made of your details); nothing is stored', body: e.checkPassword.body, response: { 200: e.checkPassword.response, ...problemResponses } },
+  }, async (request) => {
+    const problem = passwordProblem(request.body.password, request.body.context ?? []);
+    return { acceptable: problem === null, problem, minLength: MIN_PASSWORD_LENGTH, maxLength: MAX_PASSWORD_LENGTH };
   });
 
   r.post('/api/auth/password-reset', {
