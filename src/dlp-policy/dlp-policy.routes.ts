@@ -2,39 +2,34 @@
  * /api/organization/dlp-policy: the organisation's sensitive-data policy;
  * /api/tickets/:id/replies/check: what the reply composer warns about before sending.
  */
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { requirePermission } from '../auth/access.js';
 import { clientOf, requirePrincipal } from '../auth/auth.routes.js';
 import { SENSITIVE_TYPES } from '../dlp/index.js';
+import { routeSchema } from '../http/schemas/common.js';
+import { dlpPolicyEndpoints as e } from '../http/schemas/dlp-policy.js';
 import { loadTicketForAction } from '../tickets/tickets.service.js';
 import { forgetOrgDlp, loadOrgDlp, parseOrgDlpSettings, sensitiveTypesIn } from './org-policy.js';
-
-const ActionT = Type.Union([Type.Literal('redact'), Type.Literal('flag'), Type.Literal('ignore')]);
-const Settings = Type.Object({
-  actions: Type.Record(Type.String(), ActionT),
-  cardRedaction: Type.Union([Type.Literal('first6last4'), Type.Literal('last4')]),
-  replyMode: Type.Union([Type.Literal('warn'), Type.Literal('block')]),
-}, { additionalProperties: false });
 
 export async function dlpPolicyRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['sensitive data'];
   const db = () => app.services.database.db;
 
-  r.get('/api/organization/dlp-policy', {
+  r.get(e.read.url, {
     preHandler: requirePermission('tickets.read'),
-    schema: { tags, summary: 'The sensitive-data policy: settings and the effective action per type', response: { 200: Type.Object({ settings: Settings, effective: Type.Record(Type.String(), ActionT), types: Type.Array(Type.String()) }) } },
+    schema: routeSchema(e.read, { tags, summary: 'The sensitive-data policy: settings and the effective action per type' }),
   }, async (request) => {
     const dlp = await loadOrgDlp(db(), requirePrincipal(request).orgId);
     const effective = Object.fromEntries(SENSITIVE_TYPES.map((t) => [t, dlp.policy.actions[t] ?? 'flag']));
     return { settings: { actions: dlp.settings.actions as Record<string, 'redact' | 'flag' | 'ignore'>, cardRedaction: dlp.settings.cardRedaction, replyMode: dlp.settings.replyMode }, effective, types: [...SENSITIVE_TYPES] };
   });
 
-  r.put('/api/organization/dlp-policy', {
+  r.put(e.update.url, {
     preHandler: requirePermission('policies.manage'),
-    schema: { tags, summary: 'Change the policy (card numbers and security codes are always redacted)', body: Settings, response: { 200: Type.Object({ ok: Type.Literal(true) }) } },
+    schema: routeSchema(e.update, { tags, summary: 'Change the policy (card numbers and security codes are always redacted)' }),
   }, async (request) => {
     const p = requirePrincipal(request);
     const settings = parseOrgDlpSettings(request.body);
@@ -47,14 +42,9 @@ export async function dlpPolicyRoutes(app: FastifyInstance): Promise<void> {
     return { ok: true as const };
   });
 
-  r.post('/api/tickets/:id/replies/check', {
+  r.post(e.checkReply.url, {
     preHandler: requirePermission('tickets.write'),
-    schema: {
-      tags, summary: 'What a draft reply would carry out: sensitive types, whether it goes by plain email, and the organisation’s rule',
-      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-      body: Type.Object({ body: Type.String({ maxLength: 200_000 }) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ sensitiveTypes: Type.Array(Type.String()), byPlainEmail: Type.Boolean(), replyMode: Type.String(), suggestSecureMessage: Type.Boolean() }) },
-    },
+    schema: routeSchema(e.checkReply, { tags, summary: 'What a draft reply would carry out: sensitive types, whether it goes by plain email, and the organisation’s rule' }),
   }, async (request) => {
     const p = requirePrincipal(request);
     const ticket = await db().transaction().execute((trx) => loadTicketForAction(trx, { principal: p }, request.params.id, 'tickets.write'));

@@ -11,6 +11,7 @@ import { DEFAULT_DLP_POLICY, SENSITIVE_TYPES, detectSensitiveData, type Action, 
 import type { Database } from '../db/schema.js';
 import type { Executor } from '../crypto/keyring.js';
 import { AppError } from '../errors.js';
+import { ALWAYS_REDACTED as SHARED_ALWAYS_REDACTED } from '../http/schemas/dlp-policy.js';
 
 export type ReplyMode = 'warn' | 'block';
 
@@ -27,7 +28,7 @@ export interface OrgDlp {
 }
 
 /** Types no setting can weaken. */
-export const ALWAYS_REDACTED: readonly SensitiveType[] = ['payment_card', 'card_security_code'];
+export const ALWAYS_REDACTED: readonly SensitiveType[] = SHARED_ALWAYS_REDACTED;
 
 export const DEFAULT_ORG_DLP: OrgDlpSettings = { actions: {}, cardRedaction: DEFAULT_DLP_POLICY.cardRedaction, replyMode: 'warn' };
 

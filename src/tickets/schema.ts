@@ -11,15 +11,11 @@ type Bytes = Uint8Array;
 type TextArray = ColumnType<string[], string[] | undefined, string[]>;
 type Json<T> = ColumnType<T, string | undefined, string>;
 
-export const TICKET_STATUSES = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'] as const;
-export type TicketStatus = (typeof TICKET_STATUSES)[number];
-export const TICKET_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
-export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
-export const TICKET_CHANNELS = ['email', 'web', 'portal', 'api', 'phone'] as const;
-export type TicketChannel = (typeof TICKET_CHANNELS)[number];
-export type MessageKind = 'inbound_email' | 'public_reply' | 'internal_note';
+import type { MessageKind, ThreatVerdict, TicketChannel, TicketPriority, TicketStatus } from '../http/schemas/tickets.js';
+
+export { TICKET_CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES } from '../http/schemas/tickets.js';
+export type { MessageKind, ThreatVerdict, TicketChannel, TicketPriority, TicketStatus } from '../http/schemas/tickets.js';
 export type DeliveryStatus = 'queued' | 'sent' | 'retrying' | 'failed' | 'written';
-export type ThreatVerdict = 'clean' | 'suspicious' | 'phishing';
 export type QuarantineReason = 'malformed' | 'phishing' | 'dangerous' | 'reported';
 
 /** What the sensitive-data scan did to a stored text: type and position only, never the value. */
