@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MacroActions } from '../sla/schema.js';
 import type { Services } from '../app/services.js';
 import { createTestServices } from '../app/testing.js';
 import { createCustomer } from '../customers/customers.service.js';
@@ -56,7 +57,7 @@ describe.each(testDatabaseKinds)('macros on %s', (kind) => {
   it('saves macros encrypted, refusing card numbers and unknown placeholders', async () => {
     await expect(saveMacro(deps, { principal: lead }, { name: 'bad', body: 'Card 4111111111111111' })).rejects.toMatchObject({ code: 'validation_failed' });
     await expect(saveMacro(deps, { principal: lead }, { name: 'bad', body: 'Hi {{customer.dob}}' })).rejects.toMatchObject({ code: 'validation_failed' });
-    await expect(saveMacro(deps, { principal: lead }, { name: 'bad', body: 'x', actions: { status: 'bogus' } })).rejects.toMatchObject({ code: 'validation_failed' });
+    await expect(saveMacro(deps, { principal: lead }, { name: 'bad', body: 'x', actions: { status: 'bogus' } as unknown as MacroActions })).rejects.toMatchObject({ code: 'validation_failed' });
     await saveMacro(deps, { principal: lead }, { name: 'Label sent', body: 'Hello {{customer.first_name}}, your returns label for #{{ticket.number}} is attached. Zanzibar regards.', actions: { status: 'pending', addTags: ['returns'], priority: 'low' } });
     expect((await listMacros(deps, { principal: agent })).map((m) => m.name)).toEqual(['Label sent']);
     const dump = await dumpAllTables(s.database.db);

@@ -4,6 +4,8 @@
  * and the helpdesk's schema files stay theirs. Import for its side effect.
  */
 import type { ColumnType } from 'kysely';
+import type { Static } from 'typebox';
+import type { MacroActions as MacroActionsSchema } from '../http/schemas/macros.js';
 import '../tickets/schema.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -36,14 +38,8 @@ export interface SlaPoliciesTable {
   updated_at: Timestamp;
 }
 
-export interface MacroActions {
-  status?: string;
-  priority?: string;
-  addTags?: string[];
-  removeTags?: string[];
-  assigneeId?: string | null;
-  teamId?: string | null;
-}
+/** A macro's actions, as its contract (src/http/schemas/macros.ts) validates them. */
+export type MacroActions = Static<typeof MacroActionsSchema>;
 
 export interface MacrosTable {
   id: string;
