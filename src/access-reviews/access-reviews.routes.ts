@@ -3,14 +3,15 @@
  * export (CSV or JSON). Each route checks the permission first; the service
  * then checks the campaign itself (another organisation's is "not found").
  */
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requirePermission } from '../auth/access.js';
 import { requirePrincipal } from '../auth/auth.routes.js';
 import type { Permission } from '../auth/permissions.js';
 import { closeCampaign, exportCampaign, getCampaign, listCampaigns, startCampaign, type AccessReviewDeps, type ReviewContext } from './access-reviews.service.js';
 import { decideItem } from './decisions.js';
-import { CampaignDetailSchema, CampaignListSchema, CampaignWithAbilitiesSchema, CreateCampaignSchema, DecideItemSchema, ExportSchema, ItemSchema } from './views.js';
+import { problemResponses } from '../http/schemas/common.js';
+import { accessReviewEndpoints as e } from '../http/schemas/access-reviews.js';
 
 /** The caller must hold at least one of `permissions` (checked with requirePermission, in order). */
 function requireAnyPermission(...permissions: Permission[]) {
@@ -29,8 +30,6 @@ function requireAnyPermission(...permissions: Permission[]) {
   };
 }
 
-const CampaignParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
-const ItemParams = Type.Object({ id: Type.String({ format: 'uuid' }), itemId: Type.String({ format: 'uuid' }) });
 
 export async function accessReviewRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -43,11 +42,8 @@ export async function accessReviewRoutes(app: FastifyInstance): Promise<void> {
     schema: {
       tags,
       summary: 'Access reviews I manage or review, newest first',
-      querystring: Type.Object({
-        status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])),
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-      }, { additionalProperties: false }),
-      response: { 200: CampaignListSchema} ,
+      querystring: e.list.querystring,
+      response: { 200: e.list.response, ...problemResponses },
     },
   }, async (request) => ({ campaigns: await listCampaigns(deps(), ctx(request), request.query) }));
 
@@ -56,14 +52,14 @@ export async function accessReviewRoutes(app: FastifyInstance): Promise<void> {
     schema: {
       tags,
       summary: 'Start a campaign over all staff or one team: snapshots each person’s roles and team memberships, flags dormant accounts and unused permissions',
-      body: CreateCampaignSchema,
-      response: { 201: CampaignDetailSchema} ,
+      body: e.start.body,
+      response: { 201: e.start.response, ...problemResponses },
     },
   }, async (request, reply) => reply.status(201).send(await startCampaign(deps(), ctx(request), request.body)));
 
   r.get('/api/access-reviews/:id', {
     preHandler: requireAnyPermission('reviews.manage', 'reviews.decide'),
-    schema: { tags, summary: 'A campaign with its items and what I may do with them', params: CampaignParams, response: { 200: CampaignDetailSchema}  },
+    schema: { tags, summary: 'A campaign with its items and what I may do with them', params: e.read.params, response: { 200: e.read.response, ...problemResponses } },
   }, async (request) => getCampaign(deps(), ctx(request), request.params.id));
 
   r.post('/api/access-reviews/:id/items/:itemId/decision', {
@@ -71,15 +67,15 @@ export async function accessReviewRoutes(app: FastifyInstance): Promise<void> {
     schema: {
       tags,
       summary: 'Certify or revoke one item, with a comment; a revocation removes the access and ends the person’s sessions at once',
-      params: ItemParams,
-      body: DecideItemSchema,
-      response: { 200: Type.Object({ item: ItemSchema })} ,
+      params: e.decide.params,
+      body: e.decide.body,
+      response: { 200: e.decide.response, ...problemResponses },
     },
   }, async (request) => ({ item: await decideItem(deps(), ctx(request), { campaignId: request.params.id, itemId: request.params.itemId, ...request.body }) }));
 
   r.post('/api/access-reviews/:id/close', {
     preHandler: requirePermission('reviews.manage'),
-    schema: { tags, summary: 'Close a campaign now (undecided items stay as they are)', params: CampaignParams, response: { 200: Type.Object({ campaign: CampaignWithAbilitiesSchema })}  },
+    schema: { tags, summary: 'Close a campaign now (undecided items stay as they are)', params: e.close.params, response: { 200: e.close.response, ...problemResponses } },
   }, async (request) => ({ campaign: await closeCampaign(deps(), ctx(request), request.params.id) }));
 
   r.get('/api/access-reviews/:id/export', {
@@ -87,14 +83,14 @@ export async function accessReviewRoutes(app: FastifyInstance): Promise<void> {
     schema: {
       tags,
       summary: 'Results as CSV (RFC 4180, spreadsheet formulas neutralised) or JSON',
-      params: CampaignParams,
-      querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('json')])) }, { additionalProperties: false }),
+      params: e.export.params,
+      querystring: e.export.querystring,
       response: {
         200: {
           description: 'The results',
           content: {
-            'text/csv': { schema: Type.String() },
-            'application/json': { schema: ExportSchema },
+            'text/csv': { schema: { type: 'string' } },
+            'application/json': { schema: e.export.response },
           },
         },
       },

@@ -5,30 +5,20 @@
  *   /api/phishing-reports        the awareness record (own reports; all with quarantine.read) and officers' verdicts
  *   /api/links/check             the warning page's analysis of a link in a message (never fetched)
  */
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { can, requirePermission } from '../auth/access.js';
 import { clientOf, requirePrincipal } from '../auth/auth.routes.js';
 import { AppError } from '../errors.js';
+import { problemResponses } from '../http/schemas/common.js';
+import { linkCheckEndpoints, phishingReportEndpoints, senderListEndpoints } from '../http/schemas/phishing-reports.js';
 import { createHelpdeskDeps, ticketScope, type AgentContext } from '../tickets/context.js';
 import { checkLink } from './link-check.js';
 import { decideReport, listReports, reportPhishing } from './reports.service.js';
 import { addSenderEntry, approveSenderEntry, listSenderEntries, removeSenderEntry } from './sender-lists.js';
 import './schema.js';
 
-const Uuid = Type.String({ format: 'uuid' });
-const Kind = Type.Union([Type.Literal('allow'), Type.Literal('block')]);
-const EntryStatus = Type.Union([Type.Literal('active'), Type.Literal('pending')]);
-const Reason = Type.String({ minLength: 3, maxLength: 500 });
-const NullableString = Type.Union([Type.String(), Type.Null()]);
-const Entry = Type.Object({
-  id: Type.String(), kind: Kind, value: Type.String(), status: EntryStatus, source: Type.String(), reason: Type.String(),
-  addedBy: NullableString, approvedBy: NullableString, createdAt: Type.String(),
-});
-const Report = Type.Object({
-  id: Type.String(), reporterId: Type.String(), ticketId: Type.String(), messageId: Type.String(), quarantineId: Type.String(),
-  outcome: Type.String(), decidedAt: NullableString, createdAt: Type.String(),
-});
+const tags = ['phishing'];
 
 /** Security officers read the lists; administrators, who change them, read them too. */
 async function requireListReader(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
@@ -50,7 +40,7 @@ export async function phishingReportRoutes(app: FastifyInstance): Promise<void> 
 
   r.get('/api/sender-lists', {
     preHandler: requireListReader,
-    schema: { tags: ['phishing'], summary: 'Allow and block list entries', querystring: Type.Object({ kind: Type.Optional(Kind), status: Type.Optional(EntryStatus) }), response: { 200: Type.Object({ items: Type.Array(Entry) }) } },
+    schema: { tags, summary: 'Allow and block list entries', querystring: senderListEndpoints.list.querystring, response: { 200: senderListEndpoints.list.response, ...problemResponses } },
   }, async (request) => {
     const p = requirePrincipal(request);
     return { items: await listSenderEntries(app.services.database.db, { orgId: p.orgId, ...(request.query.kind ? { kind: request.query.kind } : {}), ...(request.query.status ? { status: request.query.status } : {}) }) };
@@ -58,11 +48,7 @@ export async function phishingReportRoutes(app: FastifyInstance): Promise<void> 
 
   r.post('/api/sender-lists', {
     preHandler: requirePermission('policies.manage'),
-    schema: {
-      tags: ['phishing'], summary: 'Add a domain or address to the allow or block list (audited)',
-      body: Type.Object({ kind: Kind, value: Type.String({ minLength: 3, maxLength: 254 }), reason: Reason }, { additionalProperties: false }),
-      response: { 201: Entry },
-    },
+    schema: { tags, summary: 'Add a domain or address to the allow or block list (audited)', body: senderListEndpoints.add.body, response: { 201: senderListEndpoints.add.response, ...problemResponses } },
   }, async (request, reply) => {
     const entry = await addSenderEntry(listDeps(), requirePrincipal(request), clientOf(request), request.body);
     return reply.code(201).send(entry);
@@ -70,12 +56,12 @@ export async function phishingReportRoutes(app: FastifyInstance): Promise<void> 
 
   r.post('/api/sender-lists/:id/approve', {
     preHandler: requirePermission('policies.manage'),
-    schema: { tags: ['phishing'], summary: 'Approve a suggested entry (from a phishing report)', params: Type.Object({ id: Uuid }), body: Type.Object({ reason: Reason }, { additionalProperties: false }), response: { 200: Entry } },
+    schema: { tags, summary: 'Approve a suggested entry (from a phishing report)', params: senderListEndpoints.approve.params, body: senderListEndpoints.approve.body, response: { 200: senderListEndpoints.approve.response, ...problemResponses } },
   }, async (request) => approveSenderEntry(listDeps(), requirePrincipal(request), clientOf(request), { id: request.params.id, reason: request.body.reason }));
 
   r.post('/api/sender-lists/:id/remove', {
     preHandler: requirePermission('policies.manage'),
-    schema: { tags: ['phishing'], summary: 'Remove an entry or reject a suggestion (audited)', params: Type.Object({ id: Uuid }), body: Type.Object({ reason: Reason }, { additionalProperties: false }), response: { 200: Type.Object({ ok: Type.Literal(true) }) } },
+    schema: { tags, summary: 'Remove an entry or reject a suggestion (audited)', params: senderListEndpoints.remove.params, body: senderListEndpoints.remove.body, response: { 200: senderListEndpoints.remove.response, ...problemResponses } },
   }, async (request) => {
     await removeSenderEntry(listDeps(), requirePrincipal(request), clientOf(request), { id: request.params.id, reason: request.body.reason });
     return { ok: true as const };
@@ -83,12 +69,7 @@ export async function phishingReportRoutes(app: FastifyInstance): Promise<void> 
 
   r.post('/api/tickets/:ticketId/messages/:messageId/report-phishing', {
     preHandler: requirePermission('tickets.read'),
-    schema: {
-      tags: ['phishing'], summary: 'Report a message as phishing: it moves to quarantine and security is told',
-      params: Type.Object({ ticketId: Uuid, messageId: Uuid }),
-      body: Type.Object({ comment: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false }),
-      response: { 201: Type.Object({ reportId: Type.String(), quarantineId: Type.String(), blockSuggestionId: NullableString }) },
-    },
+    schema: { tags, summary: 'Report a message as phishing: it moves to quarantine and security is told', params: phishingReportEndpoints.report.params, body: phishingReportEndpoints.report.body, response: { 201: phishingReportEndpoints.report.response, ...problemResponses } },
   }, async (request, reply) => {
     const result = await reportPhishing({ ...deps, mailer: app.services.mailer }, agentContext(request), { ...request.params, comment: request.body?.comment });
     return reply.code(201).send(result);
@@ -96,11 +77,7 @@ export async function phishingReportRoutes(app: FastifyInstance): Promise<void> 
 
   r.get('/api/phishing-reports', {
     preHandler: requirePermission('tickets.read'),
-    schema: {
-      tags: ['phishing'], summary: 'Phishing reports: your own, or everyone’s with quarantine.read',
-      querystring: Type.Object({ mine: Type.Optional(Type.Boolean()), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }),
-      response: { 200: Type.Object({ items: Type.Array(Report) }) },
-    },
+    schema: { tags, summary: 'Phishing reports: your own, or everyone’s with quarantine.read', querystring: phishingReportEndpoints.list.querystring, response: { 200: phishingReportEndpoints.list.response, ...problemResponses } },
   }, async (request) => {
     const p = requirePrincipal(request);
     const all = can(p, 'quarantine.read') && request.query.mine !== true;
@@ -109,12 +86,7 @@ export async function phishingReportRoutes(app: FastifyInstance): Promise<void> 
 
   r.post('/api/phishing-reports/:id/outcome', {
     preHandler: requirePermission('quarantine.release'),
-    schema: {
-      tags: ['phishing'], summary: 'Record whether a report was phishing (a false positive shows the message again)',
-      params: Type.Object({ id: Uuid }),
-      body: Type.Object({ outcome: Type.Union([Type.Literal('confirmed'), Type.Literal('false_positive')]), reason: Reason }, { additionalProperties: false }),
-      response: { 200: Report },
-    },
+    schema: { tags, summary: 'Record whether a report was phishing (a false positive shows the message again)', params: phishingReportEndpoints.outcome.params, body: phishingReportEndpoints.outcome.body, response: { 200: phishingReportEndpoints.outcome.response, ...problemResponses } },
   }, async (request) => {
     const ctx = agentContext(request);
     return decideReport(deps, ctx.principal, ctx, { id: request.params.id, ...request.body });
@@ -122,18 +94,7 @@ export async function phishingReportRoutes(app: FastifyInstance): Promise<void> 
 
   r.get('/api/links/check', {
     preHandler: requirePermission('tickets.read'),
-    schema: {
-      tags: ['phishing'], summary: 'What the warning page shows before a link in a message is opened (the link is never fetched)',
-      querystring: Type.Object({ u: Type.String({ minLength: 1, maxLength: 4096 }), m: Uuid, t: Type.Optional(Type.String({ maxLength: 500 })) }),
-      response: {
-        200: Type.Object({
-          scheme: Type.String(), host: Type.String(), domain: Type.String(), level: Type.String(),
-          reasons: Type.Array(Type.Object({ code: Type.String(), evidence: Type.String() })),
-          message: Type.Object({ verdict: NullableString, score: Type.Union([Type.Integer(), Type.Null()]), codes: Type.Array(Type.String()), reported: Type.Boolean() }),
-          warn: Type.Boolean(),
-        }),
-      },
-    },
+    schema: { tags, summary: 'What the warning page shows before a link in a message is opened (the link is never fetched)', querystring: linkCheckEndpoints.check.querystring, response: { 200: linkCheckEndpoints.check.response, ...problemResponses } },
   }, async (request) => {
     const p = requirePrincipal(request);
     // Authorised through the message's ticket, with the same SQL visibility as ticket reads.
