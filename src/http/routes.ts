@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { accessReviewRoutes } from '../access-reviews/access-reviews.routes.js';
+import { auditRoutes } from '../audit/audit.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { mfaRoutes } from '../auth/mfa/mfa.routes.js';
 import { ticketRoutes } from '../tickets/tickets.routes.js';
@@ -41,6 +42,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   secureMessageRoutes,
   verificationRoutes,
   accessReviewRoutes,
+  auditRoutes,
   quarantineRoutes,
   phishingReportRoutes,
   portalRoutes,

@@ -1,0 +1,203 @@
+/**
+ * The security centre's audit API: who may read it, what another organisation
+ * sees (nothing), filters and paging, proofs that check against the signed
+ * checkpoint with merkle.ts, and verification naming a tampered index.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Services } from '../app/services.js';
+import { createTestServices } from '../app/testing.js';
+import { buildOrg, signIn, type SignedIn, type TestOrg } from '../auth/testing.js';
+import { testDatabaseKinds } from '../db/testing.js';
+import { buildApp } from '../http/app.js';
+import { auditRoutes } from './audit.routes.js';
+import { proofRanges } from './audit-trail.service.js';
+import { openCheckpoint } from './checkpoint.js';
+import { hashLeaf, inclusionProof, rootFromLeafHashes, verifyInclusion } from './merkle.js';
+
+interface Entry { index: number; actorId: string | null; action: string; subject: string | null; purpose: string | null; objectId: string | null }
+
+describe('proofRanges', () => {
+  it('gives the same nodes as merkle.ts inclusionProof for every index of every size up to 40', () => {
+    const leaves = Array.from({ length: 40 }, (_, i) => hashLeaf(Buffer.from(`leaf ${i}`)));
+    for (let size = 1; size <= 40; size++) {
+      for (let index = 0; index < size; index++) {
+        const fromRanges = proofRanges(index, size).map(([lo, hi]) => rootFromLeafHashes(leaves.slice(lo, hi)));
+        expect(fromRanges.map((b) => b.toString('hex'))).toEqual(inclusionProof(leaves, index, size).map((b) => b.toString('hex')));
+      }
+    }
+  });
+});
+
+describe.each(testDatabaseKinds)('audit trail API on %s', (kind) => {
+  let services: Services;
+  let app: FastifyInstance;
+  let org: TestOrg;
+  let officer: SignedIn;
+  let auditor: SignedIn;
+  let agent: SignedIn;
+  let stranger: SignedIn;
+  const customerId = randomUUID();
+  const otherCustomer = randomUUID();
+
+  const get = (who: SignedIn, url: string) => app.inject({ url, headers: who.headers });
+
+  beforeAll(async () => {
+    services = await createTestServices(kind);
+    app = await buildApp({ services, routes: [auditRoutes] });
+    await app.ready();
+    org = await buildOrg(services);
+    officer = await signIn(app, org, { roles: ['security_officer'] });
+    auditor = await signIn(app, org, { roles: ['auditor'] });
+    agent = await signIn(app, org, { roles: ['agent'] });
+    const otherOrg = await buildOrg(services);
+    stranger = await signIn(app, otherOrg, { roles: ['security_officer'] });
+    // 30 events in this organisation, 5 in the other.
+    for (let i = 0; i < 30; i++) {
+      await services.audit.record({
+        orgId: org.orgId,
+        actor: { type: 'user', id: i % 3 === 0 ? agent.userId : officer.userId },
+        action: i % 5 === 0 ? 'customer.field.reveal' : 'ticket.read',
+        object: { type: 'ticket', id: `t${i}` },
+        subjectCustomerId: i % 5 === 0 ? customerId : i % 7 === 0 ? otherCustomer : null,
+        purpose: i % 5 === 0 ? `Caller asked about invoice ${i}` : null,
+        result: 'success',
+      });
+    }
+    for (let i = 0; i < 5; i++) {
+      await services.audit.record({ orgId: otherOrg.orgId, actor: { type: 'user', id: stranger.userId }, action: 'customer.field.reveal', subjectCustomerId: customerId, result: 'success' });
+    }
+    await services.audit.flush();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await services?.close();
+  });
+
+  it('needs audit.read: an agent gets 403, anonymous 401; auditors and security officers read', async () => {
+    for (const url of ['/api/audit/entries', '/api/audit/checkpoint', '/api/audit/entries/0/proof']) {
+      expect((await get(agent, url)).statusCode).toBe(403);
+      expect((await app.inject({ url })).statusCode).toBe(401);
+    }
+    expect((await app.inject({ method: 'POST', url: '/api/audit/verify', headers: agent.headers })).statusCode).toBe(403);
+    expect((await get(auditor, '/api/audit/entries')).statusCode).toBe(200);
+    expect((await get(officer, '/api/audit/entries')).statusCode).toBe(200);
+  });
+
+  it('never shows another organisation’s entries, nor proves them', async () => {
+    const mine = (await get(officer, '/api/audit/entries?limit=200')).json().entries as Entry[];
+    const theirs = (await get(stranger, '/api/audit/entries?limit=200&action=customer.field.reveal')).json().entries as Entry[];
+    expect(theirs).toHaveLength(5);
+    expect(theirs.every((e) => e.actorId === stranger.userId)).toBe(true);
+    const mineIdx = new Set(mine.map((e) => e.index));
+    expect(theirs.some((e) => mineIdx.has(e.index))).toBe(false);
+    const foreign = theirs[0] as Entry;
+    expect((await get(officer, `/api/audit/entries/${foreign.index}/proof`)).statusCode).toBe(404);
+  });
+
+  it('filters by customer (through the keyed hash), actor, action prefix and time', async () => {
+    const byCustomer = (await get(officer, `/api/audit/entries?customerId=${customerId}&limit=200`)).json().entries as Entry[];
+    expect(byCustomer).toHaveLength(6);
+    expect(byCustomer.every((e) => e.action === 'customer.field.reveal' && e.subject === services.audit.subject(customerId))).toBe(true);
+    expect(byCustomer.every((e) => e.subject?.startsWith('cs1:') && !JSON.stringify(e).includes(customerId))).toBe(true);
+    expect(byCustomer[0]?.purpose).toBe('Caller asked about invoice 25');
+
+    const byActor = (await get(officer, `/api/audit/entries?actor=${agent.userId}&action=ticket.read&limit=200`)).json().entries as Entry[];
+    expect(byActor.map((e) => e.objectId)).toEqual(['t27', 't24', 't21', 't18', 't12', 't9', 't6', 't3']);
+
+    const prefix = (await get(officer, '/api/audit/entries?action=customer.&limit=200')).json().entries as Entry[];
+    expect(prefix).toHaveLength(6);
+
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    expect((await get(officer, `/api/audit/entries?from=${encodeURIComponent(future)}`)).json().entries).toEqual([]);
+    expect((await get(officer, `/api/audit/entries?from=${encodeURIComponent(future)}&to=${encodeURIComponent(new Date(0).toISOString())}`)).statusCode).toBe(400);
+    expect((await get(officer, '/api/audit/entries?customerId=not-a-uuid')).statusCode).toBe(400);
+  });
+
+  it('pages newest first by index with a cursor, without gaps or repeats', async () => {
+    const seen: number[] = [];
+    let cursor: number | null = null;
+    let pages = 0;
+    do {
+      const res = await get(officer, `/api/audit/entries?actor=${officer.userId}&action=ticket.read&limit=7${cursor === null ? '' : `&cursor=${cursor}`}`);
+      const body = res.json() as { entries: Entry[]; nextCursor: number | null };
+      seen.push(...body.entries.map((e) => e.index));
+      cursor = body.nextCursor;
+      pages += 1;
+    } while (cursor !== null && pages < 10);
+    const all = ((await get(officer, `/api/audit/entries?actor=${officer.userId}&action=ticket.read&limit=200`)).json().entries as Entry[]).map((e) => e.index);
+    expect(all).toHaveLength(16);
+    expect(seen).toEqual(all);
+    expect([...seen].sort((a, b) => b - a)).toEqual(seen);
+    expect(pages).toBe(3);
+  });
+
+  it('audits every read: the entry list (customer as hash only), proofs, checkpoint and verification', async () => {
+    await get(auditor, `/api/audit/entries?customerId=${customerId}`);
+    await services.audit.flush();
+    const rows = await services.database.db.selectFrom('audit_log').where('action', '=', 'audit.entries.read').where('actor_id', '=', auditor.userId).select(['subject', 'details']).execute();
+    const withCustomer = rows.find((r) => r.subject !== null);
+    expect(withCustomer?.subject).toBe(services.audit.subject(customerId));
+    expect(JSON.stringify(rows)).not.toContain(customerId);
+    await get(auditor, '/api/audit/checkpoint');
+    await services.audit.flush();
+    const cp = await services.database.db.selectFrom('audit_log').where('action', '=', 'audit.checkpoint.read').where('actor_id', '=', auditor.userId).select('result').execute();
+    expect(cp).toEqual([{ result: 'success' }]);
+  });
+
+  it('returns the latest signed checkpoint with its verifier key', async () => {
+    await services.audit.flush();
+    const body = (await get(officer, '/api/audit/checkpoint')).json().checkpoint;
+    expect(body.vkey).toBe(services.audit.vkey);
+    expect(body.keyId).toMatch(/^[0-9a-f]{8}$/);
+    expect(body.vkey.split('+')[1]).toBe(body.keyId);
+    const opened = openCheckpoint(body.note, { verifierKeys: [body.vkey] });
+    expect(opened.checkpoint.size).toBe(body.treeSize);
+    expect(opened.checkpoint.rootHash.toString('hex')).toBe(body.rootHash);
+  });
+
+  it('gives each entry a proof that verifies with merkle.ts against the signed root', async () => {
+    const entries = (await get(officer, `/api/audit/entries?customerId=${customerId}&action=customer.field.reveal`)).json().entries as Entry[];
+    expect(entries).toHaveLength(6);
+    await services.audit.flush();
+    for (const e of entries) {
+      const res = await get(auditor, `/api/audit/entries/${e.index}/proof`);
+      expect(res.statusCode).toBe(200);
+      const p = res.json();
+      expect(p.verified).toBe(true);
+      // Recompute from what the page shows: canonical bytes → leaf → path → the root the signed note names.
+      const leaf = hashLeaf(Buffer.from(p.canonical, 'utf8'));
+      expect(leaf.toString('hex')).toBe(p.leafHash);
+      expect(JSON.parse(p.canonical)).toMatchObject({ action: 'customer.field.reveal', actor_id: e.actorId, purpose: e.purpose });
+      const { checkpoint } = openCheckpoint(p.checkpoint.note, { verifierKeys: [services.audit.vkey] });
+      expect(() => verifyInclusion({ index: e.index, size: checkpoint.size, leafHash: leaf, proof: p.proof.map((h: string) => Buffer.from(h, 'hex')), root: checkpoint.rootHash })).not.toThrow();
+      // A different entry's leaf does not pass with this path.
+      expect(() => verifyInclusion({ index: e.index, size: checkpoint.size, leafHash: hashLeaf(Buffer.from('forged')), proof: p.proof.map((h: string) => Buffer.from(h, 'hex')), root: checkpoint.rootHash })).toThrow();
+    }
+    expect((await get(officer, '/api/audit/entries/99999999/proof')).statusCode).toBe(404);
+  });
+
+  it('verifies the whole log, then names the index of a row changed behind its back', async () => {
+    const ok = await app.inject({ method: 'POST', url: '/api/audit/verify', headers: auditor.headers });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ status: 'complete', ok: true, firstBadIndex: null, problems: [] });
+    expect(ok.json().entries).toBeGreaterThan(35);
+    expect(ok.json().checkpoint.treeSize).toBeGreaterThan(0);
+
+    const target = ((await get(officer, `/api/audit/entries?customerId=${customerId}&action=customer.field.reveal&limit=1`)).json().entries as Entry[])[0] as Entry;
+    await sql`ALTER TABLE audit_log DISABLE TRIGGER USER`.execute(services.database.db);
+    await sql`UPDATE audit_log SET purpose = 'nothing to see' WHERE idx = ${target.index}`.execute(services.database.db);
+    await sql`ALTER TABLE audit_log ENABLE TRIGGER USER`.execute(services.database.db);
+    const bad = await app.inject({ method: 'POST', url: '/api/audit/verify', headers: auditor.headers });
+    expect(bad.statusCode).toBe(200);
+    expect(bad.json()).toMatchObject({ status: 'complete', ok: false, firstBadIndex: target.index });
+    expect(bad.json().problems[0].message).toContain(`entry ${target.index} was altered`);
+    // The proof of the altered entry no longer checks: its content is recomputed, not trusted.
+    expect((await get(officer, `/api/audit/entries/${target.index}/proof`)).json().verified).toBe(false);
+    await services.audit.flush();
+    const verifies = await services.database.db.selectFrom('audit_log').where('action', '=', 'audit.verify').select(['result', 'details']).orderBy('idx').execute();
+    expect(verifies.map((v) => v.result)).toEqual(['success', 'failure']);
+  });
+});
