@@ -1,33 +1,30 @@
 /**
  * /api/mailboxes: the addresses the built-in SMTP server accepts mail for, and
  * the team each routes to. Mail to any other address is refused at RCPT.
+ * Schemas: src/http/schemas/mailboxes.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { requirePermission } from '../auth/access.js';
 import { clientOf, requirePrincipal } from '../auth/auth.routes.js';
 import { AppError } from '../errors.js';
-
-const Mailbox = Type.Object({ id: Type.String(), address: Type.String(), name: Type.String(), teamId: Type.Union([Type.String(), Type.Null()]) });
+import { routeSchema } from '../http/schemas/common.js';
+import { mailboxEndpoints as e } from '../http/schemas/mailboxes.js';
 
 export async function mailboxRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['email channels'];
   const db = () => app.services.database.db;
 
-  r.get('/api/mailboxes', { preHandler: requirePermission('tickets.read'), schema: { tags, summary: 'Inbound addresses and their teams', response: { 200: Type.Object({ mailboxes: Type.Array(Mailbox) }) } } }, async (request) => {
+  r.get(e.list.url, { preHandler: requirePermission('tickets.read'), schema: routeSchema(e.list, { tags, summary: 'Inbound addresses and their teams' }) }, async (request) => {
     const rows = await db().selectFrom('mailboxes').where('org_id', '=', requirePrincipal(request).orgId).orderBy('address').select(['id', 'address', 'name', 'team_id']).execute();
     return { mailboxes: rows.map((m) => ({ id: m.id, address: m.address, name: m.name, teamId: m.team_id })) };
   });
 
-  r.post('/api/mailboxes', {
+  r.post(e.create.url, {
     preHandler: requirePermission('channels.manage'),
-    schema: {
-      tags, summary: 'Accept mail for an address and route it to a team',
-      body: Type.Object({ address: Type.String({ format: 'email', maxLength: 254 }), name: Type.String({ minLength: 1, maxLength: 200 }), teamId: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])) }, { additionalProperties: false }),
-      response: { 201: Type.Object({ id: Type.String() }) },
-    },
+    schema: routeSchema(e.create, { tags, summary: 'Accept mail for an address and route it to a team' }),
   }, async (request, reply) => {
     const p = requirePrincipal(request);
     const client = clientOf(request);
@@ -46,17 +43,19 @@ export async function mailboxRoutes(app: FastifyInstance): Promise<void> {
     return reply.status(201).send({ id });
   });
 
-  r.delete('/api/mailboxes/:id', {
+  r.delete(e.remove.url, {
     preHandler: requirePermission('channels.manage'),
-    schema: { tags, summary: 'Stop accepting mail for an address (existing tickets stay)', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: Type.Object({ ok: Type.Literal(true) }) } },
+    schema: routeSchema(e.remove, { tags, summary: 'Stop accepting mail for an address (existing tickets stay)' }),
   }, async (request) => {
     const p = requirePrincipal(request);
     const client = clientOf(request);
     await db().transaction().execute(async (trx) => {
-      const used = await trx.selectFrom('tickets').where('mailbox_id', '=', request.params.id).select('id').limit(1).executeTakeFirst();
+      // Ownership first: another organisation's mailbox is "not found", never "in use".
+      const owned = await trx.selectFrom('mailboxes').where('id', '=', request.params.id).where('org_id', '=', p.orgId).select('id').executeTakeFirst();
+      if (!owned) throw new AppError('not_found', 'No such mailbox.');
+      const used = await trx.selectFrom('tickets').where('mailbox_id', '=', owned.id).select('id').limit(1).executeTakeFirst();
       if (used) throw new AppError('conflict', 'Tickets came through this address; it cannot be deleted (rename it or route it elsewhere instead).');
-      const r2 = await trx.deleteFrom('mailboxes').where('id', '=', request.params.id).where('org_id', '=', p.orgId).executeTakeFirst();
-      if (Number(r2.numDeletedRows) === 0) throw new AppError('not_found', 'No such mailbox.');
+      await trx.deleteFrom('mailboxes').where('id', '=', owned.id).where('org_id', '=', p.orgId).execute();
       await app.services.audit.append(trx, { orgId: p.orgId, actor: { type: 'user', id: p.userId }, action: 'mailbox.delete', object: { type: 'mailbox', id: request.params.id }, result: 'success', requestId: client.requestId, sourceIp: client.ip });
     });
     return { ok: true as const };

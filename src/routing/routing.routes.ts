@@ -1,29 +1,17 @@
-/** /api/routing-rules: assignment and team routing for new inbound tickets. */
+/** /api/routing-rules: assignment and team routing for new inbound tickets. Schemas: src/http/schemas/routing.ts. */
 import { randomUUID } from 'node:crypto';
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { requirePermission, type Principal } from '../auth/access.js';
 import { clientOf, requirePrincipal } from '../auth/auth.routes.js';
 import type { Executor } from '../crypto/keyring.js';
 import { AppError } from '../errors.js';
+import { routeSchema } from '../http/schemas/common.js';
+import { routingEndpoints as e, RoutingRuleBody } from '../http/schemas/routing.js';
 import './schema.js';
 
-const Uuid = Type.String({ format: 'uuid' });
-const NullableUuid = Type.Union([Uuid, Type.Null()]);
-const Rule = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  position: Type.Integer({ minimum: 0, maximum: 10_000 }),
-  enabled: Type.Boolean(),
-  matchMailboxId: NullableUuid,
-  matchSenderDomain: Type.Union([Type.String({ pattern: '^[a-z0-9.-]{1,253}$' }), Type.Null()]),
-  matchSubjectWords: Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 50 }),
-  setTeamId: NullableUuid,
-  setAssigneeId: NullableUuid,
-  setPriority: Type.Union([Type.Literal('low'), Type.Literal('normal'), Type.Literal('high'), Type.Literal('urgent'), Type.Null()]),
-  addTags: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 20 }),
-}, { additionalProperties: false });
-type RuleBody = Static<typeof Rule>;
+type RuleBody = Static<typeof RoutingRuleBody>;
 
 /** Every referenced mailbox, team and person must belong to the caller's organisation. */
 async function checkReferences(trx: Executor, p: Principal, b: RuleBody): Promise<void> {
@@ -56,9 +44,9 @@ export async function routingRoutes(app: FastifyInstance): Promise<void> {
     await app.services.audit.append(trx, { orgId: p.orgId, actor: { type: 'user', id: p.userId }, action, object: { type: 'routing_rule', id }, result: 'success', requestId: c.requestId, sourceIp: c.ip });
   };
 
-  r.get('/api/routing-rules', {
+  r.get(e.list.url, {
     preHandler: requirePermission('channels.manage'),
-    schema: { tags, summary: 'Routing rules in the order they are tried', response: { 200: Type.Object({ rules: Type.Array(Type.Intersect([Type.Object({ id: Type.String() }), Rule])) }) } },
+    schema: routeSchema(e.list, { tags, summary: 'Routing rules in the order they are tried' }),
   }, async (request) => {
     const rows = await db().selectFrom('routing_rules').where('org_id', '=', requirePrincipal(request).orgId).orderBy('position').orderBy('created_at').selectAll().execute();
     return {
@@ -69,9 +57,9 @@ export async function routingRoutes(app: FastifyInstance): Promise<void> {
     };
   });
 
-  r.post('/api/routing-rules', {
+  r.post(e.create.url, {
     preHandler: requirePermission('channels.manage'),
-    schema: { tags, summary: 'Add a routing rule', body: Rule, response: { 201: Type.Object({ id: Type.String() }) } },
+    schema: routeSchema(e.create, { tags, summary: 'Add a routing rule' }),
   }, async (request, reply) => {
     const p = requirePrincipal(request);
     const id = randomUUID();
@@ -83,9 +71,9 @@ export async function routingRoutes(app: FastifyInstance): Promise<void> {
     return reply.status(201).send({ id });
   });
 
-  r.put('/api/routing-rules/:id', {
+  r.put(e.update.url, {
     preHandler: requirePermission('channels.manage'),
-    schema: { tags, summary: 'Change a routing rule', params: Type.Object({ id: Uuid }), body: Rule, response: { 200: Type.Object({ ok: Type.Literal(true) }) } },
+    schema: routeSchema(e.update, { tags, summary: 'Change a routing rule' }),
   }, async (request) => {
     const p = requirePrincipal(request);
     await db().transaction().execute(async (trx) => {
@@ -97,9 +85,9 @@ export async function routingRoutes(app: FastifyInstance): Promise<void> {
     return { ok: true as const };
   });
 
-  r.delete('/api/routing-rules/:id', {
+  r.delete(e.remove.url, {
     preHandler: requirePermission('channels.manage'),
-    schema: { tags, summary: 'Delete a routing rule', params: Type.Object({ id: Uuid }), response: { 200: Type.Object({ ok: Type.Literal(true) }) } },
+    schema: routeSchema(e.remove, { tags, summary: 'Delete a routing rule' }),
   }, async (request) => {
     const p = requirePrincipal(request);
     await db().transaction().execute(async (trx) => {

@@ -109,3 +109,18 @@ export async function applySlaToTicket(trx: Executor, input: { orgId: string; ti
     .execute();
   return due;
 }
+
+/**
+ * Deletes a policy. Tickets it timed keep their due times (a promise made to a
+ * customer does not vanish with the policy); they just no longer point at it.
+ */
+export async function deleteSlaPolicy(deps: CustomerDeps, ctx: AgentContext, input: { policyId: string }): Promise<void> {
+  const orgId = ctx.principal.orgId;
+  await deps.db.transaction().execute(async (trx) => {
+    const policy = await trx.selectFrom('sla_policies').where('id', '=', input.policyId).where('org_id', '=', orgId).select(['id', 'active']).executeTakeFirst();
+    if (!policy) throw new AppError('not_found', 'No such SLA policy.');
+    const detached = await trx.updateTable('tickets').set({ sla_policy_id: null }).where('org_id', '=', orgId).where('sla_policy_id', '=', policy.id).executeTakeFirst();
+    await trx.deleteFrom('sla_policies').where('id', '=', policy.id).execute();
+    await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'sla.policy.delete', object: { type: 'sla_policy', id: policy.id }, result: 'success', details: { wasActive: policy.active, ticketsDetached: Number(detached.numUpdatedRows) } });
+  });
+}

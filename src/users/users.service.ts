@@ -56,6 +56,13 @@ function assertCanGrant(p: Principal, grants: Array<{ permission: Permission; sc
   }
 }
 
+/** Refuses (403) granting roles that carry permissions the actor could not grant themselves. */
+export async function assertCanGrantRoles(db: Executor, p: Principal, roleIds: string[]): Promise<void> {
+  if (roleIds.length === 0 || p.permissions.has('roles.manage')) return;
+  const owned = await db.selectFrom('roles').where('org_id', '=', p.orgId).where('id', 'in', roleIds).select('id').execute();
+  assertCanGrant(p, await roleGrants(db, owned.map((r) => r.id)));
+}
+
 async function roleGrants(exec: Executor, roleIds: string[]) {
   if (roleIds.length === 0) return [];
   const rows = await exec.selectFrom('role_permissions').where('role_id', 'in', roleIds).select(['permission', 'scope']).execute();

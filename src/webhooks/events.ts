@@ -10,8 +10,9 @@ import { sql } from 'kysely';
 import type { Executor } from '../crypto/keyring.js';
 import '../sla/schema.js';
 
-export const WEBHOOK_EVENTS = ['ticket.created', 'ticket.updated', 'ticket.merged', 'ticket.split', 'message.created'] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+import type { WebhookEventType } from '../http/schemas/webhooks.js';
+
+export { WEBHOOK_EVENTS, type WebhookEventType } from '../http/schemas/webhooks.js';
 
 /** Metadata a ticket event may carry. Typed narrowly so a subject or a name cannot slip in. */
 export interface TicketEventData {
