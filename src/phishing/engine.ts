@@ -16,6 +16,7 @@ import { DEFAULT_LINK_LIMITS, linkReasons, scanHtml, textLinks } from './signals
 import type { HtmlFacts, Link } from './signals/links.js';
 import { buildProtectedIndex, describeLookalike, findLookalike, lookalikeWeight } from './signals/lookalike.js';
 import type { ProtectedDomain, ProtectedIndex } from './signals/lookalike.js';
+import { brandLureReason, claimedBrand, hiddenCharactersReason, nameLureReason, placeholderReason, recipientInBodyReason } from './signals/lure.js';
 import { listMatch, recipientInSubject, senderReasons } from './signals/sender.js';
 import { htmlToVisibleText, normalizeWords } from './text.js';
 import type { AnalysisContext, Analysis, ParsedMessage, Reason } from './types.js';
@@ -91,7 +92,8 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
     if (visible.length < maxText) visible += ' ' + htmlToVisibleText(msg.html, maxText - visible.length);
   }
   if (links.length < maxLinks) links = links.concat(textLinks(msg.text.slice(0, maxText), maxLinks - links.length));
-  reasons.push(...linkReasons(links, facts, { lists, protectedIndex: prep.index, senderDomain: fromReg }));
+  const senderBrand = claimedBrand(msg.from?.name ?? '', fromReg, lists);
+  reasons.push(...linkReasons(links, facts, { lists, protectedIndex: prep.index, senderDomain: fromReg, senderBrand }));
 
   for (const r of msg.replyTo.slice(0, 5)) {
     const host = r.address ? domainOfAddress(r.address) : '';
@@ -112,7 +114,19 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   const personal = recipientInSubject(msg.subject, msg.headers);
   if (personal) reasons.push(personal);
   const normalized = normalizeWords(`${msg.subject} ${visible}`);
-  reasons.push(...contentReasons(normalized, ctx.lexicon ?? lists.lexicon));
+  const lexicon = ctx.lexicon ?? lists.lexicon;
+  const content = contentReasons(normalized, lexicon);
+  reasons.push(...content);
+  const brandLure = brandLureReason({ subject: msg.subject, senderDomain: fromReg, brands: lists.brands, contentCodes: new Set(content.map((r) => r.code)) });
+  if (brandLure) reasons.push(brandLure);
+  const pitch = msg.from && !prep.orgRegistrable.has(fromReg) ? nameLureReason(msg.from.name, msg.from.address, lexicon) : null;
+  if (pitch) reasons.push(pitch);
+  const inBody = personal ? null : recipientInBodyReason(visible, msg.headers);
+  if (inBody) reasons.push(inBody);
+  const placeholder = placeholderReason(msg.subject, visible);
+  if (placeholder) reasons.push(placeholder);
+  const hidden = hiddenCharactersReason(visible);
+  if (hidden) reasons.push(hidden);
   reasons.push(...bulkReasons({ headers: msg.headers, normalized, linkCount: links.length }));
   const callback = callbackReason({ text: `${msg.subject}\n${visible}`, senderDomain: fromReg, senderIsFreeMail: lists.freeMail.has(fromReg), brands: lists.brands });
   if (callback) reasons.push(callback);

@@ -31,6 +31,8 @@ export interface Lists {
   shorteners: ReadonlySet<string>;
   abusedHosting: ReadonlySet<string>;
   riskyTlds: ReadonlySet<string>;
+  /** Open-redirect endpoints, "host/path-prefix" (redirectors.txt). */
+  redirectors: readonly string[];
   /** Department and function words for display names (role-words.txt). */
   roleWords: readonly string[];
   brands: BrandEntry[];
@@ -60,6 +62,7 @@ export function loadLists(): Lists {
     shorteners: lowerSet('shorteners.txt'),
     abusedHosting: lowerSet('abused-hosting.txt'),
     riskyTlds: lowerSet('risky-tlds.txt'),
+    redirectors: [...lowerSet('redirectors.txt')],
     roleWords: [...lowerSet('role-words.txt')],
     brands: parseBrands(readData('brands.txt')),
     confusables: new Map(Object.entries(conf)),

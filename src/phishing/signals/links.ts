@@ -2,7 +2,7 @@
 import { parse as parseHost } from 'tldts';
 import { isIpHost, registrableDomain } from '../domains.js';
 import { decodeEntities, truncateForEvidence } from '../text.js';
-import type { Lists } from '../lists.js';
+import type { BrandEntry, Lists } from '../lists.js';
 import type { Reason } from '../types.js';
 import { describeLookalike, findLookalike, hostScriptReasons, lookalikeWeight } from './lookalike.js';
 import type { ProtectedIndex } from './lookalike.js';
@@ -124,6 +124,8 @@ export function shownDomain(text: string): string | null {
   const m = SHOWN_DOMAIN.exec(text.trim());
   if (!m) return null;
   const d = m[1]!.toLowerCase();
+  // "R.Hughes" or "J.Smith" is an initial and a surname, not a domain under a brand TLD.
+  if (/^\p{Lu}\.\p{Lu}\p{Ll}+$/u.test(m[1]!)) return null;
   // Only names under a real ICANN suffix count; "R.Hughes" or "v1.2" are not domains.
   if (parseHost(d).isIcann !== true) return null;
   const reg = registrableDomain(d);
@@ -139,6 +141,36 @@ export interface LinkContext {
   protectedIndex: ProtectedIndex;
   /** Registrable domain of the From address, '' when unknown. */
   senderDomain: string;
+  /** The listed brand the sender claims to be (by display name or From domain), if any. */
+  senderBrand?: BrandEntry | null;
+}
+
+/** A host named after an IPv4 address ("188.106.205.92.host.example.net", "ip-10-2-3-4.x"). */
+const IP_NAMED = /(?:^|[.-])(?:ip[.-]?)?(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-]/;
+
+/** The other domain an open redirect forwards to, or null when the link is not one. */
+export function openRedirectTarget(href: string, host: string, redirectors: readonly string[]): string | null {
+  const h = href.slice(0, 4096);
+  const hostAt = h.toLowerCase().indexOf(host);
+  if (hostAt < 0) return null;
+  const rest = h.slice(hostAt);
+  const restLower = rest.toLowerCase();
+  if (!redirectors.some((r) => restLower.startsWith(r))) return null;
+  const q = rest.search(/[?#]/);
+  const query = q < 0 ? rest.slice(rest.indexOf('/') + 1) : rest.slice(q + 1);
+  let decoded = query;
+  for (let k = 0; k < 2 && /%[0-9a-f]{2}/i.test(decoded); k++) {
+    try {
+      decoded = decodeURIComponent(decoded);
+    } catch {
+      break;
+    }
+  }
+  const m = /(?:https?:)?\/\/([a-z0-9.-]{1,253})/i.exec(decoded) ?? /^([a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,6})\//i.exec(decoded);
+  if (!m) return null;
+  const target = m[1]!.toLowerCase();
+  const reg = registrableDomain(target);
+  return reg && reg.includes('.') && reg !== registrableDomain(host) ? target : null;
 }
 
 export function linkReasons(links: readonly Link[], facts: HtmlFacts | null, ctx: LinkContext): Reason[] {
@@ -166,7 +198,16 @@ export function linkReasons(links: readonly Link[], facts: HtmlFacts | null, ctx
     for (const r of hostScriptReasons(host, 'link')) add(r);
     if (ctx.lists.shorteners.has(reg) || ctx.lists.shorteners.has(host)) add({ code: 'link.shortener', weight: 0.2, evidence: `a link goes through the shortener ${host}` });
     else if (ctx.lists.abusedHosting.has(reg) || ctx.lists.abusedHosting.has(host) || [...hostSuffixes(host)].some((s) => ctx.lists.abusedHosting.has(s))) {
-      if (reg !== ctx.senderDomain) add({ code: 'link.free_hosting', weight: 0.25, evidence: `a link goes to ${host}, a platform where anyone can publish a page` });
+      const brand = ctx.senderBrand;
+      if (brand && !brand.domains.includes(reg)) {
+        // A brand links to its own sites; a page anyone can publish is where its imitators live.
+        add({ code: 'link.brand_free_hosting', weight: 0.45, evidence: `the message presents itself as ${brand.names[0]}, but a link goes to ${host}, a platform where anyone can publish a page` });
+      } else if (reg !== ctx.senderDomain) add({ code: 'link.free_hosting', weight: 0.25, evidence: `a link goes to ${host}, a platform where anyone can publish a page` });
+    }
+    const forwarded = ctx.lists.redirectors.length ? openRedirectTarget(link.href, host, ctx.lists.redirectors) : null;
+    if (forwarded) add({ code: 'link.open_redirect', weight: 0.3, evidence: `a link passes through ${host}, which forwards to ${forwarded}, so the link shows a name it does not lead to` });
+    if (!isIpHost(host) && IP_NAMED.test(host) && reg !== ctx.senderDomain) {
+      add({ code: 'link.ip_named_host', weight: 0.3, evidence: `a link goes to ${host}, a server named after its network address rather than a site` });
     }
     const hit = checked.has(host) ? null : findLookalike(host, ctx.protectedIndex);
     checked.add(host);

@@ -76,6 +76,10 @@ export function senderReasons(from: ParsedAddress | null, replyTo: readonly Pars
         });
       }
     }
+    if (isFree) {
+      const unrelated = freeMailNameUnrelated(name, from.address);
+      if (unrelated) reasons.push({ code: 'sender.free_mail_name_unrelated', weight: 0.1, evidence: `the display name "${truncateForEvidence(name, 60)}" shares no part with the free-mail address ${from.address}` });
+    }
     const role = roleNameUnrelated(name, from.address, sc.lists.roleWords);
     if (role) {
       reasons.push({ code: 'sender.role_name_unrelated', weight: 0.15, evidence: `display name "${truncateForEvidence(name, 60)}" names a department ("${role}"), but shares no word with the address ${from.address}` });
@@ -150,6 +154,7 @@ const ADDRESS = /[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,255}/gi;
 export function recipientInSubject(subject: string, headers: HeaderMap): Reason | null {
   const to = (headers.get('to') ?? []).join(',').slice(0, 4096);
   // Lists put their own name, which is also the To mailbox, in the subject: "[listname] ...".
+  const replyTo = (headers.get('reply-to') ?? []).join(',').toLowerCase();
   const isList = headers.has('list-id') || headers.has('mailing-list') || headers.has('list-post');
   const s = subject.toLowerCase();
   let n = 0;
@@ -157,7 +162,9 @@ export function recipientInSubject(subject: string, headers: HeaderMap): Reason 
     if (n++ >= 10) break;
     const addr = m[0].toLowerCase();
     const local = addr.split('@')[0] ?? '';
-    if (s.includes(addr) || (!isList && local.length >= 5 && new RegExp(`(^|[^a-z0-9])${local.replace(/[^a-z0-9]/g, '.')}([^a-z0-9]|$)`).test(s))) {
+    // Replies set to the very address the message went to: a list without List-* headers.
+    const viaList = isList || replyTo.includes(addr);
+    if (s.includes(addr) || (!viaList && local.length >= 5 && new RegExp(`(^|[^a-z0-9])${local.replace(/[^a-z0-9]/g, '.')}([^a-z0-9]|$)`).test(s))) {
       return { code: 'content.recipient_in_subject', weight: 0.3, evidence: `the subject repeats the recipient's address or name "${addr}"` };
     }
   }
@@ -190,3 +197,28 @@ export function roleNameUnrelated(name: string, address: string, roleWords: read
   // Four letters are enough to tie "Acme Support" to acme-mail.com or "Billing" to bill@.
   return words.some((w) => hay.includes(w.slice(0, 4))) ? null : role;
 }
+
+/**
+ * A personal name on a free-mail account whose mailbox shares no part of it: "Mary Thomas
+ * <kekkanico89@…>". People who pick a free address mostly put their name, initials or
+ * nickname-plus-name in it; scam senders rotate bought or made-up accounts under a fixed
+ * persona. Weak alone (a nickname mailbox is normal), so weighted low. True when unrelated.
+ */
+export function freeMailNameUnrelated(name: string, address: string): boolean {
+  if (name.includes('@')) return false;
+  const words = (name.toLowerCase().slice(0, 120).match(/\p{L}+/gu) ?? []).filter((w) => !HONORIFICS.has(w));
+  if (!words.length) return false;
+  const local = address.slice(0, address.lastIndexOf('@')).toLowerCase();
+  const hay = local.replace(/[^\p{L}]+/gu, '');
+  if (hay.length < 3) return false;
+  // Any name word of three or more letters, or its first three letters, in the mailbox.
+  if (words.some((w) => w.length >= 3 && hay.includes(w.slice(0, 3)))) return false;
+  if (words.some((w) => w.length <= 2 && hay.includes(w))) return false;
+  // Initials: "jd" or "jdoe" style mailboxes.
+  const initials = words.map((w) => w[0]).join('');
+  if (initials.length >= 2 && hay.includes(initials)) return false;
+  if (words.length >= 2 && hay.startsWith(words[0]![0]!) && hay.includes(words[words.length - 1]!.slice(0, 3))) return false;
+  return true;
+}
+
+const HONORIFICS = new Set(['mr', 'mrs', 'ms', 'miss', 'dr', 'prof', 'sir', 'sr', 'sra', 'the', 'von', 'van', 'de', 'da', 'del']);
