@@ -12,7 +12,7 @@ import { createSetupLink } from '../../src/auth/auth.service.js';
 import { describeWeb, launchBrowser, pageFetch, runAxe, snap, startWebServer, watchPage, type WebServer } from './harness.js';
 
 /** Chromium's virtual authenticator (decision 0090 §5): a platform passkey with user verification. */
-export async function addVirtualAuthenticator(context: BrowserContext, page: Page): Promise<void> {
+async function addVirtualAuthenticator(context: BrowserContext, page: Page): Promise<void> {
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable', { enableUI: false });
   await cdp.send('WebAuthn.addVirtualAuthenticator', {
