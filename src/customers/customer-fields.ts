@@ -16,8 +16,9 @@ import { maskEmail, maskName, maskPhone, maskText } from './masking.js';
 const owner = (id: string) => ({ type: 'customer' as const, id });
 type CustomerColumn = 'name_enc' | 'email_enc' | 'address_enc' | 'notes_enc' | 'custom_fields_enc';
 
-export const REVEALABLE_FIELDS = ['name', 'email', 'address', 'notes', 'phones', 'emails', 'customFields'] as const;
-export type RevealableField = (typeof REVEALABLE_FIELDS)[number];
+import type { RevealableField } from '../http/schemas/customers.js';
+
+export { REVEALABLE_FIELDS, type RevealableField } from '../http/schemas/customers.js';
 
 export interface CustomerExtraFields {
   address?: string;

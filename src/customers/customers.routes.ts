@@ -5,21 +5,20 @@
  * team- or own-scoped caller reaches a customer only through a ticket they may
  * see. Register `customerRoutes`.
  */
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requirePermission, scopeOf, type Principal } from '../auth/access.js';
 import type { Permission } from '../auth/permissions.js';
 import { AppError } from '../errors.js';
+import { ProblemRef, routeSchema } from '../http/schemas/common.js';
+import { customerEndpoints as e } from '../http/schemas/customers.js';
 import { createHelpdeskDeps, actingFromAgent, ticketScope, type HelpdeskDeps } from '../tickets/context.js';
 import { requireVerificationForReveal } from '../verification/verification.service.js';
-import { findCustomerIdsByContactEmail, findCustomerIdsByPhone, readMaskedCustomer, revealCustomerField, REVEALABLE_FIELDS } from './customer-fields.js';
+import { findCustomerIdsByContactEmail, findCustomerIdsByPhone, readMaskedCustomer, revealCustomerField } from './customer-fields.js';
 import { findCustomerIdsByEmail } from './customers.service.js';
 import { mergeCustomers } from './customer-merge.js';
 
-const Uuid = Type.String({ format: 'uuid' });
-const Problem = { $ref: 'Problem#' } as const;
-const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 410: Problem };
-const Masked = Type.Object({ id: Uuid, erased: Type.Boolean(), mergedInto: Type.Union([Uuid, Type.Null()]), name: Type.String(), email: Type.String(), phones: Type.Array(Type.String()), emails: Type.Array(Type.String()), hasAddress: Type.Boolean(), hasNotes: Type.Boolean() });
+const doc = (summary: string) => ({ tags: ['customers'], summary, extraResponses: { 410: ProblemRef } });
 
 function principal(request: FastifyRequest): Principal {
   if (!request.principal) throw new AppError('unauthenticated', 'Sign in to continue.');
@@ -40,14 +39,9 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
   const deps = await createHelpdeskDeps(app.services);
   const ctx = (request: FastifyRequest) => actingFromAgent({ principal: principal(request), requestId: String(request.id), sourceIp: request.ip });
 
-  r.get('/api/customers', {
+  r.get(e.find.url, {
     preHandler: requirePermission('customers.read'),
-    schema: {
-      tags: ['customers'],
-      summary: 'Find customers by exact email or phone (blind index); results masked',
-      querystring: Type.Object({ email: Type.Optional(Type.String({ maxLength: 254 })), phone: Type.Optional(Type.String({ maxLength: 40 })) }),
-      response: { 200: Type.Object({ items: Type.Array(Masked) }), ...errors },
-    },
+    schema: routeSchema(e.find, doc('Find customers by exact email or phone (blind index); results masked')),
   }, async (request) => {
     const p = principal(request);
     const { email, phone } = request.query;
@@ -65,23 +59,17 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
     return { items };
   });
 
-  r.get('/api/customers/:id', {
+  r.get(e.read.url, {
     preHandler: requirePermission('customers.read'),
-    schema: { tags: ['customers'], summary: 'A customer, every field masked (audited)', params: Type.Object({ id: Uuid }), response: { 200: Masked, ...errors } },
+    schema: routeSchema(e.read, doc('A customer, every field masked (audited)')),
   }, async (request) => {
     await assertCustomerVisible(deps, principal(request), 'customers.read', request.params.id);
     return readMaskedCustomer(deps, ctx(request), { customerId: request.params.id });
   });
 
-  r.post('/api/customers/:id/reveal', {
+  r.post(e.reveal.url, {
     preHandler: requirePermission('customers.reveal'),
-    schema: {
-      tags: ['customers'],
-      summary: 'Reveal one field with a reason (step-up; verification first when policy requires)',
-      params: Type.Object({ id: Uuid }),
-      body: Type.Object({ field: Type.Union(REVEALABLE_FIELDS.map((f) => Type.Literal(f))), reason: Type.String({ minLength: 3, maxLength: 500 }), ticketId: Type.Optional(Uuid) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ field: Type.String(), value: Type.Unknown() }), ...errors },
-    },
+    schema: routeSchema(e.reveal, doc('Reveal one field with a reason (step-up; verification first when policy requires)')),
   }, async (request) => {
     const p = principal(request);
     await assertCustomerVisible(deps, p, 'customers.reveal', request.params.id);
@@ -91,15 +79,9 @@ export async function customerRoutes(app: FastifyInstance): Promise<void> {
     return revealCustomerField(deps, ctx(request), { customerId: request.params.id, field: request.body.field, reason: request.body.reason });
   });
 
-  r.post('/api/customers/:id/merge', {
+  r.post(e.merge.url, {
     preHandler: requirePermission('customers.write'),
-    schema: {
-      tags: ['customers'],
-      summary: 'Merge a duplicate into this customer: its tickets and address move here; erasing this customer erases both',
-      params: Type.Object({ id: Uuid }),
-      body: Type.Object({ duplicateId: Uuid, reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ ticketsMoved: Type.Integer() }), ...errors },
-    },
+    schema: routeSchema(e.merge, doc('Merge a duplicate into this customer: its tickets and address move here; erasing this customer erases both')),
   }, async (request) => {
     const p = principal(request);
     // Customer records have no team, so merging two of them needs organisation-wide customer access.

@@ -8,6 +8,7 @@
  */
 import { sql } from 'kysely';
 import { AppError } from '../errors.js';
+import { MAX_BULK_TICKETS } from '../http/schemas/tickets.js';
 import { applySlaToTicket } from '../sla/sla.service.js';
 import { enqueueWebhookEvent } from '../webhooks/events.js';
 import { actingFromAgent, ticketScope, type AgentContext, type HelpdeskDeps } from './context.js';
@@ -16,7 +17,7 @@ import type { TicketPriority, TicketStatus } from './schema.js';
 import { ALLOWED_STATUS_CHANGES } from './ticket-actions.js';
 import type { Executor } from '../crypto/keyring.js';
 
-export const MAX_BULK_TICKETS = 100;
+export { MAX_BULK_TICKETS };
 
 export interface TicketChanges {
   status?: TicketStatus;
