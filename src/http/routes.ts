@@ -13,9 +13,11 @@ import { customerRoutes } from '../customers/customers.routes.js';
 import { dlpPolicyRoutes } from '../dlp-policy/dlp-policy.routes.js';
 import { macroRoutes } from '../macros/macros.routes.js';
 import { mailboxRoutes } from '../mail/mailboxes.routes.js';
+import { organizationRoutes } from '../organization/organization.routes.js';
 import { searchRoutes } from '../search/search.routes.js';
 import { slaRoutes } from '../sla/sla.routes.js';
 import { ticketBulkRoutes } from '../tickets/ticket-bulk.routes.js';
+import { ticketFileRoutes } from '../tickets/ticket-files.routes.js';
 import { webhookRoutes } from '../webhooks/webhooks.routes.js';
 import { phishingReportRoutes } from '../phishing-reports/phishing-reports.routes.js';
 import { portalRoutes } from '../portal/portal.routes.js';
@@ -31,12 +33,14 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   userRoutes,
   ticketRoutes,
   ticketBulkRoutes,
+  ticketFileRoutes,
   searchRoutes,
   macroRoutes,
   slaRoutes,
   webhookRoutes,
   mailboxRoutes,
   routingRoutes,
+  organizationRoutes,
   customerRoutes,
   dlpPolicyRoutes,
   secureMessageRoutes,

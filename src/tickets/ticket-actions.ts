@@ -13,6 +13,7 @@ import { actingFromAgent, type AgentContext, type HelpdeskDeps } from './context
 import { enqueueWebhookEvent } from '../webhooks/events.js';
 import { insertMessage } from './records.js';
 import type { TicketStatus } from './schema.js';
+import { takeUploadedAttachments } from './ticket-files.js';
 import { loadTicketForAction } from './tickets.service.js';
 import { loadOrgDlp, sensitiveTypesIn, type OrgDlp } from '../dlp-policy/org-policy.js';
 
@@ -33,7 +34,7 @@ export interface ReplyResult {
 export async function replyToTicket(
   deps: HelpdeskDeps,
   ctx: AgentContext,
-  input: { ticketId: string; body: string; status?: TicketStatus; acknowledgeSensitive?: boolean },
+  input: { ticketId: string; body: string; status?: TicketStatus; acknowledgeSensitive?: boolean; attachmentIds?: readonly string[] },
 ): Promise<ReplyResult> {
   checkBody(input.body);
   // An agent's own reply: sensitive data by plain email needs their explicit confirmation.
@@ -65,7 +66,7 @@ export async function replyToTicketIn(
   trx: Executor,
   deps: HelpdeskDeps,
   ctx: AgentContext,
-  input: { ticketId: string; body: string; status?: TicketStatus; acknowledgeSensitive?: boolean },
+  input: { ticketId: string; body: string; status?: TicketStatus; acknowledgeSensitive?: boolean; attachmentIds?: readonly string[] },
 ): Promise<ReplyResult> {
   checkBody(input.body);
   const dlp = await loadOrgDlp(trx, ctx.principal.orgId);
@@ -91,6 +92,8 @@ export async function replyToTicketIn(
     messageId: smtpMessageId,
     deliveryStatus: sendByEmail ? 'queued' : null,
   });
+  // Uploaded files move onto the reply (the portal shows them; the email itself carries text only).
+  const files = await takeUploadedAttachments(trx, deps, t.id, input.attachmentIds ?? [], id);
   let outboundId: string | null = null;
   if (sendByEmail && smtpMessageId && t.requester_id) {
     outboundId = await enqueueOutboundMail(trx, deps, { orgId: t.org_id, ticketId: t.id, messageId: id, customerId: t.requester_id, smtpMessageId });
@@ -108,17 +111,17 @@ export async function replyToTicketIn(
     object: { type: 'ticket', id: t.id },
     subjectCustomerId: t.requester_id,
     result: 'success',
-    details: { messageId: id, emailed: sendByEmail, redactions: body.redactions.length, status: next },
+    details: { messageId: id, emailed: sendByEmail, redactions: body.redactions.length, status: next, attachments: files },
   });
   return { messageId: id, outboundId, redactions: body.redactions.length };
 }
 
-export async function addInternalNote(deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; body: string }): Promise<{ messageId: string }> {
+export async function addInternalNote(deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; body: string; attachmentIds?: readonly string[] }): Promise<{ messageId: string }> {
   checkBody(input.body);
   return deps.db.transaction().execute((trx) => addInternalNoteIn(trx, deps, ctx, input));
 }
 
-export async function addInternalNoteIn(trx: Executor, deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; body: string }): Promise<{ messageId: string }> {
+export async function addInternalNoteIn(trx: Executor, deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; body: string; attachmentIds?: readonly string[] }): Promise<{ messageId: string }> {
   checkBody(input.body);
   const body = redactText(input.body, 'body', (await loadOrgDlp(trx, ctx.principal.orgId)).policy);
   const t = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.write');
@@ -132,8 +135,9 @@ export async function addInternalNoteIn(trx: Executor, deps: HelpdeskDeps, ctx: 
     body: body.text,
     redactions: body.redactions,
   });
+  const files = await takeUploadedAttachments(trx, deps, t.id, input.attachmentIds ?? [], id);
   await trx.updateTable('tickets').set({ updated_at: new Date() }).where('id', '=', t.id).execute();
-  await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'ticket.note', object: { type: 'ticket', id: t.id }, subjectCustomerId: t.requester_id, result: 'success', details: { messageId: id } });
+  await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'ticket.note', object: { type: 'ticket', id: t.id }, subjectCustomerId: t.requester_id, result: 'success', details: { messageId: id, attachments: files } });
   return { messageId: id };
 }
 

@@ -81,4 +81,67 @@ describe.each(testDatabaseKinds)('ticket routes on %s', (kind) => {
     const read = await app.inject({ method: 'GET', url: `/api/tickets/${ticketA}`, headers: a.headers });
     expect(JSON.stringify(read.json().messages)).not.toContain('4111 1111 1111 1111');
   });
+
+  it('PATCH edits priority and tags under tickets.write (audited); moving team also needs tickets.assign; another team’s ticket is not found', async () => {
+    const a = await signIn(app, org, { roles: ['agent'], teamIds: [teamA] });
+    const res = await app.inject({ method: 'PATCH', url: `/api/tickets/${ticketA}`, headers: a.headers, payload: { priority: 'urgent', tags: ['Billing', 'vip', 'billing'] } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ id: ticketA, priority: 'urgent', tags: ['billing', 'vip'] });
+    const again = await app.inject({ method: 'PATCH', url: `/api/tickets/${ticketA}`, headers: a.headers, payload: { tags: ['vip'] } });
+    expect(again.json().tags).toEqual(['vip']);
+    const audit = await services.database.db.selectFrom('audit_log').where('action', '=', 'ticket.update').where('object_id', '=', ticketA).select('id').execute();
+    expect(audit.length).toBe(2);
+    expect((await app.inject({ method: 'PATCH', url: `/api/tickets/${ticketA}`, headers: a.headers, payload: { teamId: teamB } })).statusCode).toBe(403);
+    expect((await app.inject({ method: 'PATCH', url: `/api/tickets/${ticketB}`, headers: a.headers, payload: { priority: 'low' } })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'PATCH', url: `/api/tickets/${ticketA}`, headers: a.headers, payload: {} })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'PATCH', url: `/api/tickets/${ticketA}`, headers: a.headers, payload: { priority: 'whenever' } })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'PATCH', url: `/api/tickets/${ticketA}`, headers: a.headers, payload: { status: 'closed' } })).statusCode).toBe(400);
+    const auditor = await signIn(app, org, { roles: ['auditor'] });
+    expect((await app.inject({ method: 'PATCH', url: `/api/tickets/${ticketA}`, headers: auditor.headers, payload: { priority: 'low' } })).statusCode).toBe(403);
+    const admin = await signIn(app, org, { roles: ['administrator'] });
+    const moved = await app.inject({ method: 'PATCH', url: `/api/tickets/${ticketA}`, headers: admin.headers, payload: { teamId: teamB } });
+    expect(moved.statusCode).toBe(200);
+    expect(moved.json().teamId).toBe(teamB);
+    await app.inject({ method: 'PATCH', url: `/api/tickets/${ticketA}`, headers: admin.headers, payload: { teamId: teamA } });
+  });
+
+  it('counts open tickets per view among those the caller may see', async () => {
+    const a = await signIn(app, org, { roles: ['agent'], teamIds: [teamA] });
+    const res = await app.inject({ method: 'GET', url: '/api/tickets/counts', headers: a.headers });
+    expect(res.statusCode).toBe(200);
+    const before = res.json();
+    expect(before).toMatchObject({ mine: 0, breaching: 0 });
+    const lead = await signIn(app, org, { roles: ['supervisor'], teamIds: [teamA] });
+    await app.inject({ method: 'POST', url: `/api/tickets/${ticketA}/assignment`, headers: lead.headers, payload: { assigneeId: a.userId } });
+    const after = (await app.inject({ method: 'GET', url: '/api/tickets/counts', headers: a.headers })).json();
+    expect(after.mine).toBe(1);
+    expect(after.my_team).toBe(before.my_team);
+    // Team B's ticket is never counted for a team A agent.
+    const admin = await signIn(app, org, { roles: ['administrator'] });
+    const all = (await app.inject({ method: 'GET', url: '/api/tickets/counts', headers: admin.headers })).json();
+    expect(all.unassigned).toBeGreaterThan(after.unassigned);
+    const auditor = await signIn(app, org, { roles: ['auditor'] });
+    expect((await app.inject({ method: 'GET', url: '/api/tickets/counts', headers: auditor.headers })).statusCode).toBe(403);
+  });
+
+  it('an agent opens a ticket for an email address or a customer they may see; another team’s requester is not found', async () => {
+    const a = await signIn(app, org, { roles: ['agent'], teamIds: [teamA] });
+    const byEmail = await app.inject({ method: 'POST', url: '/api/tickets', headers: a.headers, payload: { email: 'new.person@example.org', name: 'New Person', subject: 'Call back', body: 'Customer phoned about card 4111 1111 1111 1111', teamId: teamA } });
+    expect(byEmail.statusCode).toBe(201);
+    const created = (await app.inject({ method: 'GET', url: `/api/tickets/${byEmail.json().id}`, headers: a.headers })).json();
+    expect(created).toMatchObject({ subject: 'Call back', teamId: teamA, channel: 'email' });
+    expect(JSON.stringify(created)).not.toContain('4111 1111 1111 1111');
+    const requester = created.requesterId as string;
+    const again = await app.inject({ method: 'POST', url: '/api/tickets', headers: a.headers, payload: { email: 'NEW.person@example.org', subject: 'Second', body: 'again', teamId: teamA } });
+    expect((await app.inject({ method: 'GET', url: `/api/tickets/${again.json().id}`, headers: a.headers })).json().requesterId).toBe(requester);
+    const byId = await app.inject({ method: 'POST', url: '/api/tickets', headers: a.headers, payload: { requesterId: requester, subject: 'Third', body: 'x', teamId: teamA } });
+    expect(byId.statusCode).toBe(201);
+    const b = await signIn(app, org, { roles: ['agent'], teamIds: [teamB] });
+    expect((await app.inject({ method: 'POST', url: '/api/tickets', headers: b.headers, payload: { requesterId: requester, subject: 'Sneaky', body: 'x', teamId: teamB } })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: '/api/tickets', headers: b.headers, payload: { email: 'x@example.org', subject: 'Other team', body: 'x', teamId: teamA } })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: '/api/tickets', headers: a.headers, payload: { subject: 'Nobody', body: 'x' } })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'POST', url: '/api/tickets', headers: a.headers, payload: { email: 'not an email', subject: 'x', body: 'x' } })).statusCode).toBe(400);
+    const auditor = await signIn(app, org, { roles: ['auditor'] });
+    expect((await app.inject({ method: 'POST', url: '/api/tickets', headers: auditor.headers, payload: { email: 'y@example.org', subject: 'x', body: 'x' } })).statusCode).toBe(403);
+  });
 });

@@ -40,13 +40,16 @@ export interface MessageView {
   authorUserId: string | null;
   /** Null when the customer's key was destroyed (erased), or when the message was reported as phishing. */
   body: string | null;
+  /** The email had an HTML part (served sanitised by the message HTML route). */
+  hasHtml: boolean;
   /** Reported as phishing: held in quarantine, its body withheld so nobody clicks its links. */
   reported: boolean;
   autoSubmitted: boolean;
   redactions: StoredRedaction[];
-  threat: { score: number; verdict: ThreatVerdict; codes: string[] } | null;
+  /** `reasons`: the analyzer's explanations (what a person can check), for suspicious and phishing verdicts. */
+  threat: { score: number; verdict: ThreatVerdict; codes: string[]; reasons: Array<{ code: string; evidence: string }> } | null;
   deliveryStatus: DeliveryStatus | null;
-  attachments: Array<{ id: string; sniffedType: string; size: number; dangerous: boolean; dangerReasons: string[]; status: 'stored' | 'too_large' }>;
+  attachments: Array<{ id: string; filename: string | null; sniffedType: string; size: number; dangerous: boolean; dangerReasons: string[]; status: 'stored' | 'too_large' }>;
   createdAt: string;
 }
 
@@ -109,6 +112,17 @@ async function presentSummary(deps: HelpdeskDeps, row: TicketRow, exec?: Executo
     resolutionDueAt: row.resolution_due_at ? new Date(row.resolution_due_at).toISOString() : null,
     firstResponseAt: row.first_response_at ? new Date(row.first_response_at).toISOString() : null,
   };
+}
+
+/** The analyzer's stored reasons (code and evidence only; weights stay on the server). */
+async function threatReasons(deps: HelpdeskDeps, messageId: string, ct: Uint8Array | null, exec: Executor): Promise<Array<{ code: string; evidence: string }>> {
+  const text = await decryptOrNull(deps, { table: 'messages', column: 'threat_reasons_enc', rowId: messageId }, ct, exec);
+  if (!text) return [];
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed)) return [];
+  return parsed
+    .filter((r): r is { code: unknown; evidence: unknown } => typeof r === 'object' && r !== null)
+    .map((r) => ({ code: String(r.code).slice(0, 100), evidence: String(r.evidence ?? '').slice(0, 500) }));
 }
 
 /** Presents list rows (subjects decrypted; an erased requester's subject is null). */
@@ -230,15 +244,18 @@ export async function readTicket(deps: HelpdeskDeps, ctx: AgentContext, input: {
     const messages = await trx
       .selectFrom('messages')
       .where('ticket_id', '=', r.id)
-      .select(['id', 'kind', 'author_type', 'author_user_id', 'body_enc', 'auto_submitted', 'redactions', 'threat_score', 'threat_verdict', 'threat_codes', 'delivery_status', 'created_at', 'reported_at'])
+      .select(['id', 'kind', 'author_type', 'author_user_id', 'body_enc', 'auto_submitted', 'redactions', 'threat_score', 'threat_verdict', 'threat_codes', 'threat_reasons_enc', 'delivery_status', 'created_at', 'reported_at'])
+      .select((eb) => eb('html_enc', 'is not', null).as('has_html'))
       .orderBy('created_at')
       .orderBy('id')
       .execute();
     const attachments = messages.length
-      ? await trx.selectFrom('attachments').where('message_id', 'in', messages.map((m) => m.id)).select(['id', 'message_id', 'sniffed_type', 'size', 'dangerous', 'danger_reasons', 'status']).execute()
+      ? await trx.selectFrom('attachments').where('message_id', 'in', messages.map((m) => m.id)).select(['id', 'message_id', 'filename_enc', 'sniffed_type', 'size', 'dangerous', 'danger_reasons', 'status']).execute()
       : [];
     const summary = await presentSummary(deps, r, trx);
     const views: MessageView[] = [];
+    const filenames = new Map<string, string | null>();
+    for (const a of attachments) filenames.set(a.id, await decryptOrNull(deps, { table: 'attachments', column: 'filename_enc', rowId: a.id }, a.filename_enc, trx));
     for (const m of messages) {
       views.push({
         id: m.id,
@@ -246,14 +263,15 @@ export async function readTicket(deps: HelpdeskDeps, ctx: AgentContext, input: {
         authorType: m.author_type,
         authorUserId: m.author_user_id,
         body: m.reported_at ? null : await decryptOrNull(deps, { table: 'messages', column: 'body_enc', rowId: m.id }, m.body_enc, trx),
+        hasHtml: Boolean(m.has_html) && m.reported_at === null,
         reported: m.reported_at !== null,
         autoSubmitted: m.auto_submitted,
         redactions: m.redactions,
-        threat: m.threat_verdict ? { score: m.threat_score ?? 0, verdict: m.threat_verdict, codes: m.threat_codes } : null,
+        threat: m.threat_verdict ? { score: m.threat_score ?? 0, verdict: m.threat_verdict, codes: m.threat_codes, reasons: m.threat_verdict === 'clean' ? [] : await threatReasons(deps, m.id, m.threat_reasons_enc, trx) } : null,
         deliveryStatus: m.delivery_status,
         attachments: attachments
           .filter((a) => a.message_id === m.id)
-          .map((a) => ({ id: a.id, sniffedType: a.sniffed_type, size: Number(a.size), dangerous: a.dangerous, dangerReasons: a.danger_reasons, status: a.status })),
+          .map((a) => ({ id: a.id, filename: filenames.get(a.id) ?? null, sniffedType: a.sniffed_type, size: Number(a.size), dangerous: a.dangerous, dangerReasons: a.danger_reasons, status: a.status })),
         createdAt: new Date(m.created_at).toISOString(),
       });
     }
