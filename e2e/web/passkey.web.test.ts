@@ -63,14 +63,15 @@ describeWeb('passkeys in the browser', () => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(await runAxe(page)).toEqual([]);
 
-    // A wrong password reads as such, not as an expired session.
     await page.getByLabel('Email').fill(agent.email);
+    await page.getByLabel('Password').fill(TEST_PASSWORD);
+    await snap(page, 'signin');
+    // A wrong password reads as such, not as an expired session.
     await page.getByLabel('Password').fill('not the password at all');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'Email or password is incorrect.' }).waitFor();
 
     await page.getByLabel('Password').fill(TEST_PASSWORD);
-    await snap(page, 'signin');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/signin\/factor/);
     await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
