@@ -12,13 +12,13 @@ import { attachmentReasons } from './signals/attachments.js';
 import { bulkReasons } from './signals/bulk.js';
 import { callbackReason } from './signals/callback.js';
 import { contentReasons, obfuscationReason } from './signals/content.js';
-import { DEFAULT_LINK_LIMITS, linkReasons, scanHtml, textLinks } from './signals/links.js';
+import { bareListedLinks, DEFAULT_LINK_LIMITS, linkReasons, scanHtml, textLinks } from './signals/links.js';
 import type { HtmlFacts, Link } from './signals/links.js';
 import { buildProtectedIndex, describeLookalike, findLookalike, lookalikeWeight } from './signals/lookalike.js';
 import type { ProtectedDomain, ProtectedIndex } from './signals/lookalike.js';
 import { brandLureReason, claimedBrand, hiddenCharactersReason, nameLureReason, placeholderReason, recipientInBodyReason } from './signals/lure.js';
 import { listMatch, recipientInSubject, senderReasons } from './signals/sender.js';
-import { htmlToVisibleText, normalizeWords } from './text.js';
+import { findPhrases, htmlToVisibleText, normalizeWords } from './text.js';
 import type { AnalysisContext, Analysis, ParsedMessage, Reason } from './types.js';
 
 export interface AnalyzeOptions {
@@ -92,6 +92,7 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
     if (visible.length < maxText) visible += ' ' + htmlToVisibleText(msg.html, maxText - visible.length);
   }
   if (links.length < maxLinks) links = links.concat(textLinks(msg.text.slice(0, maxText), maxLinks - links.length));
+  if (links.length < maxLinks) links = links.concat(bareListedLinks(visible, lists, Math.min(20, maxLinks - links.length)));
   const senderBrand = claimedBrand(msg.from?.name ?? '', fromReg, lists);
   reasons.push(...linkReasons(links, facts, { lists, protectedIndex: prep.index, senderDomain: fromReg, senderBrand }));
 
@@ -117,12 +118,16 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   const lexicon = ctx.lexicon ?? lists.lexicon;
   const content = contentReasons(normalized, lexicon);
   reasons.push(...content);
-  const brandLure = brandLureReason({ subject: msg.subject, senderDomain: fromReg, brands: lists.brands, contentCodes: new Set(content.map((r) => r.code)) });
+  const brandLure = brandLureReason({ subject: msg.subject, senderDomain: fromReg, senderIsFreeMail: lists.freeMail.has(fromReg), brands: lists.brands, contentCodes: new Set(content.map((r) => r.code)) });
   if (brandLure) reasons.push(brandLure);
   const pitch = msg.from && !prep.orgRegistrable.has(fromReg) ? nameLureReason(msg.from.name, msg.from.address, lexicon) : null;
   if (pitch) reasons.push(pitch);
   const inBody = personal ? null : recipientInBodyReason(visible, msg.headers);
   if (inBody) reasons.push(inBody);
+  if (content.some((r) => r.code === 'content.urgency')) {
+    const inSubject = findPhrases(normalizeWords(msg.subject.slice(0, 512)), lexicon.urgency, 1)[0];
+    if (inSubject) reasons.push({ code: 'content.urgent_subject', weight: 0.1, evidence: `the subject itself presses for urgency ("${inSubject}")` });
+  }
   const placeholder = placeholderReason(msg.subject, visible);
   if (placeholder) reasons.push(placeholder);
   const hidden = hiddenCharactersReason(visible);

@@ -40,6 +40,12 @@ export function contentReasons(normalized: string, lexicon: Lexicon): Reason[] {
 const STYLED = /[\u{1D400}-\u{1D7FF}\u1D00-\u1D2B\u0280-\u02AF\uFF21-\uFF5A\u0336\u0335\u0337\u0338\u24B6-\u24E9\u{1F130}-\u{1F189}]/gu;
 const MIXED_WORD = /(?:\p{Script=Latin}+[\p{Script=Cyrillic}\p{Script=Greek}]|[\p{Script=Cyrillic}\p{Script=Greek}]+\p{Script=Latin})/u;
 
+/**
+ * A capitalised word with a small "l" standing for a capital "I" ("VlAGRA", "ClALlS", "PAYPAl"):
+ * the l sits between capitals, or ends a word otherwise all in capitals.
+ */
+const CAPS_WITH_L = /^[^\p{L}]*(?=\p{Lu}*l)(?:\p{Lu}+l\p{Lu}[\p{Lu}l]*|\p{Lu}{3,}l)[^\p{L}]*$/u;
+
 export function obfuscationReason(subject: string, displayName: string): Reason | null {
   const s = `${displayName} ${subject}`.slice(0, 2048);
   const styled = s.match(STYLED)?.length ?? 0;
@@ -47,6 +53,9 @@ export function obfuscationReason(subject: string, displayName: string): Reason 
     return { code: 'content.styled_letters', weight: 0.4, evidence: `subject or sender name is written in look-alike Unicode letters: "${s.slice(0, 60).trim()}"` };
   }
   for (const word of s.split(/\s+/)) {
+    if (word.length <= 40 && CAPS_WITH_L.test(word) && (word.match(/\p{L}/gu) ?? []).length >= 4) {
+      return { code: 'content.lookalike_letters', weight: 0.35, evidence: `the word "${word}" writes a capital I as a small l, so that word filters do not read it` };
+    }
     if (word.length <= 40 && MIXED_WORD.test(word)) {
       return { code: 'content.mixed_script_word', weight: 0.4, evidence: `the word "${word}" mixes Latin with look-alike letters of another alphabet` };
     }

@@ -93,6 +93,26 @@ export function textLinks(text: string, max: number): Link[] {
   return out;
 }
 
+/** "host.tld/path" written without a scheme, so that it is not a link a scanner sees. */
+const BARE_URL = /(?<![\w@./:-])((?:[a-z0-9-]{1,63}\.){1,8}[a-z]{2,24})\/[^\s<>"'()]{0,200}/gi;
+
+/**
+ * Addresses on shorteners and free-hosting platforms written out without "https://" (the reader
+ * copies them into a browser; link scanners skip them). Only listed platforms count: plain
+ * "example.com/page" in text is ordinary writing.
+ */
+export function bareListedLinks(text: string, lists: Pick<Lists, 'abusedHosting' | 'shorteners'>, max: number): Link[] {
+  const out: Link[] = [];
+  const src = text.length > 50_000 ? text.slice(0, 50_000) : text;
+  for (const m of src.matchAll(BARE_URL)) {
+    if (out.length >= max) break;
+    const host = m[1]!.toLowerCase();
+    const listed = [host, ...hostSuffixes(host)].some((h) => lists.abusedHosting.has(h) || lists.shorteners.has(h));
+    if (listed) out.push({ href: `https://${m[0]}`, text: '' });
+  }
+  return out;
+}
+
 export interface UrlFacts {
   scheme: string;
   host: string;

@@ -120,3 +120,26 @@ describe('fewer false alarms on list mail', () => {
     expect(codes({ ...over, headers: headers([['to', 'dns-swap@lists.example.net'], ['reply-to', 'dns-swap@lists.example.net']]) })).not.toContain('content.recipient_in_subject');
   });
 });
+
+describe('more lure signals', () => {
+  it('notes urgency in the subject itself', () => {
+    expect(codes({ subject: 'URGENT: confirm now', text: 'Please act immediately.' })).toContain('content.urgent_subject');
+    expect(codes({ subject: 'Order 1234', text: 'Please act immediately.' })).not.toContain('content.urgent_subject');
+  });
+  it('weighs a brand in the subject more from free mail', () => {
+    const a = analyzeMessage(buildMessage({ subject: 'Norton renewal notice', text: 'Your payment was charged. Act immediately.', from: { name: 'Billing', address: 'x1@gmail.com' } }), buildContext());
+    expect(a.reasons.find((r) => r.code === 'content.brand_lure')?.weight).toBe(0.3);
+  });
+  it('sees a capital I written as a small l', () => {
+    expect(codes({ from: { name: 'VlAGRA and ClALlS', address: 'shop@pharm.example' } })).toContain('content.lookalike_letters');
+    expect(codes({ subject: 'XMLlib and LLC and Al' })).not.toContain('content.lookalike_letters');
+  });
+  it('finds listed platforms written without https://', () => {
+    expect(codes({ text: 'Verify here: transfer705.pages.dev/verify now' })).toContain('link.free_hosting');
+    expect(codes({ text: 'See www.acme-corp.com/orders for details' })).not.toContain('link.free_hosting');
+  });
+  it('notes replies sent to a throw-away address', () => {
+    expect(codes({ replyTo: [{ name: '', address: 'qxzvbrt@arljitvqcvd.example.quest' }] })).toContain('sender.reply_to_throwaway');
+    expect(codes({ replyTo: [{ name: '', address: 'orders@globex.example' }] })).not.toContain('sender.reply_to_throwaway');
+  });
+});

@@ -49,6 +49,8 @@ export function brandInSubject(subject: string, brands: readonly BrandEntry[]): 
 export interface BrandLureInput {
   subject: string;
   senderDomain: string;
+  /** Brands never mail their customers from free-mail accounts. */
+  senderIsFreeMail: boolean;
   brands: readonly BrandEntry[];
   /** Content codes already found (content.credentials, content.payment, content.urgency…). */
   contentCodes: ReadonlySet<string>;
@@ -64,8 +66,8 @@ export function brandLureReason(input: BrandLureInput): Reason | null {
   if (!brand || brand.domains.includes(input.senderDomain)) return null;
   return {
     code: 'content.brand_lure',
-    weight: 0.2,
-    evidence: `the subject names ${brand.names[0]}, which mails from ${brand.domains.slice(0, 2).join(', ')}, but the sender is ${input.senderDomain}, and the text ${lures.map((c) => LURE_WHAT[c]).join(' and ')}`,
+    weight: input.senderIsFreeMail ? 0.3 : 0.2,
+    evidence: `the subject names ${brand.names[0]}, which mails from ${brand.domains.slice(0, 2).join(', ')}, but the sender is ${input.senderIsFreeMail ? 'the free-mail domain ' : ''}${input.senderDomain}, and the text ${lures.map((c) => LURE_WHAT[c]).join(' and ')}`,
   };
 }
 
@@ -84,13 +86,25 @@ export function nameLureReason(displayName: string, address: string, lexicon: Le
   const name = displayName.slice(0, 200);
   if (!name.trim()) return null;
   const norm = normalizeWords(name);
-  const found = findPhrases(norm, lexicon.scamOffers, 1)[0] ?? findPhrases(norm, lexicon.giftCards, 1)[0];
+  const found = findPhrases(norm, lexicon.scamOffers, 1)[0] ?? findPhrases(norm, lexicon.giftCards, 1)[0] ?? findPhrases(norm, PITCH_WORDS, 1)[0] ?? (/!/.test(name) ? '!' : undefined);
   if (!found) return null;
   const hay = address.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
   const words = norm.trim().split(' ').filter((w) => w.length >= 3);
   if (words.some((w) => hay.includes(w.slice(0, 4)))) return null;
   return { code: 'sender.name_is_pitch', weight: 0.15, evidence: `the display name "${truncateForEvidence(name, 60)}" is a sales pitch ("${found}"), unrelated to the address ${address}` };
 }
+
+/**
+ * Words that make a display name an advertisement rather than a name, in the lexicon's
+ * languages. A company's own sales name ("Acme Deals") passes, since it shares a word with the
+ * company's address.
+ */
+const PITCH_WORDS: readonly string[] = [
+  'offer', 'offers', 'sale', 'deal', 'deals', 'promo', 'promotion', 'discount', 'winner', 'prize', 'reward', 'rewards',
+  'love', 'dating', 'girls', 'singles', 'approved', 'congratulations',
+  'angebot', 'aktion', 'gewinner', 'gewinnspiel', 'oferta', 'ofertas', 'promoção', 'promocao', 'aprovado', 'aprovada', 'parabéns',
+  'offre', 'gagnant', 'aanbieding', 'korting', 'winnaar', 'offerta', 'vincitore',
+];
 
 const ADDRESS = /[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,255}/gi;
 const GREETING = /(?:^|[\s,;:!.])(?:hi|hello|hey|dear|hallo|hola|ol[aá]|bonjour|salut|ciao|caro|cara|estimado|estimada|prezado|prezada|beste|guten tag|liebe|lieber)[\s,]+$/i;

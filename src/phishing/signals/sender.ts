@@ -78,7 +78,7 @@ export function senderReasons(from: ParsedAddress | null, replyTo: readonly Pars
     }
     if (isFree) {
       const unrelated = freeMailNameUnrelated(name, from.address);
-      if (unrelated) reasons.push({ code: 'sender.free_mail_name_unrelated', weight: 0.1, evidence: `the display name "${truncateForEvidence(name, 60)}" shares no part with the free-mail address ${from.address}` });
+      if (unrelated) reasons.push({ code: 'sender.free_mail_name_unrelated', weight: 0.15, evidence: `the display name "${truncateForEvidence(name, 60)}" shares no part with the free-mail address ${from.address}` });
     }
     const role = roleNameUnrelated(name, from.address, sc.lists.roleWords);
     if (role) {
@@ -105,6 +105,11 @@ export function senderReasons(from: ParsedAddress | null, replyTo: readonly Pars
     // A mailing list pointing replies at itself is ordinary list behaviour.
     if (rtReg === reg || (listIds && listIds.includes(rtReg))) continue;
     const rtFree = sc.lists.freeMail.has(rtReg);
+    const rtTld = rtReg.split('.').pop() ?? '';
+    const rtLocal = rt.address.slice(0, rt.address.lastIndexOf('@'));
+    if (!rtFree && (looksGenerated(rtReg) || sc.lists.riskyTlds.has(rtTld) || looksGeneratedMailbox(rtLocal))) {
+      reasons.push({ code: 'sender.reply_to_throwaway', weight: 0.15, evidence: `replies go to ${rt.address}, a made-up looking address${sc.lists.riskyTlds.has(rtTld) ? ` under .${rtTld}, often abused` : ''}` });
+    }
     reasons.push({
       code: rtFree ? 'sender.reply_to_freemail' : 'sender.reply_to_diverges',
       weight: rtFree && !isFree ? 0.4 : 0.2,
