@@ -1,0 +1,205 @@
+/**
+ * The security centre in Chromium: an agent's reveal (with its reason) found
+ * in the audit view by customer and action, its proof checked in the browser;
+ * "Verify integrity" with the signed checkpoint; a quarantined message released
+ * with an audited reason; an access review decided; axe on each screen.
+ *
+ * The agent console's Reveal button has not landed yet (web/src/agent is a
+ * stub), so the agent reveals through the API from their own signed-in
+ * browser page, as the console will.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildOrg, buildTeam, buildUser, signInAs, type SignedIn, type TestOrg } from '../../src/auth/testing.js';
+import { LocalBlobStore } from '../../src/blobs/store.js';
+import { createDefaultHooks } from '../../src/ingest/hooks.js';
+import { ingestInboundEmail } from '../../src/ingest/pipeline.js';
+import { buildCustomerWithTicket } from '../../src/portal/testing.js';
+import { createHelpdeskDeps } from '../../src/tickets/context.js';
+import { seedMailbox } from '../../src/tickets/testing.js';
+import { describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
+
+const MAILBOX = 'support@security-centre.example';
+const REASON = 'Customer asked to confirm the refund address';
+
+describeWeb('security centre', () => {
+  let server: WebServer;
+  let browser: Browser;
+  let org: TestOrg;
+  let team: string;
+  let agent: SignedIn;
+  let officer: SignedIn;
+  let customerId: string;
+  let quarantineId: string;
+
+  beforeAll(async () => {
+    server = await startWebServer();
+    browser = await launchBrowser();
+    const { services } = server;
+    org = await buildOrg(services);
+    team = await buildTeam(services, org, 'Billing');
+    agent = await signInAs(server.app, await buildUser(services, org, { roles: ['agent'], teamIds: [team], name: 'Sam Okafor', email: `sam.okafor-${randomUUID().slice(0, 6)}@staff.example` }));
+    officer = await signInAs(server.app, await buildUser(services, org, { roles: ['security_officer'], name: 'Priya Raman', email: `priya.raman-${randomUUID().slice(0, 6)}@staff.example` }));
+    ({ customerId } = await buildCustomerWithTicket(services, { orgId: org.orgId, email: 'ada.lovelace@customer.example', name: 'Ada Lovelace', teamId: team }));
+
+    // A message the phishing engine held (the verdict is forced; the engine itself is tested in src/phishing).
+    const mailbox = await seedMailbox(services.database.db, org.orgId, MAILBOX, team);
+    const deps = await createHelpdeskDeps(services);
+    const hooks = {
+      ...createDefaultHooks(),
+      analyzeThreats: async () => ({
+        score: 94,
+        verdict: 'phishing' as const,
+        reasons: [
+          { code: 'sender.lookalike', weight: 0.9, evidence: 'paypa1-billing.example looks like paypal.com' },
+          { code: 'link.text_mismatch', weight: 0.6, evidence: 'text shows paypal.com, link goes to paypa1-billing.example' },
+        ],
+      }),
+    };
+    const raw = Buffer.from(
+      [`From: PayPal Billing <billing@paypa1-billing.example>`, `To: ${MAILBOX}`, 'Subject: Your account is on hold', `Message-ID: <${randomUUID()}@paypa1-billing.example>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', 'Confirm your password at https://paypa1-billing.example/login within 24 hours.', ''].join('\r\n'),
+    );
+    const [held] = await ingestInboundEmail(deps, { hooks, blobs: new LocalBlobStore(services.config.blobDirPath), maxAttachmentBytes: 1_000_000 }, { raw, mailFrom: 'billing@paypa1-billing.example', rcptTo: [MAILBOX] }, [
+      { id: mailbox, orgId: org.orgId, address: MAILBOX, teamId: team },
+    ]);
+    expect(held).toMatchObject({ outcome: 'quarantined' });
+    quarantineId = (held as { quarantineId: string }).quarantineId;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function officerPage(): Promise<{ page: Page; seen: ReturnType<typeof watchPage>; close: () => Promise<void> }> {
+    const context = await staffContext(browser, server, officer);
+    const page = await context.newPage();
+    return { page, seen: watchPage(page), close: () => context.close() };
+  }
+
+  it('a reveal with reason then shows in the security centre’s audit view, and its proof verifies in the browser', async () => {
+    // The agent reveals the customer's email with a reason, from their browser session.
+    const agentContext = await staffContext(browser, server, agent);
+    const agentPage = await agentContext.newPage();
+    await agentPage.goto('/account');
+    const revealed = await pageFetch(agentPage, 'POST', `/api/customers/${customerId}/reveal`, { field: 'email', reason: REASON });
+    expect(revealed).toEqual({ status: 200, body: { field: 'email', value: 'ada.lovelace@customer.example' } });
+    // The same agent has no audit view: no tab, and the API says 403.
+    expect((await pageFetch(agentPage, 'GET', '/api/audit/entries')).status).toBe(403);
+    await agentContext.close();
+    await server.services.audit.flush();
+
+    const { page, seen, close } = await officerPage();
+    await page.goto('/security/audit');
+    await page.getByRole('heading', { level: 1, name: 'Audit trail' }).waitFor();
+    await page.getByLabel('Customer id').fill(customerId);
+    await page.getByLabel('Action', { exact: false }).first().fill('customer.field.reveal');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(/customerId=/);
+    const table = page.getByRole('table', { name: 'Entries, newest first' });
+    const row = table.getByRole('row').filter({ hasText: REASON });
+    await row.waitFor();
+    expect(await table.getByRole('row').count()).toBe(2); // header + the one reveal
+    await expect(row.textContent()).resolves.toContain('customer.field.reveal');
+    await expect(row.textContent()).resolves.toContain(agent.userId);
+    await expect(row.textContent()).resolves.toContain('success');
+    // The customer's identity is nowhere on the page: the log holds a keyed hash.
+    await expect(page.locator('main').textContent()).resolves.not.toContain('ada.lovelace');
+    expect(await runAxe(page)).toEqual([]);
+    await page.evaluate(() => (globalThis as unknown as { document: { getElementById: (id: string) => { scrollIntoView: () => void } | null } }).document.getElementById('audit-filters-title')?.scrollIntoView());
+    await snap(page, 'security-audit-trail');
+
+    await row.getByRole('link').click();
+    await page.waitForURL(/\/security\/audit\/\d+$/);
+    await page.getByText('Proof verified in your browser').waitFor();
+    const checks = page.locator('.sec-check');
+    expect(await checks.count()).toBe(4);
+    expect((await checks.allTextContents()).map((text) => text.slice(0, 5))).toEqual(['Pass ', 'Pass ', 'Pass ', 'Pass ']);
+    await expect(page.locator('main').textContent()).resolves.toContain(REASON);
+    expect(await runAxe(page)).toEqual([]);
+    await snap(page, 'security-audit-proof');
+
+    // The officer's looking was recorded too.
+    await server.services.audit.flush();
+    const reads = await server.services.database.db.selectFrom('audit_log').where('actor_id', '=', officer.userId).where('action', 'in', ['audit.entries.read', 'audit.proof.read']).select('action').execute();
+    expect(new Set(reads.map((r) => r.action))).toEqual(new Set(['audit.entries.read', 'audit.proof.read']));
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    await close();
+  }, 90_000);
+
+  it('"Verify integrity" shows the result and the latest signed checkpoint', async () => {
+    await server.services.audit.flush();
+    const { page, seen, close } = await officerPage();
+    await page.goto('/security/audit');
+    const checkpoint = page.getByRole('region', { name: 'Latest signed checkpoint' });
+    await checkpoint.getByText('Tree size').waitFor();
+    await page.getByRole('button', { name: 'Verify integrity' }).click();
+    await page.getByText(/Intact: all \d+ entries match the signed checkpoints/).waitFor();
+    const result = page.getByRole('region', { name: 'Integrity' });
+    await expect(result.textContent()).resolves.toMatch(/Signature key id[0-9a-f]{8}/);
+    await expect(result.textContent()).resolves.toMatch(/Root hash[0-9a-f]{64}/);
+    expect(seen.pageErrors).toEqual([]);
+    await close();
+  }, 60_000);
+
+  it('a quarantined message is released with a reason, and the decision is audited', async () => {
+    const { page, seen, close } = await officerPage();
+    await page.goto('/quarantine');
+    const link = page.getByRole('table', { name: 'Quarantine' }).getByRole('link');
+    await link.first().waitFor();
+    expect(await runAxe(page)).toEqual([]);
+
+    // The emailed link opens the item directly.
+    await page.goto(`/quarantine/${quarantineId}`);
+    await page.getByText('paypa1-billing.example looks like paypal.com').waitFor();
+    await expect(page.locator('pre').textContent()).resolves.toContain('Your account is on hold');
+    expect(await runAxe(page)).toEqual([]);
+    await snap(page, 'security-quarantine');
+
+    await page.getByRole('button', { name: 'Release' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Release into the helpdesk' });
+    await dialog.getByRole('button', { name: 'Release' }).click();
+    // Checked in the browser with the route's own schema before anything is sent.
+    await dialog.getByText('Must be at least 3 characters.').waitFor();
+    await dialog.getByLabel('Reason').fill('Known partner; the engine was wrong');
+    await dialog.getByRole('button', { name: 'Release' }).click();
+    await page.getByText(/Released into the helpdesk/).waitFor();
+    await page.getByText('Released', { exact: true }).first().waitFor();
+
+    const decision = await server.services.database.db.selectFrom('audit_log').where('action', '=', 'quarantine.release').where('object_id', '=', quarantineId).select(['actor_id', 'purpose', 'result']).execute();
+    expect(decision).toEqual([{ actor_id: officer.userId, purpose: 'Known partner; the engine was wrong', result: 'success' }]);
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    await close();
+  }, 60_000);
+
+  it('an access review is started, opened by its emailed link and decided item by item', async () => {
+    const { page, seen, close } = await officerPage();
+    await page.goto('/access-reviews');
+    await page.getByLabel('Name').fill('Q4 access review');
+    await page.getByRole('button', { name: 'Start campaign' }).click();
+    await page.waitForURL(/\/access-reviews\/[0-9a-f-]{36}$/);
+    const url = page.url();
+    // A fresh load of the link works (it is what the reminder email points to).
+    await page.goto(url);
+    await page.getByRole('heading', { level: 1, name: 'Q4 access review' }).waitFor();
+    const items = page.getByRole('table', { name: 'Access to review' });
+    const agentRow = items.getByRole('row').filter({ hasText: agent.email }).first();
+    await agentRow.waitFor();
+    // Never signed in through the UI, so the agent is flagged dormant.
+    await expect(agentRow.textContent()).resolves.toContain('Dormant');
+    await agentRow.getByRole('button', { name: /^Certify / }).click();
+    const dialog = page.getByRole('dialog', { name: 'Certify access' });
+    await dialog.getByLabel('Comment').fill('Still on the billing team');
+    await dialog.getByRole('button', { name: 'Certify' }).click();
+    await items.getByRole('row').filter({ hasText: 'Still on the billing team' }).first().waitFor();
+    expect(await runAxe(page)).toEqual([]);
+    await snap(page, 'security-access-review');
+    const csv = await pageFetch(page, 'GET', `${new URL(url).pathname.replace('/access-reviews/', '/api/access-reviews/')}/export?format=csv`);
+    expect(csv.status).toBe(200);
+    expect(String(csv.body)).toContain('Still on the billing team');
+    expect(seen.pageErrors).toEqual([]);
+    await close();
+  }, 60_000);
+});

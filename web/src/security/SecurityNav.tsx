@@ -1,0 +1,15 @@
+/** The security centre's own tabs: only those this member's abilities allow. */
+import { t } from '../i18n/index.js';
+import { useMe } from '../session.js';
+import { TabNav } from '../ui/Tabs.js';
+
+export function SecurityNav() {
+  const { can } = useMe();
+  const items = [
+    { href: '/security/audit', label: t('security.nav.audit'), show: can('audit.read') },
+    { href: '/access-reviews', label: t('security.nav.reviews'), show: can('reviews.manage') || can('reviews.decide') },
+    { href: '/quarantine', label: t('security.nav.quarantine'), show: can('quarantine.read') },
+    { href: '/security/phishing-reports', label: t('security.nav.reports'), show: can('tickets.read') },
+  ].filter((i) => i.show);
+  return <TabNav label={t('security.nav.label')} items={items} />;
+}
