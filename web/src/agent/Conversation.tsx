@@ -1,0 +1,197 @@
+/**
+ * The conversation: inbound mail, public replies and internal notes (each
+ * visually distinct), the phishing banner with the analyzer's reasons, the
+ * sensitive-data notices, files, and an email's own HTML in a sandboxed frame
+ * (no allow-* flags; the server adds its own sandboxing CSP). Remote images
+ * load only when the agent asks.
+ */
+import { useState } from 'react';
+import { phishingReportEndpoints } from '../../../src/http/schemas/phishing-reports.js';
+import { messageHtmlUrl, ticketAttachmentUrl } from '../../../src/http/schemas/tickets.js';
+import { call } from '../api.js';
+import { t, tp } from '../i18n/index.js';
+import { useMe } from '../session.js';
+import { Button } from '../ui/Button.js';
+import { Dialog } from '../ui/Dialog.js';
+import { TextAreaField } from '../ui/fields.js';
+import { useSubmit } from '../ui/hooks.js';
+import { Badge, ErrorNotice, Notice } from '../ui/notices.js';
+import { RelativeTime } from '../ui/time.js';
+import { fileSize, label, MessageText, type Message, type Ticket } from './shared.js';
+
+type Attachment = Message['attachments'][number];
+
+function author(m: Message, myId: string): string {
+  if (m.kind === 'internal_note') return m.authorUserId === myId ? t('agent.msg.noteByYou') : t('agent.msg.note');
+  if (m.authorType === 'customer') return t('agent.msg.customer');
+  if (m.authorType === 'system') return t('agent.msg.system');
+  return m.authorUserId === myId ? t('agent.msg.replyByYou') : t('agent.msg.reply');
+}
+
+function PhishingBanner({ message }: { message: Message }) {
+  const threat = message.threat;
+  if (!threat || (threat.verdict !== 'suspicious' && threat.verdict !== 'phishing')) return null;
+  const reasons = threat.reasons.length ? threat.reasons.map((r) => ({ code: r.code, text: r.evidence || label('agent.threat', r.code) })) : threat.codes.map((c) => ({ code: c, text: label('agent.threat', c) }));
+  return (
+    <Notice tone={threat.verdict === 'phishing' ? 'danger' : 'warning'} title={threat.verdict === 'phishing' ? t('agent.phish.titlePhishing') : t('agent.phish.titleSuspicious')}>
+      <p>{t('agent.phish.advice')}</p>
+      {reasons.length ? (
+        <ul className="phish__reasons">
+          {reasons.map((r, i) => (
+            <li key={`${r.code}-${i}`}>
+              <span className="phish__code">{label('agent.threat', r.code)}</span>
+              {r.text !== label('agent.threat', r.code) ? <>: {r.text}</> : null}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </Notice>
+  );
+}
+
+function RedactionNotice({ message }: { message: Message }) {
+  if (message.redactions.length === 0) return null;
+  const counts = new Map<string, number>();
+  for (const r of message.redactions) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+  const removed = message.redactions.some((r) => r.action === 'redact');
+  return (
+    <Notice tone="info" title={removed ? t('agent.redaction.removed') : t('agent.redaction.flagged')}>
+      <ul className="redactions">
+        {[...counts].map(([type, n]) => (
+          <li key={type}>{label('agent.sensitive', type)} × {n}</li>
+        ))}
+      </ul>
+    </Notice>
+  );
+}
+
+function Files({ ticketId, files }: { ticketId: string; files: Attachment[] }) {
+  const [risky, setRisky] = useState<Attachment | null>(null);
+  if (files.length === 0) return null;
+  return (
+    <>
+      <ul className="files" aria-label={t('agent.files.label')}>
+        {files.map((a) => (
+          <li key={a.id} className="files__item">
+            {a.status !== 'stored' ? (
+              <span>{a.filename ?? t('agent.files.unnamed')} — {t('agent.files.notStored')}</span>
+            ) : a.dangerous ? (
+              <Button variant="ghost" className="btn--small" onClick={() => setRisky(a)}>{a.filename ?? t('agent.files.unnamed')}</Button>
+            ) : (
+              <a href={ticketAttachmentUrl(ticketId, a.id)} download>{a.filename ?? t('agent.files.unnamed')}</a>
+            )}
+            <span className="muted"> {fileSize(a.size)} · {a.sniffedType}</span>
+            {a.dangerous ? <> <Badge tone="danger">{t('agent.files.dangerous')}</Badge></> : null}
+          </li>
+        ))}
+      </ul>
+      <Dialog open={risky !== null} title={t('agent.files.riskyTitle')} onClose={() => setRisky(null)}>
+        {risky ? (
+          <>
+            <p>{t('agent.files.riskyBody', { name: risky.filename ?? t('agent.files.unnamed') })}</p>
+            <ul>{risky.dangerReasons.map((r) => <li key={r}>{label('agent.danger', r)}</li>)}</ul>
+            <div className="form__actions">
+              <a className="btn btn--danger" href={ticketAttachmentUrl(ticketId, risky.id, true)} download onClick={() => setRisky(null)}>{t('agent.files.downloadAnyway')}</a>
+              <Button onClick={() => setRisky(null)}>{t('action.cancel')}</Button>
+            </div>
+          </>
+        ) : null}
+      </Dialog>
+    </>
+  );
+}
+
+function HtmlBody({ ticketId, message }: { ticketId: string; message: Message }) {
+  const [remote, setRemote] = useState(false);
+  return (
+    <div className="msg__html">
+      <div className="msg__html-bar">
+        <span className="muted">{t('agent.html.note')}</span>
+        <Button className="btn--small" aria-pressed={remote} onClick={() => setRemote((r) => !r)}>
+          {remote ? t('agent.html.blockRemote') : t('agent.html.loadRemote')}
+        </Button>
+      </div>
+      {/* An empty sandbox attribute: no scripts, forms, popups, navigation of the app, and an opaque origin. */}
+      <iframe sandbox="" className="msg__frame" title={t('agent.html.frameTitle')} src={messageHtmlUrl(ticketId, message.id, remote)} referrerPolicy="no-referrer" loading="lazy" />
+    </div>
+  );
+}
+
+function ReportPhishing({ ticketId, message, onDone }: { ticketId: string; message: Message; onDone: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [comment, setComment] = useState('');
+  const submit = useSubmit(async () => {
+    await call(phishingReportEndpoints.report, { params: { ticketId, messageId: message.id }, body: comment.trim() ? { comment: comment.trim() } : {} });
+    setOpen(false);
+    onDone();
+  });
+  return (
+    <>
+      <Button variant="ghost" className="btn--small" onClick={() => setOpen(true)}>{t('agent.phish.report')}</Button>
+      <Dialog open={open} title={t('agent.phish.reportTitle')} onClose={() => setOpen(false)}>
+        <form className="form" onSubmit={(e) => { e.preventDefault(); void submit.run(); }}>
+          <p>{t('agent.phish.reportBody')}</p>
+          <ErrorNotice error={submit.error} />
+          <TextAreaField label={t('agent.phish.comment')} optional rows={3} value={comment} onChange={(e) => setComment(e.target.value)} maxLength={1000} />
+          <div className="form__actions">
+            <Button type="submit" variant="danger" busy={submit.busy}>{t('agent.phish.reportConfirm')}</Button>
+            <Button onClick={() => setOpen(false)}>{t('action.cancel')}</Button>
+          </div>
+        </form>
+      </Dialog>
+    </>
+  );
+}
+
+export function Conversation({ ticket, onChanged }: { ticket: Ticket; onChanged: () => void }) {
+  const { me, can } = useMe();
+  // Holder notes of uploads not yet sent carry nothing to read.
+  const messages = ticket.messages.filter((m) => !(m.kind === 'internal_note' && m.body === '' && m.attachments.length === 0));
+  return (
+    <section aria-labelledby="conversation-title" className="conversation">
+      <h2 id="conversation-title" className="section__title">{tp('agent.conversation.title', messages.length)}</h2>
+      <ol className="conversation__list">
+        {messages.map((m) => {
+          const guarded = m.threat !== null && m.threat.verdict !== 'clean';
+          return (
+            <li key={m.id}>
+              <article className={`msg msg--${m.kind}`} aria-label={author(m, me.user.id)}>
+                <header className="msg__header">
+                  <span className="msg__author">{author(m, me.user.id)}</span>
+                  {m.kind === 'internal_note' ? <Badge tone="warning">{t('agent.msg.internal')}</Badge> : null}
+                  {m.autoSubmitted ? <Badge>{t('agent.msg.auto')}</Badge> : null}
+                  {m.deliveryStatus ? <Badge tone={m.deliveryStatus === 'failed' ? 'danger' : 'neutral'}>{label('agent.delivery', m.deliveryStatus)}</Badge> : null}
+                  <span className="msg__time"><RelativeTime value={m.createdAt} /></span>
+                </header>
+                <PhishingBanner message={m} />
+                {m.reported ? <Notice tone="warning" title={t('agent.phish.reported')}>{t('agent.phish.reportedBody')}</Notice> : null}
+                <RedactionNotice message={m} />
+                {m.hasHtml ? (
+                  <>
+                    <HtmlBody ticketId={ticket.id} message={m} />
+                    {m.body !== null ? (
+                      <details className="msg__plain">
+                        <summary>{t('agent.html.plain')}</summary>
+                        <MessageText text={m.body} ticketId={ticket.id} messageId={m.id} guarded={guarded} />
+                      </details>
+                    ) : null}
+                  </>
+                ) : m.body !== null ? (
+                  <MessageText text={m.body} ticketId={ticket.id} messageId={m.id} guarded={guarded} />
+                ) : !m.reported ? (
+                  <p className="muted">{t('agent.msg.erased')}</p>
+                ) : null}
+                <Files ticketId={ticket.id} files={m.attachments} />
+                {m.kind === 'inbound_email' && !m.reported && can('tickets.read') ? (
+                  <footer className="msg__footer">
+                    <ReportPhishing ticketId={ticket.id} message={m} onDone={onChanged} />
+                  </footer>
+                ) : null}
+              </article>
+            </li>
+          );
+        })}
+      </ol>
+    </section>
+  );
+}

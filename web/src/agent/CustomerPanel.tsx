@@ -1,0 +1,181 @@
+/**
+ * The requester: every field masked. "Reveal" shows one field after the agent
+ * gives a reason (audited on the server; a second factor is asked for through
+ * the step-up dialog when policy says so). "Verify customer" sends a one-time
+ * code by email or SMS and records the outcome on the ticket.
+ */
+import { useState, type FormEvent } from 'react';
+import { customerEndpoints, REVEAL_REASON_MAX, REVEAL_REASON_MIN, type RevealableField } from '../../../src/http/schemas/customers.js';
+import { verificationEndpoints, VERIFICATION_CHANNELS } from '../../../src/http/schemas/verification.js';
+import { call } from '../api.js';
+import { t } from '../i18n/index.js';
+import { useMe } from '../session.js';
+import { Button } from '../ui/Button.js';
+import { Dialog } from '../ui/Dialog.js';
+import { SelectField, TextAreaField, TextField } from '../ui/fields.js';
+import { useResource, useSubmit } from '../ui/hooks.js';
+import { Badge, ErrorNotice, Loading, Notice } from '../ui/notices.js';
+import { RelativeTime } from '../ui/time.js';
+import { label } from './shared.js';
+
+function show(value: unknown): string {
+  if (value === null || value === undefined || value === '') return t('agent.customer.empty');
+  if (Array.isArray(value)) return value.map(String).join(', ') || t('agent.customer.empty');
+  if (typeof value === 'object') return Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}: ${String(v)}`).join('; ') || t('agent.customer.empty');
+  return String(value);
+}
+
+export function CustomerPanel({ customerId, ticketId, canReveal }: { customerId: string; ticketId: string | null; canReveal: boolean }) {
+  const customer = useResource((signal) => call(customerEndpoints.read, { params: { id: customerId } }, { signal }), [customerId]);
+  const [revealed, setRevealed] = useState<Partial<Record<RevealableField, unknown>>>({});
+  const [asking, setAsking] = useState<RevealableField | null>(null);
+  const c = customer.data;
+
+  const rows: Array<{ field: RevealableField; masked: string | null }> = c
+    ? [
+        { field: 'name', masked: c.name },
+        { field: 'email', masked: c.email },
+        { field: 'phones', masked: c.phones.length ? c.phones.join(', ') : null },
+        { field: 'emails', masked: c.emails.length ? c.emails.join(', ') : null },
+        { field: 'address', masked: c.hasAddress ? '••••' : null },
+        { field: 'notes', masked: c.hasNotes ? '••••' : null },
+      ]
+    : [];
+  return (
+    <section className="panel" aria-labelledby="customer-title">
+      <h2 id="customer-title" className="section__title">{t('agent.customer.title')}</h2>
+      {customer.loading && !c ? <Loading /> : null}
+      <ErrorNotice error={customer.error} />
+      {c?.erased ? <Notice tone="info">{t('agent.customer.erased')}</Notice> : null}
+      {c && !c.erased ? (
+        <dl className="customer-fields">
+          {rows.filter((r) => r.masked !== null).map((r) => (
+            <div key={r.field} className="customer-fields__row">
+              <dt>{label('agent.field', r.field)}</dt>
+              <dd>
+                {r.field in revealed ? (
+                  <span className="revealed">
+                    {show(revealed[r.field])} <Badge tone="warning">{t('agent.customer.revealedBadge')}</Badge>
+                  </span>
+                ) : (
+                  <span className="masked">{r.masked}</span>
+                )}
+                {canReveal && !(r.field in revealed) ? (
+                  <Button variant="ghost" className="btn--small" onClick={() => setAsking(r.field)} aria-label={t('agent.customer.revealField', { field: label('agent.field', r.field) })}>
+                    {t('agent.customer.reveal')}
+                  </Button>
+                ) : null}
+              </dd>
+            </div>
+          ))}
+        </dl>
+      ) : null}
+      {asking ? (
+        <RevealDialog
+          customerId={customerId}
+          ticketId={ticketId}
+          field={asking}
+          onClose={() => setAsking(null)}
+          onRevealed={(field, value) => {
+            setRevealed((prev) => ({ ...prev, [field]: value }));
+            setAsking(null);
+          }}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+function RevealDialog({ customerId, ticketId, field, onClose, onRevealed }: { customerId: string; ticketId: string | null; field: RevealableField; onClose: () => void; onRevealed: (field: RevealableField, value: unknown) => void }) {
+  const [reason, setReason] = useState('');
+  const submit = useSubmit(async () => {
+    const res = await call(customerEndpoints.reveal, { params: { id: customerId }, body: { field, reason: reason.trim(), ...(ticketId ? { ticketId } : {}) } });
+    onRevealed(field, res.value);
+  });
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    void submit.run();
+  };
+  return (
+    <Dialog open title={t('agent.customer.revealTitle', { field: label('agent.field', field) })} onClose={onClose}>
+      <form className="form" onSubmit={onSubmit} noValidate>
+        <p>{t('agent.customer.revealBody')}</p>
+        <ErrorNotice error={submit.error} />
+        <TextAreaField
+          label={t('agent.customer.reason')}
+          hint={t('agent.customer.reasonHint', { min: REVEAL_REASON_MIN })}
+          required
+          rows={3}
+          minLength={REVEAL_REASON_MIN}
+          maxLength={REVEAL_REASON_MAX}
+          value={reason}
+          onChange={(e) => setReason(e.target.value)}
+          error={submit.fieldErrors.reason}
+          autoFocus
+        />
+        <div className="form__actions">
+          <Button type="submit" variant="primary" busy={submit.busy}>{t('agent.customer.revealConfirm')}</Button>
+          <Button onClick={onClose}>{t('action.cancel')}</Button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+export function VerifyCustomer({ ticketId }: { ticketId: string }) {
+  const list = useResource((signal) => call(verificationEndpoints.list, { params: { id: ticketId } }, { signal }), [ticketId]);
+  const [channel, setChannel] = useState<(typeof VERIFICATION_CHANNELS)[number]>('email');
+  const [pending, setPending] = useState<{ id: string; sentTo: string; expiresAt: string } | null>(null);
+  const [code, setCode] = useState('');
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const start = useSubmit(async () => {
+    setOutcome(null);
+    const res = await call(verificationEndpoints.start, { params: { id: ticketId }, body: { channel } });
+    setPending({ id: res.verificationId, sentTo: res.sentTo, expiresAt: res.expiresAt });
+    setCode('');
+    list.reload();
+  });
+  const check = useSubmit(async () => {
+    if (!pending) return;
+    const res = await call(verificationEndpoints.check, { params: { id: ticketId, verificationId: pending.id }, body: { code: code.trim() } });
+    setOutcome(res.status);
+    if (res.status !== 'pending') setPending(null);
+    list.reload();
+  });
+  const latest = list.data?.items[0];
+  return (
+    <section className="panel" aria-labelledby="verify-title">
+      <h2 id="verify-title" className="section__title">{t('agent.verify.title')}</h2>
+      {latest ? (
+        <p>
+          {t('agent.verify.latest')} <Badge tone={latest.status === 'verified' ? 'success' : latest.status === 'failed' ? 'danger' : 'neutral'}>{label('agent.verify.status', latest.status)}</Badge>{' '}
+          <RelativeTime value={latest.decidedAt ?? latest.createdAt} />
+        </p>
+      ) : (
+        <p className="muted">{t('agent.verify.never')}</p>
+      )}
+      {outcome ? (
+        <Notice tone={outcome === 'verified' ? 'success' : outcome === 'failed' ? 'danger' : 'info'}>{label('agent.verify.outcome', outcome)}</Notice>
+      ) : null}
+      {pending ? (
+        <form className="form" onSubmit={(e) => { e.preventDefault(); void check.run(); }} noValidate>
+          <p>{t('agent.verify.sent', { to: pending.sentTo })}</p>
+          <TextField label={t('agent.verify.code')} inputMode="numeric" autoComplete="off" value={code} onChange={(e) => setCode(e.target.value)} error={check.fieldErrors.code} />
+          <ErrorNotice error={check.error} />
+          <div className="form__actions">
+            <Button type="submit" variant="primary" busy={check.busy}>{t('agent.verify.check')}</Button>
+            <Button onClick={() => setPending(null)}>{t('action.cancel')}</Button>
+          </div>
+        </form>
+      ) : (
+        <form className="form" onSubmit={(e) => { e.preventDefault(); void start.run(); }} noValidate>
+          <SelectField label={t('agent.verify.channel')} value={channel} onChange={(e) => setChannel(e.target.value as (typeof VERIFICATION_CHANNELS)[number])} options={VERIFICATION_CHANNELS.map((c) => ({ value: c, label: label('agent.verify.via', c) }))} />
+          <ErrorNotice error={start.error} />
+          <div className="form__actions">
+            <Button type="submit" busy={start.busy}>{t('agent.verify.send')}</Button>
+          </div>
+        </form>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,98 @@
+/**
+ * The console's home: the views (mine, my team, unassigned, SLA breaching,
+ * all) with their counts, and the tickets of the chosen view. Both refresh
+ * every 30 seconds while the tab is visible.
+ */
+import { useState } from 'react';
+import { Link, useLocation, useSearch } from 'wouter';
+import { ticketEndpoints, TICKET_VIEWS, type TicketView } from '../../../src/http/schemas/tickets.js';
+import { call } from '../api.js';
+import { t } from '../i18n/index.js';
+import { useMe } from '../session.js';
+import { Button } from '../ui/Button.js';
+import { DataTable, type Column } from '../ui/DataTable.js';
+import { useResource } from '../ui/hooks.js';
+import { ErrorNotice, Loading } from '../ui/notices.js';
+import { Page } from '../ui/Page.js';
+import { RelativeTime } from '../ui/time.js';
+import { NewTicketDialog } from './NewTicket.js';
+import { label, nextDue, PriorityBadge, SlaClock, StatusBadge, type Summary } from './shared.js';
+
+const POLL_MS = 30_000;
+const COUNTED: Array<Exclude<TicketView, 'all'>> = ['mine', 'my_team', 'unassigned', 'breaching'];
+
+function viewOf(search: string): TicketView {
+  const v = new URLSearchParams(search).get('view');
+  return (TICKET_VIEWS as readonly string[]).includes(v ?? '') ? (v as TicketView) : 'mine';
+}
+
+export function TicketList() {
+  const search = useSearch();
+  const view = viewOf(search);
+  const { me, can } = useMe();
+  const [, navigate] = useLocation();
+  const [creating, setCreating] = useState(false);
+  const counts = useResource((signal) => call(ticketEndpoints.counts, {}, { signal }), [], { pollMs: POLL_MS });
+  const list = useResource((signal) => call(ticketEndpoints.list, { query: { view, limit: 100 } }, { signal }), [view], { pollMs: POLL_MS });
+
+  const assignee = (row: Summary) => (row.assigneeId === null ? t('agent.list.unassigned') : row.assigneeId === me.user.id ? t('agent.list.you') : t('agent.list.someoneElse'));
+  const columns: Array<Column<Summary>> = [
+    {
+      key: 'subject',
+      header: t('agent.list.subject'),
+      render: (row) => (
+        <Link href={`/tickets/${row.id}`} className="ticket-link">
+          <span className="ticket-link__number">#{row.number}</span> {row.subject ?? t('agent.ticket.noSubject')}
+        </Link>
+      ),
+    },
+    { key: 'status', header: t('agent.list.status'), render: (row) => <StatusBadge status={row.status} /> },
+    { key: 'priority', header: t('agent.list.priority'), render: (row) => <PriorityBadge priority={row.priority} /> },
+    {
+      key: 'sla',
+      header: t('agent.list.sla'),
+      render: (row) => {
+        const due = nextDue(row);
+        return due ? <SlaClock at={due.at} /> : <span className="muted">{t('agent.list.noSla')}</span>;
+      },
+    },
+    { key: 'assignee', header: t('agent.list.assignee'), render: assignee },
+    { key: 'activity', header: t('agent.list.activity'), render: (row) => <RelativeTime value={row.lastMessageAt} /> },
+  ];
+
+  const title = label('agent.view', view);
+  return (
+    <Page
+      title={t('agent.list.title', { view: title })}
+      wide
+      actions={can('tickets.write') ? <Button variant="primary" onClick={() => setCreating(true)}>{t('agent.new.open')}</Button> : null}
+    >
+      <nav className="views" aria-label={t('agent.views.label')}>
+        <ul className="views__list">
+          {[...COUNTED, 'all' as const].map((v) => {
+            const n = v === 'all' ? null : counts.data?.[v];
+            const current = v === view;
+            return (
+              <li key={v}>
+                <Link href={`/tickets?view=${v}`} className={current ? 'views__link views__link--current' : 'views__link'} aria-current={current ? 'page' : undefined}>
+                  <span>{label('agent.view', v)}</span>
+                  {n !== null && n !== undefined ? (
+                    <span className={v === 'breaching' && n > 0 ? 'views__count views__count--alert' : 'views__count'} aria-label={t('agent.views.count', { n })}>{n}</span>
+                  ) : null}
+                </Link>
+              </li>
+            );
+          })}
+        </ul>
+      </nav>
+      {counts.error ? <ErrorNotice error={counts.error} /> : null}
+      {list.error ? <ErrorNotice error={list.error} onRetry={list.reload} /> : null}
+      {list.data ? (
+        <DataTable caption={t('agent.list.caption', { view: title })} columns={columns} rows={list.data.items} rowKey={(r) => r.id} empty={t('agent.list.empty')} />
+      ) : list.loading ? (
+        <Loading />
+      ) : null}
+      <NewTicketDialog open={creating} onClose={() => setCreating(false)} onCreated={(id) => navigate(`/tickets/${id}`)} />
+    </Page>
+  );
+}

@@ -1,0 +1,68 @@
+/**
+ * One ticket: the conversation and the composer, with the properties, the
+ * requester and "verify customer" beside them. Marks `td:ticket-ready` once
+ * the conversation has rendered (bench:web measures it).
+ */
+import { useEffect, useRef } from 'react';
+import { Link } from 'wouter';
+import { ticketEndpoints } from '../../../src/http/schemas/tickets.js';
+import { call } from '../api.js';
+import { t } from '../i18n/index.js';
+import { useMe } from '../session.js';
+import { useResource } from '../ui/hooks.js';
+import { ErrorNotice, Loading } from '../ui/notices.js';
+import { Page } from '../ui/Page.js';
+import { Composer } from './Composer.js';
+import { Conversation } from './Conversation.js';
+import { CustomerPanel, VerifyCustomer } from './CustomerPanel.js';
+import { Properties } from './Properties.js';
+import { PriorityBadge, StatusBadge } from './shared.js';
+
+export function TicketPage({ id }: { id: string }) {
+  const { can } = useMe();
+  const ticket = useResource((signal) => call(ticketEndpoints.read, { params: { id } }, { signal }), [id]);
+  const marked = useRef<string | null>(null);
+  const data = ticket.data && ticket.data.id === id ? ticket.data : undefined;
+
+  useEffect(() => {
+    if (data && marked.current !== id) {
+      marked.current = id;
+      performance.mark('td:ticket-ready');
+    }
+  }, [data, id]);
+
+  if (!data) {
+    return (
+      <Page title={t('agent.ticket.loading')}>
+        {ticket.error ? <ErrorNotice error={ticket.error} onRetry={ticket.reload} /> : <Loading />}
+        <p><Link href="/tickets">{t('agent.ticket.back')}</Link></p>
+      </Page>
+    );
+  }
+  return (
+    <Page
+      wide
+      title={`#${data.number} ${data.subject ?? t('agent.ticket.noSubject')}`}
+      subtitle={
+        <span className="ticket-meta">
+          <StatusBadge status={data.status} /> <PriorityBadge priority={data.priority} />
+          {data.tags.map((tag) => <span key={tag} className="tag">{tag}</span>)}
+        </span>
+      }
+      actions={<Link href="/tickets" className="btn btn--ghost">{t('agent.ticket.back')}</Link>}
+    >
+      {ticket.error ? <ErrorNotice error={ticket.error} onRetry={ticket.reload} /> : null}
+      <div className="ticket-layout">
+        <div className="ticket-layout__main">
+          <Conversation ticket={data} onChanged={ticket.reload} />
+          {data.abilities['tickets.write'] ? <Composer ticket={data} onSent={ticket.reload} /> : null}
+        </div>
+        <aside className="ticket-layout__side" aria-label={t('agent.ticket.side')}>
+          <Properties ticket={data} onChanged={ticket.reload} />
+          {data.requesterId && can('customers.read') ? <CustomerPanel customerId={data.requesterId} ticketId={data.id} canReveal={data.abilities['customers.reveal']} /> : null}
+          {data.requesterId && can('customers.verify') ? <VerifyCustomer ticketId={data.id} /> : null}
+        </aside>
+      </div>
+    </Page>
+  );
+}
