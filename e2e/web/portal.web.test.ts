@@ -153,6 +153,7 @@ describeWeb('customer portal', () => {
     await page.getByText('Here is the receipt. Thank you!').waitFor();
     const download = page.getByRole('link', { name: 'Download receipt.txt' });
     await download.waitFor();
+    await page.evaluate(() => (globalThis as unknown as { scrollTo: (x: number, y: number) => void }).scrollTo(0, 0));
     await snap(page, 'portal-ticket');
 
     // The file is stored, and the card number in it was redacted before storage (download it as the customer).
@@ -245,6 +246,7 @@ describeWeb('customer portal', () => {
     await page.getByLabel('Your email address').fill('margaret@customer.example');
     await page.getByLabel('Subject').fill('Delivery address change');
     await page.getByLabel('How can we help?').fill('Please send my next order to the new office in Cambridge.');
+    expect(await page.getByText('This field is required.').count()).toBe(0);
     await snap(page, 'portal-request-form');
     // Sent faster than the fill-time token allows: the page waits out the remainder instead of losing it.
     await page.getByRole('button', { name: 'Send request' }).click();

@@ -30,7 +30,11 @@ export function RequestPage() {
     return { ...issued, receivedAt: Date.now() };
   }, [org?.id, sentTo]);
 
-  const set = (field: keyof typeof EMPTY) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [field]: e.target.value }));
+  const set = (field: keyof typeof EMPTY) => (e: { target: { value: string } }) => {
+    setValues((v) => ({ ...v, [field]: e.target.value }));
+    // A corrected field stops showing its old error; the next send checks again.
+    setFieldErrors(({ [field]: _fixed, ...rest }) => rest);
+  };
 
   const submit = useSubmit(async (e: FormEvent) => {
     e.preventDefault();
