@@ -14,8 +14,9 @@ import { AppError } from '../errors.js';
 import { routeSchema } from '../http/schemas/common.js';
 import { allowlistEndpoints, roleEndpoints, teamEndpoints, tokenEndpoints, userEndpoints } from '../http/schemas/users.js';
 import {
-  assertCanGrantRoles, createRole, createTeam, deleteRole, deleteTeam, listRoles, listTeams, listUsers, revokeSessionsOf, setOrganizationAllowlist, setUserRoles, setUserTeams, updateRole,
+  assertCanGrantRoles, createRole, createTeam, deleteRole, deleteTeam, listRoles, listTeams, listUsers, renameTeam, revokeSessionsOf, setOrganizationAllowlist, setUserRoles, setUserTeams, updateRole,
 } from './users.service.js';
+import { listInvitations, resendInvitation, revokeInvitation } from './invitations.js';
 
 const CATALOGUE = ALL_PERMISSIONS.map((permission) => ({ permission, description: PERMISSIONS[permission], stepUp: STEP_UP_PERMISSIONS.has(permission) }));
 
@@ -35,6 +36,21 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
       await assertCanGrantRoles(app.services.database.db, p, request.body.roleIds);
       const { userId } = await inviteUser(authDeps(app), p, clientOf(request), request.body);
       return reply.status(201).send({ id: userId });
+    });
+
+  r.get(u.invitations.url, { preHandler: requirePermission('users.read'), schema: routeSchema(u.invitations, { tags, summary: 'People invited who have not accepted yet, with the state of their link' }) },
+    async (request) => ({ invitations: await listInvitations(app.services.database.db, requirePrincipal(request).orgId) }));
+
+  r.post(u.resendInvitation.url, { preHandler: requirePermission('users.manage'), config: { rateLimit: { max: 20, timeWindow: '10 minutes' } }, schema: routeSchema(u.resendInvitation, { tags, summary: 'Send a new invitation link (the previous one stops working)' }) },
+    async (request) => {
+      await resendInvitation(authDeps(app), requirePrincipal(request), clientOf(request), request.params.id);
+      return { ok: true as const };
+    });
+
+  r.delete(u.revokeInvitation.url, { preHandler: requirePermission('users.manage'), schema: routeSchema(u.revokeInvitation, { tags, summary: 'Withdraw an invitation: its link stops working' }) },
+    async (request) => {
+      await revokeInvitation(deps(), requirePrincipal(request), clientOf(request), request.params.id);
+      return { ok: true as const };
     });
 
   r.post(u.deactivate.url, { preHandler: requirePermission('users.manage'), schema: routeSchema(u.deactivate, { tags, summary: 'Deactivate: ends every session and token at once' }) },
@@ -90,6 +106,12 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
 
   r.post(te.create.url, { preHandler: requirePermission('teams.manage'), schema: routeSchema(te.create, { tags, summary: 'Create a team' }) },
     async (request, reply) => reply.status(201).send({ id: await createTeam(deps(), requirePrincipal(request), clientOf(request), request.body.name) }));
+
+  r.put(te.rename.url, { preHandler: requirePermission('teams.manage'), schema: routeSchema(te.rename, { tags, summary: 'Rename a team' }) },
+    async (request) => {
+      await renameTeam(deps(), requirePrincipal(request), clientOf(request), request.params.id, request.body.name);
+      return { ok: true as const };
+    });
 
   r.delete(te.remove.url, { preHandler: requirePermission('teams.manage'), schema: routeSchema(te.remove, { tags, summary: 'Delete a team' }) },
     async (request) => {

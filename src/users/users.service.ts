@@ -225,6 +225,18 @@ export async function createTeam(deps: UsersDeps, p: Principal, client: ClientIn
   return id;
 }
 
+export async function renameTeam(deps: UsersDeps, p: Principal, client: ClientInfo, teamId: string, name: string): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    const team = await trx.selectFrom('teams').where('id', '=', teamId).where('org_id', '=', p.orgId).select(['id', 'name']).executeTakeFirst();
+    if (!team) throw new AppError('not_found', 'No such team.');
+    if (team.name === name) return;
+    const clash = await trx.selectFrom('teams').where('org_id', '=', p.orgId).where('name', '=', name).where('id', '<>', teamId).select('id').executeTakeFirst();
+    if (clash) throw new AppError('conflict', 'A team with this name exists.');
+    await trx.updateTable('teams').set({ name }).where('id', '=', teamId).execute();
+    await deps.audit.append(trx, { ...auditBase(p, client), action: 'team.rename', object: { type: 'team', id: teamId }, result: 'success' });
+  });
+}
+
 export async function deleteTeam(deps: UsersDeps, p: Principal, client: ClientInfo, teamId: string): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
     const r = await trx.deleteFrom('teams').where('id', '=', teamId).where('org_id', '=', p.orgId).executeTakeFirst();

@@ -45,6 +45,19 @@ export const InviteBody = Type.Object({
 }, { additionalProperties: false });
 export const UserRolesBody = Type.Object({ roleIds: Type.Array(Uuid, { maxItems: 20 }) }, { additionalProperties: false });
 export const UserTeamsBody = Type.Object({ teamIds: Type.Array(Uuid, { maxItems: 100 }) }, { additionalProperties: false });
+export const INVITATION_STATES = ['pending', 'expired', 'revoked'] as const;
+export const Invitation = Type.Object({
+  /** The invited person's account id (status `invited`). */
+  userId: Type.String(),
+  email: Type.String(),
+  name: Type.String(),
+  invitedAt: Nullable(Type.String()),
+  expiresAt: Nullable(Type.String()),
+  invitedBy: Nullable(Type.String()),
+  /** pending: the link works; expired: resend to invite again; revoked: the link was withdrawn. */
+  state: Type.Enum(INVITATION_STATES),
+});
+export const InvitationList = Type.Object({ invitations: Type.Array(Invitation) });
 export const SessionsEnded = Type.Object({ ended: Type.Integer() });
 
 // ---------------------------------------------------------------- roles
@@ -120,6 +133,12 @@ export const userEndpoints = {
   list: { method: 'GET', url: '/api/users', response: UserList },
   /** users.manage: single-use link by email, 7 days; roles granted must be the inviter's to grant. */
   invite: { method: 'POST', url: '/api/users/invitations', body: InviteBody, response: Created, status: 201 },
+  /** users.read: people invited who have not accepted yet. */
+  invitations: { method: 'GET', url: '/api/users/invitations', response: InvitationList },
+  /** users.manage: a new link by email (the previous one stops working). */
+  resendInvitation: { method: 'POST', url: '/api/users/invitations/:id/resend', params: IdParams, response: Ok },
+  /** users.manage: the link stops working; the account stays `invited` and can be invited again. */
+  revokeInvitation: { method: 'DELETE', url: '/api/users/invitations/:id', params: IdParams, response: Ok },
   /** users.manage: ends every session and token at once. */
   deactivate: { method: 'POST', url: '/api/users/:id/deactivate', params: IdParams, response: Ok },
   /** users.manage + fresh factor: ends the person's sessions. */
@@ -146,6 +165,8 @@ export const teamEndpoints = {
   list: { method: 'GET', url: '/api/teams', response: TeamList },
   /** teams.manage */
   create: { method: 'POST', url: '/api/teams', body: TeamBody, response: Created, status: 201 },
+  /** teams.manage */
+  rename: { method: 'PUT', url: '/api/teams/:id', params: IdParams, body: TeamBody, response: Ok },
   /** teams.manage */
   remove: { method: 'DELETE', url: '/api/teams/:id', params: IdParams, response: Ok },
 } as const satisfies Record<string, Endpoint>;
