@@ -9,11 +9,11 @@ import { Button } from '../ui/Button.js';
 import { useSubmit } from '../ui/hooks.js';
 import { ErrorNotice, Notice } from '../ui/notices.js';
 import { AuthCard } from './AuthCard.js';
-import { HOME, takeHashToken } from './links.js';
+import { HOME, useHashToken } from './links.js';
 import { NewPasswordField } from './NewPasswordField.js';
 
 export function AcceptInvite() {
-  const [token] = useState<string | null>(() => takeHashToken());
+  const token = useHashToken();
   const [password, setPassword] = useState('');
   const { reload } = useSession();
   const [, navigate] = useLocation();

@@ -5,6 +5,7 @@
  */
 import { useState } from 'react';
 import { Redirect, useLocation, useSearch } from 'wouter';
+import { authEndpoints } from '../../../src/http/schemas/auth.js';
 import { mfaEndpoints } from '../../../src/http/schemas/mfa.js';
 import { call, setCsrfToken } from '../api.js';
 import { t } from '../i18n/index.js';
@@ -33,6 +34,10 @@ export function Factor() {
   if (state.status === 'anonymous') return <Redirect to={`/signin?next=${encodeURIComponent(next)}`} replace />;
   if (state.status === 'signed-in') return <Redirect to={next} replace />;
 
+  const signOut = async () => {
+    await call(authEndpoints.signOut).catch(() => undefined);
+    await reload();
+  };
   const finish = async () => {
     await reload();
     navigate(next, { replace: true });
@@ -61,6 +66,9 @@ export function Factor() {
   return (
     <AuthCard title={title} subtitle={state.status === 'needs-factor' ? t('auth.factor.subtitle', { email: state.me.user.email }) : undefined} wide={Boolean(o && hasNoFactor(o))}>
       {body}
+      <p className="auth__footer">
+        <button type="button" className="btn btn--ghost btn--small" onClick={() => void signOut()}>{t('auth.factor.signOut')}</button>
+      </p>
     </AuthCard>
   );
 }

@@ -9,11 +9,11 @@ import { TextField } from '../ui/fields.js';
 import { useSubmit } from '../ui/hooks.js';
 import { ErrorNotice, Notice } from '../ui/notices.js';
 import { AuthCard } from './AuthCard.js';
-import { takeHashToken } from './links.js';
+import { useHashToken } from './links.js';
 import { NewPasswordField } from './NewPasswordField.js';
 
 export function ResetPassword() {
-  const [token] = useState<string | null>(() => takeHashToken());
+  const token = useHashToken();
   return token ? <ChooseNewPassword token={token} /> : <RequestReset />;
 }
 

@@ -15,11 +15,11 @@ import { useResource, useSubmit } from '../ui/hooks.js';
 import { ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { AuthCard } from './AuthCard.js';
 import { EnrolmentFlow } from './enrol.js';
-import { HOME, takeHashToken } from './links.js';
+import { HOME, useHashToken } from './links.js';
 import { NewPasswordField } from './NewPasswordField.js';
 
 export function Setup() {
-  const [token] = useState<string | null>(() => takeHashToken());
+  const token = useHashToken();
   const [stage, setStage] = useState<'account' | 'factor'>('account');
   const status = useResource(() => call(authEndpoints.setupStatus), []);
   const { reload } = useSession();

@@ -4,6 +4,8 @@
  * '/\host', which browsers treat as another origin), so a crafted sign-in link
  * cannot send someone elsewhere after they sign in.
  */
+import { useEffect, useState } from 'react';
+
 export const HOME = '/tickets';
 
 export function safeNext(raw: string | null | undefined): string {
@@ -39,4 +41,21 @@ export function takeHashToken(): string | null {
   window.history.replaceState(window.history.state, '', path + window.location.search);
   taken = { path, token: raw && raw.length <= 200 ? raw : null };
   return taken.token;
+}
+
+/**
+ * The link token of this page, also when the link is opened while the page is
+ * already showing (only the #hash changes, so nothing reloads).
+ */
+export function useHashToken(): string | null {
+  const [token, setToken] = useState<string | null>(() => takeHashToken());
+  useEffect(() => {
+    const onHashChange = () => {
+      const fresh = takeHashToken();
+      if (fresh) setToken(fresh);
+    };
+    window.addEventListener('hashchange', onHashChange);
+    return () => window.removeEventListener('hashchange', onHashChange);
+  }, []);
+  return token;
 }

@@ -15,6 +15,7 @@ export default {
   'auth.factor.subtitle': 'Signed in with a password as {email}. One more step.',
   'auth.factor.enrolTitle': 'Set up a second factor',
   'auth.factor.passkeyTitle': 'Add a passkey to continue',
+  'auth.factor.signOut': 'Sign out and use another account',
 
   'auth.prove.usePasskey': 'Use a passkey or security key',
   'auth.prove.useTotp': 'Use an authenticator app code',
