@@ -12,13 +12,13 @@ import { attachmentReasons } from './signals/attachments.js';
 import { bulkReasons } from './signals/bulk.js';
 import { callbackReason } from './signals/callback.js';
 import { contentReasons, obfuscationReason } from './signals/content.js';
-import { bareListedLinks, DEFAULT_LINK_LIMITS, linkReasons, scanHtml, textLinks } from './signals/links.js';
+import { bareListedLinks, brandSenderOffsite, DEFAULT_LINK_LIMITS, linkReasons, scanHtml, textLinks } from './signals/links.js';
 import type { HtmlFacts, Link } from './signals/links.js';
 import { buildProtectedIndex, describeLookalike, findLookalike, lookalikeWeight } from './signals/lookalike.js';
 import type { ProtectedDomain, ProtectedIndex } from './signals/lookalike.js';
 import { brandLureReason, claimedBrand, hiddenCharactersReason, nameLureReason, placeholderReason, recipientInBodyReason } from './signals/lure.js';
 import { listMatch, recipientInSubject, senderReasons } from './signals/sender.js';
-import { findPhrases, htmlToVisibleText, normalizeWords } from './text.js';
+import { decodeEntities, findPhrases, htmlToVisibleText, normalizeWords } from './text.js';
 import type { AnalysisContext, Analysis, ParsedMessage, Reason } from './types.js';
 
 export interface AnalyzeOptions {
@@ -58,6 +58,16 @@ function prepareContext(ctx: AnalysisContext, lists: Lists): Prepared {
   return p;
 }
 
+/**
+ * Text as a reader sees it, for word matching: invisible characters inside words removed
+ * ("pass\u200Bword" reads "password") and entities that were escaped twice decoded
+ * ("voc&ecirc;" shows as "você" in many clients that decode again).
+ */
+function readable(s: string): string {
+  const joined = s.replace(/[\u00AD\u200B-\u200D\u2060\uFEFF]/g, '');
+  return joined.includes('&') ? decodeEntities(joined) : joined;
+}
+
 function authenticatedAs(ctx: AnalysisContext, fromReg: string): boolean {
   const a = ctx.auth;
   if (!a) return false;
@@ -95,6 +105,8 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   if (links.length < maxLinks) links = links.concat(bareListedLinks(visible, lists, Math.min(20, maxLinks - links.length)));
   const senderBrand = claimedBrand(msg.from?.name ?? '', fromReg, lists);
   reasons.push(...linkReasons(links, facts, { lists, protectedIndex: prep.index, senderDomain: fromReg, senderBrand }));
+  const offsite = senderBrand ? brandSenderOffsite(links, senderBrand, fromReg) : null;
+  if (offsite) reasons.push(offsite);
 
   for (const r of msg.replyTo.slice(0, 5)) {
     const host = r.address ? domainOfAddress(r.address) : '';
@@ -114,7 +126,7 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   }
   const personal = recipientInSubject(msg.subject, msg.headers);
   if (personal) reasons.push(personal);
-  const normalized = normalizeWords(`${msg.subject} ${visible}`);
+  const normalized = normalizeWords(readable(`${msg.subject} ${visible}`));
   const lexicon = ctx.lexicon ?? lists.lexicon;
   const content = contentReasons(normalized, lexicon);
   reasons.push(...content);

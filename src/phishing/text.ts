@@ -58,19 +58,45 @@ export function normalizeWords(s: string): string {
 }
 
 /** Phrases (already list entries) found as whole words in text normalised by normalizeWords. */
-const compiled = new WeakMap<readonly string[], string[]>();
+interface Needle {
+  /** " verify your account " */
+  text: string;
+  /** Its words; the phrase can only occur where all of them do. */
+  words: string[];
+}
+const compiled = new WeakMap<readonly string[], Needle[]>();
+
+/**
+ * The words of the last text searched: phrase lists are searched one after another over the
+ * same text, and a phrase whose words do not all occur cannot occur, so most phrases are
+ * rejected by set lookups instead of a scan of the whole text.
+ */
+let lastText = '';
+let lastWords: Set<string> = new Set();
+function wordsOf(normalized: string): Set<string> {
+  if (normalized !== lastText) {
+    lastWords = new Set(normalized.split(' '));
+    lastText = normalized;
+  }
+  return lastWords;
+}
 
 export function findPhrases(normalized: string, phrases: readonly string[], limit = 10): string[] {
   let needles = compiled.get(phrases);
   if (!needles) {
-    needles = phrases.map(normalizeWords);
+    needles = phrases.map((p) => {
+      const text = normalizeWords(p);
+      return { text, words: text.trim().split(' ').filter(Boolean) };
+    });
     compiled.set(phrases, needles);
   }
+  const words = wordsOf(normalized);
   const found: string[] = [];
   for (let i = 0; i < needles.length; i++) {
     const needle = needles[i]!;
-    if (needle.length <= 2) continue;
-    if (normalized.includes(needle)) {
+    if (needle.text.length <= 2) continue;
+    if (!needle.words.every((w) => words.has(w))) continue;
+    if (needle.words.length === 1 || normalized.includes(needle.text)) {
       found.push(phrases[i]!);
       if (found.length >= limit) break;
     }

@@ -248,6 +248,28 @@ export function linkReasons(links: readonly Link[], facts: HtmlFacts | null, ctx
   return [...byCode.values()];
 }
 
+/**
+ * Mail from a listed brand's own domain whose web links all lead elsewhere. A brand's mail links
+ * to the brand (its help pages, privacy notice, account pages); a forged From: of the brand
+ * (possible wherever authentication is not checked) links to the forger's pages.
+ */
+export function brandSenderOffsite(links: readonly Link[], brand: BrandEntry, senderDomain: string): Reason | null {
+  if (!brand.domains.includes(senderDomain)) return null;
+  const hosts: string[] = [];
+  for (const l of links) {
+    const host = urlFacts(l.href)?.host;
+    if (!host) continue;
+    if (brand.domains.includes(registrableDomain(host))) return null;
+    if (hosts.length < 2 && !hosts.includes(host)) hosts.push(host);
+  }
+  if (!hosts.length) return null;
+  return {
+    code: 'link.brand_sender_offsite',
+    weight: 0.25,
+    evidence: `the message is from ${senderDomain} (${brand.names[0]}), but none of its links goes to ${brand.names[0]}: they go to ${hosts.join(', ')}`,
+  };
+}
+
 export function* hostSuffixes(host: string): Generator<string> {
   let i = host.indexOf('.');
   while (i >= 0) {

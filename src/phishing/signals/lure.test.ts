@@ -143,3 +143,26 @@ describe('more lure signals', () => {
     expect(codes({ replyTo: [{ name: '', address: 'orders@globex.example' }] })).not.toContain('sender.reply_to_throwaway');
   });
 });
+
+describe('brand mail whose links all lead elsewhere', () => {
+  it('notes a brand domain sender with no link to the brand', () => {
+    const html = '<p>Your account is on hold.</p><a href="https://restore-account.example.net/x">Restore</a>';
+    expect(codes({ from: { name: 'PayPal', address: 'service@paypal.com' }, html })).toContain('link.brand_sender_offsite');
+    const mixed = html + '<a href="https://www.paypal.com/privacy">Privacy</a>';
+    expect(codes({ from: { name: 'PayPal', address: 'service@paypal.com' }, html: mixed })).not.toContain('link.brand_sender_offsite');
+    expect(codes({ from: { name: 'Jane', address: 'jane@acme-corp.com' }, html })).not.toContain('link.brand_sender_offsite');
+  });
+  it('reads words hidden by invisible characters or escaped twice', () => {
+    expect(codes({ text: 'Please ver\u200Bify your acc\u00ADount today' })).toContain('content.credentials');
+  });
+});
+
+describe('findPhrases', () => {
+  it('matches whole words and adjacent phrases only, across calls on different texts', async () => {
+    const { findPhrases, normalizeWords } = await import('../text.js');
+    const phrases = ['password', 'verify your account', 'gift card'];
+    expect(findPhrases(normalizeWords('Please VERIFY your account, and your password.'), phrases)).toEqual(['password', 'verify your account']);
+    expect(findPhrases(normalizeWords('passwords; your account to verify; a card gift'), phrases)).toEqual([]);
+    expect(findPhrases(normalizeWords('Buy a gift card'), phrases)).toEqual(['gift card']);
+  });
+});
