@@ -85,7 +85,7 @@ describeWeb('passkeys in the browser', () => {
     await context.close();
   });
 
-  it('asks for the passkey again (step-up) before replacing recovery codes, then retries', async () => {
+  it('asks for the passkey again (step-up) before replacing recovery codes, then retries; renames and removes passkeys', async () => {
     // Same person, same passkey (the virtual authenticator lives per page, so register a fresh one here).
     const session = await signInAs(server.app, agent, { mfa: 'webauthn' });
     const context = await staffContext(browser, server, session);
@@ -108,6 +108,19 @@ describeWeb('passkeys in the browser', () => {
     await stepUp.getByRole('button', { name: 'Use passkey' }).click();
     await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
     expect(await page.getByRole('list', { name: 'Recovery codes' }).locator('li').count()).toBe(10);
+    await page.getByLabel('I have saved these codes somewhere safe').check();
+    await page.getByRole('button', { name: 'Done' }).click();
+
+    // Rename one passkey, remove the other (the factor is fresh now, so no second prompt).
+    await page.getByRole('button', { name: 'Rename Second key' }).click();
+    await page.getByLabel('Passkey name').fill('Backup key');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Backup key').waitFor();
+    await page.getByRole('button', { name: 'Remove Work laptop' }).click();
+    await page.getByRole('dialog', { name: 'Remove passkey?' }).getByRole('button', { name: 'Remove' }).click();
+    await page.getByRole('button', { name: 'Remove Work laptop' }).waitFor({ state: 'detached' });
+    const keys = await pageFetch(page, 'GET', '/api/auth/mfa/webauthn/credentials');
+    expect(keys.body).toMatchObject({ credentials: [{ name: 'Backup key' }] });
     const steps = await server.services.database.db.selectFrom('audit_log').where('action', '=', 'auth.step_up').where('actor_id', '=', agent.userId).select('result').execute();
     expect(steps.map((s) => s.result)).toContain('success');
     await context.close();
