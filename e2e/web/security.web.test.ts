@@ -31,6 +31,7 @@ describeWeb('security centre', () => {
   let agent: SignedIn;
   let officer: SignedIn;
   let customerId: string;
+  let ticketId: string;
   let quarantineId: string;
 
   beforeAll(async () => {
@@ -41,7 +42,7 @@ describeWeb('security centre', () => {
     team = await buildTeam(services, org, 'Billing');
     agent = await signInAs(server.app, await buildUser(services, org, { roles: ['agent'], teamIds: [team], name: 'Sam Okafor', email: `sam.okafor-${randomUUID().slice(0, 6)}@staff.example` }));
     officer = await signInAs(server.app, await buildUser(services, org, { roles: ['security_officer'], name: 'Priya Raman', email: `priya.raman-${randomUUID().slice(0, 6)}@staff.example` }));
-    ({ customerId } = await buildCustomerWithTicket(services, { orgId: org.orgId, email: 'ada.lovelace@customer.example', name: 'Ada Lovelace', teamId: team }));
+    ({ customerId, ticketId } = await buildCustomerWithTicket(services, { orgId: org.orgId, email: 'ada.lovelace@customer.example', name: 'Ada Lovelace', teamId: team }));
 
     // A message the phishing engine held (the verdict is forced; the engine itself is tested in src/phishing).
     const mailbox = await seedMailbox(services.database.db, org.orgId, MAILBOX, team);
@@ -101,7 +102,8 @@ describeWeb('security centre', () => {
     await row.waitFor();
     expect(await table.getByRole('row').count()).toBe(2); // header + the one reveal
     await expect(row.textContent()).resolves.toContain('customer.field.reveal');
-    await expect(row.textContent()).resolves.toContain(agent.userId);
+    // Named from the staff list (the log itself holds the id).
+    await expect(row.textContent()).resolves.toContain('Sam Okafor');
     await expect(row.textContent()).resolves.toContain('success');
     // The customer's identity is nowhere on the page: the log holds a keyed hash.
     await expect(page.locator('main').textContent()).resolves.not.toContain('ada.lovelace');
@@ -201,5 +203,41 @@ describeWeb('security centre', () => {
     expect(String(csv.body)).toContain('Still on the billing team');
     expect(seen.pageErrors).toEqual([]);
     await close();
+  }, 60_000);
+
+  it('an agent’s phishing report reaches the officer, who records the outcome; the overview counts what waits', async () => {
+    const message = await server.services.database.db.selectFrom('messages').where('ticket_id', '=', ticketId).where('author_type', '=', 'customer').select('id').executeTakeFirstOrThrow();
+    const agentContext = await staffContext(browser, server, agent);
+    const agentPage = await agentContext.newPage();
+    await agentPage.goto('/account');
+    const reported = await pageFetch(agentPage, 'POST', `/api/tickets/${ticketId}/messages/${message.id}/report-phishing`, { comment: 'Asked for my password' });
+    expect(reported.status).toBe(201);
+
+    const { page, seen, close } = await officerPage();
+    await page.goto('/security');
+    await page.getByText('1 report waiting for a decision').waitFor();
+    expect(await runAxe(page)).toEqual([]);
+    await page.getByRole('link', { name: 'Open phishing reports' }).click();
+    await page.waitForURL(/\/security\/phishing-reports$/);
+    const table = page.getByRole('table', { name: 'Reports' });
+    await table.getByText('Waiting').waitFor();
+    expect(await runAxe(page)).toEqual([]);
+    await table.getByRole('button', { name: 'Decide' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Record the outcome' });
+    await dialog.getByLabel('Outcome').selectOption('false_positive');
+    await dialog.getByLabel('Reason').fill('The customer really wrote this');
+    await dialog.getByRole('button', { name: 'Record outcome' }).click();
+    await table.getByText('Not phishing').waitFor();
+    expect(seen.pageErrors).toEqual([]);
+    await close();
+
+    // The agent's awareness record shows the outcome too, and no other section of the centre.
+    await agentPage.goto('/security/phishing-reports');
+    await agentPage.getByRole('table', { name: 'Reports' }).getByText('Not phishing').waitFor();
+    const tabs = agentPage.getByRole('navigation', { name: 'Security centre sections' });
+    expect(await tabs.getByRole('link').allTextContents()).toEqual(['Phishing reports']);
+    await agentPage.goto('/security/audit');
+    await agentPage.getByText('You do not have permission to do that.').first().waitFor();
+    await agentContext.close();
   }, 60_000);
 });

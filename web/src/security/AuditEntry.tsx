@@ -11,7 +11,8 @@ import { formatDateTime, t } from '../i18n/index.js';
 import { useResource } from '../ui/hooks.js';
 import { Badge, ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
-import { resultTone } from './AuditTrail.js';
+import { ActorName, resultTone } from './AuditTrail.js';
+import { useStaff } from './staff.js';
 import { CheckpointDetails, CheckpointFacts } from './Integrity.js';
 import { verifyInBrowser, type BrowserProofResult } from './proof.js';
 import { SecurityNav } from './SecurityNav.js';
@@ -33,6 +34,7 @@ export function AuditEntry({ index }: { index: string }) {
   const valid = Number.isSafeInteger(n) && n >= 0;
   const res = useResource(async () => (valid ? call(auditEndpoints.proof, { params: { index: n } }) : undefined), [index]);
   const [browser, setBrowser] = useState<BrowserProofResult | null>(null);
+  const staff = useStaff();
   const [browserError, setBrowserError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -82,7 +84,7 @@ export function AuditEntry({ index }: { index: string }) {
               <dt>{t('security.audit.col.time')}</dt>
               <dd>{typeof entry.ts === 'string' ? <time dateTime={entry.ts}>{formatDateTime(entry.ts)}</time> : '—'}</dd>
               <dt>{t('security.audit.col.actor')}</dt>
-              <dd className="mono sec-id">{str(entry.actor_type)}{entry.actor_id ? `:${str(entry.actor_id)}` : ''}</dd>
+              <dd><ActorName type={str(entry.actor_type)} id={typeof entry.actor_id === 'string' ? entry.actor_id : null} staff={staff} /></dd>
               <dt>{t('security.audit.col.action')}</dt>
               <dd><code>{str(entry.action)}</code></dd>
               <dt>{t('security.audit.col.result')}</dt>

@@ -11,12 +11,13 @@ import { call, validate, type FieldErrors } from '../api.js';
 import { formatDateTime, t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';
 import { DataTable } from '../ui/DataTable.js';
-import { FieldRow, TextField } from '../ui/fields.js';
+import { FieldRow, SelectField, TextField } from '../ui/fields.js';
 import { useSubmit } from '../ui/hooks.js';
 import { Badge, EmptyState, ErrorNotice, Loading } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
 import { CheckpointPanel, VerifyPanel } from './Integrity.js';
 import { SecurityNav } from './SecurityNav.js';
+import { useStaff, type StaffMember } from './staff.js';
 
 export type Entry = Static<typeof AuditEntrySchema>;
 
@@ -50,6 +51,20 @@ function queryOf(f: Filters) {
     ...(localToIso(f.from) ? { from: localToIso(f.from) } : {}),
     ...(localToIso(f.to) ? { to: localToIso(f.to) } : {}),
   };
+}
+
+/** The actor as a name when the staff list knows them, the id otherwise (both always in the title). */
+export function ActorName({ type, id, staff }: { type: string; id: string | null; staff: Map<string, StaffMember> | null }) {
+  const member = id && type === 'user' ? staff?.get(id) : undefined;
+  if (member) return <span title={`${member.email} · ${id}`}>{member.name}</span>;
+  return <span className="mono sec-id">{type}{id ? `:${id}` : ''}</span>;
+}
+
+function Subject({ objectType, subject }: { objectType: string | null; subject: string | null }) {
+  const hashed = subject ? <abbr title={subject}>{t('security.audit.customerHash')}</abbr> : null;
+  if (!objectType) return hashed ?? <>—</>;
+  if (objectType === 'customer') return hashed ?? <>{objectType}</>;
+  return <span>{objectType}{hashed ? <> · {hashed}</> : null}</span>;
 }
 
 export function resultTone(result: string): 'success' | 'danger' | 'warning' {
@@ -94,6 +109,8 @@ export function AuditTrail() {
   };
   const set = (k: keyof Filters) => (e: { target: { value: string } }) => setDraft({ ...draft, [k]: e.target.value });
   const filtered = Object.values(applied).some(Boolean);
+  const staff = useStaff();
+  const staffOptions = staff ? [...staff.values()].sort((a, b) => a.name.localeCompare(b.name)) : null;
 
   return (
     <Page title={t('security.audit.title')} subtitle={t('security.audit.subtitle')} wide>
@@ -106,7 +123,12 @@ export function AuditTrail() {
         <form className="form form--wide sec-filters" onSubmit={onSubmit} noValidate aria-describedby="audit-filter-hint">
           <p id="audit-filter-hint" className="field__hint">{t('security.audit.filterHint')}</p>
           <FieldRow>
-            <TextField label={t('security.audit.field.actor')} hint={t('security.audit.field.actorHint')} value={draft.actor} onChange={set('actor')} error={errors.actor} optional />
+            {staffOptions && (draft.actor === '' || staff?.has(draft.actor)) ? (
+              <SelectField label={t('security.audit.field.actor')} value={draft.actor} onChange={set('actor')} error={errors.actor} optional
+                options={[{ value: '', label: t('security.audit.anyone') }, ...staffOptions.map((m) => ({ value: m.id, label: `${m.name} (${m.email})` }))]} />
+            ) : (
+              <TextField label={t('security.audit.field.actor')} hint={t('security.audit.field.actorHint')} value={draft.actor} onChange={set('actor')} error={errors.actor} optional />
+            )}
             <TextField label={t('security.audit.field.customer')} hint={t('security.audit.field.customerHint')} value={draft.customerId} onChange={set('customerId')} error={errors.customerId} optional />
             <TextField label={t('security.audit.field.action')} hint={t('security.audit.field.actionHint')} value={draft.action} onChange={set('action')} error={errors.action} optional />
           </FieldRow>
@@ -133,10 +155,10 @@ export function AuditTrail() {
               columns={[
                 { key: 'index', header: t('security.audit.col.index'), numeric: true, render: (e) => <Link href={`/security/audit/${e.index}`} aria-label={t('security.audit.openEntry', { index: e.index })}>#{e.index}</Link> },
                 { key: 'time', header: t('security.audit.col.time'), render: (e) => <time dateTime={e.time}>{formatDateTime(e.time)}</time> },
-                { key: 'actor', header: t('security.audit.col.actor'), render: (e) => <span className="mono sec-id">{e.actorType}{e.actorId ? `:${e.actorId}` : ''}</span> },
+                { key: 'actor', header: t('security.audit.col.actor'), render: (e) => <ActorName type={e.actorType} id={e.actorId} staff={staff} /> },
                 { key: 'action', header: t('security.audit.col.action'), render: (e) => <code>{e.action}</code> },
                 { key: 'result', header: t('security.audit.col.result'), render: (e) => <Badge tone={resultTone(e.result)}>{e.result}</Badge> },
-                { key: 'subject', header: t('security.audit.col.subject'), render: (e) => (e.objectType ? <span>{e.objectType}{e.subject ? <> · <abbr title={e.subject}>{t('security.audit.customerHash')}</abbr></> : null}</span> : e.subject ? <abbr title={e.subject}>{t('security.audit.customerHash')}</abbr> : '—') },
+                { key: 'subject', header: t('security.audit.col.subject'), render: (e) => <Subject objectType={e.objectType} subject={e.subject} /> },
                 { key: 'purpose', header: t('security.audit.col.reason'), render: (e) => e.purpose ?? '—' },
                 { key: 'request', header: t('security.audit.col.request'), render: (e) => (e.requestId ? <span className="mono sec-id">{e.requestId}</span> : '—') },
               ]}
