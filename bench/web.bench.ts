@@ -158,7 +158,7 @@ async function timings(): Promise<void> {
         }
         try {
           await page.goto(`/tickets/${ticketId}`);
-          await page.waitForFunction(() => performance.getEntriesByName('td:ticket-ready').length > 0, undefined, { timeout: 30_000 });
+          await page.waitForFunction(() => performance.getEntriesByName('td:ticket-ready').length > 0, undefined, { timeout: 60_000, polling: 100 });
           await page.waitForTimeout(1000);
           const m = await page.evaluate(() => {
             const mark = performance.getEntriesByName('td:ticket-ready')[0]?.startTime ?? NaN;
