@@ -1,6 +1,54 @@
-/** This area's screens are being built; until then every path in it is "not found". */
+/**
+ * Administration: staff and invitations, roles, teams, security policy, API
+ * tokens, email channels, SLA policies, macros, webhooks and routing. The
+ * sub-navigation shows only what the abilities allow; `/admin` opens the first.
+ */
+import { Redirect, Route, Switch } from 'wouter';
+import { t } from '../i18n/index.js';
 import { NotFound } from '../shell/NotFound.js';
+import { EmptyState } from '../ui/notices.js';
+import { Page } from '../ui/Page.js';
+import { useAdminSections } from './AdminNav.js';
+import { EmailChannels } from './EmailChannels.js';
+import { Invitations } from './Invitations.js';
+import { Macros } from './Macros.js';
+import { Roles } from './Roles.js';
+import { Routing } from './Routing.js';
+import { SecurityPolicy } from './SecurityPolicy.js';
+import { Sla } from './Sla.js';
+import { Staff } from './Staff.js';
+import { Teams } from './Teams.js';
+import { Tokens } from './Tokens.js';
+import { Webhooks } from './Webhooks.js';
+import './admin.css';
 
-export default function Area() {
-  return <NotFound />;
+function Home() {
+  const sections = useAdminSections();
+  const first = sections[0];
+  if (first) return <Redirect to={first.href} replace />;
+  return (
+    <Page title={t('admin.title')}>
+      <EmptyState title={t('admin.nothing')} />
+    </Page>
+  );
+}
+
+export default function AdminArea() {
+  return (
+    <Switch>
+      <Route path="/admin" component={Home} />
+      <Route path="/admin/staff" component={Staff} />
+      <Route path="/admin/invitations" component={Invitations} />
+      <Route path="/admin/roles" component={Roles} />
+      <Route path="/admin/teams" component={Teams} />
+      <Route path="/admin/security-policy" component={SecurityPolicy} />
+      <Route path="/admin/tokens" component={Tokens} />
+      <Route path="/admin/email" component={EmailChannels} />
+      <Route path="/admin/sla" component={Sla} />
+      <Route path="/admin/macros" component={Macros} />
+      <Route path="/admin/webhooks" component={Webhooks} />
+      <Route path="/admin/routing" component={Routing} />
+      <Route component={NotFound} />
+    </Switch>
+  );
 }

@@ -1,0 +1,35 @@
+/** The administration sections this member's abilities allow (the server still decides every request). */
+import { t, type MessageKey } from '../i18n/index.js';
+import { useMe } from '../session.js';
+import { TabNav } from '../ui/Tabs.js';
+
+export interface AdminSection {
+  href: string;
+  label: MessageKey;
+  /** Shown when the member holds any of these. */
+  anyOf: string[];
+}
+
+export const ADMIN_SECTIONS: AdminSection[] = [
+  { href: '/admin/staff', label: 'admin.nav.staff', anyOf: ['users.read'] },
+  { href: '/admin/invitations', label: 'admin.nav.invitations', anyOf: ['users.read'] },
+  { href: '/admin/roles', label: 'admin.nav.roles', anyOf: ['users.read'] },
+  { href: '/admin/teams', label: 'admin.nav.teams', anyOf: ['users.read'] },
+  { href: '/admin/security-policy', label: 'admin.nav.securityPolicy', anyOf: ['users.read', 'policies.manage'] },
+  { href: '/admin/tokens', label: 'admin.nav.tokens', anyOf: [] },
+  { href: '/admin/email', label: 'admin.nav.email', anyOf: ['channels.manage'] },
+  { href: '/admin/sla', label: 'admin.nav.sla', anyOf: ['channels.manage'] },
+  { href: '/admin/macros', label: 'admin.nav.macros', anyOf: ['macros.manage'] },
+  { href: '/admin/webhooks', label: 'admin.nav.webhooks', anyOf: ['channels.manage'] },
+  { href: '/admin/routing', label: 'admin.nav.routing', anyOf: ['channels.manage'] },
+];
+
+export function useAdminSections(): AdminSection[] {
+  const { can } = useMe();
+  return ADMIN_SECTIONS.filter((s) => s.anyOf.length === 0 || s.anyOf.some(can));
+}
+
+export function AdminNav() {
+  const sections = useAdminSections();
+  return <TabNav label={t('admin.nav.label')} items={sections.map((s) => ({ href: s.href, label: t(s.label) }))} />;
+}
