@@ -1,6 +1,6 @@
 /**
  * The account pages in Chromium: an authenticator app set up from the QR
- * page's secret, email codes turned on with the mailed code, the app removed, the password changed (other sessions end),
+ * page's secret, email and SMS codes turned on with the sent codes, the app removed, the password changed (other sessions end),
  * sessions listed with the current one marked and another revoked, and the
  * sign-in page explaining a lock-out. axe on each page.
  */
@@ -26,9 +26,10 @@ describeWeb('account pages in the browser', () => {
     await server?.close();
   });
 
-  it('sets up an authenticator app (recovery codes shown once) and email codes, then removes the app', async () => {
+  it('sets up an authenticator app (recovery codes shown once), email and SMS codes, then removes the app', async () => {
     const user = await buildUser(server.services, org, { roles: ['agent'], name: 'Tia Totp' });
     const context = await staffContext(browser, server, await signInAs(server.app, user, { mfa: 'webauthn' }));
+    context.setDefaultTimeout(10_000);
     const page = await context.newPage();
     const seen = watchPage(page);
     await page.goto('/account/security');
@@ -58,6 +59,17 @@ describeWeb('account pages in the browser', () => {
     await emailCodes.getByLabel('Code').fill(code);
     await emailCodes.getByRole('button', { name: 'Turn on' }).click();
     await emailCodes.getByRole('button', { name: 'Turn off' }).waitFor();
+
+    // Text-message codes: the development driver's outbox holds the message a phone would get.
+    const smsCodes = page.getByRole('region', { name: 'Text message codes' });
+    await smsCodes.getByLabel('Mobile number').fill('+44 7911 123456');
+    await smsCodes.getByRole('button', { name: 'Send confirmation code' }).click();
+    await smsCodes.getByText(/We sent a code to/).waitFor();
+    const sms = await server.services.database.db.selectFrom('sms_outbox').where('org_id', '=', org.orgId).orderBy('created_at', 'desc').select('body').executeTakeFirstOrThrow();
+    await smsCodes.getByLabel('Code').fill(/\b(\d{6})\b/.exec(sms.body)?.[1] ?? '');
+    await smsCodes.getByRole('button', { name: 'Turn on' }).click();
+    await smsCodes.getByText(/Codes go to/).waitFor();
+    expect(await smsCodes.textContent()).not.toContain('123456');
 
     // Removing needs a fresh factor; this session's is an hour old, so the step-up dialog asks for the app's
     // code (the next period's: the code just used for enrolment is never accepted twice), then retries.

@@ -55,7 +55,7 @@ export default {
   'account.sms.intro': 'A code sent to your phone by SMS.',
   'account.sms.to': 'Codes go to {phone}.',
   'account.sms.phone': 'Mobile number',
-  'account.sms.phoneHint': 'With country code, for example +44 7700 900123.',
+  'account.sms.phoneHint': 'With country code, for example +44 7911 123456.',
   'account.codes.turnOn': 'Send confirmation code',
   'account.codes.confirm': 'Turn on',
   'account.codes.turnOff': 'Turn off',
