@@ -193,6 +193,12 @@ describeWeb('customer portal', () => {
     expect(page.url()).not.toContain('link=');
     await page.getByRole('link', { name: 'Keyboard' }).waitFor();
 
+    // The session ends on the server (idle expiry, sign-out elsewhere): the next page asks to sign in again.
+    await server.services.database.db.updateTable('customer_sessions').set({ revoked_at: new Date() }).where('method', '=', 'link').where('revoked_at', 'is', null).execute();
+    await page.getByRole('link', { name: 'Keyboard' }).click();
+    await page.waitForURL(/\/portal\/signin\?next=%2Fportal%2Ftickets%2F/);
+    await page.getByLabel('Email address').waitFor();
+
     const again = await newPage();
     await again.page.goto(link as string);
     await again.page.getByText('This sign-in link has expired or was already used').waitFor();

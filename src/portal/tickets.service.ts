@@ -84,10 +84,13 @@ export async function readMyTicket(deps: PortalDeps, customer: PortalCustomer, i
   return deps.db.transaction().execute(async (trx) => {
     const t = await loadOwnTicket(trx, customer, input.ticketId);
     // Public messages only: the kind filter is in SQL so a note is never even decrypted here.
+    // A secure message's email notice is left out too: it only points at the message shown
+    // right there, and its link (a bearer token until used) has no business on a page.
     const messages = await trx
       .selectFrom('messages')
       .where('ticket_id', '=', t.id)
       .where('kind', '<>', 'internal_note')
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('secure_messages as n').select('n.id').whereRef('n.notice_message_id', '=', 'messages.id'))))
       .select(['id', 'author_type', 'body_enc', 'created_at'])
       .orderBy('created_at')
       .orderBy('id')

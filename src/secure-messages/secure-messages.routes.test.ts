@@ -69,10 +69,18 @@ describe.each(testDatabaseKinds)('secure messages on %s', (kind) => {
     const audit = await services.database.db.selectFrom('audit_log').where('action', '=', 'secure_message.read').where('object_id', '=', s.secureMessageId).select('actor_type').execute();
     expect(audit.map((a) => a.actor_type)).toEqual(['customer']);
 
+    // In the portal the secure message is marked, and its email notice (with the link) is not shown.
+    const ticket = await app.inject({ method: 'GET', url: `/api/portal/tickets/${s.ticketId}`, headers: session.headers });
+    expect(ticket.statusCode).toBe(200);
+    expect(ticket.json().messages.filter((m: { secure: boolean }) => m.secure).map((m: { body: string }) => m.body)).toEqual([SECRET]);
+    expect(ticket.body).not.toContain('tdm_');
+    expect(ticket.body).not.toContain('new secure message');
+
     const replay = await app.inject({ method: 'POST', url: '/api/portal/secure/open', remoteAddress: nextIp(), payload: { token: s.token } });
     expect(replay.statusCode).toBe(410);
     const list = await app.inject({ method: 'GET', url: `/api/tickets/${s.ticketId}/secure-messages`, headers: s.agent.headers });
-    expect(list.json().items[0]).toMatchObject({ readCount: 1 });
+    // Two reads: the message itself, then the ticket page that shows it.
+    expect(list.json().items[0]).toMatchObject({ readCount: 2 });
     expect(list.json().items[0].linkUsedAt).not.toBeNull();
   });
 

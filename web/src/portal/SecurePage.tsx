@@ -84,9 +84,10 @@ export function SecurePage() {
       throw err;
     }
     setPortalCsrf(verified.csrfToken);
+    // The session is known before the message shows, so its link to the conversation works at once.
+    await reload();
     const message = await portalCall(secureMessageEndpoints.read, { params: { id: verified.secureMessageId } });
     setStep({ kind: 'read', message });
-    void reload();
   });
 
   if (step.kind === 'read') {

@@ -6,7 +6,7 @@
  * mail scanners that follow links cannot use it up.
  */
 import { useEffect, useState, type FormEvent } from 'react';
-import { useLocation } from 'wouter';
+import { Redirect, useLocation } from 'wouter';
 import { portalEndpoints } from '../../../src/http/schemas/portal.js';
 import { ApiError, validate } from '../api.js';
 import { t } from '../i18n/index.js';
@@ -95,15 +95,7 @@ export function SignInPage() {
     await finish(started.csrfToken);
   });
 
-  if (state.status === 'signed-in' && linkState !== 'checking' && !verify.busy) {
-    return (
-      <Page title={t('portal.signin.title')}>
-        <p>
-          <a href="/portal" onClick={(e) => { e.preventDefault(); navigate('/portal'); }}>{t('portal.nav.requests')}</a>
-        </p>
-      </Page>
-    );
-  }
+  if (state.status === 'signed-in' && linkState !== 'checking' && !verify.busy) return <Redirect to={next} replace />;
 
   if (linkState === 'checking') {
     return (

@@ -15,11 +15,18 @@ export type PortalMe = Static<typeof PortalMeSchema>;
 export type Organization = Static<typeof PortalOrganization>;
 
 let portalCsrf: string | null = null;
+/** Set by the provider: a 401 while signed in means the session ended (idle or absolute expiry, sign-out elsewhere). */
+let sessionEnded: (() => void) | null = null;
 
 /** Calls a portal endpoint with the portal's CSRF header. */
-export function portalCall<E extends Endpoint>(endpoint: E, input: CallInput<E> = {}, options: RequestOptions = {}): Promise<ResponseOf<E>> {
+export async function portalCall<E extends Endpoint>(endpoint: E, input: CallInput<E> = {}, options: RequestOptions = {}): Promise<ResponseOf<E>> {
   setCsrfToken(portalCsrf, PORTAL_CSRF_HEADER);
-  return call(endpoint, input, options);
+  try {
+    return await call(endpoint, input, options);
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'unauthenticated' && portalCsrf !== null) sessionEnded?.();
+    throw error;
+  }
 }
 
 /** Keeps the CSRF token a sign-in answer carries, before the session is reloaded. */
@@ -70,6 +77,10 @@ export function PortalProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     void reload();
+    sessionEnded = () => void reload();
+    return () => {
+      sessionEnded = null;
+    };
   }, [reload]);
 
   // A portal 401 means "no portal session", which this provider handles itself; it must not
