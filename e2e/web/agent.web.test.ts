@@ -1,0 +1,243 @@
+/**
+ * The agent console in Chromium: an email arrives through the ingest pipeline,
+ * an agent opens it from the console's view, reads the sanitised HTML in its
+ * sandboxed frame and answers with the keyboard only; the reply leaves through
+ * the outbound queue to the customer. A suspicious email shows the phishing
+ * banner with its reasons and its links go through the warning page. An agent
+ * whose role lacks customers.reveal sees no Reveal button and gets 403 when
+ * calling the API from the page anyway. axe on the list and the ticket page.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildOrg, buildTeam, buildUser, signInAs, type SignedIn, type TestOrg } from '../../src/auth/testing.js';
+import { LocalBlobStore } from '../../src/blobs/store.js';
+import { createDefaultHooks, type IngestHooks } from '../../src/ingest/hooks.js';
+import { ingestInboundEmail } from '../../src/ingest/pipeline.js';
+import type { ComposedMail } from '../../src/mail/compose.js';
+import { processOutboundQueue } from '../../src/mail/outbound-queue.js';
+import { createHelpdeskDeps, type HelpdeskDeps } from '../../src/tickets/context.js';
+import { seedMailbox } from '../../src/tickets/testing.js';
+import { describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
+
+const MAILBOX = 'help@agent-console.example';
+const CUSTOMER = 'grace.hopper@customer.example';
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+const REPLY = 'Thanks Grace, the replacement router ships today.';
+
+function htmlEmail(): Buffer {
+  return Buffer.from(
+    [
+      `From: Grace Hopper <${CUSTOMER}>`,
+      `To: ${MAILBOX}`,
+      'Subject: Router keeps dropping the connection',
+      `Message-ID: <${randomUUID()}@customer.example>`,
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/related; boundary="rel"',
+      '',
+      '--rel',
+      'Content-Type: multipart/alternative; boundary="alt"',
+      '',
+      '--alt',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Hello, my router drops the connection every hour. Photo attached.',
+      '--alt',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      '<p style="color:#1a4d8f">Hello, my router <b>drops the connection</b> every hour.</p><script>document.title="pwned"</script><img src="cid:photo@customer.example" alt="router photo"><img src="https://tracker.example/open.gif" alt="tracker">',
+      '--alt--',
+      '--rel',
+      'Content-Type: image/png',
+      'Content-Transfer-Encoding: base64',
+      'Content-ID: <photo@customer.example>',
+      'Content-Disposition: inline; filename="router.png"',
+      '',
+      PNG,
+      '--rel--',
+      '',
+    ].join('\r\n'),
+  );
+}
+
+function suspiciousEmail(): Buffer {
+  return Buffer.from(
+    [
+      'From: IT Service Desk <it-desk@secure-mailbox-verify.example>',
+      `To: ${MAILBOX}`,
+      'Subject: Mailbox quota exceeded',
+      `Message-ID: <${randomUUID()}@secure-mailbox-verify.example>`,
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Your mailbox is full. Verify your password at https://secure-mailbox-verify.example/login today.',
+      '',
+    ].join('\r\n'),
+  );
+}
+
+describeWeb('agent console', () => {
+  let server: WebServer;
+  let browser: Browser;
+  let org: TestOrg;
+  let team: string;
+  let agent: SignedIn;
+  let trainee: SignedIn;
+  let deps: HelpdeskDeps;
+  let routerTicket: string;
+  let phishTicket: string;
+
+  beforeAll(async () => {
+    server = await startWebServer();
+    browser = await launchBrowser();
+    const { services } = server;
+    org = await buildOrg(services);
+    team = await buildTeam(services, org, 'Home broadband');
+    agent = await signInAs(server.app, await buildUser(services, org, { roles: ['agent'], teamIds: [team], name: 'Sam Okafor', email: `sam-${randomUUID().slice(0, 6)}@staff.example` }));
+
+    // A custom role for new starters: tickets and masked customers, but no reveal.
+    const db = services.database.db;
+    const roleId = randomUUID();
+    await db.insertInto('roles').values({ id: roleId, org_id: org.orgId, key: 'trainee', name: 'Trainee' }).execute();
+    for (const permission of ['tickets.read', 'tickets.write', 'customers.read']) await db.insertInto('role_permissions').values({ role_id: roleId, permission, scope: 'team' }).execute();
+    const traineeUser = await buildUser(services, org, { roles: [], teamIds: [team], name: 'Tom Trainee', email: `tom-${randomUUID().slice(0, 6)}@staff.example` });
+    await db.insertInto('user_roles').values({ user_id: traineeUser.userId, role_id: roleId, granted_by: null }).execute();
+    trainee = await signInAs(server.app, traineeUser);
+
+    const mailbox = await seedMailbox(db, org.orgId, MAILBOX, team);
+    deps = await createHelpdeskDeps(services);
+    const routes = [{ id: mailbox, orgId: org.orgId, address: MAILBOX, teamId: team }];
+    const blobs = new LocalBlobStore(services.config.blobDirPath);
+    // Verdicts are fixed here; the analyzer itself is tested in src/phishing.
+    const clean: IngestHooks = { ...createDefaultHooks(), analyzeThreats: async () => ({ score: 2, verdict: 'clean' as const, reasons: [] }) };
+    const suspicious: IngestHooks = {
+      ...createDefaultHooks(),
+      analyzeThreats: async () => ({
+        score: 71,
+        verdict: 'suspicious' as const,
+        reasons: [
+          { code: 'content.credentials', weight: 0.6, evidence: 'asks you to verify your password' },
+          { code: 'sender.first_contact', weight: 0.2, evidence: 'first email from secure-mailbox-verify.example' },
+        ],
+      }),
+    };
+    const [first] = await ingestInboundEmail(deps, { hooks: clean, blobs, maxAttachmentBytes: 1_000_000 }, { raw: htmlEmail(), mailFrom: CUSTOMER, rcptTo: [MAILBOX] }, routes);
+    const [second] = await ingestInboundEmail(deps, { hooks: suspicious, blobs, maxAttachmentBytes: 1_000_000 }, { raw: suspiciousEmail(), mailFrom: 'it-desk@secure-mailbox-verify.example', rcptTo: [MAILBOX] }, routes);
+    expect(first).toMatchObject({ outcome: 'ticket_created' });
+    expect(second).toMatchObject({ outcome: 'ticket_created' });
+    routerTicket = (first as { ticketId: string }).ticketId;
+    phishTicket = (second as { ticketId: string }).ticketId;
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function open(who: SignedIn): Promise<{ page: Page; seen: ReturnType<typeof watchPage>; close: () => Promise<void> }> {
+    const context = await staffContext(browser, server, who);
+    const page = await context.newPage();
+    return { page, seen: watchPage(page), close: () => context.close() };
+  }
+
+  it('an email arrives; the agent opens it from the unassigned view and answers with the keyboard; the reply goes to the customer', async () => {
+    const { page, seen, close } = await open(agent);
+    await page.goto('/tickets');
+    const views = page.getByRole('navigation', { name: 'Ticket views' });
+    await views.getByRole('link', { name: /Unassigned/ }).click();
+    await page.waitForURL(/view=unassigned/);
+    const row = page.getByRole('row').filter({ hasText: 'Router keeps dropping the connection' });
+    await row.waitFor();
+    // The count of the view says 2 open unassigned tickets.
+    await views.getByRole('link', { name: /Unassigned/ }).getByText('2').waitFor();
+    expect(await runAxe(page)).toEqual([]);
+    await snap(page, 'agent-ticket-list');
+
+    await row.getByRole('link').click();
+    await page.waitForURL(new RegExp(`/tickets/${routerTicket}$`));
+    await page.getByRole('heading', { level: 1, name: /Router keeps dropping the connection/ }).waitFor();
+    expect(await page.evaluate(() => performance.getEntriesByName('td:ticket-ready').length)).toBe(1);
+
+    // The email's HTML in a frame with an empty sandbox, remote content blocked, the inline photo shown.
+    const frame = page.locator('iframe.msg__frame');
+    expect(await frame.getAttribute('sandbox')).toBe('');
+    expect(await frame.getAttribute('src')).toContain('/html?remote=0');
+    await frame.scrollIntoViewIfNeeded();
+    const content = await (await frame.elementHandle())?.contentFrame();
+    expect(content).toBeTruthy();
+    await content?.getByText('drops the connection').waitFor();
+    const html = (await content?.content()) ?? '';
+    expect(html).toContain('drops the connection');
+    expect(html).toContain('style="color:#1a4d8f"');
+    expect(html).toContain('src="data:image/png;base64,');
+    expect(html).not.toContain('<script');
+    expect(html).not.toContain('tracker.example/open.gif"');
+    expect(await page.title()).not.toContain('pwned');
+    await page.getByRole('button', { name: 'Load remote content' }).click();
+    expect(await frame.getAttribute('src')).toContain('/html?remote=1');
+
+    // Keyboard only: focus the reply box, type, Tab to the send button, Enter.
+    await page.getByLabel('Reply to the customer').focus();
+    await page.keyboard.type(REPLY);
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      if ((await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string | null } | null } }).document.activeElement?.textContent)) === 'Send reply') break;
+    }
+    await page.keyboard.press('Enter');
+    await page.getByText('Reply queued for email.').waitFor();
+    await page.getByRole('article', { name: 'Your reply' }).getByText(REPLY).waitFor();
+    expect(await runAxe(page)).toEqual([]);
+    await snap(page, 'agent-ticket');
+
+    const sent: ComposedMail[] = [];
+    const result = await processOutboundQueue(deps, { send: async (mail) => { sent.push(mail); return { delivery: 'sent' as const }; } });
+    expect(result.sent).toBe(1);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.to).toBe(CUSTOMER);
+    expect(sent[0]?.text).toContain(REPLY);
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    await close();
+  }, 120_000);
+
+  it('a suspicious email shows the phishing banner with its reasons, and its link opens through the warning page', async () => {
+    const { page, seen, close } = await open(agent);
+    await page.goto(`/tickets/${phishTicket}`);
+    const banner = page.getByRole('alert').filter({ hasText: 'This email looks suspicious' });
+    await banner.waitFor();
+    await banner.getByText('asks you to verify your password').waitFor();
+    await page.getByRole('button', { name: 'Report phishing' }).waitFor();
+    const link = page.getByRole('link', { name: 'https://secure-mailbox-verify.example/login' });
+    expect(await link.getAttribute('href')).toMatch(/^\/link\?url=https%3A%2F%2Fsecure-mailbox-verify\.example%2Flogin&ticket=/);
+    await link.click();
+    await page.getByRole('heading', { level: 1, name: 'Before you open this link' }).waitFor();
+    await page.getByText('This link looks risky').waitFor();
+    const openAnyway = page.getByRole('link', { name: 'Open anyway' });
+    expect(await openAnyway.getAttribute('rel')).toBe('noopener noreferrer');
+    expect(await openAnyway.getAttribute('href')).toBe('https://secure-mailbox-verify.example/login');
+    expect(await runAxe(page)).toEqual([]);
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    await close();
+  }, 90_000);
+
+  it('an agent whose role lacks customers.reveal sees masked fields and no Reveal button, and the API refuses them (403)', async () => {
+    const { page, seen, close } = await open(trainee);
+    await page.goto(`/tickets/${routerTicket}`);
+    const panel = page.getByRole('region', { name: 'Customer' });
+    await panel.getByText('Email').waitFor();
+    expect(await panel.textContent()).not.toContain(CUSTOMER);
+    expect(await page.getByRole('button', { name: /Reveal/ }).count()).toBe(0);
+    const customerId = (await pageFetch(page, 'GET', `/api/tickets/${routerTicket}`)).body as { requesterId: string };
+    const refused = await pageFetch(page, 'POST', `/api/customers/${customerId.requesterId}/reveal`, { field: 'email', reason: 'Just curious about it' });
+    expect(refused.status).toBe(403);
+    expect(JSON.stringify(refused.body)).not.toContain(CUSTOMER);
+
+    // The agent, who may reveal, sees the button (control for the test above).
+    const agentView = await open(agent);
+    await agentView.page.goto(`/tickets/${routerTicket}`);
+    await agentView.page.getByRole('button', { name: 'Reveal Email' }).waitFor();
+    await agentView.close();
+    expect(seen.pageErrors).toEqual([]);
+    await close();
+  }, 90_000);
+});
