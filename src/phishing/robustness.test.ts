@@ -101,4 +101,21 @@ describe('robustness', () => {
     ]);
     await analyzeRaw(raw);
   });
+
+  it('keeps the lure signals linear on hostile text (decision 0038)', () => {
+    const hostile = [
+      'a '.repeat(100_000),
+      '\u200B'.repeat(100_000) + 'x',
+      'www.'.repeat(50_000) + 'pages.dev/',
+      '{{'.repeat(50_000),
+      'https://vk.com/away.php?to=' + '%25'.repeat(50_000),
+      'Hello ' + 'jane.doe '.repeat(20_000),
+    ];
+    for (const text of hostile) {
+      const t = performance.now();
+      const a = analyzeMessage(buildMessage({ subject: text.slice(0, 5000), text, html: `<p>${text}</p><a href="${text.slice(0, 4000)}">x</a>`, from: { name: text.slice(0, 300), address: 'x@y.example' } }), ctx);
+      expect(VERDICTS).toContain(a.verdict);
+      expect(performance.now() - t, text.slice(0, 20)).toBeLessThan(3000);
+    }
+  });
 });
