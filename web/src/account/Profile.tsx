@@ -9,6 +9,7 @@ import { TextField } from '../ui/fields.js';
 import { useSubmit } from '../ui/hooks.js';
 import { Badge, ErrorNotice, Notice } from '../ui/notices.js';
 import { Section } from '../ui/Page.js';
+import { methodName } from './Sessions.js';
 
 export function Profile() {
   const { me } = useMe();
@@ -35,7 +36,7 @@ export function Profile() {
             <dt>{t('account.profile.roles')}</dt>
             <dd className="facts__badges">{me.user.roles.map((r) => <Badge key={r}>{r.replace(/_/g, ' ')}</Badge>)}</dd>
           </div>
-          <div><dt>{t('account.profile.factor')}</dt><dd>{me.mfa.method ? t('account.profile.verifiedWith', { method: me.mfa.method }) : '—'}</dd></div>
+          <div><dt>{t('account.profile.factor')}</dt><dd>{me.mfa.method ? t('account.profile.verifiedWith', { method: methodName(me.mfa.method) }) : '—'}</dd></div>
         </dl>
       </Section>
       <Section title={t('account.password.title')} id="account-password">

@@ -1,12 +1,18 @@
 import { authEndpoints } from '../../../src/http/schemas/auth.js';
 import { call } from '../api.js';
-import { t } from '../i18n/index.js';
+import { hasMessage, t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';
 import { DataTable } from '../ui/DataTable.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, ErrorNotice, Loading } from '../ui/notices.js';
 import { Section } from '../ui/Page.js';
 import { RelativeTime } from '../ui/time.js';
+
+/** A factor method as words ('passkey', 'authenticator app'); unknown methods as given. */
+export function methodName(method: string): string {
+  const key = `account.method.${method}`;
+  return hasMessage(key) ? t(key) : method;
+}
 
 /** A short device description from the user agent (browser and system), never the raw string alone. */
 export function describeAgent(ua: string | null): string {
@@ -36,7 +42,7 @@ export function Sessions() {
           columns={[
             { key: 'device', header: t('account.sessions.colDevice'), render: (s) => <>{describeAgent(s.userAgent)} {s.current ? <Badge tone="info">{t('account.sessions.current')}</Badge> : null}</> },
             { key: 'ip', header: t('account.sessions.colAddress'), render: (s) => s.ip ?? '—' },
-            { key: 'factor', header: t('account.sessions.colFactor'), render: (s) => s.mfaMethod ?? t('account.sessions.noFactor') },
+            { key: 'factor', header: t('account.sessions.colFactor'), render: (s) => (s.mfaMethod ? methodName(s.mfaMethod) : t('account.sessions.noFactor')) },
             { key: 'started', header: t('account.sessions.colStarted'), render: (s) => <RelativeTime value={s.createdAt} /> },
             { key: 'seen', header: t('account.sessions.colSeen'), render: (s) => <RelativeTime value={s.lastSeenAt} /> },
             {

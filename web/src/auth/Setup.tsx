@@ -4,7 +4,7 @@
  * administrator role requires, then the recovery codes, once.
  */
 import { useState, type FormEvent } from 'react';
-import { Link, useLocation } from 'wouter';
+import { Link, Redirect, useLocation } from 'wouter';
 import { authEndpoints } from '../../../src/http/schemas/auth.js';
 import { call, setCsrfToken, validate } from '../api.js';
 import { t } from '../i18n/index.js';
@@ -22,7 +22,7 @@ export function Setup() {
   const token = useHashToken();
   const [stage, setStage] = useState<'account' | 'factor'>('account');
   const status = useResource(() => call(authEndpoints.setupStatus), []);
-  const { reload } = useSession();
+  const { state, reload } = useSession();
   const [, navigate] = useLocation();
   const [form, setForm] = useState({ organizationName: '', name: '', email: '', password: '' });
   const [clientErrors, setClientErrors] = useState<Record<string, string>>({});
@@ -64,6 +64,8 @@ export function Setup() {
 
   if (status.loading) return <AuthCard title={t('auth.setup.title')}><Loading /></AuthCard>;
   if (status.error) return <AuthCard title={t('auth.setup.title')}><ErrorNotice error={status.error} onRetry={status.reload} /></AuthCard>;
+  // Reloaded during the factor step: the account exists and waits for its first factor.
+  if (status.data && !status.data.needed && state.status === 'needs-factor') return <Redirect to="/signin/factor" replace />;
   if (status.data && !status.data.needed) {
     return (
       <AuthCard title={t('auth.setup.title')}>

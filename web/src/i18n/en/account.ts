@@ -88,4 +88,10 @@ export default {
   'account.sessions.noFactor': 'none yet',
   'account.sessions.unknownDevice': 'Unknown device',
   'account.sessions.device': '{browser} on {system}',
+
+  'account.method.webauthn': 'passkey',
+  'account.method.totp': 'authenticator app',
+  'account.method.email': 'email code',
+  'account.method.sms': 'text message code',
+  'account.method.recovery': 'recovery code',
 } as const;
