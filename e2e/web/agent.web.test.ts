@@ -172,6 +172,8 @@ describeWeb('agent console', () => {
     expect(html).not.toContain('<script');
     expect(html).not.toContain('tracker.example/open.gif"');
     expect(await page.title()).not.toContain('pwned');
+    await page.evaluate(() => (globalThis as unknown as { scrollTo: (x: number, y: number) => void }).scrollTo(0, 0));
+    await snap(page, 'agent-ticket');
     await page.getByRole('button', { name: 'Load remote content' }).click();
     expect(await frame.getAttribute('src')).toContain('/html?remote=1');
 
@@ -186,7 +188,6 @@ describeWeb('agent console', () => {
     await page.getByText('Reply queued for email.').waitFor();
     await page.getByRole('article', { name: 'Your reply' }).getByText(REPLY).waitFor();
     expect(await runAxe(page)).toEqual([]);
-    await snap(page, 'agent-ticket');
 
     const sent: ComposedMail[] = [];
     const result = await processOutboundQueue(deps, { send: async (mail) => { sent.push(mail); return { delivery: 'sent' as const }; } });
@@ -206,6 +207,8 @@ describeWeb('agent console', () => {
     await banner.waitFor();
     await banner.getByText('asks you to verify your password').waitFor();
     await page.getByRole('button', { name: 'Report phishing' }).waitFor();
+    expect(await runAxe(page)).toEqual([]);
+    await snap(page, 'agent-phishing-banner');
     const link = page.getByRole('link', { name: 'https://secure-mailbox-verify.example/login' });
     expect(await link.getAttribute('href')).toMatch(/^\/link\?url=https%3A%2F%2Fsecure-mailbox-verify\.example%2Flogin&ticket=/);
     await link.click();
