@@ -8,6 +8,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildOrg, buildUser, signInAs, TEST_PASSWORD, type TestOrg, type TestUser } from '../../src/auth/testing.js';
+import { enrolTotp, forgetTotpUse, totpCode } from '../../src/auth/mfa/testing/mfa-testing.js';
 import { describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
 /** Chromium's virtual authenticator (decision 0090 §5); the same six lines as in setup.web.test.ts. */
@@ -123,6 +124,32 @@ describeWeb('passkeys in the browser', () => {
     expect(keys.body).toMatchObject({ credentials: [{ name: 'Backup key' }] });
     const steps = await server.services.database.db.selectFrom('audit_log').where('action', '=', 'auth.step_up').where('actor_id', '=', agent.userId).select('result').execute();
     expect(steps.map((s) => s.result)).toContain('success');
+    await context.close();
+  });
+
+  it('makes a security officer who has only an authenticator app register a passkey right after using it', async () => {
+    const officer = await buildUser(server.services, org, { roles: ['security_officer'], name: 'Sol Officer' });
+    const { secret } = await enrolTotp(server.app, officer);
+    await forgetTotpUse(server.services, officer.userId);
+    const context = await browser.newContext({ baseURL: server.baseUrl });
+    context.setDefaultTimeout(10_000);
+    const page = await context.newPage();
+    await addVirtualAuthenticator(context, page);
+    await page.goto('/signin?next=%2Faccount%2Fsecurity');
+    await page.getByLabel('Email').fill(officer.email);
+    await page.getByLabel('Password').fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Authenticator code').fill(totpCode(secret));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    // The code was accepted, but the role needs a passkey: nothing else opens until one is registered.
+    await page.getByRole('heading', { name: 'Add a passkey to continue' }).waitFor();
+    expect((await pageFetch(page, 'GET', '/api/auth/me')).body).toMatchObject({ mfa: { verified: false, method: 'totp', phishingResistantRequired: true } });
+    expect(await runAxe(page)).toEqual([]);
+    await page.getByRole('textbox', { name: /^Name/ }).fill('Officer key');
+    await page.getByRole('button', { name: 'Create passkey' }).click();
+    await page.waitForURL(/\/account\/security/);
+    await page.getByText('Officer key').waitFor();
+    expect((await pageFetch(page, 'GET', '/api/auth/me')).body).toMatchObject({ mfa: { verified: true, method: 'webauthn' } });
     await context.close();
   });
 
