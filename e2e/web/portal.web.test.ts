@@ -167,6 +167,24 @@ describeWeb('customer portal', () => {
     expect(fetched.text).toContain('Amount: 42.00 EUR');
     expect(fetched.text).not.toContain('4111 1111 1111 1111');
 
+    // A file that can run code is stored and flagged; downloading it takes a separate, explained link.
+    await fileInput.setInputFiles({ name: 'tool.exe', mimeType: 'application/octet-stream', buffer: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(400)]) });
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByText('tool.exe looks like a file that can run code').waitFor();
+    const anyway = page.getByRole('link', { name: 'Download tool.exe anyway' });
+    await anyway.waitFor();
+    expect(await anyway.getAttribute('href')).toContain('confirm=1');
+    expect(await page.getByRole('link', { name: 'Download tool.exe', exact: true }).count()).toBe(0);
+
+    // On a phone-sized screen nothing runs off the side.
+    await page.setViewportSize({ width: 375, height: 740 });
+    const overflow = await page.evaluate(() => {
+      const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    });
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 1100, height: 820 });
+
     // Another customer's ticket is not found, in the page and through the API.
     const other = await buildCustomerWithTicket(server.services, { orgId: org.orgId, email: 'someone-else@customer.example', teamId: team, subject: 'Not for Grace' });
     await page.goto(`/portal/tickets/${other.ticketId}`);
@@ -204,6 +222,32 @@ describeWeb('customer portal', () => {
     await again.page.getByText('This sign-in link has expired or was already used').waitFor();
     expect(again.page.url()).not.toContain('link=');
     expect(seen.pageErrors).toEqual([]);
+  }, 90_000);
+
+  it('signing in works from the keyboard alone, and focus lands where the customer types next', async () => {
+    const email = 'kb@customer.example';
+    await buildCustomerWithTicket(server.services, { orgId: org.orgId, email, teamId: team, subject: 'Keyboard only' });
+    const { page } = await newPage();
+    await page.goto('/portal/signin');
+    await page.getByLabel('Email address').waitFor();
+    // The page's heading has focus when it opens, so the next Tab reaches the form.
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent)).toBe('Sign in to see your requests');
+    let label = '';
+    for (let i = 0; i < 6 && label !== 'email'; i++) {
+      await page.keyboard.press('Tab');
+      label = await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute: (n: string) => string | null } | null } }).document.activeElement?.getAttribute('name') ?? '');
+    }
+    expect(label).toBe('email');
+    const before = mailCount(email);
+    await page.keyboard.type(email);
+    await page.keyboard.press('Enter');
+    const code = await codeFor(email, before);
+    await page.getByLabel('One-time code').waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id)).toBe('portal-signin-code');
+    await page.keyboard.type(code);
+    await page.keyboard.press('Enter');
+    await page.waitForURL((url) => url.pathname === '/portal');
+    await page.getByRole('link', { name: 'Keyboard only' }).waitFor();
   }, 90_000);
 
   it('a customer confirms their identity with the code an agent’s verification sent', async () => {
