@@ -162,7 +162,7 @@ describeWeb('administration', () => {
     await context.close();
   }, 60_000);
 
-  it('roles and email channels: read-outs, the send test outcome, axe and screenshots', async () => {
+  it('roles, email channels, sensitive data and sender lists: read-outs, the send test outcome, changes, axe and screenshots', async () => {
     const { page, seen, close } = await adminPage();
     await page.goto('/admin/roles');
     await page.getByRole('heading', { level: 2, name: 'Administrator' }).waitFor();
@@ -172,10 +172,28 @@ describeWeb('administration', () => {
     await page.goto('/admin/email');
     await page.getByRole('table', { name: 'Inbound addresses' }).getByText('support@northwind.example').waitFor();
     await expect(page.locator('main').textContent()).resolves.toContain('Northwind Support <support@northwind.example>');
+    await snap(page, 'admin-email-channels');
     await page.getByRole('button', { name: 'Send test' }).click();
     await page.getByText(`the test message to ${admin.email} was written to the outbox folder`).waitFor();
     expect(await runAxe(page)).toEqual([]);
-    await snap(page, 'admin-email-channels');
+
+    // The sensitive-data policy and the sender lists, from the same schemas.
+    await page.goto('/admin/sensitive-data');
+    await page.getByLabel('Card security codes').waitFor();
+    await expect(page.getByLabel('Card security codes').isDisabled()).resolves.toBe(true);
+    await page.getByLabel('Phone numbers').selectOption('redact');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByText('Saved.').waitFor();
+    const dlp = await pageFetch(page, 'GET', '/api/organization/dlp-policy');
+    expect((dlp.body as { effective: Record<string, string> }).effective).toMatchObject({ phone: 'redact', card_security_code: 'redact' });
+    expect(await runAxe(page)).toEqual([]);
+    await page.goto('/admin/sender-lists');
+    await page.getByLabel('Address or domain').fill('paypa1-billing.example');
+    await page.getByLabel('Reason').fill('Lookalike of a payment provider');
+    await page.getByRole('button', { name: 'Add to list' }).click();
+    await page.getByRole('table', { name: 'Sender allow and block lists' }).getByText('paypa1-billing.example').waitFor();
+    expect(await runAxe(page)).toEqual([]);
+
     const audit = await server.services.database.db.selectFrom('audit_log').where('action', '=', 'mail.test').where('actor_id', '=', admin.userId).select('result').execute();
     expect(audit).toEqual([{ result: 'success' }]);
     expect(seen.cspViolations).toEqual([]);

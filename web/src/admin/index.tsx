@@ -1,6 +1,7 @@
 /**
  * Administration: staff and invitations, roles, teams, security policy, API
- * tokens, email channels, SLA policies, macros, webhooks and routing. The
+ * tokens, email channels, SLA policies, macros, webhooks, routing, the
+ * sensitive-data policy and sender allow/block lists. The
  * sub-navigation shows only what the abilities allow; `/admin` opens the first.
  */
 import { Redirect, Route, Switch } from 'wouter';
@@ -14,6 +15,8 @@ import { Invitations } from './Invitations.js';
 import { Macros } from './Macros.js';
 import { Roles } from './Roles.js';
 import { Routing } from './Routing.js';
+import { SenderLists } from './SenderLists.js';
+import { SensitiveData } from './SensitiveData.js';
 import { SecurityPolicy } from './SecurityPolicy.js';
 import { Sla } from './Sla.js';
 import { Staff } from './Staff.js';
@@ -48,6 +51,8 @@ export default function AdminArea() {
       <Route path="/admin/macros" component={Macros} />
       <Route path="/admin/webhooks" component={Webhooks} />
       <Route path="/admin/routing" component={Routing} />
+      <Route path="/admin/sensitive-data" component={SensitiveData} />
+      <Route path="/admin/sender-lists" component={SenderLists} />
       <Route component={NotFound} />
     </Switch>
   );
