@@ -16,7 +16,7 @@ import { AppError } from '../errors.js';
 import type { AuditLog } from './audit-log.js';
 import { openCheckpoint, parseVerifierKey } from './checkpoint.js';
 import { canonicalEntry, type AuditEntryColumns } from './entry.js';
-import { CompactRange, hashLeaf, MerkleProofError, verifyInclusion } from './merkle.js';
+import { CompactRange, hashChildren, hashLeaf, MerkleProofError, verifyInclusion } from './merkle.js';
 import { readStoredCheckpoints, readStoredEntries } from './trail-io.js';
 import { verifyAuditTrail, type StoredEntry } from './verify.js';
 
@@ -203,39 +203,143 @@ export function proofRanges(index: number, size: number): Array<[number, number]
   return topDown.reverse();
 }
 
+/** Leaves per tile: subtrees this size or smaller are hashed from one read of their leaves. */
+const TILE = 1024;
+
 /**
- * The inclusion proof computed by streaming the stored leaf hashes once, in
- * index order, into one compact range per proof node: O(size) hashing (about
- * a second per million entries) in O(log size) memory.
+ * Roots of complete, aligned subtrees (sizes a power of two, at least one tile)
+ * never change once their leaves are sequenced: the log only grows. They are
+ * kept per database, so the first proof reads each leaf once and later proofs
+ * read at most a few tiles. About 2 × n / 1024 hashes of memory (64 KB per
+ * million entries). Decision 0094.
+ */
+const subtreeCache = new WeakMap<DatabaseHandle, Map<string, Buffer>>();
+
+function damaged(at: number): AppError {
+  return new AppError('audit_unavailable', 'The audit log is damaged; run “Verify integrity”.', { internal: `gap or missing leaf at ${at}` });
+}
+
+interface ProofContext {
+  database: DatabaseHandle;
+  size: number;
+  /** Leaves of the tiles read for this proof, by tile start. */
+  tiles: Map<number, Buffer[]>;
+}
+
+/** The stored leaf hashes of the tile holding `at` (cut at the tree size), read once per proof. */
+async function tileLeaves(ctx: ProofContext, at: number): Promise<{ start: number; leaves: Buffer[] }> {
+  const start = at - (at % TILE);
+  let leaves = ctx.tiles.get(start);
+  if (!leaves) {
+    const end = Math.min(start + TILE, ctx.size);
+    const rows = await ctx.database.queryArrays('SELECT idx, leaf_hash FROM audit_log WHERE idx >= $1 AND idx < $2 ORDER BY idx', [start, end]);
+    leaves = [];
+    for (const r of rows) {
+      const leaf = r[1];
+      if (Number(r[0]) !== start + leaves.length || !(leaf instanceof Uint8Array)) throw damaged(start + leaves.length);
+      leaves.push(Buffer.from(leaf));
+    }
+    if (leaves.length !== end - start) throw damaged(start + leaves.length);
+    ctx.tiles.set(start, leaves);
+  }
+  return { start, leaves };
+}
+
+/**
+ * MTH(D[lo:hi]) over stored leaf hashes, split as RFC 6962 does. Ranges of a
+ * tile or less never cross a tile boundary (every split point is aligned), so
+ * they hash from one tile's leaves; complete larger subtrees come from the cache.
+ */
+async function rangeRoot(ctx: ProofContext, lo: number, hi: number): Promise<Buffer> {
+  const size = hi - lo;
+  if (size <= TILE) {
+    const complete = size === TILE;
+    const cache = subtreeCache.get(ctx.database);
+    const hit = complete ? cache?.get(`${lo}:${size}`) : undefined;
+    if (hit) return hit;
+    const tile = await tileLeaves(ctx, lo);
+    const range = new CompactRange();
+    for (let i = lo; i < hi; i++) range.append(tile.leaves[i - tile.start] as Buffer);
+    const root = range.root();
+    if (complete) cacheFor(ctx.database).set(`${lo}:${size}`, root);
+    return root;
+  }
+  const complete = (size & (size - 1)) === 0 && lo % size === 0;
+  if (!complete) {
+    let k = 1;
+    while (k * 2 < size) k *= 2;
+    return hashChildren(await rangeRoot(ctx, lo, lo + k), await rangeRoot(ctx, lo + k, hi));
+  }
+  const cache = cacheFor(ctx.database);
+  const key = `${lo}:${size}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  // Cold: up to a page of leaves is read in one query and every complete subtree in it cached.
+  if (size <= FILL_PAGE) return fillComplete(ctx, lo, size);
+  const root = hashChildren(await rangeRoot(ctx, lo, lo + size / 2), await rangeRoot(ctx, lo + size / 2, hi));
+  cache.set(key, root);
+  return root;
+}
+
+/** Leaves read in one query when filling the cache (a power-of-two number of tiles). */
+const FILL_PAGE = 64 * TILE;
+
+/**
+ * Reads the leaves of the complete, aligned subtree [lo, lo + size) (size a
+ * power of two, TILE ≤ size ≤ FILL_PAGE) in one query and caches the root of
+ * every complete subtree of at least a tile inside it.
+ */
+async function fillComplete(ctx: ProofContext, lo: number, size: number): Promise<Buffer> {
+  const cache = cacheFor(ctx.database);
+  const rows = await ctx.database.queryArrays('SELECT idx, leaf_hash FROM audit_log WHERE idx >= $1 AND idx < $2 ORDER BY idx', [lo, lo + size]);
+  if (rows.length !== size) throw damaged(lo + rows.length);
+  let level: Buffer[] = [];
+  for (let t = 0; t < size; t += TILE) {
+    const range = new CompactRange();
+    for (let i = t; i < t + TILE; i++) {
+      const r = rows[i] as unknown[];
+      const leaf = r[1];
+      if (Number(r[0]) !== lo + i || !(leaf instanceof Uint8Array)) throw damaged(lo + i);
+      range.append(leaf);
+    }
+    const root = range.root();
+    cache.set(`${lo + t}:${TILE}`, root);
+    level.push(root);
+  }
+  for (let width = TILE * 2; level.length > 1; width *= 2) {
+    const next: Buffer[] = [];
+    for (let j = 0; j < level.length; j += 2) {
+      const root = hashChildren(level[j] as Buffer, level[j + 1] as Buffer);
+      cache.set(`${lo + (j / 2) * width}:${width}`, root);
+      next.push(root);
+    }
+    level = next;
+  }
+  return level[0] as Buffer;
+}
+
+function cacheFor(database: DatabaseHandle): Map<string, Buffer> {
+  let cache = subtreeCache.get(database);
+  if (!cache) {
+    cache = new Map();
+    subtreeCache.set(database, cache);
+  }
+  return cache;
+}
+
+/**
+ * The inclusion proof for `index` in the tree of the first `size` leaves, from
+ * the stored leaf hashes: each node of the audit path is the root of a leaf
+ * range (proofRanges). Warm, a proof reads the entry's tile and the tree's
+ * last tile; cold, it reads every leaf once.
  */
 export async function inclusionProofFromStore(database: DatabaseHandle, index: number, size: number): Promise<{ leafHash: Buffer; proof: Buffer[] }> {
-  const ranges = proofRanges(index, size);
-  // Ranges sorted by start, each with its own accumulator; position in the proof kept.
-  const byStart = ranges.map(([lo, hi], pos) => ({ lo, hi, pos, acc: new CompactRange() })).sort((a, b) => a.lo - b.lo);
-  const proof: Buffer[] = new Array(ranges.length);
-  let leafHash: Buffer | undefined;
-  let current = 0;
-  const pageSize = 50_000;
-  for (let next = 0; next < size; ) {
-    const rows = await database.queryArrays('SELECT idx, leaf_hash FROM audit_log WHERE idx >= $1 AND idx < $2 ORDER BY idx', [next, Math.min(size, next + pageSize)]);
-    for (const r of rows) {
-      const idx = Number(r[0]);
-      const leaf = r[1];
-      if (idx !== next || !(leaf instanceof Uint8Array)) {
-        throw new AppError('audit_unavailable', 'The audit log is damaged; run “Verify integrity”.', { internal: `gap or missing leaf at ${next}` });
-      }
-      if (idx === index) leafHash = Buffer.from(leaf);
-      else {
-        while (current < byStart.length && (byStart[current] as { hi: number }).hi <= idx) current += 1;
-        const range = byStart[current];
-        if (range && range.lo <= idx) range.acc.append(leaf);
-      }
-      next += 1;
-    }
-    if (rows.length === 0) throw new AppError('audit_unavailable', 'The audit log is damaged; run “Verify integrity”.', { internal: `no entries from ${next}` });
-  }
-  for (const r of byStart) proof[r.pos] = r.acc.root();
-  if (!leafHash) throw new AppError('not_found', 'No such audit entry.');
+  if (!Number.isSafeInteger(index) || index < 0 || index >= size) throw new AppError('not_found', 'No such audit entry.');
+  const ctx: ProofContext = { database, size, tiles: new Map() };
+  const tile = await tileLeaves(ctx, index);
+  const leafHash = tile.leaves[index - tile.start] as Buffer;
+  const proof: Buffer[] = [];
+  for (const [lo, hi] of proofRanges(index, size)) proof.push(await rangeRoot(ctx, lo, hi));
   return { leafHash, proof };
 }
 

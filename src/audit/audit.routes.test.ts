@@ -13,7 +13,8 @@ import { buildOrg, signIn, type SignedIn, type TestOrg } from '../auth/testing.j
 import { testDatabaseKinds } from '../db/testing.js';
 import { buildApp } from '../http/app.js';
 import { auditRoutes } from './audit.routes.js';
-import { proofRanges } from './audit-trail.service.js';
+import type { DatabaseHandle } from '../db/database.js';
+import { inclusionProofFromStore, proofRanges } from './audit-trail.service.js';
 import { openCheckpoint } from './checkpoint.js';
 import { hashLeaf, inclusionProof, rootFromLeafHashes, verifyInclusion } from './merkle.js';
 
@@ -28,6 +29,35 @@ describe('proofRanges', () => {
         expect(fromRanges.map((b) => b.toString('hex'))).toEqual(inclusionProof(leaves, index, size).map((b) => b.toString('hex')));
       }
     }
+  });
+});
+
+describe('inclusionProofFromStore', () => {
+  it('matches merkle.ts across tile boundaries, with cached subtrees reused as the tree grows', async () => {
+    const leaves = Array.from({ length: 5000 }, (_, i) => hashLeaf(Buffer.from(`stored ${i}`)));
+    let reads = 0;
+    // The one read the proof makes (a range of leaves in index order), answered from memory.
+    const database = {
+      queryArrays: async (text: string, values: readonly unknown[]) => {
+        reads += 1;
+        const [a, b] = values as number[];
+        return leaves.slice(a, b).map((leaf, i) => [(a as number) + i, leaf]);
+      },
+    } as unknown as DatabaseHandle;
+    for (const size of [1, 2, 1023, 1024, 1025, 2048, 3000, 4096, 5000]) {
+      for (const index of [0, 1, Math.floor(size / 2), size - 1].filter((i) => i < size)) {
+        const { leafHash, proof } = await inclusionProofFromStore(database, index, size);
+        expect(leafHash.equals(leaves[index] as Buffer)).toBe(true);
+        expect(proof.map((h) => h.toString('hex')), `${index}/${size}`).toEqual(inclusionProof(leaves, index, size).map((h) => h.toString('hex')));
+      }
+    }
+    // Once warm, a proof in the full tree reads the entry's tile and the last, partial tile: not all 5000 leaves.
+    reads = 0;
+    await inclusionProofFromStore(database, 17, 5000);
+    expect(reads).toBe(2);
+    reads = 0;
+    await inclusionProofFromStore(database, 4999, 5000);
+    expect(reads).toBe(1);
   });
 });
 
