@@ -302,6 +302,7 @@ describeWeb('customer portal', () => {
     await page.getByRole('button', { name: 'Send request' }).click();
     await page.getByRole('heading', { name: 'Thank you' }).waitFor();
     await page.getByText('margaret@customer.example').waitFor();
+    expect(await page.getByRole('link', { name: 'Follow your requests' }).getAttribute('href')).toBe('/portal/signin');
     expect(await count()).toBe(before + 1);
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);

@@ -6,6 +6,7 @@
  * success by the server, so this page cannot tell and does not try.
  */
 import { useState, type FormEvent } from 'react';
+import { Link } from 'wouter';
 import { HONEYPOT_FIELD, portalEndpoints } from '../../../src/http/schemas/portal.js';
 import { ApiError, validate } from '../api.js';
 import { t } from '../i18n/index.js';
@@ -81,6 +82,7 @@ export function RequestPage() {
           <Notice tone="success">{t('portal.request.sent', { email: sentTo })}</Notice>
           <div className="form__actions">
             <Button onClick={() => setSentTo(null)}>{t('portal.request.another')}</Button>
+            <Link href={state.status === 'signed-in' ? '/portal' : '/portal/signin'} className="btn btn--ghost">{t('portal.request.follow')}</Link>
           </div>
         </div>
       </Page>

@@ -103,5 +103,6 @@ export default {
   'portal.request.sentTitle': 'Thank you',
   'portal.request.sent': 'We have received your request and will email you at {email}. If you do not hear from us, check your spam folder or write to us again.',
   'portal.request.another': 'Send another request',
+  'portal.request.follow': 'Follow your requests',
   'portal.request.expired': 'This form has expired. It has been refreshed; send it again.',
 } as const;
