@@ -153,6 +153,17 @@ describe.each(testDatabaseKinds)('staff administration routes on %s', (kind) => 
       expect(audit.map((a) => a.object_id)).toContain(team);
     });
 
+    it('deletes an unused team; a team with an inbound address is refused in words (409), not a server error', async () => {
+      const unused = await buildTeam(services, org);
+      expect((await app.inject({ method: 'DELETE', url: `/api/teams/${unused}`, headers: admin.headers })).statusCode).toBe(200);
+      const used = await buildTeam(services, org);
+      await services.database.db.insertInto('mailboxes').values({ id: randomUUID(), org_id: org.orgId, address: `team-${randomUUID().slice(0, 6)}@help.example`, name: 'Help', team_id: used }).execute();
+      const res = await app.inject({ method: 'DELETE', url: `/api/teams/${used}`, headers: admin.headers });
+      expect(res.statusCode).toBe(409);
+      expect(res.json().detail).toContain('inbound addresses');
+      expect((await app.inject({ method: 'DELETE', url: `/api/teams/${used}`, headers: intruder.headers })).statusCode).toBe(404);
+    });
+
     it('refuses the wrong role (403), another organisation (404) and an empty name (400)', async () => {
       const team = await buildTeam(services, org);
       for (const as of [agent, supervisor]) expect((await app.inject({ method: 'PUT', url: `/api/teams/${team}`, headers: as.headers, payload: { name: 'Mine now' } })).statusCode).toBe(403);

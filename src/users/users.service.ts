@@ -237,10 +237,23 @@ export async function renameTeam(deps: UsersDeps, p: Principal, client: ClientIn
   });
 }
 
+/**
+ * Deletes a team nothing else points at. Tickets, mailboxes and access reviews
+ * of the team would otherwise lose who may see them, so those refuse (409)
+ * until they are moved; memberships and routing-rule targets go with the team.
+ */
 export async function deleteTeam(deps: UsersDeps, p: Principal, client: ClientInfo, teamId: string): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
-    const r = await trx.deleteFrom('teams').where('id', '=', teamId).where('org_id', '=', p.orgId).executeTakeFirst();
-    if (Number(r.numDeletedRows) === 0) throw new AppError('not_found', 'No such team.');
+    const team = await trx.selectFrom('teams').where('id', '=', teamId).where('org_id', '=', p.orgId).select('id').executeTakeFirst();
+    if (!team) throw new AppError('not_found', 'No such team.');
+    const ticket = await trx.selectFrom('tickets').where('team_id', '=', teamId).select('id').limit(1).executeTakeFirst();
+    const mailbox = await trx.selectFrom('mailboxes').where('team_id', '=', teamId).select('id').limit(1).executeTakeFirst();
+    const review = await trx.selectFrom('access_review_campaigns').where('team_id', '=', teamId).select('id').limit(1).executeTakeFirst();
+    if (ticket || mailbox || review) {
+      const what = [ticket ? 'tickets' : '', mailbox ? 'inbound addresses' : '', review ? 'access reviews' : ''].filter(Boolean).join(', ');
+      throw new AppError('conflict', `This team still has ${what}; move them to another team first.`);
+    }
+    await trx.deleteFrom('teams').where('id', '=', teamId).execute();
     await deps.audit.append(trx, { ...auditBase(p, client), action: 'team.delete', object: { type: 'team', id: teamId }, result: 'success' });
   });
 }
