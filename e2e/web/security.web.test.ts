@@ -9,6 +9,7 @@
  * browser page, as the console will.
  */
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildOrg, buildTeam, buildUser, signInAs, type SignedIn, type TestOrg } from '../../src/auth/testing.js';
@@ -239,5 +240,31 @@ describeWeb('security centre', () => {
     await agentPage.goto('/security/audit');
     await agentPage.getByText('You do not have permission to do that.').first().waitFor();
     await agentContext.close();
+  }, 60_000);
+
+  // Last: it alters the log behind the application's back.
+  it('"Verify integrity" names an entry changed in the database, and that entry’s proof fails in the browser', async () => {
+    await server.services.audit.flush();
+    const db = server.services.database.db;
+    const target = await db.selectFrom('audit_log').where('org_id', '=', org.orgId).where('action', '=', 'customer.field.reveal').select('idx').executeTakeFirstOrThrow();
+    // Someone with owner access to the database softens the recorded reason.
+    await sql`ALTER TABLE audit_log DISABLE TRIGGER USER`.execute(db);
+    await sql`UPDATE audit_log SET purpose = 'routine check' WHERE idx = ${target.idx}`.execute(db);
+    await sql`ALTER TABLE audit_log ENABLE TRIGGER USER`.execute(db);
+
+    const { page, seen, close } = await officerPage();
+    await page.goto('/security/audit');
+    await page.getByRole('button', { name: 'Verify integrity' }).click();
+    const alert = page.getByText(`The audit trail was altered. First bad entry: #${target.idx}.`);
+    await alert.waitFor();
+    await page.getByRole('region', { name: 'Integrity' }).getByRole('link', { name: `#${target.idx}` }).click();
+    await page.waitForURL(new RegExp(`/security/audit/${target.idx}$`));
+    await page.getByText('The proof does not verify.').waitFor();
+    const checks = (await page.locator('.sec-check').allTextContents()).map((text) => text.slice(0, 5));
+    // The leaf recomputed from the altered row no longer leads to the signed root; the signature itself is fine.
+    expect(checks).toEqual(['Pass ', 'Fail ', 'Pass ', 'Fail ']);
+    expect(await runAxe(page)).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    await close();
   }, 60_000);
 });
