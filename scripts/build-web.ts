@@ -48,7 +48,15 @@ export async function buildWeb(options: { force?: boolean; quiet?: boolean } = {
   if (!options.force && previous === digest && existsSync(path.join(webDir, 'dist', 'index.html'))) return 'fresh';
   const { build } = await import('vite');
   const started = performance.now();
-  await build({ configFile: path.join(webDir, 'vite.config.ts'), logLevel: options.quiet ? 'warn' : 'info' });
+  // Always a production build: under vitest NODE_ENV is 'test', which would give React's development JSX runtime.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: path.join(webDir, 'vite.config.ts'), mode: 'production', logLevel: options.quiet ? 'warn' : 'info' });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   mkdirSync(path.dirname(stampFile), { recursive: true });
   writeFileSync(stampFile, `${digest}\n`);
   if (!options.quiet) console.log(`Web app built in ${((performance.now() - started) / 1000).toFixed(1)} s.`);

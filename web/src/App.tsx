@@ -59,7 +59,10 @@ function Staff({ children }: { children: ReactNode }) {
   const [location] = useLocation();
   const search = useSearch();
   const next = encodeURIComponent(location + (search ? `?${search}` : ''));
-  if (state.status === 'loading') return <Fallback />;
+  useEffect(() => {
+    if (state.status === 'idle') void reload();
+  }, [state.status, reload]);
+  if (state.status === 'idle' || state.status === 'loading') return <Fallback />;
   if (state.status === 'error') {
     return (
       <div className="page">

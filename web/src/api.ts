@@ -44,14 +44,18 @@ export function onStepUp(handler: StepUpHandler): () => void {
   };
 }
 
-type SessionLostHandler = (error: ApiError) => void;
-let sessionLostHandler: SessionLostHandler | null = null;
+type SessionLostHandler = (error: ApiError, url: string) => void;
+const sessionLostHandlers = new Set<SessionLostHandler>();
 
-/** Called when a request finds the session gone (401 unauthenticated / mfa_required). */
+/**
+ * Registers a handler called when a request finds the session gone (401
+ * unauthenticated / mfa_required); returns the unregister function. Not called
+ * for /api/auth/me itself, whose 401 is how a session is looked up.
+ */
 export function onSessionLost(handler: SessionLostHandler): () => void {
-  sessionLostHandler = handler;
+  sessionLostHandlers.add(handler);
   return () => {
-    if (sessionLostHandler === handler) sessionLostHandler = null;
+    sessionLostHandlers.delete(handler);
   };
 }
 
@@ -171,7 +175,9 @@ async function send(method: string, url: string, body: unknown, options: Request
   if (error.code === 'step_up_required' && !retried && stepUpHandler) {
     if (await stepUpHandler(error)) return send(method, url, body, options, true);
   }
-  if ((error.code === 'unauthenticated' || error.code === 'mfa_required') && sessionLostHandler) sessionLostHandler(error);
+  if ((error.code === 'unauthenticated' || error.code === 'mfa_required') && !url.startsWith('/api/auth/me')) {
+    for (const handler of [...sessionLostHandlers]) handler(error, url);
+  }
   throw error;
 }
 

@@ -11,6 +11,7 @@ import { ApiError, call, onSessionLost, setCsrfToken } from './api.js';
 export type Me = Static<typeof MeSchema>;
 
 export type SessionState =
+  | { status: 'idle' }
   | { status: 'loading' }
   | { status: 'anonymous' }
   | { status: 'needs-factor'; me: Me }
@@ -22,12 +23,16 @@ interface SessionContextValue {
   reload: () => Promise<void>;
 }
 
+const onPortal = () => window.location.pathname === '/portal' || window.location.pathname.startsWith('/portal/');
+
 const SessionContext = createContext<SessionContextValue | null>(null);
 
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const [state, setState] = useState<SessionState>({ status: 'loading' });
+  // The portal has its own session, so portal pages do not look up a staff one (the shell does if it needs it).
+  const [state, setState] = useState<SessionState>(() => (onPortal() ? { status: 'idle' } : { status: 'loading' }));
 
   const reload = useCallback(async () => {
+    setState((current) => (current.status === 'idle' ? { status: 'loading' } : current));
     try {
       const me = await call(authEndpoints.me);
       setCsrfToken(me.csrfToken);
@@ -40,9 +45,16 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, []);
 
   useEffect(() => {
-    void reload();
-    return onSessionLost(() => void reload());
+    if (!onPortal()) void reload();
   }, [reload]);
+
+  useEffect(
+    // A staff request found the session gone: look it up again (the shell then sends the member to sign in).
+    () => onSessionLost((_error, url) => {
+      if (!url.startsWith('/api/portal/')) void reload();
+    }),
+    [reload],
+  );
 
   const value = useMemo(() => ({ state, reload }), [state, reload]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
