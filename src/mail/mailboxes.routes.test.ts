@@ -69,4 +69,12 @@ describe.each(testDatabaseKinds)('mailbox routes on %s', (kind) => {
     }
     expect((await app.inject({ method: 'DELETE', url: `/api/mailboxes/${busy}`, headers: admin.headers })).statusCode).toBe(409);
   });
+
+  it('an address with quarantined mail is refused in words (409), not a server error', async () => {
+    const id = (await app.inject({ method: 'POST', url: '/api/mailboxes', headers: admin.headers, payload: { address: address(), name: 'Held' } })).json().id as string;
+    await services.database.db.insertInto('quarantine').values({ id: randomUUID(), org_id: org.orgId, mailbox_id: id, reason: 'malformed', raw_enc: new Uint8Array([1]), raw_size: 1 }).execute();
+    const res = await app.inject({ method: 'DELETE', url: `/api/mailboxes/${id}`, headers: admin.headers });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().detail).toContain('Quarantined');
+  });
 });

@@ -55,6 +55,8 @@ export async function mailboxRoutes(app: FastifyInstance): Promise<void> {
       if (!owned) throw new AppError('not_found', 'No such mailbox.');
       const used = await trx.selectFrom('tickets').where('mailbox_id', '=', owned.id).select('id').limit(1).executeTakeFirst();
       if (used) throw new AppError('conflict', 'Tickets came through this address; it cannot be deleted (rename it or route it elsewhere instead).');
+      const held = await trx.selectFrom('quarantine').where('mailbox_id', '=', owned.id).select('id').limit(1).executeTakeFirst();
+      if (held) throw new AppError('conflict', 'Quarantined messages came through this address; it cannot be deleted while they are kept.');
       await trx.deleteFrom('mailboxes').where('id', '=', owned.id).where('org_id', '=', p.orgId).execute();
       await app.services.audit.append(trx, { orgId: p.orgId, actor: { type: 'user', id: p.userId }, action: 'mailbox.delete', object: { type: 'mailbox', id: request.params.id }, result: 'success', requestId: client.requestId, sourceIp: client.ip });
     });
