@@ -5,7 +5,9 @@
  * the outbound queue to the customer. A suspicious email shows the phishing
  * banner with its reasons and its links go through the warning page. An agent
  * whose role lacks customers.reveal sees no Reveal button and gets 403 when
- * calling the API from the page anyway. axe on the list and the ticket page.
+ * calling the API from the page anyway. The composer uploads a file onto a note,
+ * and a reply holding sensitive data goes as a secure message after the DLP
+ * check. axe on the list, the ticket page, the banner and the warnings.
  */
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
@@ -240,6 +242,38 @@ describeWeb('agent console', () => {
     await agentView.page.goto(`/tickets/${routerTicket}`);
     await agentView.page.getByRole('button', { name: 'Reveal Email' }).waitFor();
     await agentView.close();
+    expect(seen.pageErrors).toEqual([]);
+    await close();
+  }, 90_000);
+
+  it('the composer uploads a file onto an internal note, and a reply holding sensitive data is offered as a secure message instead', async () => {
+    const { page, seen, close } = await open(agent);
+    await page.goto(`/tickets/${routerTicket}`);
+    await page.getByRole('heading', { level: 1, name: /Router keeps dropping/ }).waitFor();
+    await page.getByLabel('Internal note').check();
+    await page.getByLabel('Attach files').setInputFiles({ name: 'modem-log.txt', mimeType: 'text/plain', buffer: Buffer.from('sync lost at 03:00\n') });
+    await page.getByRole('button', { name: 'Remove modem-log.txt' }).waitFor();
+    await page.getByLabel('Internal note (only staff see it)').fill('Modem log from the line test.');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await page.getByText('Note added.').waitFor();
+    const note = page.getByRole('article', { name: 'Your internal note' });
+    const file = note.getByRole('link', { name: 'modem-log.txt' });
+    await file.waitFor();
+    expect(await file.getAttribute('href')).toMatch(new RegExp(`^/api/tickets/${routerTicket}/attachments/[0-9a-f-]{36}$`));
+    const download = await pageFetch(page, 'GET', (await file.getAttribute('href')) ?? '');
+    expect(download).toEqual({ status: 200, body: 'sync lost at 03:00\n' });
+
+    await page.getByLabel('Public reply').check();
+    await page.getByLabel('Reply to the customer').fill('Your refund goes to IBAN GB82 WEST 1234 5698 7654 32 tomorrow.');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    const warning = page.getByRole('alert').filter({ hasText: 'would go by plain email' });
+    await warning.getByText('Bank account (IBAN)').waitFor();
+    expect(await runAxe(page)).toEqual([]);
+    await warning.getByRole('button', { name: 'Send as secure message' }).click();
+    await page.getByText('Sent as a secure message.').waitFor();
+    const secure = await server.services.database.db.selectFrom('secure_messages').where('ticket_id', '=', routerTicket).select('id').execute();
+    expect(secure).toHaveLength(1);
+    expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
     await close();
   }, 90_000);
