@@ -67,18 +67,18 @@ interface Needle {
 const compiled = new WeakMap<readonly string[], Needle[]>();
 
 /**
- * The words of the last text searched: phrase lists are searched one after another over the
+ * The words of the last few texts searched: phrase lists are searched one after another over the
  * same text, and a phrase whose words do not all occur cannot occur, so most phrases are
  * rejected by set lookups instead of a scan of the whole text.
  */
-let lastText = '';
-let lastWords: Set<string> = new Set();
+const recentWords: Array<{ text: string; words: Set<string> }> = [];
 function wordsOf(normalized: string): Set<string> {
-  if (normalized !== lastText) {
-    lastWords = new Set(normalized.split(' '));
-    lastText = normalized;
-  }
-  return lastWords;
+  for (const r of recentWords) if (r.text === normalized) return r.words;
+  const words = new Set(normalized.split(' '));
+  // A message's body, subject and display name are searched in turn: keep a few.
+  recentWords.unshift({ text: normalized, words });
+  if (recentWords.length > 4) recentWords.pop();
+  return words;
 }
 
 export function findPhrases(normalized: string, phrases: readonly string[], limit = 10): string[] {
