@@ -169,6 +169,23 @@ describeWeb('administration', () => {
     expect(await runAxe(page)).toEqual([]);
     await snap(page, 'admin-roles');
 
+    // A custom role from the grouped catalogue, with its scope and the passkey requirement.
+    await page.getByRole('button', { name: 'New custom role' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New custom role' });
+    await dialog.getByLabel('Key', { exact: true }).fill('Billing Lead');
+    await dialog.getByLabel('Name', { exact: true }).fill('Billing lead');
+    await dialog.getByLabel('Members must use a passkey').check();
+    await dialog.getByRole('checkbox', { name: /^tickets\.read/ }).check();
+    await dialog.getByLabel('Scope of tickets.read').selectOption('team');
+    await dialog.getByRole('button', { name: 'Create role' }).click();
+    await dialog.getByText('The format is not valid.').waitFor();
+    await dialog.getByLabel('Key', { exact: true }).fill('billing_lead');
+    await dialog.getByRole('button', { name: 'Create role' }).click();
+    const card = page.getByRole('region', { name: 'Billing lead' });
+    await card.waitFor();
+    await expect(card.textContent()).resolves.toContain('Passkey required');
+    await expect(card.textContent()).resolves.toContain('tickets.read (Their teams)');
+
     await page.goto('/admin/email');
     await page.getByRole('table', { name: 'Inbound addresses' }).getByText('support@northwind.example').waitFor();
     await expect(page.locator('main').textContent()).resolves.toContain('Northwind Support <support@northwind.example>');
