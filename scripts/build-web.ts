@@ -52,7 +52,8 @@ export async function buildWeb(options: { force?: boolean; quiet?: boolean } = {
   const nodeEnv = process.env.NODE_ENV;
   process.env.NODE_ENV = 'production';
   try {
-    await build({ configFile: path.join(webDir, 'vite.config.ts'), mode: 'production', logLevel: options.quiet ? 'warn' : 'info' });
+    // An incremental build keeps the previous hashed assets, so a server already running (another test run) keeps working.
+    await build({ configFile: path.join(webDir, 'vite.config.ts'), mode: 'production', logLevel: options.quiet ? 'warn' : 'info', build: { emptyOutDir: options.force === true } });
   } finally {
     if (nodeEnv === undefined) delete process.env.NODE_ENV;
     else process.env.NODE_ENV = nodeEnv;

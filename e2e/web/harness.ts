@@ -85,6 +85,15 @@ export async function staffContext(browser: Browser, server: WebServer, who: Sig
   return context;
 }
 
+/** Chromium's virtual authenticator for the page: a platform passkey that always verifies the user (decision 0090 §5). */
+export async function addVirtualAuthenticator(context: BrowserContext, page: Page): Promise<void> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+}
+
 /** Collects Content-Security-Policy violations and uncaught page errors for a page. */
 export function watchPage(page: Page): { cspViolations: string[]; pageErrors: string[] } {
   const seen = { cspViolations: [] as string[], pageErrors: [] as string[] };

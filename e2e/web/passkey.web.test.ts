@@ -9,16 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildOrg, buildUser, signInAs, TEST_PASSWORD, type TestOrg, type TestUser } from '../../src/auth/testing.js';
 import { enrolTotp, forgetTotpUse, totpCode } from '../../src/auth/mfa/testing/mfa-testing.js';
-import { describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
-
-/** Chromium's virtual authenticator (decision 0090 §5); the same six lines as in setup.web.test.ts. */
-async function addVirtualAuthenticator(context: BrowserContext, page: Page): Promise<void> {
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable', { enableUI: false });
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
-}
+import { addVirtualAuthenticator, describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
 describeWeb('passkeys in the browser', () => {
   let server: WebServer;

@@ -9,16 +9,7 @@ import * as OTPAuth from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSetupLink } from '../../src/auth/auth.service.js';
-import { describeWeb, launchBrowser, pageFetch, runAxe, snap, startWebServer, watchPage, type WebServer } from './harness.js';
-
-/** Chromium's virtual authenticator (decision 0090 §5): a platform passkey with user verification. */
-async function addVirtualAuthenticator(context: BrowserContext, page: Page): Promise<void> {
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable', { enableUI: false });
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
-}
+import { addVirtualAuthenticator, describeWeb, launchBrowser, pageFetch, runAxe, snap, startWebServer, watchPage, type WebServer } from './harness.js';
 
 describeWeb('first-run setup in the browser', () => {
   let server: WebServer;

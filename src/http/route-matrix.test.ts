@@ -79,6 +79,9 @@ describe('route access matrix', () => {
 
   const cases: Array<{ name: string; method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: () => string; body?: () => unknown; allow: RoleKey[] }> = [
     { name: 'list staff', method: 'GET', url: () => '/api/users', allow: ['supervisor', 'administrator', 'security_officer', 'auditor'] },
+    { name: 'audit entries', method: 'GET', url: () => '/api/audit/entries', allow: ['security_officer', 'auditor'] },
+    { name: 'audit checkpoint', method: 'GET', url: () => '/api/audit/checkpoint', allow: ['security_officer', 'auditor'] },
+    { name: 'verify the audit trail', method: 'POST', url: () => '/api/audit/verify', allow: ['security_officer', 'auditor'] },
     { name: 'list roles', method: 'GET', url: () => '/api/roles', allow: ['supervisor', 'administrator', 'security_officer', 'auditor'] },
     { name: 'list teams', method: 'GET', url: () => '/api/teams', allow: ['supervisor', 'administrator', 'security_officer', 'auditor'] },
     { name: 'invite', method: 'POST', url: () => '/api/users/invitations', body: () => ({ email: `new-${randomUUID().slice(0, 8)}@x.example`, name: 'New', roleIds: [], teamIds: [] }), allow: ['administrator'] },

@@ -38,7 +38,8 @@ export function Nullable<T extends TSchema>(schema: T) {
 
 /** One of a constant list of strings, typed as their union, e.g. `Literals(TICKET_STATUSES)`. */
 export function Literals<const T extends readonly string[]>(values: T) {
-  return Type.Enum(values);
+  // Type.Enum's static type widens to string; Unsafe keeps the union for handlers and forms.
+  return Type.Unsafe<T[number]>(Type.Enum(values));
 }
 
 /** Reference to the shared problem+json schema (registered by the server as `Problem`). */
