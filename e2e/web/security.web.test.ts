@@ -3,10 +3,7 @@
  * in the audit view by customer and action, its proof checked in the browser;
  * "Verify integrity" with the signed checkpoint; a quarantined message released
  * with an audited reason; an access review decided; axe on each screen.
- *
- * The agent console's Reveal button has not landed yet (web/src/agent is a
- * stub), so the agent reveals through the API from their own signed-in
- * browser page, as the console will.
+ * The agent reveals with the console's own Reveal button and reason dialog.
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
@@ -80,12 +77,15 @@ describeWeb('security centre', () => {
   }
 
   it('a reveal with reason then shows in the security centre’s audit view, and its proof verifies in the browser', async () => {
-    // The agent reveals the customer's email with a reason, from their browser session.
+    // The agent reveals the customer's email on the ticket page: Reveal, a reason, and the value appears.
     const agentContext = await staffContext(browser, server, agent);
     const agentPage = await agentContext.newPage();
-    await agentPage.goto('/account');
-    const revealed = await pageFetch(agentPage, 'POST', `/api/customers/${customerId}/reveal`, { field: 'email', reason: REASON });
-    expect(revealed).toEqual({ status: 200, body: { field: 'email', value: 'ada.lovelace@customer.example' } });
+    await agentPage.goto(`/tickets/${ticketId}`);
+    await agentPage.getByRole('button', { name: 'Reveal Email' }).click();
+    const dialog = agentPage.getByRole('dialog', { name: 'Reveal Email' });
+    await dialog.getByLabel('Reason').fill(REASON);
+    await dialog.getByRole('button', { name: 'Reveal' }).click();
+    await agentPage.getByText('ada.lovelace@customer.example').waitFor();
     // The same agent has no audit view: no tab, and the API says 403.
     expect((await pageFetch(agentPage, 'GET', '/api/audit/entries')).status).toBe(403);
     await agentContext.close();
