@@ -4,6 +4,7 @@
  * every outcome is audited in the same transaction as its change, and answers
  * never reveal whether an account exists.
  */
+import { SIGNIN_LOCKOUT } from '../http/schemas/organization.js';
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -34,11 +35,11 @@ const SETUP_TTL_MS = 24 * 3_600_000;
 const INVITE_TTL_MS = 7 * 24 * 3_600_000;
 const RESET_TTL_MS = 30 * 60_000;
 /** Failures before an account is locked; each further failure doubles the lock, up to an hour. */
-const ACCOUNT_FREE_FAILURES = 5;
-const ACCOUNT_MAX_LOCK_MS = 3_600_000;
+const ACCOUNT_FREE_FAILURES = SIGNIN_LOCKOUT.accountFreeFailures;
+const ACCOUNT_MAX_LOCK_MS = SIGNIN_LOCKOUT.accountMaxLockMinutes * 60_000;
 /** Failures from one address in a window before that address is refused for a while. */
-const ADDRESS_MAX_FAILURES = 30;
-const ADDRESS_WINDOW_MS = 15 * 60_000;
+const ADDRESS_MAX_FAILURES = SIGNIN_LOCKOUT.addressMaxFailures;
+const ADDRESS_WINDOW_MS = SIGNIN_LOCKOUT.addressWindowMinutes * 60_000;
 
 const normalizeEmail = (email: string) => email.trim().toLowerCase();
 const BAD_CREDENTIALS = 'Email or password is incorrect.';

@@ -9,12 +9,13 @@ import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import { MAX_TOKEN_DAYS } from '../http/schemas/users.js';
 import type { ClientInfo } from './auth.service.js';
 import { isPermission } from './permissions.js';
 import { loadUserAccess } from './principals.js';
 import { hashSecret, newSecret } from './secrets.js';
 
-export const MAX_TOKEN_DAYS = 366;
+export { MAX_TOKEN_DAYS };
 
 export interface TokenDeps {
   db: Kysely<Database>;
