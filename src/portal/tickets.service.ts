@@ -6,7 +6,7 @@
  * counts as that secure message's read.
  */
 import { randomUUID } from 'node:crypto';
-import { KeyDestroyedError, AppError } from '../errors.js';
+import { AppError } from '../errors.js';
 import { openAttachment } from '../blobs/attachments.js';
 import { storeAttachments } from '../ingest/attachments.js';
 import { redactText, scanSensitiveData } from '../ingest/scan.js';
@@ -16,6 +16,7 @@ import type { TicketStatus } from '../tickets/schema.js';
 import type { PortalDeps } from './deps.js';
 import { customerActor, type PortalCustomer } from './sessions.js';
 import { loadOrgDlp } from '../dlp-policy/org-policy.js';
+import { decryptOrNull } from '../tickets/tickets.service.js';
 
 export interface PortalTicketSummary {
   id: string;
@@ -36,16 +37,6 @@ export interface PortalMessage {
 }
 
 const MAX_BODY_CHARS = 50_000;
-
-async function decryptOrNull(deps: PortalDeps, ctx: { table: string; column: string; rowId: string }, ct: Uint8Array | null, exec?: Executor): Promise<string | null> {
-  if (!ct) return null;
-  try {
-    return await deps.keyring.decrypt(ctx, ct, exec);
-  } catch (err) {
-    if (err instanceof KeyDestroyedError) return null;
-    throw err;
-  }
-}
 
 const iso = (d: Date | string) => new Date(d).toISOString();
 

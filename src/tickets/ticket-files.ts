@@ -19,7 +19,7 @@ import { actingFromAgent, type AgentContext, type HelpdeskDeps } from './context
 import { emailHtmlDocument, INLINE_IMAGE_TYPES, sanitizeEmailHtml } from './email-html.js';
 import { insertMessage } from './records.js';
 import type { StoredRedaction } from './schema.js';
-import { loadTicketForAction } from './tickets.service.js';
+import { decryptOrNull, loadTicketForAction } from './tickets.service.js';
 
 export interface TicketFileDeps extends HelpdeskDeps {
   blobs: BlobStore;
@@ -30,16 +30,6 @@ export interface TicketFileDeps extends HelpdeskDeps {
 const HOLDER_BODY = '';
 const MAX_INLINE_IMAGE_BYTES = 2 * 1024 * 1024;
 const MAX_INLINE_TOTAL_BYTES = 8 * 1024 * 1024;
-
-async function decryptOrNull(deps: HelpdeskDeps, ctx: { table: string; column: string; rowId: string }, ct: Uint8Array | null, exec?: Executor): Promise<string | null> {
-  if (!ct) return null;
-  try {
-    return await deps.keyring.decrypt(ctx, ct, exec);
-  } catch (err) {
-    if (err instanceof KeyDestroyedError) return null;
-    throw err;
-  }
-}
 
 export interface UploadedFile {
   attachmentId: string;

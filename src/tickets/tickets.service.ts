@@ -83,7 +83,8 @@ export const SUMMARY_COLUMNS = [
   'tickets.first_response_due_at', 'tickets.resolution_due_at', 'tickets.first_response_at',
 ] as const;
 
-async function decryptOrNull(deps: HelpdeskDeps, ctx: { table: string; column: string; rowId: string }, ct: Uint8Array | null, exec?: Executor): Promise<string | null> {
+/** A field's plaintext, or null when it is empty or its customer was erased (key destroyed). */
+export async function decryptOrNull(deps: Pick<HelpdeskDeps, 'keyring'>, ctx: { table: string; column: string; rowId: string }, ct: Uint8Array | null, exec?: Executor): Promise<string | null> {
   if (!ct) return null;
   try {
     return await deps.keyring.decrypt(ctx, ct, exec);
