@@ -33,6 +33,9 @@ describeWeb('account pages in the browser', () => {
     const page = await context.newPage();
     const seen = watchPage(page);
     await page.goto('/account/security');
+    // Exactly one tab is current: the section's root tab is not also marked on its sibling pages.
+    await page.getByRole('button', { name: 'Set up authenticator app' }).waitFor();
+    expect(await page.locator('nav.tabs [aria-current="page"]').allTextContents()).toEqual(['Sign-in methods']);
     await page.getByRole('button', { name: 'Set up authenticator app' }).click();
     await page.getByRole('button', { name: 'Show QR code' }).click();
     const secret = ((await page.getByLabel('Secret key for manual entry').textContent()) ?? '').replace(/\s+/g, '');
