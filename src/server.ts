@@ -41,7 +41,9 @@ export async function startServer(options: { config: Config; logger: Logger; pri
     config.dkimDomain && config.dkimSelector && config.dkimKeyFile
       ? { domainName: config.dkimDomain, keySelector: config.dkimSelector, privateKey: readFileSync(config.dkimKeyFile, 'utf8') }
       : undefined;
-  const outbound = startOutboundWorker(helpdesk, createMailTransport({ relayUrl: config.relayUrl, outboxDir: path.join(config.dataDirPath, 'outbox'), dkim }));
+  const outbound = startOutboundWorker(helpdesk, createMailTransport({ relayUrl: config.relayUrl, outboxDir: path.join(config.dataDirPath, 'outbox'), dkim }), {
+    blobs: new LocalBlobStore(config.blobDirPath),
+  });
   // Webhook deliveries go through the one outbound HTTP wrapper, which refuses private addresses unless configured.
   const webhooks = startWebhookWorker({ ...helpdesk, outbound: { allowPrivate: config.allowPrivateWebhooks } });
   try {

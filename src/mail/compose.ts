@@ -16,6 +16,8 @@ export interface ComposedMail {
   inReplyTo?: string;
   references?: string[];
   headers: Record<string, string>;
+  /** Files the agent sent with the reply, decrypted at send time. */
+  attachments?: Array<{ filename: string; contentType: string; content: Uint8Array }>;
 }
 
 export interface ComposeReplyInput {
@@ -28,6 +30,7 @@ export interface ComposeReplyInput {
   messageId: string;
   /** Message-IDs of the thread, oldest first, without angle brackets. */
   references: string[];
+  attachments?: ComposedMail['attachments'];
 }
 
 /** `Re: <subject> [#N]`, without stacking `Re:` or a second tag. */
@@ -54,6 +57,10 @@ export function composeReply(input: ComposeReplyInput): ComposedMail {
     // Agent replies are written by a person; marking them keeps our own loop detection honest.
     headers: { 'Auto-Submitted': 'no', 'X-Trustdesk-Ticket': String(input.ticketNumber) },
   };
+  if (input.attachments?.length) {
+    // The name goes into a MIME parameter nodemailer encodes; line breaks and path separators go first.
+    mail.attachments = input.attachments.map((a) => ({ ...a, filename: sanitizeHeaderValue(a.filename, 200).replace(/[/\\]/g, '_') || 'attachment' }));
+  }
   if (refs.length) {
     mail.inReplyTo = refs[refs.length - 1] as string;
     mail.references = refs;

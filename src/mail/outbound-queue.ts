@@ -7,6 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { backoffDelay, claimDueRows, type BackoffPolicy } from '../db/work-queue.js';
+import { openAttachment } from '../blobs/attachments.js';
+import type { BlobStore } from '../blobs/store.js';
 import type { Executor } from '../crypto/keyring.js';
 import { AppError } from '../errors.js';
 import type { HelpdeskDeps } from '../tickets/context.js';
@@ -66,8 +68,30 @@ function claimDue(deps: HelpdeskDeps, limit: number, leaseMs: number): Promise<C
   });
 }
 
-/** Builds the mail for a claimed row from the encrypted ticket: subject, body, threading headers, reply token. */
-async function buildMail(deps: HelpdeskDeps, row: Claimed): Promise<ComposedMail> {
+/** The reply's files, decrypted: a reply the agent sent with files goes out with them or not at all. */
+async function loadAttachments(deps: HelpdeskDeps, blobs: BlobStore | undefined, messageId: string): Promise<NonNullable<ComposedMail['attachments']>> {
+  const rows = await deps.db
+    .selectFrom('attachments')
+    .where('message_id', '=', messageId)
+    .where('status', '=', 'stored')
+    .select(['id', 'blob_key', 'content_key_enc', 'filename_enc', 'sniffed_type'])
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  if (rows.length === 0) return [];
+  // Thrown, so the row retries and the operator sees it, rather than mail leaving without the files the agent attached.
+  if (!blobs) throw Object.assign(new Error('outbound mail has files but the worker has no file store'), { code: 'NO_FILE_STORE' });
+  const files: NonNullable<ComposedMail['attachments']> = [];
+  for (const a of rows) {
+    const filename = a.filename_enc ? await deps.keyring.decrypt({ table: 'attachments', column: 'filename_enc', rowId: a.id }, a.filename_enc) : 'attachment';
+    const content = await openAttachment({ store: blobs, keyring: deps.keyring, attachmentId: a.id, blobKey: a.blob_key as string, contentKeyEnc: a.content_key_enc as Uint8Array });
+    files.push({ filename, contentType: a.sniffed_type, content });
+  }
+  return files;
+}
+
+/** Builds the mail for a claimed row from the encrypted ticket: subject, body, threading headers, reply token, files. */
+async function buildMail(deps: HelpdeskDeps, row: Claimed, blobs: BlobStore | undefined): Promise<ComposedMail> {
   const t = await deps.db
     .selectFrom('tickets')
     .leftJoin('mailboxes', 'mailboxes.id', 'tickets.mailbox_id')
@@ -101,6 +125,7 @@ async function buildMail(deps: HelpdeskDeps, row: Claimed): Promise<ComposedMail
     body,
     messageId: row.smtp_message_id,
     references: refs,
+    attachments: await loadAttachments(deps, blobs, msg.id),
   });
 }
 
@@ -111,14 +136,18 @@ export interface ProcessResult {
 }
 
 /** One pass over the due queue. Safe to run concurrently on several instances. */
-export async function processOutboundQueue(deps: HelpdeskDeps, transport: MailTransport, options: { limit?: number; leaseMs?: number; backoff?: BackoffPolicy } = {}): Promise<ProcessResult> {
+export async function processOutboundQueue(
+  deps: HelpdeskDeps,
+  transport: MailTransport,
+  options: { limit?: number; leaseMs?: number; backoff?: BackoffPolicy; blobs?: BlobStore } = {},
+): Promise<ProcessResult> {
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const rows = await claimDue(deps, options.limit ?? 20, options.leaseMs ?? 5 * 60_000);
   const result: ProcessResult = { sent: 0, retried: 0, failed: 0 };
   for (const row of rows) {
     let outcome: { status: 'sent' | 'queued' | 'failed'; delivery: 'sent' | 'written' | 'retrying' | 'failed'; error: string | null };
     try {
-      const mail = await buildMail(deps, row);
+      const mail = await buildMail(deps, row, options.blobs);
       const r = await transport.send(mail);
       outcome = { status: 'sent', delivery: r.delivery, error: null };
     } catch (err) {
@@ -172,13 +201,13 @@ function errorKind(err: unknown): string {
 }
 
 /** Polls the queue until stopped. */
-export function startOutboundWorker(deps: HelpdeskDeps, transport: MailTransport, options: { intervalMs?: number } = {}): { stop(): Promise<void>; kick(): void } {
+export function startOutboundWorker(deps: HelpdeskDeps, transport: MailTransport, options: { intervalMs?: number; blobs?: BlobStore } = {}): { stop(): Promise<void>; kick(): void } {
   let running = true;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<unknown> = Promise.resolve();
   const tick = () => {
     if (!running) return;
-    current = processOutboundQueue(deps, transport)
+    current = processOutboundQueue(deps, transport, options.blobs ? { blobs: options.blobs } : {})
       .catch((err: unknown) => deps.logger.error({ err }, 'outbound queue pass failed'))
       .finally(() => {
         if (running) timer = setTimeout(tick, options.intervalMs ?? 1000);

@@ -68,6 +68,9 @@ function toNodemailer(mail: ComposedMail): nodemailer.SendMailOptions {
     ...(mail.inReplyTo ? { inReplyTo: mail.inReplyTo } : {}),
     ...(mail.references ? { references: mail.references } : {}),
     headers: mail.headers,
+    ...(mail.attachments?.length
+      ? { attachments: mail.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength) })) }
+      : {}),
     disableFileAccess: true,
     disableUrlAccess: true,
   };

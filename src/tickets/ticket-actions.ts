@@ -92,7 +92,7 @@ export async function replyToTicketIn(
     messageId: smtpMessageId,
     deliveryStatus: sendByEmail ? 'queued' : null,
   });
-  // Uploaded files move onto the reply (the portal shows them; the email itself carries text only).
+  // Uploaded files move onto the reply: the portal shows them and the mail worker attaches them to the email.
   const files = await takeUploadedAttachments(trx, deps, t.id, input.attachmentIds ?? [], id);
   let outboundId: string | null = null;
   if (sendByEmail && smtpMessageId && t.requester_id) {

@@ -1,4 +1,8 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../app/services.js';
 import { createTestServices } from '../app/testing.js';
@@ -8,7 +12,9 @@ import { createCustomer } from '../customers/customers.service.js';
 import { testDatabaseKinds } from '../db/testing.js';
 import { buildApp } from '../http/app.js';
 import { appRoutes } from '../http/routes.js';
-import { createHelpdeskDeps } from './context.js';
+import { processOutboundQueue } from '../mail/outbound-queue.js';
+import { createMailTransport } from '../mail/transport.js';
+import { createHelpdeskDeps, type HelpdeskDeps } from './context.js';
 import { insertMessage, insertTicket } from './records.js';
 import { createTicketFileRoutes, ticketFileRoutes } from './ticket-files.routes.js';
 
@@ -51,15 +57,17 @@ describe.each(testDatabaseKinds)('ticket files and email HTML on %s', (kind) => 
   let plainMessage: string;
   let agentA: SignedIn;
   let agentB: SignedIn;
+  let deps: HelpdeskDeps;
+  const blobs = new MemoryBlobStore();
 
   beforeAll(async () => {
     services = await createTestServices(kind);
-    const routes = [...appRoutes.filter((r) => r !== ticketFileRoutes), createTicketFileRoutes({ blobs: new MemoryBlobStore(), maxUploadBytes: 64 * 1024 })];
+    const routes = [...appRoutes.filter((r) => r !== ticketFileRoutes), createTicketFileRoutes({ blobs, maxUploadBytes: 64 * 1024 })];
     app = await buildApp({ services, routes });
     org = await buildOrg(services);
     teamA = await buildTeam(services, org);
     const teamB = await buildTeam(services, org);
-    const deps = await createHelpdeskDeps(services);
+    deps = await createHelpdeskDeps(services);
     const { id: customerId } = await createCustomer(deps, { orgId: org.orgId, actor: { type: 'system' } }, { name: 'Ottilie Brandreth', email: 'ottilie@example.org' });
     const made = await deps.db.transaction().execute(async (trx) => {
       const a = await insertTicket(trx, deps, { orgId: org.orgId, subject: 'Team A', channel: 'email', requesterId: customerId, teamId: teamA });
@@ -138,6 +146,32 @@ describe.each(testDatabaseKinds)('ticket files and email HTML on %s', (kind) => 
     expect(again.statusCode).toBe(404);
     const audited = await services.database.db.selectFrom('audit_log').where('action', 'in', ['ticket.attachment.upload', 'ticket.attachment.download']).where('object_id', '=', file.attachmentId).select('action').execute();
     expect(audited.map((a) => a.action).sort()).toEqual(['ticket.attachment.download', 'ticket.attachment.upload']);
+  });
+
+  it('the email of a reply carries its files; a worker without the file store retries rather than send without them', async () => {
+    await processOutboundQueue(deps, { send: async () => ({ delivery: 'sent' as const }) }, { blobs }); // earlier tests' replies
+    const up = await upload(agentA, ticketA, 'Rechnung März.pdf', Buffer.from('%PDF-1.4\n%fake\n'));
+    expect(up.statusCode).toBe(201);
+    const reply = await app.inject({ method: 'POST', url: `/api/tickets/${ticketA}/replies`, headers: agentA.headers, payload: { body: 'The corrected invoice is attached.', attachmentIds: [up.json().attachmentId] } });
+    expect(reply.statusCode).toBe(201);
+    const outbox = mkdtempSync(path.join(os.tmpdir(), 'td-outbox-'));
+    try {
+      const transport = createMailTransport({ outboxDir: outbox });
+      const noStore = await processOutboundQueue(deps, transport, { backoff: { baseMs: 0, maxMs: 0, maxAttempts: 5 } });
+      expect(noStore).toMatchObject({ sent: 0, retried: 1 });
+      expect(readdirSync(outbox)).toEqual([]);
+      const pass = await processOutboundQueue(deps, transport, { blobs });
+      expect(pass).toMatchObject({ sent: 1, retried: 0, failed: 0 });
+      const files = readdirSync(outbox).filter((f) => f.endsWith('.eml'));
+      expect(files).toHaveLength(1);
+      const mail = await simpleParser(readFileSync(path.join(outbox, files[0] as string)));
+      expect(mail.text).toContain('The corrected invoice is attached.');
+      expect(mail.attachments.map((a) => ({ name: a.filename, type: a.contentType, body: a.content.toString() }))).toEqual([
+        { name: 'Rechnung März.pdf', type: 'application/pdf', body: '%PDF-1.4\n%fake\n' },
+      ]);
+    } finally {
+      rmSync(outbox, { recursive: true, force: true });
+    }
   });
 
   it('a dangerous file downloads only when confirmed; the refusal is audited', async () => {
