@@ -7,7 +7,9 @@
  * whose role lacks customers.reveal sees no Reveal button and gets 403 when
  * calling the API from the page anyway. The composer uploads a file onto a note,
  * and a reply holding sensitive data goes as a secure message after the DLP
- * check. axe on the list, the ticket page, the banner and the warnings.
+ * check. A team lead finds a ticket by number, words and the customer's
+ * address, and hands it to a colleague picked by name. axe on the list, the
+ * ticket page, the banner and the warnings.
  */
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
@@ -273,6 +275,47 @@ describeWeb('agent console', () => {
     await page.getByText('Sent as a secure message.').waitFor();
     const secure = await server.services.database.db.selectFrom('secure_messages').where('ticket_id', '=', routerTicket).select('id').execute();
     expect(secure).toHaveLength(1);
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    await close();
+  }, 90_000);
+
+  it('a team lead finds the ticket by number, by a word and by the customer’s address, and assigns it to a colleague by name', async () => {
+    const lead = await signInAs(server.app, await buildUser(server.services, org, { roles: ['supervisor'], teamIds: [team], name: 'Lee Lead', email: `lee-${randomUUID().slice(0, 6)}@staff.example` }));
+    const { number } = await server.services.database.db.selectFrom('tickets').where('id', '=', routerTicket).select('number').executeTakeFirstOrThrow();
+    const { page, seen, close } = await open(lead);
+    await page.goto('/tickets');
+    const searchBox = page.getByRole('searchbox', { name: 'Search tickets' });
+    const results = page.getByRole('table', { name: /^Search: / });
+    for (const query of [`#${number}`, 'router', CUSTOMER]) {
+      await searchBox.fill(query);
+      await searchBox.press('Enter');
+      await page.waitForURL(new RegExp(`[?&]q=${encodeURIComponent(query).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      await results.getByRole('row').filter({ hasText: 'Router keeps dropping the connection' }).waitFor();
+      expect(await results.getByRole('row').filter({ hasText: 'Mailbox quota exceeded' }).count()).toBe(0);
+    }
+    await searchBox.fill('zeppelin');
+    await searchBox.press('Enter');
+    await page.getByText('No tickets you can see match this search.').waitFor();
+    expect(await runAxe(page)).toEqual([]);
+
+    const note = await server.app.inject({ method: 'POST', url: `/api/tickets/${routerTicket}/notes`, headers: agent.headers, payload: { body: 'Line test booked for Friday.' } });
+    expect(note.statusCode).toBe(201);
+    await page.goto(`/tickets/${routerTicket}`);
+    const picker = page.getByLabel('Assign to');
+    await picker.waitFor();
+    // Colleagues of the ticket's team who work tickets, the lead first named as "(you)".
+    const choices = await picker.locator('option').allTextContents();
+    expect(choices).toEqual(expect.arrayContaining(['Unassigned', 'Sam Okafor', 'Tom Trainee', 'Lee Lead (you)']));
+    await picker.selectOption({ label: 'Sam Okafor' });
+    await page.getByRole('button', { name: 'Assign', exact: true }).click();
+    const details = page.getByRole('region', { name: 'Details' });
+    await details.getByRole('definition').filter({ hasText: 'Sam Okafor' }).waitFor();
+    // Sam's note is named for the lead.
+    await page.getByRole('article', { name: 'Internal note by Sam Okafor' }).getByText('Line test booked for Friday.').waitFor();
+    expect(await runAxe(page)).toEqual([]);
+    const row = await server.services.database.db.selectFrom('tickets').where('id', '=', routerTicket).select('assignee_id').executeTakeFirstOrThrow();
+    expect(row.assignee_id).toBe(agent.userId);
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
     await close();

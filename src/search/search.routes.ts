@@ -6,6 +6,7 @@ import { routeSchema } from '../http/schemas/common.js';
 import { searchEndpoints as e } from '../http/schemas/search.js';
 import { createHelpdeskDeps } from '../tickets/context.js';
 import { agentOf } from '../tickets/ticket-bulk.routes.js';
+import { staffNames } from '../tickets/tickets.service.js';
 import { searchTickets } from './search.service.js';
 
 export async function searchRoutes(app: FastifyInstance): Promise<void> {
@@ -16,16 +17,16 @@ export async function searchRoutes(app: FastifyInstance): Promise<void> {
     schema: routeSchema(e.tickets, { tags: ['tickets'], summary: 'Search tickets: words in encrypted subjects and messages (keyed token index), tags, status, priority, number, requester email' }),
   }, async (request) => {
     const q = request.query;
-    return {
-      items: await searchTickets(deps, agentOf(request), {
-        ...(q.q !== undefined ? { q: q.q } : {}),
-        ...(q.email ? { requesterEmail: q.email } : {}),
-        ...(q.tag ? { tags: q.tag } : {}),
-        ...(q.status ? { status: q.status } : {}),
-        ...(q.priority ? { priority: q.priority } : {}),
-        ...(q.number !== undefined ? { number: q.number } : {}),
-        ...(q.limit ? { limit: q.limit } : {}),
-      }),
-    };
+    const ctx = agentOf(request);
+    const items = await searchTickets(deps, ctx, {
+      ...(q.q !== undefined ? { q: q.q } : {}),
+      ...(q.email ? { requesterEmail: q.email } : {}),
+      ...(q.tag ? { tags: q.tag } : {}),
+      ...(q.status ? { status: q.status } : {}),
+      ...(q.priority ? { priority: q.priority } : {}),
+      ...(q.number !== undefined ? { number: q.number } : {}),
+      ...(q.limit ? { limit: q.limit } : {}),
+    });
+    return { items, staff: await staffNames(deps.db, ctx.principal.orgId, items.map((t) => t.assigneeId)) };
   });
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/access.js';
 import { mergeGrants } from '../auth/access.js';
 import { BUILT_IN_ROLES } from '../auth/permissions.js';
+import { createBuiltInRoles, roleIdByKey } from '../auth/principals.js';
 import type { Db } from '../db/database.js';
 import './schema.js';
 
@@ -43,9 +44,15 @@ export async function seedTeam(db: Db, orgId: string, name = `Team ${randomUUID(
   return id;
 }
 
-export async function seedStaff(db: Db, orgId: string, options: { teamIds?: string[]; name?: string } = {}): Promise<string> {
+/** A staff member holding a built-in role (agent unless told; the organisation's built-in roles are created on first use). */
+export async function seedStaff(db: Db, orgId: string, options: { teamIds?: string[]; name?: string; role?: string } = {}): Promise<string> {
   const id = randomUUID();
   await db.insertInto('users').values({ id, org_id: orgId, email: `staff-${id.slice(0, 8)}@example.test`, name: options.name ?? 'Staff Member', status: 'active' }).execute();
+  const key = options.role ?? 'agent';
+  let roleId = await roleIdByKey(db, orgId, key);
+  if (!roleId) roleId = (await db.transaction().execute((trx) => createBuiltInRoles(trx, orgId)))[key] ?? null;
+  if (!roleId) throw new Error(`no built-in role ${key}`);
+  await db.insertInto('user_roles').values({ user_id: id, role_id: roleId }).execute();
   for (const teamId of options.teamIds ?? []) await db.insertInto('team_members').values({ team_id: teamId, user_id: id }).execute();
   return id;
 }

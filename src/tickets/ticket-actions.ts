@@ -13,6 +13,7 @@ import { actingFromAgent, type AgentContext, type HelpdeskDeps } from './context
 import { enqueueWebhookEvent } from '../webhooks/events.js';
 import { insertMessage } from './records.js';
 import type { TicketStatus } from './schema.js';
+import { MAX_ASSIGNEES } from '../http/schemas/tickets.js';
 import { takeUploadedAttachments } from './ticket-files.js';
 import { loadTicketForAction } from './tickets.service.js';
 import { loadOrgDlp, sensitiveTypesIn, type OrgDlp } from '../dlp-policy/org-policy.js';
@@ -142,6 +143,41 @@ export async function addInternalNoteIn(trx: Executor, deps: HelpdeskDeps, ctx: 
 }
 
 /** Assign to a person and/or a team. `null` clears; `undefined` leaves as is. */
+/** Active staff whose roles let them work on tickets (tickets.write), in the team when one is given. */
+function assignableQuery(db: Executor, orgId: string, teamId: string | null) {
+  let q = db
+    .selectFrom('users')
+    .where('users.org_id', '=', orgId)
+    .where('users.status', '=', 'active')
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('user_roles')
+          .innerJoin('role_permissions', 'role_permissions.role_id', 'user_roles.role_id')
+          .whereRef('user_roles.user_id', '=', 'users.id')
+          .where('role_permissions.permission', '=', 'tickets.write')
+          .select('user_roles.user_id'),
+      ),
+    )
+    .select(['users.id', 'users.name']);
+  if (teamId) q = q.where((eb) => eb.exists(eb.selectFrom('team_members').whereRef('team_members.user_id', '=', 'users.id').where('team_members.team_id', '=', teamId).select('team_members.user_id')));
+  return q;
+}
+
+/** Work goes only to people who can answer it: a security officer or an auditor is not a queue. */
+export async function checkWorksTickets(trx: Executor, orgId: string, userId: string): Promise<void> {
+  const works = await assignableQuery(trx, orgId, null).where('users.id', '=', userId).executeTakeFirst();
+  if (!works) throw new AppError('conflict', 'That person’s roles do not let them work on tickets.');
+}
+
+/** Who this ticket can be assigned to (tickets.assign on it): its team's members who work tickets, or everyone who does when it has no team. */
+export async function listAssignees(deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string }): Promise<Array<{ id: string; name: string }>> {
+  return deps.db.transaction().execute(async (trx) => {
+    const t = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.assign');
+    return assignableQuery(trx, t.org_id, t.team_id).orderBy('users.name').orderBy('users.id').limit(MAX_ASSIGNEES).execute();
+  });
+}
+
 export async function assignTicket(deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; assigneeId?: string | null; teamId?: string | null }): Promise<void> {
   const p = ctx.principal;
   await deps.db.transaction().execute(async (trx) => {
@@ -161,6 +197,7 @@ export async function assignTicket(deps: HelpdeskDeps, ctx: AgentContext, input:
         const member = await trx.selectFrom('team_members').where('team_id', '=', teamId).where('user_id', '=', assigneeId).select('user_id').executeTakeFirst();
         if (!member) throw new AppError('conflict', 'That person is not in the ticket’s team.');
       }
+      await checkWorksTickets(trx, p.orgId, assigneeId);
     }
     const status: TicketStatus = t.status === 'new' && assigneeId ? 'open' : t.status;
     await trx.updateTable('tickets').set({ assignee_id: assigneeId, team_id: teamId, status, updated_at: new Date() }).where('id', '=', t.id).execute();

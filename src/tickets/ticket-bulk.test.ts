@@ -44,6 +44,9 @@ describe.each(testDatabaseKinds)('merge, split and bulk actions on %s', (kind) =
   it('bulk: changes status, tags and assignment on tickets in scope, audited per ticket', async () => {
     const a1 = await mk(teamA, 'one');
     const a2 = await mk(teamA, 'two');
+    // Not to someone whose roles do not work tickets: the whole batch is refused.
+    const auditor = await seedStaff(s.database.db, orgId, { teamIds: [teamA], role: 'auditor' });
+    await expect(bulkUpdateTickets(deps, { principal: leadA }, { ticketIds: [a1.id, a2.id], assigneeId: auditor })).rejects.toMatchObject({ code: 'conflict' });
     await bulkUpdateTickets(deps, { principal: leadA }, { ticketIds: [a1.id, a2.id], status: 'pending', addTags: ['VIP', 'x'], removeTags: ['t-one'], assigneeId: agentA.userId, priority: 'high' });
     const rows = await s.database.db.selectFrom('tickets').where('id', 'in', [a1.id, a2.id]).select(['id', 'status', 'tags', 'assignee_id', 'priority']).orderBy('number').execute();
     expect(rows.map((r) => r.status)).toEqual(['pending', 'pending']);

@@ -14,7 +14,7 @@ import { enqueueWebhookEvent } from '../webhooks/events.js';
 import { actingFromAgent, ticketScope, type AgentContext, type HelpdeskDeps } from './context.js';
 import { normalizeTags } from './records.js';
 import type { TicketPriority, TicketStatus } from './schema.js';
-import { ALLOWED_STATUS_CHANGES } from './ticket-actions.js';
+import { ALLOWED_STATUS_CHANGES, checkWorksTickets } from './ticket-actions.js';
 import type { Executor } from '../crypto/keyring.js';
 
 export { MAX_BULK_TICKETS };
@@ -33,7 +33,7 @@ export interface BulkInput extends TicketChanges {
   ticketIds: string[];
 }
 
-/** Checks that an assignee and team exist in the organisation, and that a team-scoped lead assigns within their teams. */
+/** Checks that an assignee and team exist in the organisation, that the assignee works tickets, and that a team-scoped lead assigns within their teams. */
 export async function checkAssignmentTargets(trx: Executor, ctx: AgentContext, changes: TicketChanges): Promise<void> {
   const p = ctx.principal;
   if (changes.teamId) {
@@ -44,6 +44,7 @@ export async function checkAssignmentTargets(trx: Executor, ctx: AgentContext, c
   if (changes.assigneeId) {
     const user = await trx.selectFrom('users').where('id', '=', changes.assigneeId).where('org_id', '=', p.orgId).where('status', '=', 'active').select('id').executeTakeFirst();
     if (!user) throw new AppError('not_found', 'No such active user.');
+    await checkWorksTickets(trx, p.orgId, changes.assigneeId);
   }
 }
 

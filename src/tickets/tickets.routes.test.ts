@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../app/services.js';
 import { createTestServices } from '../app/testing.js';
-import { buildOrg, buildTeam, signIn, type TestOrg } from '../auth/testing.js';
+import { buildOrg, buildTeam, buildUser, signIn, signInAs, type TestOrg } from '../auth/testing.js';
 import { createCustomer } from '../customers/customers.service.js';
 import { testDatabaseKinds } from '../db/testing.js';
 import { buildApp } from '../http/app.js';
@@ -80,6 +80,33 @@ describe.each(testDatabaseKinds)('ticket routes on %s', (kind) => {
     expect(status.statusCode).toBe(400);
     const read = await app.inject({ method: 'GET', url: `/api/tickets/${ticketA}`, headers: a.headers });
     expect(JSON.stringify(read.json().messages)).not.toContain('4111 1111 1111 1111');
+  });
+
+  it('lists who a ticket can go to (its team, people who work tickets), refuses the rest, and names the assignee on the ticket', async () => {
+    const lead = await signIn(app, org, { roles: ['supervisor'], teamIds: [teamA] });
+    const ana = await buildUser(services, org, { roles: ['agent'], teamIds: [teamA], name: 'Ana Agent' });
+    const bo = await buildUser(services, org, { roles: ['agent'], teamIds: [teamB], name: 'Bo Other-Team' });
+    const sec = await buildUser(services, org, { roles: ['security_officer'], teamIds: [teamA], name: 'Sol Security' });
+    const res = await app.inject({ method: 'GET', url: `/api/tickets/${ticketA}/assignees`, headers: lead.headers });
+    expect(res.statusCode).toBe(200);
+    const ids = res.json().items.map((x: { id: string }) => x.id);
+    expect(ids).toContain(ana.userId);
+    expect(ids).toContain(lead.userId);
+    expect(ids).not.toContain(bo.userId);
+    expect(ids).not.toContain(sec.userId);
+    expect(res.json().items.find((x: { id: string }) => x.id === ana.userId).name).toBe('Ana Agent');
+    // An agent cannot assign, so cannot list; another team's ticket is not found; a bad id is a 400.
+    const a = await signIn(app, org, { roles: ['agent'], teamIds: [teamA] });
+    expect((await app.inject({ method: 'GET', url: `/api/tickets/${ticketA}/assignees`, headers: a.headers })).statusCode).toBe(403);
+    expect((await app.inject({ method: 'GET', url: `/api/tickets/${ticketB}/assignees`, headers: lead.headers })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: '/api/tickets/nope/assignees', headers: lead.headers })).statusCode).toBe(400);
+    // The server holds the same line as the list: not another team's member, not someone who does not work tickets.
+    expect((await app.inject({ method: 'POST', url: `/api/tickets/${ticketA}/assignment`, headers: lead.headers, payload: { assigneeId: bo.userId } })).statusCode).toBe(409);
+    expect((await app.inject({ method: 'POST', url: `/api/tickets/${ticketA}/assignment`, headers: lead.headers, payload: { assigneeId: sec.userId } })).statusCode).toBe(409);
+    expect((await app.inject({ method: 'POST', url: `/api/tickets/${ticketA}/assignment`, headers: lead.headers, payload: { assigneeId: ana.userId } })).statusCode).toBe(200);
+    const read = (await app.inject({ method: 'GET', url: `/api/tickets/${ticketA}`, headers: (await signInAs(app, ana)).headers })).json();
+    expect(read.assigneeId).toBe(ana.userId);
+    expect(read.staff).toContainEqual({ id: ana.userId, name: 'Ana Agent' });
   });
 
   it('PATCH edits priority and tags under tickets.write (audited); moving team also needs tickets.assign; another team’s ticket is not found', async () => {

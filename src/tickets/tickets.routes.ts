@@ -1,6 +1,6 @@
 /**
  * /api/tickets: list (views), counts, new ticket, read, edit, reply, note,
- * assign, status. Thin handlers: schema (src/http/schemas/tickets.ts) →
+ * assignees, assign, status. Thin handlers: schema (src/http/schemas/tickets.ts) →
  * permission guard → one service call (which does the object-level check and
  * the audit) → response schema. Register with `ticketRoutes`. Files and the
  * email HTML are in ticket-files.routes.ts.
@@ -12,9 +12,9 @@ import { AppError } from '../errors.js';
 import { routeSchema } from '../http/schemas/common.js';
 import { ticketEndpoints as e } from '../http/schemas/tickets.js';
 import { createHelpdeskDeps, type AgentContext } from './context.js';
-import { addInternalNote, assignTicket, changeTicketStatus, replyToTicket } from './ticket-actions.js';
+import { addInternalNote, assignTicket, changeTicketStatus, listAssignees, replyToTicket } from './ticket-actions.js';
 import { countTickets, createAgentTicket, updateTicket } from './ticket-edit.js';
-import { listTickets, readTicket } from './tickets.service.js';
+import { listTickets, readTicket, staffNames } from './tickets.service.js';
 
 const tags = ['tickets'];
 
@@ -32,7 +32,9 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     schema: routeSchema(e.list, { tags, summary: 'Tickets you may see, newest activity first' }),
   }, async (request) => {
     const q = request.query;
-    return { items: await listTickets(deps, agent(request), { ...(q.view ? { view: q.view } : {}), ...(q.status ? { status: q.status } : {}), ...(q.tag ? { tag: q.tag } : {}), ...(q.limit ? { limit: q.limit } : {}) }) };
+    const ctx = agent(request);
+    const items = await listTickets(deps, ctx, { ...(q.view ? { view: q.view } : {}), ...(q.status ? { status: q.status } : {}), ...(q.tag ? { tag: q.tag } : {}), ...(q.limit ? { limit: q.limit } : {}) });
+    return { items, staff: await staffNames(deps.db, ctx.principal.orgId, items.map((t) => t.assigneeId)) };
   });
 
   r.get(e.counts.url, {
@@ -99,6 +101,11 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     const res = await addInternalNote(deps, agent(request), { ticketId: request.params.id, body: request.body.body, ...(request.body.attachmentIds ? { attachmentIds: request.body.attachmentIds } : {}) });
     return reply.code(201).send(res);
   });
+
+  r.get(e.assignees.url, {
+    preHandler: requirePermission('tickets.assign'),
+    schema: routeSchema(e.assignees, { tags, summary: 'People this ticket can be assigned to: active members of its team whose roles work tickets' }),
+  }, async (request) => ({ items: await listAssignees(deps, agent(request), { ticketId: request.params.id }) }));
 
   r.post(e.assign.url, {
     preHandler: requirePermission('tickets.assign'),

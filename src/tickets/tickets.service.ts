@@ -55,6 +55,8 @@ export interface MessageView {
 
 export interface TicketDetail extends TicketSummary {
   messages: MessageView[];
+  /** Names of the staff the page mentions (the assignee, message authors), by id. */
+  staff: Array<{ id: string; name: string }>;
 }
 
 export type TicketRow = {
@@ -234,6 +236,13 @@ export async function loadTicketForAction(trx: Executor, ctx: AgentContext, tick
   return row as NonNullable<typeof row>;
 }
 
+/** Names of the given staff members of the organisation (ids repeated or null are fine), for pages that show who did what. */
+export async function staffNames(db: Executor, orgId: string, ids: ReadonlyArray<string | null>): Promise<Array<{ id: string; name: string }>> {
+  const unique = [...new Set(ids.filter((x): x is string => x !== null))];
+  if (unique.length === 0) return [];
+  return db.selectFrom('users').where('org_id', '=', orgId).where('id', 'in', unique).select(['id', 'name']).orderBy('name').orderBy('id').execute();
+}
+
 /** A ticket with its conversation, decrypted. The read is audited before anything is returned. */
 export async function readTicket(deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; purpose?: string }): Promise<TicketDetail> {
   const p = ctx.principal;
@@ -276,6 +285,7 @@ export async function readTicket(deps: HelpdeskDeps, ctx: AgentContext, input: {
         createdAt: new Date(m.created_at).toISOString(),
       });
     }
-    return { ...summary, messages: views };
+    const staff = await staffNames(trx, p.orgId, [r.assignee_id, ...messages.map((m) => m.author_user_id)]);
+    return { ...summary, messages: views, staff };
   });
 }

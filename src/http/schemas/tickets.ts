@@ -32,6 +32,8 @@ export const TICKET_SUBJECT_MAX_CHARS = 998;
 /** Files a reply or note may carry (uploaded first with `upload`). */
 export const MAX_REPLY_ATTACHMENTS = 10;
 export const MAX_BULK_TICKETS = 100;
+/** The assignee picker lists at most this many people. */
+export const MAX_ASSIGNEES = 500;
 
 export const TicketSummary = Type.Object({
   id: Uuid,
@@ -52,7 +54,9 @@ export const TicketSummary = Type.Object({
   resolutionDueAt: Nullable(Timestamp),
   firstResponseAt: Nullable(Timestamp),
 });
-export const TicketList = Type.Object({ items: Type.Array(TicketSummary) });
+export const StaffName = Type.Object({ id: Uuid, name: Type.String() });
+/** `staff`: names of the assignees in `items`. */
+export const TicketList = Type.Object({ items: Type.Array(TicketSummary), staff: Type.Array(StaffName) });
 
 export const Redaction = Type.Object({ field: Type.String(), type: Type.String(), start: Type.Integer(), end: Type.Integer(), action: Type.String() });
 export const ThreatReason = Type.Object({ code: Type.String(), evidence: Type.String() });
@@ -86,7 +90,14 @@ export const TicketMessage = Type.Object({
   createdAt: Timestamp,
 });
 export const TicketAbilities = Type.Object({ 'tickets.write': Type.Boolean(), 'tickets.assign': Type.Boolean(), 'customers.reveal': Type.Boolean() });
-export const TicketDetail = Type.Object({ ...TicketSummary.properties, messages: Type.Array(TicketMessage), abilities: TicketAbilities });
+export const TicketDetail = Type.Object({
+  ...TicketSummary.properties,
+  messages: Type.Array(TicketMessage),
+  /** Names of the staff the page mentions (the assignee, message authors). */
+  staff: Type.Array(StaffName),
+  abilities: TicketAbilities,
+});
+export const Assignees = Type.Object({ items: Type.Array(StaffName, { maxItems: MAX_ASSIGNEES }) });
 
 export const TicketListQuery = Type.Object({
   view: Type.Optional(TicketViewT),
@@ -162,7 +173,9 @@ export const ticketEndpoints = {
   update: { method: 'PATCH', url: '/api/tickets/:id', params: IdParams, body: UpdateTicketBody, response: TicketSummary },
   reply: { method: 'POST', url: '/api/tickets/:id/replies', params: IdParams, body: ReplyBody, response: ReplyResult, status: 201 },
   note: { method: 'POST', url: '/api/tickets/:id/notes', params: IdParams, body: NoteBody, response: Type.Object({ messageId: Uuid }), status: 201 },
-  /** tickets.assign */
+  /** tickets.assign on the ticket: who it can go to (its team's members who work tickets). */
+  assignees: { method: 'GET', url: '/api/tickets/:id/assignees', params: IdParams, response: Assignees },
+  /** tickets.assign: the assignee must be active, in the ticket's team, and hold tickets.write. */
   assign: { method: 'POST', url: '/api/tickets/:id/assignment', params: IdParams, body: AssignmentBody, response: Ok },
   status: { method: 'POST', url: '/api/tickets/:id/status', params: IdParams, body: StatusBody, response: Ok },
   /** Raw body; call with `raw` (a Blob typed application/octet-stream). 413 over the limit. */

@@ -21,11 +21,12 @@ import { fileSize, label, MessageText, type Message, type Ticket } from './share
 
 type Attachment = Message['attachments'][number];
 
-function author(m: Message, myId: string): string {
-  if (m.kind === 'internal_note') return m.authorUserId === myId ? t('agent.msg.noteByYou') : t('agent.msg.note');
+function author(m: Message, myId: string, staff: Ticket['staff']): string {
+  const name = staff.find((s) => s.id === m.authorUserId)?.name;
+  if (m.kind === 'internal_note') return m.authorUserId === myId ? t('agent.msg.noteByYou') : name ? t('agent.msg.noteBy', { name }) : t('agent.msg.note');
   if (m.authorType === 'customer') return t('agent.msg.customer');
   if (m.authorType === 'system') return t('agent.msg.system');
-  return m.authorUserId === myId ? t('agent.msg.replyByYou') : t('agent.msg.reply');
+  return m.authorUserId === myId ? t('agent.msg.replyByYou') : name ? t('agent.msg.replyBy', { name }) : t('agent.msg.reply');
 }
 
 function PhishingBanner({ message }: { message: Message }) {
@@ -155,9 +156,9 @@ export function Conversation({ ticket, onChanged }: { ticket: Ticket; onChanged:
           const guarded = m.threat !== null && m.threat.verdict !== 'clean';
           return (
             <li key={m.id}>
-              <article className={`msg msg--${m.kind}`} aria-label={author(m, me.user.id)}>
+              <article className={`msg msg--${m.kind}`} aria-label={author(m, me.user.id, ticket.staff)}>
                 <header className="msg__header">
-                  <span className="msg__author">{author(m, me.user.id)}</span>
+                  <span className="msg__author">{author(m, me.user.id, ticket.staff)}</span>
                   {m.kind === 'internal_note' ? <Badge tone="warning">{t('agent.msg.internal')}</Badge> : null}
                   {m.autoSubmitted ? <Badge>{t('agent.msg.auto')}</Badge> : null}
                   {m.deliveryStatus ? <Badge tone={m.deliveryStatus === 'failed' ? 'danger' : 'neutral'}>{label('agent.delivery', m.deliveryStatus)}</Badge> : null}

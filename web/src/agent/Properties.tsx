@@ -1,6 +1,7 @@
 /**
  * The ticket's properties: status, priority, tags and team (one form, saved
- * together), assignment (to me / unassign), and the SLA clock. Controls the
+ * together), assignment (to me, to a colleague of the ticket's team, or
+ * nobody), and the SLA clock. Controls the
  * ticket's abilities refuse are not shown; the server decides anyway.
  */
 import { useEffect, useState, type FormEvent } from 'react';
@@ -13,7 +14,7 @@ import { Button } from '../ui/Button.js';
 import { SelectField, TextField } from '../ui/fields.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
 import { ErrorNotice, Notice } from '../ui/notices.js';
-import { label, SlaClock, type Ticket } from './shared.js';
+import { label, personName, SlaClock, type Ticket } from './shared.js';
 
 function parseTags(text: string): string[] {
   return [...new Set(text.split(',').map((x) => x.trim()).filter(Boolean))];
@@ -29,6 +30,9 @@ export function Properties({ ticket, onChanged }: { ticket: Ticket; onChanged: (
   const [tags, setTags] = useState(ticket.tags.join(', '));
   const [teamId, setTeamId] = useState(ticket.teamId ?? '');
   const [saved, setSaved] = useState(false);
+  const people = useResource((signal) => (canAssign ? call(ticketEndpoints.assignees, { params: { id: ticket.id } }, { signal }) : Promise.resolve(null)), [ticket.id, ticket.teamId, canAssign]);
+  const [assigneeId, setAssigneeId] = useState(ticket.assigneeId ?? '');
+  useEffect(() => setAssigneeId(ticket.assigneeId ?? ''), [ticket.assigneeId]);
   useEffect(() => {
     setStatus(ticket.status);
     setPriority(ticket.priority);
@@ -53,6 +57,10 @@ export function Properties({ ticket, onChanged }: { ticket: Ticket; onChanged: (
     await call(ticketEndpoints.assign, { params: { id: ticket.id }, body: { assigneeId } });
     onChanged();
   });
+  const onAssign = (e: FormEvent) => {
+    e.preventDefault();
+    void assign.run(assigneeId || null);
+  };
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     void save.run();
@@ -69,17 +77,33 @@ export function Properties({ ticket, onChanged }: { ticket: Ticket; onChanged: (
         <div><dt>{t('agent.sla.resolution')}</dt><dd>{resolutionDue ? <SlaClock at={resolutionDue} /> : t('agent.sla.none')}</dd></div>
         <div>
           <dt>{t('agent.props.assignee')}</dt>
-          <dd>{ticket.assigneeId === null ? t('agent.list.unassigned') : ticket.assigneeId === me.user.id ? t('agent.list.you') : t('agent.list.someoneElse')}</dd>
+          <dd>{personName(ticket.staff, ticket.assigneeId, me.user.id)}</dd>
         </div>
         <div><dt>{t('agent.props.channel')}</dt><dd>{label('agent.channel', ticket.channel)}</dd></div>
       </dl>
       {canAssign ? (
         <div className="form__actions">
-          {ticket.assigneeId !== me.user.id ? <Button className="btn--small" busy={assign.busy} onClick={() => void assign.run(me.user.id)}>{t('agent.props.assignMe')}</Button> : null}
+          {ticket.assigneeId !== me.user.id && people.data?.items.some((x) => x.id === me.user.id) ? (
+            <Button className="btn--small" busy={assign.busy} onClick={() => void assign.run(me.user.id)}>{t('agent.props.assignMe')}</Button>
+          ) : null}
           {ticket.assigneeId !== null ? <Button className="btn--small" busy={assign.busy} onClick={() => void assign.run(null)}>{t('agent.props.unassign')}</Button> : null}
         </div>
       ) : null}
-      <ErrorNotice error={assign.error} />
+      {canAssign && people.data ? (
+        <form className="form assign-form" onSubmit={onAssign} noValidate>
+          <SelectField
+            label={t('agent.props.assignTo')}
+            value={assigneeId}
+            onChange={(e) => setAssigneeId(e.target.value)}
+            options={[
+              { value: '', label: t('agent.list.unassigned') },
+              ...people.data.items.map((x) => ({ value: x.id, label: x.id === me.user.id ? t('agent.props.meNamed', { name: x.name }) : x.name })),
+            ]}
+          />
+          <Button type="submit" className="btn--small" busy={assign.busy} disabled={(assigneeId || null) === ticket.assigneeId}>{t('agent.props.assign')}</Button>
+        </form>
+      ) : null}
+      <ErrorNotice error={people.error ?? assign.error} />
       {canWrite ? (
         <form className="form" onSubmit={onSubmit} noValidate>
           <SelectField label={t('agent.ticket.status')} value={status} onChange={(e) => setStatus(e.target.value as TicketStatus)} options={TICKET_STATUSES.map((s) => ({ value: s, label: label('agent.status', s) }))} />

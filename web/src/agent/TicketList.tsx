@@ -1,22 +1,25 @@
 /**
  * The console's home: the views (mine, my team, unassigned, SLA breaching,
- * all) with their counts, and the tickets of the chosen view. Both refresh
- * every 30 seconds while the tab is visible.
+ * all) with their counts, and the tickets of the chosen view; or, with
+ * `?q=`, search results (words, `#123` for a number, an email address for a
+ * requester). Views refresh every 30 seconds while the tab is visible.
  */
-import { useState } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
+import { searchEndpoints } from '../../../src/http/schemas/search.js';
 import { ticketEndpoints, TICKET_VIEWS, type TicketView } from '../../../src/http/schemas/tickets.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useMe } from '../session.js';
 import { Button } from '../ui/Button.js';
 import { DataTable, type Column } from '../ui/DataTable.js';
+import { TextField } from '../ui/fields.js';
 import { useResource } from '../ui/hooks.js';
 import { ErrorNotice, Loading } from '../ui/notices.js';
 import { Page } from '../ui/Page.js';
 import { RelativeTime } from '../ui/time.js';
 import { NewTicketDialog } from './NewTicket.js';
-import { label, nextDue, PriorityBadge, SlaClock, StatusBadge, type Summary } from './shared.js';
+import { label, nextDue, personName, PriorityBadge, SlaClock, StatusBadge, type Summary } from './shared.js';
 
 const POLL_MS = 30_000;
 const COUNTED: Array<Exclude<TicketView, 'all'>> = ['mine', 'my_team', 'unassigned', 'breaching'];
@@ -26,16 +29,40 @@ function viewOf(search: string): TicketView {
   return (TICKET_VIEWS as readonly string[]).includes(v ?? '') ? (v as TicketView) : 'mine';
 }
 
+/** What the search box means: `#123` or `123` a ticket number, an address a requester, anything else words. */
+export function searchQuery(text: string): { number: number } | { email: string } | { q: string } {
+  const s = text.trim();
+  const n = /^#?(\d{1,9})$/.exec(s);
+  if (n) return { number: Number(n[1]) };
+  if (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s)) return { email: s.toLowerCase() };
+  return { q: s.slice(0, 500) };
+}
+
 export function TicketList() {
   const search = useSearch();
   const view = viewOf(search);
+  const searching = (new URLSearchParams(search).get('q') ?? '').trim();
   const { me, can } = useMe();
   const [, navigate] = useLocation();
   const [creating, setCreating] = useState(false);
+  const [draft, setDraft] = useState(searching);
+  useEffect(() => setDraft(searching), [searching]);
   const counts = useResource((signal) => call(ticketEndpoints.counts, {}, { signal }), [], { pollMs: POLL_MS });
-  const list = useResource((signal) => call(ticketEndpoints.list, { query: { view, limit: 100 } }, { signal }), [view], { pollMs: POLL_MS });
+  const list = useResource(
+    (signal) =>
+      searching
+        ? call(searchEndpoints.tickets, { query: { ...searchQuery(searching), limit: 100 } }, { signal })
+        : call(ticketEndpoints.list, { query: { view, limit: 100 } }, { signal }),
+    [view, searching],
+    { pollMs: POLL_MS },
+  );
+  const onSearch = (e: FormEvent) => {
+    e.preventDefault();
+    const text = draft.trim();
+    navigate(text ? `/tickets?q=${encodeURIComponent(text)}` : `/tickets?view=${view}`);
+  };
 
-  const assignee = (row: Summary) => (row.assigneeId === null ? t('agent.list.unassigned') : row.assigneeId === me.user.id ? t('agent.list.you') : t('agent.list.someoneElse'));
+  const assignee = (row: Summary) => personName(list.data?.staff ?? [], row.assigneeId, me.user.id);
   const columns: Array<Column<Summary>> = [
     {
       key: 'subject',
@@ -60,18 +87,22 @@ export function TicketList() {
     { key: 'activity', header: t('agent.list.activity'), render: (row) => <RelativeTime value={row.lastMessageAt} /> },
   ];
 
-  const title = label('agent.view', view);
+  const title = searching ? t('agent.search.title', { q: searching }) : label('agent.view', view);
   return (
     <Page
-      title={t('agent.list.title', { view: title })}
+      title={searching ? title : t('agent.list.title', { view: title })}
       wide
       actions={can('tickets.write') ? <Button variant="primary" onClick={() => setCreating(true)}>{t('agent.new.open')}</Button> : null}
     >
+      <form role="search" className="ticket-search" onSubmit={onSearch}>
+        <TextField label={t('agent.search.label')} hint={t('agent.search.hint')} type="search" value={draft} maxLength={500} onChange={(e) => setDraft(e.target.value)} />
+        <Button type="submit">{t('agent.search.submit')}</Button>
+      </form>
       <nav className="views" aria-label={t('agent.views.label')}>
         <ul className="views__list">
           {[...COUNTED, 'all' as const].map((v) => {
             const n = v === 'all' ? null : counts.data?.[v];
-            const current = v === view;
+            const current = !searching && v === view;
             return (
               <li key={v}>
                 <Link href={`/tickets?view=${v}`} className={current ? 'views__link views__link--current' : 'views__link'} aria-current={current ? 'page' : undefined}>
@@ -88,7 +119,13 @@ export function TicketList() {
       {counts.error ? <ErrorNotice error={counts.error} /> : null}
       {list.error ? <ErrorNotice error={list.error} onRetry={list.reload} /> : null}
       {list.data ? (
-        <DataTable caption={t('agent.list.caption', { view: title })} columns={columns} rows={list.data.items} rowKey={(r) => r.id} empty={t('agent.list.empty')} />
+        <DataTable
+          caption={searching ? title : t('agent.list.caption', { view: title })}
+          columns={columns}
+          rows={list.data.items}
+          rowKey={(r) => r.id}
+          empty={searching ? t('agent.search.empty') : t('agent.list.empty')}
+        />
       ) : list.loading ? (
         <Loading />
       ) : null}

@@ -26,6 +26,13 @@ const PRIORITY_TONE: Record<string, 'neutral' | 'info' | 'success' | 'warning' |
   low: 'neutral', normal: 'neutral', high: 'warning', urgent: 'danger',
 };
 
+/** How the console names a colleague: "You", their name, or "A colleague" when the page did not carry it. */
+export function personName(staff: ReadonlyArray<{ id: string; name: string }>, id: string | null, myId: string): string {
+  if (id === null) return t('agent.list.unassigned');
+  if (id === myId) return t('agent.list.you');
+  return staff.find((s) => s.id === id)?.name ?? t('agent.list.someoneElse');
+}
+
 export function StatusBadge({ status }: { status: string }) {
   return <Badge tone={STATUS_TONE[status] ?? 'neutral'}>{label('agent.status', status)}</Badge>;
 }
