@@ -3,7 +3,7 @@
  * logged or sent goes through the DLP policy here first, so a full card number
  * never reaches the database (invariant 1). Records type and position only.
  */
-import { DEFAULT_DLP_POLICY, redactSensitiveData, type DlpPolicy } from '../dlp/index.js';
+import { actionFor, DEFAULT_DLP_POLICY, detectSensitiveData, redactFindings, redactSensitiveData, type DlpPolicy, type Finding } from '../dlp/index.js';
 import type { StoredRedaction } from '../tickets/schema.js';
 
 export interface ScannableTexts {
@@ -23,12 +23,25 @@ export interface ScanResult {
 
 export type SensitiveDataScanner = (texts: ScannableTexts, policy?: DlpPolicy) => ScanResult;
 
+/**
+ * A finding inside an HTML tag (a `cid:` reference, an attribute) is markup, not
+ * something the customer wrote: flagging it would warn the agent about
+ * `photo@example.org` in `src="cid:photo@example.org"`. Redaction still applies
+ * there, so a card number in an attribute never reaches the database.
+ */
+function insideMarkup(html: string, f: Finding): boolean {
+  const open = html.lastIndexOf('<', f.start);
+  return open !== -1 && html.lastIndexOf('>', f.start) < open && html.indexOf('>', f.start) >= f.end;
+}
+
 export const scanSensitiveData: SensitiveDataScanner = (texts, policy = DEFAULT_DLP_POLICY) => {
   const redactions: StoredRedaction[] = [];
   let redactedAny = false;
   const run = (field: StoredRedaction['field'], value: string | undefined): string => {
     if (!value) return '';
-    const r = redactSensitiveData(value, policy);
+    let findings = detectSensitiveData(value);
+    if (field === 'html') findings = findings.filter((f) => actionFor(policy, f.type) === 'redact' || !insideMarkup(value, f));
+    const r = redactFindings(value, findings, policy);
     for (const x of r.redactions) {
       redactions.push({ field, type: x.type, start: x.start, end: x.end, action: x.action });
       if (x.action === 'redact') redactedAny = true;

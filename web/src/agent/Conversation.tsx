@@ -52,8 +52,15 @@ function PhishingBanner({ message }: { message: Message }) {
 
 function RedactionNotice({ message }: { message: Message }) {
   if (message.redactions.length === 0) return null;
-  const counts = new Map<string, number>();
-  for (const r of message.redactions) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+  // An email's HTML part repeats its text part: count each type once per copy, taking the larger count.
+  const text = new Map<string, number>();
+  const html = new Map<string, number>();
+  for (const r of message.redactions) {
+    const into = r.field === 'html' ? html : text;
+    into.set(r.type, (into.get(r.type) ?? 0) + 1);
+  }
+  const counts = new Map<string, number>(text);
+  for (const [type, n] of html) counts.set(type, Math.max(n, counts.get(type) ?? 0));
   const removed = message.redactions.some((r) => r.action === 'redact');
   return (
     <Notice tone="info" title={removed ? t('agent.redaction.removed') : t('agent.redaction.flagged')}>
