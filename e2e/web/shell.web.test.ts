@@ -71,8 +71,9 @@ describeWeb('web shell', () => {
     const seen = watchPage(page);
     await page.goto('/account');
     const nav = page.getByRole('navigation', { name: 'Main navigation' });
-    await expect(nav.getByRole('link', { name: 'Tickets' }).isVisible()).resolves.toBe(true);
-    await expect(nav.getByRole('link', { name: 'Account' }).isVisible()).resolves.toBe(true);
+    // waitFor, not isVisible: isVisible answers at once, before the app has rendered.
+    await nav.getByRole('link', { name: 'Tickets' }).waitFor();
+    await nav.getByRole('link', { name: 'Account' }).waitFor();
     expect(await nav.getByRole('link', { name: 'Administration' }).count()).toBe(0);
     expect(await nav.getByRole('link', { name: 'Security centre' }).count()).toBe(0);
     expect(await runAxe(page)).toEqual([]);
@@ -84,7 +85,7 @@ describeWeb('web shell', () => {
     const adminContext = await staffContext(browser, server, admin);
     const adminPage = await adminContext.newPage();
     await adminPage.goto('/account');
-    await expect(adminPage.getByRole('link', { name: 'Administration' }).isVisible()).resolves.toBe(true);
+    await adminPage.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Administration' }).waitFor();
     await adminContext.close();
   });
 
