@@ -8,7 +8,8 @@
  * calling the API from the page anyway. The composer uploads a file onto a note,
  * and a reply holding sensitive data goes as a secure message after the DLP
  * check. A team lead finds a ticket by number, words and the customer's
- * address, and hands it to a colleague picked by name. axe on the list, the
+ * address, hands it to a colleague picked by name, and changes several tickets
+ * at once (an agent sees no selection boxes). axe on the list, the
  * ticket page, the banner and the warnings.
  */
 import { randomUUID } from 'node:crypto';
@@ -319,5 +320,40 @@ describeWeb('agent console', () => {
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
     await close();
+  }, 90_000);
+
+  it('a team lead changes the priority and tags of several tickets at once; an agent has no selection boxes', async () => {
+    const lead = await signInAs(server.app, await buildUser(server.services, org, { roles: ['supervisor'], teamIds: [team], name: 'Lea Bulk', email: `lea-${randomUUID().slice(0, 6)}@staff.example` }));
+    const { page, seen, close } = await open(lead);
+    await page.goto('/tickets?view=my_team');
+    const table = page.getByRole('table', { name: /My team/ });
+    await table.getByRole('row').filter({ hasText: 'Router keeps dropping the connection' }).waitFor();
+    await page.getByRole('checkbox', { name: 'Select all tickets shown' }).check();
+    const bar = page.getByRole('form', { name: 'Change the selected tickets' });
+    await bar.getByText('2 tickets selected').waitFor();
+    await bar.getByLabel('Priority').selectOption({ label: 'High' });
+    await bar.getByLabel('Add tag').fill('outage');
+    expect(await runAxe(page)).toEqual([]);
+    await snap(page, 'agent-bulk');
+    await bar.getByRole('button', { name: 'Apply to 2 tickets' }).click();
+    await page.getByText('Updated 2 tickets.').waitFor();
+    const rows = await server.services.database.db.selectFrom('tickets').where('id', 'in', [routerTicket, phishTicket]).select(['priority', 'tags']).execute();
+    expect(rows.map((r) => [r.priority, r.tags.includes('outage')])).toEqual([['high', true], ['high', true]]);
+    // The bar is gone with the selection; one box unticked leaves one selected.
+    expect(await bar.count()).toBe(0);
+    await page.getByRole('checkbox', { name: 'Select all tickets shown' }).check();
+    await page.getByRole('checkbox', { name: /^Select ticket #/ }).first().uncheck();
+    await bar.getByText('1 ticket selected').waitFor();
+    await bar.getByRole('button', { name: 'Clear selection' }).click();
+    expect(await bar.count()).toBe(0);
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    await close();
+
+    const agentView = await open(agent);
+    await agentView.page.goto('/tickets?view=my_team');
+    await agentView.page.getByRole('row').filter({ hasText: 'Router keeps dropping the connection' }).waitFor();
+    expect(await agentView.page.getByRole('checkbox').count()).toBe(0);
+    await agentView.close();
   }, 90_000);
 });

@@ -3,21 +3,23 @@
  * all) with their counts, and the tickets of the chosen view; or, with
  * `?q=`, search results (words, `#123` for a number, an email address for a
  * requester). Views refresh every 30 seconds while the tab is visible.
+ * With tickets.bulk, rows can be selected for bulk changes (BulkBar).
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { searchEndpoints } from '../../../src/http/schemas/search.js';
 import { ticketEndpoints, TICKET_VIEWS, type TicketView } from '../../../src/http/schemas/tickets.js';
 import { call } from '../api.js';
-import { t } from '../i18n/index.js';
+import { t, tp } from '../i18n/index.js';
 import { useMe } from '../session.js';
 import { Button } from '../ui/Button.js';
 import { DataTable, type Column } from '../ui/DataTable.js';
 import { TextField } from '../ui/fields.js';
 import { useResource } from '../ui/hooks.js';
-import { ErrorNotice, Loading } from '../ui/notices.js';
+import { ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page } from '../ui/Page.js';
 import { RelativeTime } from '../ui/time.js';
+import { BulkBar } from './BulkBar.js';
 import { NewTicketDialog } from './NewTicket.js';
 import { label, nextDue, personName, PriorityBadge, SlaClock, StatusBadge, type Summary } from './shared.js';
 
@@ -56,6 +58,16 @@ export function TicketList() {
     [view, searching],
     { pollMs: POLL_MS },
   );
+  const canBulk = can('tickets.bulk');
+  const [selected, setSelected] = useState<string[]>([]);
+  const [bulkDone, setBulkDone] = useState<number | null>(null);
+  useEffect(() => {
+    setSelected([]);
+    setBulkDone(null);
+  }, [view, searching]);
+  const shown = list.data?.items ?? [];
+  const toggle = (id: string, on: boolean) => setSelected((prev) => (on ? [...new Set([...prev, id])] : prev.filter((x) => x !== id)));
+  const allSelected = shown.length > 0 && shown.every((r) => selected.includes(r.id));
   const onSearch = (e: FormEvent) => {
     e.preventDefault();
     const text = draft.trim();
@@ -63,7 +75,23 @@ export function TicketList() {
   };
 
   const assignee = (row: Summary) => personName(list.data?.staff ?? [], row.assigneeId, me.user.id);
+  const selectColumn: Column<Summary> = {
+    key: 'select',
+    header: (
+      <input
+        type="checkbox"
+       
+        aria-label={t('agent.bulk.selectAll')}
+        checked={allSelected}
+        onChange={(e) => setSelected(e.target.checked ? shown.map((r) => r.id) : [])}
+      />
+    ),
+    render: (row) => (
+      <input type="checkbox" aria-label={t('agent.bulk.select', { number: row.number })} checked={selected.includes(row.id)} onChange={(e) => toggle(row.id, e.target.checked)} />
+    ),
+  };
   const columns: Array<Column<Summary>> = [
+    ...(canBulk ? [selectColumn] : []),
     {
       key: 'subject',
       header: t('agent.list.subject'),
@@ -118,6 +146,19 @@ export function TicketList() {
       </nav>
       {counts.error ? <ErrorNotice error={counts.error} /> : null}
       {list.error ? <ErrorNotice error={list.error} onRetry={list.reload} /> : null}
+      {bulkDone !== null ? <Notice tone="success">{tp('agent.bulk.done', bulkDone)}</Notice> : null}
+      {canBulk ? (
+        <BulkBar
+          selected={selected}
+          onClear={() => setSelected([])}
+          onDone={(updated) => {
+            setBulkDone(updated);
+            setSelected([]);
+            list.reload();
+            counts.reload();
+          }}
+        />
+      ) : null}
       {list.data ? (
         <DataTable
           caption={searching ? title : t('agent.list.caption', { view: title })}

@@ -3,7 +3,7 @@ import { t } from '../i18n/index.js';
 
 export interface Column<Row> {
   key: string;
-  header: string;
+  header: ReactNode;
   render: (row: Row) => ReactNode;
   /** Right-align numbers. */
   numeric?: boolean;
