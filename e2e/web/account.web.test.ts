@@ -11,13 +11,13 @@ import { buildOrg, buildUser, signInAs, TEST_PASSWORD, type TestOrg } from '../.
 import type { MemoryMailer } from '../../src/notify/mailer.js';
 import { describeWeb, launchBrowser, pageFetch, runAxe, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
-describeWeb('account pages in the browser', () => {
+describeWeb('account pages in the browser', (kind) => {
   let server: WebServer;
   let browser: Browser;
   let org: TestOrg;
 
   beforeAll(async () => {
-    server = await startWebServer();
+    server = await startWebServer({ kind });
     browser = await launchBrowser();
     org = await buildOrg(server.services);
   });

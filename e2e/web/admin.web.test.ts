@@ -17,7 +17,7 @@ import type { MemoryMailer } from '../../src/notify/mailer.js';
 import { seedMailbox } from '../../src/tickets/testing.js';
 import { describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
-describeWeb('administration', () => {
+describeWeb('administration', (kind) => {
   let server: WebServer;
   let browser: Browser;
   let org: TestOrg;
@@ -27,7 +27,7 @@ describeWeb('administration', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'trustdesk-admin-web-'));
-    server = await startWebServer({ config: { TRUSTDESK_DATA_DIR: dataDir, TRUSTDESK_MAIL_FROM: 'Northwind Support <support@northwind.example>' } });
+    server = await startWebServer({ kind, config: { TRUSTDESK_DATA_DIR: dataDir, TRUSTDESK_MAIL_FROM: 'Northwind Support <support@northwind.example>' } });
     browser = await launchBrowser();
     const { services } = server;
     org = await buildOrg(services, 'Northwind Traders');

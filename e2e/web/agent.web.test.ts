@@ -81,7 +81,7 @@ function suspiciousEmail(): Buffer {
   );
 }
 
-describeWeb('agent console', () => {
+describeWeb('agent console', (kind) => {
   let server: WebServer;
   let browser: Browser;
   let org: TestOrg;
@@ -93,7 +93,7 @@ describeWeb('agent console', () => {
   let phishTicket: string;
 
   beforeAll(async () => {
-    server = await startWebServer();
+    server = await startWebServer({ kind });
     browser = await launchBrowser();
     const { services } = server;
     org = await buildOrg(services);

@@ -14,6 +14,8 @@ import { describe } from 'vitest';
 import type { Services } from '../../src/app/services.js';
 import { createTestServices } from '../../src/app/testing.js';
 import type { SignedIn } from '../../src/auth/testing.js';
+import type { DatabaseKind } from '../../src/db/database.js';
+import { testDatabaseKinds } from '../../src/db/testing.js';
 import { buildApp } from '../../src/http/app.js';
 import { appRoutes } from '../../src/http/routes.js';
 
@@ -21,8 +23,15 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM_PATH);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Browser suites skip on a machine without Chromium, but never in CI (.ci/run installs it). */
-export const describeWeb = !hasChromium && !process.env.CI ? describe.skip : describe;
+/**
+ * A browser suite, once per test database (PGlite always, PostgreSQL with
+ * TEST_DATABASE_URL), like every database test. Suites skip on a machine
+ * without Chromium, but never in CI (.ci/run installs it).
+ */
+export function describeWeb(name: string, suite: (kind: DatabaseKind) => void): void {
+  const d = !hasChromium && !process.env.CI ? describe.skip : describe;
+  d.each(testDatabaseKinds)(`${name} on %s`, suite);
+}
 
 export interface WebServer {
   baseUrl: string;
@@ -45,13 +54,14 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts the whole app (every route plus the built web app) on PGlite.
- * `routes` adds test-only plugins; `config` overrides settings.
+ * Starts the whole app (every route plus the built web app) on a fresh test
+ * database (`kind`, PGlite unless told). `routes` adds test-only plugins;
+ * `config` overrides settings.
  */
-export async function startWebServer(options: { config?: NodeJS.ProcessEnv; routes?: Array<(app: FastifyInstance) => Promise<void>> } = {}): Promise<WebServer> {
+export async function startWebServer(options: { kind?: DatabaseKind; config?: NodeJS.ProcessEnv; routes?: Array<(app: FastifyInstance) => Promise<void>> } = {}): Promise<WebServer> {
   const port = await freePort();
   const baseUrl = `http://localhost:${port}`;
-  const services = await createTestServices('pglite', { config: { TRUSTDESK_PUBLIC_URL: baseUrl, ...options.config } });
+  const services = await createTestServices(options.kind ?? 'pglite', { config: { TRUSTDESK_PUBLIC_URL: baseUrl, ...options.config } });
   const app = await buildApp({ services, routes: [...appRoutes, ...(options.routes ?? [])] });
   await app.listen({ port, host: '127.0.0.1' });
   return {

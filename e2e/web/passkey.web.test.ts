@@ -11,14 +11,14 @@ import { buildOrg, buildUser, signInAs, TEST_PASSWORD, type TestOrg, type TestUs
 import { enrolTotp, forgetTotpUse, totpCode } from '../../src/auth/mfa/testing/mfa-testing.js';
 import { addVirtualAuthenticator, describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
-describeWeb('passkeys in the browser', () => {
+describeWeb('passkeys in the browser', (kind) => {
   let server: WebServer;
   let browser: Browser;
   let org: TestOrg;
   let agent: TestUser;
 
   beforeAll(async () => {
-    server = await startWebServer();
+    server = await startWebServer({ kind });
     browser = await launchBrowser();
     org = await buildOrg(server.services);
     agent = await buildUser(server.services, org, { roles: ['agent'], name: 'Sam Agent', email: 'sam@staff.example' });

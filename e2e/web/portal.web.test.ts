@@ -14,7 +14,7 @@ import { describeWeb, launchBrowser, runAxe, snap, startWebServer, watchPage, ty
 
 const SECRET = 'Your replacement card ending 0042 was posted on Monday; activate it by calling the number on the back.';
 
-describeWeb('customer portal', () => {
+describeWeb('customer portal', (kind) => {
   let server: WebServer;
   let browser: Browser;
   let org: TestOrg;
@@ -53,7 +53,7 @@ describeWeb('customer portal', () => {
   }
 
   beforeAll(async () => {
-    server = await startWebServer();
+    server = await startWebServer({ kind });
     browser = await launchBrowser();
     org = await buildOrg(server.services, 'Northwind Support');
     team = await buildTeam(server.services, org);

@@ -21,7 +21,7 @@ import { describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, star
 const MAILBOX = 'support@security-centre.example';
 const REASON = 'Customer asked to confirm the refund address';
 
-describeWeb('security centre', () => {
+describeWeb('security centre', (kind) => {
   let server: WebServer;
   let browser: Browser;
   let org: TestOrg;
@@ -33,7 +33,7 @@ describeWeb('security centre', () => {
   let quarantineId: string;
 
   beforeAll(async () => {
-    server = await startWebServer();
+    server = await startWebServer({ kind });
     browser = await launchBrowser();
     const { services } = server;
     org = await buildOrg(services);

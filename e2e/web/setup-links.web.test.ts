@@ -13,13 +13,13 @@ import { buildOrg, buildUser, type TestOrg } from '../../src/auth/testing.js';
 import type { MemoryMailer } from '../../src/notify/mailer.js';
 import { describeWeb, launchBrowser, pageFetch, runAxe, startWebServer, watchPage, type WebServer } from './harness.js';
 
-describeWeb('invitation and password-reset links in the browser', () => {
+describeWeb('invitation and password-reset links in the browser', (kind) => {
   let server: WebServer;
   let browser: Browser;
   let org: TestOrg;
 
   beforeAll(async () => {
-    server = await startWebServer();
+    server = await startWebServer({ kind });
     browser = await launchBrowser();
     org = await buildOrg(server.services);
   });

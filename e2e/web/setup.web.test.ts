@@ -11,12 +11,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSetupLink } from '../../src/auth/auth.service.js';
 import { addVirtualAuthenticator, describeWeb, launchBrowser, pageFetch, runAxe, snap, startWebServer, watchPage, type WebServer } from './harness.js';
 
-describeWeb('first-run setup in the browser', () => {
+describeWeb('first-run setup in the browser', (kind) => {
   let server: WebServer;
   let browser: Browser;
 
   beforeAll(async () => {
-    server = await startWebServer();
+    server = await startWebServer({ kind });
     browser = await launchBrowser();
   });
   afterAll(async () => {

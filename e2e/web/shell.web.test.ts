@@ -8,13 +8,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildOrg, signIn, type TestOrg } from '../../src/auth/testing.js';
 import { describeWeb, launchBrowser, runAxe, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
-describeWeb('web shell', () => {
+describeWeb('web shell', (kind) => {
   let server: WebServer;
   let browser: Browser;
   let org: TestOrg;
 
   beforeAll(async () => {
-    server = await startWebServer();
+    server = await startWebServer({ kind });
     browser = await launchBrowser();
     org = await buildOrg(server.services);
   });
