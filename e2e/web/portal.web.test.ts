@@ -153,6 +153,11 @@ describeWeb('customer portal', (kind) => {
     await page.getByText('Here is the receipt. Thank you!').waitFor();
     const download = page.getByRole('link', { name: 'Download receipt.txt' });
     await download.waitFor();
+    // The text and its file are one message, for the customer and for the agent.
+    await page.getByRole('article').filter({ hasText: 'Here is the receipt. Thank you!' }).getByRole('link', { name: 'Download receipt.txt' }).waitFor();
+    const agentRead = (await server.app.inject({ method: 'GET', url: `/api/tickets/${c.ticketId}`, headers: agent.headers })).json() as { messages: Array<{ body: string | null; attachments: Array<{ filename: string | null }> }> };
+    const sent = agentRead.messages.filter((m) => m.body?.includes('Here is the receipt'));
+    expect(sent.map((m) => m.attachments.map((a) => a.filename))).toEqual([['receipt.txt']]);
     await page.evaluate(() => (globalThis as unknown as { scrollTo: (x: number, y: number) => void }).scrollTo(0, 0));
     await snap(page, 'portal-ticket');
 

@@ -151,4 +151,40 @@ describe.each(testDatabaseKinds)('portal files and organisation on %s', (kind) =
     const others = await upload(me, theirs.ticketId, 'a.png', PNG);
     expect(others.statusCode).toBe(404);
   });
+
+  it('a reply and its files are one message: files join the customer’s own message of the last minutes, nobody else’s, up to the limit', async () => {
+    const reply = await app.inject({ method: 'POST', url: `/api/portal/tickets/${mine.ticketId}/replies`, headers: me.headers, payload: { body: 'Both photos attached. My card is 4111 1111 1111 1111.' } });
+    expect(reply.statusCode).toBe(201);
+    const messageId = reply.json().messageId as string;
+    const first = await upload(me, mine.ticketId, 'front.png', PNG, {});
+    expect(first.statusCode).toBe(201);
+    const joinUrl = (name: string, id: string) => `/api/portal/tickets/${mine.ticketId}/attachments?filename=${name}&messageId=${id}`;
+    const join = (id: string, name = 'back.txt', body: Buffer = Buffer.from('Card on the back: 5500 0000 0000 0004\n'), who = me) =>
+      app.inject({ method: 'POST', url: joinUrl(name, id), remoteAddress: nextIp(), headers: { ...who.headers, 'content-type': 'application/octet-stream' }, payload: body });
+    const a = await join(messageId, 'a.png', PNG);
+    const b = await join(messageId);
+    expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
+    expect(a.json().messageId).toBe(messageId);
+    expect(b.json().messageId).toBe(messageId);
+    expect(a.json().attachmentId).not.toBe(b.json().attachmentId);
+    const read = (await app.inject({ method: 'GET', url: `/api/portal/tickets/${mine.ticketId}`, headers: { cookie: me.headers.cookie } })).json();
+    const msg = read.messages.find((m: { id: string }) => m.id === messageId);
+    expect(msg.attachments.map((x: { filename: string }) => x.filename).sort()).toEqual(['a.png', 'back.txt']);
+    // The text's redaction and the file's are both recorded on the message.
+    const row = await services.database.db.selectFrom('messages').where('id', '=', messageId).select('redactions').executeTakeFirstOrThrow();
+    expect(row.redactions.map((r) => r.field).sort()).toEqual(['attachment', 'body'].sort());
+
+    // Not another customer's message, not staff's, not an old one, not past the limit.
+    const otherReply = await app.inject({ method: 'POST', url: `/api/portal/tickets/${theirs.ticketId}/replies`, headers: them.headers, payload: { body: 'mine' } });
+    expect((await join(otherReply.json().messageId)).statusCode).toBe(404);
+    const deps = await createHelpdeskDeps(services);
+    const staff = await deps.db.transaction().execute((trx) => insertMessage(trx, deps, { orgId: org.orgId, ticketId: mine.ticketId, kind: 'public_reply', authorType: 'user', customerId: mine.customerId, body: 'Thanks!' }));
+    expect((await join(staff.id)).statusCode).toBe(404);
+    await services.database.db.updateTable('messages').set({ created_at: new Date(Date.now() - 16 * 60_000) }).where('id', '=', first.json().messageId).execute();
+    expect((await join(first.json().messageId)).statusCode).toBe(404);
+    for (let i = 0; i < 8; i++) expect((await join(messageId, `more-${i}.png`, PNG)).statusCode).toBe(201);
+    const eleventh = await join(messageId, 'one-too-many.png', PNG);
+    expect(eleventh.statusCode).toBe(409);
+    expect(eleventh.headers['content-type']).toContain('application/problem+json');
+  });
 });

@@ -98,13 +98,13 @@ export function createPortalRoutes(options: PortalDepsOptions = {}) {
     r.post(e.upload.url, {
       config: { public: true, rateLimit: { max: 20, timeWindow: '1 minute' } },
       bodyLimit: deps.policy.maxUploadBytes,
-      schema: { tags, summary: 'Attach a file (raw body, application/octet-stream); type is sniffed, dangerous files flagged', params: e.upload.params, querystring: e.upload.querystring, response: { 201: e.upload.response, ...errors } },
+      schema: { tags, summary: 'Attach a file (raw body, application/octet-stream), as a message of its own or added to a message the customer sent in the last minutes (messageId); type is sniffed, dangerous files flagged', params: e.upload.params, querystring: e.upload.querystring, response: { 201: e.upload.response, ...errors } },
     }, async (request, reply) => {
       const c = await authenticatePortal(deps, request);
       if (!Buffer.isBuffer(request.body)) throw new AppError('unsupported_media_type', 'Send the file as application/octet-stream.');
       const header = request.headers['x-file-type'];
       const declared = request.query.type ?? (typeof header === 'string' ? header : 'application/octet-stream');
-      return reply.code(201).send(await uploadAttachment(deps, c, { ticketId: request.params.id, filename: request.query.filename, declaredType: declared, bytes: request.body }));
+      return reply.code(201).send(await uploadAttachment(deps, c, { ticketId: request.params.id, filename: request.query.filename, declaredType: declared, bytes: request.body, ...(request.query.messageId ? { messageId: request.query.messageId } : {}) }));
     });
 
     r.get(e.download.url, {

@@ -12,7 +12,8 @@ import { storeAttachments } from '../ingest/attachments.js';
 import { redactText, scanSensitiveData } from '../ingest/scan.js';
 import type { Executor } from '../crypto/keyring.js';
 import { insertMessage } from '../tickets/records.js';
-import type { TicketStatus } from '../tickets/schema.js';
+import type { StoredRedaction, TicketStatus } from '../tickets/schema.js';
+import { PORTAL_ATTACH_WINDOW_MINUTES, PORTAL_MAX_FILES_PER_MESSAGE } from '../http/schemas/portal.js';
 import type { PortalDeps } from './deps.js';
 import { customerActor, type PortalCustomer } from './sessions.js';
 import { loadOrgDlp } from '../dlp-policy/org-policy.js';
@@ -149,15 +150,39 @@ export async function replyAsCustomer(deps: PortalDeps, customer: PortalCustomer
 export async function uploadAttachment(
   deps: PortalDeps,
   customer: PortalCustomer,
-  input: { ticketId: string; filename: string; declaredType: string; bytes: Uint8Array },
+  input: { ticketId: string; filename: string; declaredType: string; bytes: Uint8Array; messageId?: string },
 ): Promise<{ messageId: string; attachmentId: string; sniffedType: string; dangerous: boolean }> {
   if (input.bytes.length === 0) throw new AppError('validation_failed', 'The file is empty.');
   if (input.bytes.length > deps.policy.maxUploadBytes) throw new AppError('payload_too_large', `Files are limited to ${deps.policy.maxUploadBytes} bytes.`);
   return deps.db.transaction().execute(async (trx) => {
     const t = await loadOwnTicket(trx, customer, input.ticketId, true);
     if (t.status === 'closed') throw new AppError('conflict', 'This request is closed; start a new one.');
-    const messageId = randomUUID();
-    await insertMessage(trx, deps, { id: messageId, orgId: customer.orgId, ticketId: t.id, kind: 'public_reply', authorType: 'customer', customerId: customer.customerId, body: '(file attached)' });
+    let messageId: string;
+    let earlier: StoredRedaction[] = [];
+    let existing: string[] = [];
+    if (input.messageId) {
+      // Only the customer's own message on this ticket, sent moments ago: files cannot be slipped under an old message an agent has already read.
+      const since = new Date(Date.now() - PORTAL_ATTACH_WINDOW_MINUTES * 60_000);
+      const m = await trx
+        .selectFrom('messages')
+        .where('id', '=', input.messageId)
+        .where('ticket_id', '=', t.id)
+        .where('kind', '=', 'public_reply')
+        .where('author_type', '=', 'customer')
+        .where('customer_id', '=', customer.customerId)
+        .where('created_at', '>', since)
+        .select(['id', 'redactions'])
+        .forUpdate()
+        .executeTakeFirst();
+      if (!m) throw new AppError('not_found', 'Files can be added only to a message you sent here in the last few minutes.');
+      existing = (await trx.selectFrom('attachments').where('message_id', '=', m.id).select('id').execute()).map((x) => x.id);
+      if (existing.length >= PORTAL_MAX_FILES_PER_MESSAGE) throw new AppError('conflict', `A message can carry at most ${PORTAL_MAX_FILES_PER_MESSAGE} files.`);
+      messageId = m.id;
+      earlier = m.redactions;
+    } else {
+      messageId = randomUUID();
+      await insertMessage(trx, deps, { id: messageId, orgId: customer.orgId, ticketId: t.id, kind: 'public_reply', authorType: 'customer', customerId: customer.customerId, body: '(file attached)' });
+    }
     const redactions: Parameters<typeof storeAttachments>[2]['redactions'] = [];
     // The ingest path's attachment stage: safe name, sniffed type, danger flags, DLP on text, sealed blob.
     const stored = await storeAttachments(trx, deps, {
@@ -170,8 +195,10 @@ export async function uploadAttachment(
       scan: scanSensitiveData,
       redactions,
     });
-    if (redactions.length) await trx.updateTable('messages').set({ redactions: JSON.stringify(redactions) }).where('id', '=', messageId).execute();
-    const a = await trx.selectFrom('attachments').where('message_id', '=', messageId).select(['id', 'sniffed_type', 'dangerous']).executeTakeFirstOrThrow();
+    if (redactions.length) await trx.updateTable('messages').set({ redactions: JSON.stringify([...earlier, ...redactions]) }).where('id', '=', messageId).execute();
+    let added = trx.selectFrom('attachments').where('message_id', '=', messageId).select(['id', 'sniffed_type', 'dangerous']);
+    if (existing.length) added = added.where('id', 'not in', existing);
+    const a = await added.executeTakeFirstOrThrow();
     const now = new Date();
     const status = reopened(t.status);
     await trx.updateTable('tickets').set({ status, updated_at: now, last_message_at: now }).where('id', '=', t.id).execute();

@@ -67,7 +67,16 @@ export const PortalReplyBody = Type.Object({ body: Type.String({ minLength: 1, m
 export const PortalReplyResult = Type.Object({ messageId: Uuid, redactions: Type.Integer() });
 
 /** Uploads are the raw file (application/octet-stream); the name and the browser's idea of its type ride in the query. */
-export const PortalUploadQuery = Type.Object({ filename: Type.String({ minLength: 1, maxLength: 255 }), type: Type.Optional(Type.String({ maxLength: 200 })) });
+export const PortalUploadQuery = Type.Object({
+  filename: Type.String({ minLength: 1, maxLength: 255 }),
+  type: Type.Optional(Type.String({ maxLength: 200 })),
+  /** Add the file to this message of the customer's own, sent within PORTAL_ATTACH_WINDOW_MINUTES (a reply and its files read as one message); otherwise the file is a message of its own. */
+  messageId: Type.Optional(Uuid),
+});
+/** How long after sending a message the customer may still add files to it. */
+export const PORTAL_ATTACH_WINDOW_MINUTES = 15;
+/** Files one message may carry. */
+export const PORTAL_MAX_FILES_PER_MESSAGE = 10;
 export const PortalUploadResult = Type.Object({ messageId: Uuid, attachmentId: Uuid, sniffedType: Type.String(), dangerous: Type.Boolean() });
 
 export const RequestFormQuery = Type.Object({ organizationId: Uuid });

@@ -1,9 +1,11 @@
 /**
  * One of the customer's requests: the conversation (secure messages marked,
  * files as downloads, dangerous ones behind a warning) and the reply form.
- * Files go first, one request each (raw body, checked against the upload
- * limit before sending); then the text. A file that fails keeps the text and
- * the remaining files in the form.
+ * The text goes first, then each file added to that message (raw body, one
+ * request each, checked against the upload limit before sending), so the
+ * agent sees one message. Without text, the first file starts the message. A
+ * file that fails keeps the remaining files in the form, and sending again
+ * adds them to the same message while the server allows it.
  */
 import { useRef, useState, type FormEvent } from 'react';
 import { Link } from 'wouter';
@@ -56,6 +58,8 @@ function ReplyForm({ ticketId, onSent }: { ticketId: string; onSent: () => void 
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<ReplyOutcome | null>(null);
+  /** The message a failed file upload belongs to; files sent again are added to it. */
+  const [pendingMessageId, setPendingMessageId] = useState<string | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
 
   const checkFiles = (list: File[]): string[] => {
@@ -80,31 +84,37 @@ function ReplyForm({ ticketId, onSent }: { ticketId: string; onSent: () => void 
     setBusy(true);
     const result: ReplyOutcome = { redacted: false, flagged: [] };
     let remaining = [...files];
+    let messageId = text ? null : pendingMessageId;
     try {
+      if (text) {
+        const res = await portalCall(portalEndpoints.reply, { params: { id: ticketId }, body: { body: text } });
+        result.redacted = res.redactions > 0;
+        messageId = res.messageId;
+        setBody('');
+      }
       for (const file of files) {
         try {
           const up = await portalCall(
             portalEndpoints.upload,
-            { params: { id: ticketId }, query: { filename: file.name.slice(0, 255) || 'file', ...(file.type ? { type: file.type.slice(0, 200) } : {}) } },
+            { params: { id: ticketId }, query: { filename: file.name.slice(0, 255) || 'file', ...(file.type ? { type: file.type.slice(0, 200) } : {}), ...(messageId ? { messageId } : {}) } },
             { raw: new Blob([file], { type: 'application/octet-stream' }) },
           );
           if (up.dangerous) result.flagged.push(file.name);
+          messageId = up.messageId;
           remaining = remaining.filter((f) => f !== file);
         } catch (err) {
           setFiles(remaining);
+          // Past the server's window the message cannot take more files: the next try starts a new one.
+          setPendingMessageId(err instanceof ApiError && err.status === 404 ? null : messageId);
           const { message, detail } = describeError(err);
           setErrors([`${t('portal.reply.uploadFailed', { name: file.name })} ${err instanceof ApiError && err.status === 413 ? t('portal.reply.tooLarge', { name: file.name, size: formatBytes(file.size), max: formatBytes(me.maxUploadBytes) }) : detail ?? message}`]);
-          if (remaining.length < files.length) onSent();
+          if (text || remaining.length < files.length) onSent();
           return;
         }
       }
       setFiles([]);
+      setPendingMessageId(null);
       if (fileInput.current) fileInput.current.value = '';
-      if (text) {
-        const res = await portalCall(portalEndpoints.reply, { params: { id: ticketId }, body: { body: text } });
-        result.redacted = res.redactions > 0;
-        setBody('');
-      }
       setOutcome(result);
       onSent();
     } catch (err) {
