@@ -322,7 +322,7 @@ describeWeb('agent console', (kind) => {
     await close();
   }, 90_000);
 
-  it('a team lead changes the priority and tags of several tickets at once; an agent has no selection boxes', async () => {
+  it('a team lead changes the priority and tags of several tickets at once, then merges them; an agent has no selection boxes', async () => {
     const lead = await signInAs(server.app, await buildUser(server.services, org, { roles: ['supervisor'], teamIds: [team], name: 'Lea Bulk', email: `lea-${randomUUID().slice(0, 6)}@staff.example` }));
     const { page, seen, close } = await open(lead);
     await page.goto('/tickets?view=my_team');
@@ -346,6 +346,18 @@ describeWeb('agent console', (kind) => {
     await bar.getByText('1 ticket selected').waitFor();
     await bar.getByRole('button', { name: 'Clear selection' }).click();
     expect(await bar.count()).toBe(0);
+
+    // Merge: the suspicious one into the router ticket, chosen in the dialog.
+    const { number: routerNumber } = await server.services.database.db.selectFrom('tickets').where('id', '=', routerTicket).select('number').executeTakeFirstOrThrow();
+    await page.getByRole('checkbox', { name: 'Select all tickets shown' }).check();
+    await bar.getByRole('button', { name: 'Merge…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Merge 2 tickets into one' });
+    await dialog.getByLabel('Ticket to keep').selectOption({ label: `#${routerNumber} Router keeps dropping the connection` });
+    expect(await runAxe(page)).toEqual([]);
+    await dialog.getByRole('button', { name: 'Merge', exact: true }).click();
+    await page.getByText(`Merged 1 ticket into #${routerNumber}.`).waitFor();
+    const merged = await server.services.database.db.selectFrom('tickets').where('id', '=', phishTicket).select(['status', 'merged_into_id']).executeTakeFirstOrThrow();
+    expect(merged).toEqual({ status: 'closed', merged_into_id: routerTicket });
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
     await close();

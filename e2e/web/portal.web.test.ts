@@ -30,9 +30,9 @@ describeWeb('customer portal', (kind) => {
     return { page, seen: watchPage(page) };
   }
 
-  /** Waits until the mailer holds a new message to `to` (mail is sent after the answer in some flows). */
+  /** Waits until the mailer holds a new message to `to` (mail is sent after the answer in some flows; up to 20 s on a loaded CI machine). */
   async function codeFor(to: string, before: number): Promise<string> {
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 200; i++) {
       if (mailer().sent.filter((m) => m.to === to).length > before) return lastCode(mailer(), to);
       await new Promise((r) => setTimeout(r, 100));
     }

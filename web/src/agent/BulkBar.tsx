@@ -2,7 +2,8 @@
  * Bulk actions on the selected tickets of the list (tickets.bulk): status,
  * priority, a tag to add or remove, and (with tickets.assign) assign to me or
  * unassign. One request; the server applies it to all of them or to none,
- * and its refusal is shown as words.
+ * and its refusal is shown as words. "Merge" (2 to 21 selected) asks which
+ * ticket to keep; the others close and their messages move to it.
  */
 import { useState, type FormEvent } from 'react';
 import { MAX_BULK_TICKETS, ticketEndpoints, TICKET_PRIORITIES, TICKET_STATUSES, type TicketPriority, type TicketStatus } from '../../../src/http/schemas/tickets.js';
@@ -10,14 +11,18 @@ import { call } from '../api.js';
 import { t, tp } from '../i18n/index.js';
 import { useMe } from '../session.js';
 import { Button } from '../ui/Button.js';
+import { Dialog } from '../ui/Dialog.js';
 import { SelectField, TextField } from '../ui/fields.js';
 import { useSubmit } from '../ui/hooks.js';
 import { ErrorNotice } from '../ui/notices.js';
-import { label } from './shared.js';
+import { label, type Summary } from './shared.js';
 
 type Assignment = '' | 'me' | 'nobody';
 
-export function BulkBar({ selected, onDone, onClear }: { selected: string[]; onDone: (updated: number) => void; onClear: () => void }) {
+/** Sources a merge may take at once (the server's limit). */
+const MAX_MERGE_SOURCES = 20;
+
+export function BulkBar({ selected, rows, onDone, onMerged, onClear }: { selected: string[]; rows: Summary[]; onDone: (updated: number) => void; onMerged: (into: Summary, merged: number) => void; onClear: () => void }) {
   const { me, can } = useMe();
   const [status, setStatus] = useState<TicketStatus | ''>('');
   const [priority, setPriority] = useState<TicketPriority | ''>('');
@@ -49,6 +54,18 @@ export function BulkBar({ selected, onDone, onClear }: { selected: string[]; onD
     void apply.run();
   };
 
+  const [merging, setMerging] = useState(false);
+  const chosen = rows.filter((r) => selected.includes(r.id));
+  const [keepId, setKeepId] = useState('');
+  const keep = chosen.find((r) => r.id === keepId) ?? chosen[0];
+  const merge = useSubmit(async () => {
+    if (!keep) return;
+    const result = await call(ticketEndpoints.merge, { params: { id: keep.id }, body: { sourceIds: chosen.filter((r) => r.id !== keep.id).map((r) => r.id) } });
+    setMerging(false);
+    onMerged(keep, result.merged);
+  });
+  const canMerge = chosen.length >= 2 && chosen.length <= MAX_MERGE_SOURCES + 1;
+
   if (selected.length === 0) return null;
   return (
     <form className="bulk-bar" aria-label={t('agent.bulk.label')} onSubmit={onSubmit} noValidate>
@@ -70,8 +87,39 @@ export function BulkBar({ selected, onDone, onClear }: { selected: string[]; onD
       <ErrorNotice error={apply.error} />
       <div className="form__actions">
         <Button type="submit" variant="primary" busy={apply.busy} disabled={nothingChosen}>{tp('agent.bulk.apply', selected.length)}</Button>
+        {canMerge ? (
+          <Button
+            onClick={() => {
+              merge.reset();
+              setKeepId(chosen[0]?.id ?? '');
+              setMerging(true);
+            }}
+          >
+            {t('agent.merge.open')}
+          </Button>
+        ) : null}
         <Button onClick={onClear}>{t('agent.bulk.clear')}</Button>
       </div>
+      <Dialog
+        open={merging}
+        title={tp('agent.merge.title', chosen.length)}
+        onClose={() => setMerging(false)}
+        footer={
+          <>
+            <Button variant="primary" busy={merge.busy} onClick={() => void merge.run()}>{t('agent.merge.confirm')}</Button>
+            <Button onClick={() => setMerging(false)}>{t('action.cancel')}</Button>
+          </>
+        }
+      >
+        <p>{t('agent.merge.explain')}</p>
+        <SelectField
+          label={t('agent.merge.keep')}
+          value={keep?.id ?? ''}
+          onChange={(e) => setKeepId(e.target.value)}
+          options={chosen.map((r) => ({ value: r.id, label: `#${r.number} ${r.subject ?? t('agent.ticket.noSubject')}` }))}
+        />
+        <ErrorNotice error={merge.error} />
+      </Dialog>
     </form>
   );
 }

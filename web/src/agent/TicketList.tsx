@@ -61,9 +61,11 @@ export function TicketList() {
   const canBulk = can('tickets.bulk');
   const [selected, setSelected] = useState<string[]>([]);
   const [bulkDone, setBulkDone] = useState<number | null>(null);
+  const [mergeDone, setMergeDone] = useState<{ number: number; merged: number } | null>(null);
   useEffect(() => {
     setSelected([]);
     setBulkDone(null);
+    setMergeDone(null);
   }, [view, searching]);
   const shown = list.data?.items ?? [];
   const toggle = (id: string, on: boolean) => setSelected((prev) => (on ? [...new Set([...prev, id])] : prev.filter((x) => x !== id)));
@@ -147,11 +149,21 @@ export function TicketList() {
       {counts.error ? <ErrorNotice error={counts.error} /> : null}
       {list.error ? <ErrorNotice error={list.error} onRetry={list.reload} /> : null}
       {bulkDone !== null ? <Notice tone="success">{tp('agent.bulk.done', bulkDone)}</Notice> : null}
+      {mergeDone ? <Notice tone="success">{tp('agent.merge.done', mergeDone.merged, { number: mergeDone.number })}</Notice> : null}
       {canBulk ? (
         <BulkBar
           selected={selected}
+          rows={shown}
+          onMerged={(into, merged) => {
+            setBulkDone(null);
+            setMergeDone({ number: into.number, merged });
+            setSelected([]);
+            list.reload();
+            counts.reload();
+          }}
           onClear={() => setSelected([])}
           onDone={(updated) => {
+            setMergeDone(null);
             setBulkDone(updated);
             setSelected([]);
             list.reload();
