@@ -31,12 +31,14 @@ describeWeb('customer portal', (kind) => {
   }
 
   /** Waits until the mailer holds a new message to `to` (mail is sent after the answer in some flows; up to 20 s on a loaded CI machine). */
-  async function codeFor(to: string, before: number): Promise<string> {
+  async function codeFor(to: string, before: number, page?: Page): Promise<string> {
     for (let i = 0; i < 200; i++) {
       if (mailer().sent.filter((m) => m.to === to).length > before) return lastCode(mailer(), to);
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`no new mail to ${to}`);
+    // Say what the page shows, so a failure in CI can be read from its log.
+    const shown = page ? ` (page at ${page.url()} shows: ${JSON.stringify(await page.locator('[role=alert], [role=status]').allTextContents())})` : '';
+    throw new Error(`no new mail to ${to}${shown}`);
   }
   const mailCount = (to: string) => mailer().sent.filter((m) => m.to === to).length;
 
@@ -246,7 +248,7 @@ describeWeb('customer portal', (kind) => {
     const before = mailCount(email);
     await page.keyboard.type(email);
     await page.keyboard.press('Enter');
-    const code = await codeFor(email, before);
+    const code = await codeFor(email, before, page);
     await page.getByLabel('One-time code').waitFor();
     expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id)).toBe('portal-signin-code');
     await page.keyboard.type(code);
