@@ -254,6 +254,12 @@ describeWeb('agent console', (kind) => {
     await page.goto(`/tickets/${routerTicket}`);
     await page.getByRole('heading', { level: 1, name: /Router keeps dropping/ }).waitFor();
     await page.getByLabel('Internal note').check();
+    // A wrong file, removed before sending, leaves nothing on the ticket.
+    await page.getByLabel('Attach files').setInputFiles({ name: 'other-customer.txt', mimeType: 'text/plain', buffer: Buffer.from('not for this ticket\n') });
+    await page.getByRole('button', { name: 'Remove other-customer.txt' }).click();
+    await page.getByRole('button', { name: 'Remove other-customer.txt' }).waitFor({ state: 'detached' });
+    const leftover = await server.services.database.db.selectFrom('attachments').innerJoin('messages', 'messages.id', 'attachments.message_id').where('messages.ticket_id', '=', routerTicket).where('attachments.size', '=', 20).select('attachments.id').execute();
+    expect(leftover).toEqual([]);
     await page.getByLabel('Attach files').setInputFiles({ name: 'modem-log.txt', mimeType: 'text/plain', buffer: Buffer.from('sync lost at 03:00\n') });
     await page.getByRole('button', { name: 'Remove modem-log.txt' }).waitFor();
     await page.getByLabel('Internal note (only staff see it)').fill('Modem log from the line test.');

@@ -174,6 +174,34 @@ describe.each(testDatabaseKinds)('ticket files and email HTML on %s', (kind) => 
     }
   });
 
+  it('an agent discards their own waiting upload (file, holder note and blob gone, audited); nobody else’s, and not a sent file', async () => {
+    const up = await upload(agentA, ticketA, 'wrong-customer.txt', Buffer.from('someone else entirely\n'));
+    expect(up.statusCode).toBe(201);
+    const { attachmentId, messageId } = up.json();
+    const key = (await services.database.db.selectFrom('attachments').where('id', '=', attachmentId).select('blob_key').executeTakeFirstOrThrow()).blob_key as string;
+    expect(blobs.blobs.has(key)).toBe(true);
+    const discard = (who: SignedIn, ticketId: string, id: string) => app.inject({ method: 'DELETE', url: `/api/tickets/${ticketId}/attachments/${id}`, headers: who.headers });
+    // Another team's agent, a colleague on the same team, the wrong ticket: not found, nothing removed.
+    const colleague = await signIn(app, org, { roles: ['agent'], teamIds: [teamA] });
+    expect((await discard(agentB, ticketA, attachmentId)).statusCode).toBe(404);
+    expect((await discard(colleague, ticketA, attachmentId)).statusCode).toBe(404);
+    expect((await discard(agentA, ticketB, attachmentId)).statusCode).toBe(404);
+    const auditor = await signIn(app, org, { roles: ['auditor'] });
+    expect((await discard(auditor, ticketA, attachmentId)).statusCode).toBe(403);
+    const ok = await discard(agentA, ticketA, attachmentId);
+    expect(ok.statusCode).toBe(200);
+    expect(await services.database.db.selectFrom('attachments').where('id', '=', attachmentId).select('id').executeTakeFirst()).toBeUndefined();
+    expect(await services.database.db.selectFrom('messages').where('id', '=', messageId).select('id').executeTakeFirst()).toBeUndefined();
+    expect(blobs.blobs.has(key)).toBe(false);
+    expect((await discard(agentA, ticketA, attachmentId)).statusCode).toBe(404);
+    const audited = await services.database.db.selectFrom('audit_log').where('action', '=', 'ticket.attachment.discard').where('object_id', '=', attachmentId).select('result').execute();
+    expect(audited).toEqual([{ result: 'success' }]);
+    // A file already sent on a reply stays: it is part of the conversation now.
+    const sent = await upload(agentA, ticketA, 'kept.txt', Buffer.from('kept\n'));
+    await app.inject({ method: 'POST', url: `/api/tickets/${ticketA}/notes`, headers: agentA.headers, payload: { body: 'Keeping this.', attachmentIds: [sent.json().attachmentId] } });
+    expect((await discard(agentA, ticketA, sent.json().attachmentId)).statusCode).toBe(404);
+  });
+
   it('a dangerous file downloads only when confirmed; the refusal is audited', async () => {
     const exe = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(64, 1)]);
     const up = await upload(agentA, ticketA, 'invoice.pdf.exe', exe);

@@ -15,7 +15,7 @@ import { ProblemRef, problemResponses, routeSchema } from '../http/schemas/commo
 import { ticketEndpoints as e } from '../http/schemas/tickets.js';
 import { createHelpdeskDeps, type AgentContext } from './context.js';
 import { htmlResponseCsp } from './email-html.js';
-import { downloadTicketAttachment, readMessageHtml, uploadTicketAttachment, type TicketFileDeps } from './ticket-files.js';
+import { discardTicketUpload, downloadTicketAttachment, readMessageHtml, uploadTicketAttachment, type TicketFileDeps } from './ticket-files.js';
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 const tags = ['tickets'];
@@ -55,6 +55,14 @@ export function createTicketFileRoutes(options: { blobs?: BlobStore; maxUploadBy
       if (!Buffer.isBuffer(request.body)) throw new AppError('unsupported_media_type', 'Send the file as application/octet-stream.');
       const declared = request.query.type ?? 'application/octet-stream';
       return reply.code(201).send(await uploadTicketAttachment(deps, agent(request), { ticketId: request.params.id, filename: request.query.filename, declaredType: declared, bytes: request.body }));
+    });
+
+    r.delete(e.discardUpload.url, {
+      preHandler: requirePermission('tickets.write'),
+      schema: routeSchema(e.discardUpload, { tags, summary: 'Discard your own upload that no reply or note has taken yet (audited)' }),
+    }, async (request) => {
+      await discardTicketUpload(deps, agent(request), { ticketId: request.params.id, attachmentId: request.params.attachmentId });
+      return { ok: true as const };
     });
 
     r.get(e.download.url, {

@@ -105,6 +105,48 @@ export async function takeUploadedAttachments(trx: Executor, deps: HelpdeskDeps,
   return ids.length;
 }
 
+/**
+ * Discards an upload the caller made that is still waiting on its holder note
+ * (the composer's "Remove"): the file row, its search tokens, the holder note
+ * and then the sealed blob go. Anyone else's upload, or a file already sent,
+ * is not found. Audited.
+ */
+export async function discardTicketUpload(deps: TicketFileDeps, ctx: AgentContext, input: { ticketId: string; attachmentId: string }): Promise<void> {
+  const blobKey = await deps.db.transaction().execute(async (trx) => {
+    const t = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.write');
+    const row = await trx
+      .selectFrom('attachments as a')
+      .innerJoin('messages as m', 'm.id', 'a.message_id')
+      .where('a.id', '=', input.attachmentId)
+      .where('m.ticket_id', '=', t.id)
+      .where('m.kind', '=', 'internal_note')
+      .where('m.author_type', '=', 'user')
+      .where('m.author_user_id', '=', ctx.principal.userId)
+      .select(['a.id', 'a.blob_key', 'a.message_id', 'm.body_enc'])
+      .forUpdate()
+      .executeTakeFirst();
+    const body = row ? await decryptOrNull(deps, { table: 'messages', column: 'body_enc', rowId: row.message_id }, row.body_enc, trx) : null;
+    if (!row || body !== HOLDER_BODY) throw new AppError('not_found', 'No upload of yours is waiting on this ticket under that id.');
+    await trx.deleteFrom('attachments').where('id', '=', row.id).execute();
+    const others = await trx.selectFrom('attachments').where('message_id', '=', row.message_id).select('id').executeTakeFirst();
+    if (!others) {
+      await trx.deleteFrom('search_tokens').where('message_id', '=', row.message_id).execute();
+      await trx.deleteFrom('messages').where('id', '=', row.message_id).execute();
+    }
+    await deps.audit.append(trx, {
+      ...actingFromAgent(ctx),
+      action: 'ticket.attachment.discard',
+      object: { type: 'attachment', id: row.id },
+      subjectCustomerId: t.requester_id,
+      result: 'success',
+      details: { ticketId: t.id, messageId: row.message_id },
+    });
+    return row.blob_key;
+  });
+  // After the commit: a blob left behind by a crash here is sealed under the customer's key and unreachable.
+  if (blobKey) await deps.blobs.delete(blobKey).catch((err: unknown) => deps.logger.warn({ err, attachmentId: input.attachmentId }, 'discarded upload: blob not deleted'));
+}
+
 export async function downloadTicketAttachment(
   deps: TicketFileDeps,
   ctx: AgentContext,

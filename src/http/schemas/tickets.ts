@@ -180,6 +180,8 @@ export const ticketEndpoints = {
   status: { method: 'POST', url: '/api/tickets/:id/status', params: IdParams, body: StatusBody, response: Ok },
   /** Raw body; call with `raw` (a Blob typed application/octet-stream). 413 over the limit. */
   upload: { method: 'POST', url: '/api/tickets/:id/attachments', params: IdParams, querystring: UploadQuery, response: UploadResult, status: 201 },
+  /** tickets.write: discard your own upload that no reply or note has taken yet (the composer's "Remove"). */
+  discardUpload: { method: 'DELETE', url: '/api/tickets/:id/attachments/:attachmentId', params: AttachmentParams, response: Ok },
   /** The file itself (Content-Disposition: attachment); open it as a link (`ticketAttachmentUrl`), not with `call`. */
   download: { method: 'GET', url: '/api/tickets/:id/attachments/:attachmentId', params: AttachmentParams, querystring: DownloadQuery },
   /** Sanitised email HTML (text/html, its own sandboxing CSP): load it in `<iframe sandbox src>` (`messageHtmlUrl`). */

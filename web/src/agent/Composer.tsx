@@ -75,6 +75,11 @@ export function Composer({ ticket, onSent }: { ticket: Ticket; onSent: () => voi
       setFiles((prev) => [...prev, res]);
     }
   });
+  // "Remove" discards the upload on the server too, so a wrong file does not stay on the ticket as a note.
+  const discard = useSubmit(async (attachmentId: string) => {
+    await call(ticketEndpoints.discardUpload, { params: { id: ticket.id, attachmentId } });
+    setFiles((prev) => prev.filter((x) => x.attachmentId !== attachmentId));
+  });
   const onFiles = (e: ChangeEvent<HTMLInputElement>) => {
     const list = Array.from(e.target.files ?? []);
     e.target.value = '';
@@ -123,14 +128,14 @@ export function Composer({ ticket, onSent }: { ticket: Ticket; onSent: () => voi
           <label htmlFor="composer-files" className="field__label">{t('agent.composer.attach')}</label>
           <input id="composer-files" ref={fileInput} type="file" multiple onChange={onFiles} disabled={closed} />
           {upload.busy ? <span role="status">{t('agent.composer.uploading')}</span> : null}
-          <ErrorNotice error={upload.error} />
+          <ErrorNotice error={upload.error ?? discard.error} />
           {files.length ? (
             <ul className="files">
               {files.map((f) => (
                 <li key={f.attachmentId} className="files__item">
                   {f.filename} <span className="muted">{fileSize(f.size)}</span>
                   {f.dangerous ? <> <Badge tone="danger">{t('agent.files.dangerous')}</Badge></> : null}{' '}
-                  <Button variant="ghost" className="btn--small" onClick={() => setFiles((prev) => prev.filter((x) => x.attachmentId !== f.attachmentId))} aria-label={t('agent.composer.removeFile', { name: f.filename })}>
+                  <Button variant="ghost" className="btn--small" busy={discard.busy} onClick={() => void discard.run(f.attachmentId)} aria-label={t('agent.composer.removeFile', { name: f.filename })}>
                     {t('action.delete')}
                   </Button>
                 </li>
