@@ -22,6 +22,7 @@ import { ingestInboundEmail } from '../../src/ingest/pipeline.js';
 import type { ComposedMail } from '../../src/mail/compose.js';
 import { processOutboundQueue } from '../../src/mail/outbound-queue.js';
 import { createHelpdeskDeps, type HelpdeskDeps } from '../../src/tickets/context.js';
+import { insertMessage, insertTicket } from '../../src/tickets/records.js';
 import { seedMailbox } from '../../src/tickets/testing.js';
 import { describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
@@ -364,6 +365,10 @@ describeWeb('agent console', (kind) => {
     await page.getByText(`Merged 1 ticket into #${routerNumber}.`).waitFor();
     const merged = await server.services.database.db.selectFrom('tickets').where('id', '=', phishTicket).select(['status', 'merged_into_id']).executeTakeFirstOrThrow();
     expect(merged).toEqual({ status: 'closed', merged_into_id: routerTicket });
+    // The merged ticket says where its conversation went.
+    await page.goto(`/tickets/${phishTicket}`);
+    await page.getByRole('link', { name: `Open ticket #${routerNumber}` }).click();
+    await page.waitForURL(new RegExp(`/tickets/${routerTicket}$`));
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
     await close();
@@ -372,6 +377,40 @@ describeWeb('agent console', (kind) => {
     await agentView.page.goto('/tickets?view=my_team');
     await agentView.page.getByRole('row').filter({ hasText: 'Router keeps dropping the connection' }).waitFor();
     expect(await agentView.page.getByRole('checkbox').count()).toBe(0);
+    await agentView.close();
+  }, 90_000);
+
+  it('a team lead splits a message off into a new ticket with its own subject', async () => {
+    const lead = await signInAs(server.app, await buildUser(server.services, org, { roles: ['supervisor'], teamIds: [team], name: 'Sid Split', email: `sid-${randomUUID().slice(0, 6)}@staff.example` }));
+    const { requester_id: requesterId } = await server.services.database.db.selectFrom('tickets').where('id', '=', routerTicket).select('requester_id').executeTakeFirstOrThrow();
+    const made = await deps.db.transaction().execute(async (trx) => {
+      const t = await insertTicket(trx, deps, { orgId: org.orgId, subject: 'Two questions at once', channel: 'web', requesterId, teamId: team });
+      await insertMessage(trx, deps, { orgId: org.orgId, ticketId: t.id, kind: 'inbound_email', authorType: 'customer', customerId: requesterId, body: 'My router restarts at night.' });
+      await insertMessage(trx, deps, { orgId: org.orgId, ticketId: t.id, kind: 'inbound_email', authorType: 'customer', customerId: requesterId, body: 'Also, please change my billing address.' });
+      return t;
+    });
+    const { page, seen, close } = await open(lead);
+    await page.goto(`/tickets/${made.id}`);
+    await page.getByRole('button', { name: 'Split…' }).click();
+    const dialog = page.getByRole('dialog', { name: `Split messages off ticket #${made.number}` });
+    await dialog.getByRole('checkbox').nth(1).check();
+    await dialog.getByLabel('Subject of the new ticket').fill('Billing address change');
+    expect(await runAxe(page)).toEqual([]);
+    await dialog.getByRole('button', { name: 'Split into a new ticket' }).click();
+    await page.getByRole('heading', { level: 1, name: /Billing address change/ }).waitFor();
+    await page.getByText('Also, please change my billing address.').waitFor();
+    expect(await page.getByText('My router restarts at night.').count()).toBe(0);
+    const left = await server.services.database.db.selectFrom('messages').where('ticket_id', '=', made.id).select('id').execute();
+    expect(left).toHaveLength(1);
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    await close();
+
+    // An agent (no tickets.bulk) has no Split button.
+    const agentView = await open(agent);
+    await agentView.page.goto(`/tickets/${made.id}`);
+    await agentView.page.getByRole('heading', { level: 1, name: /Two questions at once/ }).waitFor();
+    expect(await agentView.page.getByRole('button', { name: 'Split…' }).count()).toBe(0);
     await agentView.close();
   }, 90_000);
 });

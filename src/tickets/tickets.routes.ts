@@ -66,7 +66,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
   }, async (request) => {
     const ctx = agent(request);
     const t = await readTicket(deps, ctx, { ticketId: request.params.id });
-    return { ...t, abilities: abilities(ctx.principal, ['tickets.write', 'tickets.assign', 'customers.reveal'], { orgId: ctx.principal.orgId, teamId: t.teamId, assigneeId: t.assigneeId }) };
+    return { ...t, abilities: abilities(ctx.principal, ['tickets.write', 'tickets.assign', 'tickets.bulk', 'customers.reveal'], { orgId: ctx.principal.orgId, teamId: t.teamId, assigneeId: t.assigneeId }) };
   });
 
   r.patch(e.update.url, {

@@ -57,6 +57,8 @@ export interface TicketDetail extends TicketSummary {
   messages: MessageView[];
   /** Names of the staff the page mentions (the assignee, message authors), by id. */
   staff: Array<{ id: string; name: string }>;
+  /** The ticket this one was merged into (its messages moved there). */
+  mergedInto: { id: string; number: number } | null;
 }
 
 export type TicketRow = {
@@ -286,6 +288,12 @@ export async function readTicket(deps: HelpdeskDeps, ctx: AgentContext, input: {
       });
     }
     const staff = await staffNames(trx, p.orgId, [r.assignee_id, ...messages.map((m) => m.author_user_id)]);
-    return { ...summary, messages: views, staff };
+    const merged = await trx
+      .selectFrom('tickets as s')
+      .innerJoin('tickets as target', 'target.id', 's.merged_into_id')
+      .where('s.id', '=', r.id)
+      .select(['target.id', 'target.number'])
+      .executeTakeFirst();
+    return { ...summary, messages: views, staff, mergedInto: merged ? { id: merged.id, number: Number(merged.number) } : null };
   });
 }

@@ -89,12 +89,14 @@ export const TicketMessage = Type.Object({
   attachments: Type.Array(MessageAttachment),
   createdAt: Timestamp,
 });
-export const TicketAbilities = Type.Object({ 'tickets.write': Type.Boolean(), 'tickets.assign': Type.Boolean(), 'customers.reveal': Type.Boolean() });
+export const TicketAbilities = Type.Object({ 'tickets.write': Type.Boolean(), 'tickets.assign': Type.Boolean(), 'tickets.bulk': Type.Boolean(), 'customers.reveal': Type.Boolean() });
 export const TicketDetail = Type.Object({
   ...TicketSummary.properties,
   messages: Type.Array(TicketMessage),
   /** Names of the staff the page mentions (the assignee, message authors). */
   staff: Type.Array(StaffName),
+  /** Set when this ticket was merged into another (it is closed; its messages moved there). */
+  mergedInto: Nullable(Type.Object({ id: Uuid, number: Type.Integer() })),
   abilities: TicketAbilities,
 });
 export const Assignees = Type.Object({ items: Type.Array(StaffName, { maxItems: MAX_ASSIGNEES }) });

@@ -21,7 +21,7 @@ import { fileSize, label, MessageText, type Message, type Ticket } from './share
 
 type Attachment = Message['attachments'][number];
 
-function author(m: Message, myId: string, staff: Ticket['staff']): string {
+export function author(m: Message, myId: string, staff: Ticket['staff']): string {
   const name = staff.find((s) => s.id === m.authorUserId)?.name;
   if (m.kind === 'internal_note') return m.authorUserId === myId ? t('agent.msg.noteByYou') : name ? t('agent.msg.noteBy', { name }) : t('agent.msg.note');
   if (m.authorType === 'customer') return t('agent.msg.customer');

@@ -10,13 +10,14 @@ import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useMe } from '../session.js';
 import { useResource } from '../ui/hooks.js';
-import { ErrorNotice, Loading } from '../ui/notices.js';
+import { ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page } from '../ui/Page.js';
 import { Composer } from './Composer.js';
 import { Conversation } from './Conversation.js';
 import { CustomerPanel, VerifyCustomer } from './CustomerPanel.js';
 import { Properties } from './Properties.js';
 import { PriorityBadge, StatusBadge } from './shared.js';
+import { SplitTicket } from './Split.js';
 
 export function TicketPage({ id }: { id: string }) {
   const { can } = useMe();
@@ -49,9 +50,19 @@ export function TicketPage({ id }: { id: string }) {
           {data.tags.map((tag) => <span key={tag} className="tag">{tag}</span>)}
         </span>
       }
-      actions={<Link href="/tickets" className="btn btn--ghost">{t('agent.ticket.back')}</Link>}
+      actions={
+        <>
+          {data.abilities['tickets.bulk'] && data.status !== 'closed' ? <SplitTicket ticket={data} /> : null}
+          <Link href="/tickets" className="btn btn--ghost">{t('agent.ticket.back')}</Link>
+        </>
+      }
     >
       {ticket.error ? <ErrorNotice error={ticket.error} onRetry={ticket.reload} /> : null}
+      {data.mergedInto ? (
+        <Notice tone="info" title={t('agent.merged.title', { number: data.mergedInto.number })}>
+          <Link href={`/tickets/${data.mergedInto.id}`}>{t('agent.merged.open', { number: data.mergedInto.number })}</Link>
+        </Notice>
+      ) : null}
       <div className="ticket-layout">
         <div className="ticket-layout__main">
           <Conversation ticket={data} onChanged={ticket.reload} />
