@@ -383,17 +383,16 @@ describeWeb('agent console', (kind) => {
   it('a team lead splits a message off into a new ticket with its own subject', async () => {
     const lead = await signInAs(server.app, await buildUser(server.services, org, { roles: ['supervisor'], teamIds: [team], name: 'Sid Split', email: `sid-${randomUUID().slice(0, 6)}@staff.example` }));
     const { requester_id: requesterId } = await server.services.database.db.selectFrom('tickets').where('id', '=', routerTicket).select('requester_id').executeTakeFirstOrThrow();
-    const made = await deps.db.transaction().execute(async (trx) => {
-      const t = await insertTicket(trx, deps, { orgId: org.orgId, subject: 'Two questions at once', channel: 'web', requesterId, teamId: team });
-      await insertMessage(trx, deps, { orgId: org.orgId, ticketId: t.id, kind: 'inbound_email', authorType: 'customer', customerId: requesterId, body: 'My router restarts at night.' });
-      await insertMessage(trx, deps, { orgId: org.orgId, ticketId: t.id, kind: 'inbound_email', authorType: 'customer', customerId: requesterId, body: 'Also, please change my billing address.' });
-      return t;
-    });
+    // One transaction each: on PostgreSQL rows of one transaction share its timestamp.
+    const made = await deps.db.transaction().execute((trx) => insertTicket(trx, deps, { orgId: org.orgId, subject: 'Two questions at once', channel: 'web', requesterId, teamId: team }));
+    for (const body of ['My router restarts at night.', 'Also, please change my billing address.']) {
+      await deps.db.transaction().execute((trx) => insertMessage(trx, deps, { orgId: org.orgId, ticketId: made.id, kind: 'inbound_email', authorType: 'customer', customerId: requesterId, body }));
+    }
     const { page, seen, close } = await open(lead);
     await page.goto(`/tickets/${made.id}`);
     await page.getByRole('button', { name: 'Split…' }).click();
     const dialog = page.getByRole('dialog', { name: `Split messages off ticket #${made.number}` });
-    await dialog.getByRole('checkbox').nth(1).check();
+    await dialog.locator('.field--check').filter({ hasText: 'Also, please change my billing address.' }).getByRole('checkbox').check();
     await dialog.getByLabel('Subject of the new ticket').fill('Billing address change');
     expect(await runAxe(page)).toEqual([]);
     await dialog.getByRole('button', { name: 'Split into a new ticket' }).click();
