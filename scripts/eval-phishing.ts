@@ -226,7 +226,7 @@ async function main(): Promise<void> {
     console.log(line(`SpamAssassin -L, threshold ${p.matched.threshold}`, p.matched));
     console.log(`SpamAssassin: ${p.msgs_per_s.toFixed(1)} msgs/s through spamd (${cpus().length} children), ${p.failed} failed`);
   } else if (!args['no-peer']) {
-    console.log('SpamAssassin: not installed (apt-get install -y spamassassin); reporting Trustdesk only');
+    console.log('SpamAssassin: spamd/spamc not found (apt-get install -y spamassassin spamd spamc); reporting Trustdesk only');
   }
   console.log('');
   console.log('confusion matrix (flagged):      predicted phish  predicted clean');
