@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildOrg, buildUser, signInAs, TEST_PASSWORD, type TestOrg } from '../../src/auth/testing.js';
 import type { MemoryMailer } from '../../src/notify/mailer.js';
-import { describeWeb, launchBrowser, pageFetch, runAxe, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
+import { closeBrowser, describeWeb, launchBrowser, pageFetch, runAxe, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
 describeWeb('account pages in the browser', (kind) => {
   let server: WebServer;
@@ -22,7 +22,7 @@ describeWeb('account pages in the browser', (kind) => {
     org = await buildOrg(server.services);
   });
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
   });
 

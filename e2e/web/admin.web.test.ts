@@ -15,7 +15,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildOrg, buildTeam, buildUser, signInAs, type SignedIn, type TestOrg } from '../../src/auth/testing.js';
 import type { MemoryMailer } from '../../src/notify/mailer.js';
 import { seedMailbox } from '../../src/tickets/testing.js';
-import { describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
+import { closeBrowser, describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
 describeWeb('administration', (kind) => {
   let server: WebServer;
@@ -41,7 +41,7 @@ describeWeb('administration', (kind) => {
     await seedMailbox(services.database.db, org.orgId, 'returns@northwind.example', returns, 'Returns');
   });
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });

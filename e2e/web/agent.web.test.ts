@@ -24,7 +24,7 @@ import { processOutboundQueue } from '../../src/mail/outbound-queue.js';
 import { createHelpdeskDeps, type HelpdeskDeps } from '../../src/tickets/context.js';
 import { insertMessage, insertTicket } from '../../src/tickets/records.js';
 import { seedMailbox } from '../../src/tickets/testing.js';
-import { describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
+import { closeBrowser, describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
 const MAILBOX = 'help@agent-console.example';
 const CUSTOMER = 'grace.hopper@customer.example';
@@ -135,7 +135,7 @@ describeWeb('agent console', (kind) => {
     phishTicket = (second as { ticketId: string }).ticketId;
   }, 60_000);
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
   });
 

@@ -70,10 +70,31 @@ export async function startWebServer(options: { kind?: DatabaseKind; config?: No
     app,
     services,
     close: async () => {
-      await app.close();
-      await services.close();
+      // The browser is gone by now; drop any connection it left so close() does not wait on it.
+      app.server.closeAllConnections();
+      await settleWithin('server close', app.close(), 15_000);
+      await settleWithin('database close', services.close(), 15_000);
     },
   };
+}
+
+/**
+ * Teardown that cannot hang a suite: waits up to `ms`, then says what did not
+ * finish and moves on (the tests themselves have already passed or failed).
+ */
+async function settleWithin(what: string, work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  const outcome = await Promise.race([work.then(() => 'done' as const), timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') console.warn(`[web harness] ${what} did not finish within ${ms} ms; moving on`);
+}
+
+/** Closes the browser (and every context in it) within 15 s. */
+export async function closeBrowser(browser: Browser | undefined): Promise<void> {
+  if (browser) await settleWithin('browser close', browser.close(), 15_000);
 }
 
 export async function launchBrowser(): Promise<Browser> {

@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildOrg, buildUser, signInAs, TEST_PASSWORD, type TestOrg, type TestUser } from '../../src/auth/testing.js';
 import { enrolTotp, forgetTotpUse, totpCode } from '../../src/auth/mfa/testing/mfa-testing.js';
-import { addVirtualAuthenticator, describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
+import { addVirtualAuthenticator, closeBrowser, describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
 describeWeb('passkeys in the browser', (kind) => {
   let server: WebServer;
@@ -24,7 +24,7 @@ describeWeb('passkeys in the browser', (kind) => {
     agent = await buildUser(server.services, org, { roles: ['agent'], name: 'Sam Agent', email: 'sam@staff.example' });
   });
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
   });
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildOrg, buildTeam, signIn, type SignedIn, type TestOrg } from '../../src/auth/testing.js';
 import type { MemoryMailer } from '../../src/notify/mailer.js';
 import { buildCustomerWithTicket, lastCode } from '../../src/portal/testing.js';
-import { describeWeb, launchBrowser, runAxe, snap, startWebServer, watchPage, type WebServer } from './harness.js';
+import { closeBrowser, describeWeb, launchBrowser, runAxe, snap, startWebServer, watchPage, type WebServer } from './harness.js';
 
 const SECRET = 'Your replacement card ending 0042 was posted on Monday; activate it by calling the number on the back.';
 
@@ -63,7 +63,7 @@ describeWeb('customer portal', (kind) => {
   });
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
   });
 

@@ -16,7 +16,7 @@ import { ingestInboundEmail } from '../../src/ingest/pipeline.js';
 import { buildCustomerWithTicket } from '../../src/portal/testing.js';
 import { createHelpdeskDeps } from '../../src/tickets/context.js';
 import { seedMailbox } from '../../src/tickets/testing.js';
-import { describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
+import { closeBrowser, describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
 const MAILBOX = 'support@security-centre.example';
 const REASON = 'Customer asked to confirm the refund address';
@@ -66,7 +66,7 @@ describeWeb('security centre', (kind) => {
     quarantineId = (held as { quarantineId: string }).quarantineId;
   });
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
   });
 

@@ -11,7 +11,7 @@ import { authDeps } from '../../src/auth/auth.routes.js';
 import { inviteUser } from '../../src/auth/auth.service.js';
 import { buildOrg, buildUser, type TestOrg } from '../../src/auth/testing.js';
 import type { MemoryMailer } from '../../src/notify/mailer.js';
-import { describeWeb, launchBrowser, pageFetch, runAxe, startWebServer, watchPage, type WebServer } from './harness.js';
+import { closeBrowser, describeWeb, launchBrowser, pageFetch, runAxe, startWebServer, watchPage, type WebServer } from './harness.js';
 
 describeWeb('invitation and password-reset links in the browser', (kind) => {
   let server: WebServer;
@@ -24,7 +24,7 @@ describeWeb('invitation and password-reset links in the browser', (kind) => {
     org = await buildOrg(server.services);
   });
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
   });
 

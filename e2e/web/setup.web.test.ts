@@ -9,7 +9,7 @@ import * as OTPAuth from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSetupLink } from '../../src/auth/auth.service.js';
-import { addVirtualAuthenticator, describeWeb, launchBrowser, pageFetch, runAxe, snap, startWebServer, watchPage, type WebServer } from './harness.js';
+import { addVirtualAuthenticator, closeBrowser, describeWeb, launchBrowser, pageFetch, runAxe, snap, startWebServer, watchPage, type WebServer } from './harness.js';
 
 describeWeb('first-run setup in the browser', (kind) => {
   let server: WebServer;
@@ -20,7 +20,7 @@ describeWeb('first-run setup in the browser', (kind) => {
     browser = await launchBrowser();
   });
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
   });
 

@@ -6,7 +6,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildOrg, signIn, type TestOrg } from '../../src/auth/testing.js';
-import { describeWeb, launchBrowser, runAxe, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
+import { closeBrowser, describeWeb, launchBrowser, runAxe, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
 describeWeb('web shell', (kind) => {
   let server: WebServer;
@@ -19,7 +19,7 @@ describeWeb('web shell', (kind) => {
     org = await buildOrg(server.services);
   });
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
   });
 
