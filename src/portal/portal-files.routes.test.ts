@@ -9,7 +9,7 @@ import { storeAttachments } from '../ingest/attachments.js';
 import { scanSensitiveData } from '../ingest/scan.js';
 import { createHelpdeskDeps } from '../tickets/context.js';
 import { insertMessage } from '../tickets/records.js';
-import { contentDisposition } from './portal.routes.js';
+import { contentDisposition } from '../http/download.js';
 import { buildCustomerWithTicket, buildPortalApp, nextIp, portalSignIn, type PortalSignedIn } from './testing.js';
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('not really an image, but sniffed as one')]);

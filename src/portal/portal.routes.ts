@@ -4,9 +4,10 @@
  * cookie + `X-Portal-CSRF` on writes). Sign-in and the public form carry
  * per-source rate limits. Register `portalRoutes` (or `createPortalRoutes({...})`).
  */
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors.js';
+import { Binary, sendDownload } from '../http/download.js';
 import { ProblemRef, problemResponses } from '../http/schemas/common.js';
 import { HONEYPOT_FIELD, portalEndpoints as e } from '../http/schemas/portal.js';
 import { createPortalDeps, type PortalDepsOptions } from './deps.js';
@@ -21,7 +22,6 @@ export { HONEYPOT_FIELD };
 const errors = { ...problemResponses, 410: ProblemRef, 413: ProblemRef, 415: ProblemRef, 429: ProblemRef };
 const tags = ['portal'];
 /** A file download: sent as raw bytes (Fastify never serialises a Buffer). */
-const Binary = Type.Unsafe<Buffer>({ type: 'string', format: 'binary' });
 
 export function createPortalRoutes(options: PortalDepsOptions = {}) {
   return async function portalRoutes(app: FastifyInstance): Promise<void> {
@@ -113,13 +113,7 @@ export function createPortalRoutes(options: PortalDepsOptions = {}) {
     }, async (request, reply) => {
       const c = await authenticatePortal(deps, request);
       const file = await downloadMyAttachment(deps, c, { ticketId: request.params.id, attachmentId: request.params.attachmentId, confirmed: request.query.confirm === '1' });
-      return reply
-        .header('content-type', 'application/octet-stream')
-        .header('content-disposition', contentDisposition(file.filename))
-        .header('x-content-type-options', 'nosniff')
-        .header('cache-control', 'private, no-store')
-        .header('content-security-policy', "default-src 'none'; sandbox")
-        .send(Buffer.from(file.bytes));
+      return sendDownload(reply, { filename: file.filename, bytes: file.bytes, contentType: 'application/octet-stream' });
     });
 
     r.get(e.requestForm.url, {
@@ -136,13 +130,6 @@ export function createPortalRoutes(options: PortalDepsOptions = {}) {
       return reply.code(202).send({ received: true as const });
     });
   };
-}
-
-/** RFC 6266 attachment header: an ASCII fallback plus the UTF-8 name; quotes, slashes and control characters never pass. */
-export function contentDisposition(filename: string | null): string {
-  const name = (filename ?? 'attachment').replace(/[\u0000-\u001f\u007f"\\/]/g, '_').slice(0, 200) || 'attachment';
-  const ascii = name.replace(/[^\x20-\x7e]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 export const portalRoutes = createPortalRoutes();

@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requirePermission } from '../auth/access.js';
 import { LocalBlobStore, type BlobStore } from '../blobs/store.js';
 import { AppError } from '../errors.js';
+import { Binary, sendDownload } from '../http/download.js';
 import { ProblemRef, problemResponses, routeSchema } from '../http/schemas/common.js';
 import { ticketEndpoints as e } from '../http/schemas/tickets.js';
 import { createHelpdeskDeps, type AgentContext } from './context.js';
@@ -19,20 +20,12 @@ import { discardTicketUpload, downloadTicketAttachment, readMessageHtml, uploadT
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 const tags = ['tickets'];
-const Binary = Type.Unsafe<Buffer>({ type: 'string', format: 'binary' });
 const Html = Type.String({ contentMediaType: 'text/html' });
 const extra = { 410: ProblemRef, 413: ProblemRef, 415: ProblemRef, 429: ProblemRef };
 
 function agent(request: FastifyRequest): AgentContext {
   if (!request.principal) throw new AppError('unauthenticated', 'Sign in to continue.');
   return { principal: request.principal, requestId: String(request.id), sourceIp: request.ip };
-}
-
-/** RFC 6266 attachment header: an ASCII fallback plus the UTF-8 name; quotes, slashes and control characters never pass. */
-export function attachmentDisposition(filename: string | null): string {
-  const name = (filename ?? 'attachment').replace(/[\u0000-\u001f\u007f"\\/]/g, '_').slice(0, 200) || 'attachment';
-  const ascii = name.replace(/[^\x20-\x7e]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 export function createTicketFileRoutes(options: { blobs?: BlobStore; maxUploadBytes?: number } = {}) {
@@ -72,13 +65,7 @@ export function createTicketFileRoutes(options: { blobs?: BlobStore; maxUploadBy
       const file = await downloadTicketAttachment(deps, agent(request), { ticketId: request.params.id, attachmentId: request.params.attachmentId, confirmed: request.query.confirm === '1' });
       // Never rendered by the browser: a download with a safe name, the sniffed type only for known-inert formats.
       const inert = /^(image\/(png|jpeg|gif|webp)|application\/pdf|text\/plain)$/.test(file.sniffedType);
-      return reply
-        .header('content-type', inert ? file.sniffedType : 'application/octet-stream')
-        .header('content-disposition', attachmentDisposition(file.filename))
-        .header('x-content-type-options', 'nosniff')
-        .header('cache-control', 'private, no-store')
-        .header('content-security-policy', "default-src 'none'; sandbox")
-        .send(Buffer.from(file.bytes));
+      return sendDownload(reply, { filename: file.filename, bytes: file.bytes, contentType: inert ? file.sniffedType : 'application/octet-stream' });
     });
 
     r.get(e.messageHtml.url, {
