@@ -105,7 +105,7 @@ export function EmailChannels() {
           </Section>
           <div className="adm-cards">
             <Section title={t('admin.email.inbound')} id="inbound">
-              <dl className="adm-facts">
+              <dl className="pairs">
                 <dt>{t('admin.email.server')}</dt><dd>{s.inbound.enabled ? <code>{s.inbound.host}:{s.inbound.port}</code> : <Badge tone="warning">{t('admin.email.off')}</Badge>}</dd>
                 <dt>{t('admin.email.tls')}</dt><dd>{s.inbound.starttls ? <Badge tone="success">{t('admin.email.starttls')}</Badge> : <Badge tone="warning">{t('admin.email.noTls')}</Badge>}</dd>
                 <dt>{t('admin.email.maxSize')}</dt><dd>{t('admin.email.megabytes', { n: Math.round(s.inbound.maxMessageBytes / 1024 / 1024) })}</dd>
@@ -113,7 +113,7 @@ export function EmailChannels() {
               </dl>
             </Section>
             <Section title={t('admin.email.outbound')} id="outbound">
-              <dl className="adm-facts">
+              <dl className="pairs">
                 <dt>{t('admin.email.mode')}</dt><dd>{s.outbound.relay ? <code>{s.outbound.relay.host}:{s.outbound.relay.port}</code> : <Badge tone="warning">{t('admin.email.outbox')}</Badge>}</dd>
                 {s.outbound.relay ? <><dt>{t('admin.email.tls')}</dt><dd>{s.outbound.relay.implicitTls ? t('admin.email.implicitTls') : t('admin.email.starttlsIfOffered')}</dd></> : null}
                 {s.outbound.relay ? <><dt>{t('admin.email.auth')}</dt><dd>{s.outbound.relay.authenticated ? t('admin.email.authYes') : t('admin.email.authNo')}</dd></> : null}

@@ -49,7 +49,7 @@ export function SecurityPolicy() {
         <>
           <div className="adm-cards">
             <Section title={t('admin.policy.sessions')} id="policy-sessions">
-              <dl className="adm-facts">
+              <dl className="pairs">
                 <dt>{t('admin.policy.idle')}</dt><dd>{tp('admin.common.minutes', p.sessions.idleMinutes)}</dd>
                 <dt>{t('admin.policy.max')}</dt><dd>{tp('admin.common.hours', p.sessions.maxHours)}</dd>
                 <dt>{t('admin.policy.stepUp')}</dt><dd>{tp('admin.common.minutes', p.sessions.stepUpMinutes)}</dd>
@@ -57,14 +57,14 @@ export function SecurityPolicy() {
               </dl>
             </Section>
             <Section title={t('admin.policy.passwords')} id="policy-passwords">
-              <dl className="adm-facts">
+              <dl className="pairs">
                 <dt>{t('admin.policy.length')}</dt><dd>{t('admin.policy.lengthValue', { min: p.passwords.minLength, max: p.passwords.maxLength })}</dd>
                 <dt>{t('admin.policy.breached')}</dt><dd>{p.passwords.breachedListChecked ? t('admin.common.yes') : t('admin.common.no')}</dd>
                 <dt>{t('admin.policy.context')}</dt><dd>{p.passwords.contextWordsChecked ? t('admin.common.yes') : t('admin.common.no')}</dd>
               </dl>
             </Section>
             <Section title={t('admin.policy.lockout')} id="policy-lockout">
-              <dl className="adm-facts">
+              <dl className="pairs">
                 <dt>{t('admin.policy.account')}</dt><dd>{t('admin.policy.accountValue', { n: p.lockout.accountFreeFailures, max: p.lockout.accountMaxLockMinutes })}</dd>
                 <dt>{t('admin.policy.address')}</dt><dd>{t('admin.policy.addressValue', { n: p.lockout.addressMaxFailures, window: p.lockout.addressWindowMinutes })}</dd>
               </dl>

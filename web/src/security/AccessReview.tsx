@@ -92,7 +92,7 @@ export function AccessReview({ id }: { id: string }) {
       <ErrorNotice error={res.error} onRetry={res.reload} />
       {d && c ? (
         <>
-          <dl className="sec-facts sec-facts--inline">
+          <dl className="pairs pairs--inline">
             <dt>{t('security.reviews.col.status')}</dt>
             <dd><Badge tone={c.status === 'open' ? 'info' : 'neutral'}>{t(c.status === 'open' ? 'security.reviews.open' : 'security.reviews.closed')}</Badge></dd>
             <dt>{t('security.reviews.col.scope')}</dt>

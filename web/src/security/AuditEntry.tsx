@@ -80,7 +80,7 @@ export function AuditEntry({ index }: { index: string }) {
             )}
           </div>
           <Section title={t('security.entry.recorded')} id="entry">
-            <dl className="sec-facts">
+            <dl className="pairs">
               <dt>{t('security.audit.col.time')}</dt>
               <dd>{typeof entry.ts === 'string' ? <time dateTime={entry.ts}>{formatDateTime(entry.ts)}</time> : '—'}</dd>
               <dt>{t('security.audit.col.actor')}</dt>
@@ -112,7 +112,7 @@ export function AuditEntry({ index }: { index: string }) {
             </ul>
             <p className="sec-label">{t('security.proof.canonical')}</p>
             <pre className="sec-pre">{p.canonical}</pre>
-            <dl className="sec-facts">
+            <dl className="pairs">
               <dt>{t('security.proof.leaf')}</dt>
               <dd className="mono sec-hash">{p.leafHash}</dd>
               {browser?.computedRoot ? (

@@ -13,7 +13,7 @@ type Checkpoint = Static<typeof AuditCheckpoint>;
 
 export function CheckpointFacts({ checkpoint }: { checkpoint: Checkpoint }) {
   return (
-    <dl className="sec-facts">
+    <dl className="pairs">
       <dt>{t('security.checkpoint.size')}</dt>
       <dd>{checkpoint.treeSize}</dd>
       <dt>{t('security.checkpoint.root')}</dt>

@@ -77,7 +77,7 @@ export function QuarantineItem({ id }: { id: string }) {
       <ErrorNotice error={res.error} onRetry={res.reload} />
       {q ? (
         <>
-          <dl className="sec-facts sec-facts--inline">
+          <dl className="pairs pairs--inline">
             <dt>{t('security.quarantine.col.reason')}</dt>
             <dd><Badge tone={q.reason === 'malformed' ? 'neutral' : 'danger'}>{reasonText(q.reason)}</Badge></dd>
             <dt>{t('security.quarantine.col.status')}</dt>
