@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { WEB_APP_PATHS } from './schemas/web-paths.js';
 
 export const WEB_DIST_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -26,7 +26,7 @@ export function createWebRoutes(options: { distDir?: string } = {}) {
     const html = built ? readFileSync(indexFile) : null;
     const favicon = existsSync(path.join(distDir, 'favicon.svg')) ? readFileSync(path.join(distDir, 'favicon.svg')) : null;
 
-    const shell = async (_request: unknown, reply: import('fastify').FastifyReply) => {
+    const shell = async (_request: unknown, reply: FastifyReply) => {
       if (!html) {
         return reply.code(503).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send('The web app is not built. Run `npm run build:web` (npm start does it for you).\n');
       }

@@ -249,9 +249,14 @@ export async function staffNames(db: Executor, orgId: string, ids: ReadonlyArray
 export async function readTicket(deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; purpose?: string }): Promise<TicketDetail> {
   const p = ctx.principal;
   return deps.db.transaction().execute(async (trx) => {
-    const row = (await trx.selectFrom('tickets').select(SUMMARY_COLUMNS).where('tickets.id', '=', input.ticketId).where('tickets.org_id', '=', p.orgId).executeTakeFirst()) as TicketRow | undefined;
+    const row = (await trx
+      .selectFrom('tickets')
+      .select([...SUMMARY_COLUMNS, 'tickets.merged_into_id'])
+      .where('tickets.id', '=', input.ticketId)
+      .where('tickets.org_id', '=', p.orgId)
+      .executeTakeFirst()) as (TicketRow & { merged_into_id: string | null }) | undefined;
     authorize(p, 'tickets.read', row ? { orgId: row.org_id, teamId: row.team_id, assigneeId: row.assignee_id } : null);
-    const r = row as TicketRow;
+    const r = row as NonNullable<typeof row>;
     await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'ticket.read', object: { type: 'ticket', id: r.id }, subjectCustomerId: r.requester_id, purpose: input.purpose ?? null, result: 'success' });
     const messages = await trx
       .selectFrom('messages')
@@ -288,12 +293,7 @@ export async function readTicket(deps: HelpdeskDeps, ctx: AgentContext, input: {
       });
     }
     const staff = await staffNames(trx, p.orgId, [r.assignee_id, ...messages.map((m) => m.author_user_id)]);
-    const merged = await trx
-      .selectFrom('tickets as s')
-      .innerJoin('tickets as target', 'target.id', 's.merged_into_id')
-      .where('s.id', '=', r.id)
-      .select(['target.id', 'target.number'])
-      .executeTakeFirst();
+    const merged = r.merged_into_id ? await trx.selectFrom('tickets').where('id', '=', r.merged_into_id).select(['id', 'number']).executeTakeFirst() : undefined;
     return { ...summary, messages: views, staff, mergedInto: merged ? { id: merged.id, number: Number(merged.number) } : null };
   });
 }
