@@ -6,6 +6,7 @@
  * tickets.bulk and tickets.write on every ticket involved, checked in SQL, and
  * commit with their audit events in one transaction.
  */
+import { MAX_MERGE_SOURCES } from '../http/schemas/tickets.js';
 import { AppError } from '../errors.js';
 import { redactText } from '../ingest/scan.js';
 import { enqueueWebhookEvent } from '../webhooks/events.js';
@@ -31,7 +32,7 @@ async function lockAuthorised(trx: Executor, ctx: AgentContext, ids: string[]) {
 
 export async function mergeTickets(deps: HelpdeskDeps, ctx: AgentContext, input: { targetId: string; sourceIds: string[] }): Promise<{ merged: number }> {
   const sources = [...new Set(input.sourceIds)].filter((id) => id !== input.targetId);
-  if (sources.length === 0 || sources.length > 20) throw new AppError('validation_failed', 'Merge from 1 to 20 other tickets.');
+  if (sources.length === 0 || sources.length > MAX_MERGE_SOURCES) throw new AppError('validation_failed', `Merge from 1 to ${MAX_MERGE_SOURCES} other tickets.`);
   return deps.db.transaction().execute(async (trx) => {
     const rows = await lockAuthorised(trx, ctx, [input.targetId, ...sources]);
     const target = rows.find((r) => r.id === input.targetId);

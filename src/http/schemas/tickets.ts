@@ -32,6 +32,8 @@ export const TICKET_SUBJECT_MAX_CHARS = 998;
 /** Files a reply or note may carry (uploaded first with `upload`). */
 export const MAX_REPLY_ATTACHMENTS = 10;
 export const MAX_BULK_TICKETS = 100;
+/** Tickets one merge may fold into its target. */
+export const MAX_MERGE_SOURCES = 20;
 /** The assignee picker lists at most this many people. */
 export const MAX_ASSIGNEES = 500;
 
@@ -159,7 +161,7 @@ export const BulkBody = Type.Object({
   addTags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
   removeTags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
 }, { additionalProperties: false });
-export const MergeBody = Type.Object({ sourceIds: Type.Array(Uuid, { minItems: 1, maxItems: 20 }) }, { additionalProperties: false });
+export const MergeBody = Type.Object({ sourceIds: Type.Array(Uuid, { minItems: 1, maxItems: MAX_MERGE_SOURCES }) }, { additionalProperties: false });
 export const SplitBody = Type.Object({ messageIds: Type.Array(Uuid, { minItems: 1, maxItems: 500 }), subject: Type.String({ minLength: 1, maxLength: TICKET_SUBJECT_MAX_CHARS }) }, { additionalProperties: false });
 
 export const ticketEndpoints = {

@@ -6,7 +6,7 @@
  * ticket to keep; the others close and their messages move to it.
  */
 import { useState, type FormEvent } from 'react';
-import { MAX_BULK_TICKETS, ticketEndpoints, TICKET_PRIORITIES, TICKET_STATUSES, type TicketPriority, type TicketStatus } from '../../../src/http/schemas/tickets.js';
+import { MAX_BULK_TICKETS, MAX_MERGE_SOURCES, ticketEndpoints, TICKET_PRIORITIES, TICKET_STATUSES, type TicketPriority, type TicketStatus } from '../../../src/http/schemas/tickets.js';
 import { call } from '../api.js';
 import { t, tp } from '../i18n/index.js';
 import { useMe } from '../session.js';
@@ -18,9 +18,6 @@ import { ErrorNotice } from '../ui/notices.js';
 import { label, type Summary } from './shared.js';
 
 type Assignment = '' | 'me' | 'nobody';
-
-/** Sources a merge may take at once (the server's limit). */
-const MAX_MERGE_SOURCES = 20;
 
 export function BulkBar({ selected, rows, onDone, onMerged, onClear }: { selected: string[]; rows: Summary[]; onDone: (updated: number) => void; onMerged: (into: Summary, merged: number) => void; onClear: () => void }) {
   const { me, can } = useMe();

@@ -17,7 +17,7 @@ import { TextAreaField } from '../ui/fields.js';
 import { useSubmit } from '../ui/hooks.js';
 import { Badge, ErrorNotice, Notice } from '../ui/notices.js';
 import { RelativeTime } from '../ui/time.js';
-import { fileSize, label, MessageText, type Message, type Ticket } from './shared.js';
+import { fileSize, label, MessageText, visibleMessages, type Message, type Ticket } from './shared.js';
 
 type Attachment = Message['attachments'][number];
 
@@ -154,7 +154,7 @@ function ReportPhishing({ ticketId, message, onDone }: { ticketId: string; messa
 export function Conversation({ ticket, onChanged }: { ticket: Ticket; onChanged: () => void }) {
   const { me, can } = useMe();
   // Holder notes of uploads not yet sent carry nothing to read.
-  const messages = ticket.messages.filter((m) => !(m.kind === 'internal_note' && m.body === '' && m.attachments.length === 0));
+  const messages = visibleMessages(ticket);
   return (
     <section aria-labelledby="conversation-title" className="conversation">
       <h2 id="conversation-title" className="section__title">{tp('agent.conversation.title', messages.length)}</h2>

@@ -15,7 +15,7 @@ import { CheckboxField, TextField } from '../ui/fields.js';
 import { useSubmit } from '../ui/hooks.js';
 import { ErrorNotice } from '../ui/notices.js';
 import { author } from './Conversation.js';
-import type { Ticket } from './shared.js';
+import { visibleMessages, type Ticket } from './shared.js';
 
 const EXCERPT = 80;
 
@@ -25,8 +25,7 @@ export function SplitTicket({ ticket }: { ticket: Ticket }) {
   const [open, setOpen] = useState(false);
   const [chosen, setChosen] = useState<string[]>([]);
   const [subject, setSubject] = useState('');
-  // Empty holder notes of uploads are not part of the conversation.
-  const messages = ticket.messages.filter((m) => !(m.kind === 'internal_note' && m.body === '' && m.attachments.length === 0));
+  const messages = visibleMessages(ticket);
   const split = useSubmit(async () => {
     const created = await call(ticketEndpoints.split, { params: { id: ticket.id }, body: { messageIds: chosen, subject: subject.trim() } });
     setOpen(false);

@@ -26,6 +26,11 @@ const PRIORITY_TONE: Record<string, 'neutral' | 'info' | 'success' | 'warning' |
   low: 'neutral', normal: 'neutral', high: 'warning', urgent: 'danger',
 };
 
+/** The messages the page shows: empty holder notes left behind by uploads are not part of the conversation. */
+export function visibleMessages(ticket: Ticket): Message[] {
+  return ticket.messages.filter((m) => !(m.kind === 'internal_note' && m.body === '' && m.attachments.length === 0));
+}
+
 /** How the console names a colleague: "You", their name, or "A colleague" when the page did not carry it. */
 export function personName(staff: ReadonlyArray<{ id: string; name: string }>, id: string | null, myId: string): string {
   if (id === null) return t('agent.list.unassigned');
