@@ -8,13 +8,13 @@
  */
 import { cpus } from 'node:os';
 import { sql } from 'kysely';
-import { createTestServices } from '../src/app/testing.js';
-import type { Services } from '../src/app/services.js';
-import { consistencyProof, inclusionProof } from '../src/audit/merkle.js';
-import { readStoredCheckpoints, readStoredEntries } from '../src/audit/trail-io.js';
-import { verifyAuditTrail } from '../src/audit/verify.js';
-import type { DatabaseKind } from '../src/db/database.js';
-import { TEST_DATABASE_URL } from '../src/db/testing.js';
+import { createTestServices } from '../src/platform/app/testing.js';
+import type { Services } from '../src/platform/app/services.js';
+import { consistencyProof, inclusionProof } from '../src/protection/audit/merkle.js';
+import { readStoredCheckpoints, readStoredEntries } from '../src/protection/audit/trail-io.js';
+import { verifyAuditTrail } from '../src/protection/audit/verify.js';
+import type { DatabaseKind } from '../src/platform/db/database.js';
+import { TEST_DATABASE_URL } from '../src/platform/db/testing.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {

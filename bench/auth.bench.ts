@@ -4,16 +4,16 @@
  * validation latency (median, p99) on PGlite and PostgreSQL (TEST_DATABASE_URL).
  */
 import { cpus } from 'node:os';
-import { createTestServices } from '../src/app/testing.js';
-import { signIn } from '../src/auth/auth.service.js';
-import { ARGON2_OPTIONS } from '../src/auth/passwords.js';
-import { loadUserAccess } from '../src/auth/principals.js';
-import { findLiveSession } from '../src/auth/sessions.js';
-import { buildOrg, buildUser, signInAs } from '../src/auth/testing.js';
-import type { DatabaseKind } from '../src/db/database.js';
-import { TEST_DATABASE_URL } from '../src/db/testing.js';
-import { buildApp } from '../src/http/app.js';
-import { appRoutes } from '../src/http/routes.js';
+import { createTestServices } from '../src/platform/app/testing.js';
+import { signIn } from '../src/identity/auth/auth.service.js';
+import { ARGON2_OPTIONS } from '../src/identity/auth/passwords.js';
+import { loadUserAccess } from '../src/identity/auth/principals.js';
+import { findLiveSession } from '../src/identity/auth/sessions.js';
+import { buildOrg, buildUser, signInAs } from '../src/identity/auth/testing.js';
+import type { DatabaseKind } from '../src/platform/db/database.js';
+import { TEST_DATABASE_URL } from '../src/platform/db/testing.js';
+import { buildApp } from '../src/platform/http/app.js';
+import { appRoutes } from '../src/platform/http/routes.js';
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
@@ -24,7 +24,7 @@ async function bench(kind: DatabaseKind) {
   await app.ready();
   const org = await buildOrg(services);
   const users = await Promise.all(Array.from({ length: 8 }, () => buildUser(services, org)));
-  const deps = { db: services.database.db, audit: services.audit, mailer: services.mailer, publicUrl: 'http://localhost', policy: app.auth.policy };
+  const deps = { db: services.database.db, audit: services.audit, mailer: services.mailer, deferred: services.deferred, publicUrl: 'http://localhost', policy: app.auth.policy };
 
   // Sign-ins: full service path (lookup, argon2id verify, session insert, audit append), 2 concurrent.
   const n = 40;

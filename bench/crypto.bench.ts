@@ -5,7 +5,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { computeBlindIndex, deriveBlindIndexKey } from '../src/crypto/blind-index.js';
+import { computeBlindIndex, deriveBlindIndexKey } from '../src/protection/crypto/blind-index.js';
 import {
   decryptField,
   deriveFieldSubkey,
@@ -17,8 +17,8 @@ import {
   type AeadBackend,
   type DataKey,
   type FieldContext,
-} from '../src/crypto/field-cipher.js';
-import { normalizers } from '../src/crypto/normalize.js';
+} from '../src/protection/crypto/field-cipher.js';
+import { normalizers } from '../src/protection/crypto/normalize.js';
 
 const secondsArg = process.argv.find((a) => a.startsWith('--seconds='));
 const RUN_SECONDS = secondsArg === undefined ? 1 : Number(secondsArg.slice('--seconds='.length));

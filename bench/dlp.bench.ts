@@ -8,11 +8,20 @@
  * the density seen in support mail: a card in ~1 of 25 messages, a phone in
  * ~1 of 5, emails in signatures/quotes), "clean" (the same without PII) and
  * "dense" (several PII items per paragraph). Prints MB/s for detect and for
- * detect+redact separately. Figures, not assertions.
+ * detect+redact separately. Then short messages (decision 0167): chat lines
+ * and form fields of 100-200 bytes, where the fixed cost of a call matters
+ * more than the bytes, with the redact-pii peer's default SyncRedactor run on
+ * the same messages in the same process, per message and in MB/s. Figures,
+ * not assertions.
+ *
+ *   npm run bench:dlp -- [--json] [--short-only]
+ *
+ * `--json` prints every figure as one JSON object on the last line.
  */
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { detectSensitiveData, redactSensitiveData } from '../src/dlp/index.js';
+import { detectSensitiveData, redactSensitiveData } from '../src/protection/dlp/index.js';
 
 /** Deterministic PRNG (mulberry32): reproducible corpora, nothing security-related. */
 function prng(seed: number): () => number {
@@ -142,19 +151,128 @@ function mbPerS(msgs: readonly string[], run: (s: string) => unknown): number {
   return (bytes * rounds) / 1e6 / ((performance.now() - t0) / 1000);
 }
 
+// ---- short messages ------------------------------------------------------------------------------
+
+const CHAT_OPENERS = ['Hi!', 'Hello,', 'Hey there', 'Good morning,', 'Hi team,', 'Quick question:', 'Thanks for getting back to me.', 'Sorry to bother you again,'];
+const CHAT_BODIES = [
+  'my order still has not arrived and the tracking page has not changed since Monday.',
+  'can I change the size of the jacket I ordered yesterday before it ships?',
+  'the discount code from your newsletter says it is invalid at checkout.',
+  'I was charged twice for the same order, can you refund one of them?',
+  'the app logs me out every time I switch to another screen on my phone.',
+  'is the blue version of the standing desk coming back in stock this month?',
+  'I would like to cancel my subscription at the end of this billing period.',
+  'the parcel was left with a neighbour but I do not know which one.',
+];
+
+/** One chat line or form field of 100-200 bytes; PII at the typical density, about one card in 25. */
+function shortMessage(r: Rand): string {
+  const order = `#${int(r, 100000, 999999)}`;
+  const extras = [
+    () => `Order ${order}.`,
+    () => `Card ${luhnComplete(pick(r, ['4', '51', '37', '6011', '3530']), 16, r).replace(/(\d{4})(?=\d)/g, '$1 ')}`,
+    () => `Call me on ${pick(r, ['+44 20 7946 0' + digits(r, 3), '(512) 555-0' + digits(r, 3), '020 7946 0' + digits(r, 3)])}.`,
+    () => `Email ${pick(r, FIRST).toLowerCase()}@example.com`,
+    () => `Total €${int(r, 10, 300)}.${digits(r, 2)} on ${int(r, 1, 28)}/${int(r, 1, 12)}.`,
+  ];
+  const weights = [0.3, 0.04, 0.2, 0.15, 0.2];
+  let m = `${pick(r, CHAT_OPENERS)} ${pick(r, CHAT_BODIES)}`;
+  for (let k = 0; k < extras.length; k++) if (r() < (weights[k] as number)) m += ` ${(extras[k] as () => string)()}`;
+  while (Buffer.byteLength(m) < 100) m += ` ${pick(r, CHAT_BODIES)}`;
+  while (Buffer.byteLength(m) > 200) m = m.slice(0, m.lastIndexOf(' '));
+  return m;
+}
+
+interface Rate {
+  us_per_msg: number;
+  mb_per_s: number;
+  cpu_us_per_msg: number;
+  cpu_mb_per_s: number;
+}
+
+interface ShortFigures {
+  messages: number;
+  avg_bytes: number;
+  detect: Rate;
+  detect_redact: Rate;
+  peer: ({ name: string } & Rate) | null;
+}
+
+/**
+ * Wall time, and the process's own CPU time beside it: on a shared machine the wall figure is the one a user
+ * feels, the CPU figure the one that compares runs (garbage collection threads count in both).
+ */
+function rate(msgs: readonly string[], run: (s: string) => unknown): Rate {
+  const bytes = msgs.reduce((n, m) => n + Buffer.byteLength(m), 0);
+  for (const m of msgs) run(m);
+  let rounds = 0;
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  do {
+    for (const m of msgs) run(m);
+    rounds++;
+  } while (performance.now() - t0 < 2000);
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
+  return {
+    us_per_msg: round((ms * 1000) / (rounds * msgs.length), 2),
+    mb_per_s: round((bytes * rounds) / 1e6 / (ms / 1000), 1),
+    cpu_us_per_msg: round((cpuMs * 1000) / (rounds * msgs.length), 2),
+    cpu_mb_per_s: round((bytes * rounds) / 1e6 / (cpuMs / 1000), 1),
+  };
+}
+
+interface PeerModule {
+  SyncRedactor: new () => { redact(text: string): string };
+}
+
+function loadPeer(): PeerModule | undefined {
+  try {
+    return createRequire(import.meta.url)('redact-pii') as PeerModule;
+  } catch {
+    return undefined;
+  }
+}
+
+function shortMessages(): ShortFigures {
+  const r = prng(7);
+  const msgs = Array.from({ length: 5000 }, () => shortMessage(r));
+  const avg = msgs.reduce((n, m) => n + Buffer.byteLength(m), 0) / msgs.length;
+  const peer = loadPeer();
+  const redactor = peer ? new peer.SyncRedactor() : undefined;
+  return {
+    messages: msgs.length,
+    avg_bytes: Math.round(avg),
+    detect: rate(msgs, (m) => detectSensitiveData(m)),
+    detect_redact: rate(msgs, (m) => redactSensitiveData(m)),
+    peer: redactor ? { name: 'redact-pii SyncRedactor (default)', ...rate(msgs, (m) => redactor.redact(m)) } : null,
+  };
+}
+
 function main(): void {
-  console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${new Date().toISOString()}`);
+  const json = process.argv.includes('--json');
+  const shortOnly = process.argv.includes('--short-only');
+  console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${new Date().toISOString()}, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log('single thread; MB = 10^6 bytes of UTF-8 input');
-  for (const [name, d] of [['typical', TYPICAL], ['clean', CLEAN], ['dense', DENSE]] as const) {
+  const tickets: Record<string, { messages: number; avg_kb: number; findings_per_msg: number; detect_mb_per_s: number; detect_redact_mb_per_s: number }> = {};
+  for (const [name, d] of shortOnly ? [] : ([['typical', TYPICAL], ['clean', CLEAN], ['dense', DENSE]] as const)) {
     const msgs = corpus(42, d, 4_000_000);
     const avg = msgs.reduce((n, m) => n + m.length, 0) / msgs.length;
     const findings = msgs.reduce((n, m) => n + detectSensitiveData(m).length, 0);
     const detect = mbPerS(msgs, (m) => detectSensitiveData(m));
     const redact = mbPerS(msgs, (m) => redactSensitiveData(m));
+    tickets[name] = { messages: msgs.length, avg_kb: Math.round(avg / 102.4) / 10, findings_per_msg: Math.round((findings / msgs.length) * 100) / 100, detect_mb_per_s: Math.round(detect * 10) / 10, detect_redact_mb_per_s: Math.round(redact * 10) / 10 };
     console.log(
       `${name.padEnd(8)} ${msgs.length} msgs, avg ${(avg / 1024).toFixed(1)} KB, ${(findings / msgs.length).toFixed(2)} findings/msg | detect ${detect.toFixed(1)} MB/s | detect+redact ${redact.toFixed(1)} MB/s`,
     );
   }
+  const short = shortMessages();
+  const fmt = (f: Rate) => `${f.us_per_msg.toFixed(2)} µs/msg, ${f.mb_per_s.toFixed(1)} MB/s (CPU time: ${f.cpu_us_per_msg.toFixed(2)} µs/msg, ${f.cpu_mb_per_s.toFixed(1)} MB/s)`;
+  console.log(`short    ${short.messages} msgs of 100-200 B (avg ${short.avg_bytes} B) | detect ${fmt(short.detect)} | detect+redact ${fmt(short.detect_redact)}`);
+  console.log(`short    peer ${short.peer ? `${short.peer.name}: ${fmt(short.peer)}` : 'redact-pii not installed'}`);
+  if (json) console.log(JSON.stringify({ node: process.version, cpu: os.cpus()[0]?.model, loadavg: os.loadavg(), date: new Date().toISOString(), tickets, short }));
 }
 
 main();

@@ -10,14 +10,14 @@
  */
 import os from 'node:os';
 import nodemailer from 'nodemailer';
-import { createTestServices } from '../src/app/testing.js';
-import { MemoryBlobStore } from '../src/blobs/store.js';
-import type { DatabaseKind } from '../src/db/database.js';
-import { testDatabaseKinds } from '../src/db/testing.js';
-import { createDefaultHooks } from '../src/ingest/hooks.js';
-import { createInboundSmtpServer } from '../src/mail/smtp-server.js';
-import { createHelpdeskDeps } from '../src/tickets/context.js';
-import { seedMailbox, seedOrganization, seedTeam } from '../src/tickets/testing.js';
+import { createTestServices } from '../src/platform/app/testing.js';
+import { MemoryBlobStore } from '../src/protection/blobs/store.js';
+import type { DatabaseKind } from '../src/platform/db/database.js';
+import { testDatabaseKinds } from '../src/platform/db/testing.js';
+import { createDefaultHooks } from '../src/helpdesk/ingest/hooks.js';
+import { createInboundSmtpServer } from '../src/helpdesk/mail/smtp-server.js';
+import { createHelpdeskDeps } from '../src/helpdesk/tickets/context.js';
+import { seedMailbox, seedOrganization, seedTeam } from '../src/helpdesk/tickets/testing.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -4,9 +4,9 @@
  * Prints messages per second for analysis alone (one core) and for parsing + analysis.
  */
 import { cpus } from 'node:os';
-import { analyzeMessage, parseRawMessage } from '../src/phishing/index.js';
-import type { ParsedMessage } from '../src/phishing/index.js';
-import { buildContext, buildZip } from '../src/phishing/testing.js';
+import { analyzeMessage, parseRawMessage } from '../src/threats/phishing/index.js';
+import type { ParsedMessage } from '../src/threats/phishing/index.js';
+import { buildContext, buildZip } from '../src/threats/phishing/testing.js';
 
 /** Deterministic generator so every run measures the same corpus. */
 function lcg(seed: number): () => number {

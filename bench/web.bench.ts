@@ -21,10 +21,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
-import { buildOrg, buildTeam, buildUser, signInAs } from '../src/auth/testing.js';
-import { createCustomer } from '../src/customers/customers.service.js';
-import { createHelpdeskDeps } from '../src/tickets/context.js';
-import { insertMessage, insertTicket } from '../src/tickets/records.js';
+import { buildOrg, buildTeam, buildUser, signInAs } from '../src/identity/auth/testing.js';
+import { createCustomer } from '../src/helpdesk/customers/customers.service.js';
+import { createHelpdeskDeps } from '../src/helpdesk/tickets/context.js';
+import { insertMessage, insertTicket } from '../src/helpdesk/tickets/records.js';
 import { launchBrowser, staffContext, startWebServer } from '../e2e/web/harness.js';
 import { buildWeb } from '../scripts/build-web.js';
 

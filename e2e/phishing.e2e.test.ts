@@ -9,20 +9,20 @@
 import type { FastifyInstance } from 'fastify';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Services } from '../src/app/services.js';
-import { createTestServices } from '../src/app/testing.js';
-import { buildOrg, buildTeam, signIn, type SignedIn, type TestOrg } from '../src/auth/testing.js';
-import { MemoryBlobStore } from '../src/blobs/store.js';
-import { testDatabaseKinds } from '../src/db/testing.js';
-import { buildApp } from '../src/http/app.js';
-import { appRoutes } from '../src/http/routes.js';
-import { createDefaultHooks } from '../src/ingest/hooks.js';
-import type { IngestOutcome } from '../src/ingest/pipeline.js';
-import { createInboundSmtpServer, type InboundSmtpServer } from '../src/mail/smtp-server.js';
-import type { MemoryMailer } from '../src/notify/mailer.js';
-import { phishingReportRoutes } from '../src/phishing-reports/phishing-reports.routes.js';
-import { createHelpdeskDeps } from '../src/tickets/context.js';
-import { seedMailbox } from '../src/tickets/testing.js';
+import type { Services } from '../src/platform/app/services.js';
+import { createTestServices } from '../src/platform/app/testing.js';
+import { buildOrg, buildTeam, signIn, type SignedIn, type TestOrg } from '../src/identity/auth/testing.js';
+import { MemoryBlobStore } from '../src/protection/blobs/store.js';
+import { testDatabaseKinds } from '../src/platform/db/testing.js';
+import { buildApp } from '../src/platform/http/app.js';
+import { appRoutes } from '../src/platform/http/routes.js';
+import { createDefaultHooks } from '../src/helpdesk/ingest/hooks.js';
+import type { IngestOutcome } from '../src/helpdesk/ingest/pipeline.js';
+import { createInboundSmtpServer, type InboundSmtpServer } from '../src/helpdesk/mail/smtp-server.js';
+import type { MemoryMailer } from '../src/platform/notify/mailer.js';
+import { phishingReportRoutes } from '../src/threats/phishing-reports/phishing-reports.routes.js';
+import { createHelpdeskDeps } from '../src/helpdesk/tickets/context.js';
+import { seedMailbox } from '../src/helpdesk/tickets/testing.js';
 
 const SUPPORT = 'support@acme-support.example';
 
@@ -51,7 +51,7 @@ describe.each(testDatabaseKinds)('phishing defence end to end on %s', (kind) => 
     officer = await signIn(app, org, { roles: ['security_officer'] });
     inbound = createInboundSmtpServer({
       deps: await createHelpdeskDeps(services),
-      hooks: createDefaultHooks({ db: services.database.db, mailer: services.mailer }),
+      hooks: createDefaultHooks({ db: services.database.db, keyring: services.keyring, mailer: services.mailer }),
       blobs: new MemoryBlobStore(),
       maxBytes: 1024 * 1024,
       onIngested: (o) => outcomes.push(...o),

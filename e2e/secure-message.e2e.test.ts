@@ -7,15 +7,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../src/app/services.js';
-import { createTestServices } from '../src/app/testing.js';
-import { buildOrg, buildTeam, signIn } from '../src/auth/testing.js';
-import { testDatabaseKinds } from '../src/db/testing.js';
-import type { ComposedMail } from '../src/mail/compose.js';
-import { processOutboundQueue } from '../src/mail/outbound-queue.js';
-import type { MemoryMailer } from '../src/notify/mailer.js';
-import { buildCustomerWithTicket, buildPortalApp, lastCode, nextIp, sessionFrom } from '../src/portal/testing.js';
-import { createHelpdeskDeps } from '../src/tickets/context.js';
+import type { Services } from '../src/platform/app/services.js';
+import { createTestServices } from '../src/platform/app/testing.js';
+import { buildOrg, buildTeam, signIn } from '../src/identity/auth/testing.js';
+import { testDatabaseKinds } from '../src/platform/db/testing.js';
+import type { ComposedMail } from '../src/helpdesk/mail/compose.js';
+import { processOutboundQueue } from '../src/helpdesk/mail/outbound-queue.js';
+import type { MemoryMailer } from '../src/platform/notify/mailer.js';
+import { buildCustomerWithTicket, buildPortalApp, lastCode, nextIp, sessionFrom } from '../src/helpdesk/portal/testing.js';
+import { createHelpdeskDeps } from '../src/helpdesk/tickets/context.js';
 
 const SECRET = 'Your replacement card ending 0042 was dispatched by courier; the activation phrase is "amber lighthouse".';
 

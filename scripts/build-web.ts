@@ -30,7 +30,7 @@ export function inputsHash(): string {
   const hash = createHash('sha256');
   const list = [
     ...files(webDir, (rel) => rel === 'dist' || rel === 'node_modules' || rel === 'test' || rel.endsWith('.test.ts') || rel.endsWith('.test.tsx')),
-    ...files(path.join(root, 'src', 'http', 'schemas'), (rel) => rel.endsWith('.test.ts')),
+    ...files(path.join(root, 'src', 'platform', 'http', 'schemas'), (rel) => rel.endsWith('.test.ts')),
     path.join(root, 'package-lock.json'),
   ].sort();
   for (const file of list) {

@@ -13,8 +13,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { detectSensitiveData } from '../src/dlp/index.js';
-import type { SensitiveType } from '../src/dlp/index.js';
+import { detectSensitiveData } from '../src/protection/dlp/index.js';
+import type { SensitiveType } from '../src/protection/dlp/index.js';
 
 interface GoldSpan {
   entity_type: string;

@@ -1,29 +1,34 @@
 /**
- * Evaluates the phishing engine on two folders of .eml files, with SpamAssassin as the peer.
+ * Evaluates the phishing engine on a folder of phishing .eml files and one or more folders of
+ * legitimate ones, with SpamAssassin as the peer.
  *
- *   npm run eval:phishing -- --phish DIR --ham DIR [--strip-auth] [--json] [--no-peer]
+ *   npm run eval:phishing -- --phish DIR [--ham DIR ...] [--strip-auth] [--json] [--no-peer]
  *
  * "Flagged" means a verdict other than clean (the agent sees a warning); figures for the
- * phishing verdict alone are printed too. Method and caveats: docs/decisions/0031.
+ * phishing verdict alone are printed too. Each ham folder gets its own false-positive rate: the
+ * 2002 corpus and today's support mail fail in different ways, and a pooled rate would let the
+ * large old set hide the small modern one (decision 0169). Method and caveats: docs/decisions/0031.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyzeMessage, authFromHeaders, parseRawMessage } from '../src/phishing/index.js';
-import type { Analysis, AnalysisContext, ParsedMessage } from '../src/phishing/index.js';
-import { splitHeaderBlock } from '../src/phishing/parse.js';
+import { analyzeMessage, authFromHeaders, parseRawMessage } from '../src/threats/phishing/index.js';
+import type { Analysis, AnalysisContext, ParsedMessage } from '../src/threats/phishing/index.js';
+import { splitHeaderBlock } from '../src/threats/phishing/parse.js';
 
 const { values: args } = parseArgs({
   options: {
     phish: { type: 'string', default: '../shared/data/phishing/phish' },
-    ham: { type: 'string', default: '../shared/data/phishing/ham' },
+    ham: { type: 'string', multiple: true, default: ['../shared/data/phishing/ham', '../shared/data/phishing/ham-modern'] },
     'strip-auth': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     'no-peer': { type: 'boolean', default: false },
+    /** Lists half A's misses and false alarms with their reasons: the development half only, never B. */
+    'show-half-a': { type: 'boolean', default: false },
   },
 });
 
@@ -49,6 +54,8 @@ const STRIPPED = new Set(['authentication-results', 'received-spf', 'arc-authent
 interface Item {
   name: string;
   label: 'phish' | 'ham';
+  /** The folder's name ("ham", "ham-modern"): each ham set is reported on its own. */
+  set: string;
   raw: Buffer;
   half: 'A' | 'B';
   parsed?: ParsedMessage;
@@ -65,6 +72,7 @@ function stripAuth(raw: Buffer): Buffer {
 }
 
 function load(dir: string, label: Item['label']): Item[] {
+  const set = basename(resolve(dir));
   return readdirSync(dir)
     .filter((f) => f.endsWith('.eml'))
     .sort()
@@ -73,7 +81,7 @@ function load(dir: string, label: Item['label']): Item[] {
       if (args['strip-auth']) raw = stripAuth(raw);
       // A fixed split by file-name hash, so a held-out half stays held out between runs.
       const half = (createHash('sha256').update(name).digest()[0]! & 1) === 0 ? 'A' : 'B';
-      return { name, label, raw, half } as Item;
+      return { name, label, set, raw, half } as Item;
     });
 }
 
@@ -170,11 +178,21 @@ function thresholdForFpr(items: readonly Item[], fpr: number): number {
 
 // ---- main ----
 
+/** Phish plus one ham set (or all ham), optionally one half of each. */
+function subset(items: readonly Item[], set: string | null, half?: Item['half']): Item[] {
+  return items.filter((i) => (i.label === 'phish' || set === null || i.set === set) && (!half || i.half === half));
+}
+
 async function main(): Promise<void> {
-  const items = [...load(args.phish!, 'phish'), ...load(args.ham!, 'ham')];
-  const nPhish = items.filter((i) => i.label === 'phish').length;
+  const hamDirs = args.ham!;
+  const phish = load(args.phish!, 'phish');
+  const hams = hamDirs.map((d) => load(d, 'ham'));
+  const sets = hams.map((h, k) => h[0]?.set ?? String(k));
+  if (new Set(sets).size !== sets.length) throw new Error(`ham folders need distinct names (got ${sets.join(', ')})`);
+  const items = [...phish, ...hams.flat()];
+  const nPhish = phish.length;
   const nHam = items.length - nPhish;
-  if (!nPhish || !nHam) throw new Error(`need .eml files in both folders (found ${nPhish} phish, ${nHam} ham)`);
+  if (!nPhish || hams.some((h) => !h.length)) throw new Error(`need .eml files in every folder (found ${nPhish} phish, ham ${hams.map((h) => h.length).join('/')})`);
 
   let t0 = performance.now();
   for (const i of items) i.parsed = await parseRawMessage(i.raw);
@@ -190,54 +208,90 @@ async function main(): Promise<void> {
   const flagged = (i: Item) => i.analysis!.verdict !== 'clean';
   const all = metrics(items, flagged);
   const quarantined = metrics(items, (i) => i.analysis!.verdict === 'phishing');
-  const halfA = metrics(items.filter((i) => i.half === 'A'), flagged);
-  const halfB = metrics(items.filter((i) => i.half === 'B'), flagged);
+  const perSet = sets.map((set) => ({
+    set,
+    all: metrics(subset(items, set), flagged),
+    a: metrics(subset(items, set, 'A'), flagged),
+    b: metrics(subset(items, set, 'B'), flagged),
+    quarantined: metrics(subset(items, set), (i) => i.analysis!.verdict === 'phishing'),
+  }));
+  const halfA = metrics(subset(items, null, 'A'), flagged);
+  const halfB = metrics(subset(items, null, 'B'), flagged);
   const rate = items.length / analyzeSeconds;
   const rateWithParse = items.length / (analyzeSeconds + parseSeconds);
 
-  const hits = new Map<string, { phish: number; ham: number }>();
+  const hits = new Map<string, Record<string, number>>();
   for (const i of items) {
     for (const code of new Set(i.analysis!.reasons.map((r) => r.code))) {
-      const h = hits.get(code) ?? { phish: 0, ham: 0 };
-      h[i.label]++;
+      const h = hits.get(code) ?? {};
+      const key = i.label === 'phish' ? 'phish' : i.set;
+      h[key] = (h[key] ?? 0) + 1;
       hits.set(code, h);
     }
   }
+  const sizes: Record<string, number> = { phish: nPhish, ...Object.fromEntries(hams.map((h, k) => [sets[k]!, h.length])) };
 
+  // SpamAssassin's second threshold gives it our FPR on the first ham set (the large one): the
+  // same false-alarm budget, so recall compares directly.
   const sa = args['no-peer'] ? null : await runSpamAssassin(items);
   let peer: Record<string, unknown> = { available: false };
+  const saPerSet: { set: string; default: Metrics; matched: Metrics }[] = [];
   if (sa) {
-    const t = thresholdForFpr(items, all.fpr);
-    const atDefault = metrics(items, (i) => (i.saScore ?? 0) >= 5);
-    const atMatched = metrics(items, (i) => (i.saScore ?? 0) >= t);
-    peer = { available: true, failed: sa.failed, msgs_per_s: items.length / sa.seconds, default: { threshold: 5, ...atDefault }, matched: { threshold: Number(t.toFixed(3)), ...atMatched } };
+    const t = thresholdForFpr(subset(items, sets[0]!), perSet[0]!.all.fpr);
+    const at = (threshold: number) => (i: Item) => (i.saScore ?? 0) >= threshold;
+    for (const set of sets) saPerSet.push({ set, default: metrics(subset(items, set), at(5)), matched: metrics(subset(items, set), at(t)) });
+    peer = {
+      available: true,
+      failed: sa.failed,
+      msgs_per_s: items.length / sa.seconds,
+      default: { threshold: 5, ...metrics(items, at(5)) },
+      matched: { threshold: Number(t.toFixed(3)), ...metrics(items, at(t)) },
+      per_ham: Object.fromEntries(saPerSet.map((p) => [p.set, { default: p.default, matched: p.matched }])),
+    };
   }
 
   console.log(`Trustdesk phishing evaluation — ${new Date().toISOString()} — node ${process.version}, ${cpus()[0]?.model ?? '?'}`);
-  console.log(`phish: ${args.phish} (${nPhish})   ham: ${args.ham} (${nHam})   upstream auth headers: ${args['strip-auth'] ? 'stripped' : 'used (topmost trusted)'}`);
+  console.log(`phish: ${args.phish} (${nPhish})   ham: ${hamDirs.map((d, k) => `${d} (${hams[k]!.length})`).join(', ')}`);
+  console.log(`upstream auth headers: ${args['strip-auth'] ? 'stripped' : 'used (topmost trusted)'}   half A = file-name SHA-256 even (development), B = odd (held out)`);
   console.log('');
-  console.log(line('Trustdesk, flagged (not clean)', all));
-  console.log(line('Trustdesk, verdict phishing', quarantined));
-  console.log(line('  half A (file-name hash even)', halfA));
-  console.log(line('  half B (file-name hash odd)', halfB));
+  for (const p of perSet) {
+    console.log(`against ${p.set}:`);
+    console.log(line('  Trustdesk, flagged (not clean)', p.all));
+    console.log(line('  Trustdesk, verdict phishing', p.quarantined));
+    console.log(line('    half A', p.a));
+    console.log(line('    half B (held out)', p.b));
+    const s = saPerSet.find((x) => x.set === p.set);
+    if (s) {
+      console.log(line('  SpamAssassin -L, threshold 5.0', s.default));
+      console.log(line(`  SpamAssassin -L, threshold ${(peer as { matched: { threshold: number } }).matched.threshold}`, s.matched));
+    }
+  }
+  if (sets.length > 1) {
+    console.log('all ham pooled:');
+    console.log(line('  Trustdesk, flagged (not clean)', all));
+    console.log(line('    half A', halfA));
+    console.log(line('    half B (held out)', halfB));
+  }
   if (sa) {
-    const p = peer as { default: Metrics; matched: Metrics & { threshold: number }; msgs_per_s: number; failed: number };
-    console.log(line('SpamAssassin -L, threshold 5.0', p.default));
-    console.log(line(`SpamAssassin -L, threshold ${p.matched.threshold}`, p.matched));
-    console.log(`SpamAssassin: ${p.msgs_per_s.toFixed(1)} msgs/s through spamd (${cpus().length} children), ${p.failed} failed`);
+    console.log(`SpamAssassin: ${(items.length / sa.seconds).toFixed(1)} msgs/s through spamd (${cpus().length} children), ${sa.failed} failed`);
   } else if (!args['no-peer']) {
     console.log('SpamAssassin: spamd/spamc not found (apt-get install -y spamassassin spamd spamc); reporting Trustdesk only');
   }
   console.log('');
-  console.log('confusion matrix (flagged):      predicted phish  predicted clean');
-  console.log(`  actual phish                   ${String(all.tp).padStart(15)}  ${String(all.fn).padStart(15)}`);
-  console.log(`  actual ham                     ${String(all.fp).padStart(15)}  ${String(all.tn).padStart(15)}`);
-  console.log('');
   console.log(`speed: analysis alone ${rate.toFixed(0)} msgs/s (one core); parsing + analysis ${rateWithParse.toFixed(0)} msgs/s`);
   console.log('');
-  console.log('signal                                   phish    ham');
-  for (const [code, h] of [...hits.entries()].sort((a, b) => b[1].phish - a[1].phish)) {
-    console.log(`  ${code.padEnd(38)} ${pct(h.phish / nPhish).padStart(7)} ${pct(h.ham / nHam).padStart(7)}`);
+  console.log(`signal                                   ${['phish', ...sets].map((s) => s.padStart(10)).join(' ')}`);
+  for (const [code, h] of [...hits.entries()].sort((a, b) => (b[1].phish ?? 0) - (a[1].phish ?? 0))) {
+    console.log(`  ${code.padEnd(38)} ${['phish', ...sets].map((s) => pct((h[s] ?? 0) / sizes[s]!).padStart(10)).join(' ')}`);
+  }
+  if (args['show-half-a']) {
+    console.log('');
+    console.log('half A, misses and false alarms (half B is never listed):');
+    for (const i of items) {
+      if (i.half !== 'A' || flagged(i) === (i.label === 'phish')) continue;
+      const why = i.analysis!.reasons.filter((r) => r.weight > 0).map((r) => `${r.code} ${r.weight}`).join(', ');
+      console.log(`  ${i.label === 'phish' ? 'MISS' : `FP ${i.set}`} ${i.name} score ${i.analysis!.score}: ${why || '-'}`);
+    }
   }
   if (args.json) {
     const r = (m: Metrics) => ({ precision: m.precision, recall: m.recall, fpr: m.fpr, f1: m.f1, tp: m.tp, fn: m.fn, fp: m.fp, tn: m.tn });
@@ -252,8 +306,9 @@ async function main(): Promise<void> {
         verdict_phishing: r(quarantined),
         half_a: r(halfA),
         half_b: r(halfB),
+        per_ham: Object.fromEntries(perSet.map((p) => [p.set, { n: sizes[p.set], ...r(p.all), half_a: r(p.a), half_b: r(p.b), verdict_phishing: r(p.quarantined) }])),
         spamassassin: peer,
-        signals: Object.fromEntries([...hits.entries()].map(([k, h]) => [k, { phish: h.phish / nPhish, ham: h.ham / nHam }])),
+        signals: Object.fromEntries([...hits.entries()].map(([k, h]) => [k, Object.fromEntries(Object.keys(sizes).map((s) => [s, (h[s] ?? 0) / sizes[s]!]))])),
       }),
     );
   }

@@ -1,5 +1,5 @@
 /**
- * Builds the web app into web/dist (served by src/http/web.ts). Output has no
+ * Builds the web app into web/dist (served by src/platform/http/web.ts). Output has no
  * inline script or style, so it runs under the server's CSP. `npm run dev:web`
  * serves it on :5173 with /api proxied to a running Trustdesk on :3000.
  */

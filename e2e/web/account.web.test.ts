@@ -7,8 +7,8 @@
 import * as OTPAuth from 'otpauth';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildOrg, buildUser, signInAs, TEST_PASSWORD, type TestOrg } from '../../src/auth/testing.js';
-import type { MemoryMailer } from '../../src/notify/mailer.js';
+import { buildOrg, buildUser, signInAs, TEST_PASSWORD, type TestOrg } from '../../src/identity/auth/testing.js';
+import type { MemoryMailer } from '../../src/platform/notify/mailer.js';
 import { closeBrowser, describeWeb, launchBrowser, pageFetch, runAxe, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
 describeWeb('account pages in the browser', (kind) => {

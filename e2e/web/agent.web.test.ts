@@ -15,15 +15,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildOrg, buildTeam, buildUser, signInAs, type SignedIn, type TestOrg } from '../../src/auth/testing.js';
-import { LocalBlobStore } from '../../src/blobs/store.js';
-import { createDefaultHooks, type IngestHooks } from '../../src/ingest/hooks.js';
-import { ingestInboundEmail } from '../../src/ingest/pipeline.js';
-import type { ComposedMail } from '../../src/mail/compose.js';
-import { processOutboundQueue } from '../../src/mail/outbound-queue.js';
-import { createHelpdeskDeps, type HelpdeskDeps } from '../../src/tickets/context.js';
-import { insertMessage, insertTicket } from '../../src/tickets/records.js';
-import { seedMailbox } from '../../src/tickets/testing.js';
+import { buildOrg, buildTeam, buildUser, signInAs, type SignedIn, type TestOrg } from '../../src/identity/auth/testing.js';
+import { LocalBlobStore } from '../../src/protection/blobs/store.js';
+import { createDefaultHooks, type IngestHooks } from '../../src/helpdesk/ingest/hooks.js';
+import { ingestInboundEmail } from '../../src/helpdesk/ingest/pipeline.js';
+import type { ComposedMail } from '../../src/helpdesk/mail/compose.js';
+import { processOutboundQueue } from '../../src/helpdesk/mail/outbound-queue.js';
+import { createHelpdeskDeps, type HelpdeskDeps } from '../../src/helpdesk/tickets/context.js';
+import { insertMessage, insertTicket } from '../../src/helpdesk/tickets/records.js';
+import { seedMailbox } from '../../src/helpdesk/tickets/testing.js';
 import { closeBrowser, describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
 const MAILBOX = 'help@agent-console.example';
@@ -114,7 +114,7 @@ describeWeb('agent console', (kind) => {
     deps = await createHelpdeskDeps(services);
     const routes = [{ id: mailbox, orgId: org.orgId, address: MAILBOX, teamId: team }];
     const blobs = new LocalBlobStore(services.config.blobDirPath);
-    // Verdicts are fixed here; the analyzer itself is tested in src/phishing.
+    // Verdicts are fixed here; the analyzer itself is tested in src/threats/phishing.
     const clean: IngestHooks = { ...createDefaultHooks(), analyzeThreats: async () => ({ score: 2, verdict: 'clean' as const, reasons: [] }) };
     const suspicious: IngestHooks = {
       ...createDefaultHooks(),
@@ -277,7 +277,7 @@ describeWeb('agent console', (kind) => {
     await page.getByLabel('Reply to the customer').fill('Your refund goes to IBAN GB82 WEST 1234 5698 7654 32 tomorrow.');
     await page.getByRole('button', { name: 'Send reply' }).click();
     const warning = page.getByRole('alert').filter({ hasText: 'would go by plain email' });
-    await warning.getByText('Bank account (IBAN)').waitFor();
+    await warning.getByText('Bank account (IBAN)', { exact: true }).waitFor();
     expect(await runAxe(page)).toEqual([]);
     await warning.getByRole('button', { name: 'Send as secure message' }).click();
     await page.getByText('Sent as a secure message.').waitFor();
@@ -288,7 +288,7 @@ describeWeb('agent console', (kind) => {
     await close();
   }, 90_000);
 
-  it('a team lead finds the ticket by number, by a word and by the customer’s address, and assigns it to a colleague by name', async () => {
+  it('a team lead finds the ticket by number, by a word and by the customer’s address, and hands it from the agent who replied to a colleague by name', async () => {
     const lead = await signInAs(server.app, await buildUser(server.services, org, { roles: ['supervisor'], teamIds: [team], name: 'Lee Lead', email: `lee-${randomUUID().slice(0, 6)}@staff.example` }));
     const { number } = await server.services.database.db.selectFrom('tickets').where('id', '=', routerTicket).select('number').executeTakeFirstOrThrow();
     const { page, seen, close } = await open(lead);
@@ -315,15 +315,17 @@ describeWeb('agent console', (kind) => {
     // Colleagues of the ticket's team who work tickets, the lead first named as "(you)".
     const choices = await picker.locator('option').allTextContents();
     expect(choices).toEqual(expect.arrayContaining(['Unassigned', 'Sam Okafor', 'Tom Trainee', 'Lee Lead (you)']));
-    await picker.selectOption({ label: 'Sam Okafor' });
+    // Sam's reply assigned the ticket to Sam (assign on reply); the lead hands it to Tom.
+    expect(await picker.inputValue()).toBe(agent.userId);
+    await picker.selectOption({ label: 'Tom Trainee' });
     await page.getByRole('button', { name: 'Assign', exact: true }).click();
     const details = page.getByRole('region', { name: 'Details' });
-    await details.getByRole('definition').filter({ hasText: 'Sam Okafor' }).waitFor();
+    await details.getByRole('definition').filter({ hasText: 'Tom Trainee' }).waitFor();
     // Sam's note is named for the lead.
     await page.getByRole('article', { name: 'Internal note by Sam Okafor' }).getByText('Line test booked for Friday.').waitFor();
     expect(await runAxe(page)).toEqual([]);
     const row = await server.services.database.db.selectFrom('tickets').where('id', '=', routerTicket).select('assignee_id').executeTakeFirstOrThrow();
-    expect(row.assignee_id).toBe(agent.userId);
+    expect(row.assignee_id).toBe(trainee.userId);
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
     await close();

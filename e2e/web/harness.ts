@@ -4,33 +4,36 @@
  * playwright-core, staff sessions handed to the browser as cookies, an axe-core
  * accessibility pass, CSP-violation capture and opt-in screenshots.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { describe } from 'vitest';
-import type { Services } from '../../src/app/services.js';
-import { createTestServices } from '../../src/app/testing.js';
-import type { SignedIn } from '../../src/auth/testing.js';
-import type { DatabaseKind } from '../../src/db/database.js';
-import { testDatabaseKinds } from '../../src/db/testing.js';
-import { buildApp } from '../../src/http/app.js';
-import { appRoutes } from '../../src/http/routes.js';
+import { describe, inject } from 'vitest';
+import type { Services } from '../../src/platform/app/services.js';
+import { createTestServices } from '../../src/platform/app/testing.js';
+import type { SignedIn } from '../../src/identity/auth/testing.js';
+import type { DatabaseKind } from '../../src/platform/db/database.js';
+import { testDatabaseKinds } from '../../src/platform/db/testing.js';
+import { buildApp } from '../../src/platform/http/app.js';
+import { appRoutes } from '../../src/platform/http/routes.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium } from './browser.setup.js';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM_PATH);
+export { CHROMIUM_PATH, hasChromium };
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * A browser suite, once per test database (PGlite always, PostgreSQL with
- * TEST_DATABASE_URL), like every database test. Suites skip on a machine
- * without Chromium, but never in CI (.ci/run installs it).
+ * A browser suite, on one database (decision 0162): the one a deployment of its kind runs on. First-run and
+ * getting-started suites are what a newcomer sees after `npm start`, on embedded PGlite; every other suite runs
+ * on PostgreSQL when TEST_DATABASE_URL names one, else on PGlite. What the screens call is tested on both
+ * databases by the API and service tests; running each screen twice doubled the slowest tier for no new
+ * finding. Suites skip on a machine without Chromium, but never in CI (.ci/run installs it).
  */
-export function describeWeb(name: string, suite: (kind: DatabaseKind) => void): void {
+export function describeWeb(name: string, suite: (kind: DatabaseKind) => void, opts?: { firstRun?: boolean }): void {
   const d = !hasChromium && !process.env.CI ? describe.skip : describe;
-  d.each(testDatabaseKinds)(`${name} on %s`, suite);
+  const kind: DatabaseKind = opts?.firstRun || !testDatabaseKinds.includes('postgres') ? 'pglite' : 'postgres';
+  d(`${name} on ${kind}`, () => suite(kind));
 }
 
 export interface WebServer {
@@ -97,12 +100,24 @@ export async function closeBrowser(browser: Browser | undefined): Promise<void> 
   if (browser) await settleWithin('browser close', browser.close(), 15_000);
 }
 
+/** The shared Chromium's address inside a vitest run; none outside one (`npm run bench:web` uses the harness too). */
+function sharedChromium(): string | undefined {
+  try {
+    return inject('chromiumWsEndpoint');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A connection to the run's shared Chromium (e2e/web/browser.setup.ts), or a
+ * browser of its own when there is none. Closing it closes this file's
+ * contexts and connection, never the shared browser.
+ */
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--host-resolver-rules=MAP localhost 127.0.0.1'],
-  });
+  const endpoint = sharedChromium();
+  if (endpoint) return chromium.connect(endpoint);
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
 
 /** A browser context signed in as a staff member (cookies from signIn/signInAs). */

@@ -7,8 +7,8 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildOrg, buildUser, signInAs, TEST_PASSWORD, type TestOrg, type TestUser } from '../../src/auth/testing.js';
-import { enrolTotp, forgetTotpUse, totpCode } from '../../src/auth/mfa/testing/mfa-testing.js';
+import { buildOrg, buildUser, signInAs, TEST_PASSWORD, type TestOrg, type TestUser } from '../../src/identity/auth/testing.js';
+import { enrolTotp, forgetTotpUse, totpCode } from '../../src/identity/auth/mfa/testing/mfa-testing.js';
 import { addVirtualAuthenticator, closeBrowser, describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
 describeWeb('passkeys in the browser', (kind) => {

@@ -7,9 +7,9 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildOrg, buildTeam, signIn, type SignedIn, type TestOrg } from '../../src/auth/testing.js';
-import type { MemoryMailer } from '../../src/notify/mailer.js';
-import { buildCustomerWithTicket, lastCode } from '../../src/portal/testing.js';
+import { buildOrg, buildTeam, signIn, type SignedIn, type TestOrg } from '../../src/identity/auth/testing.js';
+import type { MemoryMailer } from '../../src/platform/notify/mailer.js';
+import { buildCustomerWithTicket, lastCode } from '../../src/helpdesk/portal/testing.js';
 import { closeBrowser, describeWeb, launchBrowser, runAxe, snap, startWebServer, watchPage, type WebServer } from './harness.js';
 
 const SECRET = 'Your replacement card ending 0042 was posted on Monday; activate it by calling the number on the back.';
@@ -72,10 +72,10 @@ describeWeb('customer portal', (kind) => {
     const c = await buildCustomerWithTicket(server.services, { orgId: org.orgId, email, name: 'Ada Lovelace', teamId: team, subject: 'Lost card', body: 'I lost my card, please send a new one.' });
     const sent = await server.app.inject({ method: 'POST', url: `/api/tickets/${c.ticketId}/secure-replies`, headers: agent.headers, payload: { body: SECRET } });
     expect(sent.statusCode).toBe(201);
-    // The notice email is composed by the outbound worker from the stored notice; read the link from there.
+    // The notice email's text (with the link) waits only in the outbound queue, never in the conversation; read the link from there.
     const db = server.services.database.db;
-    const notice = await db.selectFrom('messages').where('ticket_id', '=', c.ticketId).where('author_type', '=', 'system').select(['id', 'body_enc']).executeTakeFirstOrThrow();
-    const text = await server.services.keyring.decrypt({ table: 'messages', column: 'body_enc', rowId: notice.id }, notice.body_enc as Uint8Array);
+    const notice = await db.selectFrom('outbound_mail').where('ticket_id', '=', c.ticketId).select(['id', 'body_enc']).executeTakeFirstOrThrow();
+    const text = await server.services.keyring.decrypt({ table: 'outbound_mail', column: 'body_enc', rowId: notice.id }, notice.body_enc as Uint8Array);
     expect(text).not.toContain(SECRET);
     const link = /(https?:\/\/\S+\/portal\/secure\?token=tdm_[A-Za-z0-9_-]+)/.exec(text)?.[1];
     expect(link).toBeDefined();
@@ -114,9 +114,10 @@ describeWeb('customer portal', (kind) => {
     // Replayed: the link started its session and is dead; the page says so in words.
     const replay = await newPage();
     await replay.page.goto(link as string);
-    await replay.page.getByRole('button', { name: 'Send me a code' }).click();
+    // The page asks whether the link is still usable before offering anything: no "Send me a code" for a spent link.
     const alert = replay.page.getByRole('alert');
     await alert.getByText('expired or was already used').waitFor();
+    expect(await replay.page.getByRole('button', { name: 'Send me a code' }).count()).toBe(0);
     expect(await replay.page.getByText(SECRET).count()).toBe(0);
 
     expect(seen.cspViolations).toEqual([]);
@@ -273,6 +274,31 @@ describeWeb('customer portal', (kind) => {
     await page.getByText('Thank you, you are verified.').waitFor();
     const row = await server.services.database.db.selectFrom('customer_verifications').where('id', '=', started.json().verificationId).select(['status', 'verified_via']).executeTakeFirstOrThrow();
     expect(row).toEqual({ status: 'verified', verified_via: 'portal' });
+  }, 90_000);
+
+  it('a customer rates a solved request on its page, and can change the rating', async () => {
+    const email = 'rita@customer.example';
+    const c = await buildCustomerWithTicket(server.services, { orgId: org.orgId, email, teamId: team, subject: 'Late parcel', channel: 'web' });
+    expect((await server.app.inject({ method: 'POST', url: `/api/tickets/${c.ticketId}/status`, headers: agent.headers, payload: { status: 'solved' } })).statusCode).toBe(200);
+    const { page, seen } = await newPage();
+    await signInWithCode(page, email);
+    await page.goto(`/portal/tickets/${c.ticketId}`);
+    const section = page.getByRole('region', { name: 'Rate this request' });
+    await section.getByRole('radio', { name: 'Good, I am satisfied' }).check();
+    await section.getByLabel(/Anything you would like to tell us/).fill('Quick and kind');
+    await section.getByRole('button', { name: 'Send my rating' }).click();
+    await page.getByText('Thank you! Your rating has been recorded.').waitFor();
+    expect(await runAxe(page)).toEqual([]);
+    await page.reload();
+    await page.getByText('You rated this request: Good, I am satisfied.').waitFor();
+    await snap(page, 'portal-rating');
+    await section.getByRole('radio', { name: 'Bad, I am not satisfied' }).check();
+    await section.getByRole('button', { name: 'Change my rating' }).click();
+    await page.getByText('Thank you! Your rating has been recorded.').waitFor();
+    const rows = await server.services.database.db.selectFrom('csat_ratings').where('ticket_id', '=', c.ticketId).select(['rating', 'source']).execute();
+    expect(rows).toEqual([{ rating: 'bad', source: 'portal' }]);
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
   }, 90_000);
 
   it('the public request form creates a ticket, with the honeypot out of people’s sight', async () => {

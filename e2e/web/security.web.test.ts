@@ -9,13 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildOrg, buildTeam, buildUser, signInAs, type SignedIn, type TestOrg } from '../../src/auth/testing.js';
-import { LocalBlobStore } from '../../src/blobs/store.js';
-import { createDefaultHooks } from '../../src/ingest/hooks.js';
-import { ingestInboundEmail } from '../../src/ingest/pipeline.js';
-import { buildCustomerWithTicket } from '../../src/portal/testing.js';
-import { createHelpdeskDeps } from '../../src/tickets/context.js';
-import { seedMailbox } from '../../src/tickets/testing.js';
+import { buildOrg, buildTeam, buildUser, signInAs, type SignedIn, type TestOrg } from '../../src/identity/auth/testing.js';
+import { LocalBlobStore } from '../../src/protection/blobs/store.js';
+import { createDefaultHooks } from '../../src/helpdesk/ingest/hooks.js';
+import { ingestInboundEmail } from '../../src/helpdesk/ingest/pipeline.js';
+import { buildCustomerWithTicket } from '../../src/helpdesk/portal/testing.js';
+import { createHelpdeskDeps } from '../../src/helpdesk/tickets/context.js';
+import { seedMailbox } from '../../src/helpdesk/tickets/testing.js';
 import { closeBrowser, describeWeb, launchBrowser, pageFetch, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
 const MAILBOX = 'support@security-centre.example';
@@ -42,7 +42,7 @@ describeWeb('security centre', (kind) => {
     officer = await signInAs(server.app, await buildUser(services, org, { roles: ['security_officer'], name: 'Priya Raman', email: `priya.raman-${randomUUID().slice(0, 6)}@staff.example` }));
     ({ customerId, ticketId } = await buildCustomerWithTicket(services, { orgId: org.orgId, email: 'ada.lovelace@customer.example', name: 'Ada Lovelace', teamId: team }));
 
-    // A message the phishing engine held (the verdict is forced; the engine itself is tested in src/phishing).
+    // A message the phishing engine held (the verdict is forced; the engine itself is tested in src/threats/phishing).
     const mailbox = await seedMailbox(services.database.db, org.orgId, MAILBOX, team);
     const deps = await createHelpdeskDeps(services);
     const hooks = {
@@ -142,6 +142,27 @@ describeWeb('security centre', (kind) => {
     const result = page.getByRole('region', { name: 'Integrity' });
     await expect(result.textContent()).resolves.toMatch(/Signature key id[0-9a-f]{8}/);
     await expect(result.textContent()).resolves.toMatch(/Root hash[0-9a-f]{64}/);
+
+    // The first visit remembered the checkpoint; the next one checks, in the browser, that the log extends it.
+    await page.reload();
+    await checkpoint.getByText(/Consistent with the checkpoint this browser saw on .+ \(\d+ entries\)\./).waitFor();
+    // A remembered checkpoint longer than the log (as after the newest entries were deleted): the loud warning.
+    await page.evaluate(() => {
+      const localStorage = (globalThis as unknown as { localStorage: { length: number; key(i: number): string | null; getItem(k: string): string | null; setItem(k: string, v: string): void } }).localStorage;
+      for (let i = 0; i < localStorage.length; i++) {
+        const key = localStorage.key(i) ?? '';
+        if (!key.startsWith('trustdesk.audit.seenCheckpoint:')) continue;
+        const seen = JSON.parse(localStorage.getItem(key) ?? '{}') as { note: string; size: number };
+        const lines = seen.note.split('\n');
+        lines[1] = String(seen.size + 1000);
+        localStorage.setItem(key, JSON.stringify({ ...seen, note: lines.join('\n'), size: seen.size + 1000 }));
+      }
+    });
+    await page.reload();
+    await page.getByRole('alert').filter({ hasText: 'Warning: audit entries were deleted' }).waitFor();
+    await expect(page.getByRole('alert').filter({ hasText: 'Warning: audit entries were deleted' }).textContent()).resolves.toMatch(/Tell the other security officers/);
+    expect(await runAxe(page)).toEqual([]);
+    expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
     await close();
   }, 60_000);
@@ -151,6 +172,8 @@ describeWeb('security centre', (kind) => {
     await page.goto('/quarantine');
     const link = page.getByRole('table', { name: 'Quarantine' }).getByRole('link');
     await link.first().waitFor();
+    const row = page.getByRole('table', { name: 'Quarantine' }).getByRole('row').filter({ hasText: 'Your account is on hold' });
+    await expect(row.textContent()).resolves.toContain('PayPal Billing <billing@paypa1-billing.example>');
     expect(await runAxe(page)).toEqual([]);
 
     // The emailed link opens the item directly.
@@ -240,6 +263,21 @@ describeWeb('security centre', (kind) => {
     await agentPage.goto('/security/audit');
     await agentPage.getByText('You do not have permission to do that.').first().waitFor();
     await agentContext.close();
+  }, 60_000);
+
+  it('an administrator opening /security is told whom the centre is for and where to give the role, with no link in the top bar', async () => {
+    const admin = await signInAs(server.app, await buildUser(server.services, org, { roles: ['administrator'], name: 'Alex Admin', email: `alex.admin-${randomUUID().slice(0, 6)}@staff.example` }));
+    const context = await staffContext(browser, server, admin);
+    const page = await context.newPage();
+    const seen = watchPage(page);
+    await page.goto('/security');
+    await page.getByText('The security centre holds the audit trail').waitFor();
+    expect(await page.getByRole('link', { name: 'Open Administration → Staff' }).getAttribute('href')).toBe('/admin/staff');
+    expect(await page.getByRole('navigation', { name: 'Security centre sections' }).count()).toBe(0);
+    expect(await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Security centre' }).count()).toBe(0);
+    expect(await runAxe(page)).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    await context.close();
   }, 60_000);
 
   // Last: it alters the log behind the application's back.

@@ -7,10 +7,10 @@
 import * as OTPAuth from 'otpauth';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { authDeps } from '../../src/auth/auth.routes.js';
-import { inviteUser } from '../../src/auth/auth.service.js';
-import { buildOrg, buildUser, type TestOrg } from '../../src/auth/testing.js';
-import type { MemoryMailer } from '../../src/notify/mailer.js';
+import { authDeps } from '../../src/identity/auth/auth.routes.js';
+import { inviteUser } from '../../src/identity/auth/auth.service.js';
+import { buildOrg, buildUser, type TestOrg } from '../../src/identity/auth/testing.js';
+import type { MemoryMailer } from '../../src/platform/notify/mailer.js';
 import { closeBrowser, describeWeb, launchBrowser, pageFetch, runAxe, startWebServer, watchPage, type WebServer } from './harness.js';
 
 describeWeb('invitation and password-reset links in the browser', (kind) => {
@@ -69,6 +69,7 @@ describeWeb('invitation and password-reset links in the browser', (kind) => {
     await page.getByLabel('Email').fill(email);
     await page.getByRole('button', { name: 'Email me a link' }).click();
     await page.getByText('Check your email').waitFor();
+    await server.services.deferred.drain(); // the link is mailed after the answer
     const mail = (server.services.mailer as MemoryMailer).last(email);
     const resetLink = /(http:\/\/\S+\/reset-password#token=\S+)/.exec(mail?.text ?? '')?.[1];
     expect(resetLink).toBeDefined();

@@ -8,7 +8,7 @@
 import * as OTPAuth from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createSetupLink } from '../../src/auth/auth.service.js';
+import { createSetupLink } from '../../src/identity/auth/auth.service.js';
 import { addVirtualAuthenticator, closeBrowser, describeWeb, launchBrowser, pageFetch, runAxe, snap, startWebServer, watchPage, type WebServer } from './harness.js';
 
 describeWeb('first-run setup in the browser', (kind) => {
@@ -102,4 +102,4 @@ describeWeb('first-run setup in the browser', (kind) => {
     expect(seen.pageErrors).toEqual([]);
     await context.close();
   });
-});
+}, { firstRun: true });

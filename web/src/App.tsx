@@ -8,6 +8,7 @@ import { Redirect, useLocation, useSearch } from 'wouter';
 import { t } from './i18n/index.js';
 import { useSession } from './session.js';
 import { Layout } from './shell/Layout.js';
+import { Landing } from './shell/Landing.js';
 import { NotFound } from './shell/NotFound.js';
 import { ErrorNotice, Loading } from './ui/notices.js';
 
@@ -17,9 +18,11 @@ const AccountArea = lazy(() => import('./account/index.js'));
 const AdminArea = lazy(() => import('./admin/index.js'));
 const SecurityArea = lazy(() => import('./security/index.js'));
 const PortalArea = lazy(() => import('./portal/index.js'));
+const KnowledgeArea = lazy(() => import('./knowledge/index.js'));
+const ReportsArea = lazy(() => import('./reports/index.js'));
 const StepUpHost = lazy(() => import('./auth/StepUpHost.js'));
 
-type Area = 'auth' | 'agent' | 'account' | 'admin' | 'security' | 'portal' | 'home' | 'none';
+type Area = 'auth' | 'agent' | 'account' | 'admin' | 'security' | 'portal' | 'knowledge' | 'reports' | 'home' | 'none';
 
 const PREFIXES: Array<[string, Area]> = [
   ['/signin', 'auth'],
@@ -35,6 +38,8 @@ const PREFIXES: Array<[string, Area]> = [
   ['/access-reviews', 'security'],
   ['/quarantine', 'security'],
   ['/portal', 'portal'],
+  ['/knowledge', 'knowledge'],
+  ['/reports', 'reports'],
 ];
 
 export function areaOf(path: string): Area {
@@ -92,7 +97,7 @@ export function App() {
 
   switch (area) {
     case 'home':
-      return <Redirect to="/tickets" replace />;
+      return <Staff><Landing /></Staff>;
     case 'auth':
       return (
         <Suspense fallback={<Fallback />}>
@@ -113,6 +118,10 @@ export function App() {
       return <Staff><AdminArea /></Staff>;
     case 'security':
       return <Staff><SecurityArea /></Staff>;
+    case 'knowledge':
+      return <Staff><KnowledgeArea /></Staff>;
+    case 'reports':
+      return <Staff><ReportsArea /></Staff>;
     default:
       return <Staff><NotFound /></Staff>;
   }

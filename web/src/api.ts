@@ -1,13 +1,14 @@
 /**
  * The one way the web app talks to the server. `call(endpoint, input)` takes an
- * endpoint from src/http/schemas/*, validates the body with the same TypeBox
+ * endpoint from src/platform/http/schemas/*, validates the body with the same TypeBox
  * schema the route uses, sends it with the session cookie and CSRF header, and
  * turns any problem+json into an ApiError. A `step_up_required` answer asks the
  * registered handler for a fresh second factor and retries once.
  */
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import type { BodyOf, Endpoint, ParamsOf, QueryOf, ResponseOf } from '../../src/http/schemas/common.js';
+import type { BodyOf, Endpoint, ParamsOf, QueryOf, ResponseOf } from '../../src/platform/http/schemas/common.js';
+import { describeProblem } from './error-text.js';
 import { hasMessage, t, type Params } from './i18n/index.js';
 
 export type FieldErrors = Record<string, string>;
@@ -212,12 +213,7 @@ export async function request<T>(method: string, url: string, body?: unknown, op
 
 /** Human text for any error: the code's message, the server's safe detail, and the request id. */
 export function describeError(error: unknown): { message: string; detail: string | null; requestId: string | null } {
-  if (error instanceof ApiError) {
-    const key = `errors.${error.code}`;
-    const message = hasMessage(key) ? t(key) : t('errors.internal');
-    const detail = error.detail && error.detail !== message && error.status < 500 ? error.detail : null;
-    return { message, detail, requestId: error.requestId };
-  }
+  if (error instanceof ApiError) return describeProblem(error);
   return { message: t('errors.internal'), detail: null, requestId: null };
 }
 

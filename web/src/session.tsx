@@ -5,7 +5,7 @@
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { Static } from 'typebox';
-import { authEndpoints, type Me as MeSchema } from '../../src/http/schemas/auth.js';
+import { authEndpoints, type Me as MeSchema } from '../../src/platform/http/schemas/auth.js';
 import { ApiError, call, onSessionLost, setCsrfToken } from './api.js';
 
 export type Me = Static<typeof MeSchema>;
@@ -34,7 +34,14 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const reload = useCallback(async () => {
     setState((current) => (current.status === 'idle' ? { status: 'loading' } : current));
     try {
-      const me = await call(authEndpoints.me);
+      // The probe answers 200 either way, so a signed-out page logs no failed request.
+      const probe = await call(authEndpoints.session);
+      const me = probe.me;
+      if (!probe.signedIn || !me) {
+        setCsrfToken(null);
+        setState({ status: 'anonymous' });
+        return;
+      }
       setCsrfToken(me.csrfToken);
       setState(me.mfa.verified ? { status: 'signed-in', me } : { status: 'needs-factor', me });
     } catch (error) {

@@ -3,7 +3,7 @@
  * message placeholder is well formed, so no screen shows a raw code or `{x}`.
  */
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../src/errors.js';
+import { ERROR_CODES } from '../../src/platform/errors.js';
 import { en } from '../src/i18n/en/index.js';
 import { format, t, tp } from '../src/i18n/index.js';
 

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { authEndpoints } from '../../../src/http/schemas/auth.js';
+import { authEndpoints } from '../../../src/platform/http/schemas/auth.js';
 import { NewPasswordField } from '../auth/NewPasswordField.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
@@ -10,9 +10,11 @@ import { useSubmit } from '../ui/hooks.js';
 import { Badge, ErrorNotice, Notice } from '../ui/notices.js';
 import { Section } from '../ui/Page.js';
 import { methodName } from './Sessions.js';
+import { signatureEndpoints } from '../../../src/platform/http/schemas/signatures.js';
+import { SignatureForm } from '../ui/SignatureForm.js';
 
 export function Profile() {
-  const { me } = useMe();
+  const { me, can } = useMe();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [done, setDone] = useState(false);
@@ -50,6 +52,18 @@ export function Profile() {
           </div>
         </form>
       </Section>
+      {can('tickets.write') ? (
+        <Section title={t('account.signature.title')} id="account-signature">
+          <SignatureForm
+            id="account-signature-editor"
+            label={t('account.signature.label')}
+            hint={t('account.signature.hint')}
+            savedText={t('account.signature.saved')}
+            load={(signal) => call(signatureEndpoints.mine, {}, { signal })}
+            save={(html) => call(signatureEndpoints.saveMine, { body: { html } })}
+          />
+        </Section>
+      ) : null}
     </>
   );
 }

@@ -5,8 +5,8 @@
  * (the step-up dialog); the server never lets the last required factor go.
  */
 import { useState, type FormEvent } from 'react';
-import type { ResponseOf } from '../../../src/http/schemas/common.js';
-import { mfaEndpoints } from '../../../src/http/schemas/mfa.js';
+import type { ResponseOf } from '../../../src/platform/http/schemas/common.js';
+import { mfaEndpoints } from '../../../src/platform/http/schemas/mfa.js';
 import { PasskeyEnrol, RecoveryCodes, TotpEnrol, type Enrolled } from '../auth/enrol.js';
 import { call } from '../api.js';
 import { t, tp } from '../i18n/index.js';

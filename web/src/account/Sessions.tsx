@@ -1,4 +1,4 @@
-import { authEndpoints } from '../../../src/http/schemas/auth.js';
+import { authEndpoints } from '../../../src/platform/http/schemas/auth.js';
 import { call } from '../api.js';
 import { hasMessage, t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';

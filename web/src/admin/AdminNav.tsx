@@ -1,4 +1,5 @@
 /** The administration sections this member's abilities allow (the server still decides every request). */
+import { useEffect, useRef } from 'react';
 import { t, type MessageKey } from '../i18n/index.js';
 import { useMe } from '../session.js';
 import { TabNav } from '../ui/Tabs.js';
@@ -23,7 +24,10 @@ export const ADMIN_SECTIONS: AdminSection[] = [
   { href: '/admin/webhooks', label: 'admin.nav.webhooks', anyOf: ['channels.manage'] },
   { href: '/admin/routing', label: 'admin.nav.routing', anyOf: ['channels.manage'] },
   { href: '/admin/sensitive-data', label: 'admin.nav.dlp', anyOf: ['policies.manage'] },
+  { href: '/admin/masking', label: 'admin.nav.masking', anyOf: ['policies.manage'] },
   { href: '/admin/sender-lists', label: 'admin.nav.senderLists', anyOf: ['policies.manage'] },
+  { href: '/admin/branding', label: 'admin.nav.branding', anyOf: ['channels.manage'] },
+  { href: '/admin/getting-started', label: 'admin.nav.start', anyOf: ['users.manage'] },
 ];
 
 export function useAdminSections(): AdminSection[] {
@@ -31,7 +35,20 @@ export function useAdminSections(): AdminSection[] {
   return ADMIN_SECTIONS.filter((s) => s.anyOf.length === 0 || s.anyOf.some(can));
 }
 
+/**
+ * Thirteen sections do not fit one line at laptop widths: the row scrolls sideways instead of wrapping
+ * (admin.css .adm-tabs). Every tab is a link, so Tab reaches each one and the browser scrolls it into view;
+ * the current one is scrolled into view when the page opens.
+ */
 export function AdminNav() {
   const sections = useAdminSections();
-  return <TabNav label={t('admin.nav.label')} items={sections.map((s) => ({ href: s.href, label: t(s.label) }))} />;
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    box.current?.querySelector('[aria-current="page"]')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, []);
+  return (
+    <div className="adm-tabs" ref={box}>
+      <TabNav label={t('admin.nav.label')} items={sections.map((s) => ({ href: s.href, label: t(s.label) }))} />
+    </div>
+  );
 }

@@ -5,9 +5,12 @@
  */
 import { useState } from 'react';
 import type { Static } from 'typebox';
-import { mailboxEndpoints } from '../../../src/http/schemas/mailboxes.js';
-import { organizationEndpoints, type MailTestResult } from '../../../src/http/schemas/organization.js';
-import { teamEndpoints } from '../../../src/http/schemas/users.js';
+import { mailboxEndpoints } from '../../../src/platform/http/schemas/mailboxes.js';
+import { signatureEndpoints } from '../../../src/platform/http/schemas/signatures.js';
+import { Dialog } from '../ui/Dialog.js';
+import { SignatureForm } from '../ui/SignatureForm.js';
+import { organizationEndpoints, type MailTestResult } from '../../../src/platform/http/schemas/organization.js';
+import { teamEndpoints } from '../../../src/platform/http/schemas/users.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useMe } from '../session.js';
@@ -17,6 +20,7 @@ import { SelectField, TextField } from '../ui/fields.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, EmptyState, ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
+import { Acknowledgements, SurveySetting } from './Acknowledgements.js';
 import { AdminNav } from './AdminNav.js';
 import { ConfirmButton } from './shared.js';
 
@@ -68,6 +72,26 @@ function SendTest() {
   );
 }
 
+/** A mailbox's signature, edited in a dialog (decision 0149). */
+function MailboxSignature({ mailbox }: { mailbox: { id: string; address: string } }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <Button className="btn--small" onClick={() => setOpen(true)}>{t('admin.email.signature')}</Button>
+      <Dialog open={open} title={t('admin.email.signatureTitle', { address: mailbox.address })} onClose={() => setOpen(false)}>
+        <SignatureForm
+          id={`mailbox-signature-${mailbox.id}`}
+          label={t('admin.email.signatureLabel')}
+          hint={t('admin.email.signatureHint')}
+          savedText={t('admin.email.signatureSaved')}
+          load={(signal) => call(signatureEndpoints.mailbox, { params: { id: mailbox.id } }, { signal })}
+          save={(html) => call(signatureEndpoints.saveMailbox, { params: { id: mailbox.id }, body: { html } })}
+        />
+      </Dialog>
+    </>
+  );
+}
+
 export function EmailChannels() {
   const data = useResource(async () => {
     const [mailboxes, settings, teams] = await Promise.all([call(mailboxEndpoints.list), call(organizationEndpoints.mail), call(teamEndpoints.list).catch(() => ({ teams: [] }))]);
@@ -94,8 +118,11 @@ export function EmailChannels() {
                 { key: 'team', header: t('admin.email.team'), render: (m) => teamName(m.teamId) },
                 {
                   key: 'actions', header: t('admin.common.actions'), render: (m) => (
+                    <>
+                    <MailboxSignature mailbox={m} />{' '}
                     <ConfirmButton variant="danger" label={t('action.delete')} title={t('admin.email.deleteTitle', { address: m.address })} body={<p>{t('admin.email.deleteBody')}</p>}
                       onConfirm={async () => { await call(mailboxEndpoints.remove, { params: { id: m.id } }); data.reload(); }} />
+                    </>
                   ),
                 },
               ]}
@@ -103,6 +130,8 @@ export function EmailChannels() {
             <h3 className="adm-subtitle">{t('admin.email.addTitle')}</h3>
             <AddMailbox teams={data.data.teams} onDone={data.reload} />
           </Section>
+          {data.data.mailboxes.length ? <Section title={t('admin.ack.title')} id="acknowledgements"><Acknowledgements mailboxes={data.data.mailboxes} /></Section> : null}
+          <Section title={t('admin.csat.title')} id="survey"><SurveySetting /></Section>
           <div className="adm-cards">
             <Section title={t('admin.email.inbound')} id="inbound">
               <dl className="pairs">

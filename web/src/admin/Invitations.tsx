@@ -1,6 +1,6 @@
 /** Invitations not yet accepted: when, until when, and resend or withdraw. */
 import { useState } from 'react';
-import { userEndpoints } from '../../../src/http/schemas/users.js';
+import { userEndpoints } from '../../../src/platform/http/schemas/users.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useMe } from '../session.js';

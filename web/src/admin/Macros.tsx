@@ -5,8 +5,8 @@
  */
 import { useState } from 'react';
 import type { Static } from 'typebox';
-import { macroEndpoints, type Macro } from '../../../src/http/schemas/macros.js';
-import { TICKET_PRIORITIES, TICKET_STATUSES } from '../../../src/http/schemas/tickets.js';
+import { macroEndpoints, type Macro } from '../../../src/platform/http/schemas/macros.js';
+import { TICKET_PRIORITIES, TICKET_STATUSES } from '../../../src/platform/http/schemas/tickets.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';

@@ -6,7 +6,7 @@
  */
 import { useState } from 'react';
 import type { Static } from 'typebox';
-import { PERMISSION_SCOPES, roleEndpoints, type PermissionInfo, type RoleView } from '../../../src/http/schemas/users.js';
+import { PERMISSION_SCOPES, roleEndpoints, type PermissionInfo, type RoleView } from '../../../src/platform/http/schemas/users.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useMe } from '../session.js';

@@ -1,10 +1,10 @@
 /** Routing rules: the first enabled rule (by position) whose conditions all match sets team, assignee, priority and tags of a new inbound ticket. */
 import { useState } from 'react';
 import type { Static } from 'typebox';
-import { mailboxEndpoints } from '../../../src/http/schemas/mailboxes.js';
-import { routingEndpoints, type RoutingRule } from '../../../src/http/schemas/routing.js';
-import { TICKET_PRIORITIES } from '../../../src/http/schemas/tickets.js';
-import { teamEndpoints, userEndpoints } from '../../../src/http/schemas/users.js';
+import { mailboxEndpoints } from '../../../src/platform/http/schemas/mailboxes.js';
+import { routingEndpoints, type RoutingRule } from '../../../src/platform/http/schemas/routing.js';
+import { TICKET_PRIORITIES } from '../../../src/platform/http/schemas/tickets.js';
+import { teamEndpoints, userEndpoints } from '../../../src/platform/http/schemas/users.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';
@@ -15,6 +15,7 @@ import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, EmptyState, ErrorNotice, Loading } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
 import { AdminNav } from './AdminNav.js';
+import { AssignOnReplySection } from './Assignment.js';
 import { ConfirmButton, linesToList } from './shared.js';
 
 type Rule = Static<typeof RoutingRule>;
@@ -32,11 +33,13 @@ function RuleForm({ rule, refs, nextPosition, onDone }: { rule: Rule | null; ref
   const [assignee, setAssignee] = useState(rule?.setAssigneeId ?? '');
   const [priority, setPriority] = useState<string>(rule?.setPriority ?? '');
   const [tags, setTags] = useState((rule?.addTags ?? []).join(', '));
+  const [strategy, setStrategy] = useState<string>(rule?.assignStrategy ?? '');
   const submit = useSubmit(async () => {
     const body = {
       name: name.trim(), position: Number(position), enabled,
       matchMailboxId: mailbox || null, matchSenderDomain: domain.trim().toLowerCase() || null, matchSubjectWords: linesToList(words),
       setTeamId: team || null, setAssigneeId: assignee || null, setPriority: (priority || null) as (typeof TICKET_PRIORITIES)[number] | null, addTags: linesToList(tags),
+      assignStrategy: assignee ? null : ((strategy || null) as 'round_robin' | 'least_busy' | null),
     };
     if (rule) await call(routingEndpoints.update, { params: { id: rule.id }, body });
     else await call(routingEndpoints.create, { body });
@@ -61,6 +64,10 @@ function RuleForm({ rule, refs, nextPosition, onDone }: { rule: Rule | null; ref
       <div className="field-row">
         <SelectField label={t('admin.routing.team')} value={team} onChange={(e) => setTeam(e.target.value)} options={[...none(t('admin.routing.keep')), ...refs.teams.map((x) => ({ value: x.id, label: x.name }))]} />
         <SelectField label={t('admin.routing.assignee')} value={assignee} onChange={(e) => setAssignee(e.target.value)} options={[...none(t('admin.routing.keep')), ...refs.users.map((x) => ({ value: x.id, label: x.name }))]} />
+        {assignee ? null : (
+          <SelectField label={t('admin.routing.strategy')} hint={t('admin.routing.strategyHint')} value={strategy} onChange={(e) => setStrategy(e.target.value)}
+            options={[...none(t('admin.routing.teamStrategy')), { value: 'round_robin', label: t('admin.assignment.strategy.round_robin') }, { value: 'least_busy', label: t('admin.assignment.strategy.least_busy') }]} />
+        )}
         <SelectField label={t('admin.routing.priority')} value={priority} onChange={(e) => setPriority(e.target.value)} options={[...none(t('admin.routing.keep')), ...TICKET_PRIORITIES.map((p) => ({ value: p, label: t(`admin.priority.${p}`) }))]} />
         <TextField label={t('admin.routing.tags')} hint={t('admin.common.commaSeparated')} optional value={tags} onChange={(e) => setTags(e.target.value)} error={Object.entries(fe).find(([k]) => k.startsWith('addTags'))?.[1]} />
       </div>
@@ -82,6 +89,7 @@ export function Routing() {
       <AdminNav />
       {data.loading && !data.data ? <Loading /> : null}
       <ErrorNotice error={data.error} onRetry={data.reload} />
+      <AssignOnReplySection />
       {data.data ? (
         <Section title={t('admin.routing.title')} id="routing">
           <DataTable
@@ -93,7 +101,7 @@ export function Routing() {
               { key: 'pos', header: t('admin.routing.position'), numeric: true, render: (r) => r.position },
               { key: 'name', header: t('admin.routing.name'), render: (r) => <>{r.name} {r.enabled ? null : <Badge>{t('admin.routing.disabled')}</Badge>}</> },
               { key: 'when', header: t('admin.routing.when'), render: (r) => [r.matchMailboxId ? data.data?.refs.mailboxes.find((m) => m.id === r.matchMailboxId)?.address : null, r.matchSenderDomain ? `@${r.matchSenderDomain}` : null, r.matchSubjectWords.length ? `“${r.matchSubjectWords.join(' ')}”` : null].filter(Boolean).join(' · ') || t('admin.routing.any') },
-              { key: 'then', header: t('admin.routing.then'), render: (r) => [label(data.data?.refs.teams ?? [], r.setTeamId), label(data.data?.refs.users ?? [], r.setAssigneeId), r.setPriority ? t(`admin.priority.${r.setPriority}`) : null, r.addTags.length ? r.addTags.map((x) => `#${x}`).join(' ') : null].filter(Boolean).join(' · ') || '—' },
+              { key: 'then', header: t('admin.routing.then'), render: (r) => [label(data.data?.refs.teams ?? [], r.setTeamId), label(data.data?.refs.users ?? [], r.setAssigneeId), r.assignStrategy ? t(`admin.assignment.strategy.${r.assignStrategy}`) : null, r.setPriority ? t(`admin.priority.${r.setPriority}`) : null, r.addTags.length ? r.addTags.map((x) => `#${x}`).join(' ') : null].filter(Boolean).join(' · ') || '—' },
               {
                 key: 'actions', header: t('admin.common.actions'), render: (r) => (
                   <div className="adm-actions">

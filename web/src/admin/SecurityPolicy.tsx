@@ -4,8 +4,8 @@
  * editor. The passkey requirement is changed per custom role on Roles.
  */
 import { useEffect, useState } from 'react';
-import { organizationEndpoints } from '../../../src/http/schemas/organization.js';
-import { allowlistEndpoints } from '../../../src/http/schemas/users.js';
+import { organizationEndpoints } from '../../../src/platform/http/schemas/organization.js';
+import { allowlistEndpoints } from '../../../src/platform/http/schemas/users.js';
 import { call } from '../api.js';
 import { t, tp } from '../i18n/index.js';
 import { useMe } from '../session.js';
@@ -16,7 +16,7 @@ import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
 import { AdminNav } from './AdminNav.js';
-import { linesToList } from './shared.js';
+import { linesToList, PermissionName } from './shared.js';
 
 function Allowlist({ current, onSaved }: { current: string[]; onSaved: () => void }) {
   const [text, setText] = useState(current.join('\n'));
@@ -53,7 +53,7 @@ export function SecurityPolicy() {
                 <dt>{t('admin.policy.idle')}</dt><dd>{tp('admin.common.minutes', p.sessions.idleMinutes)}</dd>
                 <dt>{t('admin.policy.max')}</dt><dd>{tp('admin.common.hours', p.sessions.maxHours)}</dd>
                 <dt>{t('admin.policy.stepUp')}</dt><dd>{tp('admin.common.minutes', p.sessions.stepUpMinutes)}</dd>
-                <dt>{t('admin.policy.stepUpFor')}</dt><dd>{p.sessions.stepUpPermissions.map((x) => <code key={x} className="adm-code">{x}</code>)}</dd>
+                <dt>{t('admin.policy.stepUpFor')}</dt><dd>{p.sessions.stepUpPermissions.map((x) => <PermissionName key={x} name={x} />)}</dd>
               </dl>
             </Section>
             <Section title={t('admin.policy.passwords')} id="policy-passwords">
@@ -65,8 +65,8 @@ export function SecurityPolicy() {
             </Section>
             <Section title={t('admin.policy.lockout')} id="policy-lockout">
               <dl className="pairs">
-                <dt>{t('admin.policy.account')}</dt><dd>{t('admin.policy.accountValue', { n: p.lockout.accountFreeFailures, max: p.lockout.accountMaxLockMinutes })}</dd>
-                <dt>{t('admin.policy.address')}</dt><dd>{t('admin.policy.addressValue', { n: p.lockout.addressMaxFailures, window: p.lockout.addressWindowMinutes })}</dd>
+                <dt>{t('admin.policy.account')}</dt><dd>{t('admin.policy.accountValue', { failures: tp('admin.common.failures', p.lockout.accountFreeFailures), max: tp('admin.common.minutes', p.lockout.accountMaxLockMinutes) })}</dd>
+                <dt>{t('admin.policy.address')}</dt><dd>{t('admin.policy.addressValue', { failures: tp('admin.common.failures', p.lockout.addressMaxFailures), window: tp('admin.common.minutes', p.lockout.addressWindowMinutes) })}</dd>
               </dl>
             </Section>
           </div>

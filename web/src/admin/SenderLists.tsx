@@ -5,7 +5,7 @@
  */
 import { useState } from 'react';
 import type { Static } from 'typebox';
-import { SENDER_LIST_KINDS, senderListEndpoints, type SenderListEntry } from '../../../src/http/schemas/phishing-reports.js';
+import { SENDER_LIST_KINDS, senderListEndpoints, type SenderListEntry } from '../../../src/platform/http/schemas/phishing-reports.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useMe } from '../session.js';

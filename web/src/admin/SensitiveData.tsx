@@ -5,7 +5,7 @@
  * reply carrying sensitive data is warned about or blocked.
  */
 import { useEffect, useState } from 'react';
-import { ALWAYS_REDACTED, CARD_REDACTIONS, DLP_ACTIONS, REPLY_MODES, dlpPolicyEndpoints } from '../../../src/http/schemas/dlp-policy.js';
+import { ALWAYS_REDACTED, CARD_REDACTIONS, DLP_ACTIONS, REPLY_MODES, dlpPolicyEndpoints } from '../../../src/platform/http/schemas/dlp-policy.js';
 import { call } from '../api.js';
 import { hasMessage, t } from '../i18n/index.js';
 import { useMe } from '../session.js';

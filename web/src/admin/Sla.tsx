@@ -1,8 +1,8 @@
 /** SLA policies: business hours in a time zone and targets per priority; one active at a time. */
 import { useState } from 'react';
 import type { Static } from 'typebox';
-import { slaEndpoints, type SlaPolicy } from '../../../src/http/schemas/sla.js';
-import { TICKET_PRIORITIES } from '../../../src/http/schemas/tickets.js';
+import { slaEndpoints, type SlaPolicy } from '../../../src/platform/http/schemas/sla.js';
+import { TICKET_PRIORITIES } from '../../../src/platform/http/schemas/tickets.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';

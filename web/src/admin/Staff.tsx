@@ -5,8 +5,8 @@
  */
 import { useState } from 'react';
 import type { Static } from 'typebox';
-import { mfaEndpoints } from '../../../src/http/schemas/mfa.js';
-import { roleEndpoints, teamEndpoints, userEndpoints, type UserView } from '../../../src/http/schemas/users.js';
+import { mfaEndpoints } from '../../../src/platform/http/schemas/mfa.js';
+import { roleEndpoints, teamEndpoints, userEndpoints, type UserView } from '../../../src/platform/http/schemas/users.js';
 import { call } from '../api.js';
 import { t, tp } from '../i18n/index.js';
 import { useMe } from '../session.js';

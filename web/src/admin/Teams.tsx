@@ -1,6 +1,6 @@
 /** Teams: members at a glance, create, rename, delete. */
 import { useState } from 'react';
-import { teamEndpoints, userEndpoints } from '../../../src/http/schemas/users.js';
+import { teamEndpoints, userEndpoints } from '../../../src/platform/http/schemas/users.js';
 import { call } from '../api.js';
 import { t, tp } from '../i18n/index.js';
 import { useMe } from '../session.js';
@@ -12,6 +12,7 @@ import { useResource, useSubmit } from '../ui/hooks.js';
 import { EmptyState, ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
 import { AdminNav } from './AdminNav.js';
+import { TeamStrategySelect, useTeamStrategies } from './Assignment.js';
 import { ConfirmButton } from './shared.js';
 
 function TeamForm({ team, onDone }: { team: { id: string; name: string } | null; onDone: () => void }) {
@@ -39,6 +40,7 @@ export function Teams() {
   const [editing, setEditing] = useState<{ id: string; name: string } | 'new' | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const manage = can('teams.manage');
+  const strategies = useTeamStrategies(manage);
   const nameOf = (id: string) => data.data?.users.find((u) => u.id === id)?.name ?? id;
   return (
     <Page title={t('admin.teams.title')} subtitle={t('admin.teams.subtitle')} wide actions={manage ? <Button variant="primary" onClick={() => setEditing('new')}>{t('admin.teams.new')}</Button> : undefined}>
@@ -56,6 +58,11 @@ export function Teams() {
             columns={[
               { key: 'name', header: t('admin.teams.name'), render: (x) => <strong>{x.name}</strong> },
               { key: 'members', header: t('admin.teams.members'), render: (x) => <>{tp('admin.teams.memberCount', x.memberIds.length)}{x.memberIds.length ? <span className="adm-muted">: {x.memberIds.map(nameOf).join(', ')}</span> : null}</> },
+              ...(manage ? [{
+                key: 'strategy', header: t('admin.assignment.strategy'), render: (x: { id: string; name: string }) => (
+                  <TeamStrategySelect teamId={x.id} teamName={x.name} value={strategies.data?.teams.find((s) => s.id === x.id)?.strategy ?? 'manual'} onChanged={strategies.reload} />
+                ),
+              }] : []),
               {
                 key: 'actions', header: t('admin.common.actions'), render: (x) => manage ? (
                   <div className="adm-actions">

@@ -3,7 +3,7 @@
  * create with scopes chosen from what I hold, shown once, and revoke.
  */
 import { useState } from 'react';
-import { MAX_TOKEN_DAYS, tokenEndpoints } from '../../../src/http/schemas/users.js';
+import { MAX_TOKEN_DAYS, tokenEndpoints } from '../../../src/platform/http/schemas/users.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useMe } from '../session.js';
@@ -15,7 +15,7 @@ import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, EmptyState, ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
 import { AdminNav } from './AdminNav.js';
-import { ChoiceList, ConfirmButton, When } from './shared.js';
+import { ChoiceList, ConfirmButton, PermissionName, When } from './shared.js';
 
 function CreateToken({ onCreated }: { onCreated: (token: string) => void }) {
   const { me } = useMe();
@@ -67,7 +67,7 @@ export function Tokens() {
             empty={<EmptyState title={t('admin.tokens.empty')} />}
             columns={[
               { key: 'name', header: t('admin.tokens.name'), render: (x) => <><strong>{x.name}</strong><br /><code className="adm-muted">{x.prefix}…</code></> },
-              { key: 'scopes', header: t('admin.tokens.scopes'), render: (x) => x.scopes.map((s) => <code key={s} className="adm-code">{s}</code>) },
+              { key: 'scopes', header: t('admin.tokens.scopes'), render: (x) => x.scopes.map((s) => <PermissionName key={s} name={s} />) },
               { key: 'expires', header: t('admin.tokens.expires'), render: (x) => <When value={x.expiresAt} /> },
               { key: 'used', header: t('admin.tokens.lastUsed'), render: (x) => <When value={x.lastUsedAt} /> },
               { key: 'state', header: t('admin.staff.col.status'), render: (x) => (x.revoked ? <Badge>{t('admin.tokens.revoked')}</Badge> : Date.parse(x.expiresAt) < Date.now() ? <Badge tone="warning">{t('admin.tokens.expired')}</Badge> : <Badge tone="success">{t('admin.tokens.active')}</Badge>) },

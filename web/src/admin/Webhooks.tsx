@@ -1,7 +1,7 @@
 /** Webhooks: subscribe a URL to events (the signing secret is shown once), edit, disable, deliveries, delete. */
 import { useState } from 'react';
 import type { Static } from 'typebox';
-import { WEBHOOK_EVENTS, webhookEndpoints, type Webhook } from '../../../src/http/schemas/webhooks.js';
+import { WEBHOOK_EVENTS, webhookEndpoints, type Webhook } from '../../../src/platform/http/schemas/webhooks.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';

@@ -10,9 +10,12 @@ import { NotFound } from '../shell/NotFound.js';
 import { EmptyState } from '../ui/notices.js';
 import { Page } from '../ui/Page.js';
 import { useAdminSections } from './AdminNav.js';
+import { Branding } from './Branding.js';
 import { EmailChannels } from './EmailChannels.js';
+import { GettingStarted } from './GettingStarted.js';
 import { Invitations } from './Invitations.js';
 import { Macros } from './Macros.js';
+import { Masking } from './Masking.js';
 import { Roles } from './Roles.js';
 import { Routing } from './Routing.js';
 import { SenderLists } from './SenderLists.js';
@@ -53,6 +56,9 @@ export default function AdminArea() {
       <Route path="/admin/routing" component={Routing} />
       <Route path="/admin/sensitive-data" component={SensitiveData} />
       <Route path="/admin/sender-lists" component={SenderLists} />
+      <Route path="/admin/masking" component={Masking} />
+      <Route path="/admin/branding" component={Branding} />
+      <Route path="/admin/getting-started" component={GettingStarted} />
       <Route component={NotFound} />
     </Switch>
   );

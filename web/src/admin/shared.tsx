@@ -1,5 +1,5 @@
 /** Small pieces the administration screens share. */
-import { useState, type ReactNode } from 'react';
+import { Fragment, useState, type ReactNode } from 'react';
 import { formatDateTime, t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';
 import { Dialog } from '../ui/Dialog.js';
@@ -88,3 +88,15 @@ export function ChoiceList({ legend, options, value, onChange, error, hint }: {
 
 /** Lines of text ↔ a list (address allowlists, tags, words). */
 export const linesToList = (text: string): string[] => text.split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
+
+/** A permission or scope name ("customers.reveal_field") that, when it must wrap, wraps only after a dot or underscore, never mid-word. */
+export function PermissionName({ name }: { name: string }) {
+  const parts = name.split(/(?<=[._])/);
+  return (
+    <code className="adm-code adm-perm-name">
+      {parts.map((part, i) => (
+        <Fragment key={i}>{part}{i < parts.length - 1 ? <wbr /> : null}</Fragment>
+      ))}
+    </code>
+  );
+}

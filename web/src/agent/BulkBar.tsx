@@ -6,7 +6,7 @@
  * ticket to keep; the others close and their messages move to it.
  */
 import { useState, type FormEvent } from 'react';
-import { MAX_BULK_TICKETS, MAX_MERGE_SOURCES, ticketEndpoints, TICKET_PRIORITIES, TICKET_STATUSES, type TicketPriority, type TicketStatus } from '../../../src/http/schemas/tickets.js';
+import { MAX_BULK_TICKETS, MAX_MERGE_SOURCES, ticketEndpoints, TICKET_PRIORITIES, TICKET_STATUSES, type TicketPriority, type TicketStatus } from '../../../src/platform/http/schemas/tickets.js';
 import { call } from '../api.js';
 import { t, tp } from '../i18n/index.js';
 import { useMe } from '../session.js';

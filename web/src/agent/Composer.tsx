@@ -3,37 +3,73 @@
  * text, or apply with their actions), files, and the sensitive-data check
  * before a public reply leaves by plain email, offering a secure message
  * instead. Everything is a plain form: Tab reaches every control, Enter on a
- * button sends, errors are announced.
+ * button sends, errors are announced. The text is rich (bold, italic, lists,
+ * links, pasted screenshots uploaded as ticket files and sent by cid), in an
+ * editor loaded on demand; r and n open the reply or the note (decision 0149).
  */
-import { useRef, useState, type ChangeEvent, type FormEvent } from 'react';
+import { useCallback, useId, useRef, useState, type ChangeEvent, type FormEvent, type ReactNode } from 'react';
 import type { Static } from 'typebox';
-import { dlpPolicyEndpoints, type ReplyCheck } from '../../../src/http/schemas/dlp-policy.js';
-import { macroEndpoints, type MacroPreview } from '../../../src/http/schemas/macros.js';
-import { secureMessageEndpoints } from '../../../src/http/schemas/secure-messages.js';
-import { ticketEndpoints, TICKET_STATUSES, type TicketStatus, type UploadResult } from '../../../src/http/schemas/tickets.js';
+import { dlpPolicyEndpoints, type ReplyCheck } from '../../../src/platform/http/schemas/dlp-policy.js';
+import { macroEndpoints, type MacroPreview } from '../../../src/platform/http/schemas/macros.js';
+import { secureMessageEndpoints } from '../../../src/platform/http/schemas/secure-messages.js';
+import { signatureEndpoints } from '../../../src/platform/http/schemas/signatures.js';
+import { ticketAttachmentUrl, ticketEndpoints, TICKET_STATUSES, type TicketStatus, type UploadResult } from '../../../src/platform/http/schemas/tickets.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';
-import { SelectField, TextAreaField } from '../ui/fields.js';
+import { SelectField } from '../ui/fields.js';
+import { LazyRichEditor } from '../ui/LazyRichEditor.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, ErrorNotice, Notice } from '../ui/notices.js';
 import { fileSize, label, type Ticket } from './shared.js';
+import { ArticlePicker } from './ArticlePicker.js';
+import { useShortcut } from './shortcuts.js';
 
 type Mode = 'reply' | 'note';
 type Uploaded = Static<typeof UploadResult>;
 
 export function Composer({ ticket, onSent }: { ticket: Ticket; onSent: () => void }) {
-  const [mode, setMode] = useState<Mode>('reply');
+  const [chosen, setMode] = useState<Mode>('reply');
+  // A ticket held after a phishing report takes internal notes only (the server refuses replies too).
+  const held = ticket.held !== null;
+  const mode: Mode = held ? 'note' : chosen;
   const [body, setBody] = useState('');
+  const [html, setHtml] = useState('');
+  // Text put into the editor from outside (a macro's text, '' after sending); `version` tells the editor to take it.
+  const [initial, setInitial] = useState({ html: '', version: 0 });
   const [status, setStatus] = useState<'' | TicketStatus>('');
   const [files, setFiles] = useState<Uploaded[]>([]);
   const [check, setCheck] = useState<Static<typeof ReplyCheck> | null>(null);
   const [sentNotice, setSentNotice] = useState<string | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const focusBody = () => document.getElementById('composer-body')?.focus();
+  const labelId = useId();
+  const hintId = useId();
+  const onEdit = useCallback((nextHtml: string, text: string) => {
+    setHtml(nextHtml);
+    setBody(text);
+    setCheck(null);
+  }, []);
+  const escapeText = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const escapeAttr = (v: string) => escapeText(v).replace(/"/g, '&quot;');
+  const putText = (value: string) => setInitial((prev) => ({ html: plainToHtml(value), version: prev.version + 1 }));
+  // r and n: straight to writing a reply or a note (the registry never fires them while typing).
+  const openMode = (m: Mode) => {
+    if (m === 'reply' && (held || ticket.status === 'closed')) return false;
+    setMode(m);
+    setCheck(null);
+    requestAnimationFrame(focusBody);
+    return true;
+  };
+  useShortcut('r', () => openMode('reply'));
+  useShortcut('n', () => openMode('note'));
+  const byEmail = ticket.channel === 'email' && ticket.requesterId !== null;
+  const signature = useResource((signal) => (byEmail ? call(signatureEndpoints.forTicket, { params: { id: ticket.id } }, { signal }) : Promise.resolve(null)), [ticket.id, byEmail]);
 
   const reset = (notice: string) => {
     setBody('');
+    setHtml('');
+    setInitial((prev) => ({ html: '', version: prev.version + 1 }));
     setFiles([]);
     setCheck(null);
     setStatus('');
@@ -43,21 +79,26 @@ export function Composer({ ticket, onSent }: { ticket: Ticket; onSent: () => voi
   };
 
   const attachmentIds = files.map((f) => f.attachmentId);
+  // Images shown in the editor from the ticket's file address go out as cid references to the same files.
+  const richBody = () => (html ? { html: html.replace(/src="\/api\/tickets\/[^/"]+\/attachments\/([0-9a-f-]{36})"/gi, 'src="cid:$1@trustdesk"') } : {});
+  // The server derives the stored text from the HTML; an image-only draft still needs a non-empty text field.
+  const textBody = () => (body.trim() ? body : t('agent.composer.imageOnly'));
   const sendReply = async (acknowledgeSensitive: boolean) => {
-    const res = await call(ticketEndpoints.reply, { params: { id: ticket.id }, body: { body, ...(status ? { status } : {}), ...(acknowledgeSensitive ? { acknowledgeSensitive: true } : {}), ...(attachmentIds.length ? { attachmentIds } : {}) } });
+    const res = await call(ticketEndpoints.reply, { params: { id: ticket.id }, body: { body: textBody(), ...richBody(), ...(status ? { status } : {}), ...(acknowledgeSensitive ? { acknowledgeSensitive: true } : {}), ...(attachmentIds.length ? { attachmentIds } : {}) } });
     reset(res.queued ? t('agent.composer.sentEmail') : t('agent.composer.sent'));
   };
 
   const send = useSubmit(async () => {
     setSentNotice(null);
     if (mode === 'note') {
-      await call(ticketEndpoints.note, { params: { id: ticket.id }, body: { body, ...(attachmentIds.length ? { attachmentIds } : {}) } });
+      await call(ticketEndpoints.note, { params: { id: ticket.id }, body: { body: textBody(), ...richBody(), ...(attachmentIds.length ? { attachmentIds } : {}) } });
       reset(t('agent.composer.noteAdded'));
       return;
     }
     // What would leave by plain email is checked first; the server checks again when sending.
-    const found = await call(dlpPolicyEndpoints.checkReply, { params: { id: ticket.id }, body: { body } });
-    if (found.byPlainEmail && found.sensitiveTypes.length > 0) {
+    const found = await call(dlpPolicyEndpoints.checkReply, { params: { id: ticket.id }, body: { body: textBody() } });
+    // Also stop when the reply would lose something (a one-time code) before the customer sees it: the agent decides.
+    if ((found.byPlainEmail && found.sensitiveTypes.length > 0) || found.removedTypes.length > 0) {
       setCheck(found);
       return;
     }
@@ -65,7 +106,7 @@ export function Composer({ ticket, onSent }: { ticket: Ticket; onSent: () => voi
   });
   const sendAnyway = useSubmit(() => sendReply(true));
   const sendSecure = useSubmit(async () => {
-    await call(secureMessageEndpoints.send, { params: { id: ticket.id }, body: { body, ...(status ? { status } : {}) } });
+    await call(secureMessageEndpoints.send, { params: { id: ticket.id }, body: { body: textBody(), ...(status ? { status } : {}) } });
     reset(t('agent.composer.sentSecure'));
   });
 
@@ -80,6 +121,13 @@ export function Composer({ ticket, onSent }: { ticket: Ticket; onSent: () => voi
     await call(ticketEndpoints.discardUpload, { params: { id: ticket.id, attachmentId } });
     setFiles((prev) => prev.filter((x) => x.attachmentId !== attachmentId));
   });
+  // A pasted, dropped or picked image: uploaded as a ticket file (like any attachment), shown from its address.
+  const onImage = async (file: File) => {
+    const res = await call(ticketEndpoints.upload, { params: { id: ticket.id }, query: { filename: file.name || 'image.png', ...(file.type ? { type: file.type.slice(0, 200) } : {}) } }, { raw: new Blob([file], { type: 'application/octet-stream' }) }).catch(() => null);
+    if (!res) return null;
+    setFiles((prev) => [...prev, res]);
+    return { src: ticketAttachmentUrl(ticket.id, res.attachmentId), alt: res.filename };
+  };
   const onFiles = (e: ChangeEvent<HTMLInputElement>) => {
     const list = Array.from(e.target.files ?? []);
     e.target.value = '';
@@ -88,7 +136,7 @@ export function Composer({ ticket, onSent }: { ticket: Ticket; onSent: () => voi
 
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
-    if (!body.trim()) {
+    if (!body.trim() && !/<img\b/.test(html)) {
       focusBody();
       return;
     }
@@ -100,11 +148,12 @@ export function Composer({ ticket, onSent }: { ticket: Ticket; onSent: () => voi
     <section className="composer" aria-labelledby="composer-title">
       <h2 id="composer-title" className="section__title">{t('agent.composer.title')}</h2>
       {closed ? <Notice tone="info">{t('agent.composer.closed')}</Notice> : null}
+      {held ? <Notice tone="info">{t('agent.composer.held')}</Notice> : null}
       <form className="form composer__form" onSubmit={onSubmit} noValidate>
         <fieldset className="composer__mode">
           <legend>{t('agent.composer.mode')}</legend>
           <label className="radio">
-            <input type="radio" name="mode" value="reply" checked={mode === 'reply'} onChange={() => { setMode('reply'); setCheck(null); }} disabled={closed} />
+            <input type="radio" name="mode" value="reply" checked={mode === 'reply'} onChange={() => { setMode('reply'); setCheck(null); }} disabled={closed || held} />
             {t('agent.composer.public')}
           </label>
           <label className="radio">
@@ -112,18 +161,29 @@ export function Composer({ ticket, onSent }: { ticket: Ticket; onSent: () => voi
             {t('agent.composer.internal')}
           </label>
         </fieldset>
-        <Macros ticketId={ticket.id} mode={mode} onUseText={(text) => { setBody(text); focusBody(); }} onApplied={() => reset(t('agent.macro.applied'))} />
-        <TextAreaField
-          id="composer-body"
-          label={mode === 'note' ? t('agent.composer.noteLabel') : t('agent.composer.replyLabel')}
-          hint={mode === 'note' ? t('agent.composer.noteHint') : ticket.channel === 'email' ? t('agent.composer.replyHintEmail') : t('agent.composer.replyHint')}
-          rows={6}
-          value={body}
-          className={mode === 'note' ? 'input input--area input--note' : 'input input--area'}
-          onChange={(e) => { setBody(e.target.value); setCheck(null); }}
-          error={send.fieldErrors.body}
-          maxLength={200_000}
-        />
+        <Macros ticketId={ticket.id} mode={mode} onUseText={(text) => { putText(text); focusBody(); }} onApplied={() => reset(t('agent.macro.applied'))} />
+        <ArticlePicker onPick={(url, title) => { setInitial((prev) => ({ html: `${html}<p><a href="${escapeAttr(url)}">${escapeText(title)}</a></p>`, version: prev.version + 1 })); focusBody(); }} />
+        <div className={send.fieldErrors.body ? 'field field--invalid' : 'field'}>
+          <span id={labelId} className="field__label">{mode === 'note' ? t('agent.composer.noteLabel') : t('agent.composer.replyLabel')}</span>
+          <p id={hintId} className="field__hint">{mode === 'note' ? t('agent.composer.noteHint') : ticket.channel === 'email' ? t('agent.composer.replyHintEmail') : t('agent.composer.replyHint')}</p>
+          <LazyRichEditor
+            id="composer-body"
+            labelId={labelId}
+            describedBy={hintId}
+            initial={initial.html}
+            version={initial.version}
+            onChange={onEdit}
+            onImage={closed && mode === 'reply' ? undefined : onImage}
+            className={mode === 'note' ? 'input--note' : undefined}
+          />
+          {send.fieldErrors.body ? <p className="field__error">{send.fieldErrors.body}</p> : null}
+        </div>
+        {mode === 'reply' && signature.data?.text ? (
+          <div className="composer__signature">
+            <p className="field__label">{t('agent.composer.signature')}</p>
+            <p className="composer__signature-text muted">{signature.data.text}</p>
+          </div>
+        ) : null}
         <div className="composer__files">
           <label htmlFor="composer-files" className="field__label">{t('agent.composer.attach')}</label>
           <input id="composer-files" ref={fileInput} type="file" multiple onChange={onFiles} disabled={closed} />
@@ -151,17 +211,12 @@ export function Composer({ ticket, onSent }: { ticket: Ticket; onSent: () => voi
             options={[{ value: '', label: t('agent.composer.statusAuto') }, ...TICKET_STATUSES.filter((s) => s !== 'new').map((s) => ({ value: s, label: label('agent.status', s) }))]}
           />
         ) : null}
-        {check ? (
-          <Notice tone={check.replyMode === 'block' ? 'danger' : 'warning'} title={check.replyMode === 'block' ? t('agent.dlp.blocked') : t('agent.dlp.warn')}>
-            <p>{t('agent.dlp.found')}</p>
-            <ul>{check.sensitiveTypes.map((s) => <li key={s}>{label('agent.sensitive', s)}</li>)}</ul>
+        {check ? <DraftCheckNotice check={check} files={files.length > 0}>
             <div className="form__actions">
               <Button variant="primary" busy={sendSecure.busy} onClick={() => void sendSecure.run()}>{t('agent.dlp.secure')}</Button>
-              {check.replyMode !== 'block' ? <Button variant="danger" busy={sendAnyway.busy} onClick={() => void sendAnyway.run()}>{t('agent.dlp.sendAnyway')}</Button> : null}
+              {!(check.byPlainEmail && check.replyMode === 'block') ? <Button variant="danger" busy={sendAnyway.busy} onClick={() => void sendAnyway.run()}>{check.byPlainEmail ? t('agent.dlp.sendAnyway') : t('agent.dlp.sendWithoutRemoved')}</Button> : null}
             </div>
-            {files.length ? <p className="muted">{t('agent.dlp.secureNoFiles')}</p> : null}
-          </Notice>
-        ) : null}
+          </DraftCheckNotice> : null}
         <ErrorNotice error={send.error ?? sendAnyway.error ?? sendSecure.error} />
         {sentNotice ? <Notice tone="success">{sentNotice}</Notice> : null}
         <div className="form__actions">
@@ -193,6 +248,7 @@ function Macros({ ticketId, mode, onUseText, onApplied }: { ticketId: string; mo
   return (
     <div className="composer__macros">
       <SelectField
+        data-shortcut="m"
         label={t('agent.macro.label')}
         value={macroId}
         onChange={(e) => { setMacroId(e.target.value); setPreview(null); }}
@@ -216,5 +272,29 @@ function Macros({ ticketId, mode, onUseText, onApplied }: { ticketId: string; mo
         </div>
       ) : null}
     </div>
+  );
+}
+
+/** Plain text (a macro's) as editor content: escaped, paragraphs at blank lines, line breaks kept. */
+function plainToHtml(text: string): string {
+  const escape = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text.replace(/\r\n?/g, '\n').split(/\n{2,}/).filter((p) => p.trim()).map((p) => `<p>${escape(p).replace(/\n/g, '<br>')}</p>`).join('');
+}
+
+/** What the draft holds, what a reply would remove, and what a secure message would carry or still remove. */
+function DraftCheckNotice({ check, files, children }: { check: Static<typeof ReplyCheck>; files: boolean; children: ReactNode }) {
+  const blocked = check.byPlainEmail && check.replyMode === 'block';
+  const title = blocked ? t('agent.dlp.blocked') : check.byPlainEmail ? t('agent.dlp.warn') : t('agent.dlp.removedTitle');
+  const names = (types: string[]) => types.map((s) => label('agent.sensitive', s)).join(', ');
+  return (
+    <Notice tone={blocked ? 'danger' : 'warning'} title={title}>
+      <p>{t('agent.dlp.found')}</p>
+      <ul>{check.sensitiveTypes.map((s) => <li key={s}>{label('agent.sensitive', s)}</li>)}</ul>
+      {check.removedTypes.length > 0 ? <p>{t('agent.dlp.replyRemoves', { types: names(check.removedTypes) })}</p> : null}
+      {check.secureMessage.carries.length > 0 ? <p>{t('agent.dlp.secureCarries', { types: names(check.secureMessage.carries) })}</p> : null}
+      {check.secureMessage.removes.length > 0 ? <p>{t('agent.dlp.secureRemoves', { types: names(check.secureMessage.removes) })}</p> : null}
+      {children}
+      {files ? <p className="muted">{t('agent.dlp.secureNoFiles')}</p> : null}
+    </Notice>
   );
 }

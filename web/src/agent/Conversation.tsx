@@ -3,12 +3,14 @@
  * visually distinct), the phishing banner with the analyzer's reasons, the
  * sensitive-data notices, files, and an email's own HTML in a sandboxed frame
  * (no allow-* flags; the server adds its own sandboxing CSP). Remote images
- * load only when the agent asks.
+ * load only when the agent asks. Quoted history of earlier messages is folded
+ * behind "Show quoted text" (the server finds where it starts; decision 0150).
  */
 import { useState } from 'react';
-import { phishingReportEndpoints } from '../../../src/http/schemas/phishing-reports.js';
-import { messageHtmlUrl, ticketAttachmentUrl } from '../../../src/http/schemas/tickets.js';
+import { phishingReportEndpoints } from '../../../src/platform/http/schemas/phishing-reports.js';
+import { messageHtmlUrl, ticketAttachmentUrl } from '../../../src/platform/http/schemas/tickets.js';
 import { call } from '../api.js';
+import { summarizeRedactions } from './redactions.js';
 import { t, tp } from '../i18n/index.js';
 import { useMe } from '../session.js';
 import { Button } from '../ui/Button.js';
@@ -52,23 +54,19 @@ function PhishingBanner({ message }: { message: Message }) {
 
 function RedactionNotice({ message }: { message: Message }) {
   if (message.redactions.length === 0) return null;
-  // An email's HTML part repeats its text part: count each type once per copy, taking the larger count.
-  const text = new Map<string, number>();
-  const html = new Map<string, number>();
-  for (const r of message.redactions) {
-    const into = r.field === 'html' ? html : text;
-    into.set(r.type, (into.get(r.type) ?? 0) + 1);
-  }
-  const counts = new Map<string, number>(text);
-  for (const [type, n] of html) counts.set(type, Math.max(n, counts.get(type) ?? 0));
-  const removed = message.redactions.some((r) => r.action === 'redact');
+  const { removed, flagged } = summarizeRedactions(message.redactions);
+  const list = (items: Array<[string, number]>) => (
+    <ul className="redactions">
+      {items.map(([type, n]) => (
+        <li key={type}>{label('agent.sensitive', type)} × {n}</li>
+      ))}
+    </ul>
+  );
   return (
-    <Notice tone="info" title={removed ? t('agent.redaction.removed') : t('agent.redaction.flagged')}>
-      <ul className="redactions">
-        {[...counts].map(([type, n]) => (
-          <li key={type}>{label('agent.sensitive', type)} × {n}</li>
-        ))}
-      </ul>
+    <Notice tone="info" title={removed.length > 0 ? t('agent.redaction.removed') : t('agent.redaction.flagged')}>
+      {removed.length > 0 ? list(removed) : null}
+      {removed.length > 0 && flagged.length > 0 ? <p>{t('agent.redaction.flaggedAlso')}</p> : null}
+      {flagged.length > 0 ? list(flagged) : null}
     </Notice>
   );
 }
@@ -82,7 +80,7 @@ function Files({ ticketId, files }: { ticketId: string; files: Attachment[] }) {
         {files.map((a) => (
           <li key={a.id} className="files__item">
             {a.status !== 'stored' ? (
-              <span>{a.filename ?? t('agent.files.unnamed')} — {t('agent.files.notStored')}</span>
+              <span>{a.filename ?? t('agent.files.unnamed')} — {t(a.status === 'withheld' ? 'agent.files.withheld' : 'agent.files.notStored')}</span>
             ) : a.dangerous ? (
               <Button variant="ghost" className="btn--small" onClick={() => setRisky(a)}>{a.filename ?? t('agent.files.unnamed')}</Button>
             ) : (
@@ -105,6 +103,22 @@ function Files({ ticketId, files }: { ticketId: string; files: Attachment[] }) {
           </>
         ) : null}
       </Dialog>
+    </>
+  );
+}
+
+/** A message's text with its quoted history (from `quoteStart` on) folded away until asked for. */
+function BodyText({ message, ticketId, guarded }: { message: Message; ticketId: string; guarded: boolean }) {
+  const text = message.body ?? '';
+  const at = message.quoteStart;
+  if (at === null || at <= 0 || at >= text.length) return <MessageText text={text} ticketId={ticketId} messageId={message.id} guarded={guarded} />;
+  return (
+    <>
+      <MessageText text={text.slice(0, at).replace(/\s+$/, '')} ticketId={ticketId} messageId={message.id} guarded={guarded} />
+      <details className="msg__quoted">
+        <summary>{t('agent.quoted.show')}</summary>
+        <MessageText text={text.slice(at)} ticketId={ticketId} messageId={message.id} guarded={guarded} />
+      </details>
     </>
   );
 }
@@ -180,12 +194,12 @@ export function Conversation({ ticket, onChanged }: { ticket: Ticket; onChanged:
                     {m.body !== null ? (
                       <details className="msg__plain">
                         <summary>{t('agent.html.plain')}</summary>
-                        <MessageText text={m.body} ticketId={ticket.id} messageId={m.id} guarded={guarded} />
+                        <BodyText message={m} ticketId={ticket.id} guarded={guarded} />
                       </details>
                     ) : null}
                   </>
                 ) : m.body !== null ? (
-                  <MessageText text={m.body} ticketId={ticket.id} messageId={m.id} guarded={guarded} />
+                  <BodyText message={m} ticketId={ticket.id} guarded={guarded} />
                 ) : !m.reported ? (
                   <p className="muted">{t('agent.msg.erased')}</p>
                 ) : null}

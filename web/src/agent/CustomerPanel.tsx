@@ -1,12 +1,14 @@
 /**
- * The requester: every field masked. "Reveal" shows one field after the agent
- * gives a reason (audited on the server; a second factor is asked for through
+ * The requester: the fields the organisation's masking policy shows this agent
+ * in clear as they are, the others masked. "Reveal" shows one field after the agent
+ * gives a reason (and a category when the policy lists them) (audited on the server; a second factor is asked for through
  * the step-up dialog when policy says so). "Verify customer" sends a one-time
  * code by email or SMS and records the outcome on the ticket.
  */
 import { useState, type FormEvent } from 'react';
-import { customerEndpoints, REVEAL_REASON_MAX, REVEAL_REASON_MIN, type RevealableField } from '../../../src/http/schemas/customers.js';
-import { verificationEndpoints, VERIFICATION_CHANNELS } from '../../../src/http/schemas/verification.js';
+import { customerEndpoints, REVEAL_REASON_MAX, REVEAL_REASON_MIN, type RevealableField } from '../../../src/platform/http/schemas/customers.js';
+import { maskingEndpoints } from '../../../src/platform/http/schemas/masking.js';
+import { verificationEndpoints, VERIFICATION_CHANNELS } from '../../../src/platform/http/schemas/verification.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useMe } from '../session.js';
@@ -31,14 +33,17 @@ export function CustomerPanel({ customerId, ticketId, canReveal }: { customerId:
   const [asking, setAsking] = useState<RevealableField | null>(null);
   const c = customer.data;
 
-  const rows: Array<{ field: RevealableField; masked: string | null }> = c
+  // Fields the organisation's masking policy shows this agent in clear come as they are; the others masked, with Reveal.
+  const inClear = new Set<RevealableField>(c?.clear ?? []);
+  const rows: Array<{ field: RevealableField; shown: string | null }> = c
     ? [
-        { field: 'name', masked: c.name },
-        { field: 'email', masked: c.email },
-        { field: 'phones', masked: c.phones.length ? c.phones.join(', ') : null },
-        { field: 'emails', masked: c.emails.length ? c.emails.join(', ') : null },
-        { field: 'address', masked: c.hasAddress ? '••••' : null },
-        { field: 'notes', masked: c.hasNotes ? '••••' : null },
+        { field: 'name', shown: c.name },
+        { field: 'email', shown: c.email },
+        { field: 'phones', shown: c.phones.length ? c.phones.join(', ') : null },
+        { field: 'emails', shown: c.emails.length ? c.emails.join(', ') : null },
+        { field: 'address', shown: c.hasAddress ? (inClear.has('address') ? (c.address ?? '') : '••••') : null },
+        { field: 'notes', shown: c.hasNotes ? (inClear.has('notes') ? (c.notes ?? '') : '••••') : null },
+        { field: 'customFields', shown: inClear.has('customFields') && c.customFields && Object.keys(c.customFields).length ? show(c.customFields) : null },
       ]
     : [];
   return (
@@ -49,18 +54,20 @@ export function CustomerPanel({ customerId, ticketId, canReveal }: { customerId:
       {c?.erased ? <Notice tone="info">{t('agent.customer.erased')}</Notice> : null}
       {c && !c.erased ? (
         <dl className="customer-fields">
-          {rows.filter((r) => r.masked !== null).map((r) => (
+          {rows.filter((r) => r.shown !== null).map((r) => (
             <div key={r.field} className="customer-fields__row">
               <dt>{label('agent.field', r.field)}</dt>
               <dd>
-                {r.field in revealed ? (
+                {inClear.has(r.field) ? (
+                  <span className="in-clear">{r.shown}</span>
+                ) : r.field in revealed ? (
                   <span className="revealed">
                     {show(revealed[r.field])} <Badge tone="warning">{t('agent.customer.revealedBadge')}</Badge>
                   </span>
                 ) : (
-                  <span className="masked">{r.masked}</span>
+                  <span className="masked">{r.shown}</span>
                 )}
-                {canReveal && !(r.field in revealed) ? (
+                {canReveal && !inClear.has(r.field) && !(r.field in revealed) ? (
                   <Button variant="ghost" className="btn--small" onClick={() => setAsking(r.field)} aria-label={t('agent.customer.revealField', { field: label('agent.field', r.field) })}>
                     {t('agent.customer.reveal')}
                   </Button>
@@ -88,8 +95,14 @@ export function CustomerPanel({ customerId, ticketId, canReveal }: { customerId:
 
 function RevealDialog({ customerId, ticketId, field, onClose, onRevealed }: { customerId: string; ticketId: string | null; field: RevealableField; onClose: () => void; onRevealed: (field: RevealableField, value: unknown) => void }) {
   const [reason, setReason] = useState('');
+  const [category, setCategory] = useState('');
+  // The organisation's reason rules (minimum length, categories); the server checks them again.
+  const policy = useResource((signal) => call(maskingEndpoints.read, {}, { signal }), []);
+  const rules = policy.data?.policy.reasons;
+  const min = rules?.minLength ?? REVEAL_REASON_MIN;
+  const categories = rules?.categories ?? [];
   const submit = useSubmit(async () => {
-    const res = await call(customerEndpoints.reveal, { params: { id: customerId }, body: { field, reason: reason.trim(), ...(ticketId ? { ticketId } : {}) } });
+    const res = await call(customerEndpoints.reveal, { params: { id: customerId }, body: { field, reason: reason.trim(), ...(ticketId ? { ticketId } : {}), ...(categories.length && category ? { category } : {}) } });
     onRevealed(field, res.value);
   });
   const onSubmit = (e: FormEvent) => {
@@ -101,12 +114,22 @@ function RevealDialog({ customerId, ticketId, field, onClose, onRevealed }: { cu
       <form className="form" onSubmit={onSubmit} noValidate>
         <p>{t('agent.customer.revealBody')}</p>
         <ErrorNotice error={submit.error} />
+        {categories.length ? (
+          <SelectField
+            label={t('agent.customer.category')}
+            required
+            value={category}
+            onChange={(e) => setCategory(e.target.value)}
+            error={submit.fieldErrors.category}
+            options={[{ value: '', label: t('agent.customer.categoryPick') }, ...categories.map((c) => ({ value: c, label: c }))]}
+          />
+        ) : null}
         <TextAreaField
           label={t('agent.customer.reason')}
-          hint={t('agent.customer.reasonHint', { min: REVEAL_REASON_MIN })}
+          hint={t('agent.customer.reasonHint', { min })}
           required
           rows={3}
-          minLength={REVEAL_REASON_MIN}
+          minLength={min}
           maxLength={REVEAL_REASON_MAX}
           value={reason}
           onChange={(e) => setReason(e.target.value)}
@@ -122,7 +145,7 @@ function RevealDialog({ customerId, ticketId, field, onClose, onRevealed }: { cu
   );
 }
 
-export function VerifyCustomer({ ticketId }: { ticketId: string }) {
+export function VerifyCustomer({ ticketId, held = false }: { ticketId: string; held?: boolean }) {
   const list = useResource((signal) => call(verificationEndpoints.list, { params: { id: ticketId } }, { signal }), [ticketId]);
   const [channel, setChannel] = useState<(typeof VERIFICATION_CHANNELS)[number]>('email');
   const [pending, setPending] = useState<{ id: string; sentTo: string; expiresAt: string } | null>(null);
@@ -157,7 +180,7 @@ export function VerifyCustomer({ ticketId }: { ticketId: string }) {
       {outcome ? (
         <Notice tone={outcome === 'verified' ? 'success' : outcome === 'failed' ? 'danger' : 'info'}>{label('agent.verify.outcome', outcome)}</Notice>
       ) : null}
-      {pending ? (
+      {pending && !held ? (
         <form className="form" onSubmit={(e) => { e.preventDefault(); void check.run(); }} noValidate>
           <p>{t('agent.verify.sent', { to: pending.sentTo })}</p>
           <TextField label={t('agent.verify.code')} inputMode="numeric" autoComplete="off" value={code} onChange={(e) => setCode(e.target.value)} error={check.fieldErrors.code} />
@@ -170,9 +193,10 @@ export function VerifyCustomer({ ticketId }: { ticketId: string }) {
       ) : (
         <form className="form" onSubmit={(e) => { e.preventDefault(); void start.run(); }} noValidate>
           <SelectField label={t('agent.verify.channel')} value={channel} onChange={(e) => setChannel(e.target.value as (typeof VERIFICATION_CHANNELS)[number])} options={VERIFICATION_CHANNELS.map((c) => ({ value: c, label: label('agent.verify.via', c) }))} />
+          {held ? <p className="muted" id="verify-held">{t('agent.verify.held')}</p> : null}
           <ErrorNotice error={start.error} />
           <div className="form__actions">
-            <Button type="submit" busy={start.busy}>{t('agent.verify.send')}</Button>
+            <Button type="submit" busy={start.busy} disabled={held} aria-describedby={held ? 'verify-held' : undefined}>{t('agent.verify.send')}</Button>
           </div>
         </form>
       )}

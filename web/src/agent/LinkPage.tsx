@@ -4,7 +4,7 @@
  * anyway" is a plain link that shares neither the opener nor the referrer.
  */
 import { Link, useSearch } from 'wouter';
-import { linkCheckEndpoints } from '../../../src/http/schemas/phishing-reports.js';
+import { linkCheckEndpoints } from '../../../src/platform/http/schemas/phishing-reports.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useResource } from '../ui/hooks.js';

@@ -1,6 +1,6 @@
 /** A new ticket for an email address (the customer is found or created), opened by an agent. */
 import { useState, type FormEvent } from 'react';
-import { ticketEndpoints, TICKET_PRIORITIES, type TicketPriority } from '../../../src/http/schemas/tickets.js';
+import { ticketEndpoints, TICKET_PRIORITIES, type TicketPriority } from '../../../src/platform/http/schemas/tickets.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';

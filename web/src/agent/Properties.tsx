@@ -5,8 +5,9 @@
  * ticket's abilities refuse are not shown; the server decides anyway.
  */
 import { useEffect, useState, type FormEvent } from 'react';
-import { teamEndpoints } from '../../../src/http/schemas/users.js';
-import { ticketEndpoints, TICKET_PRIORITIES, TICKET_STATUSES, type TicketPriority, type TicketStatus } from '../../../src/http/schemas/tickets.js';
+import { teamEndpoints } from '../../../src/platform/http/schemas/users.js';
+import { ticketEndpoints, TICKET_PRIORITIES, TICKET_STATUSES, type TicketPriority, type TicketStatus } from '../../../src/platform/http/schemas/tickets.js';
+import { workEndpoints } from '../../../src/platform/http/schemas/work.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useMe } from '../session.js';
@@ -57,6 +58,12 @@ export function Properties({ ticket, onChanged }: { ticket: Ticket; onChanged: (
     await call(ticketEndpoints.assign, { params: { id: ticket.id }, body: { assigneeId } });
     onChanged();
   });
+  // "Assign to me" (tickets.take): an unassigned ticket, or anyone's for a lead; `a` is its keyboard shortcut.
+  const canTake = ticket.abilities['tickets.take'] && ticket.assigneeId !== me.user.id && ticket.status !== 'closed' && (ticket.assigneeId === null || canAssign);
+  const take = useSubmit(async () => {
+    await call(workEndpoints.take, { params: { id: ticket.id } });
+    onChanged();
+  });
   const onAssign = (e: FormEvent) => {
     e.preventDefault();
     void assign.run(assigneeId || null);
@@ -81,9 +88,15 @@ export function Properties({ ticket, onChanged }: { ticket: Ticket; onChanged: (
         </div>
         <div><dt>{t('agent.props.channel')}</dt><dd>{label('agent.channel', ticket.channel)}</dd></div>
       </dl>
+      {canTake ? (
+        <div className="form__actions">
+          <Button className="btn--small" variant="primary" data-shortcut="a" busy={take.busy} onClick={() => void take.run()}>{t('agent.props.assignMe')}</Button>
+        </div>
+      ) : null}
+      <ErrorNotice error={take.error} />
       {canAssign ? (
         <div className="form__actions">
-          {ticket.assigneeId !== me.user.id && people.data?.items.some((x) => x.id === me.user.id) ? (
+          {!ticket.abilities['tickets.take'] && ticket.assigneeId !== me.user.id && people.data?.items.some((x) => x.id === me.user.id) ? (
             <Button className="btn--small" busy={assign.busy} onClick={() => void assign.run(me.user.id)}>{t('agent.props.assignMe')}</Button>
           ) : null}
           {ticket.assigneeId !== null ? <Button className="btn--small" busy={assign.busy} onClick={() => void assign.run(null)}>{t('agent.props.unassign')}</Button> : null}
@@ -106,7 +119,7 @@ export function Properties({ ticket, onChanged }: { ticket: Ticket; onChanged: (
       <ErrorNotice error={people.error ?? assign.error} />
       {canWrite ? (
         <form className="form" onSubmit={onSubmit} noValidate>
-          <SelectField label={t('agent.ticket.status')} value={status} onChange={(e) => setStatus(e.target.value as TicketStatus)} options={TICKET_STATUSES.map((s) => ({ value: s, label: label('agent.status', s) }))} />
+          <SelectField data-shortcut="s" label={t('agent.ticket.status')} value={status} onChange={(e) => setStatus(e.target.value as TicketStatus)} options={TICKET_STATUSES.map((s) => ({ value: s, label: label('agent.status', s) }))} />
           <SelectField label={t('agent.ticket.priority')} value={priority} onChange={(e) => setPriority(e.target.value as TicketPriority)} options={TICKET_PRIORITIES.map((p) => ({ value: p, label: label('agent.priority', p) }))} />
           <TextField label={t('agent.props.tags')} hint={t('agent.props.tagsHint')} value={tags} onChange={(e) => setTags(e.target.value)} error={save.fieldErrors.tags} />
           {canAssign && teamOptions ? <SelectField label={t('agent.props.team')} value={teamId} onChange={(e) => setTeamId(e.target.value)} options={teamOptions} /> : null}

@@ -5,7 +5,7 @@
  */
 import { useState } from 'react';
 import { useLocation } from 'wouter';
-import { TICKET_SUBJECT_MAX_CHARS, ticketEndpoints } from '../../../src/http/schemas/tickets.js';
+import { TICKET_SUBJECT_MAX_CHARS, ticketEndpoints } from '../../../src/platform/http/schemas/tickets.js';
 import { call } from '../api.js';
 import { formatDateTime, t } from '../i18n/index.js';
 import { useMe } from '../session.js';

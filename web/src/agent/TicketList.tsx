@@ -7,8 +7,8 @@
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
-import { searchEndpoints } from '../../../src/http/schemas/search.js';
-import { ticketEndpoints, TICKET_VIEWS, type TicketView } from '../../../src/http/schemas/tickets.js';
+import { searchEndpoints } from '../../../src/platform/http/schemas/search.js';
+import { ticketEndpoints, TICKET_VIEWS, type TicketView } from '../../../src/platform/http/schemas/tickets.js';
 import { call } from '../api.js';
 import { t, tp } from '../i18n/index.js';
 import { useMe } from '../session.js';
@@ -20,16 +20,15 @@ import { ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page } from '../ui/Page.js';
 import { RelativeTime } from '../ui/time.js';
 import { BulkBar } from './BulkBar.js';
+import { listHref, viewOf } from './list-url.js';
 import { NewTicketDialog } from './NewTicket.js';
+import { filtersOf, SavedViewLinks, SaveViewDialog, TakeNextButton } from './SavedViews.js';
+import { workEndpoints } from '../../../src/platform/http/schemas/work.js';
 import { label, nextDue, personName, PriorityBadge, SlaClock, StatusBadge, type Summary } from './shared.js';
+import { rememberTicketOrder, useShortcut } from './shortcuts.js';
 
 const POLL_MS = 30_000;
 const COUNTED: Array<Exclude<TicketView, 'all'>> = ['mine', 'my_team', 'unassigned', 'breaching'];
-
-function viewOf(search: string): TicketView {
-  const v = new URLSearchParams(search).get('view');
-  return (TICKET_VIEWS as readonly string[]).includes(v ?? '') ? (v as TicketView) : 'mine';
-}
 
 /** What the search box means: `#123` or `123` a ticket number, an address a requester, anything else words. */
 export function searchQuery(text: string): { number: number } | { email: string } | { q: string } {
@@ -44,18 +43,24 @@ export function TicketList() {
   const search = useSearch();
   const view = viewOf(search);
   const searching = (new URLSearchParams(search).get('q') ?? '').trim();
+  const savedId = new URLSearchParams(search).get('saved');
   const { me, can } = useMe();
   const [, navigate] = useLocation();
   const [creating, setCreating] = useState(false);
   const [draft, setDraft] = useState(searching);
   useEffect(() => setDraft(searching), [searching]);
   const counts = useResource((signal) => call(ticketEndpoints.counts, {}, { signal }), [], { pollMs: POLL_MS });
+  const saved = useResource((signal) => call(workEndpoints.views, {}, { signal }), [], { pollMs: POLL_MS });
+  const savedView = savedId && !searching ? (saved.data?.views.find((v) => v.id === savedId) ?? null) : null;
+  const [saving, setSaving] = useState<'new' | 'edit' | null>(null);
   const list = useResource(
     (signal) =>
       searching
         ? call(searchEndpoints.tickets, { query: { ...searchQuery(searching), limit: 100 } }, { signal })
-        : call(ticketEndpoints.list, { query: { view, limit: 100 } }, { signal }),
-    [view, searching],
+        : savedId
+          ? call(workEndpoints.viewTickets, { params: { id: savedId }, query: { limit: 100 } }, { signal })
+          : call(ticketEndpoints.list, { query: { view, limit: 100 } }, { signal }),
+    [view, searching, savedId],
     { pollMs: POLL_MS },
   );
   const canBulk = can('tickets.bulk');
@@ -66,14 +71,27 @@ export function TicketList() {
     setSelected([]);
     setBulkDone(null);
     setMergeDone(null);
-  }, [view, searching]);
+  }, [view, searching, savedId]);
   const shown = list.data?.items ?? [];
+  // j/k step through the rows here, and through this list's tickets from a ticket page (shortcuts.tsx).
+  useEffect(() => {
+    if (list.data) rememberTicketOrder(list.data.items.map((r) => r.id));
+  }, [list.data]);
+  const stepRow = (step: 1 | -1) => {
+    const links = Array.from(document.querySelectorAll<HTMLAnchorElement>('a.ticket-link'));
+    if (links.length === 0) return false;
+    const at = links.indexOf(document.activeElement as HTMLAnchorElement);
+    links[at === -1 ? (step === 1 ? 0 : links.length - 1) : Math.min(links.length - 1, Math.max(0, at + step))]?.focus();
+    return true;
+  };
+  useShortcut('j', () => stepRow(1));
+  useShortcut('k', () => stepRow(-1));
   const toggle = (id: string, on: boolean) => setSelected((prev) => (on ? [...new Set([...prev, id])] : prev.filter((x) => x !== id)));
   const allSelected = shown.length > 0 && shown.every((r) => selected.includes(r.id));
   const onSearch = (e: FormEvent) => {
     e.preventDefault();
     const text = draft.trim();
-    navigate(text ? `/tickets?q=${encodeURIComponent(text)}` : `/tickets?view=${view}`);
+    navigate(listHref(view, text));
   };
 
   const assignee = (row: Summary) => personName(list.data?.staff ?? [], row.assigneeId, me.user.id);
@@ -103,6 +121,7 @@ export function TicketList() {
         </Link>
       ),
     },
+    { key: 'requester', header: t('agent.list.requester'), render: (row) => <RequesterName requester={row.requester} /> },
     { key: 'status', header: t('agent.list.status'), render: (row) => <StatusBadge status={row.status} /> },
     { key: 'priority', header: t('agent.list.priority'), render: (row) => <PriorityBadge priority={row.priority} /> },
     {
@@ -116,23 +135,44 @@ export function TicketList() {
     { key: 'assignee', header: t('agent.list.assignee'), render: assignee },
     { key: 'activity', header: t('agent.list.activity'), render: (row) => <RelativeTime value={row.lastMessageAt} /> },
   ];
+  // A saved view shows the columns it chose, in the catalogue's order (the ticket link always stays).
+  const chosen = savedView ? savedView.columns : null;
+  const extra: Array<Column<Summary>> = [
+    { key: 'channel', header: t('agent.saved.column.channel'), render: (row) => label('agent.channel', row.channel) },
+    { key: 'tags', header: t('agent.saved.column.tags'), render: (row) => row.tags.join(', ') },
+    { key: 'created', header: t('agent.saved.column.created'), render: (row) => <RelativeTime value={row.createdAt} /> },
+    { key: 'updated', header: t('agent.saved.column.updated'), render: (row) => <RelativeTime value={row.updatedAt} /> },
+  ];
+  const shownColumns = chosen
+    ? [...(canBulk ? [selectColumn] : []), ...[...columns, ...extra].filter((c) => c.key === 'subject' || (chosen as readonly string[]).includes(c.key))]
+    : columns;
 
-  const title = searching ? t('agent.search.title', { q: searching }) : label('agent.view', view);
+  const title = searching ? t('agent.search.title', { q: searching }) : savedView ? savedView.name : label('agent.view', view);
   return (
     <Page
       title={searching ? title : t('agent.list.title', { view: title })}
       wide
-      actions={can('tickets.write') ? <Button variant="primary" onClick={() => setCreating(true)}>{t('agent.new.open')}</Button> : null}
+      actions={
+        <>
+          {can('tickets.take') && !searching ? <TakeNextButton view={view} savedId={savedId} /> : null}
+          {!searching ? <Button onClick={() => setSaving(savedView?.editable ? 'edit' : 'new')}>{savedView?.editable ? t('agent.saved.edit') : t('agent.saved.save')}</Button> : null}
+          {can('tickets.write') ? <Button variant="primary" onClick={() => setCreating(true)}>{t('agent.new.open')}</Button> : null}
+        </>
+      }
     >
       <form role="search" className="ticket-search" onSubmit={onSearch}>
-        <TextField label={t('agent.search.label')} hint={t('agent.search.hint')} type="search" value={draft} maxLength={500} onChange={(e) => setDraft(e.target.value)} />
+        <TextField data-shortcut="/" label={t('agent.search.label')} hint={t('agent.search.hint')} type="search" value={draft} maxLength={500} onChange={(e) => {
+            setDraft(e.target.value);
+            // Emptying the box (or its clear button) ends the search: back to the chosen view.
+            if (searching && e.target.value.trim() === '') navigate(listHref(view, ''));
+          }} />
         <Button type="submit">{t('agent.search.submit')}</Button>
       </form>
       <nav className="views" aria-label={t('agent.views.label')}>
         <ul className="views__list">
           {[...COUNTED, 'all' as const].map((v) => {
             const n = v === 'all' ? null : counts.data?.[v];
-            const current = !searching && v === view;
+            const current = !searching && !savedId && v === view;
             return (
               <li key={v}>
                 <Link href={`/tickets?view=${v}`} className={current ? 'views__link views__link--current' : 'views__link'} aria-current={current ? 'page' : undefined}>
@@ -146,6 +186,7 @@ export function TicketList() {
           })}
         </ul>
       </nav>
+      <SavedViewLinks views={saved.data?.views ?? []} current={searching ? null : savedId} />
       {counts.error ? <ErrorNotice error={counts.error} /> : null}
       {list.error ? <ErrorNotice error={list.error} onRetry={list.reload} /> : null}
       {bulkDone !== null ? <Notice tone="success">{tp('agent.bulk.done', bulkDone)}</Notice> : null}
@@ -174,7 +215,7 @@ export function TicketList() {
       {list.data ? (
         <DataTable
           caption={searching ? title : t('agent.list.caption', { view: title })}
-          columns={columns}
+          columns={shownColumns}
           rows={list.data.items}
           rowKey={(r) => r.id}
           empty={searching ? t('agent.search.empty') : t('agent.list.empty')}
@@ -182,7 +223,24 @@ export function TicketList() {
       ) : list.loading ? (
         <Loading />
       ) : null}
+      <SaveViewDialog
+        open={saving !== null}
+        onClose={() => setSaving(null)}
+        start={filtersOf(view, me.user.teamIds)}
+        editing={saving === 'edit' ? savedView : null}
+        onSaved={(id) => {
+          saved.reload();
+          navigate(id ? `/tickets?saved=${id}` : '/tickets');
+        }}
+      />
       <NewTicketDialog open={creating} onClose={() => setCreating(false)} onCreated={(id) => navigate(`/tickets/${id}`)} />
     </Page>
   );
+}
+
+/** The requester as the masking policy shows them to this agent: in clear, or masked until revealed on the ticket. */
+function RequesterName({ requester }: { requester: Summary['requester'] }) {
+  if (requester === undefined) return null;
+  if (requester === null) return <span className="muted">{t('agent.list.noRequester')}</span>;
+  return requester.masked ? <span className="masked" title={t('agent.list.requesterMasked')}>{requester.name}</span> : <span>{requester.name}</span>;
 }

@@ -4,8 +4,8 @@
  * the conversation has rendered (bench:web measures it).
  */
 import { useEffect, useRef } from 'react';
-import { Link } from 'wouter';
-import { ticketEndpoints } from '../../../src/http/schemas/tickets.js';
+import { Link, useLocation } from 'wouter';
+import { ticketEndpoints } from '../../../src/platform/http/schemas/tickets.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useMe } from '../session.js';
@@ -16,14 +16,25 @@ import { Composer } from './Composer.js';
 import { Conversation } from './Conversation.js';
 import { CustomerPanel, VerifyCustomer } from './CustomerPanel.js';
 import { Properties } from './Properties.js';
+import { TicketCsat } from './TicketCsat.js';
 import { PriorityBadge, StatusBadge } from './shared.js';
 import { SplitTicket } from './Split.js';
+import { neighbourTicket, useShortcut } from './shortcuts.js';
 
 export function TicketPage({ id }: { id: string }) {
   const { can } = useMe();
   const ticket = useResource((signal) => call(ticketEndpoints.read, { params: { id } }, { signal }), [id]);
   const marked = useRef<string | null>(null);
   const data = ticket.data && ticket.data.id === id ? ticket.data : undefined;
+  const [, navigate] = useLocation();
+  // j/k: the next or previous ticket of the list the agent came from.
+  const step = (by: 1 | -1) => {
+    const next = neighbourTicket(id, by);
+    if (next) navigate(`/tickets/${next}`);
+    return next !== null;
+  };
+  useShortcut('j', () => step(1));
+  useShortcut('k', () => step(-1));
 
   useEffect(() => {
     if (data && marked.current !== id) {
@@ -63,6 +74,11 @@ export function TicketPage({ id }: { id: string }) {
           <Link href={`/tickets/${data.mergedInto.id}`}>{t('agent.merged.open', { number: data.mergedInto.number })}</Link>
         </Notice>
       ) : null}
+      {data.held ? (
+        <Notice tone="warning" title={data.held.confirmed ? t('agent.held.confirmedTitle') : t('agent.held.title')}>
+          <p>{data.held.confirmed ? t('agent.held.confirmedBody') : t('agent.held.body')}</p>
+        </Notice>
+      ) : null}
       <div className="ticket-layout">
         <div className="ticket-layout__main">
           <Conversation ticket={data} onChanged={ticket.reload} />
@@ -70,8 +86,9 @@ export function TicketPage({ id }: { id: string }) {
         </div>
         <aside className="ticket-layout__side" aria-label={t('agent.ticket.side')}>
           <Properties ticket={data} onChanged={ticket.reload} />
+          <TicketCsat ticketId={data.id} status={data.status} />
           {data.requesterId && can('customers.read') ? <CustomerPanel customerId={data.requesterId} ticketId={data.id} canReveal={data.abilities['customers.reveal']} /> : null}
-          {data.requesterId && can('customers.verify') ? <VerifyCustomer ticketId={data.id} /> : null}
+          {data.requesterId && can('customers.verify') ? <VerifyCustomer ticketId={data.id} held={data.held !== null} /> : null}
         </aside>
       </div>
     </Page>

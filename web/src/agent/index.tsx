@@ -8,6 +8,7 @@ import { CustomerPanel } from './CustomerPanel.js';
 import { LinkPage } from './LinkPage.js';
 import { TicketList } from './TicketList.js';
 import { TicketPage } from './TicketPage.js';
+import { ShortcutLayer } from './shortcuts.js';
 import './agent.css';
 
 function CustomerPage({ id }: { id: string }) {
@@ -21,6 +22,7 @@ function CustomerPage({ id }: { id: string }) {
 
 export default function AgentArea() {
   return (
+    <ShortcutLayer>
     <Switch>
       <Route path="/tickets" component={TicketList} />
       <Route path="/tickets/:id">{(params: { id: string }) => <TicketPage id={params.id} />}</Route>
@@ -28,5 +30,6 @@ export default function AgentArea() {
       <Route path="/link" component={LinkPage} />
       <Route component={NotFound} />
     </Switch>
+    </ShortcutLayer>
   );
 }

@@ -5,9 +5,10 @@
  */
 import { Fragment, type ReactNode } from 'react';
 import type { Static } from 'typebox';
-import type { TicketDetail, TicketSummary } from '../../../src/http/schemas/tickets.js';
+import type { TicketDetail, TicketSummary } from '../../../src/platform/http/schemas/tickets.js';
 import { formatDateTime, formatDuration, hasMessage, t } from '../i18n/index.js';
 import { Badge } from '../ui/notices.js';
+import { withRedactionMarkers } from '../ui/redacted.js';
 
 export type Ticket = Static<typeof TicketDetail>;
 export type Summary = Static<typeof TicketSummary>;
@@ -84,21 +85,25 @@ const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'()]+[^\s<>"'().,;:!?]/gi;
  * found suspicious, every link goes through the warning page first.
  */
 export function MessageText({ text, ticketId, messageId, guarded }: { text: string; ticketId: string; messageId: string; guarded: boolean }) {
-  const parts: ReactNode[] = [];
-  let last = 0;
-  for (const match of text.matchAll(URL_PATTERN)) {
-    const url = match[0];
-    const at = match.index ?? 0;
-    if (at > last) parts.push(text.slice(last, at));
-    parts.push(
-      guarded ? (
-        <a key={at} href={linkWarningHref(url, ticketId, messageId)} className="msg__link msg__link--guarded">{url}</a>
-      ) : (
-        <a key={at} href={url} target="_blank" rel="noopener noreferrer" className="msg__link">{url}</a>
-      ),
-    );
-    last = at + url.length;
-  }
-  if (last < text.length) parts.push(text.slice(last));
-  return <div className="msg__text">{parts.map((p, i) => <Fragment key={i}>{p}</Fragment>)}</div>;
+  const links = (piece: string): ReactNode[] => {
+    const parts: ReactNode[] = [];
+    let last = 0;
+    for (const match of piece.matchAll(URL_PATTERN)) {
+      const url = match[0];
+      const at = match.index ?? 0;
+      if (at > last) parts.push(piece.slice(last, at));
+      parts.push(
+        guarded ? (
+          <a key={at} href={linkWarningHref(url, ticketId, messageId)} className="msg__link msg__link--guarded">{url}</a>
+        ) : (
+          <a key={at} href={url} target="_blank" rel="noopener noreferrer" className="msg__link">{url}</a>
+        ),
+      );
+      last = at + url.length;
+    }
+    if (last < piece.length) parts.push(piece.slice(last));
+    return parts.map((p, i) => <Fragment key={i}>{p}</Fragment>);
+  };
+  // Removed values show as a readable marker, never as the stored `[redacted:…]` token.
+  return <div className="msg__text">{withRedactionMarkers(text, links)}</div>;
 }

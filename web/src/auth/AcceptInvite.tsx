@@ -1,7 +1,7 @@
 /** An invitation link (`#token=`): choose a password, then enrol a second factor on the factor step. */
 import { useState, type FormEvent } from 'react';
 import { useLocation } from 'wouter';
-import { authEndpoints } from '../../../src/http/schemas/auth.js';
+import { authEndpoints } from '../../../src/platform/http/schemas/auth.js';
 import { call, setCsrfToken } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useSession } from '../session.js';

@@ -5,8 +5,8 @@
  */
 import { useState } from 'react';
 import { Redirect, useLocation, useSearch } from 'wouter';
-import { authEndpoints } from '../../../src/http/schemas/auth.js';
-import { mfaEndpoints } from '../../../src/http/schemas/mfa.js';
+import { authEndpoints } from '../../../src/platform/http/schemas/auth.js';
+import { mfaEndpoints } from '../../../src/platform/http/schemas/mfa.js';
 import { call, setCsrfToken } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useSession } from '../session.js';

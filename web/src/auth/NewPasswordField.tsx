@@ -4,7 +4,7 @@
  * person's details), so nobody learns the rules only from a refused form.
  */
 import { useEffect, useState } from 'react';
-import { authEndpoints, PASSWORD_MIN_LENGTH } from '../../../src/http/schemas/auth.js';
+import { authEndpoints, PASSWORD_MIN_LENGTH } from '../../../src/platform/http/schemas/auth.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { TextField } from '../ui/fields.js';

@@ -1,7 +1,7 @@
 /** Ask for a reset link, or (with `#token=` from the email) choose a new password. */
 import { useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
-import { authEndpoints } from '../../../src/http/schemas/auth.js';
+import { authEndpoints } from '../../../src/platform/http/schemas/auth.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';

@@ -5,7 +5,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import { Link, Redirect, useLocation } from 'wouter';
-import { authEndpoints } from '../../../src/http/schemas/auth.js';
+import { authEndpoints } from '../../../src/platform/http/schemas/auth.js';
 import { call, setCsrfToken, validate } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useSession } from '../session.js';

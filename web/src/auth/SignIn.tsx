@@ -1,7 +1,7 @@
 /** Email and password; then the factor step. Readable refusals, lock-outs included. */
 import { useState, type FormEvent } from 'react';
 import { Link, Redirect, useLocation, useSearch } from 'wouter';
-import { authEndpoints } from '../../../src/http/schemas/auth.js';
+import { authEndpoints } from '../../../src/platform/http/schemas/auth.js';
 import { ApiError, call, setCsrfToken } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useSession } from '../session.js';

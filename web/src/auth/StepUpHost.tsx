@@ -5,7 +5,7 @@
  * POST /api/auth/step-up, and tells api.ts whether to retry the request.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { mfaEndpoints } from '../../../src/http/schemas/mfa.js';
+import { mfaEndpoints } from '../../../src/platform/http/schemas/mfa.js';
 import { call, onStepUp } from '../api.js';
 import { t } from '../i18n/index.js';
 import { Dialog } from '../ui/Dialog.js';

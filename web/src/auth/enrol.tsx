@@ -5,8 +5,8 @@
  * the WebAuthn library load only when used.
  */
 import { lazy, Suspense, useState, type FormEvent } from 'react';
-import type { ResponseOf } from '../../../src/http/schemas/common.js';
-import { mfaEndpoints } from '../../../src/http/schemas/mfa.js';
+import type { ResponseOf } from '../../../src/platform/http/schemas/common.js';
+import { mfaEndpoints } from '../../../src/platform/http/schemas/mfa.js';
 import { call, setCsrfToken } from '../api.js';
 import { t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';

@@ -6,8 +6,8 @@
  */
 import { useState, type FormEvent } from 'react';
 import type { Static } from 'typebox';
-import type { ResponseOf } from '../../../src/http/schemas/common.js';
-import { mfaEndpoints, type ProofBody } from '../../../src/http/schemas/mfa.js';
+import type { ResponseOf } from '../../../src/platform/http/schemas/common.js';
+import { mfaEndpoints, type ProofBody } from '../../../src/platform/http/schemas/mfa.js';
 import { call } from '../api.js';
 import { t, type MessageKey } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';

@@ -4,7 +4,7 @@
  */
 import { startAuthentication, startRegistration, WebAuthnError, type AuthenticationResponseJSON, type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON, type RegistrationResponseJSON } from '@simplewebauthn/browser';
 import type { Static } from 'typebox';
-import { mfaEndpoints, type AssertionSchema, type AttestationSchema } from '../../../src/http/schemas/mfa.js';
+import { mfaEndpoints, type AssertionSchema, type AttestationSchema } from '../../../src/platform/http/schemas/mfa.js';
 import { call } from '../api.js';
 
 export type Registered = Awaited<ReturnType<typeof registerPasskey>>;

@@ -7,7 +7,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import { Link } from 'wouter';
-import { HONEYPOT_FIELD, portalEndpoints } from '../../../src/http/schemas/portal.js';
+import { HONEYPOT_FIELD, portalEndpoints } from '../../../src/platform/http/schemas/portal.js';
 import { ApiError, validate } from '../api.js';
 import { t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';
@@ -15,6 +15,7 @@ import { FieldRow, TextAreaField, TextField } from '../ui/fields.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
 import { ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page } from '../ui/Page.js';
+import { ArticleSuggestions } from './HelpPages.js';
 import { portalCall, usePortal } from './session.js';
 
 const EMPTY = { name: '', email: '', subject: '', body: '', [HONEYPOT_FIELD]: '' };
@@ -107,6 +108,7 @@ export function RequestPage() {
               <TextField label={t('portal.request.email')} name="email" type="email" autoComplete="email" required maxLength={254} value={values.email} onChange={set('email')} error={err('email')} />
             </FieldRow>
             <TextField label={t('portal.request.subject')} name="subject" required maxLength={300} value={values.subject} onChange={set('subject')} error={err('subject')} />
+            <ArticleSuggestions subject={values.subject} />
             <TextAreaField label={t('portal.request.body')} hint={t('portal.request.bodyHint')} name="body" rows={8} required value={values.body} onChange={set('body')} error={err('body')} />
             <div className="portal-hp" aria-hidden="true">
               <label htmlFor="portal-request-hp">{t('portal.request.honeypot')}</label>

@@ -6,16 +6,17 @@
  * starts a portal session and uses up the link; then the message is read (an
  * audited read).
  */
+import { RedactedText } from '../ui/redacted.js';
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link } from 'wouter';
 import type { Static } from 'typebox';
-import { secureMessageEndpoints, type SecureMessage } from '../../../src/http/schemas/secure-messages.js';
+import { secureMessageEndpoints, type SecureMessage } from '../../../src/platform/http/schemas/secure-messages.js';
 import { ApiError, validate } from '../api.js';
 import { formatDateTime, t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';
 import { TextField } from '../ui/fields.js';
 import { useSubmit } from '../ui/hooks.js';
-import { ErrorNotice, Notice } from '../ui/notices.js';
+import { ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page } from '../ui/Page.js';
 import { portalCall, setPortalCsrf, usePortal } from './session.js';
 
@@ -33,12 +34,13 @@ function takeToken(): string | null {
   return heldToken;
 }
 
-type Step = { kind: 'start' } | { kind: 'code'; challengeId: string } | { kind: 'read'; message: Static<typeof SecureMessage> } | { kind: 'dead' };
+type Step = { kind: 'checking' } | { kind: 'start' } | { kind: 'code'; challengeId: string } | { kind: 'read'; message: Static<typeof SecureMessage> } | { kind: 'dead' };
 
 export function SecurePage() {
   const { reload } = usePortal();
   const [token] = useState(takeToken);
-  const [step, setStep] = useState<Step>({ kind: 'start' });
+  // The page asks first whether the link is still usable: a spent link offers no "Send me a code".
+  const [step, setStep] = useState<Step>(token ? { kind: 'checking' } : { kind: 'start' });
   const [code, setCode] = useState('');
   const [codeError, setCodeError] = useState<string | undefined>();
 
@@ -50,6 +52,18 @@ export function SecurePage() {
   useEffect(() => {
     if (step.kind === 'code') document.getElementById('portal-secure-code')?.focus();
   }, [step.kind]);
+
+  useEffect(() => {
+    if (!token) return;
+    let live = true;
+    portalCall(secureMessageEndpoints.check, { body: { token } })
+      .then((res) => live && setStep((s) => (s.kind === 'checking' ? (res.state === 'usable' ? { kind: 'start' } : { kind: 'dead' }) : s)))
+      // Unknown (offline, rate-limited): offer the button; opening the link checks again.
+      .catch(() => live && setStep((s) => (s.kind === 'checking' ? { kind: 'start' } : s)));
+    return () => {
+      live = false;
+    };
+  }, [token]);
 
   const open = useSubmit(async () => {
     if (!token) return;
@@ -95,7 +109,7 @@ export function SecurePage() {
     return (
       <Page title={t('portal.secure.title')} subtitle={t('portal.secure.from', { ref: `#${m.ticketNumber}`, time: formatDateTime(m.createdAt) })}>
         <article className="portal-secure-message" aria-label={t('portal.secure.title')}>
-          {m.body === null ? <p className="portal-muted">{t('portal.secure.erased')}</p> : <div className="portal-msg__body">{m.body}</div>}
+          {m.body === null ? <p className="portal-muted">{t('portal.secure.erased')}</p> : <div className="portal-msg__body"><RedactedText text={m.body} /></div>}
         </article>
         <p>
           <Link href={`/portal/tickets/${m.ticketId}`}>{t('portal.secure.openRequest')}</Link>
@@ -114,6 +128,8 @@ export function SecurePage() {
               <Link href="/portal/signin">{t('portal.nav.signIn')}</Link>
             </p>
           </>
+        ) : step.kind === 'checking' ? (
+          <Loading label={t('portal.secure.checking')} />
         ) : step.kind === 'start' ? (
           <div className="form">
             <p>{t('portal.secure.intro')}</p>

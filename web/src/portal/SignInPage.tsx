@@ -7,7 +7,7 @@
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import { Redirect, useLocation } from 'wouter';
-import { portalEndpoints } from '../../../src/http/schemas/portal.js';
+import { portalEndpoints } from '../../../src/platform/http/schemas/portal.js';
 import { ApiError, validate } from '../api.js';
 import { t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';

@@ -7,10 +7,11 @@
  * file that fails keeps the remaining files in the form, and sending again
  * adds them to the same message while the server allows it.
  */
+import { RedactedText } from '../ui/redacted.js';
 import { useRef, useState, type FormEvent } from 'react';
 import { Link } from 'wouter';
 import type { Static } from 'typebox';
-import { portalAttachmentUrl, portalEndpoints, type PortalAttachment } from '../../../src/http/schemas/portal.js';
+import { portalAttachmentUrl, portalEndpoints, type PortalAttachment } from '../../../src/platform/http/schemas/portal.js';
 import { ApiError, describeError, validate } from '../api.js';
 import { formatDateTime, t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';
@@ -20,6 +21,8 @@ import { Badge, ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
 import { formatBytes, portalCall, usePortalMe } from './session.js';
 import { StatusBadge } from './TicketsPage.js';
+import { RatingForm } from './RatePage.js';
+import { csatEndpoints } from '../../../src/platform/http/schemas/csat.js';
 
 type Attachment = Static<typeof PortalAttachment>;
 
@@ -172,6 +175,25 @@ function ReplyForm({ ticketId, onSent }: { ticketId: string; onSent: () => void 
   );
 }
 
+/** A solved or closed request: the customer's rating (Good / Bad, optional comment), given or changed here. */
+function RateSection({ ticketId, status }: { ticketId: string; status: string }) {
+  const state = useResource(() => portalCall(csatEndpoints.portalState, { params: { id: ticketId } }), [ticketId, status]);
+  const [thanks, setThanks] = useState(false);
+  if (!state.data?.canRate) return state.error ? <ErrorNotice error={state.error} onRetry={state.reload} /> : null;
+  const current = state.data.rating;
+  return (
+    <Section title={t('portal.rate.ticketTitle')} id="portal-rate">
+      {thanks ? <Notice tone="success">{t('portal.rate.thanks')}</Notice> : null}
+      {current && !thanks ? <Notice tone="info">{t('portal.rate.yours', { rating: t(current === 'good' ? 'portal.rate.good' : 'portal.rate.bad') })}</Notice> : null}
+      <RatingForm key={current ?? 'none'} initial={current} submitLabel={t(current ? 'portal.rate.change' : 'portal.rate.submit')} onSubmit={async (rating, comment) => {
+        await portalCall(csatEndpoints.portalRate, { params: { id: ticketId }, body: { rating, ...(comment.trim() ? { comment } : {}) } });
+        setThanks(true);
+        state.reload();
+      }} />
+    </Section>
+  );
+}
+
 export function TicketPage({ id }: { id: string }) {
   const ticket = useResource(() => portalCall(portalEndpoints.ticket, { params: { id } }), [id]);
   const data = ticket.data;
@@ -202,7 +224,7 @@ export function TicketPage({ id }: { id: string }) {
                   {m.secure ? <Badge tone="success">{t('portal.ticket.secure')}</Badge> : null}
                 </header>
                 {m.secure ? <p className="portal-muted">{t('portal.ticket.secureHint')}</p> : null}
-                {m.body === null ? <p className="portal-muted">{t('portal.ticket.erased')}</p> : <div className="portal-msg__body">{m.body}</div>}
+                {m.body === null ? <p className="portal-muted">{t('portal.ticket.erased')}</p> : <div className="portal-msg__body"><RedactedText text={m.body} /></div>}
                 {m.attachments.length ? (
                   <div className="portal-msg__files">
                     <span className="visually-hidden">{t('portal.ticket.attachments')}</span>
@@ -216,6 +238,7 @@ export function TicketPage({ id }: { id: string }) {
           ))}
         </ol>
       </Section>
+      {data.status === 'solved' || data.status === 'closed' ? <RateSection ticketId={data.id} status={data.status} /> : null}
       {data.status === 'closed' ? <Notice tone="info">{t('portal.ticket.closed')}</Notice> : <ReplyForm ticketId={data.id} onSent={ticket.reload} />}
     </Page>
   );

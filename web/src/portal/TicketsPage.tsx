@@ -4,8 +4,8 @@
  */
 import { useState, type FormEvent } from 'react';
 import { Link } from 'wouter';
-import { portalEndpoints } from '../../../src/http/schemas/portal.js';
-import { verificationEndpoints } from '../../../src/http/schemas/verification.js';
+import { portalEndpoints } from '../../../src/platform/http/schemas/portal.js';
+import { verificationEndpoints } from '../../../src/platform/http/schemas/verification.js';
 import { ApiError, validate } from '../api.js';
 import { formatDateTime, hasMessage, t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';

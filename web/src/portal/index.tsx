@@ -8,8 +8,11 @@ import type { ReactNode } from 'react';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
 import { t } from '../i18n/index.js';
 import { ErrorNotice, Loading } from '../ui/notices.js';
+import { HelpArticlePage, HelpHomePage } from './HelpPages.js';
+import { RatePage } from './RatePage.js';
 import { RequestPage } from './RequestPage.js';
 import { SecurePage } from './SecurePage.js';
+import { PortalBrand } from './PortalBrand.js';
 import { PortalProvider, usePortal } from './session.js';
 import { SignInPage } from './SignInPage.js';
 import { TicketPage } from './TicketPage.js';
@@ -32,12 +35,13 @@ function PortalLayout({ children }: { children: ReactNode }) {
       <a className="skip-link" href="#portal-main">{t('app.skipToContent')}</a>
       <header className="portal-header">
         <div className="portal-header__brand">
-          <span className="portal-header__org">{org?.name ?? t('portal.support')}</span>
+          <PortalBrand orgId={org?.id} fallback={org?.name ?? t('portal.support')} />
           <span className="portal-header__sub">{t('portal.name')}</span>
         </div>
         <nav className="portal-nav" aria-label={t('portal.nav.label')}>
           <ul>
             {signedIn ? link('/portal', t('portal.nav.requests'), location === '/portal' || location.startsWith('/portal/tickets')) : null}
+            {link(`/portal/help${org ? `?org=${org.id}` : ''}`, t('kb.portal.nav'), location.startsWith('/portal/help'))}
             {link('/portal/request', t('portal.nav.newRequest'), location === '/portal/request')}
             {signedIn ? (
               <li>
@@ -93,6 +97,9 @@ export default function PortalArea() {
           <Route path="/portal/signin" component={SignInPage} />
           <Route path="/portal/secure" component={SecurePage} />
           <Route path="/portal/request" component={RequestPage} />
+          <Route path="/portal/help" component={HelpHomePage} />
+          <Route path="/portal/help/:slug">{(params: { slug: string }) => <HelpArticlePage slug={params.slug} />}</Route>
+          <Route path="/portal/rate" component={RatePage} />
           <Route>
             <Redirect to="/portal" replace />
           </Route>

@@ -7,8 +7,8 @@
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { Static } from 'typebox';
-import type { Endpoint, ResponseOf } from '../../../src/http/schemas/common.js';
-import { PORTAL_CSRF_HEADER, portalEndpoints, type PortalMe as PortalMeSchema, type PortalOrganization } from '../../../src/http/schemas/portal.js';
+import type { Endpoint, ResponseOf } from '../../../src/platform/http/schemas/common.js';
+import { PORTAL_CSRF_HEADER, portalEndpoints, type PortalMe as PortalMeSchema, type PortalOrganization } from '../../../src/platform/http/schemas/portal.js';
 import { ApiError, call, onSessionLost, setCsrfToken, type CallInput, type RequestOptions } from '../api.js';
 
 export type PortalMe = Static<typeof PortalMeSchema>;

@@ -5,10 +5,10 @@
  */
 import { useState, type FormEvent } from 'react';
 import { Link } from 'wouter';
-import { accessReviewEndpoints, type CampaignDetailSchema } from '../../../src/http/schemas/access-reviews.js';
+import { accessReviewEndpoints, type CampaignDetailSchema } from '../../../src/platform/http/schemas/access-reviews.js';
 import type { Static } from 'typebox';
 import { call, validate, type FieldErrors } from '../api.js';
-import { formatDateTime, t } from '../i18n/index.js';
+import { formatDateTime, t, tp } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';
 import { DataTable } from '../ui/DataTable.js';
 import { Dialog } from '../ui/Dialog.js';
@@ -57,7 +57,7 @@ function Flags({ item }: { item: Item }) {
       {item.dormant ? <Badge tone="warning">{t('security.reviews.dormant')}</Badge> : null}
       {item.unusedPermissions.length > 0 ? (
         <details className="sec-details">
-          <summary><Badge tone="warning">{t('security.reviews.unused', { count: item.unusedPermissions.length })}</Badge></summary>
+          <summary><Badge tone="warning">{tp('security.reviews.unused', item.unusedPermissions.length)}</Badge></summary>
           <ul className="sec-perms">{item.unusedPermissions.map((p) => <li key={p}><code>{p}</code></li>)}</ul>
         </details>
       ) : null}
@@ -137,7 +137,7 @@ export function AccessReview({ id }: { id: string }) {
           {deciding ? <DecideDialog campaignId={c.id} item={deciding.item} decision={deciding.decision} onClose={() => setDeciding(null)} onDone={() => { setDeciding(null); res.reload(); }} /> : null}
           <Dialog open={confirmClose} title={t('security.reviews.closeTitle')} onClose={() => setConfirmClose(false)}
             footer={<><Button variant="danger" busy={close.busy} onClick={() => void close.run().then((r) => { setConfirmClose(false); if (r) res.reload(); })}>{t('security.reviews.close')}</Button><Button onClick={() => setConfirmClose(false)}>{t('action.cancel')}</Button></>}>
-            <p>{t('security.reviews.closeBody', { count: c.counts.undecided })}</p>
+            <p>{tp('security.reviews.closeBody', c.counts.undecided)}</p>
           </Dialog>
         </>
       ) : null}

@@ -1,8 +1,8 @@
 /** Access review campaigns: the list, and starting one over all staff or one team. */
 import { useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
-import { accessReviewEndpoints, type CreateCampaignInput } from '../../../src/http/schemas/access-reviews.js';
-import { teamEndpoints } from '../../../src/http/schemas/users.js';
+import { accessReviewEndpoints, type CreateCampaignInput } from '../../../src/platform/http/schemas/access-reviews.js';
+import { teamEndpoints } from '../../../src/platform/http/schemas/users.js';
 import { call, validate, type FieldErrors } from '../api.js';
 import { formatDateTime, t } from '../i18n/index.js';
 import { useMe } from '../session.js';

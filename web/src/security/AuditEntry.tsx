@@ -5,9 +5,9 @@
  */
 import { useEffect, useState } from 'react';
 import { Link } from 'wouter';
-import { auditEndpoints } from '../../../src/http/schemas/audit.js';
+import { auditEndpoints } from '../../../src/platform/http/schemas/audit.js';
 import { call } from '../api.js';
-import { formatDateTime, t } from '../i18n/index.js';
+import { formatDateTime, t, tp } from '../i18n/index.js';
 import { useResource } from '../ui/hooks.js';
 import { Badge, ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
@@ -67,9 +67,9 @@ export function AuditEntry({ index }: { index: string }) {
           <div aria-live="polite">
             {browser ? (
               pathOk && browser.signatureValid === true ? (
-                <Notice tone="success" title={t('security.proof.verified', { size: p.checkpoint.treeSize })} />
+                <Notice tone="success" title={t('security.proof.verified', { entries: tp('security.entries', p.checkpoint.treeSize) })} />
               ) : pathOk && browser.signatureValid === null ? (
-                <Notice tone="warning" title={t('security.proof.verifiedUnsigned', { size: p.checkpoint.treeSize })} />
+                <Notice tone="warning" title={t('security.proof.verifiedUnsigned', { entries: tp('security.entries', p.checkpoint.treeSize) })} />
               ) : (
                 <Notice tone="danger" title={t('security.proof.notVerified')} />
               )
@@ -106,7 +106,7 @@ export function AuditEntry({ index }: { index: string }) {
           <Section title={t('security.proof.title')} id="proof">
             <ul className="sec-checks">
               <Check ok={browser ? browser.leafMatches : null} label={t('security.proof.leafCheck')} />
-              <Check ok={browser ? browser.rootMatches : null} label={t('security.proof.rootCheck', { size: p.checkpoint.treeSize })} />
+              <Check ok={browser ? browser.rootMatches : null} label={t('security.proof.rootCheck', { entries: tp('security.entries', p.checkpoint.treeSize) })} />
               <Check ok={browser ? browser.signatureValid : null} label={t('security.proof.signatureCheck', { keyId: p.checkpoint.keyId })} />
               <Check ok={p.verified} label={t('security.proof.serverCheck')} />
             </ul>
@@ -122,7 +122,7 @@ export function AuditEntry({ index }: { index: string }) {
                 </>
               ) : null}
             </dl>
-            <p className="sec-label">{t('security.proof.path', { count: p.proof.length })}</p>
+            <p className="sec-label">{tp('security.proof.path', p.proof.length)}</p>
             <ol className="sec-path" start={1}>
               {p.proof.map((h, i) => (
                 <li key={i} className="mono sec-hash">{h}</li>

@@ -6,7 +6,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { Static } from 'typebox';
 import { Link, useLocation, useSearch } from 'wouter';
-import { auditEndpoints, type AuditEntry as AuditEntrySchema } from '../../../src/http/schemas/audit.js';
+import { auditEndpoints, type AuditEntry as AuditEntrySchema } from '../../../src/platform/http/schemas/audit.js';
 import { call, validate, type FieldErrors } from '../api.js';
 import { formatDateTime, t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';

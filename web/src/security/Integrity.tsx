@@ -2,12 +2,15 @@
 import { useState } from 'react';
 import type { Static } from 'typebox';
 import { Link } from 'wouter';
-import { auditEndpoints, type AuditCheckpoint } from '../../../src/http/schemas/audit.js';
-import { call } from '../api.js';
-import { formatDateTime, t } from '../i18n/index.js';
+import { auditEndpoints, type AuditCheckpoint } from '../../../src/platform/http/schemas/audit.js';
+import { ApiError, call } from '../api.js';
+import { formatDateTime, t, tp } from '../i18n/index.js';
+import { useMe } from '../session.js';
 import { Button } from '../ui/Button.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
 import { ErrorNotice, Loading, Notice } from '../ui/notices.js';
+import { unsignedExplanation, verifyMeta } from './integrity-text.js';
+import { checkContinuity, type KeyValueStore, loadSeenCheckpoint, saveSeenCheckpoint, seenCheckpointKey, type Continuity } from './consistency.js';
 
 type Checkpoint = Static<typeof AuditCheckpoint>;
 
@@ -39,6 +42,76 @@ export function CheckpointDetails({ checkpoint }: { checkpoint: Checkpoint }) {
   );
 }
 
+/**
+ * Compares the current checkpoint with the last one this browser saw (kept in
+ * localStorage per site and organisation) and remembers the current one only
+ * when it extends that. A shrunk or forked log is shown on every visit until
+ * someone looks into it. Decision 0116.
+ */
+/** localStorage, or a store that keeps nothing where the browser refuses storage (each visit is then a first one). */
+function browserStorage(): KeyValueStore {
+  try {
+    return window.localStorage;
+  } catch {
+    return { getItem: () => null, setItem: () => undefined };
+  }
+}
+
+export function ContinuityCheck({ checkpoint }: { checkpoint: Checkpoint }) {
+  const { me } = useMe();
+  const res = useResource(async () => {
+    const key = seenCheckpointKey(window.location.origin, me.user.orgId);
+    const storage = browserStorage();
+    const seen = loadSeenCheckpoint(storage, key);
+    const outcome = await checkContinuity(seen, checkpoint, async (from) => {
+      try {
+        return await call(auditEndpoints.consistency, { query: { from } });
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 400) return 'shrunk';
+        throw err;
+      }
+    });
+    if (outcome.kind === 'first' || outcome.kind === 'consistent') saveSeenCheckpoint(storage, key, outcome.keep);
+    return outcome;
+  }, [checkpoint.note, me.user.orgId]);
+  if (res.loading && !res.data) return <p className="field__hint">{t('security.continuity.checking')}</p>;
+  if (res.error) return <ErrorNotice error={res.error} onRetry={res.reload} />;
+  return res.data ? <ContinuityResult outcome={res.data} /> : null;
+}
+
+function ContinuityResult({ outcome }: { outcome: Continuity }) {
+  switch (outcome.kind) {
+    case 'first':
+      return <p className="field__hint">{t('security.continuity.first')}</p>;
+    case 'consistent':
+      return <p className="field__hint">{tp('security.continuity.consistent', outcome.seen.size, { date: formatDateTime(outcome.seen.signedAt) })}</p>;
+    case 'badSignature':
+      return <ContinuityAlarm title={t('security.continuity.badSignature')} what={t('security.continuity.badSignatureMeans')} />;
+    case 'keyChanged':
+      return <ContinuityAlarm title={t('security.continuity.keyChanged')} what={tp('security.continuity.keyChangedMeans', outcome.seen.size, { date: formatDateTime(outcome.seen.signedAt) })} />;
+    case 'truncated':
+      return <ContinuityAlarm title={t('security.continuity.truncated')} what={t('security.continuity.truncatedMeans', { seen: tp('security.entries', outcome.seen.size), now: tp('security.entries', outcome.currentSize), date: formatDateTime(outcome.seen.signedAt) })} />;
+    case 'forked':
+      return <ContinuityAlarm title={t('security.continuity.forked')} what={tp('security.continuity.forkedMeans', outcome.seen.size, { date: formatDateTime(outcome.seen.signedAt) })} />;
+  }
+}
+
+function ContinuityAlarm({ title, what }: { title: string; what: string }) {
+  return (
+    <div className="sec-alarm">
+      <Notice tone="danger" title={title}>
+        <p>{what}</p>
+        <p><strong>{t('security.continuity.whatToDo')}</strong></p>
+        <ol>
+          <li>{t('security.continuity.step.export')}</li>
+          <li>{t('security.continuity.step.contact')}</li>
+          <li>{t('security.continuity.step.keep')}</li>
+        </ol>
+      </Notice>
+    </div>
+  );
+}
+
 export function CheckpointPanel() {
   const res = useResource(() => call(auditEndpoints.checkpoint), []);
   return (
@@ -49,6 +122,7 @@ export function CheckpointPanel() {
       {res.data ? (
         res.data.checkpoint ? (
           <>
+            <ContinuityCheck checkpoint={res.data.checkpoint} />
             <CheckpointFacts checkpoint={res.data.checkpoint} />
             <CheckpointDetails checkpoint={res.data.checkpoint} />
           </>
@@ -82,8 +156,8 @@ export function VerifyPanel() {
             {result.status === 'timeout' ? (
               <Notice tone="warning" title={t('security.verify.timeout')}>{result.problems[0]?.message}</Notice>
             ) : result.ok ? (
-              <Notice tone="success" title={t('security.verify.ok', { entries: result.entries })}>
-                {result.unsignedEntries > 0 ? t('security.verify.unsigned', { count: result.unsignedEntries }) : null}
+              <Notice tone="success" title={tp('security.verify.ok', result.entries)}>
+                {unsignedExplanation(result)}
               </Notice>
             ) : (
               <Notice tone="danger" title={result.firstBadIndex !== null ? t('security.verify.badIndex', { index: result.firstBadIndex }) : t('security.verify.bad')}>
@@ -94,7 +168,7 @@ export function VerifyPanel() {
                 </ul>
               </Notice>
             )}
-            <p className="field__hint">{t('security.verify.meta', { entries: result.entries, checkpoints: result.checkpoints, ms: result.durationMs, at: formatDateTime(result.checkedAt) })}</p>
+            <p className="field__hint">{verifyMeta(result, formatDateTime(result.checkedAt))}</p>
             {result.checkpoint ? <CheckpointFacts checkpoint={result.checkpoint} /> : null}
           </div>
         ) : null}

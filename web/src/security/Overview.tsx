@@ -1,10 +1,10 @@
 /** The security centre's landing page: what needs attention in each part, one link each. */
 import type { ReactNode } from 'react';
 import { Link } from 'wouter';
-import { accessReviewEndpoints } from '../../../src/http/schemas/access-reviews.js';
-import { auditEndpoints } from '../../../src/http/schemas/audit.js';
-import { phishingReportEndpoints } from '../../../src/http/schemas/phishing-reports.js';
-import { quarantineEndpoints } from '../../../src/http/schemas/quarantine.js';
+import { accessReviewEndpoints } from '../../../src/platform/http/schemas/access-reviews.js';
+import { auditEndpoints } from '../../../src/platform/http/schemas/audit.js';
+import { phishingReportEndpoints } from '../../../src/platform/http/schemas/phishing-reports.js';
+import { quarantineEndpoints } from '../../../src/platform/http/schemas/quarantine.js';
 import { call } from '../api.js';
 import { t, tp } from '../i18n/index.js';
 import { useMe } from '../session.js';
@@ -12,6 +12,7 @@ import { useResource } from '../ui/hooks.js';
 import { ErrorNotice, Loading } from '../ui/notices.js';
 import { Page } from '../ui/Page.js';
 import { RelativeTime } from '../ui/time.js';
+import { maySeeSecurityCentre } from './access.js';
 import { SecurityNav } from './SecurityNav.js';
 
 function Card({ title, href, linkText, children }: { title: string; href: string; linkText: string; children: ReactNode }) {
@@ -31,8 +32,26 @@ function Count<T>({ load, render }: { load: () => Promise<T>; render: (value: T)
   return res.data === undefined ? null : <>{render(res.data)}</>;
 }
 
+/** For a member without any security-centre ability (an administrator, an agent): what the centre is and how to get in. */
+function NotForYou() {
+  const { can } = useMe();
+  return (
+    <Page title={t('security.overview.title')} subtitle={t('security.noAccess.subtitle')}>
+      <div className="sec-panel">
+        <p>{t('security.noAccess.body')}</p>
+        <p>{t('security.noAccess.how')}</p>
+        <ul>
+          {can('users.manage') ? <li><Link href="/admin/staff">{t('security.noAccess.openStaff')}</Link></li> : <li>{t('security.noAccess.askAdmin')}</li>}
+          {can('tickets.read') ? <li><Link href="/security/phishing-reports">{t('security.noAccess.myReports')}</Link></li> : null}
+        </ul>
+      </div>
+    </Page>
+  );
+}
+
 export function Overview() {
   const { can } = useMe();
+  if (!maySeeSecurityCentre(can)) return <NotForYou />;
   return (
     <Page title={t('security.overview.title')} subtitle={t('security.overview.subtitle')} wide>
       <SecurityNav />
@@ -44,7 +63,7 @@ export function Overview() {
               render={({ checkpoint }) =>
                 checkpoint ? (
                   <p>
-                    {t('security.overview.checkpoint', { size: checkpoint.treeSize })} <RelativeTime value={checkpoint.signedAt} />
+                    {t('security.overview.checkpoint', { entries: tp('security.entries', checkpoint.treeSize) })} <RelativeTime value={checkpoint.signedAt} />
                   </p>
                 ) : (
                   <p>{t('security.checkpoint.none')}</p>

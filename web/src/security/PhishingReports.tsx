@@ -5,7 +5,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import { Link } from 'wouter';
-import { REPORT_DECISIONS, phishingReportEndpoints, type PhishingReport } from '../../../src/http/schemas/phishing-reports.js';
+import { REPORT_DECISIONS, phishingReportEndpoints, type PhishingReport } from '../../../src/platform/http/schemas/phishing-reports.js';
 import type { Static } from 'typebox';
 import { call, validate, type FieldErrors } from '../api.js';
 import { formatDateTime, t } from '../i18n/index.js';

@@ -1,6 +1,6 @@
-/** Held messages: why each was held, its score and size; released and deleted ones on request. */
+/** Held messages: sender, subject, why each was held, its score and size; released and deleted ones on request. Listing is an audited read. */
 import { Link, useLocation, useSearch } from 'wouter';
-import { QUARANTINE_STATUSES, quarantineEndpoints } from '../../../src/http/schemas/quarantine.js';
+import { QUARANTINE_STATUSES, quarantineEndpoints } from '../../../src/platform/http/schemas/quarantine.js';
 import { call } from '../api.js';
 import { formatDateTime, hasMessage, t } from '../i18n/index.js';
 import { DataTable } from '../ui/DataTable.js';
@@ -52,6 +52,8 @@ export function Quarantine() {
             empty={<EmptyState title={t('security.quarantine.empty')} />}
             columns={[
               { key: 'received', header: t('security.quarantine.col.received'), render: (i) => <Link href={`/quarantine/${i.id}`}><time dateTime={i.createdAt}>{formatDateTime(i.createdAt)}</time></Link> },
+              { key: 'from', header: t('security.quarantine.col.from'), render: (i) => (i.from ? <span className="sec-clip">{i.from}</span> : '—') },
+              { key: 'subject', header: t('security.quarantine.col.subject'), render: (i) => (i.subject ? <span className="sec-clip">{i.subject}</span> : t('security.quarantine.noSubject')) },
               { key: 'reason', header: t('security.quarantine.col.reason'), render: (i) => <Badge tone={i.reason === 'malformed' ? 'neutral' : 'danger'}>{reasonText(i.reason)}</Badge> },
               { key: 'codes', header: t('security.quarantine.col.signals'), render: (i) => (i.codes.length ? <span className="sec-codes">{i.codes.map((c) => <code key={c}>{c}</code>)}</span> : '—') },
               { key: 'score', header: t('security.quarantine.col.score'), numeric: true, render: (i) => (i.threatScore ?? '—') },

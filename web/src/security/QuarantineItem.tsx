@@ -5,7 +5,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import { Link } from 'wouter';
-import { quarantineEndpoints } from '../../../src/http/schemas/quarantine.js';
+import { quarantineEndpoints } from '../../../src/platform/http/schemas/quarantine.js';
 import { call, validate, type FieldErrors } from '../api.js';
 import { formatDateTime, t } from '../i18n/index.js';
 import { useMe } from '../session.js';

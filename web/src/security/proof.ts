@@ -21,14 +21,14 @@ export function bytesToHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
+export function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
 
-async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
+export async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
   const length = parts.reduce((n, p) => n + p.length, 0);
   const buf = new Uint8Array(length);
   let at = 0;
@@ -40,7 +40,7 @@ async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
 }
 
 const LEAF = Uint8Array.of(0);
-const NODE = Uint8Array.of(1);
+export const NODE = Uint8Array.of(1);
 
 export function leafHash(canonical: string): Promise<Uint8Array> {
   return sha256(LEAF, encoder.encode(canonical));

@@ -3,7 +3,7 @@
  * names actors from the staff list when the member may read it (users.read);
  * otherwise it shows the ids.
  */
-import { userEndpoints } from '../../../src/http/schemas/users.js';
+import { userEndpoints } from '../../../src/platform/http/schemas/users.js';
 import { call } from '../api.js';
 import { useMe } from '../session.js';
 import { useResource } from '../ui/hooks.js';

@@ -2,10 +2,13 @@
  * The staff shell: skip link, top bar with the areas this member may use
  * (from their abilities), and the main landmark that screens render into.
  */
+import { AwayToggle } from '../agent/AwayToggle.js';
 import type { ReactNode } from 'react';
 import { Link, useLocation } from 'wouter';
 import { request } from '../api.js';
 import { t, type MessageKey } from '../i18n/index.js';
+import { SECURITY_CENTRE_ABILITIES } from '../security/access.js';
+import { NotificationBell } from '../notifications/Bell.js';
 import { useMe, useSession } from '../session.js';
 
 interface NavItem {
@@ -19,7 +22,9 @@ interface NavItem {
 
 export const NAV: NavItem[] = [
   { href: '/tickets', label: 'nav.tickets', anyOf: ['tickets.read'], also: ['/customers', '/link'] },
-  { href: '/security', label: 'nav.security', anyOf: ['audit.read', 'reviews.manage', 'reviews.decide', 'quarantine.read'], also: ['/access-reviews', '/quarantine'] },
+  { href: '/knowledge', label: 'nav.knowledge', anyOf: ['tickets.read', 'kb.manage'] },
+  { href: '/reports', label: 'nav.reports', anyOf: ['reports.read'] },
+  { href: '/security', label: 'nav.security', anyOf: [...SECURITY_CENTRE_ABILITIES], also: ['/access-reviews', '/quarantine'] },
   { href: '/admin', label: 'nav.admin', anyOf: ['users.read', 'users.manage', 'roles.manage', 'teams.manage', 'policies.manage', 'channels.manage', 'tokens.manage', 'macros.manage'] },
   { href: '/account', label: 'nav.account', anyOf: [] },
 ];
@@ -57,6 +62,8 @@ export function Layout({ children }: { children: ReactNode }) {
           </ul>
         </nav>
         <div className="topbar__user">
+          {can('tickets.take') ? <AwayToggle /> : null}
+          <NotificationBell />
           <span className="topbar__name" title={me.user.email}>{t('app.signedInAs', { name: me.user.name })}</span>
           <button type="button" className="btn btn--ghost btn--small" onClick={() => void signOut()}>{t('app.signOut')}</button>
         </div>

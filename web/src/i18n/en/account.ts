@@ -5,6 +5,7 @@ export default {
   'account.tab.profile': 'Profile and password',
   'account.tab.security': 'Sign-in methods',
   'account.tab.sessions': 'Sessions',
+  'account.tab.notifications': 'Notifications',
   'account.on': 'On',
   'account.off': 'Off',
   'account.remove': 'Remove',
@@ -94,4 +95,8 @@ export default {
   'account.method.email': 'email code',
   'account.method.sms': 'text message code',
   'account.method.recovery': 'recovery code',
+  'account.signature.title': 'Email signature',
+  'account.signature.hint': 'Added to your replies that go by email, before the mailbox’s signature. {{agent.name}} becomes your name.',
+  'account.signature.label': 'Your signature',
+  'account.signature.saved': 'Signature saved.',
 } as const;

@@ -8,10 +8,14 @@ import admin from './admin.js';
 import agent from './agent.js';
 import auth from './auth.js';
 import common from './common.js';
+import knowledge from './knowledge.js';
+import notifications from './notifications.js';
 import portal from './portal.js';
+import reports from './reports.js';
 import security from './security.js';
+import brand from './brand.js';
 
-export const en = { ...common, ...auth, ...account, ...agent, ...admin, ...security, ...portal } as const;
+export const en = { ...common, ...auth, ...account, ...agent, ...admin, ...security, ...portal, ...notifications, ...knowledge, ...reports, ...brand } as const;
 
 export type MessageKey = keyof typeof en;
 export type Messages = Record<MessageKey, string>;

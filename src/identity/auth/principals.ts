@@ -1,0 +1,127 @@
+/**
+ * Builds a Principal from the database: a user's roles (merged, widest scope
+ * wins), teams and policy flags; for API tokens, the owner's permissions
+ * narrowed to the token's scopes. Also creates the built-in roles of a new
+ * organisation.
+ */
+import { randomUUID } from 'node:crypto';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import type { Kysely } from 'kysely';
+import type { Executor } from '../../protection/crypto/keyring.js';
+import type { Database } from '../../platform/db/schema.js';
+import { mergeGrants, type Principal } from './access.js';
+import { BUILT_IN_ROLES, isPermission, type Permission, type Scope } from './permissions.js';
+
+export interface UserAccess {
+  userId: string;
+  orgId: string;
+  email: string;
+  name: string;
+  status: 'invited' | 'active' | 'deactivated';
+  permissions: Map<Permission, Scope>;
+  roleKeys: string[];
+  teamIds: string[];
+  requirePhishingResistant: boolean;
+  /** CIDR allowlists that apply (organisation's and every role's); empty = any address. */
+  allowlists: string[][];
+}
+
+export async function loadUserAccess(db: Executor, userId: string): Promise<UserAccess | null> {
+  const user = await db
+    .selectFrom('users')
+    .innerJoin('organizations', 'organizations.id', 'users.org_id')
+    .where('users.id', '=', userId)
+    .select(['users.id', 'users.org_id', 'users.email', 'users.name', 'users.status', 'organizations.allowed_cidrs'])
+    .executeTakeFirst();
+  if (!user) return null;
+  const roles = await db
+    .selectFrom('user_roles')
+    .innerJoin('roles', 'roles.id', 'user_roles.role_id')
+    .where('user_roles.user_id', '=', userId)
+    .where('roles.org_id', '=', user.org_id)
+    .select(['roles.id', 'roles.key', 'roles.require_phishing_resistant', 'roles.allowed_cidrs'])
+    .execute();
+  const grants = roles.length
+    ? await db.selectFrom('role_permissions').where('role_id', 'in', roles.map((r) => r.id)).select(['permission', 'scope']).execute()
+    : [];
+  const teams = await db
+    .selectFrom('team_members')
+    .innerJoin('teams', 'teams.id', 'team_members.team_id')
+    .where('team_members.user_id', '=', userId)
+    .where('teams.org_id', '=', user.org_id)
+    .select('teams.id')
+    .execute();
+  return {
+    userId: user.id,
+    orgId: user.org_id,
+    email: user.email,
+    name: user.name,
+    status: user.status,
+    permissions: mergeGrants(grants.filter((g) => isPermission(g.permission)).map((g) => ({ permission: g.permission as Permission, scope: g.scope }))),
+    roleKeys: roles.map((r) => r.key),
+    teamIds: teams.map((t) => t.id),
+    requirePhishingResistant: roles.some((r) => r.require_phishing_resistant),
+    allowlists: [user.allowed_cidrs, ...roles.map((r) => r.allowed_cidrs)].filter((l) => l.length > 0),
+  };
+}
+
+export function principalFrom(access: UserAccess, extra: Omit<Principal, 'userId' | 'orgId' | 'email' | 'name' | 'permissions' | 'roleKeys' | 'teamIds' | 'requirePhishingResistant'>): Principal {
+  return {
+    userId: access.userId,
+    orgId: access.orgId,
+    email: access.email,
+    name: access.name,
+    permissions: access.permissions,
+    roleKeys: access.roleKeys,
+    teamIds: access.teamIds,
+    requirePhishingResistant: access.requirePhishingResistant,
+    ...extra,
+  };
+}
+
+/** A token may do what its owner may, and only within its scopes. */
+export function narrowToScopes(permissions: ReadonlyMap<Permission, Scope>, scopes: readonly string[]): Map<Permission, Scope> {
+  const out = new Map<Permission, Scope>();
+  for (const s of scopes) {
+    if (!isPermission(s)) continue;
+    const scope = permissions.get(s);
+    if (scope) out.set(s, scope);
+  }
+  return out;
+}
+
+/** True when `ip` is allowed by every applicable allowlist (each list: any CIDR matches). */
+export function addressAllowed(ip: string, allowlists: string[][]): boolean {
+  for (const list of allowlists) {
+    const block = new BlockList();
+    for (const cidr of list) {
+      const [addr, bits] = cidr.split('/');
+      if (!addr) continue;
+      const type = isIPv6(addr) ? 'ipv6' : isIPv4(addr) ? 'ipv4' : null;
+      if (!type) continue;
+      if (bits === undefined) block.addAddress(addr, type);
+      else block.addSubnet(addr, Number(bits), type);
+    }
+    const normalized = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
+    const type = isIPv6(normalized) ? 'ipv6' : 'ipv4';
+    if (!block.check(normalized, type)) return false;
+  }
+  return true;
+}
+
+/** Creates the organisation's built-in roles; returns their ids by key. */
+export async function createBuiltInRoles(trx: Executor, orgId: string): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  for (const role of BUILT_IN_ROLES) {
+    const id = randomUUID();
+    ids[role.key] = id;
+    await trx.insertInto('roles').values({ id, org_id: orgId, key: role.key, name: role.name, built_in: true, require_phishing_resistant: role.requirePhishingResistant }).execute();
+    await trx.insertInto('role_permissions').values(role.grants.map(([permission, scope]) => ({ role_id: id, permission, scope }))).execute();
+  }
+  return ids;
+}
+
+export async function roleIdByKey(db: Kysely<Database> | Executor, orgId: string, key: string): Promise<string | null> {
+  const r = await db.selectFrom('roles').where('org_id', '=', orgId).where('key', '=', key).select('id').executeTakeFirst();
+  return r?.id ?? null;
+}

@@ -1,0 +1,98 @@
+/** `trustdesk audit …`: verify the trail (live or from a bundle), export a bundle, show the latest checkpoint. */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { exportBundle, openBundle, readStoredCheckpoints, readStoredEntries } from '../../protection/audit/trail-io.js';
+import { verifyAuditTrail, type VerifyReport } from '../../protection/audit/verify.js';
+import { CliExit, withServices, type CliIo } from './io.js';
+
+function printReport(io: CliIo, report: VerifyReport, json: boolean): void {
+  if (json) {
+    io.out(JSON.stringify(report));
+  } else {
+    io.out(`entries: ${report.entries}; signed checkpoints: ${report.checkpoints}; latest signed size: ${report.latestSignedSize}; not yet signed: ${report.unsignedEntries}`);
+    if (report.pinned) io.out(`pinned checkpoint: ${report.pinned.size} entries; ${report.pinned.consistent ? 'the log is an extension of it' : 'the log is NOT an extension of it'}`);
+    for (const p of report.problems) io.out(`PROBLEM${p.index === null ? '' : ` at index ${p.index}`}: ${p.message}`);
+    io.out(report.ok ? 'OK: the audit trail is intact.' : 'FAILED: the audit trail was altered.');
+  }
+  if (!report.ok) {
+    const first = report.problems.find((p) => p.index !== null)?.index;
+    throw new CliExit(3, first === undefined || first === null ? 'audit verification failed' : `audit verification failed; first bad index: ${first}`);
+  }
+}
+
+/** A pinned checkpoint: the note itself (it has several lines) or a file holding it. */
+function readPinnedCheckpoint(value: string): string {
+  if (value.includes('\n')) return value.endsWith('\n') ? value : `${value}\n`;
+  try {
+    return readFileSync(value, 'utf8');
+  } catch (err) {
+    throw new CliExit(2, `trustdesk: cannot read the pinned checkpoint ${value}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+}
+
+export function auditCommands(program: Command, io: CliIo): void {
+  const audit = program.command('audit').description('The tamper-evident audit trail');
+
+  audit
+    .command('verify')
+    .description('Recompute the Merkle tree from the stored entries and check every signed checkpoint')
+    .option('--bundle <dir>', 'verify an exported bundle offline, with no database')
+    .option('--vkey <key>', 'the verifier key you trust (default: the one in the bundle, or the installation key)')
+    .option('--since-checkpoint <file-or-note>', 'a signed checkpoint kept outside the database (a file, or the note text): the log must extend it')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: { bundle?: string; vkey?: string; json?: boolean; sinceCheckpoint?: string }) => {
+      const started = Date.now();
+      const pinnedNote = opts.sinceCheckpoint === undefined ? undefined : readPinnedCheckpoint(opts.sinceCheckpoint);
+      const pinned = pinnedNote === undefined ? {} : { pinnedNote };
+      if (opts.bundle) {
+        const bundle = openBundle(opts.bundle);
+        const vkey = opts.vkey ?? bundle.vkey;
+        if (!opts.json) io.out(`verifier key: ${vkey}${opts.vkey ? '' : ' (from the bundle: compare it with the key you pinned)'}`);
+        const report = await verifyAuditTrail({ entries: bundle.entries, checkpoints: bundle.checkpoints, vkey, ...pinned });
+        if (!opts.json) io.out(`verified in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+        printReport(io, report, Boolean(opts.json));
+        return;
+      }
+      await withServices(io, async ({ database, audit: log }) => {
+        const db = database.db;
+        if (opts.vkey && opts.vkey !== log.vkey) {
+          throw new CliExit(3, `the installation's audit key (${log.vkey}) is not the one you pinned`);
+        }
+        const report = await verifyAuditTrail({
+          entries: readStoredEntries(database, { leafHashes: false }),
+          checkpoints: await readStoredCheckpoints(db),
+          vkey: log.vkey,
+          macKey: log.macKeyForVerification(),
+          ...pinned,
+          onProgress: (n) => (opts.json ? undefined : io.out(`  ${n} entries…`)),
+        });
+        if (!opts.json) io.out(`verified in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+        printReport(io, report, Boolean(opts.json));
+      });
+    });
+
+  audit
+    .command('export')
+    .description('Write a bundle (entries, signed checkpoints, public key) that anyone can verify offline')
+    .requiredOption('--out <dir>', 'folder to write')
+    .action(async (opts: { out: string }) => {
+      await withServices(io, async ({ database, audit: log }) => {
+        await log.flush();
+        const r = await exportBundle({ database, dir: opts.out, vkey: log.vkey });
+        io.out(`Exported ${r.entries} entries and ${r.checkpoints} checkpoints to ${opts.out}`);
+        io.out(`Verify with: trustdesk audit verify --bundle ${opts.out} --vkey '${log.vkey}'`);
+      });
+    });
+
+  audit
+    .command('checkpoint')
+    .description('Sequence pending entries and print the latest signed checkpoint and the verifier key')
+    .action(async () => {
+      await withServices(io, async ({ audit: log }) => {
+        await log.flush();
+        const cp = await log.latestCheckpoint();
+        io.out(`verifier key: ${log.vkey}`);
+        io.out(cp ? cp.note.trimEnd() : '(no entries yet)');
+      });
+    });
+}

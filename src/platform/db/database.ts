@@ -1,0 +1,172 @@
+/**
+ * Opens the database: embedded PostgreSQL (PGlite) in the data folder by
+ * default, or a PostgreSQL server when a URL is given. Both speak the same SQL,
+ * so migrations and queries are written once. `db` is passed to whoever needs
+ * it; nothing imports a database singleton.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database>;
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/** Runs scripts of several SQL statements (migrations) on one session, outside Kysely's one-statement API. */
+export interface ScriptRunner {
+  withSession<T>(fn: (run: (sql: string) => Promise<Array<Record<string, unknown>>>) => Promise<T>): Promise<T>;
+}
+
+export interface DatabaseHandle {
+  db: Db;
+  kind: DatabaseKind;
+  scripts: ScriptRunner;
+  /**
+   * Rows as arrays, for bulk reads where building an object per row dominates
+   * (audit verification streams millions). Parameters are bound, never spliced.
+   */
+  queryArrays(text: string, values: readonly unknown[]): Promise<unknown[][]>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** postgres:// URL; when absent PGlite is used. */
+  url?: string | undefined;
+  /** PGlite data folder; absent means in memory. */
+  dataDir?: string | undefined;
+  /** PostgreSQL schema to use (tests get a fresh one each). */
+  schema?: string | undefined;
+  poolSize?: number | undefined;
+  /**
+   * Told about connections the server dropped (restart, failover, terminated
+   * backend). The pool discards them and opens new ones on demand; without a
+   * listener such an error would end the process.
+   */
+  onConnectionError?: ((err: Error) => void) | undefined;
+  /** PGlite only: a data folder tarball to start from instead of running initdb (test templates, src/platform/db/testing.ts). */
+  pgliteTemplate?: Blob | undefined;
+}
+
+const INT8_OID = 20;
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  return options.url ? openPostgres(options.url, options) : openPGlite(options.dataDir, options.pgliteTemplate);
+}
+
+async function openPGlite(dataDir: string | undefined, template: Blob | undefined): Promise<DatabaseHandle> {
+  if (dataDir) mkdirSync(path.dirname(path.resolve(dataDir)), { recursive: true, mode: 0o700 });
+  // int8 as number: audit indexes and counters stay far below 2^53. One options object: PGlite's
+  // (dataDir, options) form drops the options when dataDir is undefined (in memory).
+  const client = new PGlite({
+    ...(dataDir ? { dataDir } : {}),
+    parsers: { [INT8_OID]: (v: string) => Number(v) },
+    ...(template ? { loadDataDir: template } : {}),
+  });
+  await client.waitReady;
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
+  // PGlite has one session. Scripts borrow it through Kysely's driver, which
+  // queues every caller, so a migration never interleaves with other queries.
+  const exec = async (sqlText: string) => {
+    const results = await client.exec(sqlText);
+    return (results.at(-1)?.rows ?? []) as Array<Record<string, unknown>>;
+  };
+  const scripts: ScriptRunner = {
+    withSession: (fn) => db.connection().execute(() => fn(exec)),
+  };
+  const queryArrays = (text: string, values: readonly unknown[]) =>
+    db.connection().execute(async () => (await client.query<unknown[]>(text, [...values], { rowMode: 'array' })).rows);
+  return { db, kind: 'pglite', scripts, queryArrays, close: () => db.destroy() };
+}
+
+async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  const types = {
+    getTypeParser: ((oid: number, format?: string) =>
+      oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+  };
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    types,
+    // A fresh schema per test file; production uses the server's search_path.
+    ...(options.schema ? { options: `-c search_path=${quoteIdent(options.schema)}` } : {}),
+    connectionTimeoutMillis: 10_000,
+  });
+  // A restart, failover or pg_terminate_backend ends connections, idle or checked
+  // out. Each is reported here and dropped by the pool (a client whose connection
+  // failed is not queryable and is discarded on release); the query it was running
+  // fails with a connection error, which the HTTP and SMTP layers answer as "try
+  // again later". New queries open new connections once the server is back.
+  const onConnectionError = options.onConnectionError ?? (() => undefined);
+  pool.on('error', (err) => onConnectionError(err));
+  pool.on('connect', (client) => client.on('error', (err) => onConnectionError(err)));
+  // Fail at start, with a clear message, when the server is unreachable.
+  const probe = await pool.connect().catch(async (err: Error) => {
+    await pool.end().catch(() => undefined);
+    throw new Error(`Cannot connect to PostgreSQL at ${redactUrl(url)}: ${err.message}`);
+  });
+  probe.release();
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const scripts: ScriptRunner = {
+    async withSession(fn) {
+      const c = await pool.connect();
+      try {
+        return await fn(async (sql) => {
+          const r = (await c.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
+          const last = Array.isArray(r) ? r.at(-1) : r;
+          return (last?.rows ?? []) as Array<Record<string, unknown>>;
+        });
+      } finally {
+        c.release();
+      }
+    },
+  };
+  const queryArrays = async (text: string, values: readonly unknown[]) =>
+    (await pool.query<unknown[]>({ text, values: [...values], rowMode: 'array' })).rows;
+  return { db, kind: 'postgres', scripts, queryArrays, close: () => db.destroy() };
+}
+
+/** SQLSTATEs meaning "the server is going away or not yet back": worth retrying later, not a bug. */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+const UNAVAILABLE_MESSAGES = [/^Connection terminated/, /timeout exceeded when trying to connect/, /not queryable/];
+
+/**
+ * True when an error (or one it wraps) says the database could not be reached
+ * or dropped the connection, rather than that the query was wrong: a restart,
+ * a failover, a terminated backend, a full pool that timed out. Callers answer
+ * these as temporary (HTTP 503 with Retry-After, SMTP 451).
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [err];
+  while (queue.length) {
+    const e = queue.shift();
+    if (!e || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    const { code, message, cause, errors } = e as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof code === 'string' && (code.startsWith('08') || UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code))) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((m) => m.test(message))) return true;
+    queue.push(cause);
+    if (Array.isArray(errors)) queue.push(...errors);
+  }
+  return false;
+}
+
+export function quoteIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe identifier: ${name}`);
+  return `"${name}"`;
+}
+
+/** A database URL with its password removed, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The HTTP application: cross-cutting plugins first (security headers,
+ * problem+json errors, OpenAPI, the deny-by-default gate), then feature routes.
+ * Routes are encapsulated plugins; they get services from `app.services`.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import { Redis } from 'ioredis';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Server as HttpsServer } from 'node:https';
+import Fastify, { type FastifyContextConfig, type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Services } from '../app/services.js';
+import { sessionHasRequiredFactor, type Principal } from '../../identity/auth/access.js';
+import { registerAuthentication } from '../../identity/auth/authenticate.js';
+import { READ_ONLY_PERMISSIONS } from '../../identity/auth/permissions.js';
+import { healthRoutes } from './health.js';
+import { AppError } from '../errors.js';
+import { registerProblemHandlers, sendProblem, ProblemSchema } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+  }
+  interface FastifyContextConfig {
+    /** Reachable without a session. Every other route requires one (deny by default). */
+    public?: boolean;
+    /** Reachable with a session whose second factor is not verified yet (sign-in, enrolment, sign-out). */
+    allowWithoutMfa?: boolean;
+    /**
+     * A write that acts only on the caller's own sign-in (sign-out, password, own sessions and factors):
+     * a session holding only read permissions (an auditor) may use it; a token may not.
+     */
+    ownAccount?: boolean;
+    /** A POST that changes nothing (it computes and is audited), so read-only callers may use it. */
+    readOnly?: boolean;
+    /** Public to the staff gate but needs a customer's portal session, checked before the body is read. */
+    portalSession?: boolean;
+  }
+  interface FastifyRequest {
+    /** Who is calling; set by the authentication plugin. Null means anonymous. */
+    principal: Principal | null;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const holdsWritePermission = (p: Principal) => [...p.permissions.keys()].some((perm) => !READ_ONLY_PERMISSIONS.has(perm));
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,100}$/;
+
+export interface BuildAppOptions {
+  services: Services;
+  /** Register feature routes (later issues add theirs here). */
+  routes?: Array<(app: FastifyInstance) => Promise<void>>;
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { services } = options;
+  const { config } = services;
+  const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
+  const fastifyOptions: FastifyServerOptions = {
+    loggerInstance: services.logger,
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    // Keep a caller's (or proxy's) request id when it is well formed, so logs line up across hops.
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  };
+  const httpsOptions: FastifyHttpsOptions<HttpsServer> | undefined = tls ? { ...(fastifyOptions as FastifyHttpsOptions<HttpsServer>), https: tls } : undefined;
+  const app = (httpsOptions ? Fastify(httpsOptions) : Fastify(fastifyOptions)) as unknown as FastifyInstance;
+
+  app.decorate('services', services);
+  // Work deferred past an answer finishes before the app stops.
+  app.addHook('onClose', async () => services.deferred.drain());
+  app.decorateRequest('principal', null);
+  app.addSchema(ProblemSchema);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerProblemHandlers(app);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        frameSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        ...(tls ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    hsts: tls ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    crossOriginEmbedderPolicy: false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Trustdesk API', version: '0.1.0', description: 'Every /api route requires a session or API token unless marked public. Errors are application/problem+json.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'td_session' },
+          portalSession: { type: 'apiKey', in: 'cookie', name: 'td_portal' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    // Every operation says what it needs, from the same route config the gate reads: `security: []` for public ones.
+    transform: ({ schema, url, route }) => {
+      const config = (route.config ?? {}) as FastifyContextConfig;
+      const security = config.portalSession === true ? [{ portalSession: [] }] : config.public === true ? [] : [{ bearer: [] }, { session: [] }];
+      return { schema: { ...(schema ?? {}), security } as typeof schema, url };
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  // The documentation is public; marking its routes here keeps the gate free of URL matching.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...(route.config as object), public: true };
+    });
+    docs.get('/api/openapi.json', { schema: { hide: true } }, async () => docs.swagger());
+    await docs.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true, uiConfig: { docExpansion: 'list' } });
+  });
+
+  // Rate limits apply where a route asks for one (public and authentication endpoints).
+  // With several instances, counters live in Redis so a limit holds across all of them.
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 }) : undefined;
+  if (redis) {
+    await redis.connect().catch((err: Error) => {
+      throw new Error(`Cannot connect to Redis at REDIS_URL: ${err.message}`);
+    });
+    app.addHook('onClose', async () => void (await redis.quit().catch(() => undefined)));
+  }
+  await app.register(rateLimit, {
+    global: false,
+    ...(redis ? { redis, nameSpace: 'trustdesk-rl:', skipOnError: false } : {}),
+    errorResponseBuilder: (_request, context) => new AppError('rate_limited', `Too many requests; try again in ${Math.ceil(context.ttl / 1000)} seconds.`),
+  });
+  await registerAuthentication(app);
+  // Deny by default: a route is reachable anonymously only if it says so, and
+  // with a password-only session only if it says so (sign-in, enrolment).
+  // Runs before body validation, so anonymous callers learn nothing of a route's schema.
+  app.addHook('onRequest', async (request, reply) => {
+    const config = request.routeOptions.config;
+    if (config.public === true) return;
+    const p = request.principal;
+    if (!p) return sendProblem(reply, request, 401, 'unauthenticated', 'Sign in to continue.');
+    if (p.kind === 'session' && !sessionHasRequiredFactor(p) && config.allowWithoutMfa !== true) {
+      return sendProblem(reply, request, 401, 'mfa_required', 'Verify your second factor to continue.', {
+        phishingResistantRequired: p.requirePhishingResistant,
+      });
+    }
+    // A caller holding only read permissions (an auditor, a read-only token) changes nothing,
+    // whatever a route's own check says: a second lock on every write, before the body is read.
+    if (!SAFE_METHODS.has(request.method) && config.readOnly !== true && !(config.ownAccount === true && p.kind === 'session') && !holdsWritePermission(p)) {
+      return sendProblem(reply, request, 403, 'forbidden', p.kind === 'token' ? 'This token may only read.' : 'Your role may only read.');
+    }
+  });
+
+  await app.register(healthRoutes);
+  // A Set: tests add a feature's plugin to appRoutes without registering it twice once it is listed there.
+  for (const routes of new Set(options.routes ?? [])) await app.register(routes);
+  return app;
+}

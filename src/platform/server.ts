@@ -1,0 +1,164 @@
+/**
+ * `trustdesk start`: opens the services, serves HTTP, prints where, and shuts
+ * down gracefully on SIGINT/SIGTERM (stop accepting, finish requests, flush
+ * the audit log, close the database).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { runAccessReviewJobs } from '../identity/access-reviews/access-reviews.jobs.js';
+import { LocalBlobStore } from '../protection/blobs/store.js';
+import { createDefaultHooks } from '../helpdesk/ingest/hooks.js';
+import { startOutboundWorker } from '../helpdesk/mail/outbound-queue.js';
+import { startNotificationWorker } from '../helpdesk/notifications/jobs.js';
+import { createInboundSmtpServer, type InboundSmtpServer } from '../helpdesk/mail/smtp-server.js';
+import { createMailTransport } from '../helpdesk/mail/transport.js';
+import { createHelpdeskDeps } from '../helpdesk/tickets/context.js';
+import { startWebhookWorker } from './webhooks/delivery-queue.js';
+import type { Config } from './config/config.js';
+import { openServices, type Services } from './app/services.js';
+import { sealSenderDataAtRest } from '../threats/phishing-reports/seal.js';
+import { buildApp } from './http/app.js';
+import { appRoutes } from './http/routes.js';
+import { createSetupLink, setupNeeded } from '../identity/auth/auth.service.js';
+import type { Logger } from './logging.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  services: Services;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(options: { config: Config; logger: Logger; print?: (line: string) => void }): Promise<RunningServer> {
+  const { config, logger } = options;
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const services = await openServices({ config, logger, migrate: true, sequencer: true });
+  let app: FastifyInstance;
+  let smtp: InboundSmtpServer | undefined;
+  let smtpPort: number | undefined;
+  // Databases from before migration 0012 still hold list values and known domains in clear: seal them now.
+  const sealed = await sealSenderDataAtRest(services.database.db, services.keyring);
+  if (sealed.entries || sealed.domains) logger.info(sealed, 'sealed sender list entries and known sender domains kept in clear by an earlier release');
+  const helpdesk = await createHelpdeskDeps(services);
+  // Outbound mail leaves through a durable queue: retries with backoff survive restarts.
+  const dkim =
+    config.dkimDomain && config.dkimSelector && config.dkimKeyFile
+      ? { domainName: config.dkimDomain, keySelector: config.dkimSelector, privateKey: readFileSync(config.dkimKeyFile, 'utf8') }
+      : undefined;
+  const outbound = startOutboundWorker(helpdesk, createMailTransport({ relayUrl: config.relayUrl, outboxDir: path.join(config.dataDirPath, 'outbox'), outboxKey: services.outboxKey, dkim }), {
+    blobs: new LocalBlobStore(config.blobDirPath),
+  });
+  // Webhook deliveries go through the one outbound HTTP wrapper, which refuses private addresses unless configured.
+  const webhooks = startWebhookWorker({ ...helpdesk, outbound: { allowPrivate: config.allowPrivateWebhooks } });
+  // SLA warnings and batched notification emails (src/helpdesk/notifications).
+  const notifications = startNotificationWorker({ db: services.database.db, mailer: services.mailer, publicUrl: config.publicUrl, logger });
+  try {
+    app = await buildApp({ services, routes: appRoutes });
+    await app.listen({ host: config.host, port: config.port });
+    if (config.smtpEnabled) {
+      smtp = createInboundSmtpServer({
+        deps: helpdesk,
+        hooks: createDefaultHooks({
+          trustedAuthservIds: config.smtpAuthservIds.split(',').map((x) => x.trim()).filter(Boolean),
+          logger,
+          // The organisation's staff, allow/block lists and known senders feed the analysis of every message.
+          db: services.database.db,
+          keyring: services.keyring,
+          mailer: services.mailer,
+          publicUrl: config.publicUrl,
+        }),
+        blobs: new LocalBlobStore(config.blobDirPath),
+        maxBytes: config.smtpMaxBytes,
+        tlsCertPath: config.smtpTlsCert,
+        tlsKeyPath: config.smtpTlsKey,
+      });
+      smtpPort = await smtp.listen(config.smtpPort, config.smtpHost);
+    }
+  } catch (err) {
+    await outbound.stop();
+    await webhooks.stop();
+    await notifications.stop();
+    await smtp?.close();
+    await services.close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = config.publicUrl.replace(/:\d+$/, `:${port}`);
+  if (services.createdKeyFile) {
+    print(`Created key file ${config.keyFilePath} (owner-only). Back it up apart from the database: without it, encrypted data cannot be read.`);
+  }
+  print(`Trustdesk is listening on ${url}`);
+  print(`  database: ${services.database.kind === 'pglite' ? `embedded (${config.dataDirPath})` : 'PostgreSQL'}`);
+  print(`  health:   ${url}/healthz   API docs: ${url}/api/docs`);
+  if (smtpPort !== undefined) {
+    print(`  inbound mail:  SMTP on ${config.smtpHost}:${smtpPort}, for the mailboxes added under Administration → Email channels (${url}/admin/email)`);
+  }
+  print(
+    config.relayUrl
+      ? `  outgoing mail: through the relay ${relayHost(config.relayUrl)}`
+      : `  outgoing mail: no relay set (TRUSTDESK_RELAY_URL), so it is kept sealed in ${path.join(config.dataDirPath, 'outbox')}; read it with \`npm run trustdesk -- outbox list\``,
+  );
+  if (await setupNeeded(services.database.db)) {
+    const token = await createSetupLink(services.database.db);
+    print('');
+    print('First run: open this one-time link (valid 24 hours) to create your organisation and administrator account:');
+    print(`  ${url}/setup#token=${token}`);
+    print('(Each start prints a new link and cancels the previous one. The same token works with POST /api/setup; see /api/docs.)');
+  }
+
+  // Periodic jobs; each is safe on several instances at once.
+  const jobs = setInterval(() => {
+    runAccessReviewJobs({ db: services.database.db, audit: services.audit, mailer: services.mailer, publicUrl: config.publicUrl, logger }).catch((err: unknown) =>
+      logger.error({ err }, 'access review jobs failed'),
+    );
+  }, 5 * 60_000);
+  jobs.unref();
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      clearInterval(jobs);
+      await smtp?.close();
+      await app.close();
+      await outbound.stop();
+      await webhooks.stop();
+      await notifications.stop();
+      await services.close();
+    })();
+    return stopping;
+  };
+  return { app, services, url, stop };
+}
+
+/** Wires SIGINT/SIGTERM to a graceful stop with a deadline. */
+export function stopOnSignals(server: RunningServer, logger: Logger): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 15_000);
+    deadline.unref();
+    server.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}
+
+/** The relay's host and port only: the URL may carry a password. */
+function relayHost(relayUrl: string): string {
+  try {
+    const u = new URL(relayUrl);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return '(unreadable URL)';
+  }
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeMessage } from '../engine.js';
+import { buildContext, buildMessage } from '../testing.js';
+import { loadLists } from '../lists.js';
+import { looksGeneratedMailbox, personNamedLikeBrand, roleNameUnrelated } from './sender.js';
+
+const codes = (from: { name: string; address: string }) => analyzeMessage(buildMessage({ from }), buildContext()).reasons.map((r) => r.code);
+
+describe('looksGeneratedMailbox', () => {
+  it('sees consonant runs and letter-digit interleaving', () => {
+    for (const l of ['xqwrtzlp', 'ripmhnxk', 'k7v2mq9zt', 'newsletterwgbtc']) expect(looksGeneratedMailbox(l), l).toBe(true);
+  });
+  it('passes names, words, initials and names from other languages', () => {
+    for (const l of ['jane.customer', 'noreply', 'ville.skytta', 'conor_wynne', 'jsmith', 'support-team', 'przybylski', 'info2024', 'a.b', 'sdw']) {
+      expect(looksGeneratedMailbox(l), l).toBe(false);
+    }
+  });
+});
+
+describe('new sender signals', () => {
+  it('notes a machine-made mailbox name, weakly', () => {
+    const c = codes({ name: 'Deals', address: 'qzkvwtrx@shop.example.net' });
+    expect(c).toContain('sender.generated_mailbox');
+    expect(analyzeMessage(buildMessage({ from: { name: 'Deals', address: 'qzkvwtrx@shop.example.net' } }), buildContext()).verdict).toBe('clean');
+  });
+  it('notes a sender on a free hosting platform', () => {
+    expect(codes({ name: 'Rewards', address: 'noreply@promo-12ab.firebaseapp.com' })).toContain('sender.free_hosting');
+    expect(codes({ name: 'Jane', address: 'jane@acme-corp.com' })).not.toContain('sender.free_hosting');
+  });
+});
+
+describe('roleNameUnrelated', () => {
+  const roles = ['billing', 'alert', 'team', 'security', 'support', 'kundenservice'];
+  it('names the role word when the name shares nothing with the address', () => {
+    expect(roleNameUnrelated('Billing Alert.', 'xkq@pier.mailer-example.net', roles)).toBe('billing');
+    expect(roleNameUnrelated('Kundenservice', 'info@shop-versand.example', roles)).toBe('kundenservice');
+  });
+  it('passes names tied to the mailbox or the domain, and personal names', () => {
+    expect(roleNameUnrelated('Acme Billing', 'billing@acme.com', roles)).toBeNull();
+    expect(roleNameUnrelated('Acme Support', 'help@acme-mail.com', roles)).toBeNull();
+    expect(roleNameUnrelated('Security Team', 'security@vendor.example', roles)).toBeNull();
+    expect(roleNameUnrelated('Jane Customer', 'jane@acme-corp.com', roles)).toBeNull();
+  });
+  it('does not flag a message by itself', () => {
+    const a = analyzeMessage(buildMessage({ from: { name: 'Payment Team', address: 'jane@acme-corp.com' } }), buildContext());
+    expect(a.reasons.map((r) => r.code)).toContain('sender.role_name_unrelated');
+    expect(a.verdict).toBe('clean');
+  });
+});
+
+describe('personNamedLikeBrand', () => {
+  const lists = loadLists();
+  it('passes a person whose first name is a brand, writing from their own mailbox', () => {
+    expect(personNamedLikeBrand('Sony Mathew', 'sony', ['PlayStation', 'Sony'], lists)).toBe(true);
+    expect(codes({ name: 'Sony Mathew', address: 'sony@helpdesk-vendor.example' })).not.toContain('sender.brand_impersonation');
+  });
+  it('still sees the brand alone, with a department, or on a mailbox that is not the person', () => {
+    expect(personNamedLikeBrand('Sony', 'sony', ['Sony'], lists)).toBe(false);
+    expect(personNamedLikeBrand('Sony Support', 'sony', ['Sony'], lists)).toBe(false);
+    expect(personNamedLikeBrand('Sony Mathew', 'noreply', ['Sony'], lists)).toBe(false);
+    expect(codes({ name: 'Sony Support', address: 'sony@helpdesk-vendor.example' })).toContain('sender.brand_impersonation');
+  });
+});
+
+describe('delivery reports', () => {
+  const report = (from: { name: string; address: string }) =>
+    analyzeMessage(
+      buildMessage({ from, subject: 'Undelivered Mail Returned to Sender', headers: new Map([['to', ['support@example-shop.com']], ['content-type', ['multipart/report; report-type=delivery-status; boundary="x"']]]) }),
+      buildContext(),
+    );
+  it('notes a bounce without a sender address, but does not warn about it alone', () => {
+    const a = report({ name: 'MAILER-DAEMON', address: '' });
+    expect(a.reasons.map((r) => r.code)).toContain('sender.missing');
+    expect(a.verdict).toBe('clean');
+  });
+  it('weighs "no authentication passed" lightly on a bounce, fully on other mail', () => {
+    const auth = { source: 'header' as const, spf: 'none' as const, dkim: 'none' as const };
+    const weightOf = (headers: Map<string, string[]>) =>
+      analyzeMessage(buildMessage({ from: { name: 'Mail Delivery System', address: 'mailer-daemon@mx.acme-corp.com' }, headers }), buildContext({ auth })).reasons.find((r) => r.code === 'auth.none')?.weight;
+    expect(weightOf(new Map([['content-type', ['multipart/report; report-type=delivery-status; boundary="x"']]]))).toBe(0.1);
+    expect(weightOf(new Map([['content-type', ['text/plain']]]))).toBe(0.25);
+  });
+  it('still warns about an ordinary message without a sender address', () => {
+    expect(analyzeMessage(buildMessage({ from: { name: 'MAILER-DAEMON', address: '' } }), buildContext()).verdict).toBe('suspicious');
+  });
+});
+
+describe('link text naming a documentation domain', () => {
+  it('is no claim a link can contradict, unlike a real domain', () => {
+    const withLink = (shown: string) =>
+      analyzeMessage(buildMessage({ html: `<p>Regards, Klaus <a href="https://www.fachdaten-server.de/">${shown}</a></p>`, text: 'Regards, Klaus' }), buildContext()).reasons.map((r) => r.code);
+    expect(withLink('www.example.com')).not.toContain('link.text_mismatch');
+    expect(withLink('www.paypal.com')).toContain('link.text_mismatch');
+  });
+});
