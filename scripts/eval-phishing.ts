@@ -2,7 +2,10 @@
  * Evaluates the phishing engine on a folder of phishing .eml files and one or more folders of
  * legitimate ones, with SpamAssassin as the peer.
  *
- *   npm run eval:phishing -- --phish DIR [--ham DIR ...] [--strip-auth] [--json] [--no-peer]
+ *   npm run eval:phishing -- --phish DIR [--ham DIR ...] [--strip-auth] [--json] [--no-peer] [--replay]
+ *
+ * --replay also feeds the sets in time order as one organisation's inbox and compares the static
+ * engine with the engine and a model learned from the labels people would give (scripts/phishing-replay.ts).
  *
  * "Flagged" means a verdict other than clean (the agent sees a warning); figures for the
  * phishing verdict alone are printed too. Each ham folder gets its own false-positive rate: the
@@ -19,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { analyzeMessage, authFromHeaders, parseRawMessage } from '../src/threats/phishing/index.js';
 import type { Analysis, AnalysisContext, ParsedMessage } from '../src/threats/phishing/index.js';
 import { splitHeaderBlock } from '../src/threats/phishing/parse.js';
+import { runReplay } from './phishing-replay.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,6 +33,8 @@ const { values: args } = parseArgs({
     'no-peer': { type: 'boolean', default: false },
     /** Lists half A's misses and false alarms with their reasons: the development half only, never B. */
     'show-half-a': { type: 'boolean', default: false },
+    /** Replays the sets in time order with an organisation's learned model (decision 0173). */
+    replay: { type: 'boolean', default: false },
   },
 });
 
@@ -293,6 +299,7 @@ async function main(): Promise<void> {
       console.log(`  ${i.label === 'phish' ? 'MISS' : `FP ${i.set}`} ${i.name} score ${i.analysis!.score}: ${why || '-'}`);
     }
   }
+  const replay = args.replay ? runReplay(items, ctxFor, sets) : null;
   if (args.json) {
     const r = (m: Metrics) => ({ precision: m.precision, recall: m.recall, fpr: m.fpr, f1: m.f1, tp: m.tp, fn: m.fn, fp: m.fp, tn: m.tn });
     console.log(
@@ -308,6 +315,7 @@ async function main(): Promise<void> {
         half_b: r(halfB),
         per_ham: Object.fromEntries(perSet.map((p) => [p.set, { n: sizes[p.set], ...r(p.all), half_a: r(p.a), half_b: r(p.b), verdict_phishing: r(p.quarantined) }])),
         spamassassin: peer,
+        ...(replay ? { replay } : {}),
         signals: Object.fromEntries([...hits.entries()].map(([k, h]) => [k, Object.fromEntries(Object.keys(sizes).map((s) => [s, (h[s] ?? 0) / sizes[s]!]))])),
       }),
     );

@@ -20,12 +20,17 @@ import { brandLureReason, claimedBrand, hiddenCharactersReason, nameLureReason, 
 import { isDeliveryReport, listMatch, recipientInSubject, senderReasons } from './signals/sender.js';
 import { decodeEntities, findPhrases, htmlToVisibleText, normalizeWords } from './text.js';
 import type { AnalysisContext, Analysis, ParsedMessage, Reason } from './types.js';
+import { learnedEffect, STRONG_REASON } from './learning/explain.js';
+import type { LearnedEffect } from './learning/explain.js';
+import { learningTokens } from './learning/tokens.js';
 
 export interface AnalyzeOptions {
   thresholds?: VerdictThresholds;
   /** Characters of text (subject + body) searched for phrases. */
   maxTextChars?: number;
   maxLinks?: number;
+  /** Return the message's learning tokens (decision 0173) even when the context has no learned model. */
+  collectTokens?: boolean;
 }
 
 interface Prepared {
@@ -197,21 +202,40 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   if (callback) reasons.push(callback);
   if (msg.truncated) reasons.push({ code: 'message.truncated', weight: 0.1, evidence: 'the message exceeded a size limit and was only partly inspected' });
 
+  // The organisation's learned model reads what the engine read, and the engine's own findings.
+  let tokens: string[] | undefined;
+  let learned: LearnedEffect | null = null;
+  if (ctx.learned || opts.collectTokens) {
+    tokens = learningTokens({ subject: msg.subject, text: visible, hrefs: links.map((l) => l.href), senderDomain: fromReg, reasons, attachments: msg.attachments });
+    if (ctx.learned) {
+      learned = learnedEffect(tokens, ctx.learned);
+      reasons.push(...learned.reasons);
+    }
+  }
+
   // An allow-listed sender is trusted only when authentication proves it is really them.
   const allowed = fromAddress ? listMatch(fromAddress, ctx.allowList) : null;
   if (allowed && !blocked) {
     if (authenticatedAs(ctx, fromReg)) {
       const kept = reasons.filter((r) => r.code.startsWith('attachment.'));
       kept.push({ code: 'sender.allowed', weight: 0, evidence: `sender matches the allow list entry ${allowed} and is authenticated` });
-      return finish(kept, opts);
+      return finish(kept, opts, null, tokens);
     }
     reasons.push({ code: 'sender.allowed_unverified', weight: 0, evidence: `sender matches the allow list entry ${allowed}, but is not authenticated, so the allow list was not applied` });
   }
-  return finish(reasons, opts);
+  return finish(reasons, opts, learned, tokens);
 }
 
-function finish(reasons: Reason[], opts: AnalyzeOptions): Analysis {
+function finish(reasons: Reason[], opts: AnalyzeOptions, learned: LearnedEffect | null, tokens: string[] | undefined): Analysis {
   reasons.sort((a, b) => b.weight - a.weight);
-  const score = combineWeights(reasons);
-  return { score, verdict: decideVerdict(score, reasons, opts.thresholds ?? DEFAULT_THRESHOLDS), reasons };
+  let score = combineWeights(reasons);
+  // "Not phishing" history lowers a score of weak and moderate signals, never a strong one's.
+  if (learned?.dampReason && score > 0 && !reasons.some((r) => r.weight >= STRONG_REASON || r.code === 'sender.blocked')) {
+    const lowered = Math.round(score * learned.damp);
+    reasons.push({ ...learned.dampReason, evidence: `${learned.dampReason.evidence}; score lowered from ${score} to ${lowered}` });
+    score = lowered;
+  }
+  const analysis: Analysis = { score, verdict: decideVerdict(score, reasons, opts.thresholds ?? DEFAULT_THRESHOLDS), reasons };
+  if (tokens) analysis.tokens = tokens;
+  return analysis;
 }

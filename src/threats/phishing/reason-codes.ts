@@ -34,6 +34,7 @@ export const REASON_CODES = [
   'content.spaced_letters', 'content.styled_letters',
   'bulk.high_priority', 'bulk.unfilled_placeholder', 'bulk.unsubscribe_without_header',
   'message.truncated',
+  'content.learned_phishing', 'learned.not_phishing',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

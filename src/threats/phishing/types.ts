@@ -1,4 +1,5 @@
 /** Plain data shared by the phishing engine, its parser and its callers. */
+import type { LearnedModel } from './learning/model.js';
 
 /** Case-insensitive header multimap: keys are lower-case names, values in message order. */
 export type HeaderMap = ReadonlyMap<string, readonly string[]>;
@@ -81,6 +82,14 @@ export interface AnalysisContext {
   trustedAuthservIds?: string[];
   /** Replaces the shipped word lists (use extendLexicon to add to them). */
   lexicon?: Lexicon;
+  /** The organisation's model learned from its people's labels (decision 0173). */
+  learned?: LearnedContext;
+}
+
+/** An organisation's learned model and how a token becomes the key it is stored under (a keyed hash in the product). */
+export interface LearnedContext {
+  model: LearnedModel;
+  key(token: string): string;
 }
 
 export interface Reason {
@@ -97,4 +106,6 @@ export interface Analysis {
   score: number;
   verdict: Verdict;
   reasons: Reason[];
+  /** The message's learning tokens (decision 0173), when a learned model or the caller asked for them. */
+  tokens?: string[];
 }

@@ -281,6 +281,8 @@ export default {
   'agent.threat.bulk.unfilled_placeholder': 'Contains an unfilled template field',
   'agent.threat.bulk.unsubscribe_without_header': 'Mass mailing without a proper unsubscribe',
   'agent.threat.message.truncated': 'Too large to inspect fully',
+  'agent.threat.content.learned_phishing': 'Like messages your team reported',
+  'agent.threat.learned.not_phishing': 'Like messages your team marked safe',
 
   'agent.redaction.removed': 'Sensitive data was removed before this was stored',
   'agent.redaction.flagged': 'This message holds sensitive data, shown as written',
