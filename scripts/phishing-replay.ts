@@ -14,6 +14,9 @@
  * Who labels is one of six agents (two security officers for quarantined mail), and whether a
  * label is given is decided by a hash of the file name: the same every run, unrelated to content.
  *
+ * Each ham set is replayed with the phish on its own (sets of different eras in one inbox teach the
+ * model the era), then all of them together, which shows exactly that risk.
+ *
  * A second pass adds a rogue agent who, from the middle of the stream, marks every phishing
  * message it is shown as "not phishing" and reports every legitimate one: the guards (two
  * labellers per token, a daily cap, strong reasons kept) should bound the harm.
@@ -113,10 +116,10 @@ function rates(outs: readonly Outcome[], sets: readonly string[], flag: (o: Outc
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
-/** One organisation's inbox: the phish and one ham set (sets of different eras would teach the model the era). */
-function replaySet<T extends ReplayItem>(items: readonly T[], ctxFor: (i: T) => AnalysisContext, set: string): Record<string, unknown> {
-  const sets = [set];
-  const ordered = timeOrder(items.filter((i) => i.label === 'phish' || i.set === set));
+/** One organisation's inbox: the phish and the given ham sets. */
+function replaySet<T extends ReplayItem>(items: readonly T[], ctxFor: (i: T) => AnalysisContext, sets: readonly string[]): Record<string, unknown> {
+  const set = sets.join(' + ');
+  const ordered = timeOrder(items.filter((i) => i.label === 'phish' || sets.includes(i.set)));
   const honest = replayOnce(ordered, ctxFor, null);
   const rogue = replayOnce(ordered, ctxFor, Math.floor(ordered.length / 2));
   const summary = (outs: readonly Outcome[]) => ({
@@ -137,7 +140,7 @@ function replaySet<T extends ReplayItem>(items: readonly T[], ctxFor: (i: T) => 
     capped: { honest: honest.capped, rogue: rogue.capped },
   };
 
-  const row = (label: string, r: Rates) => `    ${label.padEnd(26)} recall ${pct(r.recall).padStart(7)}   FPR ${pct(r.fpr[set] ?? 0).padStart(6)}   (${r.n} messages)`;
+  const row = (label: string, r: Rates) => `    ${label.padEnd(26)} recall ${pct(r.recall).padStart(7)}   ${sets.map((s) => `FPR ${s} ${pct(r.fpr[s] ?? 0).padStart(6)}`).join('   ')}   (${r.n} messages)`;
   console.log('');
   console.log(`replay, phish + ${set}: ${ordered.length} messages in time order, interleaved evenly, ~${PER_DAY}/day; the learned model scores each message before its label`);
   windows.forEach((w, k) => {
@@ -160,5 +163,8 @@ function replaySet<T extends ReplayItem>(items: readonly T[], ctxFor: (i: T) => 
 }
 
 export function runReplay<T extends ReplayItem>(items: readonly T[], ctxFor: (i: T) => AnalysisContext, sets: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(sets.map((set) => [set, replaySet(items, ctxFor, set)]));
+  const each = Object.fromEntries(sets.map((set) => [set, replaySet(items, ctxFor, [set])]));
+  // And all ham sets in one inbox: legitimate mail of two eras, the older far more numerous — a
+  // team whose legitimate mail changes kind (the model has mostly seen the old kind).
+  return sets.length > 1 ? { ...each, pooled: replaySet(items, ctxFor, sets) } : each;
 }
