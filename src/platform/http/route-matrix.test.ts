@@ -163,6 +163,22 @@ describe('route access matrix', () => {
     for (const key of Object.keys(READ_ONLY_MAY)) expect(known.has(key), key).toBe(true);
   });
 
+  it('refuses every write to the caller’s own sign-in with a token, whatever its scopes', async () => {
+    const owner = await buildUser(services, org, { roles: ['administrator', 'security_officer'] });
+    const { token } = await createApiToken({ db: services.database.db, audit: services.audit }, null, { ip: '127.0.0.1', userAgent: null, requestId: 'test' }, { ownerId: owner.userId, name: 'everything', scopes: ['users.manage', 'tickets.write', 'policies.manage'], expiresInDays: 1, kind: 'personal' });
+    const own = routes.filter((r) => (r.config as { ownAccount?: boolean } | undefined)?.ownAccount === true);
+    const checked: string[] = [];
+    for (const route of own) {
+      for (const method of methods(route).filter((m) => m !== 'GET' && m !== 'OPTIONS' && m !== 'HEAD')) {
+        const res = await app.inject({ method: method as 'POST', url: concrete(route.url), headers: { authorization: `Bearer ${token}` }, payload: method === 'DELETE' ? undefined : { current: 'whatever-it-is', next: 'a-new-long-passphrase-1' } });
+        expect(res.statusCode, `${method} ${route.url} ${res.body.slice(0, 200)}`).toBe(403);
+        checked.push(`${method} ${route.url}`);
+      }
+    }
+    expect(checked).toContain('POST /api/auth/password');
+    expect(checked.length).toBeGreaterThan(10);
+  });
+
   it('reporting phishing needs tickets.write, not only tickets.read (it quarantines and proposes a block)', async () => {
     const owner = await buildUser(services, org, { roles: ['administrator'] });
     const { token } = await createApiToken({ db: services.database.db, audit: services.audit }, null, { ip: '127.0.0.1', userAgent: null, requestId: 'test' }, { ownerId: owner.userId, name: 'read and macros', scopes: ['tickets.read', 'macros.manage'], expiresInDays: 1, kind: 'personal' });
