@@ -74,6 +74,8 @@ describe.each(testDatabaseKinds)('portal files and organisation on %s', (kind) =
     expect(res.json().detail).toMatch(/never stored/);
     const after = await services.database.db.selectFrom('attachments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     expect(Number(after.n)).toBe(Number(before.n));
+    // On someone else's request the file is never read: not found, whatever it holds.
+    expect((await upload(me, theirs.ticketId, 'form.docx', buildDocx('Card number 4297 2559 4628 5297'))).statusCode).toBe(404);
   });
 
   it('me gives the organisation name and the upload limit', async () => {

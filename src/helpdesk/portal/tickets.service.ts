@@ -160,6 +160,9 @@ export async function uploadAttachment(
   if (input.bytes.length === 0) throw new AppError('validation_failed', 'The file is empty.');
   if (input.bytes.length > deps.policy.maxUploadBytes) throw new AppError('payload_too_large', `Files are limited to ${deps.policy.maxUploadBytes} bytes.`);
   const attachment = { filename: input.filename, contentType: input.declaredType, size: input.bytes.length, content: Buffer.from(input.bytes) };
+  // Only the customer's own open request may take a file, settled before the file is read (checked again below).
+  const own = await loadOwnTicket(deps.db, customer, input.ticketId);
+  if (own.status === 'closed') throw new AppError('conflict', 'This request is closed; start a new one.');
   // Read before the transaction (a PDF is read in a worker); a file holding a card number is refused.
   const dlpPolicy = (await loadOrgDlp(deps.db, customer.orgId)).policy;
   const files = await scanUpload(attachment, dlpPolicy, deps.policy.maxUploadBytes);

@@ -130,6 +130,9 @@ describe.each(testDatabaseKinds)('ticket files and email HTML on %s', (kind) => 
     expect(pdf.json()).toMatchObject({ detail: expect.stringContaining('payment card'), sensitiveTypes: ['payment_card'] });
     const zip = await upload(agentA, ticketA, 'docs.zip', buildZip({ 'card.txt': 'card 4297.2559.4628.5297' }));
     expect(zip.statusCode).toBe(400);
+    // Someone who may not write to the ticket learns nothing from the file: the ticket is checked before it is read.
+    const foreign = await upload(agentB, ticketA, 'docs.zip', buildZip({ 'card.txt': 'card 4297.2559.4628.5297' }));
+    expect(foreign.statusCode).toBe(404);
     const named = await upload(agentA, ticketA, 'card 4297 2559 4628 5297.txt', Buffer.from('hello'));
     expect(named.statusCode).toBe(201);
     expect(named.json().filename).toBe('card 4297 25** **** 5297.txt');
