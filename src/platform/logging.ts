@@ -41,3 +41,33 @@ export function createLogger(options: { level: string; destination?: pino.Destin
 }
 
 export type { Logger };
+
+/**
+ * Failures of a periodic job, logged once per outage: the first failure at error level, repeats of
+ * the same kind of failure suppressed (counted), a different failure logged again, and the first
+ * success after them logged with how many passes failed. A worker polling every second while
+ * PostgreSQL restarts would otherwise write sixty identical errors a minute and bury the cause.
+ */
+export function outageLog(
+  logger: Pick<Logger, 'error' | 'info'>,
+  what: string,
+  /** What of the error is logged (a worker whose errors may carry a customer's URL logs only the name). */
+  detail: (err: unknown) => unknown = (err) => err,
+): { failed(err: unknown): void; succeeded(): void } {
+  let failures = 0;
+  let lastKind = '';
+  const kindOf = (err: unknown) => (err instanceof Error ? `${err.name}:${(err as { code?: unknown }).code ?? ''}:${err.message.slice(0, 80)}` : String(err).slice(0, 80));
+  return {
+    failed(err) {
+      failures++;
+      const kind = kindOf(err);
+      if (kind !== lastKind) logger.error({ err: detail(err), failures }, `${what} failed${failures > 1 ? ' (differently)' : ''}; repeats of this failure are not logged until it recovers`);
+      lastKind = kind;
+    },
+    succeeded() {
+      if (failures > 0) logger.info({ failures }, `${what} works again after ${failures} failed pass${failures === 1 ? '' : 'es'}`);
+      failures = 0;
+      lastKind = '';
+    },
+  };
+}

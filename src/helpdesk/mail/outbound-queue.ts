@@ -19,6 +19,7 @@ import { addressWithToken, deriveReplyToken } from './threading.js';
 import { inlineImageIds, staffCid } from '../rich-text/staff-html.js';
 import { addressOf, brandedSender } from '../branding/brand.js';
 import { brandName } from '../branding/branding.service.js';
+import { outageLog } from '../../platform/logging.js';
 
 export interface MailTransport {
   /** Sends one composed message; resolves when the relay accepted it. */
@@ -235,10 +236,11 @@ export function startOutboundWorker(deps: HelpdeskDeps, transport: MailTransport
   let running = true;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<unknown> = Promise.resolve();
+  const log = outageLog(deps.logger, 'outbound queue pass');
   const tick = () => {
     if (!running) return;
     current = processOutboundQueue(deps, transport, options.blobs ? { blobs: options.blobs } : {})
-      .catch((err: unknown) => deps.logger.error({ err }, 'outbound queue pass failed'))
+      .then(() => log.succeeded(), (err: unknown) => log.failed(err))
       .finally(() => {
         if (running) timer = setTimeout(tick, options.intervalMs ?? 1000);
       });

@@ -4,7 +4,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../platform/db/schema.js';
-import type { Logger } from '../../platform/logging.js';
+import { outageLog, type Logger } from '../../platform/logging.js';
 import type { Mailer } from '../../platform/notify/mailer.js';
 import { processNotificationEmails, requeueWaitingDigests } from './digest.js';
 import { warnBreachingTickets } from './sla-warnings.js';
@@ -28,10 +28,11 @@ export function startNotificationWorker(deps: NotificationJobDeps, everyMs = 30_
   let running = true;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<unknown> = Promise.resolve();
+  const log = outageLog(deps.logger, 'notification jobs');
   const tick = () => {
     if (!running) return;
     current = runNotificationJobs(deps)
-      .catch((err: unknown) => deps.logger.error({ err }, 'notification jobs failed'))
+      .then(() => log.succeeded(), (err: unknown) => log.failed(err))
       .finally(() => {
         if (running) timer = setTimeout(tick, everyMs);
       });

@@ -7,7 +7,7 @@
  * jitter; after `maxAttempts` the delivery is marked failed.
  */
 import type { CustomerDeps } from '../../helpdesk/customers/customers.service.js';
-import type { Logger } from '../logging.js';
+import { outageLog, type Logger } from '../logging.js';
 import { backoffDelay, claimDueRows, type BackoffPolicy } from '../db/work-queue.js';
 import { OutboundRefusedError, sendOutboundRequest, type OutboundOptions, type OutboundRequest, type OutboundResponse } from '../http/outbound.js';
 import '../../helpdesk/sla/schema.js';
@@ -110,13 +110,15 @@ export async function processWebhookQueue(deps: WebhookWorkerDeps, options: { li
 export function startWebhookWorker(deps: WebhookWorkerDeps, options: { intervalMs?: number } = {}): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
+  const log = outageLog(deps.logger, 'webhook worker pass', (err) => (err as Error).name);
   const timer = setInterval(() => {
     running = running.then(async () => {
       if (stopped) return;
       try {
         await processWebhookQueue(deps);
+        log.succeeded();
       } catch (err) {
-        deps.logger.error({ err: (err as Error).name }, 'webhook worker pass failed');
+        log.failed(err);
       }
     });
   }, options.intervalMs ?? 2000);
