@@ -54,10 +54,10 @@ describeWeb('knowledge base', (kind) => {
     // Each toolbar press is read back from its pressed state before typing on, as a person sees it change.
     const bold = page.getByRole('button', { name: 'Bold' });
     await bold.click();
-    await page.locator('button.rich-editor__tool[aria-pressed="true"]', { hasText: 'Bold' }).waitFor();
+    await page.locator('button.rich__button--bold[aria-pressed="true"]').waitFor();
     await page.keyboard.type('The link works for one hour.');
     await bold.click();
-    await page.locator('button.rich-editor__tool[aria-pressed="false"]', { hasText: 'Bold' }).waitFor();
+    await page.locator('button.rich__button--bold[aria-pressed="false"]').waitFor();
     await page.keyboard.press('Enter');
     await page.keyboard.type('Still stuck? Call +44 20 7946 0958.');
     await page.getByRole('button', { name: 'Save draft' }).click();

@@ -5,7 +5,7 @@
  * sensitive types published only when confirmed), unpublish, delete, and see
  * the published versions.
  */
-import { useState } from 'react';
+import { useCallback, useId, useState } from 'react';
 import type { Static } from 'typebox';
 import { Link, useLocation } from 'wouter';
 import { knowledgeEndpoints as kb, type KbArticle, type KbFinding } from '../../../src/platform/http/schemas/knowledge.js';
@@ -19,7 +19,7 @@ import { ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
 import { ConfirmButton } from '../admin/shared.js';
 import { StatusBadges } from './Articles.js';
-import { RichEditor } from './RichEditor.js';
+import { LazyRichEditor } from '../ui/LazyRichEditor.js';
 
 type Article = Static<typeof KbArticle>;
 type Finding = Static<typeof KbFinding>;
@@ -81,6 +81,8 @@ function Editor({ article, onSaved, message, setMessage }: { article: Article | 
   const cats = useResource(() => call(kb.categories), []);
   const [title, setTitle] = useState(article?.title ?? '');
   const [body, setBody] = useState(article?.body ?? '');
+  const editorId = useId();
+  const onBody = useCallback((html: string) => setBody(html), []);
   const [slug, setSlug] = useState(article?.slug ?? '');
   const [categoryId, setCategoryId] = useState(article?.categoryId ?? '');
   const [visibility, setVisibility] = useState<'internal' | 'public'>(article?.visibility ?? 'public');
@@ -125,7 +127,12 @@ function Editor({ article, onSaved, message, setMessage }: { article: Article | 
           <button type="button" className={tab === 'preview' ? 'btn btn--small btn--primary' : 'btn btn--small'} aria-pressed={tab === 'preview'} onClick={() => setTab('preview')} disabled={!article}>{t('kb.editor.preview')}</button>
         </div>
         {tab === 'write' ? (
-          <RichEditor key={article?.id ?? 'new'} initial={body} onChange={setBody} label={t('kb.editor.body')} hint={t('kb.editor.noImages')} />
+          <div className="field">
+            <span id={`${editorId}-label`} className="field__label">{t('kb.editor.body')}</span>
+            <span id={`${editorId}-hint`} className="field__hint">{t('kb.editor.noImages')}</span>
+            {/* Read once per article (the key): saving keeps what is being typed. */}
+            <LazyRichEditor key={article?.id ?? 'new'} id={editorId} labelId={`${editorId}-label`} describedBy={`${editorId}-hint`} initial={body} version={0} onChange={onBody} blocks className="rich__content--article" />
+          </div>
         ) : (
           <div className="kb-preview">
             <p className="kb-muted">{t('kb.editor.previewNote')}</p>

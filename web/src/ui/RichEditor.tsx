@@ -1,5 +1,6 @@
 /**
- * The rich-text editor (TipTap 3): bold, italic, lists, links and images, with a toolbar that is one Tab stop
+ * The rich-text editor (TipTap 3) of replies, notes, signatures and knowledge-base articles: bold, italic,
+ * lists, links and images (where `onImage` is given), headings and quotes (with `blocks`), with a toolbar that is one Tab stop
  * (arrow keys move along it, as the WAI-ARIA toolbar pattern says) and the usual shortcuts (Ctrl+B, Ctrl+I,
  * Ctrl+Shift+8/7). Images come from `onImage` (the composer uploads the file to the ticket and returns the
  * address to show it at); pasted or dropped screenshots take the same way. Loaded on demand (LazyRichEditor)
@@ -26,6 +27,8 @@ export interface RichEditorProps {
   onImage?: ((file: File) => Promise<{ src: string; alt: string } | null>) | undefined;
   className?: string | undefined;
   disabled?: boolean | undefined;
+  /** Headings and quotes too (articles); replies and notes keep to paragraphs and lists. */
+  blocks?: boolean | undefined;
 }
 
 const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
@@ -34,7 +37,7 @@ function textOf(editor: Editor): string {
   return editor.getText({ blockSeparator: '\n\n' });
 }
 
-export default function RichEditor({ id, labelId, describedBy, initial, version, onChange, onImage, className, disabled }: RichEditorProps) {
+export default function RichEditor({ id, labelId, describedBy, initial, version, onChange, onImage, className, disabled, blocks }: RichEditorProps) {
   const imageRef = useRef(onImage);
   imageRef.current = onImage;
   const insertImages = (editor: Editor, files: File[]) => {
@@ -94,13 +97,13 @@ export default function RichEditor({ id, labelId, describedBy, initial, version,
   if (!editor) return null;
   return (
     <div className="rich">
-      <Toolbar editor={editor} controls={id} onPickImages={onImage ? (files) => insertImages(editor, files) : undefined} />
+      <Toolbar editor={editor} controls={id} blocks={blocks === true} onPickImages={onImage ? (files) => insertImages(editor, files) : undefined} />
       <EditorContent editor={editor} />
     </div>
   );
 }
 
-function Toolbar({ editor, controls, onPickImages }: { editor: Editor; controls: string; onPickImages: ((files: File[]) => void) | undefined }) {
+function Toolbar({ editor, controls, blocks, onPickImages }: { editor: Editor; controls: string; blocks: boolean; onPickImages: ((files: File[]) => void) | undefined }) {
   const [active, setActive] = useState(0);
   const [linking, setLinking] = useState(false);
   const [href, setHref] = useState('');
@@ -120,6 +123,12 @@ function Toolbar({ editor, controls, onPickImages }: { editor: Editor; controls:
   const buttons: Array<{ key: string; label: string; pressed?: boolean; run: () => void }> = [
     { key: 'bold', label: t('rich.bold'), pressed: editor.isActive('bold'), run: () => editor.chain().focus().toggleBold().run() },
     { key: 'italic', label: t('rich.italic'), pressed: editor.isActive('italic'), run: () => editor.chain().focus().toggleItalic().run() },
+    ...(blocks
+      ? [
+          { key: 'heading', label: t('rich.heading'), pressed: editor.isActive('heading', { level: 2 }), run: () => editor.chain().focus().toggleHeading({ level: 2 }).run() },
+          { key: 'quote', label: t('rich.quote'), pressed: editor.isActive('blockquote'), run: () => editor.chain().focus().toggleBlockquote().run() },
+        ]
+      : []),
     { key: 'bullets', label: t('rich.bullets'), pressed: editor.isActive('bulletList'), run: () => editor.chain().focus().toggleBulletList().run() },
     { key: 'numbers', label: t('rich.numbers'), pressed: editor.isActive('orderedList'), run: () => editor.chain().focus().toggleOrderedList().run() },
     {

@@ -101,6 +101,8 @@ export default {
   'rich.toolbar': 'Formatting',
   'rich.bold': 'Bold',
   'rich.italic': 'Italic',
+  'rich.heading': 'Heading',
+  'rich.quote': 'Quote',
   'rich.bullets': 'Bulleted list',
   'rich.numbers': 'Numbered list',
   'rich.link': 'Link',
