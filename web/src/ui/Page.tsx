@@ -1,15 +1,22 @@
 import { useEffect, useRef, type ReactNode } from 'react';
+import { useLocation, useSearch } from 'wouter';
 
 /**
- * A screen: its heading takes focus when the screen opens, so keyboard and
- * screen-reader users land at the top of the new content after navigation.
+ * A screen: its heading takes focus when the screen opens or its address changes, so keyboard and
+ * screen-reader users land at the top of the new content after navigation. A title that changes
+ * while the screen loads (a saved view's name arriving) only renames the tab: moving focus then
+ * would take it from whatever the person has already reached (the bell, a row) mid-keystroke.
  */
 export function Page({ title, subtitle, actions, children, wide }: { title: string; subtitle?: ReactNode; actions?: ReactNode; children: ReactNode; wide?: boolean }) {
   const heading = useRef<HTMLHeadingElement>(null);
+  const [location] = useLocation();
+  const search = useSearch();
   useEffect(() => {
     document.title = `${title} · Trustdesk`;
-    heading.current?.focus({ preventScroll: true });
   }, [title]);
+  useEffect(() => {
+    heading.current?.focus({ preventScroll: true });
+  }, [location, search]);
   return (
     <div className={wide ? 'page page--wide' : 'page'}>
       <header className="page__header">
