@@ -19,6 +19,7 @@ import { createDefaultHooks } from '../../helpdesk/ingest/hooks.js';
 import { ingestInboundEmail } from '../../helpdesk/ingest/pipeline.js';
 import { createHelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { seedMailbox } from '../../helpdesk/tickets/testing.js';
+import { eraseCustomer } from '../../helpdesk/customers/customers.service.js';
 import { DEFAULT_LIMITS, labellerBit, LearnedModel } from '../phishing/learning/index.js';
 import { learnLabel, tokenKeyer } from './store.js';
 
@@ -139,6 +140,10 @@ describe.each(testDatabaseKinds)('phishing learning in the product on %s', (kind
     await reply(s.second, m.ticketId);
     expect(await labels(s.org.orgId)).toHaveLength(1);
     expect((await status(s.admin)).labels).toEqual({ phish: 0, ham: 1 });
+    // Erasing the customer drops the label's keyed hashes of their words.
+    const { customer_id } = await services.database.db.selectFrom('messages').where('id', '=', m.messageId).select('customer_id').executeTakeFirstOrThrow();
+    await eraseCustomer({ db: services.database.db, keyring: services.keyring, audit: services.audit }, { orgId: s.org.orgId, actor: { type: 'system' } }, { customerId: customer_id!, purpose: 'erasure request' });
+    expect(await labels(s.org.orgId)).toHaveLength(0);
   });
 
   it('one agent’s reports do not make the model speak; a second person’s do, once it has seen enough legitimate mail', async () => {

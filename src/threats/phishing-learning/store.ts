@@ -175,3 +175,18 @@ export async function resetLearning(trx: Executor, input: { orgId: string; userI
   await trx.updateTable('phishing_models').set({ model_enc: null, updated_at: at, reset_at: at, reset_by: input.userId }).where('org_id', '=', input.orgId).execute();
   return Number(dropped.numDeletedRows);
 }
+
+/**
+ * Erasure (decision 0174): the token keys of an erased customer's messages are keyed hashes of
+ * their words, which the organisation's key could still test guesses against; the label rows go.
+ * Their counts stay in the model as anonymous totals (it cannot say which message gave which).
+ */
+export async function deleteLabelsForCustomers(trx: Executor, input: { orgId: string; customerIds: readonly string[] }): Promise<number> {
+  if (input.customerIds.length === 0) return 0;
+  const res = await trx
+    .deleteFrom('phishing_labels')
+    .where('org_id', '=', input.orgId)
+    .where('message_ref', 'in', (eb) => eb.selectFrom('messages').where('org_id', '=', input.orgId).where('customer_id', 'in', input.customerIds).select('id'))
+    .executeTakeFirst();
+  return Number(res.numDeletedRows);
+}
