@@ -14,7 +14,7 @@ import type { Logger } from '../../platform/logging.js';
 import { analyzeMessage, parseRawMessage } from '../phishing/index.js';
 import type { Label } from '../phishing/learning/index.js';
 import { createOrgContextLoader } from '../phishing-reports/org-context.js';
-import { labelledRefs, learnLabel, type LabelOutcome } from './store.js';
+import { labelledRefs, learnLabels, type LabelInput, type LabelOutcome } from './store.js';
 import type { LabelSource } from './schema.js';
 import '../phishing-reports/schema.js';
 
@@ -71,23 +71,38 @@ export interface RecordLabelInput {
  * (logged). The caller's action has already committed and stands either way.
  */
 export async function recordLabel(deps: LabelDeps, input: RecordLabelInput): Promise<LabelOutcome | null> {
+  const [outcome] = await recordLabels(deps, input.orgId, [input]);
+  return outcome ?? null;
+}
+
+/** Labels of one organisation in one transaction (one decrypt and encrypt of the model), best effort. */
+export async function recordLabels(deps: LabelDeps, orgId: string, inputs: readonly RecordLabelInput[]): Promise<Array<LabelOutcome | null>> {
   try {
-    let tokens: string[] = [];
-    const known = await labelledRefs(deps.db, input.orgId, [input.messageRef]);
-    if (!known.has(input.messageRef)) {
-      const raw = typeof input.raw === 'function' ? await input.raw() : input.raw;
-      // Nothing to learn from a message without a source (typed by an agent, or already overwritten).
-      if (!raw || raw.length === 0) return null;
-      tokens = await messageTokens(deps, input.orgId, raw);
+    const known = await labelledRefs(deps.db, orgId, inputs.map((i) => i.messageRef));
+    const ready: LabelInput[] = [];
+    const slot: number[] = [];
+    for (const [n, input] of inputs.entries()) {
+      let tokens: string[] = [];
+      if (!known.has(input.messageRef)) {
+        const raw = typeof input.raw === 'function' ? await input.raw() : input.raw;
+        // Nothing to learn from a message without a source (typed by an agent, or already overwritten).
+        if (!raw || raw.length === 0) continue;
+        tokens = await messageTokens(deps, orgId, raw);
+      }
+      ready.push({ orgId, messageRef: input.messageRef, label: input.label, source: input.source, labellerId: input.labellerId, tokens });
+      slot.push(n);
     }
-    const outcome = await deps.db.transaction().execute((trx) =>
-      learnLabel(trx, deps.keyring, { orgId: input.orgId, messageRef: input.messageRef, label: input.label, source: input.source, labellerId: input.labellerId, tokens }),
-    );
-    if (outcome === 'capped' || outcome === 'unreadable') deps.logger.info({ orgId: input.orgId, source: input.source, outcome }, 'phishing label recorded but not learned');
-    return outcome;
+    const outcomes: Array<LabelOutcome | null> = inputs.map(() => null);
+    if (ready.length === 0) return outcomes;
+    const learned = await deps.db.transaction().execute((trx) => learnLabels(trx, deps.keyring, orgId, ready));
+    for (const [i, outcome] of learned.entries()) {
+      outcomes[slot[i]!] = outcome;
+      if (outcome === 'capped' || outcome === 'unreadable') deps.logger.info({ orgId, source: ready[i]!.source, outcome }, 'phishing label recorded but not learned');
+    }
+    return outcomes;
   } catch (err) {
-    deps.logger.warn({ err, orgId: input.orgId, source: input.source }, 'phishing label not recorded');
-    return null;
+    deps.logger.warn({ err, orgId }, 'phishing labels not recorded');
+    return inputs.map(() => null);
   }
 }
 
@@ -126,13 +141,9 @@ export async function labelAnsweredMessages(deps: LabelDeps, input: { orgId: str
     if (previous) q = q.where('created_at', '>', previous.created_at);
     const answered = await q.select('id').orderBy('created_at', 'desc').limit(MAX_ANSWERED).execute();
     const done = await labelledRefs(deps.db, input.orgId, answered.map((m) => m.id));
-    let labelled = 0;
-    for (const m of answered) {
-      if (done.has(m.id)) continue;
-      const outcome = await recordLabel(deps, { orgId: input.orgId, messageRef: m.id, label: 'ham', source: 'reply', labellerId: input.agentId, raw: storedMessageSource(deps, m.id) });
-      if (outcome) labelled++;
-    }
-    return labelled;
+    const fresh = answered.filter((m) => !done.has(m.id)).map((m) => ({ orgId: input.orgId, messageRef: m.id, label: 'ham' as const, source: 'reply' as const, labellerId: input.agentId, raw: storedMessageSource(deps, m.id) }));
+    if (fresh.length === 0) return 0;
+    return (await recordLabels(deps, input.orgId, fresh)).filter(Boolean).length;
   } catch (err) {
     deps.logger.warn({ err, orgId: input.orgId }, 'answered messages not labelled');
     return 0;

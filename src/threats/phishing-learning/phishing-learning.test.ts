@@ -21,7 +21,7 @@ import { createHelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { seedMailbox } from '../../helpdesk/tickets/testing.js';
 import { eraseCustomer } from '../../helpdesk/customers/customers.service.js';
 import { DEFAULT_LIMITS, labellerBit, LearnedModel } from '../phishing/learning/index.js';
-import { learnLabel, tokenKeyer } from './store.js';
+import { learnLabel, learnLabels, tokenKeyer } from './store.js';
 
 function message(address: string, from: string, subject: string, body: string): Buffer {
   return Buffer.from([`From: ${from}`, `To: ${address}`, `Subject: ${subject}`, `Message-ID: <${randomUUID()}@sender.example>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', body, ''].join('\r\n'));
@@ -132,6 +132,16 @@ describe.each(testDatabaseKinds)('phishing learning in the product on %s', (kind
     expect((await tokenKeyer(services.keyring, other.orgId))('s:bonus')).not.toBe(key('s:bonus'));
   });
 
+  it('a message built to poison many tokens touches at most 300 of them', async () => {
+    const s = await setup();
+    const words = Array.from({ length: 5000 }, (_, i) => `poison${i.toString(36)}word`).join(' ');
+    const m = await s.ingest(message(s.address, 'Flood <flood@flood.example>', 'Hello', words));
+    await report(s.agent, m);
+    const [row] = await labels(s.org.orgId);
+    expect(row!.token_keys.length).toBeLessThanOrEqual(300);
+    expect((await status(s.officer)).tokens).toBeLessThanOrEqual(300);
+  });
+
   it('an agent’s reply labels the customer messages it answers as legitimate, once', async () => {
     const s = await setup();
     const m = await s.ingest(legit(s.address, 1));
@@ -177,6 +187,19 @@ describe.each(testDatabaseKinds)('phishing learning in the product on %s', (kind
     expect(st.refused).toEqual({ today: 300 - DEFAULT_LIMITS.dailyCap, total: 300 - DEFAULT_LIMITS.dailyCap });
     expect(st.dailyCap).toBe(DEFAULT_LIMITS.dailyCap);
     expect(await labels(s.org.orgId)).toHaveLength(300);
+  });
+
+  it('learns several labels of a reply in one go, and relabels with the stored keys', async () => {
+    const s = await setup();
+    const refs = [randomUUID(), randomUUID()];
+    const outcomes = await services.database.db.transaction().execute((trx) =>
+      learnLabels(trx, services.keyring, s.org.orgId, refs.map((messageRef, i) => ({ orgId: s.org.orgId, messageRef, label: 'ham' as const, source: 'reply' as const, labellerId: s.agent.userId, tokens: [`w:order${i}`, 'w:parcel'] }))),
+    );
+    expect(outcomes).toEqual(['learned', 'learned']);
+    expect((await status(s.officer))).toMatchObject({ labels: { phish: 0, ham: 2 }, tokens: 3 });
+    // A relabel passes no tokens: the stored keys are unlearned and learned again.
+    await services.database.db.transaction().execute((trx) => learnLabel(trx, services.keyring, { orgId: s.org.orgId, messageRef: refs[0]!, label: 'phish', source: 'delete', labellerId: s.officer.userId, tokens: [] }));
+    expect((await status(s.officer))).toMatchObject({ labels: { phish: 1, ham: 1 }, tokens: 3 });
   });
 
   it('refuses labels from simulations', async () => {

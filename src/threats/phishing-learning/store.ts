@@ -71,33 +71,48 @@ export type LabelOutcome = 'learned' | 'capped' | 'unreadable' | 'unchanged';
  * a label its people took back).
  */
 export async function learnLabel(trx: Executor, keyring: Keyring, input: LabelInput): Promise<LabelOutcome> {
-  if (input.source === 'simulation') throw new AppError('validation_failed', 'Labels from simulations are never learned.');
-  const source: StoredLabelSource = input.source;
-  await trx.insertInto('phishing_models').values({ org_id: input.orgId, model_enc: null }).onConflict((oc) => oc.column('org_id').doNothing()).execute();
-  const row = await trx.selectFrom('phishing_models').where('org_id', '=', input.orgId).select(['model_enc']).forUpdate().executeTakeFirstOrThrow();
-  const old = await trx.selectFrom('phishing_labels').where('org_id', '=', input.orgId).where('message_ref', '=', input.messageRef).select(['label', 'source', 'learned', 'token_keys']).executeTakeFirst();
-  if (old && old.label === input.label && old.source === source) return 'unchanged';
-  let keys = old?.token_keys;
-  if (!keys) {
-    const key = await tokenKeyer(keyring, input.orgId, trx);
-    keys = [...new Set(input.tokens.map(key))];
+  const [outcome] = await learnLabels(trx, keyring, input.orgId, [input]);
+  return outcome ?? 'unchanged';
+}
+
+/** Several labels of one organisation with one decrypt and one encrypt of its model (a reply answering several messages). */
+export async function learnLabels(trx: Executor, keyring: Keyring, orgId: string, inputs: readonly LabelInput[]): Promise<LabelOutcome[]> {
+  if (inputs.some((i) => i.source === 'simulation')) throw new AppError('validation_failed', 'Labels from simulations are never learned.');
+  if (inputs.some((i) => i.orgId !== orgId)) throw new Error('learnLabels: labels of one organisation only');
+  if (inputs.length === 0) return [];
+  await trx.insertInto('phishing_models').values({ org_id: orgId, model_enc: null }).onConflict((oc) => oc.column('org_id').doNothing()).execute();
+  const row = await trx.selectFrom('phishing_models').where('org_id', '=', orgId).select(['model_enc']).forUpdate().executeTakeFirstOrThrow();
+  const decoded = await decodeModel(keyring, orgId, row.model_enc, trx);
+  const key = await tokenKeyer(keyring, orgId, trx);
+  const outcomes: LabelOutcome[] = [];
+  let changed = false;
+  for (const input of inputs) {
+    const source = input.source as StoredLabelSource;
+    const old = await trx.selectFrom('phishing_labels').where('org_id', '=', orgId).where('message_ref', '=', input.messageRef).select(['label', 'source', 'learned', 'token_keys']).executeTakeFirst();
+    if (old && old.label === input.label && old.source === source) {
+      outcomes.push('unchanged');
+      continue;
+    }
+    const keys = old?.token_keys ?? [...new Set(input.tokens.map(key))];
+    let outcome: LabelOutcome = 'unreadable';
+    if (decoded.model) {
+      if (old?.learned) decoded.model.unlearn(old.token_keys, old.label);
+      outcome = decoded.model.learn(keys, input.label, input.labellerId, input.at ? { at: input.at } : {});
+      changed = true;
+    }
+    const values = { label: input.label, source, labeller_id: input.labellerId, token_keys: keys, learned: outcome === 'learned', created_at: input.at ?? new Date() };
+    await trx
+      .insertInto('phishing_labels')
+      .values({ org_id: orgId, message_ref: input.messageRef, ...values })
+      .onConflict((oc) => oc.columns(['org_id', 'message_ref']).doUpdateSet(values))
+      .execute();
+    outcomes.push(outcome);
   }
-  const decoded = await decodeModel(keyring, input.orgId, row.model_enc, trx);
-  let outcome: LabelOutcome = 'unreadable';
-  if (decoded.model) {
-    const model = decoded.model;
-    if (old?.learned) model.unlearn(old.token_keys, old.label);
-    outcome = model.learn(keys, input.label, input.labellerId, input.at ? { at: input.at } : {});
-    const enc = await keyring.encrypt(owner(input.orgId), modelField(input.orgId), JSON.stringify(model.toJSON()), trx);
-    await trx.updateTable('phishing_models').set({ model_enc: enc, updated_at: new Date() }).where('org_id', '=', input.orgId).execute();
+  if (decoded.model && changed) {
+    const enc = await keyring.encrypt(owner(orgId), modelField(orgId), JSON.stringify(decoded.model.toJSON()), trx);
+    await trx.updateTable('phishing_models').set({ model_enc: enc, updated_at: new Date() }).where('org_id', '=', orgId).execute();
   }
-  const values = { label: input.label, source, labeller_id: input.labellerId, token_keys: keys, learned: outcome === 'learned', created_at: input.at ?? new Date() };
-  await trx
-    .insertInto('phishing_labels')
-    .values({ org_id: input.orgId, message_ref: input.messageRef, ...values })
-    .onConflict((oc) => oc.columns(['org_id', 'message_ref']).doUpdateSet(values))
-    .execute();
-  return outcome;
+  return outcomes;
 }
 
 /** Whether a message already carries a label (the reply labeller skips those). */
