@@ -13,6 +13,7 @@ import { normalizers } from '../../protection/crypto/normalize.js';
 import type { Database } from '../../platform/db/schema.js';
 import { AppError, KeyDestroyedError } from '../../platform/errors.js';
 import { deleteSearchTokensForCustomer } from '../search/search-index.js';
+import { deleteLabelsForCustomers } from '../../threats/phishing-learning/store.js';
 
 export interface CustomerDeps {
   db: Kysely<Database>;
@@ -118,7 +119,7 @@ export async function mergedFamily(trx: Executor, orgId: string, customerId: str
 /**
  * Crypto-shredding: the customer's keys are destroyed — and those of every
  * duplicate merged into them — so every field under them is gone, backups
- * included. Lookup indexes and search tokens, keyed by the organisation, go too.
+ * included. Lookup indexes, search tokens and phishing labels, keyed by the organisation, go too.
  */
 export async function eraseCustomer(deps: CustomerDeps, ctx: ActingContext, input: { customerId: string; purpose: string }): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
@@ -129,6 +130,8 @@ export async function eraseCustomer(deps: CustomerDeps, ctx: ActingContext, inpu
       await deps.keyring.destroyKeys(owner(id), trx);
       await deleteSearchTokensForCustomer(trx, { orgId: ctx.orgId, customerId: id });
     }
+    // The phishing model's labels keep keyed hashes of the words of their messages.
+    await deleteLabelsForCustomers(trx, { orgId: ctx.orgId, customerIds: family });
     // Blind indexes would still link the erased rows to an email or phone; drop them.
     await trx.updateTable('customers').set({ email_bidx: null, updated_at: new Date() }).where('id', 'in', family).execute();
     await trx.updateTable('customer_contacts').set({ value_bidx: null }).where('customer_id', 'in', family).execute();

@@ -5,7 +5,8 @@
  * sensitive-data scan by src/protection/dlp, and a notifier that only logs ids. Given a
  * database, the analyzer also gets the organisation's context (staff, allow
  * and block lists, known sender domains) and the notifier mails security
- * officers about quarantined threats (src/threats/phishing-reports).
+ * officers about quarantined threats (src/threats/phishing-reports); the analyzer
+ * also reads the organisation's learned model (src/threats/phishing-learning).
  */
 import type { DNSResolver } from 'mailauth';
 import type { Db } from '../../platform/db/database.js';
@@ -14,6 +15,7 @@ import type { Logger } from '../../platform/logging.js';
 import type { Mailer } from '../../platform/notify/mailer.js';
 import { createOrgContextLoader, rememberSenderDomain, type OrgContextLoader } from '../../threats/phishing-reports/org-context.js';
 import { createSecurityNotifier } from '../../threats/phishing-reports/notify.js';
+import { createLearnedLoader, type LearnedLoader } from '../../threats/phishing-learning/store.js';
 import { analyzeMessage, authFromHeaders, checkAuthentication, type Analysis, type AuthResults, type ParsedMessage } from '../../threats/phishing/index.js';
 import { scanSensitiveData, type SensitiveDataScanner } from './scan.js';
 import type { IngestEvent, Notifier } from './events.js';
@@ -50,6 +52,8 @@ interface DefaultHookSettings {
   logger?: Logger;
   /** Replaces the loader built from `db` (tests). */
   loadOrgContext?: OrgContextLoader;
+  /** Replaces the learned-model loader built from `db` (tests). */
+  loadLearned?: LearnedLoader;
   /** With `db`: quarantined threats are mailed to security officers. */
   mailer?: Mailer;
   publicUrl?: string;
@@ -59,6 +63,7 @@ export function createThreatAnalyzer(options: DefaultHookOptions = {}): ThreatAn
   const trusted = options.trustedAuthservIds ?? [];
   const loadOrgContext = options.loadOrgContext ?? (options.db ? createOrgContextLoader({ db: options.db, keyring: options.keyring }) : undefined);
   const store = options.db ? { db: options.db, keyring: options.keyring } : undefined;
+  const loadLearned = options.loadLearned ?? (options.db ? createLearnedLoader({ db: options.db, keyring: options.keyring, logger: options.logger }) : undefined);
   return async (input) => {
     let auth: AuthResults | undefined = authFromHeaders(input.parsed.headers, trusted);
     if (!auth && options.resolver && input.envelope.remoteAddress) {
@@ -72,6 +77,13 @@ export function createThreatAnalyzer(options: DefaultHookOptions = {}): ThreatAn
     }
     const senderAddress = input.parsed.from?.address ?? '';
     const org = loadOrgContext ? await loadOrgContext({ orgId: input.orgId, senderAddress, replyToAddresses: input.parsed.replyTo.map((r) => r.address) }) : undefined;
+    // The organisation's learned model (decision 0174); a model that cannot be loaded never holds up the mail.
+    const learned = loadLearned
+      ? await loadLearned(input.orgId).catch((err: unknown) => {
+          options.logger?.warn({ err, orgId: input.orgId }, 'learned phishing model not loaded; scoring without it');
+          return null;
+        })
+      : null;
     const analysis = analyzeMessage(input.parsed, {
       orgDomains: input.orgDomains,
       staff: org?.staff ?? [],
@@ -83,6 +95,7 @@ export function createThreatAnalyzer(options: DefaultHookOptions = {}): ThreatAn
       ...(org ? { knownSenderDomains: org.knownSenderDomains } : {}),
       trustedAuthservIds: trusted,
       ...(auth ? { auth } : {}),
+      ...(learned ? { learned } : {}),
     });
     if (store && senderAddress && analysis.verdict === 'clean') {
       // Only clean mail makes a domain "known"; a failure here must not lose the message.

@@ -26,6 +26,7 @@ import { prepareStaffHtml } from '../rich-text/staff-html.js';
 import { loadReplySignature, withSignature } from '../signatures/signatures.js';
 import type { StoredRedaction } from './schema.js';
 import { sendCsatSurveys } from '../csat/csat.service.js';
+import { labelAnsweredMessages } from '../../threats/phishing-learning/labels.js';
 
 const MAX_BODY_CHARS = 200_000;
 
@@ -65,7 +66,11 @@ export async function replyToTicket(
 ): Promise<ReplyResult> {
   checkBody(input.body);
   // An agent's own reply: sensitive data by plain email needs their explicit confirmation.
-  return deps.db.transaction().execute((trx) => replyToTicketIn(trx, deps, ctx, { ...input, acknowledgeSensitive: input.acknowledgeSensitive ?? false }));
+  const result = await deps.db.transaction().execute((trx) => replyToTicketIn(trx, deps, ctx, { ...input, acknowledgeSensitive: input.acknowledgeSensitive ?? false }));
+  // Answering a customer says their messages were legitimate: the organisation's phishing model learns it
+  // (decision 0174). After the commit, best effort: it never fails the reply.
+  await labelAnsweredMessages(deps, { orgId: ctx.principal.orgId, ticketId: input.ticketId, replyId: result.messageId, agentId: ctx.principal.userId });
+  return result;
 }
 
 /**

@@ -22,6 +22,7 @@ import { ticketBulkRoutes } from '../../helpdesk/tickets/ticket-bulk.routes.js';
 import { ticketFileRoutes } from '../../helpdesk/tickets/ticket-files.routes.js';
 import { webhookRoutes } from '../webhooks/webhooks.routes.js';
 import { phishingReportRoutes } from '../../threats/phishing-reports/phishing-reports.routes.js';
+import { phishingLearningRoutes } from '../../threats/phishing-learning/phishing-learning.routes.js';
 import { portalRoutes } from '../../helpdesk/portal/portal.routes.js';
 import { quarantineRoutes } from '../../threats/quarantine/quarantine.routes.js';
 import { routingRoutes } from '../../helpdesk/routing/routing.routes.js';
@@ -62,6 +63,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   auditRoutes,
   quarantineRoutes,
   phishingReportRoutes,
+  phishingLearningRoutes,
   portalRoutes,
   notificationRoutes,
   csatRoutes,

@@ -33,6 +33,8 @@ export const ENCRYPTED_COLUMNS: Array<{ table: EncryptedTable; columns: string[]
   // Bound to the user (field context rowId = user_id): one row per user.
   { table: 'mfa_totp', columns: ['secret_enc'], key: 'user_id' },
   { table: 'user_phones', columns: ['phone_enc'], key: 'user_id' },
+  // One learned phishing model per organisation (field context rowId = org_id, decision 0174).
+  { table: 'phishing_models', columns: ['model_enc'], key: 'org_id' },
 ];
 // Every *_enc column in the schema must be listed here: a rotation retires the old key version, so a column it
 // missed would become unreadable (rotation.test.ts reads the live schema and fails on any column not listed).
@@ -53,7 +55,8 @@ type EncryptedTable =
   | 'sender_lists'
   | 'mfa_challenges'
   | 'mfa_totp'
-  | 'user_phones';
+  | 'user_phones'
+  | 'phishing_models';
 
 // Header layout (field-cipher.ts): format(1) algorithm(1) key id(16) key version(4, big-endian).
 const keyIdBytes = (keyId: string) => Buffer.from(keyId.replace(/-/g, ''), 'hex');

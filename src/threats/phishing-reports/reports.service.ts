@@ -13,6 +13,7 @@ import { AppError } from '../../platform/errors.js';
 import { parseRawMessage } from '../phishing/index.js';
 import { actingFromAgent, type AgentContext, type HelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { loadTicketForAction } from '../../helpdesk/tickets/tickets.service.js';
+import { recordLabel, storedMessageSource } from '../phishing-learning/labels.js';
 import { notifySecurityOfficers } from './notify.js';
 import { suggestBlock } from './sender-lists.js';
 import type { ReportOutcome } from './schema.js';
@@ -103,8 +104,10 @@ export async function reportPhishing(deps: ReportDeps, ctx: AgentContext, input:
       result: 'success',
       details: { ticketId: ticket.id, reportId, quarantineId, blockSuggestionId, commented: Boolean(input.comment) },
     });
-    return { reportId, quarantineId, blockSuggestionId };
+    return { reportId, quarantineId, blockSuggestionId, learnFrom: msg.raw_enc ? raw : null };
   });
+  // After the commit, best effort: the report teaches the organisation's model (decision 0174).
+  await recordLabel(deps, { orgId: p.orgId, messageRef: input.messageId, label: 'phish', source: 'report', labellerId: p.userId, raw: result.learnFrom });
   // After the commit: a mail failure must not undo the report.
   await notifySecurityOfficers(deps, {
     orgId: p.orgId,
@@ -116,7 +119,7 @@ export async function reportPhishing(deps: ReportDeps, ctx: AgentContext, input:
       result.blockSuggestionId ? `A block-list suggestion for the sender awaits an administrator: ${result.blockSuggestionId}` : 'The sender was already listed or could not be read.',
     ],
   }).catch((err: unknown) => deps.logger.warn({ err }, 'phishing report notice not sent'));
-  return result;
+  return { reportId: result.reportId, quarantineId: result.quarantineId, blockSuggestionId: result.blockSuggestionId };
 }
 
 export interface ReportView {
@@ -146,7 +149,7 @@ export async function listReports(deps: HelpdeskDeps, input: { orgId: string; re
  * message in its ticket; a confirmed one stays hidden. Audited with the change.
  */
 export async function decideReport(deps: HelpdeskDeps, p: Principal, ctx: AgentContext, input: { id: string; outcome: Exclude<ReportOutcome, 'pending'>; reason: string }): Promise<ReportView> {
-  return deps.db.transaction().execute(async (trx) => {
+  const view = await deps.db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('phishing_reports').where('id', '=', input.id).where('org_id', '=', p.orgId).selectAll().forUpdate().executeTakeFirst();
     if (!row) throw new AppError('not_found', 'No such report.');
     if (row.outcome !== 'pending') throw new AppError('conflict', 'This report was already decided.');
@@ -159,4 +162,14 @@ export async function decideReport(deps: HelpdeskDeps, p: Principal, ctx: AgentC
       decidedAt: now.toISOString(), createdAt: new Date(row.created_at).toISOString(),
     };
   });
+  // The officer's verdict replaces the reporter's label (decision 0174); best effort, after the commit.
+  await recordLabel(deps, {
+    orgId: p.orgId,
+    messageRef: view.messageId,
+    label: input.outcome === 'confirmed' ? 'phish' : 'ham',
+    source: input.outcome === 'confirmed' ? 'confirm' : 'not_phishing',
+    labellerId: p.userId,
+    raw: storedMessageSource(deps, view.messageId),
+  });
+  return view;
 }

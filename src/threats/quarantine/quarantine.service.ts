@@ -12,11 +12,24 @@ import { AppError } from '../../platform/errors.js';
 import { createDefaultHooks } from '../../helpdesk/ingest/hooks.js';
 import { ingestInboundEmail, type IngestOutcome } from '../../helpdesk/ingest/pipeline.js';
 import type { HelpdeskDeps } from '../../helpdesk/tickets/context.js';
+import type { Executor } from '../../protection/crypto/keyring.js';
+import { recordLabel } from '../phishing-learning/labels.js';
 import { readEnvelope, type Envelope } from './envelope.js';
 
 const MAX_SHOWN_BYTES = 256 * 1024;
 const owner = (orgId: string) => ({ type: 'organization' as const, id: orgId });
 const field = (column: 'raw_enc' | 'details_enc', id: string) => ({ table: 'quarantine', column, rowId: id });
+
+/** The ticket message a held message was reported from (decision 0036), so its decision relabels that message. */
+async function reportedFrom(deps: HelpdeskDeps, trx: Executor, row: { id: string; details_enc: Uint8Array | null }): Promise<string | null> {
+  if (!row.details_enc) return null;
+  try {
+    const details = JSON.parse(await deps.keyring.decrypt(field('details_enc', row.id), row.details_enc, trx)) as { reportedFrom?: { messageId?: unknown } };
+    return typeof details.reportedFrom?.messageId === 'string' ? details.reportedFrom.messageId : null;
+  } catch {
+    return null;
+  }
+}
 
 function auditBase(p: Principal, client: ClientInfo) {
   return { orgId: p.orgId, actor: { type: 'user' as const, id: p.userId }, requestId: client.requestId, sourceIp: client.ip };
@@ -120,7 +133,7 @@ export async function releaseQuarantined(
   input: { id: string; reason: string },
 ): Promise<IngestOutcome> {
   const held = await deps.db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('quarantine').where('id', '=', input.id).where('org_id', '=', p.orgId).select(['id', 'status', 'reason', 'raw_enc', 'mailbox_id']).forUpdate().executeTakeFirst();
+    const row = await trx.selectFrom('quarantine').where('id', '=', input.id).where('org_id', '=', p.orgId).select(['id', 'status', 'reason', 'raw_enc', 'details_enc', 'mailbox_id']).forUpdate().executeTakeFirst();
     if (!row) throw new AppError('not_found', 'No such quarantined message.');
     if (row.status !== 'held') throw new AppError('conflict', `This message was already ${row.status}.`);
     if (row.reason === 'malformed') throw new AppError('conflict', 'A malformed message cannot be released into the helpdesk; read its source instead.');
@@ -129,13 +142,13 @@ export async function releaseQuarantined(
     await trx.updateTable('quarantine').set({ status: 'released', decided_by: p.userId, decided_at: new Date() }).where('id', '=', row.id).execute();
     await deps.audit.append(trx, { ...auditBase(p, client), action: 'quarantine.release', object: { type: 'quarantine', id: row.id }, purpose: input.reason, result: 'success' });
     const raw = Buffer.from(await deps.keyring.decrypt(field('raw_enc', row.id), row.raw_enc, trx), 'base64');
-    return { raw, mailbox: { id: mailbox.id, orgId: mailbox.org_id, address: mailbox.address, teamId: mailbox.team_id } };
+    return { raw, reportedFrom: await reportedFrom(deps, trx, row), mailbox: { id: mailbox.id, orgId: mailbox.org_id, address: mailbox.address, teamId: mailbox.team_id } };
   });
   const hooks = { ...createDefaultHooks(), analyzeThreats: async () => null };
+  let outcome: IngestOutcome | undefined;
   try {
-    const [outcome] = await ingestInboundEmail(deps, { hooks, blobs: options.blobs, maxAttachmentBytes: options.maxAttachmentBytes }, { raw: held.raw, mailFrom: '', rcptTo: [held.mailbox.address] }, [held.mailbox]);
+    [outcome] = await ingestInboundEmail(deps, { hooks, blobs: options.blobs, maxAttachmentBytes: options.maxAttachmentBytes }, { raw: held.raw, mailFrom: '', rcptTo: [held.mailbox.address] }, [held.mailbox]);
     if (!outcome) throw new Error('nothing was ingested');
-    return outcome;
   } catch (err) {
     await deps.db.transaction().execute(async (trx) => {
       await trx.updateTable('quarantine').set({ status: 'held', decided_by: null, decided_at: null }).where('id', '=', input.id).execute();
@@ -143,16 +156,27 @@ export async function releaseQuarantined(
     });
     throw new AppError('unavailable', 'The message could not be released; it is still held.', { cause: err });
   }
+  // A release says the message was legitimate (decision 0174): it labels the reported ticket message, else the
+  // ticket message the release created (so a later reply does not label it twice). Best effort, after the commit.
+  const ref = held.reportedFrom ?? ('messageId' in outcome ? outcome.messageId : input.id);
+  await recordLabel(deps, { orgId: p.orgId, messageRef: ref, label: 'ham', source: 'release', labellerId: p.userId, raw: held.raw });
+  return outcome;
 }
 
 /** Deletes a held message: its source is overwritten, the record and the decision stay. */
 export async function deleteQuarantined(deps: HelpdeskDeps, p: Principal, client: ClientInfo, input: { id: string; reason: string }): Promise<void> {
-  await deps.db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('quarantine').where('id', '=', input.id).where('org_id', '=', p.orgId).select(['id', 'status']).forUpdate().executeTakeFirst();
+  const deleted = await deps.db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('quarantine').where('id', '=', input.id).where('org_id', '=', p.orgId).select(['id', 'status', 'reason', 'raw_enc', 'details_enc']).forUpdate().executeTakeFirst();
     if (!row) throw new AppError('not_found', 'No such quarantined message.');
     if (row.status !== 'held') throw new AppError('conflict', `This message was already ${row.status}.`);
+    // Read before the source is overwritten: a deletion says the message was phishing (decision 0174). A malformed
+    // message is held for its shape, not its content, and teaches nothing.
+    const raw = row.reason === 'malformed' ? null : await deps.keyring.decrypt(field('raw_enc', row.id), row.raw_enc, trx).catch(() => null);
+    const learnFrom = raw ? { raw: Buffer.from(raw, 'base64'), ref: (await reportedFrom(deps, trx, row)) ?? row.id } : null;
     const empty = await deps.keyring.encrypt(owner(p.orgId), field('raw_enc', row.id), '', trx);
     await trx.updateTable('quarantine').set({ status: 'deleted', raw_enc: empty, details_enc: null, decided_by: p.userId, decided_at: new Date() }).where('id', '=', row.id).execute();
     await deps.audit.append(trx, { ...auditBase(p, client), action: 'quarantine.delete', object: { type: 'quarantine', id: row.id }, purpose: input.reason, result: 'success' });
+    return learnFrom;
   });
+  if (deleted) await recordLabel(deps, { orgId: p.orgId, messageRef: deleted.ref, label: 'phish', source: 'delete', labellerId: p.userId, raw: deleted.raw });
 }

@@ -1,7 +1,8 @@
 /**
  * Sender allow and block lists for the phishing analysis: add an address or
  * domain with a reason, approve suggestions made from agents' reports, remove.
- * Every change carries a reason that goes into the audit trail.
+ * Every change carries a reason that goes into the audit trail. Below, what the
+ * organisation's phishing model learned, with its reset (LearnedModel.tsx).
  */
 import { useState } from 'react';
 import type { Static } from 'typebox';
@@ -16,6 +17,7 @@ import { SelectField, TextField } from '../ui/fields.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, EmptyState, ErrorNotice, Loading } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
+import { LearnedModelSection } from '../security/LearnedModel.js';
 import { AdminNav } from './AdminNav.js';
 import { When } from './shared.js';
 
@@ -97,6 +99,8 @@ export function SenderLists() {
         </Section>
       ) : null}
       {deciding ? <Decide entry={deciding.entry} action={deciding.action} onClose={() => setDeciding(null)} onDone={list.reload} /> : null}
+      {/* What the organisation's model learned, and its reset: administrators hold policies.manage (decision 0174). */}
+      <LearnedModelSection />
     </Page>
   );
 }

@@ -1,7 +1,8 @@
 /**
  * Phishing reports: an agent's own (their awareness record), or everyone's for
  * security officers, who record whether each was phishing. A false positive
- * shows the message on its ticket again.
+ * shows the message on its ticket again. Below, what Trustdesk learned from
+ * these labels (LearnedModel.tsx).
  */
 import { useState, type FormEvent } from 'react';
 import { Link } from 'wouter';
@@ -17,6 +18,7 @@ import { SelectField, TextAreaField } from '../ui/fields.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, EmptyState, ErrorNotice, Loading } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
+import { LearnedModelSection } from './LearnedModel.js';
 import { SecurityNav } from './SecurityNav.js';
 
 type Report = Static<typeof PhishingReport>;
@@ -81,6 +83,7 @@ export function PhishingReports() {
           />
         ) : null}
       </Section>
+      {all || can('policies.manage') ? <LearnedModelSection /> : null}
       {deciding ? <OutcomeDialog report={deciding} onClose={() => setDeciding(null)} onDone={() => { setDeciding(null); list.reload(); }} /> : null}
     </Page>
   );
