@@ -71,6 +71,11 @@ describe('learned model', () => {
     expect(m.status().labels.phish).toBe(3);
     expect(m.learn(['w:x'], 'phish', BEN, { at: day1 })).toBe('learned');
     expect(m.learn(['w:y'], 'phish', ANA, { at: new Date('2026-12-02T10:00:00Z') })).toBe('learned');
+    // Taking a label back is never refused: over the cap, the old label still leaves the model.
+    for (let i = 0; i < 3; i++) m.learn([`w:z${i}`], 'ham', CAI, { at: day1 });
+    const before = m.status().labels;
+    expect(m.learn(['w:t0'], 'ham', CAI, { at: day1, replacing: 'phish' })).toBe('capped');
+    expect(m.status().labels).toEqual({ phish: before.phish - 1, ham: before.ham });
   });
 
   it('a new label replaces the old one (a report overturned as not phishing counts once, as legitimate)', () => {

@@ -149,20 +149,21 @@ export class LearnedModel {
   }
 
   /**
-   * Counts a label of a message with these tokens. A labeller over today's cap is refused
-   * ('capped') and nothing changes. `replacing` undoes the message's earlier label first
-   * (a report overturned by "Not phishing"); the undo is not charged to anyone's cap.
+   * Counts a label of a message with these tokens. `replacing` undoes the message's earlier label
+   * first (a report overturned by "Not phishing"), always and without charge: the model must not
+   * keep a label its people took back. A labeller over today's cap is then refused ('capped') and
+   * the new label is not counted.
    */
   learn(keys: readonly string[], label: Label, labeller: string, opts: { at?: Date; replacing?: Label | null } = {}): LearnResult {
     const at = opts.at ?? new Date();
     const bit = labellerBit(labeller);
     const today = day(at);
+    const unique = [...new Set(keys)];
+    if (opts.replacing) this.unlearn(unique, opts.replacing);
     if (this.budget.d !== today) this.budget = { d: today, n: {} };
     const used = this.budget.n[bit] ?? 0;
     if (used >= this.limits.dailyCap) return 'capped';
     this.budget.n[bit] = used + 1;
-    const unique = [...new Set(keys)];
-    if (opts.replacing) this.unlearn(unique, opts.replacing);
     for (const k of unique) {
       const c = this.tokens.get(k) ?? { p: 0, h: 0, pb: 0, hb: 0, d: today };
       if (label === 'phish') {
@@ -275,7 +276,10 @@ export class LearnedModel {
     const b = d.budget as { d?: unknown; n?: unknown } | undefined;
     if (b && nat(b.d) && b.n && typeof b.n === 'object') {
       const n: Record<string, number> = {};
-      for (const [k, v] of Object.entries(b.n as Record<string, unknown>)) if (nat(v)) n[k] = v as number;
+      // At most one entry per labeller bit (32): anything more is not a model this code wrote.
+      const entries = Object.entries(b.n as Record<string, unknown>);
+      if (entries.length > 32) fail('bad daily counts');
+      for (const [k, v] of entries) if (nat(v)) n[k] = v as number;
       m.budget = { d: b.d as number, n };
     }
     for (const t of d.tokens as unknown[]) {
