@@ -9,7 +9,7 @@ import type { Lists } from './lists.js';
 import { combineWeights, decideVerdict, DEFAULT_THRESHOLDS } from './score.js';
 import type { VerdictThresholds } from './score.js';
 import { attachmentReasons } from './signals/attachments.js';
-import { bulkReasons } from './signals/bulk.js';
+import { bulkReasons, littleTextReason, LITTLE_TEXT_MAX_WORDS, readableWordCount } from './signals/bulk.js';
 import { callbackReason } from './signals/callback.js';
 import { contentReasons, obfuscationReason } from './signals/content.js';
 import { bareListedLinks, brandSenderOffsite, DEFAULT_LINK_LIMITS, linkReasons, scanHtml, textLinks } from './signals/links.js';
@@ -171,6 +171,11 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   if (styled) reasons.push(styled);
   if (facts && links.length > 0 && countWords(htmlWords, IMAGE_ONLY_MAX_WORDS) < IMAGE_ONLY_MAX_WORDS && /<img\b/i.test(msg.html.slice(0, 200_000))) {
     reasons.push({ code: 'html.image_only', weight: 0.2, evidence: 'the message is almost all images and links, with little readable text' });
+  } else if (links.length > 0) {
+    // Each part on its own: a message says little only if none of its parts says more.
+    const words = Math.max(derived ? 0 : readableWordCount(msg.text, LITTLE_TEXT_MAX_WORDS), readableWordCount(htmlWords, LITTLE_TEXT_MAX_WORDS));
+    const little = littleTextReason({ words, links, senderDomain: fromReg });
+    if (little) reasons.push(little);
   }
   const personal = recipientInSubject(msg.subject, msg.headers);
   if (personal) reasons.push(personal);

@@ -32,7 +32,7 @@ export const REASON_CODES = [
   'content.generic_greeting', 'content.scam_offer', 'content.brand_lure', 'content.callback_scam', 'content.recipient_in_subject',
   'content.recipient_in_body', 'content.invisible_characters', 'content.lookalike_letters', 'content.mixed_script_word',
   'content.spaced_letters', 'content.styled_letters',
-  'bulk.high_priority', 'bulk.unfilled_placeholder', 'bulk.unsubscribe_without_header',
+  'bulk.high_priority', 'bulk.unfilled_placeholder', 'bulk.unsubscribe_without_header', 'bulk.little_text',
   'message.truncated',
 ] as const;
 

@@ -280,6 +280,7 @@ export default {
   'agent.threat.bulk.high_priority': 'Marked high priority',
   'agent.threat.bulk.unfilled_placeholder': 'Contains an unfilled template field',
   'agent.threat.bulk.unsubscribe_without_header': 'Mass mailing without a proper unsubscribe',
+  'agent.threat.bulk.little_text': 'Says almost nothing beside a link elsewhere',
   'agent.threat.message.truncated': 'Too large to inspect fully',
 
   'agent.redaction.removed': 'Sensitive data was removed before this was stored',
