@@ -16,7 +16,7 @@ import { bareListedLinks, brandSenderOffsite, DEFAULT_LINK_LIMITS, linkReasons, 
 import type { HtmlFacts, Link } from './signals/links.js';
 import { buildProtectedIndex, describeLookalike, findLookalike, lookalikeWeight } from './signals/lookalike.js';
 import type { ProtectedDomain, ProtectedIndex } from './signals/lookalike.js';
-import { brandLureReason, claimedBrand, hiddenCharactersReason, nameLureReason, placeholderReason, recipientInBodyReason } from './signals/lure.js';
+import { brandLureReason, claimedBrand, hiddenCharactersReason, nameLureReason, placeholderReason, recipientInBodyReason, recipientInLinkReason } from './signals/lure.js';
 import { isDeliveryReport, listMatch, recipientInSubject, senderReasons } from './signals/sender.js';
 import { decodeEntities, findPhrases, htmlToVisibleText, normalizeWords } from './text.js';
 import type { AnalysisContext, Analysis, ParsedMessage, Reason } from './types.js';
@@ -189,6 +189,8 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   if (pitch) reasons.push(pitch);
   const inBody = personal ? null : recipientInBodyReason(visible, msg.headers);
   if (inBody) reasons.push(inBody);
+  const inLink = recipientInLinkReason(links, msg.headers);
+  if (inLink) reasons.push(inLink);
   if (content.some((r) => r.code === 'content.urgency')) {
     const inSubject = findPhrases(normalizeWords(msg.subject.slice(0, 512)), lexicon.urgency, 1)[0];
     if (inSubject) reasons.push({ code: 'content.urgent_subject', weight: 0.1, evidence: `the subject itself presses for urgency ("${inSubject}")` });

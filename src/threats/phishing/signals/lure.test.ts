@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeMessage } from '../engine.js';
 import { loadLists } from '../lists.js';
 import { buildContext, buildMessage } from '../testing.js';
-import { brandInSubject, hiddenCharactersReason, nameLureReason, placeholderReason, recipientInBodyReason } from './lure.js';
+import { brandInSubject, hiddenCharactersReason, nameLureReason, placeholderReason, recipientInBodyReason, recipientInLinkReason } from './lure.js';
 import { freeMailNameUnrelated } from './sender.js';
 
 const lists = loadLists();
@@ -169,5 +169,21 @@ describe('findPhrases', () => {
     expect(findPhrases(normalizeWords('Please VERIFY your account, and your password.'), phrases)).toEqual(['password', 'verify your account']);
     expect(findPhrases(normalizeWords('passwords; your account to verify; a card gift'), phrases)).toEqual([]);
     expect(findPhrases(normalizeWords('Buy a gift card'), phrases)).toEqual(['gift card']);
+  });
+});
+
+describe('recipient address carried in a link', () => {
+  const to = headers([['to', 'Jane Doe <jane.doe@example-shop.com>']]);
+  it('finds the address in clear or percent-encoded in a web link', () => {
+    expect(recipientInLinkReason([{ href: 'http://trk.example.net/?a=72&c=14&s1=jane.doe@example-shop.com', text: 'See my profile' }], to)?.code).toBe('link.recipient_in_url');
+    expect(recipientInLinkReason([{ href: 'https://trk.example.net/c?email=jane.doe%40example-shop.com', text: '' }], to)?.code).toBe('link.recipient_in_url');
+  });
+
+  it('ignores opt-out and mailto links, the host name, and other addresses', () => {
+    expect(recipientInLinkReason([{ href: 'https://news.example.net/unsubscribe?email=jane.doe@example-shop.com', text: 'Unsubscribe' }], to)).toBeNull();
+    expect(recipientInLinkReason([{ href: 'https://news.example.net/p?e=jane.doe@example-shop.com', text: 'Abmelden' }], to)).toBeNull();
+    expect(recipientInLinkReason([{ href: 'mailto:jane.doe@example-shop.com', text: '' }], to)).toBeNull();
+    expect(recipientInLinkReason([{ href: 'https://shop.example.net/?ref=bob@example-shop.com', text: '' }], to)).toBeNull();
+    expect(recipientInLinkReason([{ href: 'https://shop.example.net/orders/1', text: '' }], to)).toBeNull();
   });
 });

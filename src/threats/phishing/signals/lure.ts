@@ -8,6 +8,7 @@
 import type { BrandEntry, Lists } from '../lists.js';
 import { findPhrases, normalizeWords, truncateForEvidence } from '../text.js';
 import type { HeaderMap, Lexicon, Reason } from '../types.js';
+import type { Link } from './links.js';
 
 interface BrandName {
   brand: BrandEntry;
@@ -148,6 +149,35 @@ export function recipientInBodyReason(visibleText: string, headers: HeaderMap): 
       }
     }
     if (at >= 0) return { code: 'content.recipient_in_body', weight: 0.25, evidence: `the text addresses the reader by their address: "${truncateForEvidence(head.slice(Math.max(0, at - 20), at + addr.length + 10), 70)}"` };
+  }
+  return null;
+}
+
+/** Opt-out links may name the address they remove; that is what they are for. */
+const OPT_OUT = /unsub|opt-?out|optout|remove|abmeld|abbestell|desinscri|désinscri|descadastr|afmeld|uitschrijv|disiscri|baja/i;
+
+/**
+ * A web link that carries the recipient's address in clear ("…/?a=72&s1=jane.doe@example.com"):
+ * affiliate and bulk-offer trackers stamp each link with the address the list was bought for, so the
+ * buyer of the click knows it reached a live mailbox. Mailing services that honest senders use
+ * identify the reader by an opaque token instead. Opt-out links and mailto: links are not counted.
+ */
+export function recipientInLinkReason(links: readonly Link[], headers: HeaderMap): Reason | null {
+  const to = (headers.get('to') ?? []).join(',').slice(0, 4096);
+  const addrs: string[] = [];
+  for (const m of to.matchAll(ADDRESS)) {
+    if (addrs.length >= 10) break;
+    const a = m[0].toLowerCase();
+    if (a.indexOf('@') >= 3) addrs.push(a, a.replace('@', '%40'));
+  }
+  if (!addrs.length) return null;
+  for (const l of links.slice(0, 200)) {
+    const href = l.href.slice(0, 4096).toLowerCase();
+    if (!/^\s*https?:/.test(href) || OPT_OUT.test(href) || OPT_OUT.test(l.text)) continue;
+    const q = href.search(/[?#]/);
+    const tail = q < 0 ? href.slice(href.indexOf('/', href.indexOf('//') + 2) + 1) : href.slice(q);
+    const hit = addrs.find((a) => tail.includes(a));
+    if (hit) return { code: 'link.recipient_in_url', weight: 0.2, evidence: `a link carries the recipient's address (${hit.replace('%40', '@')}) in clear, as list trackers do` };
   }
   return null;
 }
