@@ -25,6 +25,11 @@ describe('bulkReasons', () => {
     expect(bulkReasons({ headers: headers([]), normalized: normalizeWords('How do I unsubscribe from your newsletter?'), linkCount: 0 })).toEqual([]);
   });
 
+  it('does not read a delivery report as bulk mail: its "unsubscribe" belongs to the returned copy', () => {
+    const report = headers([['content-type', 'multipart/report; report-type=delivery-status; boundary="b"']]);
+    expect(bulkReasons({ headers: report, normalized: normalizeWords('Delivery failed. --- Original message --- Click here to unsubscribe.'), linkCount: 2 })).toEqual([]);
+  });
+
   it('notes a sender-set high priority in its several header forms', () => {
     for (const [k, v] of [['x-priority', '1 (Highest)'], ['importance', 'High'], ['x-msmail-priority', 'High']] as Array<[string, string]>) {
       expect(bulkReasons({ headers: headers([[k, v]]), normalized: ' ', linkCount: 0 }).map((x) => x.code)).toEqual(['bulk.high_priority']);

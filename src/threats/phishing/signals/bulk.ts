@@ -6,6 +6,7 @@ import { findPhrases } from '../text.js';
 import { registrableDomain } from '../domains.js';
 import type { HeaderMap, Reason } from '../types.js';
 import { urlFacts } from './links.js';
+import { isDeliveryReport } from './sender.js';
 import type { Link } from './links.js';
 
 /**
@@ -42,7 +43,9 @@ export interface BulkInput {
 export function bulkReasons(input: BulkInput): Reason[] {
   const reasons: Reason[] = [];
   const h = input.headers;
-  if (input.linkCount > 0 && !h.has('list-unsubscribe')) {
+  // A delivery report (RFC 3464) returns someone else's message: an "unsubscribe" in it belongs to
+  // the returned copy, and a report is never bulk mail that would owe a List-Unsubscribe header.
+  if (input.linkCount > 0 && !h.has('list-unsubscribe') && !isDeliveryReport(h)) {
     const found = findPhrases(input.normalized, UNSUBSCRIBE_PHRASES, 1);
     if (found.length) {
       reasons.push({

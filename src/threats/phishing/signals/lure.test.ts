@@ -187,3 +187,14 @@ describe('recipient address carried in a link', () => {
     expect(recipientInLinkReason([{ href: 'https://shop.example.net/orders/1', text: '' }], to)).toBeNull();
   });
 });
+
+describe('recipient address inside a dated record', () => {
+  const to = headers([['to', 'jane.doe@example-shop.com']]);
+  it('is not a greeting when a clock time stands just before it (attribution, delivery log)', () => {
+    expect(recipientInBodyReason('Thanks! 3 May 2024, 14:20 пользователь "jane.doe@example-shop.com" написал: hi', to)).toBeNull();
+    expect(recipientInBodyReason('Date: Thu, 3 May 2024 22:22:29 +0900 from jane.doe@example-shop.com --- The following addresses failed', to)).toBeNull();
+  });
+  it('still finds the address used as a name, with or without a date elsewhere', () => {
+    expect(recipientInBodyReason('Dear jane.doe@example-shop.com, your mailbox expires on 3 May at 14:20.', to)?.code).toBe('content.recipient_in_body');
+  });
+});

@@ -110,6 +110,12 @@ const PITCH_WORDS: readonly string[] = [
 const ADDRESS = /[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,255}/gi;
 const GREETING = /(?:^|[\s,;:!.])(?:hi|hello|hey|dear|hallo|hola|ol[aá]|bonjour|salut|ciao|caro|cara|estimado|estimada|prezado|prezada|beste|guten tag|liebe|lieber)[\s,]+$/i;
 const QUOTE_ATTRIBUTION = /^[>)\]]?\s*(?:wrote|writes|said|schrieb|a écrit|escreveu|escribió|ha scritto|schreef)/;
+/**
+ * A clock time shortly before the address: the address is part of a record — a reply's attribution
+ * in any language ("On 3 May 2024, 14:20, Bob <bob@…> написал:"), a delivery report's log line
+ * ("22:22:29 +0900 from jane@…") — not a greeting. A mass mailer's "Hello jane@…" has no time before it.
+ */
+const STAMPED = /(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?!\d)/;
 /** Mailbox names too common to be someone's name. */
 const GENERIC_MAILBOX = /^(?:info|support|contact|sales|admin|office|mail|help|service|team|hello|billing|noreply|no-reply)$/;
 
@@ -134,7 +140,7 @@ export function recipientInBodyReason(visibleText: string, headers: HeaderMap): 
     const local = addr.split('@')[0] ?? '';
     let at = lower.indexOf(addr);
     // "Jane <jane@example.com> writes:" quotes the reader in a reply; that is not a greeting.
-    if (at >= 0 && (/[<(\[]$/.test(lower.slice(Math.max(0, at - 1), at)) || QUOTE_ATTRIBUTION.test(lower.slice(at + addr.length, at + addr.length + 20)))) at = -1;
+    if (at >= 0 && (/[<(\[]$/.test(lower.slice(Math.max(0, at - 1), at)) || QUOTE_ATTRIBUTION.test(lower.slice(at + addr.length, at + addr.length + 20)) || STAMPED.test(lower.slice(Math.max(0, at - 48), at)))) at = -1;
     if (at < 0 && local.length >= 4 && !GENERIC_MAILBOX.test(local)) {
       for (let i = lower.indexOf(local); i >= 0 && i < lower.length; i = lower.indexOf(local, i + 1)) {
         const after = lower[i + local.length] ?? ' ';
