@@ -12,7 +12,7 @@ import { attachmentReasons } from './signals/attachments.js';
 import { bulkReasons, littleTextReason, LITTLE_TEXT_MAX_WORDS, readableWordCount } from './signals/bulk.js';
 import { callbackReason } from './signals/callback.js';
 import { contentReasons, obfuscationReason } from './signals/content.js';
-import { bareListedLinks, brandSenderOffsite, DEFAULT_LINK_LIMITS, linkReasons, scanHtml, textLinks } from './signals/links.js';
+import { bareListedLinks, brandSenderOffsite, DEFAULT_LINK_LIMITS, linkReasons, scanHtml, singleForeignHostReason, textLinks } from './signals/links.js';
 import type { HtmlFacts, Link } from './signals/links.js';
 import { buildProtectedIndex, describeLookalike, findLookalike, lookalikeWeight } from './signals/lookalike.js';
 import type { ProtectedDomain, ProtectedIndex } from './signals/lookalike.js';
@@ -153,6 +153,8 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   if (links.length < maxLinks) links = links.concat(bareListedLinks(visible, lists, Math.min(20, maxLinks - links.length)));
   const senderBrand = claimedBrand(msg.from?.name ?? '', fromReg, lists);
   reasons.push(...linkReasons(links, facts, { lists, protectedIndex: prep.index, senderDomain: fromReg, senderBrand }));
+  const foreign = singleForeignHostReason(links, fromReg);
+  if (foreign) reasons.push(foreign);
   const offsite = senderBrand ? brandSenderOffsite(links, senderBrand, fromReg) : null;
   if (offsite) reasons.push(offsite);
 

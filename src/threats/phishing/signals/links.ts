@@ -275,6 +275,34 @@ export function brandSenderOffsite(links: readonly Link[], brand: BrandEntry, se
   };
 }
 
+/** Links that are housekeeping rather than content: opt-out and privacy pages. */
+const HOUSEKEEPING = /unsub|opt-?out|optout|remove|abmeld|abbestell|privacy|datenschutz/i;
+
+/**
+ * Every web link (three or more, opt-out and privacy links aside) goes to one site that has nothing
+ * in common with the sender's domain: the message is a wrapper around someone else's page, as with
+ * affiliate offers sent from borrowed or throw-away domains. A company's own mail links to itself
+ * (shop, help pages, social profiles are several sites). Weak (0.15): mail sent through a
+ * click-tracking service on the service's own domain has the same shape.
+ */
+export function singleForeignHostReason(links: readonly Link[], senderDomain: string): Reason | null {
+  if (!senderDomain) return null;
+  const senderLabel = senderDomain.split('.')[0] ?? '';
+  let only = '';
+  let n = 0;
+  for (const l of links) {
+    const u = urlFacts(l.href);
+    if (!u || (u.scheme !== 'http' && u.scheme !== 'https') || !u.host || HOUSEKEEPING.test(l.href.slice(0, 4096)) || HOUSEKEEPING.test(l.text)) continue;
+    const reg = registrableDomain(u.host);
+    if (!reg || (only && reg !== only)) return null;
+    only = reg;
+    n++;
+  }
+  const onlyLabel = only.split('.')[0] ?? '';
+  if (n < 3 || !onlyLabel || !senderLabel || only.includes(senderLabel) || senderDomain.includes(onlyLabel)) return null;
+  return { code: 'link.single_foreign_host', weight: 0.15, evidence: `all ${n} links go to ${only}, a site with no part of the sender's name (${senderDomain})` };
+}
+
 export function* hostSuffixes(host: string): Generator<string> {
   let i = host.indexOf('.');
   while (i >= 0) {

@@ -242,6 +242,7 @@ export default {
   'agent.threat.link.brand_sender_offsite': 'Links lead away from the brand it claims',
   'agent.threat.link.brand_free_hosting': 'Brand page hosted on free web hosting',
   'agent.threat.link.recipient_in_url': 'A link carries your address, as list trackers do',
+  'agent.threat.link.single_foreign_host': 'Every link goes to one unrelated site',
   'agent.threat.html.form': 'The email contains a form',
   'agent.threat.html.password_form': 'The email asks for a password in a form',
   'agent.threat.html.image_only': 'Almost all images, little text',

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { singleForeignHostReason } from './links.js';
+
+const to = (...hrefs: string[]) => hrefs.map((href) => ({ href, text: '' }));
+
+describe('singleForeignHostReason', () => {
+  it('notes a message whose every link goes to one site unrelated to the sender', () => {
+    const r = singleForeignHostReason(to('http://trk.offers.example/a/1', 'http://trk.offers.example/a/2', 'https://www.offers.example/x', 'http://trk.offers.example/unsubscribe/9'), 'tools-shop.example');
+    expect(r?.code).toBe('link.single_foreign_host');
+    expect(r?.evidence).toContain('offers.example');
+  });
+
+  it('stays quiet for links to the sender\'s own site, several sites, or fewer than three links', () => {
+    expect(singleForeignHostReason(to('https://news.acme.example/1', 'https://acme.example/2', 'https://shop.acme.example/3'), 'acme.example')).toBeNull();
+    expect(singleForeignHostReason(to('https://click.acmemail.example/1', 'https://click.acmemail.example/2', 'https://click.acmemail.example/3'), 'acme.example')).toBeNull();
+    expect(singleForeignHostReason(to('https://a.example/1', 'https://b.example/2', 'https://a.example/3'), 'sender.example')).toBeNull();
+    expect(singleForeignHostReason(to('https://a.example/1', 'https://a.example/2'), 'sender.example')).toBeNull();
+    expect(singleForeignHostReason(to('https://a.example/1', 'https://a.example/2', 'https://a.example/3'), '')).toBeNull();
+  });
+});
