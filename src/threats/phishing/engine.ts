@@ -149,7 +149,9 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
       if (visible.length < maxText) visible += ' ' + htmlWords.slice(0, maxText - visible.length);
     }
   }
-  if (!derived && links.length < maxLinks) links = links.concat(textLinks(msg.text.slice(0, maxText), maxLinks - links.length));
+  // An address written as plain text is a link too: mail clients make it clickable. In an HTML-only
+  // message those are the ones left in the derived text once the anchors' "[url]" are taken out.
+  if (links.length < maxLinks) links = links.concat(textLinks(derived ? visible : msg.text.slice(0, maxText), maxLinks - links.length));
   if (links.length < maxLinks) links = links.concat(bareListedLinks(visible, lists, Math.min(20, maxLinks - links.length)));
   const senderBrand = claimedBrand(msg.from?.name ?? '', fromReg, lists);
   reasons.push(...linkReasons(links, facts, { lists, protectedIndex: prep.index, senderDomain: fromReg, senderBrand }));

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { analyzeMessage } from '../engine.js';
+import { buildContext, buildMessage } from '../testing.js';
 import { singleForeignHostReason } from './links.js';
 
 const to = (...hrefs: string[]) => hrefs.map((href) => ({ href, text: '' }));
@@ -16,5 +18,15 @@ describe('singleForeignHostReason', () => {
     expect(singleForeignHostReason(to('https://a.example/1', 'https://b.example/2', 'https://a.example/3'), 'sender.example')).toBeNull();
     expect(singleForeignHostReason(to('https://a.example/1', 'https://a.example/2'), 'sender.example')).toBeNull();
     expect(singleForeignHostReason(to('https://a.example/1', 'https://a.example/2', 'https://a.example/3'), '')).toBeNull();
+  });
+});
+
+describe('addresses written as plain text in HTML-only mail', () => {
+  const codes = (html: string, text: string) => analyzeMessage(buildMessage({ html, text, textFromHtml: true }), buildContext()).reasons.map((r) => r.code);
+  it('are links (mail clients make them clickable), beside the anchors', () => {
+    expect(codes('<p>Click for more http://bit.ly/abc123</p>', 'Click for more http://bit.ly/abc123')).toContain('link.shortener');
+  });
+  it('an anchor\'s written-out target is not counted twice or as plain text', () => {
+    expect(codes('<p>See <a href="https://www.acme-corp.com/help">our help</a></p>', 'See our help [https://www.acme-corp.com/help]')).not.toContain('link.shortener');
   });
 });
