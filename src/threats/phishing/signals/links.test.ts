@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeMessage } from '../engine.js';
 import { buildContext, buildMessage } from '../testing.js';
 import { singleForeignHostReason } from './links.js';
+import { hostScriptReasons } from './lookalike.js';
 
 const to = (...hrefs: string[]) => hrefs.map((href) => ({ href, text: '' }));
 
@@ -28,5 +29,17 @@ describe('addresses written as plain text in HTML-only mail', () => {
   });
   it('an anchor\'s written-out target is not counted twice or as plain text', () => {
     expect(codes('<p>See <a href="https://www.acme-corp.com/help">our help</a></p>', 'See our help [https://www.acme-corp.com/help]')).not.toContain('link.shortener');
+  });
+});
+
+describe('internationalised link names', () => {
+  it('weigh little when spelt in accented Latin letters, as European names are', () => {
+    const r = hostScriptReasons('xn--mller-kva.example', 'link');
+    expect(r.map((x) => [x.code, x.weight])).toEqual([['link.punycode', 0.1]]);
+  });
+  it('keep their weight in another script, which can spell a Latin name, and mixing scripts weighs more', () => {
+    expect(hostScriptReasons('xn--80ak6aa92e.com', 'link').map((x) => [x.code, x.weight])).toEqual([['link.punycode', 0.3]]);
+    expect(hostScriptReasons('xn--pypal-4ve.com', 'link').map((x) => x.code)).toEqual(['link.mixed_script']);
+    expect(hostScriptReasons('plain.example', 'link')).toEqual([]);
   });
 });
