@@ -193,7 +193,7 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   if (pitch) reasons.push(pitch);
   const inBody = personal ? null : recipientInBodyReason(visible, msg.headers);
   if (inBody) reasons.push(inBody);
-  const inLink = recipientInLinkReason(links, msg.headers);
+  const inLink = recipientInLinkReason(links, msg.headers, fromReg);
   if (inLink) reasons.push(inLink);
   if (content.some((r) => r.code === 'content.urgency')) {
     const inSubject = findPhrases(normalizeWords(msg.subject.slice(0, 512)), lexicon.urgency, 1)[0];

@@ -186,6 +186,12 @@ describe('recipient address carried in a link', () => {
     expect(recipientInLinkReason([{ href: 'https://shop.example.net/?ref=bob@example-shop.com', text: '' }], to)).toBeNull();
     expect(recipientInLinkReason([{ href: 'https://shop.example.net/orders/1', text: '' }], to)).toBeNull();
   });
+
+  it('ignores a link back to the sender\'s own site, which may name the address it confirms', () => {
+    const confirm = [{ href: 'https://app.acme.example/confirm?email=jane.doe%40example-shop.com&t=1f3a', text: 'Confirm your address' }];
+    expect(recipientInLinkReason(confirm, to, 'acme.example')).toBeNull();
+    expect(recipientInLinkReason(confirm, to, 'other.example')?.code).toBe('link.recipient_in_url');
+  });
 });
 
 describe('recipient address inside a dated record', () => {

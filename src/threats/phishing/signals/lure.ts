@@ -8,6 +8,8 @@
 import type { BrandEntry, Lists } from '../lists.js';
 import { findPhrases, normalizeWords, truncateForEvidence } from '../text.js';
 import type { HeaderMap, Lexicon, Reason } from '../types.js';
+import { registrableDomain } from '../domains.js';
+import { urlFacts } from './links.js';
 import type { Link } from './links.js';
 
 interface BrandName {
@@ -166,9 +168,10 @@ const OPT_OUT = /unsub|opt-?out|optout|remove|abmeld|abbestell|desinscri|désins
  * A web link that carries the recipient's address in clear ("…/?a=72&s1=jane.doe@example.com"):
  * affiliate and bulk-offer trackers stamp each link with the address the list was bought for, so the
  * buyer of the click knows it reached a live mailbox. Mailing services that honest senders use
- * identify the reader by an opaque token instead. Opt-out links and mailto: links are not counted.
+ * identify the reader by an opaque token instead. Opt-out links, mailto: links and links to the
+ * sender's own site (a sign-up's "confirm this address" link) are not counted.
  */
-export function recipientInLinkReason(links: readonly Link[], headers: HeaderMap): Reason | null {
+export function recipientInLinkReason(links: readonly Link[], headers: HeaderMap, senderDomain = ''): Reason | null {
   const to = (headers.get('to') ?? []).join(',').slice(0, 4096);
   const addrs: string[] = [];
   for (const m of to.matchAll(ADDRESS)) {
@@ -180,8 +183,12 @@ export function recipientInLinkReason(links: readonly Link[], headers: HeaderMap
   for (const l of links.slice(0, 200)) {
     const href = l.href.slice(0, 4096).toLowerCase();
     if (!/^\s*https?:/.test(href) || OPT_OUT.test(href) || OPT_OUT.test(l.text)) continue;
+    // A link back to the sender's own site (confirm this address, manage your account) may name it.
+    const host = urlFacts(href)?.host ?? '';
+    if (senderDomain && host && registrableDomain(host) === senderDomain) continue;
     const q = href.search(/[?#]/);
-    const tail = q < 0 ? href.slice(href.indexOf('/', href.indexOf('//') + 2) + 1) : href.slice(q);
+    const slash = href.indexOf('/', href.indexOf('//') + 2);
+    const tail = q >= 0 ? href.slice(q) : slash >= 0 ? href.slice(slash + 1) : '';
     const hit = addrs.find((a) => tail.includes(a));
     if (hit) return { code: 'link.recipient_in_url', weight: 0.2, evidence: `a link carries the recipient's address (${hit.replace('%40', '@')}) in clear, as list trackers do` };
   }
