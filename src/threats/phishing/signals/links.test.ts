@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeMessage } from '../engine.js';
 import { buildContext, buildMessage } from '../testing.js';
-import { singleForeignHostReason } from './links.js';
+import { shortenedShape, singleForeignHostReason } from './links.js';
 import { hostScriptReasons } from './lookalike.js';
 
 const to = (...hrefs: string[]) => hrefs.map((href) => ({ href, text: '' }));
@@ -41,5 +41,20 @@ describe('internationalised link names', () => {
     expect(hostScriptReasons('xn--80ak6aa92e.com', 'link').map((x) => [x.code, x.weight])).toEqual([['link.punycode', 0.3]]);
     expect(hostScriptReasons('xn--pypal-4ve.com', 'link').map((x) => x.code)).toEqual(['link.mixed_script']);
     expect(hostScriptReasons('plain.example', 'link')).toEqual([]);
+  });
+});
+
+describe('shortenedShape', () => {
+  it('recognises a shortened address on a service not in the list', () => {
+    expect(shortenedShape('https://go.xy/C3c8J', 'go.xy')).toBe(true);
+    expect(shortenedShape('http://ab.cd/3w6uTZ4', 'ab.cd')).toBe(true);
+  });
+  it('leaves out words, numbers, long names, subdomains and longer paths', () => {
+    expect(shortenedShape('https://go.xy/promo', 'go.xy')).toBe(false);
+    expect(shortenedShape('https://go.xy/2024', 'go.xy')).toBe(false);
+    expect(shortenedShape('https://example.org/C3c8J', 'example.org')).toBe(false);
+    expect(shortenedShape('https://www.go.xy/C3c8J', 'www.go.xy')).toBe(false);
+    expect(shortenedShape('https://go.xy/a/C3c8J', 'go.xy')).toBe(false);
+    expect(shortenedShape('https://go.xy/C3c8J?utm=1', 'go.xy')).toBe(false);
   });
 });

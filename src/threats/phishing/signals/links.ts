@@ -170,6 +170,19 @@ export interface LinkContext {
   senderBrand?: BrandEntry | null;
 }
 
+/**
+ * The shape of a shortened address on a service not in the list: a name of at most five characters
+ * with no subdomain, and a path that is one random-looking token of 4–10 characters (letters with
+ * digits, or mixed case): "https://go.xy/C3c8J". Words ("/promo") and numbers ("/2024") do not count.
+ */
+export function shortenedShape(href: string, host: string): boolean {
+  if (!/^[a-z0-9]{1,5}\.[a-z]{2,3}$/.test(host)) return false;
+  const m = /^\s*https?:\/\/[^/?#]+\/([A-Za-z0-9_-]{4,10})\/?$/i.exec(href.slice(0, 200));
+  if (!m) return false;
+  const t = m[1]!;
+  return (/[0-9]/.test(t) && /[A-Za-z]/.test(t)) || (/[A-Z]/.test(t) && /[a-z]/.test(t));
+}
+
 /** A host named after an IPv4 address ("188.106.205.92.host.example.net", "ip-10-2-3-4.x"). */
 const IP_NAMED = /(?:^|[.-])(?:ip[.-]?)?(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-]/;
 
@@ -222,6 +235,7 @@ export function linkReasons(links: readonly Link[], facts: HtmlFacts | null, ctx
     if (u.userinfo) add({ code: 'link.userinfo', weight: 0.5, evidence: `a link hides its destination after "@": ${truncateForEvidence(link.href, 80)}` });
     for (const r of hostScriptReasons(host, 'link')) add(r);
     if (ctx.lists.shorteners.has(reg) || ctx.lists.shorteners.has(host)) add({ code: 'link.shortener', weight: 0.2, evidence: `a link goes through the shortener ${host}` });
+    else if (reg !== ctx.senderDomain && shortenedShape(link.href, host)) add({ code: 'link.shortener', weight: 0.2, evidence: `${truncateForEvidence(link.href, 50)} has the shape of a shortened address, which hides where it goes` });
     else if (ctx.lists.abusedHosting.has(reg) || ctx.lists.abusedHosting.has(host) || [...hostSuffixes(host)].some((s) => ctx.lists.abusedHosting.has(s))) {
       const brand = ctx.senderBrand;
       if (brand && !brand.domains.includes(reg)) {
