@@ -9,14 +9,14 @@ import type { Lists } from './lists.js';
 import { combineWeights, decideVerdict, DEFAULT_THRESHOLDS } from './score.js';
 import type { VerdictThresholds } from './score.js';
 import { attachmentReasons } from './signals/attachments.js';
-import { bulkReasons } from './signals/bulk.js';
+import { bulkReasons, littleTextReason, LITTLE_TEXT_MAX_WORDS, readableWordCount } from './signals/bulk.js';
 import { callbackReason } from './signals/callback.js';
 import { contentReasons, obfuscationReason } from './signals/content.js';
-import { bareListedLinks, brandSenderOffsite, DEFAULT_LINK_LIMITS, linkReasons, scanHtml, textLinks } from './signals/links.js';
+import { bareListedLinks, brandSenderOffsite, DEFAULT_LINK_LIMITS, linkReasons, scanHtml, singleForeignHostReason, textLinks } from './signals/links.js';
 import type { HtmlFacts, Link } from './signals/links.js';
 import { buildProtectedIndex, describeLookalike, findLookalike, lookalikeWeight } from './signals/lookalike.js';
 import type { ProtectedDomain, ProtectedIndex } from './signals/lookalike.js';
-import { brandLureReason, claimedBrand, hiddenCharactersReason, nameLureReason, placeholderReason, recipientInBodyReason } from './signals/lure.js';
+import { brandLureReason, claimedBrand, hiddenCharactersReason, nameLureReason, placeholderReason, recipientInBodyReason, recipientInLinkReason } from './signals/lure.js';
 import { isDeliveryReport, listMatch, recipientInSubject, senderReasons } from './signals/sender.js';
 import { decodeEntities, findPhrases, htmlToVisibleText, normalizeWords } from './text.js';
 import type { AnalysisContext, Analysis, ParsedMessage, Reason } from './types.js';
@@ -154,10 +154,14 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
       if (visible.length < maxText) visible += ' ' + htmlWords.slice(0, maxText - visible.length);
     }
   }
-  if (!derived && links.length < maxLinks) links = links.concat(textLinks(msg.text.slice(0, maxText), maxLinks - links.length));
+  // An address written as plain text is a link too: mail clients make it clickable. In an HTML-only
+  // message those are the ones left in the derived text once the anchors' "[url]" are taken out.
+  if (links.length < maxLinks) links = links.concat(textLinks(derived ? visible : msg.text.slice(0, maxText), maxLinks - links.length));
   if (links.length < maxLinks) links = links.concat(bareListedLinks(visible, lists, Math.min(20, maxLinks - links.length)));
   const senderBrand = claimedBrand(msg.from?.name ?? '', fromReg, lists);
   reasons.push(...linkReasons(links, facts, { lists, protectedIndex: prep.index, senderDomain: fromReg, senderBrand }));
+  const foreign = singleForeignHostReason(links, fromReg);
+  if (foreign) reasons.push(foreign);
   const offsite = senderBrand ? brandSenderOffsite(links, senderBrand, fromReg) : null;
   if (offsite) reasons.push(offsite);
 
@@ -176,6 +180,11 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   if (styled) reasons.push(styled);
   if (facts && links.length > 0 && countWords(htmlWords, IMAGE_ONLY_MAX_WORDS) < IMAGE_ONLY_MAX_WORDS && /<img\b/i.test(msg.html.slice(0, 200_000))) {
     reasons.push({ code: 'html.image_only', weight: 0.2, evidence: 'the message is almost all images and links, with little readable text' });
+  } else if (links.length > 0) {
+    // Each part on its own: a message says little only if none of its parts says more.
+    const words = Math.max(derived ? 0 : readableWordCount(msg.text, LITTLE_TEXT_MAX_WORDS), readableWordCount(htmlWords, LITTLE_TEXT_MAX_WORDS));
+    const little = littleTextReason({ words, links, senderDomain: fromReg });
+    if (little) reasons.push(little);
   }
   const personal = recipientInSubject(msg.subject, msg.headers);
   if (personal) reasons.push(personal);
@@ -189,6 +198,8 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   if (pitch) reasons.push(pitch);
   const inBody = personal ? null : recipientInBodyReason(visible, msg.headers);
   if (inBody) reasons.push(inBody);
+  const inLink = recipientInLinkReason(links, msg.headers, fromReg);
+  if (inLink) reasons.push(inLink);
   if (content.some((r) => r.code === 'content.urgency')) {
     const inSubject = findPhrases(normalizeWords(msg.subject.slice(0, 512)), lexicon.urgency, 1)[0];
     if (inSubject) reasons.push({ code: 'content.urgent_subject', weight: 0.1, evidence: `the subject itself presses for urgency ("${inSubject}")` });

@@ -22,7 +22,7 @@ export const REASON_CODES = [
   ...LOOKALIKE_KINDS.map((k) => `link.lookalike_${k}` as const),
   'link.punycode', 'link.mixed_script', 'link.data_url', 'link.script_url',
   'link.text_mismatch', 'link.ip_host', 'link.ip_named_host', 'link.shortener', 'link.userinfo', 'link.open_redirect', 'link.free_hosting',
-  'link.risky_tld', 'link.action_offsite', 'link.brand_sender_offsite', 'link.brand_free_hosting',
+  'link.risky_tld', 'link.action_offsite', 'link.brand_sender_offsite', 'link.brand_free_hosting', 'link.recipient_in_url', 'link.single_foreign_host',
   'html.form', 'html.password_form', 'html.image_only',
   ...ATTACHMENT_KINDS.map((k) => `attachment.${k}` as const),
   ...ATTACHMENT_KINDS.map((k) => `attachment.archive_${k}` as const),
@@ -32,7 +32,7 @@ export const REASON_CODES = [
   'content.generic_greeting', 'content.scam_offer', 'content.brand_lure', 'content.callback_scam', 'content.recipient_in_subject',
   'content.recipient_in_body', 'content.invisible_characters', 'content.lookalike_letters', 'content.mixed_script_word',
   'content.spaced_letters', 'content.styled_letters',
-  'bulk.high_priority', 'bulk.unfilled_placeholder', 'bulk.unsubscribe_without_header',
+  'bulk.high_priority', 'bulk.unfilled_placeholder', 'bulk.unsubscribe_without_header', 'bulk.little_text',
   'message.truncated',
   'content.learned_phishing', 'learned.not_phishing',
 ] as const;

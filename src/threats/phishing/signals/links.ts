@@ -170,6 +170,19 @@ export interface LinkContext {
   senderBrand?: BrandEntry | null;
 }
 
+/**
+ * The shape of a shortened address on a service not in the list: a name of at most five characters
+ * with no subdomain, and a path that is one random-looking token of 4–10 characters (letters with
+ * digits, or mixed case): "https://go.xy/C3c8J". Words ("/promo") and numbers ("/2024") do not count.
+ */
+export function shortenedShape(href: string, host: string): boolean {
+  if (!/^[a-z0-9]{1,5}\.[a-z]{2,3}$/.test(host)) return false;
+  const m = /^\s*https?:\/\/[^/?#]+\/([A-Za-z0-9_-]{4,10})\/?$/i.exec(href.slice(0, 200));
+  if (!m) return false;
+  const t = m[1]!;
+  return (/[0-9]/.test(t) && /[A-Za-z]/.test(t)) || (/[A-Z]/.test(t) && /[a-z]/.test(t));
+}
+
 /** A host named after an IPv4 address ("188.106.205.92.host.example.net", "ip-10-2-3-4.x"). */
 const IP_NAMED = /(?:^|[.-])(?:ip[.-]?)?(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-]/;
 
@@ -222,6 +235,7 @@ export function linkReasons(links: readonly Link[], facts: HtmlFacts | null, ctx
     if (u.userinfo) add({ code: 'link.userinfo', weight: 0.5, evidence: `a link hides its destination after "@": ${truncateForEvidence(link.href, 80)}` });
     for (const r of hostScriptReasons(host, 'link')) add(r);
     if (ctx.lists.shorteners.has(reg) || ctx.lists.shorteners.has(host)) add({ code: 'link.shortener', weight: 0.2, evidence: `a link goes through the shortener ${host}` });
+    else if (reg !== ctx.senderDomain && shortenedShape(link.href, host)) add({ code: 'link.shortener', weight: 0.2, evidence: `${truncateForEvidence(link.href, 50)} has the shape of a shortened address, which hides where it goes` });
     else if (ctx.lists.abusedHosting.has(reg) || ctx.lists.abusedHosting.has(host) || [...hostSuffixes(host)].some((s) => ctx.lists.abusedHosting.has(s))) {
       const brand = ctx.senderBrand;
       if (brand && !brand.domains.includes(reg)) {
@@ -273,6 +287,34 @@ export function brandSenderOffsite(links: readonly Link[], brand: BrandEntry, se
     weight: 0.25,
     evidence: `the message is from ${senderDomain} (${brand.names[0]}), but none of its links goes to ${brand.names[0]}: they go to ${hosts.join(', ')}`,
   };
+}
+
+/** Links that are housekeeping rather than content: opt-out and privacy pages. */
+const HOUSEKEEPING = /unsub|opt-?out|optout|remove|abmeld|abbestell|privacy|datenschutz/i;
+
+/**
+ * Every web link (three or more, opt-out and privacy links aside) goes to one site that has nothing
+ * in common with the sender's domain: the message is a wrapper around someone else's page, as with
+ * affiliate offers sent from borrowed or throw-away domains. A company's own mail links to itself
+ * (shop, help pages, social profiles are several sites). Weak (0.15): mail sent through a
+ * click-tracking service on the service's own domain has the same shape.
+ */
+export function singleForeignHostReason(links: readonly Link[], senderDomain: string): Reason | null {
+  if (!senderDomain) return null;
+  const senderLabel = senderDomain.split('.')[0] ?? '';
+  let only = '';
+  let n = 0;
+  for (const l of links) {
+    const u = urlFacts(l.href);
+    if (!u || (u.scheme !== 'http' && u.scheme !== 'https') || !u.host || HOUSEKEEPING.test(l.href.slice(0, 4096)) || HOUSEKEEPING.test(l.text)) continue;
+    const reg = registrableDomain(u.host);
+    if (!reg || (only && reg !== only)) return null;
+    only = reg;
+    n++;
+  }
+  const onlyLabel = only.split('.')[0] ?? '';
+  if (n < 3 || !onlyLabel || !senderLabel || only.includes(senderLabel) || senderDomain.includes(onlyLabel)) return null;
+  return { code: 'link.single_foreign_host', weight: 0.15, evidence: `all ${n} links go to ${only}, a site with no part of the sender's name (${senderDomain})` };
 }
 
 export function* hostSuffixes(host: string): Generator<string> {

@@ -102,6 +102,12 @@ export function hostScriptReasons(host: string, where: string): Array<{ code: st
   const uni = unicodeHost(host);
   const mixed = uni.split('.').some(isMixedScript);
   if (mixed) out.push({ code: `${where}.mixed_script`, weight: 0.55, evidence: `${host} (${uni}) mixes alphabets in one name` });
-  else out.push({ code: `${where}.punycode`, weight: 0.3, evidence: `${host} is an internationalised name shown as ${uni}` });
+  else {
+    // Accented Latin letters ("müller", "café") are how European names are spelt; a look-alike of a
+    // protected name is caught by its skeleton above. Other scripts keep the full weight: a name written
+    // wholly in Cyrillic or Greek letters can spell a Latin one ("аррӏе").
+    const latin = uni.split('.').every((l) => /^[\p{Script=Latin}\p{N}-]*$/u.test(l));
+    out.push({ code: `${where}.punycode`, weight: latin ? 0.1 : 0.3, evidence: `${host} is an internationalised name shown as ${uni}` });
+  }
   return out;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeMessage } from '../engine.js';
 import { loadLists } from '../lists.js';
 import { buildContext, buildMessage } from '../testing.js';
-import { brandInSubject, hiddenCharactersReason, nameLureReason, placeholderReason, recipientInBodyReason } from './lure.js';
+import { brandInSubject, hiddenCharactersReason, nameLureReason, placeholderReason, recipientInBodyReason, recipientInLinkReason } from './lure.js';
 import { freeMailNameUnrelated } from './sender.js';
 
 const lists = loadLists();
@@ -169,5 +169,38 @@ describe('findPhrases', () => {
     expect(findPhrases(normalizeWords('Please VERIFY your account, and your password.'), phrases)).toEqual(['password', 'verify your account']);
     expect(findPhrases(normalizeWords('passwords; your account to verify; a card gift'), phrases)).toEqual([]);
     expect(findPhrases(normalizeWords('Buy a gift card'), phrases)).toEqual(['gift card']);
+  });
+});
+
+describe('recipient address carried in a link', () => {
+  const to = headers([['to', 'Jane Doe <jane.doe@example-shop.com>']]);
+  it('finds the address in clear or percent-encoded in a web link', () => {
+    expect(recipientInLinkReason([{ href: 'http://trk.example.net/?a=72&c=14&s1=jane.doe@example-shop.com', text: 'See my profile' }], to)?.code).toBe('link.recipient_in_url');
+    expect(recipientInLinkReason([{ href: 'https://trk.example.net/c?email=jane.doe%40example-shop.com', text: '' }], to)?.code).toBe('link.recipient_in_url');
+  });
+
+  it('ignores opt-out and mailto links, the host name, and other addresses', () => {
+    expect(recipientInLinkReason([{ href: 'https://news.example.net/unsubscribe?email=jane.doe@example-shop.com', text: 'Unsubscribe' }], to)).toBeNull();
+    expect(recipientInLinkReason([{ href: 'https://news.example.net/p?e=jane.doe@example-shop.com', text: 'Abmelden' }], to)).toBeNull();
+    expect(recipientInLinkReason([{ href: 'mailto:jane.doe@example-shop.com', text: '' }], to)).toBeNull();
+    expect(recipientInLinkReason([{ href: 'https://shop.example.net/?ref=bob@example-shop.com', text: '' }], to)).toBeNull();
+    expect(recipientInLinkReason([{ href: 'https://shop.example.net/orders/1', text: '' }], to)).toBeNull();
+  });
+
+  it('ignores a link back to the sender\'s own site, which may name the address it confirms', () => {
+    const confirm = [{ href: 'https://app.acme.example/confirm?email=jane.doe%40example-shop.com&t=1f3a', text: 'Confirm your address' }];
+    expect(recipientInLinkReason(confirm, to, 'acme.example')).toBeNull();
+    expect(recipientInLinkReason(confirm, to, 'other.example')?.code).toBe('link.recipient_in_url');
+  });
+});
+
+describe('recipient address inside a dated record', () => {
+  const to = headers([['to', 'jane.doe@example-shop.com']]);
+  it('is not a greeting when a clock time stands just before it (attribution, delivery log)', () => {
+    expect(recipientInBodyReason('Thanks! 3 May 2024, 14:20 пользователь "jane.doe@example-shop.com" написал: hi', to)).toBeNull();
+    expect(recipientInBodyReason('Date: Thu, 3 May 2024 22:22:29 +0900 from jane.doe@example-shop.com --- The following addresses failed', to)).toBeNull();
+  });
+  it('still finds the address used as a name, with or without a date elsewhere', () => {
+    expect(recipientInBodyReason('Dear jane.doe@example-shop.com, your mailbox expires on 3 May at 14:20.', to)?.code).toBe('content.recipient_in_body');
   });
 });

@@ -8,6 +8,9 @@
 import type { BrandEntry, Lists } from '../lists.js';
 import { findPhrases, normalizeWords, truncateForEvidence } from '../text.js';
 import type { HeaderMap, Lexicon, Reason } from '../types.js';
+import { registrableDomain } from '../domains.js';
+import { urlFacts } from './links.js';
+import type { Link } from './links.js';
 
 interface BrandName {
   brand: BrandEntry;
@@ -109,6 +112,12 @@ const PITCH_WORDS: readonly string[] = [
 const ADDRESS = /[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,255}/gi;
 const GREETING = /(?:^|[\s,;:!.])(?:hi|hello|hey|dear|hallo|hola|ol[aá]|bonjour|salut|ciao|caro|cara|estimado|estimada|prezado|prezada|beste|guten tag|liebe|lieber)[\s,]+$/i;
 const QUOTE_ATTRIBUTION = /^[>)\]]?\s*(?:wrote|writes|said|schrieb|a écrit|escreveu|escribió|ha scritto|schreef)/;
+/**
+ * A clock time shortly before the address: the address is part of a record — a reply's attribution
+ * in any language ("On 3 May 2024, 14:20, Bob <bob@…> написал:"), a delivery report's log line
+ * ("22:22:29 +0900 from jane@…") — not a greeting. A mass mailer's "Hello jane@…" has no time before it.
+ */
+const STAMPED = /(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?!\d)/;
 /** Mailbox names too common to be someone's name. */
 const GENERIC_MAILBOX = /^(?:info|support|contact|sales|admin|office|mail|help|service|team|hello|billing|noreply|no-reply)$/;
 
@@ -133,7 +142,7 @@ export function recipientInBodyReason(visibleText: string, headers: HeaderMap): 
     const local = addr.split('@')[0] ?? '';
     let at = lower.indexOf(addr);
     // "Jane <jane@example.com> writes:" quotes the reader in a reply; that is not a greeting.
-    if (at >= 0 && (/[<(\[]$/.test(lower.slice(Math.max(0, at - 1), at)) || QUOTE_ATTRIBUTION.test(lower.slice(at + addr.length, at + addr.length + 20)))) at = -1;
+    if (at >= 0 && (/[<(\[]$/.test(lower.slice(Math.max(0, at - 1), at)) || QUOTE_ATTRIBUTION.test(lower.slice(at + addr.length, at + addr.length + 20)) || STAMPED.test(lower.slice(Math.max(0, at - 48), at)))) at = -1;
     if (at < 0 && local.length >= 4 && !GENERIC_MAILBOX.test(local)) {
       for (let i = lower.indexOf(local); i >= 0 && i < lower.length; i = lower.indexOf(local, i + 1)) {
         const after = lower[i + local.length] ?? ' ';
@@ -148,6 +157,40 @@ export function recipientInBodyReason(visibleText: string, headers: HeaderMap): 
       }
     }
     if (at >= 0) return { code: 'content.recipient_in_body', weight: 0.25, evidence: `the text addresses the reader by their address: "${truncateForEvidence(head.slice(Math.max(0, at - 20), at + addr.length + 10), 70)}"` };
+  }
+  return null;
+}
+
+/** Opt-out links may name the address they remove; that is what they are for. */
+const OPT_OUT = /unsub|opt-?out|optout|remove|abmeld|abbestell|desinscri|désinscri|descadastr|afmeld|uitschrijv|disiscri|baja/i;
+
+/**
+ * A web link that carries the recipient's address in clear ("…/?a=72&s1=jane.doe@example.com"):
+ * affiliate and bulk-offer trackers stamp each link with the address the list was bought for, so the
+ * buyer of the click knows it reached a live mailbox. Mailing services that honest senders use
+ * identify the reader by an opaque token instead. Opt-out links, mailto: links and links to the
+ * sender's own site (a sign-up's "confirm this address" link) are not counted.
+ */
+export function recipientInLinkReason(links: readonly Link[], headers: HeaderMap, senderDomain = ''): Reason | null {
+  const to = (headers.get('to') ?? []).join(',').slice(0, 4096);
+  const addrs: string[] = [];
+  for (const m of to.matchAll(ADDRESS)) {
+    if (addrs.length >= 10) break;
+    const a = m[0].toLowerCase();
+    if (a.indexOf('@') >= 3) addrs.push(a, a.replace('@', '%40'));
+  }
+  if (!addrs.length) return null;
+  for (const l of links.slice(0, 200)) {
+    const href = l.href.slice(0, 4096).toLowerCase();
+    if (!/^\s*https?:/.test(href) || OPT_OUT.test(href) || OPT_OUT.test(l.text)) continue;
+    // A link back to the sender's own site (confirm this address, manage your account) may name it.
+    const host = urlFacts(href)?.host ?? '';
+    if (senderDomain && host && registrableDomain(host) === senderDomain) continue;
+    const q = href.search(/[?#]/);
+    const slash = href.indexOf('/', href.indexOf('//') + 2);
+    const tail = q >= 0 ? href.slice(q) : slash >= 0 ? href.slice(slash + 1) : '';
+    const hit = addrs.find((a) => tail.includes(a));
+    if (hit) return { code: 'link.recipient_in_url', weight: 0.2, evidence: `a link carries the recipient's address (${hit.replace('%40', '@')}) in clear, as list trackers do` };
   }
   return null;
 }
