@@ -11,6 +11,7 @@ import type { Executor } from '../../protection/crypto/keyring.js';
 import '../../helpdesk/sla/schema.js';
 
 import type { WebhookEventType } from '../http/schemas/webhooks.js';
+import { publishTicketChange } from '../realtime/events.js';
 
 export { WEBHOOK_EVENTS, type WebhookEventType } from '../http/schemas/webhooks.js';
 
@@ -47,4 +48,9 @@ export async function enqueueWebhookEvent(trx: Executor, event: { orgId: string;
     SELECT gen_random_uuid(), s.org_id, s.id, ${eventId}::uuid, ${event.type}, ${payload}::jsonb
     FROM webhook_subscriptions s
     WHERE s.org_id = ${event.orgId} AND s.active AND ${event.type} = ANY (s.events)`.execute(trx);
+  // The same choke point tells the open consoles (src/platform/realtime), also only at commit.
+  await publishTicketChange(trx, { orgId: event.orgId, ticketId: event.data.ticketId, kind: event.type });
+  // A merge and a split change the other ticket too.
+  const other = 'mergedIntoId' in event.data ? event.data.mergedIntoId : 'splitFromId' in event.data ? event.data.splitFromId : undefined;
+  if (other) await publishTicketChange(trx, { orgId: event.orgId, ticketId: other, kind: event.type });
 }
