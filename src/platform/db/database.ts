@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql, type RawBuilder, type Transaction } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './schema.js';
@@ -49,10 +49,15 @@ export interface DatabaseHandle {
 const namespacedChannel = (channelParam: string) => `(${channelParam} || '_' || left(md5(current_schema()), 12))`;
 const CHANNEL = /^[a-z][a-z0-9_]{0,40}$/;
 
+/** `pg_notify(…)` for `channel`, to embed in a statement that already runs (no extra round trip). */
+export function notifyCall(channel: string, payload: string): RawBuilder<unknown> {
+  if (!CHANNEL.test(channel)) throw new Error(`unsafe channel name: ${channel}`);
+  return sql`pg_notify(${sql.raw(namespacedChannel(`'${channel}'`))}, ${payload})`;
+}
+
 /** Queues `payload` on `channel` inside the caller's transaction: delivered at commit, dropped on rollback. */
 export async function notify(executor: Executor, channel: string, payload: string): Promise<void> {
-  if (!CHANNEL.test(channel)) throw new Error(`unsafe channel name: ${channel}`);
-  await sql`SELECT pg_notify(${sql.raw(namespacedChannel(`'${channel}'`))}, ${payload})`.execute(executor);
+  await sql`SELECT ${notifyCall(channel, payload)}`.execute(executor);
 }
 
 const channelNameQuery = (channel: string) => {

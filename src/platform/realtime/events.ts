@@ -7,7 +7,8 @@
  * through the authorised API.
  */
 import type { Executor } from '../../protection/crypto/keyring.js';
-import { notify } from '../db/database.js';
+import type { RawBuilder } from 'kysely';
+import { notify, notifyCall } from '../db/database.js';
 
 export const REALTIME_CHANNEL = 'trustdesk_events';
 
@@ -15,9 +16,17 @@ export type RealtimeEvent =
   | { k: 'ticket'; orgId: string; ticketId: string; kind: string }
   | { k: 'notification'; orgId: string; userId: string };
 
+const ticketPayload = (event: { orgId: string; ticketId: string; kind: string }) =>
+  JSON.stringify({ k: 'ticket', orgId: event.orgId, ticketId: event.ticketId, kind: event.kind } satisfies RealtimeEvent);
+
 /** A ticket (or its messages) changed: readers of the ticket refetch it and their lists. */
 export async function publishTicketChange(trx: Executor, event: { orgId: string; ticketId: string; kind: string }): Promise<void> {
-  await notify(trx, REALTIME_CHANNEL, JSON.stringify({ k: 'ticket', orgId: event.orgId, ticketId: event.ticketId, kind: event.kind } satisfies RealtimeEvent));
+  await notify(trx, REALTIME_CHANNEL, ticketPayload(event));
+}
+
+/** The same, as an expression for a statement that already runs (the webhook fan-out's). */
+export function ticketChangeCall(event: { orgId: string; ticketId: string; kind: string }): RawBuilder<unknown> {
+  return notifyCall(REALTIME_CHANNEL, ticketPayload(event));
 }
 
 /** Someone's notifications changed: their bell refetches. */
