@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Executor } from '../../protection/crypto/keyring.js';
+import { publishNotification } from '../../platform/realtime/events.js';
 import { preferencesFor } from './preferences.js';
 import { mentionedReaders, teamMemberIds, ticketReaders } from './recipients.js';
 import type { NotificationKind } from './schema.js';
@@ -54,6 +55,8 @@ export async function recordNotification(trx: Executor, input: NotifyInput): Pro
       )
       .execute();
     if (pref.email) await queueDigest(trx, input.orgId, r.id);
+    // Their bell refetches once this commits (ids only; nothing if it rolls back).
+    if (pref.inApp) await publishNotification(trx, { orgId: input.orgId, userId: r.id });
     told.push(r.id);
   }
   return told;

@@ -7,12 +7,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql, type RawBuilder, type Transaction } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
+type Executor = Kysely<Database> | Transaction<Database>;
 export type DatabaseKind = 'pglite' | 'postgres';
 
 /** Runs scripts of several SQL statements (migrations) on one session, outside Kysely's one-statement API. */
@@ -29,8 +30,40 @@ export interface DatabaseHandle {
    * (audit verification streams millions). Parameters are bound, never spliced.
    */
   queryArrays(text: string, values: readonly unknown[]): Promise<unknown[][]>;
+  /**
+   * Receives what `notify(executor, channel, payload)` sends, from any process on
+   * this database and namespace, once the sending transaction commits (never on
+   * rollback). On PostgreSQL one dedicated connection listens; when it is lost
+   * (restart, failover) it reconnects with backoff and calls `onReconnect`, since
+   * anything sent meanwhile was lost. Returns a function that stops listening.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+/**
+ * NOTIFY is database-wide, and tests (or tenants) run several schemas on one
+ * database: a channel's real name carries a hash of the session's schema, computed
+ * by the same SQL on the sending and the listening side (no configuration to drift).
+ */
+const namespacedChannel = (channelParam: string) => `(${channelParam} || '_' || left(md5(current_schema()), 12))`;
+const CHANNEL = /^[a-z][a-z0-9_]{0,40}$/;
+
+/** `pg_notify(…)` for `channel`, to embed in a statement that already runs (no extra round trip). */
+export function notifyCall(channel: string, payload: string): RawBuilder<unknown> {
+  if (!CHANNEL.test(channel)) throw new Error(`unsafe channel name: ${channel}`);
+  return sql`pg_notify(${sql.raw(namespacedChannel(`'${channel}'`))}, ${payload})`;
+}
+
+/** Queues `payload` on `channel` inside the caller's transaction: delivered at commit, dropped on rollback. */
+export async function notify(executor: Executor, channel: string, payload: string): Promise<void> {
+  await sql`SELECT ${notifyCall(channel, payload)}`.execute(executor);
+}
+
+const channelNameQuery = (channel: string) => {
+  if (!CHANNEL.test(channel)) throw new Error(`unsafe channel name: ${channel}`);
+  return `SELECT ${namespacedChannel(`'${channel}'`)} AS name`;
+};
 
 export interface OpenDatabaseOptions {
   /** postgres:// URL; when absent PGlite is used. */
@@ -78,7 +111,16 @@ async function openPGlite(dataDir: string | undefined, template: Blob | undefine
   };
   const queryArrays = (text: string, values: readonly unknown[]) =>
     db.connection().execute(async () => (await client.query<unknown[]>(text, [...values], { rowMode: 'array' })).rows);
-  return { db, kind: 'pglite', scripts, queryArrays, close: () => db.destroy() };
+  // PGlite has one session, which also receives its own notifications. LISTEN goes through Kysely's
+  // queue so it never lands inside someone else's transaction (a rollback would undo it).
+  const listen: DatabaseHandle['listen'] = async (channel, onPayload) => {
+    const unlisten = await db.connection().execute(async () => {
+      const name = (await client.query<{ name: string }>(channelNameQuery(channel))).rows[0]!.name;
+      return client.listen(name, onPayload);
+    });
+    return () => db.connection().execute(() => unlisten());
+  };
+  return { db, kind: 'pglite', scripts, queryArrays, listen, close: () => db.destroy() };
 }
 
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<DatabaseHandle> {
@@ -125,7 +167,153 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   };
   const queryArrays = async (text: string, values: readonly unknown[]) =>
     (await pool.query<unknown[]>({ text, values: [...values], rowMode: 'array' })).rows;
-  return { db, kind: 'postgres', scripts, queryArrays, close: () => db.destroy() };
+  const listener = new PostgresListener({
+    connectionString: url,
+    types,
+    ...(options.schema ? { options: `-c search_path=${quoteIdent(options.schema)}` } : {}),
+    connectionTimeoutMillis: 10_000,
+    application_name: 'trustdesk-listen',
+  }, onConnectionError);
+  return {
+    db,
+    kind: 'postgres',
+    scripts,
+    queryArrays,
+    listen: (channel, onPayload, onReconnect) => listener.listen(channel, onPayload, onReconnect),
+    close: async () => {
+      await listener.close();
+      await db.destroy();
+    },
+  };
+}
+
+interface Listening {
+  onPayload(payload: string): void;
+  onReconnect?: (() => void) | undefined;
+}
+
+/**
+ * One dedicated connection per process holds every LISTEN (a pooled connection
+ * would lose them when released). Opened on the first `listen`; when the server
+ * drops it, reopened with backoff (0.5 s doubling to 30 s) and every channel
+ * listened to again, then each listener is told to resynchronise.
+ */
+class PostgresListener {
+  private client: pg.Client | null = null;
+  private connecting: Promise<pg.Client> | null = null;
+  private readonly channels = new Map<string, { name: string; listeners: Set<Listening> }>();
+  private retryTimer: NodeJS.Timeout | null = null;
+  private attempt = 0;
+  private closed = false;
+
+  constructor(
+    private readonly config: pg.ClientConfig,
+    private readonly onConnectionError: (err: Error) => void,
+  ) {}
+
+  async listen(channel: string, onPayload: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>> {
+    if (this.closed) throw new Error('the database is closed');
+    const client = await this.connect();
+    let entry = this.channels.get(channel);
+    if (!entry) {
+      const name = (await client.query<{ name: string }>(channelNameQuery(channel))).rows[0]!.name;
+      entry = { name, listeners: new Set() };
+      this.channels.set(channel, entry);
+      await client.query(`LISTEN ${pgIdent(name)}`);
+    }
+    const listening: Listening = { onPayload, onReconnect };
+    entry.listeners.add(listening);
+    return async () => {
+      const e = this.channels.get(channel);
+      if (!e) return;
+      e.listeners.delete(listening);
+      if (e.listeners.size === 0) {
+        this.channels.delete(channel);
+        await this.client?.query(`UNLISTEN ${pgIdent(e.name)}`).catch(() => undefined);
+      }
+    };
+  }
+
+  private connect(): Promise<pg.Client> {
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= (async () => {
+      const client = new pg.Client(this.config);
+      client.on('error', (err) => this.lost(client, err));
+      client.on('end', () => this.lost(client, new Error('Connection terminated')));
+      client.on('notification', (msg) => {
+        for (const entry of this.channels.values()) {
+          if (entry.name !== msg.channel) continue;
+          for (const l of entry.listeners) l.onPayload(msg.payload ?? '');
+        }
+      });
+      try {
+        await client.connect();
+      } catch (err) {
+        client.removeAllListeners();
+        client.on('error', () => undefined);
+        throw err;
+      } finally {
+        this.connecting = null;
+      }
+      this.client = client;
+      return client;
+    })();
+    return this.connecting;
+  }
+
+  private lost(client: pg.Client, err: Error): void {
+    if (this.client !== client) return;
+    this.client = null;
+    client.removeAllListeners();
+    client.on('error', () => undefined);
+    client.end().catch(() => undefined);
+    if (this.closed) return;
+    this.onConnectionError(err);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.retryTimer) return;
+    const delay = Math.min(30_000, 500 * 2 ** this.attempt);
+    this.attempt++;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.reconnect();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private async reconnect(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const client = await this.connect();
+      for (const entry of this.channels.values()) await client.query(`LISTEN ${pgIdent(entry.name)}`);
+      this.attempt = 0;
+    } catch (err) {
+      if (this.client) this.lost(this.client, err as Error);
+      else this.scheduleReconnect();
+      return;
+    }
+    for (const entry of this.channels.values()) for (const l of entry.listeners) l.onReconnect?.();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const client = this.client ?? (await this.connecting?.catch(() => null)) ?? null;
+    this.client = null;
+    this.channels.clear();
+    if (client) {
+      client.removeAllListeners();
+      client.on('error', () => undefined);
+      await client.end().catch(() => undefined);
+    }
+  }
+}
+
+/** An identifier quoted for any name (channel names are computed, not typed). */
+function pgIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** SQLSTATEs meaning "the server is going away or not yet back": worth retrying later, not a bug. */

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import websocket from '@fastify/websocket';
 import { Redis } from 'ioredis';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -38,6 +39,8 @@ declare module 'fastify' {
     readOnly?: boolean;
     /** Public to the staff gate but needs a customer's portal session, checked before the body is read. */
     portalSession?: boolean;
+    /** Needs a staff session; an API token is refused (the console's live socket: a token has no console). */
+    sessionOnly?: boolean;
   }
   interface FastifyRequest {
     /** Who is calling; set by the authentication plugin. Null means anonymous. */
@@ -83,6 +86,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     reply.header('x-request-id', request.id);
   });
   registerProblemHandlers(app);
+  // WebSockets (src/platform/realtime): an upgrade is routed through every hook below like any request,
+  // so it is authenticated and gated before it is accepted. Registered first: its onRequest hook marks
+  // the request as an upgrade, so a refusal from any later hook also closes the raw socket (a refused
+  // upgrade left open would hold the server's close forever). Frames over 1 KiB close the socket (1009).
+  await app.register(websocket, { options: { maxPayload: 1024 } });
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -123,7 +131,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Every operation says what it needs, from the same route config the gate reads: `security: []` for public ones.
     transform: ({ schema, url, route }) => {
       const config = (route.config ?? {}) as FastifyContextConfig;
-      const security = config.portalSession === true ? [{ portalSession: [] }] : config.public === true ? [] : [{ bearer: [] }, { session: [] }];
+      const security =
+        config.portalSession === true ? [{ portalSession: [] }] : config.public === true ? [] : config.sessionOnly === true ? [{ session: [] }] : [{ bearer: [] }, { session: [] }];
       return { schema: { ...(schema ?? {}), security } as typeof schema, url };
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
@@ -164,6 +173,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       return sendProblem(reply, request, 401, 'mfa_required', 'Verify your second factor to continue.', {
         phishingResistantRequired: p.requirePhishingResistant,
       });
+    }
+    if (config.sessionOnly === true && p.kind !== 'session') {
+      return sendProblem(reply, request, 403, 'forbidden', 'This needs a signed-in session, not an API token.');
     }
     // A caller holding only read permissions (an auditor, a read-only token) changes nothing,
     // whatever a route's own check says: a second lock on every write, before the body is read.

@@ -86,15 +86,17 @@ describe('route access matrix', () => {
     }
     expect(op('POST', '/api/teams')?.security).toEqual([{ bearer: [] }, { session: [] }]);
     expect(op('POST', '/api/portal/tickets/:id/replies')?.security).toEqual([{ portalSession: [] }]);
+    // The console's live socket takes the session cookie only, never a token.
+    expect(op('GET', '/api/realtime')?.security).toEqual([{ session: [] }]);
     // Every documented route says so, from the same config the gate reads.
     let documented = 0;
     for (const route of routes) {
-      const config = (route.config ?? {}) as { public?: boolean; portalSession?: boolean };
+      const config = (route.config ?? {}) as { public?: boolean; portalSession?: boolean; sessionOnly?: boolean };
       for (const method of methods(route)) {
         const o = op(method, route.url);
         if (!o) continue;
         documented++;
-        const expected = config.portalSession ? [{ portalSession: [] }] : config.public ? [] : [{ bearer: [] }, { session: [] }];
+        const expected = config.portalSession ? [{ portalSession: [] }] : config.public ? [] : config.sessionOnly ? [{ session: [] }] : [{ bearer: [] }, { session: [] }];
         expect(o.security, `${method} ${route.url}`).toEqual(expected);
       }
     }

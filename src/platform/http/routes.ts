@@ -35,6 +35,7 @@ import { csatRoutes } from '../../helpdesk/csat/csat.routes.js';
 import { reportRoutes } from '../../helpdesk/reports/reports.routes.js';
 import { brandingRoutes } from '../../helpdesk/branding/branding.routes.js';
 import { onboardingRoutes } from '../../identity/onboarding/onboarding.routes.js';
+import { realtimeRoutes } from '../realtime/realtime.routes.js';
 import { webRoutes } from './web.js';
 
 export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
@@ -70,6 +71,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   reportRoutes,
   brandingRoutes,
   onboardingRoutes,
+  realtimeRoutes,
   // Last: the web app's HTML shell and assets (public; the shell holds no data).
   webRoutes,
 ];

@@ -11,6 +11,7 @@ import type { Executor } from '../../protection/crypto/keyring.js';
 import '../../helpdesk/sla/schema.js';
 
 import type { WebhookEventType } from '../http/schemas/webhooks.js';
+import { publishTicketChange, ticketChangeCall } from '../realtime/events.js';
 
 export { WEBHOOK_EVENTS, type WebhookEventType } from '../http/schemas/webhooks.js';
 
@@ -42,9 +43,16 @@ export async function enqueueWebhookEvent(trx: Executor, event: { orgId: string;
   const eventId = randomUUID();
   const occurredAt = (event.occurredAt ?? new Date()).toISOString();
   const payload = JSON.stringify({ id: eventId, type: event.type, occurredAt, orgId: event.orgId, data: event.data });
+  // One statement: the fan-out to subscriptions (a data-modifying CTE always runs to completion) and the
+  // realtime event for open consoles (src/platform/realtime), which PostgreSQL delivers only at commit.
   await sql`
-    INSERT INTO webhook_deliveries (id, org_id, subscription_id, event_id, event_type, payload)
-    SELECT gen_random_uuid(), s.org_id, s.id, ${eventId}::uuid, ${event.type}, ${payload}::jsonb
-    FROM webhook_subscriptions s
-    WHERE s.org_id = ${event.orgId} AND s.active AND ${event.type} = ANY (s.events)`.execute(trx);
+    WITH queued AS (
+      INSERT INTO webhook_deliveries (id, org_id, subscription_id, event_id, event_type, payload)
+      SELECT gen_random_uuid(), s.org_id, s.id, ${eventId}::uuid, ${event.type}, ${payload}::jsonb
+      FROM webhook_subscriptions s
+      WHERE s.org_id = ${event.orgId} AND s.active AND ${event.type} = ANY (s.events))
+    SELECT ${ticketChangeCall({ orgId: event.orgId, ticketId: event.data.ticketId, kind: event.type })}`.execute(trx);
+  // A merge and a split change the other ticket too.
+  const other = 'mergedIntoId' in event.data ? event.data.mergedIntoId : 'splitFromId' in event.data ? event.data.splitFromId : undefined;
+  if (other) await publishTicketChange(trx, { orgId: event.orgId, ticketId: other, kind: event.type });
 }

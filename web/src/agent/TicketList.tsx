@@ -11,6 +11,7 @@ import { searchEndpoints } from '../../../src/platform/http/schemas/search.js';
 import { ticketEndpoints, TICKET_VIEWS, type TicketView } from '../../../src/platform/http/schemas/tickets.js';
 import { call } from '../api.js';
 import { t, tp } from '../i18n/index.js';
+import { LIVE_POLL_MS, useDebounced, useRealtime, useRealtimeConnected } from '../realtime.js';
 import { useMe } from '../session.js';
 import { Button } from '../ui/Button.js';
 import { DataTable, type Column } from '../ui/DataTable.js';
@@ -49,8 +50,11 @@ export function TicketList() {
   const [creating, setCreating] = useState(false);
   const [draft, setDraft] = useState(searching);
   useEffect(() => setDraft(searching), [searching]);
-  const counts = useResource((signal) => call(ticketEndpoints.counts, {}, { signal }), [], { pollMs: POLL_MS });
-  const saved = useResource((signal) => call(workEndpoints.views, {}, { signal }), [], { pollMs: POLL_MS });
+  // Live: another agent's reply, assignment or status change refetches the list and counts; the poll is a slow safety net then.
+  const live = useRealtimeConnected();
+  const pollMs = live ? LIVE_POLL_MS : POLL_MS;
+  const counts = useResource((signal) => call(ticketEndpoints.counts, {}, { signal }), [], { pollMs });
+  const saved = useResource((signal) => call(workEndpoints.views, {}, { signal }), [], { pollMs });
   const savedView = savedId && !searching ? (saved.data?.views.find((v) => v.id === savedId) ?? null) : null;
   const [saving, setSaving] = useState<'new' | 'edit' | null>(null);
   const list = useResource(
@@ -61,8 +65,16 @@ export function TicketList() {
           ? call(workEndpoints.viewTickets, { params: { id: savedId }, query: { limit: 100 } }, { signal })
           : call(ticketEndpoints.list, { query: { view, limit: 100 } }, { signal }),
     [view, searching, savedId],
-    { pollMs: POLL_MS },
+    { pollMs },
   );
+  const refetch = useDebounced(() => {
+    list.reload();
+    counts.reload();
+    saved.reload();
+  });
+  useRealtime((m) => {
+    if (m.type === 'ticket' || m.type === 'resync') refetch();
+  });
   const canBulk = can('tickets.bulk');
   const [selected, setSelected] = useState<string[]>([]);
   const [bulkDone, setBulkDone] = useState<number | null>(null);

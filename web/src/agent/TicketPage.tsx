@@ -9,6 +9,7 @@ import { ticketEndpoints } from '../../../src/platform/http/schemas/tickets.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useMe } from '../session.js';
+import { useDebounced, useRealtime } from '../realtime.js';
 import { useResource } from '../ui/hooks.js';
 import { ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page } from '../ui/Page.js';
@@ -26,6 +27,12 @@ export function TicketPage({ id }: { id: string }) {
   const ticket = useResource((signal) => call(ticketEndpoints.read, { params: { id } }, { signal }), [id]);
   const marked = useRef<string | null>(null);
   const data = ticket.data && ticket.data.id === id ? ticket.data : undefined;
+  // Someone else replied, assigned or changed the status: refetch the ticket. The composer keeps its draft
+  // (it is not remounted by a refetch).
+  const refetch = useDebounced(ticket.reload);
+  useRealtime((m) => {
+    if ((m.type === 'ticket' && m.ticketId === id) || m.type === 'resync') refetch();
+  });
   const [, navigate] = useLocation();
   // j/k: the next or previous ticket of the list the agent came from.
   const step = (by: 1 | -1) => {

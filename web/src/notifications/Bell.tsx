@@ -1,6 +1,7 @@
 /**
- * The bell in the staff top bar: the unread count (polled every 30 seconds
- * while the tab is visible, and at once when it becomes visible again) and a
+ * The bell in the staff top bar: the unread count (refetched when the live
+ * connection says it changed; polled every 30 seconds while that connection is
+ * down, every 5 minutes while it is up, and at once when the tab becomes visible) and a
  * panel of recent notifications that link to their tickets. Escape or a click
  * outside closes the panel and gives focus back to the bell.
  */
@@ -10,6 +11,7 @@ import type { Static } from 'typebox';
 import { notificationEndpoints as e, type Notification } from '../../../src/platform/http/schemas/notifications.js';
 import { call } from '../api.js';
 import { t, tp } from '../i18n/index.js';
+import { LIVE_POLL_MS, useRealtime, useRealtimeConnected } from '../realtime.js';
 import { ErrorNotice } from '../ui/notices.js';
 import { RelativeTime } from '../ui/time.js';
 import './notifications.css';
@@ -47,11 +49,21 @@ export function NotificationBell() {
     }
   }, []);
 
+  // Live: the server says when this person's notifications changed; the poll is a slow safety net then.
+  const live = useRealtimeConnected();
+  const openRef = useRef(open);
+  openRef.current = open;
+  useRealtime((m) => {
+    if (m.type !== 'notifications' && m.type !== 'resync') return;
+    if (openRef.current) void load();
+    else refreshCount();
+  });
+
   useEffect(() => {
     refreshCount();
     const timer = window.setInterval(() => {
       if (document.visibilityState === 'visible') refreshCount();
-    }, POLL_MS);
+    }, live ? LIVE_POLL_MS : POLL_MS);
     const onVisible = () => {
       if (document.visibilityState === 'visible') refreshCount();
     };
@@ -60,7 +72,7 @@ export function NotificationBell() {
       window.clearInterval(timer);
       document.removeEventListener('visibilitychange', onVisible);
     };
-  }, [refreshCount]);
+  }, [refreshCount, live]);
 
   const close = useCallback((focusBell: boolean) => {
     setOpen(false);
