@@ -177,13 +177,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     if (config.sessionOnly === true && p.kind !== 'session') {
       return sendProblem(reply, request, 403, 'forbidden', 'This needs a signed-in session, not an API token.');
     }
-    // A caller holding only read permissions (an auditor, a read-only token) changes nothing,
-    // whatever a route's own check says: a second lock on every write, before the body is read.
     // The caller's own sign-in (password, factors, sessions, notification settings) changes only from a
     // signed-in session: a leaked token, however broad its scopes, must not re-key the account behind it.
     if (!SAFE_METHODS.has(request.method) && config.ownAccount === true && p.kind !== 'session') {
       return sendProblem(reply, request, 403, 'forbidden', 'Your own sign-in and settings change from a signed-in session, not with an API token.');
     }
+    // A caller holding only read permissions (an auditor, a read-only token) changes nothing,
+    // whatever a route's own check says: a second lock on every write, before the body is read.
     if (!SAFE_METHODS.has(request.method) && config.readOnly !== true && !(config.ownAccount === true && p.kind === 'session') && !holdsWritePermission(p)) {
       return sendProblem(reply, request, 403, 'forbidden', p.kind === 'token' ? 'This token may only read.' : 'Your role may only read.');
     }
