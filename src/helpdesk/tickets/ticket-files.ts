@@ -50,7 +50,7 @@ export async function uploadTicketAttachment(deps: TicketFileDeps, ctx: AgentCon
   const attachment = { filename: input.filename, contentType: input.declaredType, size: input.bytes.length, content: Buffer.from(input.bytes) };
   // Who may attach to this ticket is settled before the file is read: reading is the expensive part, and
   // a caller without access must not get it done (nor learn from its outcome). Checked again below.
-  const before = await deps.db.transaction().execute((trx) => loadTicketForAction(trx, ctx, input.ticketId, 'tickets.write'));
+  const before = await loadTicketForAction(deps.db, ctx, input.ticketId, 'tickets.write');
   if (before.status === 'closed') throw new AppError('conflict', 'This ticket is closed; open a follow-up ticket instead.');
   // Read before the transaction (a PDF is read in a worker); a file holding a card number is refused.
   const policy = (await loadOrgDlp(deps.db, ctx.principal.orgId)).policy;
