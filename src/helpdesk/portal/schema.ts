@@ -66,7 +66,7 @@ export interface CustomerVerificationsTable {
   attempts: Generated<number>;
   max_attempts: Generated<number>;
   status: ColumnType<VerificationStatus, VerificationStatus | undefined, VerificationStatus>;
-  verified_via: 'agent' | 'portal' | null;
+  verified_via: 'agent' | 'portal' | 'chat' | null;
   requested_by: string | null;
   expires_at: Date;
   decided_at: Date | null;

@@ -23,7 +23,8 @@ import { createPortalSession, customerActor, type NewPortalSession, type PortalC
 import { actingFromAgent, type AgentContext } from '../tickets/context.js';
 import { refuseIfHeld } from '../tickets/hold.js';
 import { insertMessage } from '../tickets/records.js';
-import type { TicketStatus } from '../tickets/schema.js';
+import type { StoredRedaction, TicketStatus } from '../tickets/schema.js';
+import type { Executor } from '../../protection/crypto/keyring.js';
 import { loadTicketForAction, SECURE_NOTICE_NOTE } from '../tickets/tickets.service.js';
 import { loadOrgDlp, secureMessagePolicy } from '../../protection/dlp-policy/org-policy.js';
 
@@ -61,38 +62,11 @@ export async function sendSecureReply(
     if (t.status === 'closed') throw new AppError('conflict', 'This ticket is closed; open a follow-up ticket instead.');
     if (!t.requester_id) throw new AppError('conflict', 'This ticket has no requester to send a secure message to.');
     await refuseIfHeld(trx, t.id, 'reply');
-    const messageId = randomUUID();
-    // The content: a public reply that is never queued for email.
-    await insertMessage(trx, deps, { id: messageId, orgId: t.org_id, ticketId: t.id, kind: 'public_reply', authorType: 'user', authorUserId: ctx.principal.userId, customerId: t.requester_id, body: body.text, redactions: body.redactions });
-    const id = randomUUID();
-    const token = newPortalToken('tdm');
-    const expiresAt = new Date(Date.now() + deps.policy.secureLinkTtlMs);
-    const noticeMessageId = randomUUID();
-    const smtpMessageId = `${randomUUID()}@${deps.messageIdHost}`;
-    // The notice in the conversation is a note that it was sent (with its delivery status); the email's
-    // text, which holds the link, goes only to the outbound queue (encrypted, cleared once sent).
-    await insertMessage(trx, deps, {
-      id: noticeMessageId,
-      orgId: t.org_id,
-      ticketId: t.id,
-      kind: 'public_reply',
-      authorType: 'system',
-      customerId: t.requester_id,
-      body: SECURE_NOTICE_NOTE,
-      messageId: smtpMessageId,
-      deliveryStatus: 'queued',
-    });
-    await trx
-      .insertInto('secure_messages')
-      .values({ id, org_id: t.org_id, ticket_id: t.id, message_id: messageId, notice_message_id: noticeMessageId, customer_id: t.requester_id, link_hash: hashSecret(token), expires_at: expiresAt, created_by: ctx.principal.userId })
-      .execute();
-    const outboundId = await enqueueOutboundMail(trx, deps, {
-      orgId: t.org_id,
-      ticketId: t.id,
-      messageId: noticeMessageId,
-      customerId: t.requester_id,
-      smtpMessageId,
-      body: composeSecureNotice({ ticketNumber: Number(t.number), url: secureLinkUrl(deps.publicUrl, token), expiresAt, brand: await brandName(trx, t.org_id) }),
+    const { id, messageId, noticeMessageId, outboundId, expiresAt } = await storeSecureMessage(trx, deps, {
+      ticket: { id: t.id, orgId: t.org_id, number: Number(t.number), customerId: t.requester_id },
+      body,
+      authorType: 'user',
+      authorUserId: ctx.principal.userId,
     });
     const now = new Date();
     const next: TicketStatus = input.status ?? (t.status === 'new' || t.status === 'open' ? 'pending' : t.status);
@@ -107,6 +81,54 @@ export async function sendSecureReply(
     });
     return { secureMessageId: id, messageId, noticeMessageId, outboundId, expiresAt: expiresAt.toISOString() };
   });
+}
+
+/**
+ * Stores a secure message on a ticket: the content (a public reply never queued for email), the notice in
+ * the conversation, the link (hashed) and the notice email in the outbound queue. `body` has passed the
+ * secure channel's sensitive-data stage. Inside the caller's transaction; the caller audits.
+ */
+export async function storeSecureMessage(
+  trx: Executor,
+  deps: PortalDeps,
+  input: { ticket: { id: string; orgId: string; number: number; customerId: string }; body: { text: string; redactions: StoredRedaction[] }; authorType: 'user' | 'system'; authorUserId: string | null },
+): Promise<{ id: string; messageId: string; noticeMessageId: string; outboundId: string; expiresAt: Date }> {
+  const t = { id: input.ticket.id, org_id: input.ticket.orgId, number: input.ticket.number, requester_id: input.ticket.customerId };
+  const body = input.body;
+    const messageId = randomUUID();
+  // The content: a public reply that is never queued for email.
+  await insertMessage(trx, deps, { id: messageId, orgId: t.org_id, ticketId: t.id, kind: 'public_reply', authorType: input.authorType, authorUserId: input.authorUserId, customerId: t.requester_id, body: body.text, redactions: body.redactions });
+  const id = randomUUID();
+  const token = newPortalToken('tdm');
+  const expiresAt = new Date(Date.now() + deps.policy.secureLinkTtlMs);
+  const noticeMessageId = randomUUID();
+  const smtpMessageId = `${randomUUID()}@${deps.messageIdHost}`;
+  // The notice in the conversation is a note that it was sent (with its delivery status); the email's
+  // text, which holds the link, goes only to the outbound queue (encrypted, cleared once sent).
+  await insertMessage(trx, deps, {
+    id: noticeMessageId,
+    orgId: t.org_id,
+    ticketId: t.id,
+    kind: 'public_reply',
+    authorType: 'system',
+    customerId: t.requester_id,
+    body: SECURE_NOTICE_NOTE,
+    messageId: smtpMessageId,
+    deliveryStatus: 'queued',
+  });
+  await trx
+    .insertInto('secure_messages')
+    .values({ id, org_id: t.org_id, ticket_id: t.id, message_id: messageId, notice_message_id: noticeMessageId, customer_id: t.requester_id, link_hash: hashSecret(token), expires_at: expiresAt, created_by: input.authorUserId })
+    .execute();
+  const outboundId = await enqueueOutboundMail(trx, deps, {
+    orgId: t.org_id,
+    ticketId: t.id,
+    messageId: noticeMessageId,
+    customerId: t.requester_id,
+    smtpMessageId,
+    body: composeSecureNotice({ ticketNumber: Number(t.number), url: secureLinkUrl(deps.publicUrl, token), expiresAt, brand: await brandName(trx, t.org_id) }),
+  });
+  return { id, messageId, noticeMessageId, outboundId, expiresAt };
 }
 
 const DEAD_LINK = () => new AppError('gone', 'This secure-message link has expired or was already used. Ask us to send it again.');

@@ -33,7 +33,12 @@ export function createVerificationRoutes(options: PortalDepsOptions = {}) {
       preHandler: requirePermission('customers.verify'),
       config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
       schema: routeSchema(e.start, { ...doc, summary: 'Send a one-time code to the requester’s registered email or phone' }),
-    }, async (request, reply) => reply.code(201).send(await startVerification(deps, agent(request), { ticketId: request.params.id, channel: request.body.channel })));
+    }, async (request, reply) => {
+      const started = await startVerification(deps, agent(request), { ticketId: request.params.id, channel: request.body.channel });
+      // A chat's customer is asked inside the chat (src/helpdesk/chat/socket.ts); other tickets hear nothing of it.
+      app.bus.publish({ k: 'chat-verify', orgId: agent(request).principal.orgId, ticketId: request.params.id, verificationId: started.verificationId });
+      return reply.code(201).send(started);
+    });
 
     r.post(e.check.url, {
       preHandler: requirePermission('customers.verify'),

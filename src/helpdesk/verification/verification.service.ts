@@ -30,7 +30,7 @@ export interface VerificationView {
   ticketId: string;
   channel: 'email' | 'sms';
   status: VerificationStatus;
-  verifiedVia: 'agent' | 'portal' | null;
+  verifiedVia: 'agent' | 'portal' | 'chat' | null;
   attempts: number;
   expiresAt: string;
   decidedAt: string | null;
@@ -69,7 +69,8 @@ export async function startVerification(deps: PortalDeps, ctx: AgentContext, inp
   return { verificationId: id, channel: input.channel, sentTo: input.channel === 'email' ? maskEmail(destination) : maskPhone(destination), expiresAt: expiresAt.toISOString() };
 }
 
-type Actor = { kind: 'agent'; ctx: AgentContext } | { kind: 'portal'; customer: PortalCustomer };
+type CustomerCaller = Pick<PortalCustomer, 'orgId' | 'customerId' | 'ip' | 'requestId'>;
+type Actor = { kind: 'agent'; ctx: AgentContext } | { kind: 'portal' | 'chat'; customer: CustomerCaller };
 
 /** Counts the attempt, compares, and records the outcome with its audit event. */
 async function checkCode(deps: PortalDeps, who: Actor, row: { id: string; org_id: string; ticket_id: string; customer_id: string }, code: string): Promise<VerificationStatus> {
@@ -125,6 +126,41 @@ export async function submitPortalVerification(deps: PortalDeps, customer: Porta
   const row = await deps.db.selectFrom('customer_verifications').where('id', '=', input.verificationId).where('org_id', '=', customer.orgId).where('customer_id', '=', customer.customerId).select(['id', 'org_id', 'ticket_id', 'customer_id']).executeTakeFirst();
   if (!row) throw new AppError('not_found', 'No such verification.');
   return { status: await checkCode(deps, { kind: 'portal', customer }, row, input.code) };
+}
+
+/**
+ * The customer types the code into the live chat (src/helpdesk/chat): only a verification of this chat's
+ * ticket and customer is found, and the code is never stored as a message.
+ */
+export async function submitChatVerification(deps: PortalDeps, visitor: CustomerCaller & { ticketId: string | null }, input: { verificationId: string; code: string }): Promise<{ status: VerificationStatus }> {
+  const row = visitor.ticketId
+    ? await deps.db
+        .selectFrom('customer_verifications')
+        .where('id', '=', input.verificationId)
+        .where('org_id', '=', visitor.orgId)
+        .where('customer_id', '=', visitor.customerId)
+        .where('ticket_id', '=', visitor.ticketId)
+        .select(['id', 'org_id', 'ticket_id', 'customer_id'])
+        .executeTakeFirst()
+    : undefined;
+  if (!row) throw new AppError('not_found', 'No such verification.');
+  return { status: await checkCode(deps, { kind: 'chat', customer: visitor }, row, input.code) };
+}
+
+/** A pending verification of a chat's ticket, as the chat shows it: where the code went (masked) and until when. */
+export async function pendingChatVerification(deps: PortalDeps, input: { orgId: string; ticketId: string; verificationId: string }): Promise<{ verificationId: string; sentTo: string; expiresAt: string } | null> {
+  const row = await deps.db
+    .selectFrom('customer_verifications')
+    .where('id', '=', input.verificationId)
+    .where('org_id', '=', input.orgId)
+    .where('ticket_id', '=', input.ticketId)
+    .where('status', '=', 'pending')
+    .select(['id', 'customer_id', 'channel', 'expires_at'])
+    .executeTakeFirst();
+  if (!row) return null;
+  const destination = row.channel === 'email' ? await registeredEmail(deps.db, deps, row.customer_id) : await registeredPhone(deps, row.customer_id);
+  if (!destination) return null;
+  return { verificationId: row.id, sentTo: row.channel === 'email' ? maskEmail(destination) : maskPhone(destination), expiresAt: row.expires_at.toISOString() };
 }
 
 export async function listPendingPortalVerifications(deps: PortalDeps, customer: PortalCustomer): Promise<Array<{ id: string; ticketId: string; expiresAt: string }>> {

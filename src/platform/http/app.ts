@@ -18,12 +18,19 @@ import { sessionHasRequiredFactor, type Principal } from '../../identity/auth/ac
 import { registerAuthentication } from '../../identity/auth/authenticate.js';
 import { READ_ONLY_PERMISSIONS } from '../../identity/auth/permissions.js';
 import { healthRoutes } from './health.js';
+import { sql } from 'kysely';
+import { openBus, type Bus } from '../realtime/bus.js';
+import { openPresence, type Presence } from '../realtime/presence.js';
 import { AppError } from '../errors.js';
 import { registerProblemHandlers, sendProblem, ProblemSchema } from './problem.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     services: Services;
+    /** Chat events between instances (Redis with REDIS_URL, else this process). */
+    bus: Bus;
+    /** Which staff are at a console, across instances. */
+    presence: Presence;
   }
   interface FastifyContextConfig {
     /** Reachable without a session. Every other route requires one (deny by default). */
@@ -89,8 +96,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // WebSockets (src/platform/realtime): an upgrade is routed through every hook below like any request,
   // so it is authenticated and gated before it is accepted. Registered first: its onRequest hook marks
   // the request as an upgrade, so a refusal from any later hook also closes the raw socket (a refused
-  // upgrade left open would hold the server's close forever). Frames over 1 KiB close the socket (1009).
-  await app.register(websocket, { options: { maxPayload: 1024 } });
+  // upgrade left open would hold the server's close forever). Frames over 16 KiB close the socket (1009); each socket's own limit is lower.
+  await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -155,6 +162,20 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     });
     app.addHook('onClose', async () => void (await redis.quit().catch(() => undefined)));
   }
+  // Chat events and presence between instances (src/platform/realtime/bus.ts, presence.ts): Redis when
+  // configured, else this process alone. Namespaced like the database's NOTIFY channels, by schema.
+  const namespace = (await sql<{ ns: string }>`SELECT left(md5(current_schema()), 12) AS ns`.execute(services.database.db)).rows[0]!.ns;
+  const bus = await openBus({ redisUrl: config.redisUrl, namespace, logger: services.logger });
+  const presence = await openPresence({ redisUrl: config.redisUrl, namespace, logger: services.logger }).catch(async (err: Error) => {
+    await bus.close();
+    throw new Error(`Cannot connect to Redis at REDIS_URL: ${err.message}`);
+  });
+  app.decorate('bus', bus);
+  app.decorate('presence', presence);
+  app.addHook('onClose', async () => {
+    await bus.close();
+    await presence.close();
+  });
   await app.register(rateLimit, {
     global: false,
     ...(redis ? { redis, nameSpace: 'trustdesk-rl:', skipOnError: false } : {}),

@@ -3,6 +3,8 @@
  * only when the database answers, so a load balancer stops sending traffic to
  * an instance that cannot serve it. Neither caches: after a database restart
  * /readyz turns 200 again by itself on the first query that reconnects.
+ * With Redis configured, a Redis outage answers 200 `degraded`: the instance
+ * still serves its own sockets and every request (decision 0176).
  */
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
@@ -11,7 +13,11 @@ import { RETRY_AFTER_SECONDS, sendProblem } from './problem.js';
 const Status = {
   type: 'object',
   required: ['status'],
-  properties: { status: { type: 'string', enum: ['ok'] } },
+  properties: {
+    status: { type: 'string', enum: ['ok', 'degraded'] },
+    /** With REDIS_URL: whether events reach the other instances (each instance keeps serving its own sockets without). */
+    redis: { type: 'string', enum: ['ok', 'down'] },
+  },
 } as const;
 
 /** A readiness probe answers quickly: a database that takes longer than this counts as down. */
@@ -36,7 +42,8 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       try {
         await withDeadline(sql`SELECT 1`.execute(app.services.database.db), READY_DEADLINE_MS);
-        return { status: 'ok' as const };
+        if (app.bus.kind !== 'redis') return { status: 'ok' as const };
+        return app.bus.healthy ? { status: 'ok' as const, redis: 'ok' as const } : { status: 'degraded' as const, redis: 'down' as const };
       } catch (err) {
         request.log.warn({ err }, 'readiness check failed');
         reply.header('retry-after', String(RETRY_AFTER_SECONDS));

@@ -36,6 +36,7 @@ import { reportRoutes } from '../../helpdesk/reports/reports.routes.js';
 import { brandingRoutes } from '../../helpdesk/branding/branding.routes.js';
 import { onboardingRoutes } from '../../identity/onboarding/onboarding.routes.js';
 import { realtimeRoutes } from '../realtime/realtime.routes.js';
+import { chatRoutes } from '../../helpdesk/chat/chat.routes.js';
 import { webRoutes } from './web.js';
 
 export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
@@ -72,6 +73,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   brandingRoutes,
   onboardingRoutes,
   realtimeRoutes,
+  chatRoutes,
   // Last: the web app's HTML shell and assets (public; the shell holds no data).
   webRoutes,
 ];

@@ -11,6 +11,7 @@
  * their principal (role and team changes apply without reconnecting). Dead ones
  * are found by ping/pong; each user holds at most `maxSocketsPerUser`.
  */
+import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { can, type Principal } from '../../identity/auth/access.js';
 import { addressAllowed, loadUserAccess, principalFrom } from '../../identity/auth/principals.js';
@@ -18,8 +19,20 @@ import { findLiveSession, type SessionPolicy } from '../../identity/auth/session
 import type { DatabaseHandle } from '../db/database.js';
 import type { Logger } from '../logging.js';
 import { parseRealtimeEvent, REALTIME_CHANNEL, type RealtimeEvent } from './events.js';
+import type { Bus, BusEvent } from './bus.js';
+import type { Presence } from './presence.js';
 
-export type ServerMessage = { type: 'ready' } | { type: 'ticket'; ticketId: string } | { type: 'notifications' } | { type: 'resync' };
+export type ServerMessage =
+  | { type: 'ready' }
+  | { type: 'ticket'; ticketId: string }
+  | { type: 'notifications' }
+  | { type: 'resync' }
+  /** A chat the socket's user may read has a new item `chatSeq` (the frame's own `seq` counts the socket's frames): the console fetches it. */
+  | { type: 'chat'; ticketId: string; chatSeq: number }
+  /** A waiting chat is offered to this user. */
+  | { type: 'chat-offer'; ticketId: string }
+  /** Someone else is typing on a ticket the user may read (the collision warning; the customer of a chat). */
+  | { type: 'typing'; ticketId: string; who: 'customer' | 'agent'; name: string | null };
 
 /** Close codes a client may act on (4xxx: application-defined). */
 export const CLOSE = {
@@ -40,6 +53,10 @@ export interface HubOptions {
   /** Client frames: each at most this many bytes, at most `maxFramesPerSecond` a second. */
   maxFrameBytes?: number;
   maxFramesPerSecond?: number;
+  /** Chat events between instances, and this instance's staff presence (chat routing). */
+  bus?: Bus;
+  presence?: Presence;
+  presenceEveryMs?: number;
 }
 
 interface Connection {
@@ -50,7 +67,14 @@ interface Connection {
   alive: boolean;
   frameWindowStart: number;
   framesInWindow: number;
+  /** Last sign of the person at the console (a frame saying so), for presence. */
+  activeAt: number;
+  lastTypingAt: number;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Typing frames relayed per socket at most once in this period. */
+const TYPING_EVERY_MS = 2_000;
 
 export class RealtimeHub {
   private readonly connections = new Set<Connection>();
@@ -58,6 +82,10 @@ export class RealtimeHub {
   private unlisten: (() => Promise<void>) | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
+  private unsubscribeBus: (() => void) | null = null;
+  private readonly instance = randomUUID();
+  /** Organisations this instance has reported presence for (so a last console leaving is reported too). */
+  private readonly reportedOrgs = new Set<string>();
   private readonly recheckMs: number;
   private readonly pingMs: number;
   private readonly maxSocketsPerUser: number;
@@ -68,7 +96,7 @@ export class RealtimeHub {
     this.recheckMs = options.recheckMs ?? 30_000;
     this.pingMs = options.pingMs ?? 30_000;
     this.maxSocketsPerUser = options.maxSocketsPerUser ?? 10;
-    this.maxFrameBytes = options.maxFrameBytes ?? 64;
+    this.maxFrameBytes = options.maxFrameBytes ?? 128;
     this.maxFramesPerSecond = options.maxFramesPerSecond ?? 5;
   }
 
@@ -86,6 +114,12 @@ export class RealtimeHub {
       recheck.unref();
       ping.unref();
       this.timers.push(recheck, ping);
+      if (this.options.bus) this.unsubscribeBus = this.options.bus.subscribe((e) => void this.onBus(e), () => this.broadcastResync());
+      if (this.options.presence) {
+        const presence = setInterval(() => void this.reportPresence(), this.options.presenceEveryMs ?? 15_000);
+        presence.unref();
+        this.timers.push(presence);
+      }
     })().catch((err: unknown) => {
       this.starting = null;
       throw err;
@@ -105,19 +139,28 @@ export class RealtimeHub {
       ws.close(CLOSE.tooManySockets, 'too many connections');
       return false;
     }
-    const conn: Connection = { ws, principal, sessionToken, seq: 0, alive: true, frameWindowStart: Date.now(), framesInWindow: 0 };
+    const now = Date.now();
+    const conn: Connection = { ws, principal, sessionToken, seq: 0, alive: true, frameWindowStart: now, framesInWindow: 0, activeAt: now, lastTypingAt: 0 };
     this.connections.add(conn);
     ws.on('pong', () => {
       conn.alive = true;
     });
     ws.on('message', (data, isBinary) => this.onClientFrame(conn, data, isBinary));
-    ws.on('close', () => this.connections.delete(conn));
-    ws.on('error', () => this.connections.delete(conn));
+    const gone = () => {
+      if (this.connections.delete(conn)) void this.reportPresence(conn.principal.orgId);
+    };
+    ws.on('close', gone);
+    ws.on('error', gone);
     this.send(conn, { type: 'ready' });
+    void this.reportPresence(principal.orgId);
     return true;
   }
 
-  /** The client has nothing to say: a tiny keep-alive is tolerated, anything else closes the socket. */
+  /**
+   * What a console may say: `{"t":"active"}` (the person is there: presence) and `{"t":"typing","id":<ticket>}`
+   * (relayed to the others who may read that ticket, and to a chat's customer). Anything else is ignored;
+   * binary, large or frequent frames close the socket.
+   */
   private onClientFrame(conn: Connection, data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): void {
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
     if (isBinary) return this.drop(conn, CLOSE.policy, 'binary frames are not accepted');
@@ -127,7 +170,85 @@ export class RealtimeHub {
       conn.frameWindowStart = now;
       conn.framesInWindow = 0;
     }
-    if (++conn.framesInWindow > this.maxFramesPerSecond) this.drop(conn, CLOSE.policy, 'too many frames');
+    if (++conn.framesInWindow > this.maxFramesPerSecond) return this.drop(conn, CLOSE.policy, 'too many frames');
+    let frame: { t?: unknown; id?: unknown };
+    try {
+      frame = JSON.parse((Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer)).toString('utf8')) as typeof frame;
+    } catch {
+      return;
+    }
+    if (!frame || typeof frame !== 'object') return;
+    if (frame.t === 'active') {
+      conn.activeAt = now;
+      return;
+    }
+    if (frame.t === 'typing' && typeof frame.id === 'string' && UUID.test(frame.id) && this.options.bus) {
+      conn.activeAt = now;
+      if (now - conn.lastTypingAt < TYPING_EVERY_MS) return;
+      conn.lastTypingAt = now;
+      void this.relayTyping(conn, frame.id).catch((err: unknown) => this.options.logger.warn({ err }, 'typing not relayed'));
+    }
+  }
+
+  /** Only someone who may read the ticket is announced as typing on it, under their own name. */
+  private async relayTyping(conn: Connection, ticketId: string): Promise<void> {
+    const db = this.options.database.db;
+    const t = await db.selectFrom('tickets').where('id', '=', ticketId).where('org_id', '=', conn.principal.orgId).select(['org_id', 'team_id', 'assignee_id']).executeTakeFirst();
+    if (!t || !can(conn.principal, 'tickets.read', { orgId: t.org_id, teamId: t.team_id, assigneeId: t.assignee_id })) return;
+    const user = await db.selectFrom('users').where('id', '=', conn.principal.userId).select('name').executeTakeFirst();
+    this.options.bus!.publish({ k: 'typing', orgId: conn.principal.orgId, ticketId, who: 'agent', userId: conn.principal.userId, name: user?.name ?? null });
+  }
+
+  /** This instance's consoles, per organisation, to the presence store (all of them, or one organisation's). */
+  private async reportPresence(onlyOrg?: string): Promise<void> {
+    const presence = this.options.presence;
+    if (!presence || this.closed) return;
+    const byOrg = new Map<string, Map<string, number>>();
+    for (const org of this.reportedOrgs) byOrg.set(org, new Map());
+    for (const c of this.connections) {
+      const users = byOrg.get(c.principal.orgId) ?? new Map<string, number>();
+      users.set(c.principal.userId, Math.max(users.get(c.principal.userId) ?? 0, c.activeAt));
+      byOrg.set(c.principal.orgId, users);
+    }
+    for (const [orgId, users] of byOrg) {
+      if (onlyOrg && orgId !== onlyOrg) continue;
+      try {
+        await presence.report(orgId, this.instance, [...users].map(([userId, activeAt]) => ({ userId, activeAt })));
+        if (users.size) this.reportedOrgs.add(orgId);
+        else this.reportedOrgs.delete(orgId);
+      } catch (err) {
+        this.options.logger.warn({ err }, 'presence not reported');
+      }
+    }
+  }
+
+  /** Chat events: loaded once per event per instance, then sent to the sockets whose principal may read the ticket. */
+  private async onBus(event: BusEvent): Promise<void> {
+    try {
+      if (event.k === 'chat-verify' || !event.ticketId) return;
+      const inOrg = [...this.connections].filter((c) => c.principal.orgId === event.orgId);
+      if (inOrg.length === 0) return;
+      const db = this.options.database.db;
+      const t = await db.selectFrom('tickets').where('id', '=', event.ticketId).select(['org_id', 'team_id', 'assignee_id']).executeTakeFirst();
+      if (!t || t.org_id !== event.orgId) return;
+      const record = { orgId: t.org_id, teamId: t.team_id, assigneeId: t.assignee_id };
+      const readers = inOrg.filter((c) => can(c.principal, 'tickets.read', record));
+      if (event.k === 'chat-seq') {
+        for (const c of readers) this.send(c, { type: 'chat', ticketId: event.ticketId, chatSeq: event.seq });
+      } else if (event.k === 'typing') {
+        for (const c of readers) if (c.principal.userId !== event.userId) this.send(c, { type: 'typing', ticketId: event.ticketId, who: event.who, name: event.name });
+      } else {
+        // A state change (waiting, offered, accepted, ended): readers refetch; the person offered it is told so.
+        const conv = await db.selectFrom('chat_conversations').where('id', '=', event.conversationId).select(['offered_to', 'status']).executeTakeFirst();
+        for (const c of inOrg) {
+          if (c.principal.userId === conv?.offered_to && conv.status === 'waiting') this.send(c, { type: 'chat-offer', ticketId: event.ticketId });
+          // The chat inbox lists waiting chats of one's teams even before anyone may read the ticket as theirs.
+          if (readers.includes(c) || c.principal.userId === conv?.offered_to) this.send(c, { type: 'ticket', ticketId: event.ticketId });
+        }
+      }
+    } catch (err) {
+      this.options.logger.warn({ err }, 'chat event not dispatched');
+    }
   }
 
   private drop(conn: Connection, code: number, reason: string): void {
@@ -210,6 +331,11 @@ export class RealtimeHub {
   }
 
   async close(): Promise<void> {
+    this.unsubscribeBus?.();
+    if (this.options.presence) {
+      // Say goodbye, so routing stops counting this instance's consoles at once rather than after the TTL.
+      for (const orgId of this.reportedOrgs) await this.options.presence.report(orgId, this.instance, []).catch(() => undefined);
+    }
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     for (const c of this.connections) c.ws.close(CLOSE.shuttingDown, 'server shutting down');

@@ -22,7 +22,7 @@ declare module 'fastify' {
 export function realtimeRoutesWith(hubOptions: RealtimeRouteOptions = {}) {
   return async function realtimeRoutes(app: FastifyInstance): Promise<void> {
     const { database, config, logger } = app.services;
-    const hub = new RealtimeHub({ database, logger, policy: app.auth.policy, ...hubOptions });
+    const hub = new RealtimeHub({ database, logger, policy: app.auth.policy, bus: app.bus, presence: app.presence, ...hubOptions });
     app.decorate('realtime', hub);
     app.addHook('onClose', async () => hub.close());
     const allowedOrigin = new URL(config.publicUrl).origin;
@@ -37,7 +37,7 @@ export function realtimeRoutesWith(hubOptions: RealtimeRouteOptions = {}) {
         description:
           'Upgrade to a WebSocket with the staff session cookie, from the app’s own origin (the Origin header must equal the public URL’s). ' +
           'The server sends JSON messages {type, seq, ticketId?}: `ready`, `ticket` (refetch that ticket and lists), `notifications` (refetch the bell), `resync` (refetch everything). ' +
-          'The client sends nothing; binary, large or frequent frames close the socket (1008/1009); an ended session closes it with 4401. API tokens are refused.',
+          'Chat adds `chat` {ticketId, chatSeq}, `chat-offer` {ticketId} and `typing` {ticketId, who, name}. The client may send {"t":"active"} and {"t":"typing","id":<ticketId>}; binary, large or frequent frames close the socket (1008/1009); an ended session closes it with 4401. API tokens are refused.',
         response: { 400: { $ref: 'Problem#' }, 403: { $ref: 'Problem#' } },
       },
       // Only after authentication and the gate (onRequest), before the upgrade.

@@ -8,6 +8,7 @@ export interface ServerMessageSeen {
   type: string;
   seq: number;
   ticketId?: string;
+  [field: string]: unknown;
 }
 
 export interface Client {

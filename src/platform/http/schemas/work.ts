@@ -36,7 +36,7 @@ export const ViewFilters = Type.Object({
   tags: Type.Optional(Type.Array(Tag, { maxItems: 10, uniqueItems: true })),
   teamIds: Type.Optional(Type.Array(Uuid, { maxItems: 20, uniqueItems: true })),
   assignee: Type.Optional(Type.Array(Type.Union([Type.Literal('me'), Type.Literal('unassigned'), Uuid]), { maxItems: 20, uniqueItems: true })),
-  channel: Type.Optional(Type.Array(Type.Enum<[...typeof TICKET_CHANNELS]>(TICKET_CHANNELS), { maxItems: 5, uniqueItems: true })),
+  channel: Type.Optional(Type.Array(Type.Enum<[...typeof TICKET_CHANNELS]>(TICKET_CHANNELS), { maxItems: 6, uniqueItems: true })),
   /** breaching: a target is overdue; due_soon: due within the hour; ok: neither (or no SLA). */
   sla: Type.Optional(Type.Array(Type.Enum<[...typeof SLA_STATES]>(SLA_STATES), { maxItems: 3, uniqueItems: true })),
   /** Any message of the ticket carries this phishing verdict. */

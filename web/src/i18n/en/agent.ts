@@ -129,6 +129,7 @@ export default {
   'agent.channel.portal': 'Portal',
   'agent.channel.api': 'API',
   'agent.channel.phone': 'Phone',
+  'agent.channel.chat': 'Chat',
   'agent.delivery.queued': 'Queued',
   'agent.delivery.sent': 'Sent',
   'agent.delivery.retrying': 'Retrying',

@@ -1,0 +1,290 @@
+/**
+ * Live chat end to end on a listening app: a real `ws` customer socket and a
+ * real staff console socket, the HTTP API for the agent, the database for what
+ * was stored. On PGlite always, on PostgreSQL when TEST_DATABASE_URL is set.
+ * The attacks of docs/chat.md are here too: wrong origin, no auth, expired and
+ * forged tokens, another team's or organisation's chat, bad frames, floods.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { SignJWT } from 'jose';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildOrg, buildTeam, signIn, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
+import type { Services } from '../../platform/app/services.js';
+import { createTestServices } from '../../platform/app/testing.js';
+import { testDatabaseKinds } from '../../platform/db/testing.js';
+import { buildApp } from '../../platform/http/app.js';
+import { appRoutes } from '../../platform/http/routes.js';
+import type { MemoryMailer } from '../../platform/notify/mailer.js';
+import { realtimeRoutes } from '../../platform/realtime/realtime.routes.js';
+import { connectSocket, upgradeStatus, type Client } from '../../platform/realtime/testing.js';
+import { chatRoutes, chatRoutesWith } from './chat.routes.js';
+
+const SITE = 'https://shop.example.com';
+const CARD = '4111 1111 1111 1111';
+const CARD_DIGITS = '4111111111111111';
+const digits = (s: string) => s.replace(/\D/g, '');
+
+describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
+  let services: Services;
+  let app: FastifyInstance;
+  let base: string;
+  let origin: string;
+  let org: TestOrg;
+  let otherOrg: TestOrg;
+  let team: string;
+  let otherTeam: string;
+  let agent: SignedIn;
+  let outsider: SignedIn;
+  let foreigner: SignedIn;
+  let admin: SignedIn;
+  let secret: string;
+  let console_: Client;
+  const open: Client[] = [];
+
+  const identityToken = async (claims: { email?: string; name?: string; aud?: string; iat?: number; exp?: number; jti?: string; key?: string }) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ email: claims.email ?? 'casey@example.org', name: claims.name ?? 'Casey Quill' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setAudience(claims.aud ?? org.orgId)
+      .setSubject('site-user-1')
+      .setIssuedAt(claims.iat ?? now)
+      .setExpirationTime(claims.exp ?? now + 300)
+      .setJti(claims.jti ?? randomUUID())
+      .sign(new TextEncoder().encode(claims.key ?? secret));
+  };
+
+  const start = async (body: Record<string, unknown> = {}) => {
+    const res = await app.inject({ method: 'POST', url: '/api/chat/conversations', payload: { orgId: org.orgId, host: SITE, ...body } });
+    return res;
+  };
+
+  const customer = async (token: string, after = 0) => {
+    const c = await connectSocket(`${base.replace('http', 'ws')}/api/chat/socket`, { origin });
+    open.push(c);
+    c.ws.send(JSON.stringify({ type: 'auth', token, after }));
+    await c.next((m) => m.type === 'ready');
+    return c;
+  };
+
+  const staffSocket = async (who: SignedIn) => {
+    const c = await connectSocket(`${base.replace('http', 'ws')}/api/realtime`, { cookie: who.headers.cookie, origin });
+    open.push(c);
+    await c.next((m) => m.type === 'ready');
+    return c;
+  };
+
+  beforeAll(async () => {
+    services = await createTestServices(kind);
+    app = await buildApp({
+      services,
+      routes: [...appRoutes.filter((r) => r !== chatRoutes), chatRoutesWith({ socket: { authTimeoutMs: 400, maxFramesPerSecond: 100 }, sweepEveryMs: 0 })],
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address() as { port: number };
+    base = `http://127.0.0.1:${address.port}`;
+    origin = new URL(services.config.publicUrl).origin;
+    org = await buildOrg(services);
+    otherOrg = await buildOrg(services);
+    team = await buildTeam(services, org);
+    otherTeam = await buildTeam(services, org);
+    await services.database.db.updateTable('teams').set({ assignment_strategy: 'least_busy' }).where('id', '=', team).execute();
+    agent = await signIn(app, org, { roles: ['agent'], teamIds: [team] });
+    outsider = await signIn(app, org, { roles: ['agent'], teamIds: [otherTeam] });
+    foreigner = await signIn(app, otherOrg, { roles: ['administrator'] });
+    admin = await signIn(app, org, { roles: ['administrator'], stepUp: true });
+    const put = await app.inject({ method: 'PUT', url: '/api/chat-settings', headers: admin.headers, payload: { enabled: true, teamId: team, allowedOrigins: [SITE], maxChatsPerAgent: 2, offerTimeoutSeconds: 30 } });
+    expect(put.statusCode, put.body).toBe(200);
+    const rotated = await app.inject({ method: 'POST', url: '/api/chat-settings/identity-secret', headers: admin.headers });
+    expect(rotated.statusCode, rotated.body).toBe(201);
+    secret = rotated.json().secret;
+    // The agent is at a console: online for routing.
+    console_ = await staffSocket(agent);
+  });
+  afterAll(async () => {
+    for (const c of open) c.ws.terminate();
+    await app?.close();
+    await services?.close();
+  });
+
+  it('a chat from the website: card number redacted before storage, offered to the agent, accepted, answered, verified, ended, continued as a ticket', async () => {
+    const avail = await app.inject({ method: 'GET', url: `/api/chat/availability?orgId=${org.orgId}&host=${encodeURIComponent(SITE)}` });
+    expect(avail.json()).toMatchObject({ available: true });
+    const started = await start({ identityToken: await identityToken({}) });
+    expect(started.statusCode, started.body).toBe(201);
+    const { token, identity } = started.json();
+    expect(identity).toEqual({ kind: 'site', name: 'Casey Quill' });
+
+    const c = await customer(token);
+    const clientId = randomUUID();
+    c.ws.send(JSON.stringify({ type: 'message', clientId, body: `Hi, my card ${CARD} was charged twice` }));
+    const ack = await c.next((m) => m.type === 'ack');
+    expect(ack).toMatchObject({ clientId, seq: 1, redacted: ['payment_card'] });
+    const echo = await c.next((m) => m.type === 'message' && m.seq === 1);
+    expect(digits(String(echo.body))).not.toContain(CARD_DIGITS);
+    expect(String(echo.body)).toContain('**** 1111');
+
+    const offer = await console_.next((m) => m.type === 'chat-offer');
+    const ticketId = offer.ticketId!;
+    const inbox = await app.inject({ method: 'GET', url: '/api/chats?box=waiting', headers: agent.headers });
+    expect(inbox.json().chats).toEqual([expect.objectContaining({ ticketId, status: 'waiting', offeredToMe: true })]);
+    expect(JSON.stringify(inbox.json())).not.toContain('Casey Quill');
+
+    // Another team's agent and another organisation cannot take it.
+    expect((await app.inject({ method: 'POST', url: `/api/chats/${ticketId}/accept`, headers: outsider.headers })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: `/api/chats/${ticketId}/accept`, headers: foreigner.headers })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: `/api/chats/${ticketId}/messages`, headers: outsider.headers })).statusCode).toBe(404);
+
+    const accepted = await app.inject({ method: 'POST', url: `/api/chats/${ticketId}/accept`, headers: agent.headers });
+    expect(accepted.statusCode, accepted.body).toBe(200);
+    expect(await c.next((m) => m.type === 'status' && m.status === 'active')).toMatchObject({ agent: { name: expect.any(String) } });
+
+    const read = await app.inject({ method: 'GET', url: `/api/chats/${ticketId}/messages?after=0`, headers: agent.headers });
+    expect(read.statusCode).toBe(200);
+    const items = read.json().items as Array<{ body: string; author: string; event: string | null }>;
+    expect(items[0]!.body).toContain('**** 1111');
+    expect(digits(JSON.stringify(items))).not.toContain(CARD_DIGITS);
+    expect(items.map((i) => i.event)).toEqual([null, 'accepted']);
+
+    // Typing: the agent's is shown to the customer; the customer's to the agent.
+    console_.ws.send(JSON.stringify({ t: 'typing', id: ticketId }));
+    await c.next((m) => m.type === 'typing');
+    c.ws.send(JSON.stringify({ type: 'typing' }));
+    await console_.next((m) => m.type === 'typing' && m.who === 'customer' && m.ticketId === ticketId);
+
+    const reply = await app.inject({ method: 'POST', url: `/api/chats/${ticketId}/messages`, headers: agent.headers, payload: { clientId: randomUUID(), body: 'Sorry about that, let me check.' } });
+    expect(reply.statusCode, reply.body).toBe(201);
+    expect(await c.next((m) => m.type === 'message' && m.author === 'agent')).toMatchObject({ body: 'Sorry about that, let me check.' });
+    await console_.next((m) => m.type === 'chat' && m.ticketId === ticketId && m.chatSeq === reply.json().seq);
+
+    // "Verify customer" inside the chat: the code goes to the registered address, the customer types it in.
+    const v = await app.inject({ method: 'POST', url: `/api/tickets/${ticketId}/verifications`, headers: agent.headers, payload: { channel: 'email' } });
+    expect(v.statusCode, v.body).toBe(201);
+    const ask = await c.next((m) => m.type === 'verify');
+    expect(ask).toMatchObject({ verificationId: v.json().verificationId, sentTo: expect.stringContaining('@example.org') });
+    const code = /code is (\d{6})/.exec((services.mailer as MemoryMailer).last('casey@example.org')!.text ?? '')![1]!;
+    c.ws.send(JSON.stringify({ type: 'verify', verificationId: v.json().verificationId, code: '000000' === code ? '111111' : '000000' }));
+    expect(await c.next((m) => m.type === 'verify-result')).toMatchObject({ status: 'pending' });
+    c.ws.send(JSON.stringify({ type: 'verify', verificationId: v.json().verificationId, code }));
+    expect(await c.next((m) => m.type === 'verify-result')).toMatchObject({ status: 'verified' });
+    await c.next((m) => m.type === 'message' && m.event === 'verified');
+    const list = await app.inject({ method: 'GET', url: `/api/tickets/${ticketId}/verifications`, headers: agent.headers });
+    expect(list.json().items[0]).toMatchObject({ status: 'verified', verifiedVia: 'chat' });
+
+    // Nothing holds the full number: not the stored messages (decrypted), not the audit trail, not the search index.
+    const db = services.database.db;
+    const bodies = await db.selectFrom('messages').where('ticket_id', '=', ticketId).select(['id', 'body_enc']).execute();
+    for (const m of bodies) expect(digits(await services.keyring.decrypt({ table: 'messages', column: 'body_enc', rowId: m.id }, m.body_enc!))).not.toContain(CARD_DIGITS);
+    const audit = await sql<{ t: string }>`SELECT coalesce(string_agg(details::text, ' '), '') AS t FROM audit_log WHERE org_id = ${org.orgId}`.execute(db);
+    expect(digits(audit.rows[0]!.t)).not.toContain(CARD_DIGITS);
+    const subject = await db.selectFrom('tickets').where('id', '=', ticketId).select(['channel', 'assignee_id', 'status']).executeTakeFirstOrThrow();
+    expect(subject).toEqual({ channel: 'chat', assignee_id: agent.userId, status: 'open' });
+
+    // The customer ends it; the ticket stays open with its agent, and can continue by email.
+    c.ws.send(JSON.stringify({ type: 'end' }));
+    await c.next((m) => m.type === 'status' && m.status === 'ended');
+    c.ws.send(JSON.stringify({ type: 'message', clientId: randomUUID(), body: 'one more thing' }));
+    expect(await c.next((m) => m.type === 'error')).toMatchObject({ code: 'ended' });
+    const email = await app.inject({ method: 'POST', url: `/api/tickets/${ticketId}/replies`, headers: agent.headers, payload: { body: 'Following up by email: the double charge is refunded.' } });
+    expect(email.statusCode, email.body).toBe(201);
+  });
+
+  it('resumes after a reconnect without losing or repeating a message, and stores a resent message once', async () => {
+    const { token } = (await start({ name: 'Robin' })).json();
+    const a = await customer(token);
+    const first = randomUUID();
+    a.ws.send(JSON.stringify({ type: 'message', clientId: first, body: 'first' }));
+    await a.next((m) => m.type === 'ack' && m.clientId === first);
+    a.ws.terminate();
+    // While away: the same message resent (the ack was lost) and a second one.
+    const b = await customer(token, 1);
+    b.ws.send(JSON.stringify({ type: 'message', clientId: first, body: 'first' }));
+    expect(await b.next((m) => m.type === 'ack' && m.clientId === first)).toMatchObject({ seq: 1 });
+    const second = randomUUID();
+    b.ws.send(JSON.stringify({ type: 'message', clientId: second, body: 'second' }));
+    expect(await b.next((m) => m.type === 'ack' && m.clientId === second)).toMatchObject({ seq: 2 });
+    await b.next((m) => m.type === 'message' && m.seq === 2);
+    expect(b.seen.filter((m) => m.type === 'message').map((m) => m.seq)).toEqual([2]);
+    const c = await customer(token, 0);
+    await c.next((m) => m.type === 'message' && m.seq === 2);
+    expect(c.seen.filter((m) => m.type === 'message').map((m) => m.body)).toEqual(['first', 'second']);
+  });
+
+  it('refuses a socket from another origin, without auth, with an unknown or expired token', async () => {
+    const url = `${base.replace('http', 'ws')}/api/chat/socket`;
+    expect(await upgradeStatus(url, { origin: SITE })).toBe(403);
+    expect(await upgradeStatus(url, { origin: 'https://evil.example' })).toBe(403);
+    const silent = await connectSocket(url, { origin });
+    open.push(silent);
+    expect((await silent.closed).code).toBe(4408);
+    const forged = await connectSocket(url, { origin });
+    open.push(forged);
+    forged.ws.send(JSON.stringify({ type: 'auth', token: `tdc_${'A'.repeat(43)}` }));
+    expect((await forged.closed).code).toBe(4401);
+    const { token } = (await start()).json();
+    await services.database.db.updateTable('chat_conversations').set({ expires_at: new Date(Date.now() - 1000) }).where('token_hash', '=', (await import('../../identity/auth/secrets.js')).hashSecret(token)).execute();
+    const late = await connectSocket(url, { origin });
+    open.push(late);
+    late.ws.send(JSON.stringify({ type: 'auth', token }));
+    expect((await late.closed).code).toBe(4401);
+  });
+
+  it('closes on binary, oversized, malformed and flooding frames', async () => {
+    const { token } = (await start()).json();
+    const cases: Array<[string, (c: Client) => void, number]> = [
+      ['binary', (c) => c.ws.send(Buffer.from([1, 2, 3])), 1008],
+      ['oversized', (c) => c.ws.send(JSON.stringify({ type: 'message', clientId: randomUUID(), body: 'x'.repeat(9000) })), 1009],
+      ['huge', (c) => c.ws.send('x'.repeat(100_000)), 1009],
+      ['malformed', (c) => c.ws.send('{"type":'), 1008],
+      ['nested', (c) => c.ws.send('['.repeat(3000) + ']'.repeat(3000)), 1008],
+      ['flood', (c) => { for (let i = 0; i < 150; i++) c.ws.send('{"type":"typing"}'); }, 4429],
+    ];
+    for (const [name, act, code] of cases) {
+      const c = await customer(token);
+      act(c);
+      expect((await c.closed).code, name).toBe(code);
+    }
+  });
+
+  it('refuses forged, replayed, skewed, long-lived and foreign identity tokens, and pages not on the allowed list', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect((await start({ identityToken: await identityToken({ key: 'not-the-secret-at-all-not-the-secret' }) })).statusCode).toBe(401);
+    const once = await identityToken({});
+    expect((await start({ identityToken: once })).statusCode).toBe(201);
+    expect((await start({ identityToken: once })).statusCode).toBe(401);
+    expect((await start({ identityToken: await identityToken({ iat: now + 600, exp: now + 900 }) })).statusCode).toBe(401);
+    expect((await start({ identityToken: await identityToken({ iat: now - 900, exp: now - 300 }) })).statusCode).toBe(401);
+    expect((await start({ identityToken: await identityToken({ iat: now, exp: now + 3600 }) })).statusCode).toBe(401);
+    expect((await start({ identityToken: await identityToken({ aud: otherOrg.orgId }) })).statusCode).toBe(401);
+    // Clocks 30 seconds apart are fine.
+    expect((await start({ identityToken: await identityToken({ iat: now + 30, exp: now + 300 }) })).statusCode).toBe(201);
+    expect((await start({ host: 'https://evil.example' })).statusCode).toBe(403);
+    expect((await app.inject({ method: 'POST', url: '/api/chat/conversations', payload: { orgId: otherOrg.orgId, host: SITE } })).statusCode).toBe(404);
+    const frame = await app.inject({ method: 'GET', url: `/chat/frame?org=${org.orgId}&host=${encodeURIComponent(SITE)}` });
+    if (frame.statusCode === 200) expect(frame.headers['content-security-policy']).toContain(`frame-ancestors ${SITE}`);
+    expect((await app.inject({ method: 'GET', url: `/chat/frame?org=${org.orgId}&host=${encodeURIComponent('https://evil.example')}` })).statusCode).toBeGreaterThanOrEqual(403);
+  });
+
+  it('keeps to the per-agent limit, and a message for an ended chat changes nothing', async () => {
+    const tickets: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { token } = (await start()).json();
+      const c = await customer(token);
+      const clientId = randomUUID();
+      c.ws.send(JSON.stringify({ type: 'message', clientId, body: `chat ${i}` }));
+      await c.next((m) => m.type === 'ack');
+      const row = await services.database.db.selectFrom('chat_conversations').where('token_hash', '=', (await import('../../identity/auth/secrets.js')).hashSecret(token)).select('ticket_id').executeTakeFirstOrThrow();
+      tickets.push(row.ticket_id!);
+    }
+    // Whatever the agent had open from earlier tests is ended first.
+    const mine = await app.inject({ method: 'GET', url: '/api/chats?box=mine', headers: agent.headers });
+    for (const ch of mine.json().chats) await app.inject({ method: 'POST', url: `/api/chats/${ch.ticketId}/end`, headers: agent.headers });
+    const results = await Promise.all(tickets.map((t) => app.inject({ method: 'POST', url: `/api/chats/${t}/accept`, headers: agent.headers })));
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 200, 409]);
+    const ended = tickets[results.findIndex((r) => r.statusCode === 200)]!;
+    expect((await app.inject({ method: 'POST', url: `/api/chats/${ended}/end`, headers: agent.headers })).statusCode).toBe(200);
+    const after = await app.inject({ method: 'POST', url: `/api/chats/${ended}/messages`, headers: agent.headers, payload: { clientId: randomUUID(), body: 'hello?' } });
+    expect(after.statusCode).toBe(409);
+  });
+});

@@ -1,0 +1,550 @@
+/**
+ * Live chat conversations (docs/chat.md, decision 0176). A conversation gets a
+ * ticket (channel `chat`) with the customer's first message; every message is
+ * an ordinary ticket message — redacted by the organisation's sensitive-data
+ * policy before anything is stored or announced, encrypted under the
+ * customer's key — and a row in chat_events numbers it within the
+ * conversation. Sequence numbers are given under the conversation row's lock,
+ * so they have no gaps, and a message's client id is unique per conversation,
+ * so a resend after a reconnect is acknowledged, never stored twice.
+ *
+ * Events on the bus are published after the commit and carry ids only.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { authorize } from '../../identity/auth/access.js';
+import { hashSecret } from '../../identity/auth/secrets.js';
+import { AppError, KeyDestroyedError } from '../../platform/errors.js';
+import type { Bus } from '../../platform/realtime/bus.js';
+import type { Presence } from '../../platform/realtime/presence.js';
+import type { Executor } from '../../protection/crypto/keyring.js';
+import { loadOrgDlp } from '../../protection/dlp-policy/org-policy.js';
+import { redactText } from '../ingest/scan.js';
+import { findOrCreateSender } from '../ingest/sender.js';
+import type { ClientInfo, PortalDeps } from '../portal/deps.js';
+import { looksLikePortalToken, newPortalToken } from '../portal/keys.js';
+import type { PortalCustomer } from '../portal/sessions.js';
+import { actingFromAgent, type AgentContext } from '../tickets/context.js';
+import { insertMessage, insertTicket } from '../tickets/records.js';
+import { loadTicketForAction } from '../tickets/tickets.service.js';
+import { anyoneAvailable, chooseAgent } from './routing.js';
+import type { ChatAuthor, ChatEventKind, ChatIdentity, ChatStatus } from './schema.js';
+import { canonicalOrigin, loadChatSettings, verifySiteIdentity } from './settings.js';
+import '../tickets/schema.js';
+
+export interface ChatDeps extends PortalDeps {
+  bus: Bus;
+  presence: Presence;
+}
+
+export const MAX_CHAT_CHARS = 4000;
+export const TOKEN_TTL_MS = 24 * 3_600_000;
+export const TOKEN_IDLE_MS = 30 * 60_000;
+/** Messages a visitor may send a minute, across every connection and instance (counted in the database). */
+export const VISITOR_MESSAGES_PER_MINUTE = 60;
+
+/** A conversation as its token's holder sees it. */
+export interface ChatVisitor {
+  conversationId: string;
+  orgId: string;
+  customerId: string;
+  ticketId: string | null;
+  expiresAt: Date;
+  ip: string;
+  requestId: string;
+}
+
+export interface ChatItem {
+  seq: number;
+  id: string | null;
+  clientId: string | null;
+  author: ChatAuthor;
+  name: string;
+  body: string;
+  event: ChatEventKind | null;
+  at: string;
+  redacted: string[];
+  attachments: Array<{ id: string; filename: string; size: number; dangerous: boolean }>;
+}
+
+const visitorActor = (v: Pick<ChatVisitor, 'orgId' | 'customerId' | 'ip' | 'requestId'>) => ({ orgId: v.orgId, actor: { type: 'customer' as const, id: v.customerId }, requestId: v.requestId, sourceIp: v.ip });
+
+const ended = () => new AppError('conflict', 'This chat has ended.', { extra: { reason: 'ended' } });
+
+// ---------------------------------------------------------------------------------------------------
+// Starting, and the token
+
+export interface StartInput {
+  orgId: string;
+  host: string;
+  name?: string | undefined;
+  identityToken?: string | undefined;
+  /** The signed-in portal customer, when the chat is opened inside the portal. */
+  portalCustomer?: PortalCustomer | undefined;
+}
+
+export interface Started {
+  conversationId: string;
+  token: string;
+  expiresAt: string;
+  available: boolean;
+  identity: { kind: ChatIdentity; name: string };
+}
+
+/** Whether chat is on for the organisation and the page embedding it may. Returns the settings. */
+async function checkHost(deps: ChatDeps, orgId: string, host: string, portal: boolean) {
+  const settings = await loadChatSettings(deps.db, orgId);
+  if (!settings.enabled) throw new AppError('not_found', 'Chat is not available here.');
+  const origin = canonicalOrigin(host);
+  const ok = portal ? origin === new URL(deps.publicUrl).origin : origin !== null && settings.allowedOrigins.includes(origin);
+  if (!ok) throw new AppError('forbidden', 'This website may not embed the chat.', { internal: `chat: host ${host.slice(0, 100)} not allowed` });
+  return { settings, origin: origin as string };
+}
+
+/** The widget's first question: is chat on for this page, and is anyone there to answer. */
+export async function chatAvailability(deps: ChatDeps, input: { orgId: string; host: string; portal?: boolean }): Promise<{ available: boolean; orgName: string }> {
+  const { settings } = await checkHost(deps, input.orgId, input.host, input.portal === true);
+  const org = await deps.db.selectFrom('organizations').where('id', '=', input.orgId).select('name').executeTakeFirstOrThrow();
+  return { available: await anyoneAvailable(deps.db, deps.presence, input.orgId, settings.teamId, settings), orgName: org.name };
+}
+
+export async function startConversation(deps: ChatDeps, client: ClientInfo, input: StartInput): Promise<Started> {
+  const org = await deps.db.selectFrom('organizations').where('id', '=', input.orgId).select('id').executeTakeFirst();
+  if (!org) throw new AppError('not_found', 'Chat is not available here.');
+  const portal = input.portalCustomer !== undefined;
+  if (portal && input.portalCustomer!.orgId !== input.orgId) throw new AppError('forbidden', 'This portal session belongs to another organisation.');
+  const { settings, origin } = await checkHost(deps, input.orgId, input.host, portal);
+  const site = !portal && input.identityToken ? await verifySiteIdentity(deps, input.orgId, input.identityToken) : null;
+  const dlp = (await loadOrgDlp(deps.db, input.orgId)).policy;
+  const typedName = input.name?.trim() ? redactText(input.name.trim().slice(0, 200), 'body', dlp).text : null;
+  const id = randomUUID();
+  const token = newPortalToken('tdc');
+  const expiresAt = new Date(Date.now() + TOKEN_TTL_MS);
+  const result = await deps.db.transaction().execute(async (trx) => {
+    let customerId: string;
+    let kind: ChatIdentity;
+    let name: string;
+    if (portal) {
+      customerId = input.portalCustomer!.customerId;
+      kind = 'portal';
+      name = (await customerName(trx, deps, customerId)) ?? 'Customer';
+    } else if (site) {
+      name = site.name ?? typedName ?? site.email.split('@')[0]!;
+      customerId = (await findOrCreateSender(trx, deps, { orgId: input.orgId, address: site.email, name, actor: { type: 'system', id: 'chat' }, source: 'chat' })).id;
+      kind = 'site';
+    } else {
+      // An anonymous visitor is a customer of their own, with a key of their own, and no address.
+      customerId = randomUUID();
+      name = typedName ?? 'Visitor';
+      const owner = { type: 'customer' as const, id: customerId };
+      await trx
+        .insertInto('customers')
+        .values({ id: customerId, org_id: input.orgId, name_enc: await deps.keyring.encrypt(owner, { table: 'customers', column: 'name_enc', rowId: customerId }, name, trx) })
+        .execute();
+      await deps.audit.append(trx, { orgId: input.orgId, actor: { type: 'system', id: 'chat' }, action: 'customer.create', object: { type: 'customer', id: customerId }, subjectCustomerId: customerId, result: 'success', details: { source: 'chat' } });
+      kind = 'anonymous';
+    }
+    await trx
+      .insertInto('chat_conversations')
+      .values({ id, org_id: input.orgId, customer_id: customerId, identity: kind, host: origin, token_hash: hashSecret(token), expires_at: expiresAt, team_id: settings.teamId })
+      .execute();
+    await deps.audit.append(trx, { ...visitorActor({ orgId: input.orgId, customerId, ip: client.ip, requestId: client.requestId }), action: 'chat.start', object: { type: 'chat', id }, subjectCustomerId: customerId, result: 'success', details: { identity: kind, host: origin } });
+    return { kind, name };
+  });
+  const available = await anyoneAvailable(deps.db, deps.presence, input.orgId, settings.teamId, settings);
+  return { conversationId: id, token, expiresAt: expiresAt.toISOString(), available, identity: result };
+}
+
+async function customerName(exec: Executor, deps: ChatDeps, customerId: string): Promise<string | null> {
+  const c = await exec.selectFrom('customers').where('id', '=', customerId).select(['id', 'name_enc']).executeTakeFirst();
+  if (!c?.name_enc) return null;
+  try {
+    return await deps.keyring.decrypt({ table: 'customers', column: 'name_enc', rowId: c.id }, c.name_enc, exec);
+  } catch (err) {
+    if (err instanceof KeyDestroyedError) return null;
+    throw err;
+  }
+}
+
+const expiredToken = () => new AppError('unauthenticated', 'This chat has expired. Start a new one.');
+
+/** The conversation behind a token, or 401: unknown, expired, or idle too long (the same answer for each). */
+export async function authenticateVisitor(deps: Pick<ChatDeps, 'db'>, token: unknown, client: ClientInfo, now = new Date()): Promise<ChatVisitor> {
+  if (!looksLikePortalToken(token, 'tdc')) throw expiredToken();
+  const row = await deps.db
+    .selectFrom('chat_conversations')
+    .where('token_hash', '=', hashSecret(token))
+    .select(['id', 'org_id', 'customer_id', 'ticket_id', 'expires_at', 'last_activity_at'])
+    .executeTakeFirst();
+  if (!row || row.expires_at <= now || now.getTime() - row.last_activity_at.getTime() > TOKEN_IDLE_MS) throw expiredToken();
+  return { conversationId: row.id, orgId: row.org_id, customerId: row.customer_id, ticketId: row.ticket_id, expiresAt: row.expires_at, ip: client.ip, requestId: client.requestId };
+}
+
+/** Whether a visitor's token still holds (the socket re-checks it now and then). */
+export async function visitorStillValid(deps: Pick<ChatDeps, 'db'>, conversationId: string, now = new Date()): Promise<boolean> {
+  const row = await deps.db.selectFrom('chat_conversations').where('id', '=', conversationId).select(['expires_at', 'last_activity_at']).executeTakeFirst();
+  return Boolean(row && row.expires_at > now && now.getTime() - row.last_activity_at.getTime() <= TOKEN_IDLE_MS);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Adding to the conversation
+
+interface ConversationRow {
+  id: string;
+  org_id: string;
+  ticket_id: string | null;
+  customer_id: string;
+  status: ChatStatus;
+  team_id: string | null;
+  agent_id: string | null;
+  offered_to: string | null;
+  offered_before: string[];
+  last_seq: number;
+}
+
+async function lockConversation(trx: Executor, where: { id: string } | { ticketId: string }, orgId: string): Promise<ConversationRow | undefined> {
+  let q = trx.selectFrom('chat_conversations').where('org_id', '=', orgId);
+  q = 'id' in where ? q.where('id', '=', where.id) : q.where('ticket_id', '=', where.ticketId);
+  return q.select(['id', 'org_id', 'ticket_id', 'customer_id', 'status', 'team_id', 'agent_id', 'offered_to', 'offered_before', 'last_seq']).forUpdate().executeTakeFirst();
+}
+
+/** Appends an event (with its message, if any) as the conversation's next seq. The row is locked. */
+async function appendEvent(trx: Executor, conv: ConversationRow, e: { messageId?: string | null; clientId?: string | null; author: ChatAuthor; authorUserId?: string | null; event?: ChatEventKind | null }): Promise<number> {
+  const seq = conv.last_seq + 1;
+  await trx
+    .insertInto('chat_events')
+    .values({ conversation_id: conv.id, seq, message_id: e.messageId ?? null, client_id: e.clientId ?? null, author: e.author, author_user_id: e.authorUserId ?? null, event: e.event ?? null })
+    .execute();
+  await trx.updateTable('chat_conversations').set({ last_seq: seq }).where('id', '=', conv.id).execute();
+  conv.last_seq = seq;
+  return seq;
+}
+
+async function existingSend(trx: Executor, conversationId: string, clientId: string): Promise<{ seq: number; redacted: string[] } | null> {
+  const row = await trx
+    .selectFrom('chat_events as e')
+    .leftJoin('messages as m', 'm.id', 'e.message_id')
+    .where('e.conversation_id', '=', conversationId)
+    .where('e.client_id', '=', clientId)
+    .select(['e.seq', 'm.redactions'])
+    .executeTakeFirst();
+  if (!row) return null;
+  return { seq: row.seq, redacted: redactedTypes(row.redactions) };
+}
+
+function redactedTypes(stored: unknown): string[] {
+  const list = (typeof stored === 'string' ? JSON.parse(stored) : stored) as Array<{ type: string; action: string }> | null;
+  return [...new Set((list ?? []).filter((r) => r.action === 'redact').map((r) => r.type))];
+}
+
+export interface Sent {
+  seq: number;
+  redacted: string[];
+  duplicate: boolean;
+}
+
+function cleanBody(body: string): string {
+  const text = body.replace(/\r\n?/g, '\n').trim();
+  if (!text) throw new AppError('validation_failed', 'The message is empty.');
+  if (text.length > MAX_CHAT_CHARS) throw new AppError('payload_too_large', `Chat messages are limited to ${MAX_CHAT_CHARS} characters.`);
+  return text;
+}
+
+/** The customer's message: redacted, stored, numbered; the first one makes the ticket and asks routing for an agent. */
+export async function postCustomerMessage(deps: ChatDeps, visitor: ChatVisitor, input: { clientId: string; body: string }): Promise<Sent> {
+  const text = cleanBody(input.body);
+  const dlp = (await loadOrgDlp(deps.db, visitor.orgId)).policy;
+  const body = redactText(text, 'body', dlp);
+  const settings = await loadChatSettings(deps.db, visitor.orgId);
+  let routed = false;
+  const out = await deps.db.transaction().execute(async (trx) => {
+    const conv = await lockConversation(trx, { id: visitor.conversationId }, visitor.orgId);
+    if (!conv) throw expiredToken();
+    const again = await existingSend(trx, conv.id, input.clientId);
+    if (again) return { ...again, duplicate: true, ticketId: conv.ticket_id };
+    if (conv.status === 'ended') throw ended();
+    const recent = await trx
+      .selectFrom('chat_events')
+      .where('conversation_id', '=', conv.id)
+      .where('author', '=', 'customer')
+      .where('created_at', '>', new Date(Date.now() - 60_000))
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
+    if (Number(recent.n) >= VISITOR_MESSAGES_PER_MINUTE) throw new AppError('rate_limited', 'You are sending messages too fast; wait a moment.');
+    const now = new Date();
+    if (!conv.ticket_id) {
+      const teamId = conv.team_id ?? settings.teamId;
+      const subject = `Chat: ${body.text.split('\n')[0]!.slice(0, 80)}`;
+      const t = await insertTicket(trx, deps, { orgId: conv.org_id, subject, channel: 'chat', requesterId: conv.customer_id, teamId });
+      const offeredTo = teamId ? await chooseAgent(trx, deps.presence, { orgId: conv.org_id, teamId, settings }) : null;
+      await trx
+        .updateTable('chat_conversations')
+        .set({ ticket_id: t.id, status: 'waiting', team_id: teamId, waiting_since: now, offered_to: offeredTo, offered_at: offeredTo ? now : null, offered_before: offeredTo ? [offeredTo] : [] })
+        .where('id', '=', conv.id)
+        .execute();
+      await deps.audit.append(trx, { ...visitorActor(visitor), action: 'ticket.create', object: { type: 'ticket', id: t.id }, subjectCustomerId: conv.customer_id, result: 'success', details: { channel: 'chat' } });
+      conv.ticket_id = t.id;
+      routed = true;
+    }
+    const { id: messageId } = await insertMessage(trx, deps, { orgId: conv.org_id, ticketId: conv.ticket_id, kind: 'public_reply', authorType: 'customer', customerId: conv.customer_id, body: body.text, redactions: body.redactions });
+    const seq = await appendEvent(trx, conv, { messageId, clientId: input.clientId, author: 'customer' });
+    await trx.updateTable('chat_conversations').set({ last_activity_at: now }).where('id', '=', conv.id).execute();
+    await trx
+      .updateTable('tickets')
+      .set({ last_message_at: now, updated_at: now, status: sql`CASE WHEN status IN ('pending', 'solved') THEN 'open' ELSE status END` })
+      .where('id', '=', conv.ticket_id)
+      .execute();
+    await deps.audit.append(trx, { ...visitorActor(visitor), action: 'chat.message', object: { type: 'chat', id: conv.id }, subjectCustomerId: conv.customer_id, result: 'success', details: { ticketId: conv.ticket_id, seq, redactions: body.redactions.length } });
+    return { seq, redacted: redactedTypes(body.redactions), duplicate: false, ticketId: conv.ticket_id };
+  });
+  if (!out.duplicate) {
+    deps.bus.publish({ k: 'chat-seq', orgId: visitor.orgId, conversationId: visitor.conversationId, ticketId: out.ticketId, seq: out.seq });
+    if (routed) deps.bus.publish({ k: 'chat-state', orgId: visitor.orgId, conversationId: visitor.conversationId, ticketId: out.ticketId });
+  }
+  return { seq: out.seq, redacted: out.redacted, duplicate: out.duplicate };
+}
+
+/** Loads the chat of a ticket for an agent's action, authorising `permission` on the ticket; both rows locked. */
+async function chatForAgent(trx: Executor, ctx: AgentContext, ticketId: string, permission: Parameters<typeof loadTicketForAction>[3]) {
+  const ticket = await loadTicketForAction(trx, ctx, ticketId, permission);
+  const conv = await lockConversation(trx, { ticketId: ticket.id }, ctx.principal.orgId);
+  if (!conv) throw new AppError('not_found', 'This ticket is not a chat.');
+  return { ticket, conv };
+}
+
+export async function postAgentMessage(deps: ChatDeps, ctx: AgentContext, input: { ticketId: string; clientId: string; body: string }): Promise<Sent> {
+  const text = cleanBody(input.body);
+  const body = redactText(text, 'body', (await loadOrgDlp(deps.db, ctx.principal.orgId)).policy);
+  const out = await deps.db.transaction().execute(async (trx) => {
+    const { ticket, conv } = await chatForAgent(trx, ctx, input.ticketId, 'tickets.write');
+    const again = await existingSend(trx, conv.id, input.clientId);
+    if (again) return { ...again, duplicate: true, conv };
+    if (conv.status === 'ended') throw ended();
+    if (conv.status !== 'active' || conv.agent_id !== ctx.principal.userId) throw new AppError('conflict', conv.status === 'active' ? 'Someone else is handling this chat.' : 'Accept the chat before replying.');
+    const now = new Date();
+    const { id: messageId } = await insertMessage(trx, deps, { orgId: conv.org_id, ticketId: ticket.id, kind: 'public_reply', authorType: 'user', authorUserId: ctx.principal.userId, customerId: conv.customer_id, body: body.text, redactions: body.redactions });
+    const seq = await appendEvent(trx, conv, { messageId, clientId: input.clientId, author: 'agent', authorUserId: ctx.principal.userId });
+    await trx.updateTable('tickets').set({ last_message_at: now, updated_at: now, first_response_at: ticket.first_response_at ?? now }).where('id', '=', ticket.id).execute();
+    await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'chat.reply', object: { type: 'chat', id: conv.id }, subjectCustomerId: conv.customer_id, result: 'success', details: { ticketId: ticket.id, seq, redactions: body.redactions.length } });
+    return { seq, redacted: redactedTypes(body.redactions), duplicate: false, conv };
+  });
+  if (!out.duplicate) deps.bus.publish({ k: 'chat-seq', orgId: out.conv.org_id, conversationId: out.conv.id, ticketId: out.conv.ticket_id, seq: out.seq });
+  return { seq: out.seq, redacted: out.redacted, duplicate: out.duplicate };
+}
+
+/** Counts the agent's chats: accepted and still open. */
+async function activeChats(trx: Executor, orgId: string, userId: string): Promise<number> {
+  const r = await trx.selectFrom('chat_conversations').where('org_id', '=', orgId).where('status', '=', 'active').where('agent_id', '=', userId).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+function publishState(deps: ChatDeps, conv: ConversationRow, seq?: number): void {
+  if (seq) deps.bus.publish({ k: 'chat-seq', orgId: conv.org_id, conversationId: conv.id, ticketId: conv.ticket_id, seq });
+  deps.bus.publish({ k: 'chat-state', orgId: conv.org_id, conversationId: conv.id, ticketId: conv.ticket_id });
+}
+
+/** The agent takes a waiting chat (offered to them or not): it becomes theirs, and so does the ticket. */
+export async function acceptChat(deps: ChatDeps, ctx: AgentContext, input: { ticketId: string }): Promise<{ seq: number }> {
+  const p = ctx.principal;
+  const settings = await loadChatSettings(deps.db, p.orgId);
+  const out = await deps.db.transaction().execute(async (trx) => {
+    const { ticket, conv } = await chatForAgent(trx, ctx, input.ticketId, 'tickets.take');
+    if (conv.status === 'ended') throw ended();
+    if (conv.status === 'active') throw new AppError('conflict', conv.agent_id === p.userId ? 'You are already in this chat.' : 'Someone else has already taken this chat.');
+    if (conv.status !== 'waiting') throw new AppError('conflict', 'This chat has not started yet.');
+    // Serialises one agent's accepts, so two at once cannot both pass the limit.
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`chat-agent:${p.userId}`}, 0))`.execute(trx);
+    const open = await activeChats(trx, p.orgId, p.userId);
+    if (open >= settings.maxChatsPerAgent) throw new AppError('conflict', `You already have ${open} chats open (the limit is ${settings.maxChatsPerAgent}); end one first.`);
+    const now = new Date();
+    await trx.updateTable('chat_conversations').set({ status: 'active', agent_id: p.userId, offered_to: null, offered_at: null, offered_before: [], accepted_at: now }).where('id', '=', conv.id).execute();
+    await trx
+      .updateTable('tickets')
+      .set({ assignee_id: p.userId, status: sql`CASE WHEN status = 'new' THEN 'open' ELSE status END`, updated_at: now })
+      .where('id', '=', ticket.id)
+      .execute();
+    const seq = await appendEvent(trx, conv, { author: 'system', authorUserId: p.userId, event: 'accepted' });
+    await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'chat.accept', object: { type: 'chat', id: conv.id }, subjectCustomerId: conv.customer_id, result: 'success', details: { ticketId: ticket.id } });
+    return { conv, seq };
+  });
+  publishState(deps, out.conv, out.seq);
+  return { seq: out.seq };
+}
+
+/** Hands an open or waiting chat to a person (offered to them) or a team (offered by its strategy). */
+export async function transferChat(deps: ChatDeps, ctx: AgentContext, input: { ticketId: string; userId?: string | undefined; teamId?: string | undefined }): Promise<{ seq: number; offeredTo: string | null }> {
+  const p = ctx.principal;
+  if (!input.userId === !input.teamId) throw new AppError('validation_failed', 'Transfer to a person or to a team.');
+  const settings = await loadChatSettings(deps.db, p.orgId);
+  const out = await deps.db.transaction().execute(async (trx) => {
+    const { ticket, conv } = await chatForAgent(trx, ctx, input.ticketId, 'tickets.write');
+    if (conv.status === 'ended') throw ended();
+    // Your own chat is yours to pass on; anyone else's needs the right to assign.
+    if (conv.agent_id !== p.userId) await loadTicketForAction(trx, ctx, ticket.id, 'tickets.assign');
+    let teamId = conv.team_id;
+    let offeredTo: string | null;
+    if (input.teamId) {
+      const team = await trx.selectFrom('teams').where('id', '=', input.teamId).where('org_id', '=', p.orgId).select('id').executeTakeFirst();
+      if (!team) throw new AppError('validation_failed', 'Unknown team.');
+      teamId = team.id;
+      offeredTo = await chooseAgent(trx, deps.presence, { orgId: p.orgId, teamId, settings, skip: conv.agent_id ? [conv.agent_id] : [] });
+    } else {
+      const user = await trx.selectFrom('users').where('id', '=', input.userId!).where('org_id', '=', p.orgId).where('status', '=', 'active').select('id').executeTakeFirst();
+      if (!user) throw new AppError('validation_failed', 'Unknown person.');
+      if (user.id === conv.agent_id) throw new AppError('conflict', 'This chat is already theirs.');
+      offeredTo = user.id;
+    }
+    const now = new Date();
+    await trx
+      .updateTable('chat_conversations')
+      .set({ status: 'waiting', agent_id: null, team_id: teamId, waiting_since: now, offered_to: offeredTo, offered_at: offeredTo ? now : null, offered_before: [...(conv.agent_id ? [conv.agent_id] : []), ...(offeredTo ? [offeredTo] : [])] })
+      .where('id', '=', conv.id)
+      .execute();
+    await trx.updateTable('tickets').set({ assignee_id: null, team_id: teamId, updated_at: now }).where('id', '=', ticket.id).execute();
+    const seq = await appendEvent(trx, conv, { author: 'system', authorUserId: p.userId, event: 'transferred' });
+    await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'chat.transfer', object: { type: 'chat', id: conv.id }, subjectCustomerId: conv.customer_id, result: 'success', details: { ticketId: ticket.id, toUser: input.userId ?? null, toTeam: input.teamId ?? null } });
+    return { conv, seq, offeredTo };
+  });
+  publishState(deps, out.conv, out.seq);
+  return { seq: out.seq, offeredTo: out.offeredTo };
+}
+
+type Ender = { kind: 'agent'; ctx: AgentContext; ticketId: string } | { kind: 'customer'; visitor: ChatVisitor };
+
+/** Ends the chat; the ticket stays open with its assignee and continues by email or secure message. */
+export async function endChat(deps: ChatDeps, who: Ender): Promise<{ seq: number }> {
+  const out = await deps.db.transaction().execute(async (trx) => {
+    const conv =
+      who.kind === 'agent' ? (await chatForAgent(trx, who.ctx, who.ticketId, 'tickets.write')).conv : await lockConversation(trx, { id: who.visitor.conversationId }, who.visitor.orgId);
+    if (!conv) throw expiredToken();
+    if (conv.status === 'ended') throw ended();
+    const now = new Date();
+    await trx.updateTable('chat_conversations').set({ status: 'ended', ended_at: now, ended_by: who.kind, offered_to: null, offered_at: null }).where('id', '=', conv.id).execute();
+    const seq = await appendEvent(trx, conv, { author: 'system', authorUserId: who.kind === 'agent' ? who.ctx.principal.userId : null, event: 'ended' });
+    const actor = who.kind === 'agent' ? actingFromAgent(who.ctx) : visitorActor(who.visitor);
+    await deps.audit.append(trx, { ...actor, action: 'chat.end', object: { type: 'chat', id: conv.id }, subjectCustomerId: conv.customer_id, result: 'success', details: { ticketId: conv.ticket_id, by: who.kind } });
+    return { conv, seq };
+  });
+  publishState(deps, out.conv, out.seq);
+  return { seq: out.seq };
+}
+
+/** Records that the customer proved who they are inside the chat (the agent sees it in the conversation). */
+export async function recordVerified(deps: ChatDeps, visitor: ChatVisitor): Promise<void> {
+  const out = await deps.db.transaction().execute(async (trx) => {
+    const conv = await lockConversation(trx, { id: visitor.conversationId }, visitor.orgId);
+    if (!conv || conv.status === 'ended') return null;
+    return { conv, seq: await appendEvent(trx, conv, { author: 'system', event: 'verified' }) };
+  });
+  if (out) publishState(deps, out.conv, out.seq);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reading
+
+const EVENT_TEXT: Record<ChatEventKind, (name: string) => string> = {
+  waiting: () => 'Waiting for the next available person.',
+  accepted: (name) => `${name} joined the chat.`,
+  transferred: () => 'The chat was passed to a colleague.',
+  ended: () => 'The chat has ended.',
+  transcript: () => 'A transcript was sent as a secure message.',
+  verified: () => 'Identity verified with a code sent to the registered address.',
+};
+
+/** Items after `after`, in order, decrypted (at most `limit`). Who may read them is the caller's business. */
+export async function loadItems(deps: ChatDeps, exec: Executor, input: { conversationId: string; orgId: string; after: number; limit?: number; customerName?: string }): Promise<ChatItem[]> {
+  const rows = await exec
+    .selectFrom('chat_events as e')
+    .leftJoin('messages as m', 'm.id', 'e.message_id')
+    .leftJoin('users as u', 'u.id', 'e.author_user_id')
+    .where('e.conversation_id', '=', input.conversationId)
+    .where('e.seq', '>', input.after)
+    .orderBy('e.seq')
+    .limit(input.limit ?? 500)
+    .select(['e.seq', 'e.message_id', 'e.client_id', 'e.author', 'e.event', 'e.created_at', 'm.body_enc', 'm.redactions', 'm.org_id as m_org', 'u.name as user_name'])
+    .execute();
+  const messageIds = rows.map((r) => r.message_id).filter((x): x is string => x !== null);
+  const files = messageIds.length
+    ? await exec.selectFrom('attachments').where('message_id', 'in', messageIds).where('org_id', '=', input.orgId).select(['id', 'message_id', 'filename_enc', 'size', 'dangerous']).orderBy('created_at').execute()
+    : [];
+  const out: ChatItem[] = [];
+  for (const r of rows) {
+    let body = '';
+    if (r.event) body = EVENT_TEXT[r.event](r.user_name ?? 'Someone');
+    else if (r.message_id && r.body_enc) {
+      try {
+        body = await deps.keyring.decrypt({ table: 'messages', column: 'body_enc', rowId: r.message_id }, r.body_enc, exec);
+      } catch (err) {
+        if (!(err instanceof KeyDestroyedError)) throw err;
+        body = '(erased)';
+      }
+    }
+    const attachments = [];
+    for (const f of files.filter((x) => x.message_id === r.message_id)) {
+      let filename = 'file';
+      try {
+        if (f.filename_enc) filename = await deps.keyring.decrypt({ table: 'attachments', column: 'filename_enc', rowId: f.id }, f.filename_enc, exec);
+      } catch (err) {
+        if (!(err instanceof KeyDestroyedError)) throw err;
+      }
+      attachments.push({ id: f.id, filename, size: Number(f.size), dangerous: f.dangerous });
+    }
+    out.push({
+      seq: r.seq,
+      id: r.message_id,
+      clientId: r.client_id,
+      author: r.author,
+      name: r.author === 'agent' ? (r.user_name ?? 'Agent') : r.author === 'customer' ? (input.customerName ?? 'You') : 'Trustdesk',
+      body,
+      event: r.event,
+      at: r.created_at.toISOString(),
+      redacted: redactedTypes(r.redactions),
+      attachments,
+    });
+  }
+  return out;
+}
+
+export interface ChatState {
+  status: ChatStatus;
+  lastSeq: number;
+  agent: { name: string } | null;
+}
+
+export async function conversationState(exec: Executor, conversationId: string): Promise<ChatState & { ticketId: string | null; orgId: string; agentId: string | null; offeredTo: string | null; teamId: string | null }> {
+  const row = await exec
+    .selectFrom('chat_conversations as c')
+    .leftJoin('users as u', 'u.id', 'c.agent_id')
+    .where('c.id', '=', conversationId)
+    .select(['c.status', 'c.last_seq', 'c.ticket_id', 'c.org_id', 'c.agent_id', 'c.offered_to', 'c.team_id', 'u.name'])
+    .executeTakeFirstOrThrow();
+  return { status: row.status, lastSeq: row.last_seq, agent: row.agent_id && row.status === 'active' ? { name: row.name ?? 'Agent' } : null, ticketId: row.ticket_id, orgId: row.org_id, agentId: row.agent_id, offeredTo: row.offered_to, teamId: row.team_id };
+}
+
+/** The conversation of a chat ticket for staff: authorised like the ticket, audited as a read. */
+export async function readChatForAgent(deps: ChatDeps, ctx: AgentContext, input: { ticketId: string; after: number }): Promise<ChatState & { ticketId: string; conversationId: string; items: ChatItem[] }> {
+  return deps.db.transaction().execute(async (trx) => {
+    const t = await trx.selectFrom('tickets').where('id', '=', input.ticketId).where('org_id', '=', ctx.principal.orgId).select(['id', 'org_id', 'team_id', 'assignee_id', 'requester_id']).executeTakeFirst();
+    authorize(ctx.principal, 'tickets.read', t ? { orgId: t.org_id, teamId: t.team_id, assigneeId: t.assignee_id } : null);
+    const conv = await trx.selectFrom('chat_conversations').where('ticket_id', '=', t!.id).select(['id', 'customer_id']).executeTakeFirst();
+    if (!conv) throw new AppError('not_found', 'This ticket is not a chat.');
+    const state = await conversationState(trx, conv.id);
+    const items = await loadItems(deps, trx, { conversationId: conv.id, orgId: ctx.principal.orgId, after: input.after, customerName: 'Customer' });
+    await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'chat.read', object: { type: 'chat', id: conv.id }, subjectCustomerId: conv.customer_id, result: 'success', details: { ticketId: t!.id, after: input.after, items: items.length } });
+    return { status: state.status, lastSeq: state.lastSeq, agent: state.agent, ticketId: t!.id, conversationId: conv.id, items };
+  });
+}
+
+/** A file the customer sent (stored as its own ticket message by the portal's upload path) joins the chat. */
+export async function appendAttachmentEvent(deps: ChatDeps, visitor: ChatVisitor, messageId: string): Promise<number> {
+  const out = await deps.db.transaction().execute(async (trx) => {
+    const conv = await lockConversation(trx, { id: visitor.conversationId }, visitor.orgId);
+    if (!conv) throw expiredToken();
+    if (conv.status === 'ended') throw ended();
+    const seq = await appendEvent(trx, conv, { messageId, author: 'customer' });
+    await trx.updateTable('chat_conversations').set({ last_activity_at: new Date() }).where('id', '=', conv.id).execute();
+    return { conv, seq };
+  });
+  deps.bus.publish({ k: 'chat-seq', orgId: out.conv.org_id, conversationId: out.conv.id, ticketId: out.conv.ticket_id, seq: out.seq });
+  return out.seq;
+}
