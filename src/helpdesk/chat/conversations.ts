@@ -304,10 +304,14 @@ export async function postCustomerMessage(deps: ChatDeps, visitor: ChatVisitor, 
   return { seq: out.seq, redacted: out.redacted, duplicate: out.duplicate };
 }
 
-/** Loads the chat of a ticket for an agent's action, authorising `permission` on the ticket; both rows locked. */
+/**
+ * Loads the chat of a ticket for an agent's action, authorising `permission` on the ticket; both rows
+ * locked, the conversation first — the order the customer's path takes (conversation, then its ticket),
+ * so a reply and a customer message at the same moment wait for each other instead of deadlocking.
+ */
 async function chatForAgent(trx: Executor, ctx: AgentContext, ticketId: string, permission: Parameters<typeof loadTicketForAction>[3]) {
+  const conv = await lockConversation(trx, { ticketId }, ctx.principal.orgId);
   const ticket = await loadTicketForAction(trx, ctx, ticketId, permission);
-  const conv = await lockConversation(trx, { ticketId: ticket.id }, ctx.principal.orgId);
   if (!conv) throw new AppError('not_found', 'This ticket is not a chat.');
   return { ticket, conv };
 }
