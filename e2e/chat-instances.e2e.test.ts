@@ -7,13 +7,7 @@
  * Neither side may miss or see twice a single message, and the database holds
  * each message once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret, newSecret } from '../src/identity/auth/secrets.js';
 import { createSession } from '../src/identity/auth/sessions.js';
@@ -21,96 +15,24 @@ import { openDatabase, type DatabaseHandle } from '../src/platform/db/database.j
 import { connectSocket, type Client, type ServerMessageSeen } from '../src/platform/realtime/testing.js';
 import { seedOrganization, seedStaff, seedTeam } from '../src/helpdesk/tickets/testing.js';
 import { TEST_DATABASE_URL } from '../src/platform/db/testing.js';
+import { sleep, startCluster, until, type Cluster, type Instance } from './instances.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
 const SITE = 'https://www.example.com';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await Promise.resolve(fn()).catch(() => undefined);
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-interface Instance {
-  proc: ChildProcess;
-  http: string;
-  ws: string;
-  output: string;
-  exited: boolean;
-}
-
 describe.skipIf(!TEST_DATABASE_URL || !REDIS_URL)('live chat across two instances, one killed mid-conversation', () => {
-  const dbName = `trustdesk_chat_${randomUUID().slice(0, 8)}`;
-  let admin: pg.Client;
+  let cluster: Cluster;
   let db: DatabaseHandle;
-  let tmp: string;
   let publicUrl: string;
-  const instances: Instance[] = [];
+  let instances: Instance[];
   let orgId: string;
   let agentCookie: string;
   let apiToken: string;
 
-  const launch = async (port: number): Promise<Instance> => {
-    const inst: Instance = { proc: null as unknown as ChildProcess, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}`, output: '', exited: false };
-    const url = new URL(TEST_DATABASE_URL!);
-    url.pathname = `/${dbName}`;
-    inst.proc = spawn(process.execPath, ['bin/trustdesk.js', 'start'], {
-      cwd: path.resolve(import.meta.dirname, '..'),
-      env: {
-        ...process.env,
-        DATABASE_URL: url.toString(),
-        REDIS_URL,
-        TRUSTDESK_DATA_DIR: path.join(tmp, 'data'),
-        TRUSTDESK_PORT: String(port),
-        // Both behind one address, as behind a load balancer.
-        TRUSTDESK_PUBLIC_URL: publicUrl,
-        TRUSTDESK_SMTP_PORT: String(await freePort()),
-        TRUSTDESK_DATABASE_POOL_SIZE: '4',
-        TRUSTDESK_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    inst.proc.stdout!.on('data', (c: Buffer) => (inst.output += c.toString()));
-    inst.proc.stderr!.on('data', (c: Buffer) => (inst.output += c.toString()));
-    inst.proc.on('exit', () => (inst.exited = true));
-    await until('trustdesk to listen', () => (/inbound mail: +SMTP/.test(inst.output) ? true : inst.exited ? Promise.reject(new Error(inst.output)) : undefined), 90_000).catch((err: unknown) => {
-      throw new Error(`trustdesk did not start: ${String(err)}\n${inst.output}`);
-    });
-    instances.push(inst);
-    return inst;
-  };
-
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'trustdesk-chat-'));
-    const [portA, portB] = [await freePort(), await freePort()];
-    publicUrl = `http://127.0.0.1:${portA}`;
-    // A first: it migrates and makes the key file; then B on the same database, Redis and keys.
-    await launch(portA);
-    await launch(portB);
-
-    const url = new URL(TEST_DATABASE_URL!);
-    url.pathname = `/${dbName}`;
-    db = await openDatabase({ url: url.toString(), poolSize: 2 });
+    cluster = await startCluster({ serverUrl: TEST_DATABASE_URL!, redisUrl: REDIS_URL!, count: 2 });
+    ({ instances, publicUrl } = cluster);
+    db = await openDatabase({ url: cluster.databaseUrl, poolSize: 2 });
     orgId = await seedOrganization(db.db, 'Two Instances Ltd');
     const team = await seedTeam(db.db, orgId, 'Chat');
     await db.db.updateTable('teams').set({ assignment_strategy: 'least_busy' }).where('id', '=', team).execute();
@@ -126,12 +48,8 @@ describe.skipIf(!TEST_DATABASE_URL || !REDIS_URL)('live chat across two instance
   }, 200_000);
 
   afterAll(async () => {
-    for (const i of instances) if (!i.exited) i.proc.kill('SIGKILL');
-    await until('instances to stop', () => instances.every((i) => i.exited) || undefined, 10_000).catch(() => undefined);
     await db?.close().catch(() => undefined);
-    await admin?.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-    await admin?.end().catch(() => undefined);
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await cluster?.stop();
   }, 60_000);
 
   it('the customer on A and the agent on B chat; B is SIGKILLed; the console resumes on A; nothing is lost or doubled', async () => {

@@ -1,0 +1,116 @@
+/**
+ * Real `trustdesk start` processes for tests and benchmarks that need several
+ * instances: a fresh PostgreSQL database on the given server, one Redis, one
+ * key-encryption key (env provider) and one public URL for all of them, as
+ * behind a load balancer. The first instance migrates; the others start after.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it gives something other than undefined/false. */
+export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await Promise.resolve(fn()).catch(() => undefined);
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+export interface Instance {
+  proc: ChildProcess;
+  http: string;
+  ws: string;
+  output: string;
+  exited: boolean;
+}
+
+export interface Cluster {
+  instances: Instance[];
+  databaseUrl: string;
+  publicUrl: string;
+  /** TRUSTDESK_KEK of every instance, for a process that opens the same database's keys. */
+  kek: string;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(options: { serverUrl: string; redisUrl: string; count: number; poolSize?: number; logLevel?: string }): Promise<Cluster> {
+  const dbName = `trustdesk_${randomUUID().slice(0, 8)}`;
+  const admin = new pg.Client({ connectionString: options.serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const url = new URL(options.serverUrl);
+  url.pathname = `/${dbName}`;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'trustdesk-cluster-'));
+  const kek = `cluster:${randomBytes(32).toString('base64')}`;
+  const ports: number[] = [];
+  for (let i = 0; i < options.count; i++) ports.push(await freePort());
+  const publicUrl = `http://127.0.0.1:${ports[0]}`;
+  const instances: Instance[] = [];
+
+  const launch = async (port: number, index: number): Promise<Instance> => {
+    const inst: Instance = { proc: null as unknown as ChildProcess, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}`, output: '', exited: false };
+    inst.proc = spawn(process.execPath, ['bin/trustdesk.js', 'start'], {
+      cwd: path.resolve(import.meta.dirname, '..'),
+      env: {
+        ...process.env,
+        DATABASE_URL: url.toString(),
+        REDIS_URL: options.redisUrl,
+        TRUSTDESK_KEY_PROVIDER: 'env',
+        TRUSTDESK_KEK: kek,
+        TRUSTDESK_DATA_DIR: path.join(tmp, `data-${index}`),
+        TRUSTDESK_PORT: String(port),
+        TRUSTDESK_PUBLIC_URL: publicUrl,
+        TRUSTDESK_SMTP_PORT: String(await freePort()),
+        TRUSTDESK_DATABASE_POOL_SIZE: String(options.poolSize ?? 4),
+        TRUSTDESK_LOG_LEVEL: options.logLevel ?? 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    inst.proc.stdout!.on('data', (c: Buffer) => (inst.output += c.toString()));
+    inst.proc.stderr!.on('data', (c: Buffer) => (inst.output += c.toString()));
+    inst.proc.on('exit', () => (inst.exited = true));
+    await until('trustdesk to listen', () => (/inbound mail: +SMTP/.test(inst.output) ? true : inst.exited ? Promise.reject(new Error(inst.output)) : undefined), 90_000).catch((err: unknown) => {
+      throw new Error(`trustdesk did not start: ${String(err)}\n${inst.output}`);
+    });
+    return inst;
+  };
+
+  const stop = async () => {
+    for (const i of instances) if (!i.exited) i.proc.kill('SIGTERM');
+    await until('instances to stop', () => instances.every((i) => i.exited) || undefined, 15_000).catch(() => {
+      for (const i of instances) if (!i.exited) i.proc.kill('SIGKILL');
+    });
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+    await admin.end().catch(() => undefined);
+    rmSync(tmp, { recursive: true, force: true });
+  };
+
+  try {
+    // The first migrates; the rest start on the migrated database.
+    for (let i = 0; i < options.count; i++) instances.push(await launch(ports[i]!, i));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { instances, databaseUrl: url.toString(), publicUrl, kek, stop };
+}
