@@ -85,6 +85,17 @@ function prepareContext(ctx: AnalysisContext, lists: Lists): Prepared {
  * signature logo) is not mistaken for a picture of a message.
  */
 const IMAGE_ONLY_MAX_WORDS = 12;
+/**
+ * What turns the reader's address named in passing into a lure (decision 0180): a request for
+ * credentials, payment or secrecy, pressure, a prize, a bulk-scam offer — or a suspicious link.
+ */
+const LURE_CODES = new Set(['content.credentials', 'content.urgency', 'content.payment', 'content.bypass', 'content.gift_cards', 'content.scam_offer']);
+/**
+ * A sender that pretends — to be a brand, a colleague or someone whose name it does not carry, or
+ * that sends replies elsewhere — is a lure as well. An odd but honest sender is not: a nickname on free
+ * mail, a Reply-To at a helpdesk or mailing service, a new top-level domain, a test server's name.
+ */
+const PRETENCE = /^sender\.(?:[a-z_]*impersonation|lookalike_[a-z]+|display_[a-z]+_mismatch|name_is_pitch|reply_to_(?:freemail|throwaway)|role_name_unrelated|generated_[a-z]+|free_hosting)$/;
 /** Characters of HTML text read to count those words (when the text part already filled the budget). */
 const IMAGE_ONLY_SAMPLE = 20_000;
 
@@ -196,7 +207,8 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   if (brandLure) reasons.push(brandLure);
   const pitch = msg.from && !prep.orgRegistrable.has(fromReg) ? nameLureReason(msg.from.name, msg.from.address, lexicon) : null;
   if (pitch) reasons.push(pitch);
-  const inBody = personal ? null : recipientInBodyReason(visible, msg.headers);
+  const lure = reasons.find((r) => LURE_CODES.has(r.code) || PRETENCE.test(r.code) || (r.code.startsWith('link.') && r.weight >= 0.15));
+  const inBody = personal ? null : recipientInBodyReason(visible, msg.headers, lure?.code ?? null);
   if (inBody) reasons.push(inBody);
   const inLink = recipientInLinkReason(links, msg.headers, fromReg);
   if (inLink) reasons.push(inLink);
