@@ -89,7 +89,7 @@ const IMAGE_ONLY_MAX_WORDS = 12;
  * What turns the reader's address named in passing into a lure (decision 0180): a request for
  * credentials, payment or secrecy, pressure, a prize, a bulk-scam offer — or a suspicious link.
  */
-const LURE_CODES = new Set(['content.credentials', 'content.urgency', 'content.payment', 'content.bypass', 'content.gift_cards', 'content.scam_offer']);
+const LURE_CODES = new Set(['content.credentials', 'content.urgency', 'content.payment', 'content.bypass', 'content.gift_cards', 'content.scam_offer', 'content.callback_scam']);
 /**
  * A sender that pretends — to be a brand, a colleague or someone whose name it does not carry, or
  * that sends replies elsewhere — is a lure as well. An odd but honest sender is not: a nickname on free
@@ -127,6 +127,11 @@ function authenticatedAs(ctx: AnalysisContext, fromReg: string): boolean {
   if (a.dmarc === 'pass') return true;
   if (a.spf === 'pass' && a.spfDomain && registrableDomain(a.spfDomain) === fromReg) return true;
   return (a.dkimDomains ?? []).some((d) => registrableDomain(d) === fromReg);
+}
+
+/** The code of the first reason that makes a message ask for something or pretend, if any. */
+function findLure(reasons: readonly Reason[]): string | null {
+  return reasons.find((r) => LURE_CODES.has(r.code) || PRETENCE.test(r.code) || (r.code.startsWith('link.') && r.weight >= 0.15))?.code ?? null;
 }
 
 export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: AnalyzeOptions = {}): Analysis {
@@ -207,8 +212,7 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   if (brandLure) reasons.push(brandLure);
   const pitch = msg.from && !prep.orgRegistrable.has(fromReg) ? nameLureReason(msg.from.name, msg.from.address, lexicon) : null;
   if (pitch) reasons.push(pitch);
-  const lure = reasons.find((r) => LURE_CODES.has(r.code) || PRETENCE.test(r.code) || (r.code.startsWith('link.') && r.weight >= 0.15));
-  const inBody = personal ? null : recipientInBodyReason(visible, msg.headers, lure?.code ?? null);
+  const inBody = personal ? null : recipientInBodyReason(visible, msg.headers, findLure(reasons));
   if (inBody) reasons.push(inBody);
   const inLink = recipientInLinkReason(links, msg.headers, fromReg);
   if (inLink) reasons.push(inLink);
@@ -223,6 +227,10 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   reasons.push(...bulkReasons({ headers: msg.headers, normalized, linkCount: links.length }));
   const callback = callbackReason({ text: `${msg.subject}\n${visible}`, senderDomain: fromReg, senderIsFreeMail: lists.freeMail.has(fromReg), brands: lists.brands });
   if (callback) reasons.push(callback);
+  // A Reply-To at another (not free-mail) domain is how helpdesks, mailing services and agencies send
+  // for a company; it counts only when the message also asks for something or pretends (decision 0180).
+  const diverges = reasons.findIndex((r) => r.code === 'sender.reply_to_diverges');
+  if (diverges >= 0 && !findLure(reasons)) reasons.splice(diverges, 1);
   if (msg.truncated) reasons.push({ code: 'message.truncated', weight: 0.1, evidence: 'the message exceeded a size limit and was only partly inspected' });
 
   // The organisation's learned model reads what the engine read, and the engine's own findings.
