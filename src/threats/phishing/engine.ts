@@ -86,8 +86,9 @@ function prepareContext(ctx: AnalysisContext, lists: Lists): Prepared {
  */
 const IMAGE_ONLY_MAX_WORDS = 12;
 /**
- * What turns the reader's address named in passing into a lure (decision 0180): a request for
- * credentials, payment or secrecy, pressure, a prize, a bulk-scam offer — or a suspicious link.
+ * What makes a message ask for something (decision 0180): credentials, payment or secrecy, pressure,
+ * a prize, a bulk-scam offer, a call back — or a suspicious link. Weak signals that honest automated mail
+ * shares with lures (the reader's address named in passing, a Reply-To at another company) need one.
  */
 const LURE_CODES = new Set(['content.credentials', 'content.urgency', 'content.payment', 'content.bypass', 'content.gift_cards', 'content.scam_offer', 'content.callback_scam']);
 /**

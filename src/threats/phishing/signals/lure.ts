@@ -132,7 +132,7 @@ function isListMessage(headers: HeaderMap): boolean {
  * Anywhere else it is what honest automated mail does all day — "Your account jane@… was created",
  * "This message was sent to jane@…", a forwarded header block, a bounce naming the failed address —
  * and it counts only next to a lure (`lure`: the code of a credential, urgency, payment or prize
- * request, or of a suspicious link, found in the same message): "Your mailbox jane@… will be closed,
+ * request, a suspicious link or a pretending sender in the same message): "Your mailbox jane@… will be closed,
  * verify now" (decision 0180).
  */
 export function recipientInBodyReason(visibleText: string, headers: HeaderMap, lure: string | null): Reason | null {
