@@ -13,6 +13,18 @@ describe('analyzeMessage', () => {
     expect(a.score).toBeLessThan(30);
   });
 
+  it('takes a Reply-To at another company domain for a helpdesk, unless the message asks for something', () => {
+    const helpdesk = {
+      from: { name: 'Globex Support', address: 'support@globex.example' },
+      replyTo: [{ name: 'Globex Support', address: 'support+4432@globex-help.example' }],
+      subject: 'Your request 4432 was updated',
+      text: 'Mark from Globex wrote: we have shipped the replacement part today. Reply to this message to add a comment.',
+    };
+    expect(codes(analyzeMessage(buildMessage(helpdesk), buildContext()))).not.toContain('sender.reply_to_diverges');
+    const asks = { ...helpdesk, text: 'Please note our new bank details and pay the overdue invoice by wire transfer.' };
+    expect(codes(analyzeMessage(buildMessage(asks), buildContext()))).toContain('sender.reply_to_diverges');
+  });
+
   it('flags a confusable lookalike of the organisation domain with checkable evidence', () => {
     const msg = buildMessage({ from: { name: 'Support', address: 'billing@examp1e-shop.com' } });
     const a = analyzeMessage(msg, buildContext());

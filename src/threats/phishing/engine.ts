@@ -85,6 +85,18 @@ function prepareContext(ctx: AnalysisContext, lists: Lists): Prepared {
  * signature logo) is not mistaken for a picture of a message.
  */
 const IMAGE_ONLY_MAX_WORDS = 12;
+/**
+ * What makes a message ask for something (decision 0180): credentials, payment or secrecy, pressure,
+ * a prize, a bulk-scam offer, a call back — or a suspicious link. Weak signals that honest automated mail
+ * shares with lures (the reader's address named in passing, a Reply-To at another company) need one.
+ */
+const LURE_CODES = new Set(['content.credentials', 'content.urgency', 'content.payment', 'content.bypass', 'content.gift_cards', 'content.scam_offer', 'content.callback_scam']);
+/**
+ * A sender that pretends — to be a brand, a colleague or someone whose name it does not carry, or
+ * that sends replies elsewhere — is a lure as well. An odd but honest sender is not: a nickname on free
+ * mail, a Reply-To at a helpdesk or mailing service, a new top-level domain, a test server's name.
+ */
+const PRETENCE = /^sender\.(?:[a-z_]*impersonation|lookalike_[a-z]+|display_[a-z]+_mismatch|name_is_pitch|reply_to_(?:freemail|throwaway)|role_name_unrelated|generated_[a-z]+|free_hosting)$/;
 /** Characters of HTML text read to count those words (when the text part already filled the budget). */
 const IMAGE_ONLY_SAMPLE = 20_000;
 
@@ -116,6 +128,11 @@ function authenticatedAs(ctx: AnalysisContext, fromReg: string): boolean {
   if (a.dmarc === 'pass') return true;
   if (a.spf === 'pass' && a.spfDomain && registrableDomain(a.spfDomain) === fromReg) return true;
   return (a.dkimDomains ?? []).some((d) => registrableDomain(d) === fromReg);
+}
+
+/** The code of the first reason that makes a message ask for something or pretend, if any. */
+function findLure(reasons: readonly Reason[]): string | null {
+  return reasons.find((r) => LURE_CODES.has(r.code) || PRETENCE.test(r.code) || (r.code.startsWith('link.') && r.weight >= 0.15))?.code ?? null;
 }
 
 export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: AnalyzeOptions = {}): Analysis {
@@ -196,7 +213,7 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   if (brandLure) reasons.push(brandLure);
   const pitch = msg.from && !prep.orgRegistrable.has(fromReg) ? nameLureReason(msg.from.name, msg.from.address, lexicon) : null;
   if (pitch) reasons.push(pitch);
-  const inBody = personal ? null : recipientInBodyReason(visible, msg.headers);
+  const inBody = personal ? null : recipientInBodyReason(visible, msg.headers, findLure(reasons));
   if (inBody) reasons.push(inBody);
   const inLink = recipientInLinkReason(links, msg.headers, fromReg);
   if (inLink) reasons.push(inLink);
@@ -211,6 +228,10 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   reasons.push(...bulkReasons({ headers: msg.headers, normalized, linkCount: links.length }));
   const callback = callbackReason({ text: `${msg.subject}\n${visible}`, senderDomain: fromReg, senderIsFreeMail: lists.freeMail.has(fromReg), brands: lists.brands });
   if (callback) reasons.push(callback);
+  // A Reply-To at another (not free-mail) domain is how helpdesks, mailing services and agencies send
+  // for a company; it counts only when the message also asks for something or pretends (decision 0180).
+  const diverges = reasons.findIndex((r) => r.code === 'sender.reply_to_diverges');
+  if (diverges >= 0 && !findLure(reasons)) reasons.splice(diverges, 1);
   if (msg.truncated) reasons.push({ code: 'message.truncated', weight: 0.1, evidence: 'the message exceeded a size limit and was only partly inspected' });
 
   // The organisation's learned model reads what the engine read, and the engine's own findings.

@@ -36,20 +36,33 @@ describe('display name that is a pitch', () => {
 describe('recipient address used as a name', () => {
   const to = headers([['to', 'jane.doe@example-shop.com']]);
   it('finds the address, or the mailbox after a greeting', () => {
-    expect(recipientInBodyReason('Hello jane.doe@example-shop.com, your parcel is waiting', to)?.code).toBe('content.recipient_in_body');
-    expect(recipientInBodyReason('Hallo jane.doe, dein Gutschein wartet', to)?.code).toBe('content.recipient_in_body');
+    expect(recipientInBodyReason('Hello jane.doe@example-shop.com, your parcel is waiting', to, null)?.code).toBe('content.recipient_in_body');
+    expect(recipientInBodyReason('Hallo jane.doe, dein Gutschein wartet', to, null)?.code).toBe('content.recipient_in_body');
   });
   it('ignores quoted reply headers, mailing lists, and a mailbox name in running text', () => {
-    expect(recipientInBodyReason('On Monday Jane <jane.doe@example-shop.com> wrote: > yes', to)).toBeNull();
-    expect(recipientInBodyReason('jane.doe@example-shop.com writes: I agree', to)).toBeNull();
-    expect(recipientInBodyReason('Hello jane.doe@example-shop.com', headers([['to', 'jane.doe@example-shop.com'], ['list-id', '<x.lists.example>']]))).toBeNull();
-    expect(recipientInBodyReason('I asked jane.doe about it', to)).toBeNull();
-    expect(recipientInBodyReason('Hello support, here is my question', headers([['to', 'support@example-shop.com']]))).toBeNull();
+    expect(recipientInBodyReason('On Monday Jane <jane.doe@example-shop.com> wrote: > yes', to, null)).toBeNull();
+    expect(recipientInBodyReason('jane.doe@example-shop.com writes: I agree', to, null)).toBeNull();
+    expect(recipientInBodyReason('Hello jane.doe@example-shop.com', headers([['to', 'jane.doe@example-shop.com'], ['list-id', '<x.lists.example>']]), null)).toBeNull();
+    expect(recipientInBodyReason('I asked jane.doe about it', to, null)).toBeNull();
+    expect(recipientInBodyReason('Hello support, here is my question', headers([['to', 'support@example-shop.com']]), null)).toBeNull();
+  });
+  it('counts the address named in passing only next to a lure', () => {
+    const notice = 'Your account jane.doe@example-shop.com has been created. You can sign in from the app.';
+    expect(recipientInBodyReason(notice, to, null)).toBeNull();
+    expect(recipientInBodyReason('This message was sent to jane.doe@example-shop.com because you ordered from us.', to, null)).toBeNull();
+    expect(recipientInBodyReason('From: Support Sent: Monday To: jane.doe@example-shop.com Subject: your order', to, null)).toBeNull();
+    const lure = recipientInBodyReason('Your mailbox jane.doe@example-shop.com will be closed today, verify now.', to, 'content.urgency');
+    expect(lure?.code).toBe('content.recipient_in_body');
+    expect(lure?.evidence).toContain('content.urgency');
+  });
+  it('counts the address where a name belongs without a lure', () => {
+    expect(recipientInBodyReason('jane.doe@example-shop.com, we have news for you', to, null)?.code).toBe('content.recipient_in_body');
+    expect(recipientInBodyReason('Guten Tag jane.doe@example-shop.com naschen Sie heute', to, null)?.code).toBe('content.recipient_in_body');
   });
   it('takes a first-name mailbox greeted as a name for a name, but not its lower-case address form', () => {
     const martin = headers([['to', 'martin@example-shop.com']]);
-    expect(recipientInBodyReason('Hallo Martin, wie besprochen hier die Daten', martin)).toBeNull();
-    expect(recipientInBodyReason('Hallo martin, dein Gutschein wartet', martin)?.code).toBe('content.recipient_in_body');
+    expect(recipientInBodyReason('Hallo Martin, wie besprochen hier die Daten', martin, null)).toBeNull();
+    expect(recipientInBodyReason('Hallo martin, dein Gutschein wartet', martin, null)?.code).toBe('content.recipient_in_body');
   });
 });
 
@@ -194,13 +207,25 @@ describe('recipient address carried in a link', () => {
   });
 });
 
+describe('recipient address next to a lure, in the engine', () => {
+  const toJane = new Map([['to', ['jane.doe@acme-corp.com']]]);
+  const notice = { headers: toJane, subject: 'Your new account', text: 'Welcome! Your account jane.doe@acme-corp.com is ready. You can change your settings at any time in the app.' };
+  it('is no reason in an honest notification', () => {
+    expect(codes({ ...notice, from: { name: 'Acme Accounts', address: 'accounts@acme-corp.com' } })).not.toContain('content.recipient_in_body');
+  });
+  it('is a reason when the sender pretends or the text asks for something', () => {
+    expect(codes({ ...notice, from: { name: 'PayPal', address: 'service@acct-notice.example' } })).toContain('content.recipient_in_body');
+    expect(codes({ ...notice, text: `${notice.text} Verify your password within 24 hours or it will be suspended.` })).toContain('content.recipient_in_body');
+  });
+});
+
 describe('recipient address inside a dated record', () => {
   const to = headers([['to', 'jane.doe@example-shop.com']]);
   it('is not a greeting when a clock time stands just before it (attribution, delivery log)', () => {
-    expect(recipientInBodyReason('Thanks! 3 May 2024, 14:20 пользователь "jane.doe@example-shop.com" написал: hi', to)).toBeNull();
-    expect(recipientInBodyReason('Date: Thu, 3 May 2024 22:22:29 +0900 from jane.doe@example-shop.com --- The following addresses failed', to)).toBeNull();
+    expect(recipientInBodyReason('Thanks! 3 May 2024, 14:20 пользователь "jane.doe@example-shop.com" написал: hi', to, 'content.urgency')).toBeNull();
+    expect(recipientInBodyReason('Date: Thu, 3 May 2024 22:22:29 +0900 from jane.doe@example-shop.com --- The following addresses failed', to, 'content.urgency')).toBeNull();
   });
   it('still finds the address used as a name, with or without a date elsewhere', () => {
-    expect(recipientInBodyReason('Dear jane.doe@example-shop.com, your mailbox expires on 3 May at 14:20.', to)?.code).toBe('content.recipient_in_body');
+    expect(recipientInBodyReason('Dear jane.doe@example-shop.com, your mailbox expires on 3 May at 14:20.', to, null)?.code).toBe('content.recipient_in_body');
   });
 });

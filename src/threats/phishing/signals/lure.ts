@@ -126,11 +126,16 @@ function isListMessage(headers: HeaderMap): boolean {
 }
 
 /**
- * The recipient's own address (or mailbox name after a greeting) where a name belongs, near the
- * start of the text: "Hello jane.doe@example.com", "Hallo jdoe,". A sender who knows you uses
- * your name; a mass mailer only has the address it is sending to.
+ * The recipient's own address (or mailbox name after a greeting) near the start of the text.
+ * Where a name belongs ("Hello jane.doe@example.com", "Hallo jdoe,", or opening the text) it is the
+ * mass mailer's tell: a sender who knows you uses your name; a list buyer only has the address.
+ * Anywhere else it is what honest automated mail does all day — "Your account jane@… was created",
+ * "This message was sent to jane@…", a forwarded header block, a bounce naming the failed address —
+ * and it counts only next to a lure (`lure`: the code of a credential, urgency, payment or prize
+ * request, a suspicious link or a pretending sender in the same message): "Your mailbox jane@… will be closed,
+ * verify now" (decision 0180).
  */
-export function recipientInBodyReason(visibleText: string, headers: HeaderMap): Reason | null {
+export function recipientInBodyReason(visibleText: string, headers: HeaderMap, lure: string | null): Reason | null {
   if (isListMessage(headers)) return null;
   const head = visibleText.replace(/\s+/g, ' ').trim().slice(0, 600);
   const lower = head.toLowerCase();
@@ -141,6 +146,7 @@ export function recipientInBodyReason(visibleText: string, headers: HeaderMap): 
     const addr = m[0].toLowerCase();
     const local = addr.split('@')[0] ?? '';
     let at = lower.indexOf(addr);
+    let greeted = false;
     // "Jane <jane@example.com> writes:" quotes the reader in a reply; that is not a greeting.
     if (at >= 0 && (/[<(\[]$/.test(lower.slice(Math.max(0, at - 1), at)) || QUOTE_ATTRIBUTION.test(lower.slice(at + addr.length, at + addr.length + 20)) || STAMPED.test(lower.slice(Math.max(0, at - 48), at)))) at = -1;
     if (at < 0 && local.length >= 4 && !GENERIC_MAILBOX.test(local)) {
@@ -152,11 +158,17 @@ export function recipientInBodyReason(visibleText: string, headers: HeaderMap): 
         if (/^\p{L}+$/u.test(local) && /\p{Lu}/u.test(head[i] ?? '')) continue;
         if (GREETING.test(lower.slice(Math.max(0, i - 20), i))) {
           at = i;
+          greeted = true;
           break;
         }
       }
     }
-    if (at >= 0) return { code: 'content.recipient_in_body', weight: 0.25, evidence: `the text addresses the reader by their address: "${truncateForEvidence(head.slice(Math.max(0, at - 20), at + addr.length + 10), 70)}"` };
+    if (at < 0) continue;
+    const quoted = `"${truncateForEvidence(head.slice(Math.max(0, at - 20), at + addr.length + 10), 70)}"`;
+    if (greeted || at === 0 || GREETING.test(lower.slice(Math.max(0, at - 20), at))) {
+      return { code: 'content.recipient_in_body', weight: 0.25, evidence: `the text addresses the reader by their address: ${quoted}` };
+    }
+    if (lure) return { code: 'content.recipient_in_body', weight: 0.25, evidence: `the text names the reader's address (${quoted}) next to a lure (${lure})` };
   }
   return null;
 }
