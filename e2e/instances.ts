@@ -53,7 +53,7 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(options: { serverUrl: string; redisUrl: string; count: number; poolSize?: number; logLevel?: string }): Promise<Cluster> {
+export async function startCluster(options: { serverUrl: string; redisUrl: string; count: number; poolSize?: number; logLevel?: string; env?: NodeJS.ProcessEnv }): Promise<Cluster> {
   const dbName = `trustdesk_${randomUUID().slice(0, 8)}`;
   const admin = new pg.Client({ connectionString: options.serverUrl });
   await admin.connect();
@@ -83,6 +83,7 @@ export async function startCluster(options: { serverUrl: string; redisUrl: strin
         TRUSTDESK_SMTP_PORT: String(await freePort()),
         TRUSTDESK_DATABASE_POOL_SIZE: String(options.poolSize ?? 4),
         TRUSTDESK_LOG_LEVEL: options.logLevel ?? 'warn',
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -47,6 +47,8 @@ interface Conn {
   client: ClientInfo;
   visitor: ChatVisitor | null;
   lastSent: number;
+  /** Frames are handled one after another: a message sent right behind `auth` waits for it. */
+  inbox: Promise<void>;
   chain: Promise<void>;
   windowStart: number;
   frames: number;
@@ -79,12 +81,12 @@ export class ChatSocketHub {
   }
 
   add(ws: WebSocket, client: ClientInfo): void {
-    const conn: Conn = { ws, client, visitor: null, lastSent: 0, chain: Promise.resolve(), windowStart: Date.now(), frames: 0, lastTypingAt: 0 };
+    const conn: Conn = { ws, client, visitor: null, lastSent: 0, inbox: Promise.resolve(), chain: Promise.resolve(), windowStart: Date.now(), frames: 0, lastTypingAt: 0 };
     this.all.add(conn);
     const authTimer = setTimeout(() => {
       if (!conn.visitor) this.drop(conn, CHAT_CLOSE.noAuth, 'no auth frame');
     }, this.authTimeoutMs);
-    ws.on('message', (data, isBinary) => void this.onFrame(conn, data, isBinary));
+    ws.on('message', (data, isBinary) => this.onFrame(conn, data, isBinary));
     const gone = () => {
       clearTimeout(authTimer);
       this.forget(conn);
@@ -115,7 +117,8 @@ export class ChatSocketHub {
     this.send(conn, { type: 'error', code, detail, ...extra });
   }
 
-  private async onFrame(conn: Conn, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): Promise<void> {
+  /** Checks a frame at once (binary, size, flood, JSON), then queues it behind the connection's earlier frames. */
+  private onFrame(conn: Conn, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     if (isBinary) return this.drop(conn, CHAT_CLOSE.policy, 'binary frames are not accepted');
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (buf.length > this.maxFrameBytes) return this.drop(conn, 1009, 'frame too large');
@@ -133,6 +136,11 @@ export class ChatSocketHub {
     } catch {
       return this.drop(conn, CHAT_CLOSE.policy, 'malformed frame');
     }
+    conn.inbox = conn.inbox.then(() => this.process(conn, frame));
+  }
+
+  private async process(conn: Conn, frame: Record<string, unknown>): Promise<void> {
+    if (!this.all.has(conn)) return;
     try {
       if (!conn.visitor) {
         if (frame.type !== 'auth') return this.drop(conn, CHAT_CLOSE.policy, 'auth first');
