@@ -15,7 +15,7 @@ import { ChatProblem, portalCsrfToken, startConversation } from './http.js';
 import { problemText } from './notices.js';
 import type { ServerFrame } from './protocol.js';
 import { kindOf, redactOwnCopy, type RemovedKind } from './sensitive.js';
-import { forgetChat, loadChat, saveChat, storageKey, type SavedChat } from './storage.js';
+import { forgetChat, loadChat, saveChat, sessionStore, storageKey, type SavedChat } from './storage.js';
 import { addPending, applyAck, applyMessage, applyReady, discardPending, emptyChat, failPending, markSent, toResend } from './store.js';
 import { ct } from './text.js';
 
@@ -30,7 +30,8 @@ const TYPING_SHOWN_MS = 6000;
 
 export function ChatApp({ params }: { params: FrameParams }) {
   const key = storageKey(params.orgId, params.host, params.portal);
-  const [saved, setSaved] = useState<SavedChat | null>(() => loadChat(key));
+  const [store] = useState(sessionStore);
+  const [saved, setSaved] = useState<SavedChat | null>(() => loadChat(store, key));
   const [phase, setPhase] = useState<Phase>(() => (saved ? { kind: 'chat' } : { kind: 'start', expired: false, error: null }));
   const [link, setLink] = useState<Link>('connecting');
   const [notice, setNotice] = useState<Notice | null>(null);
@@ -50,8 +51,8 @@ export function ChatApp({ params }: { params: FrameParams }) {
   }, []);
 
   useEffect(() => {
-    if (saved) saveChat(key, saved);
-  }, [key, saved]);
+    if (saved) saveChat(store, key, saved);
+  }, [store, key, saved]);
 
   // The embedding page: identity tokens and "the panel opened" from `host` only; tell it we are listening.
   useEffect(() => {
@@ -135,7 +136,8 @@ export function ChatApp({ params }: { params: FrameParams }) {
     [update, resendPending, showRemoval],
   );
 
-  const token = saved?.token ?? null;
+  // An ended conversation needs no socket: nothing more can be sent, and the page offers a new chat.
+  const token = saved && saved.status !== 'ended' ? saved.token : null;
   useEffect(() => {
     if (!token) return;
     const socket = new ChatSocket(token, () => savedRef.current?.chat.lastSeq ?? 0, {
@@ -144,7 +146,7 @@ export function ChatApp({ params }: { params: FrameParams }) {
       onFlood: () => setNotice({ tone: 'danger', text: ct('chat.error.rateLimited') }),
       onStopped: () => {
         // 4401: the token expired or is no longer valid; this conversation cannot resume.
-        forgetChat(key);
+        forgetChat(store, key);
         setSaved(null);
         setVerification(null);
         setNotice(null);
@@ -158,7 +160,7 @@ export function ChatApp({ params }: { params: FrameParams }) {
       if (socketRef.current === socket) socketRef.current = null;
       window.clearTimeout(resendTimer.current);
     };
-  }, [token, key, onFrame]);
+  }, [token, store, key, onFrame]);
 
   useEffect(() => () => window.clearTimeout(typingTimer.current), []);
 
@@ -185,7 +187,7 @@ export function ChatApp({ params }: { params: FrameParams }) {
 
   const startAgain = () => {
     socketRef.current?.stop();
-    forgetChat(key);
+    forgetChat(store, key);
     setSaved(null);
     setNotice(null);
     setVerification(null);

@@ -5,7 +5,7 @@
  * (so a restarted server is not hit by every visitor at once). A close with
  * 4401 (token expired or invalid) stops for good: the page starts again.
  */
-import { CLOSE, readServerFrame, type ClientFrame, type ServerFrame } from './protocol.js';
+import { CLOSE, readServerFrame, reconnectDelay, socketUrl, type ClientFrame, type ServerFrame } from './protocol.js';
 
 export type Link = 'connecting' | 'ready' | 'reconnecting' | 'stopped';
 
@@ -16,16 +16,6 @@ export interface SocketHandlers {
   onStopped(code: number): void;
   /** Closed with a code that says the visitor sent too much (4429). */
   onFlood(): void;
-}
-
-/** 1 s doubling to 30 s, the wait drawn from the upper half so retries spread out (not a secret: Math.random is fine). */
-export function reconnectDelay(attempt: number, random: number): number {
-  const base = Math.min(30_000, 1000 * 2 ** Math.max(0, attempt));
-  return Math.round(base / 2 + random * (base / 2));
-}
-
-export function socketUrl(location: { protocol: string; host: string }): string {
-  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/api/chat/socket`;
 }
 
 export class ChatSocket {

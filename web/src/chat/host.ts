@@ -45,8 +45,15 @@ export function readFrameParams(search: string, ownOrigin: string, parentOrigin:
   return { orgId, host, portal };
 }
 
+/** The little of `window` this module reads (structural, so its tests need no DOM). */
+export interface FrameWindow {
+  parent: unknown;
+  location: { ancestorOrigins?: ArrayLike<string> };
+  document: { referrer: string };
+}
+
 /** What the browser says about the embedding page's origin, or null when the frame is not embedded or it says nothing. */
-export function parentOriginOf(win: Window): string | null {
+export function parentOriginOf(win: FrameWindow): string | null {
   if (win.parent === win) return null;
   const ancestors = win.location.ancestorOrigins;
   if (ancestors && ancestors.length > 0) return originOf(ancestors[0]);
@@ -66,6 +73,6 @@ export function readHostMessage(event: { origin: string; source: unknown; data: 
 }
 
 /** Tells the embedding page something (ready for identity, or close the panel), at `host` only. */
-export function postToHost(win: Window, host: string, type: 'trustdesk-ready' | 'trustdesk-close'): void {
-  if (win.parent !== win) win.parent.postMessage({ type }, host);
+export function postToHost(win: { parent: unknown }, host: string, type: 'trustdesk-ready' | 'trustdesk-close'): void {
+  if (win.parent !== win) (win.parent as { postMessage(message: unknown, targetOrigin: string): void }).postMessage({ type }, host);
 }

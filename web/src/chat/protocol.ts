@@ -65,6 +65,16 @@ export const MAX_MESSAGE_LENGTH = 4000;
 /** At most one typing frame in this many milliseconds. */
 export const TYPING_INTERVAL_MS = 2000;
 
+/** 1 s doubling to 30 s, the wait drawn from the upper half so retries spread out (not a secret: Math.random is fine). */
+export function reconnectDelay(attempt: number, random: number): number {
+  const base = Math.min(30_000, 1000 * 2 ** Math.max(0, attempt));
+  return Math.round(base / 2 + random * (base / 2));
+}
+
+export function socketUrl(location: { protocol: string; host: string }): string {
+  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/api/chat/socket`;
+}
+
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

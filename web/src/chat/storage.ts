@@ -52,25 +52,41 @@ export function reviveSaved(raw: string | null, now: number): SavedChat | null {
   };
 }
 
-export function loadChat(key: string): SavedChat | null {
+/** The part of the Storage interface used here. */
+export interface KeyValueStore {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+/** Reading `sessionStorage` itself throws where the browser blocks storage in third-party frames. */
+export function sessionStore(): KeyValueStore | null {
   try {
-    return reviveSaved(window.sessionStorage.getItem(key), Date.now());
+    return (globalThis as { sessionStorage?: KeyValueStore }).sessionStorage ?? null;
   } catch {
     return null;
   }
 }
 
-export function saveChat(key: string, saved: SavedChat): void {
+export function loadChat(store: KeyValueStore | null, key: string): SavedChat | null {
   try {
-    window.sessionStorage.setItem(key, JSON.stringify(saved));
+    return reviveSaved(store?.getItem(key) ?? null, Date.now());
   } catch {
-    // Unavailable or full: the conversation still works until the page closes.
+    return null;
   }
 }
 
-export function forgetChat(key: string): void {
+export function saveChat(store: KeyValueStore | null, key: string, saved: SavedChat): void {
   try {
-    window.sessionStorage.removeItem(key);
+    store?.setItem(key, JSON.stringify(saved));
+  } catch {
+    // Full or refused: the conversation still works until the page closes.
+  }
+}
+
+export function forgetChat(store: KeyValueStore | null, key: string): void {
+  try {
+    store?.removeItem(key);
   } catch {
     // Nothing was stored.
   }

@@ -46,7 +46,7 @@ export default {
   'chat.endYes': 'Yes, end chat',
   'chat.endNo': 'Keep chatting',
 
-  'chat.sensitive.placeholder': '[removed]',
+  'chat.sensitive.placeholder': '[ removed ]',
   'chat.sensitive.card': 'We removed a card number from your message. Never share card details in chat — ask us for a secure link instead.',
   'chat.sensitive.password': 'We removed a password from your message. Nobody here needs your password, and we will never ask for it.',
   'chat.sensitive.code': 'We removed a one-time code from your message. Never share codes sent to you, unless we ask for one in the verification field here.',
