@@ -13,7 +13,7 @@ import { OfflineForm, StartForm } from './forms.js';
 import { postToHost, readHostMessage, type FrameParams } from './host.js';
 import { ChatProblem, portalCsrfToken, startConversation } from './http.js';
 import { problemText } from './notices.js';
-import type { ServerFrame } from './protocol.js';
+import { newClientId, type ServerFrame } from './protocol.js';
 import { kindOf, redactOwnCopy, type RemovedKind } from './sensitive.js';
 import { forgetChat, loadChat, saveChat, sessionStore, storageKey, type SavedChat } from './storage.js';
 import { addPending, applyAck, applyMessage, applyReady, discardPending, emptyChat, failPending, markSent, toResend } from './store.js';
@@ -195,7 +195,7 @@ export function ChatApp({ params }: { params: FrameParams }) {
   };
 
   const sendMessage = (body: string): void => {
-    const clientId = crypto.randomUUID();
+    const clientId = newClientId();
     update((s) => ({ ...s, chat: addPending(s.chat, clientId, body) }));
     if (socketRef.current?.send({ type: 'message', clientId, body })) update((s) => ({ ...s, chat: markSent(s.chat, [clientId]) }));
   };

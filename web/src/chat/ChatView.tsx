@@ -181,10 +181,12 @@ export function ChatView(props: Props) {
     if (confirmEnd) keepChatting.current?.focus();
   }, [confirmEnd]);
 
-  // Follow the conversation unless the customer scrolled up to read.
+  // Open at the latest message, then follow the conversation unless the customer scrolled up to read.
+  const followed = useRef(false);
   useEffect(() => {
     const log = logRef.current;
-    if (log && log.scrollHeight - log.scrollTop - log.clientHeight < 120) log.scrollTop = log.scrollHeight;
+    if (log && (!followed.current || log.scrollHeight - log.scrollTop - log.clientHeight < 120)) log.scrollTop = log.scrollHeight;
+    followed.current = true;
   }, [count, props.agentTyping]);
 
   const send = () => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { originOf, readFrameParams, readHostMessage } from '../../src/chat/host.js';
 import { offersSecureLink, problemText, removalSentences } from '../../src/chat/notices.js';
-import { readServerFrame, reconnectDelay, socketUrl } from '../../src/chat/protocol.js';
+import { newClientId, readServerFrame, reconnectDelay, socketUrl } from '../../src/chat/protocol.js';
 import { forgetChat, loadChat, reviveSaved, saveChat, storageKey, type KeyValueStore, type SavedChat } from '../../src/chat/storage.js';
 import { addPending, emptyChat } from '../../src/chat/store.js';
 
@@ -72,6 +72,15 @@ describe('server frames', () => {
       expect(readServerFrame(raw), raw).toBeNull();
     }
     expect(readServerFrame(new ArrayBuffer(4))).toBeNull();
+  });
+});
+
+describe('client ids', () => {
+  it('are RFC 4122 version 4 UUIDs, different each time', () => {
+    const v4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    expect(newClientId()).toMatch(v4);
+    expect(newClientId((b) => b.fill(255))).toBe('ffffffff-ffff-4fff-bfff-ffffffffffff');
+    expect(newClientId()).not.toBe(newClientId());
   });
 });
 
