@@ -177,8 +177,13 @@ export function ChatView(props: Props) {
     if (ended) endedRef.current?.focus();
   }, [ended]);
 
+  // The question takes the place of the actions: focus moves to it, and back to "End chat" when kept.
+  const endButton = useRef<HTMLButtonElement>(null);
+  const asked = useRef(false);
   useEffect(() => {
     if (confirmEnd) keepChatting.current?.focus();
+    else if (asked.current) endButton.current?.focus();
+    asked.current = confirmEnd;
   }, [confirmEnd]);
 
   // Open at the latest message, then follow the conversation unless the customer scrolled up to read.
@@ -316,7 +321,7 @@ export function ChatView(props: Props) {
                 <label htmlFor={`${id}-file`} className="chat-btn chat-btn--secondary chat-btn--small">{ct('chat.attach')}</label>
               </span>
               {knownAddress ? <button type="button" className="chat-btn chat-btn--secondary chat-btn--small" disabled={!connected} onClick={() => props.onTranscript()}>{ct('chat.transcript')}</button> : null}
-              <button type="button" className="chat-btn chat-btn--secondary chat-btn--small" onClick={() => setConfirmEnd(true)}>{ct('chat.end')}</button>
+              <button type="button" ref={endButton} className="chat-btn chat-btn--secondary chat-btn--small" onClick={() => setConfirmEnd(true)}>{ct('chat.end')}</button>
             </div>
           )}
         </>
