@@ -11,7 +11,7 @@ const REMOVAL_TEXT: Record<RemovedKind, ChatKey> = {
   password: 'chat.sensitive.password',
   code: 'chat.sensitive.code',
   secret: 'chat.sensitive.secret',
-  other: 'chat.sensitive.other',
+  other: 'chat.sensitive.general',
 };
 
 /** One sentence per kind removed, most serious first as detected; the secure-link offer fits cards and keys. */

@@ -51,7 +51,7 @@ export default {
   'chat.sensitive.password': 'We removed a password from your message. Nobody here needs your password, and we will never ask for it.',
   'chat.sensitive.code': 'We removed a one-time code from your message. Never share codes sent to you, unless we ask for one in the verification field here.',
   'chat.sensitive.secret': 'We removed a key or access token from your message. Never share keys or tokens in chat — ask us for a secure link instead.',
-  'chat.sensitive.other': 'We removed sensitive data from your message.',
+  'chat.sensitive.general': 'We removed sensitive data from your message.',
   'chat.sensitive.review': 'Check your message, then send it again.',
   'chat.sensitive.serverRemoved': 'Your message was sent with sensitive data removed.',
   'chat.sensitive.askLink': 'Ask for a secure link',
