@@ -227,29 +227,31 @@ export function ChatApp({ params }: { params: FrameParams }) {
       }
     }}>
       {header}
-      {phase.kind === 'start' || phase.kind === 'starting' ? (
-        <StartForm busy={phase.kind === 'starting'} expired={phase.kind === 'start' && phase.expired} error={phase.kind === 'start' ? phase.error : null} askName={!params.portal} focusRequest={focusRequest} onStart={(name) => void start(name)} />
-      ) : null}
-      {phase.kind === 'offline' ? <OfflineForm orgId={params.orgId} host={params.host} initialName={phase.name} /> : null}
-      {phase.kind === 'chat' && saved ? (
-        <ChatView
-          saved={saved}
-          link={link}
-          agentTyping={agentTyping}
-          notice={notice}
-          verification={verification}
-          focusRequest={focusRequest}
-          onNotice={setNotice}
-          onRemoval={(kinds) => showRemoval(kinds, false)}
-          onSend={sendMessage}
-          onTyping={() => socketRef.current?.send({ type: 'typing' })}
-          onVerify={(code) => verification !== null && sendFrame({ type: 'verify', verificationId: verification.id, code })}
-          onTranscript={() => sendFrame({ type: 'transcript' })}
-          onEnd={() => sendFrame({ type: 'end' })}
-          onDiscard={(clientId) => update((s) => ({ ...s, chat: discardPending(s.chat, clientId) }))}
-          onStartAgain={startAgain}
-        />
-      ) : null}
+      <main className="chat-main">
+        {phase.kind === 'start' || phase.kind === 'starting' ? (
+          <StartForm busy={phase.kind === 'starting'} expired={phase.kind === 'start' && phase.expired} error={phase.kind === 'start' ? phase.error : null} askName={!params.portal} focusRequest={focusRequest} onStart={(name) => void start(name)} />
+        ) : null}
+        {phase.kind === 'offline' ? <OfflineForm orgId={params.orgId} host={params.host} initialName={phase.name} /> : null}
+        {phase.kind === 'chat' && saved ? (
+          <ChatView
+            saved={saved}
+            link={link}
+            agentTyping={agentTyping}
+            notice={notice}
+            verification={verification}
+            focusRequest={focusRequest}
+            onNotice={setNotice}
+            onRemoval={(kinds) => showRemoval(kinds, false)}
+            onSend={sendMessage}
+            onTyping={() => socketRef.current?.send({ type: 'typing' })}
+            onVerify={(code) => verification !== null && sendFrame({ type: 'verify', verificationId: verification.id, code })}
+            onTranscript={() => sendFrame({ type: 'transcript' })}
+            onEnd={() => sendFrame({ type: 'end' })}
+            onDiscard={(clientId) => update((s) => ({ ...s, chat: discardPending(s.chat, clientId) }))}
+            onStartAgain={startAgain}
+          />
+        ) : null}
+      </main>
     </div>
   );
 }

@@ -160,7 +160,7 @@ export function ChatView(props: Props) {
   const [confirmEnd, setConfirmEnd] = useState(false);
   const [upload, setUpload] = useState<{ text: string; tone: 'info' | 'danger' } | null>(null);
   const composer = useRef<HTMLTextAreaElement>(null);
-  const logRef = useRef<HTMLOListElement>(null);
+  const logRef = useRef<HTMLDivElement>(null);
   const endedRef = useRef<HTMLDivElement>(null);
   const keepChatting = useRef<HTMLButtonElement>(null);
   const lastTyping = useRef(0);
@@ -261,10 +261,12 @@ export function ChatView(props: Props) {
   return (
     <div className="chat-body">
       <p className="chat-status" role="status">{statusText(saved, link)}</p>
-      <ol className="chat-log" ref={logRef} role="log" aria-live="polite" aria-label={ct('chat.log')} tabIndex={0}>
-        {saved.chat.messages.map((m) => <Message key={`s${m.seq}`} message={m} />)}
-        {saved.chat.pending.map((p) => <Pending key={`p${p.clientId}`} pending={p} connected={connected} onDiscard={() => props.onDiscard(p.clientId)} />)}
-      </ol>
+      <div className="chat-log" ref={logRef} role="log" aria-live="polite" aria-label={ct('chat.log')} tabIndex={0}>
+        <ol className="chat-log__list">
+          {saved.chat.messages.map((m) => <Message key={`s${m.seq}`} message={m} />)}
+          {saved.chat.pending.map((p) => <Pending key={`p${p.clientId}`} pending={p} connected={connected} onDiscard={() => props.onDiscard(p.clientId)} />)}
+        </ol>
+      </div>
       <p className="chat-typing" aria-live="polite">
         {props.agentTyping && !ended ? (saved.agentName ? ct('chat.typing', { name: saved.agentName }) : ct('chat.typingNoName')) : ''}
       </p>

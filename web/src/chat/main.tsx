@@ -23,7 +23,9 @@ createRoot(root).render(
     {params ? (
       <ChatApp params={params} />
     ) : (
-      <p className="chat-setup" role="alert">{ct('chat.error.setup')}</p>
+      <main>
+        <p className="chat-setup" role="alert">{ct('chat.error.setup')}</p>
+      </main>
     )}
   </StrictMode>,
 );
