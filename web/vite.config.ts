@@ -19,6 +19,13 @@ export default defineConfig({
     sourcemap: false,
     // Inlined assets would become data: URLs in CSS; keep them as files.
     assetsInlineLimit: 0,
+    // The app, and the chat frame served at /chat/frame (web/src/chat): its own small bundle.
+    rollupOptions: {
+      input: {
+        index: fileURLToPath(new URL('index.html', import.meta.url)),
+        chat: fileURLToPath(new URL('chat.html', import.meta.url)),
+      },
+    },
   },
   server: {
     port: 5173,

@@ -14,8 +14,9 @@ import portal from './portal.js';
 import reports from './reports.js';
 import security from './security.js';
 import brand from './brand.js';
+import chat from './chat.js';
 
-export const en = { ...common, ...auth, ...account, ...agent, ...admin, ...security, ...portal, ...notifications, ...knowledge, ...reports, ...brand } as const;
+export const en = { ...common, ...auth, ...account, ...agent, ...admin, ...security, ...portal, ...notifications, ...knowledge, ...reports, ...brand, ...chat } as const;
 
 export type MessageKey = keyof typeof en;
 export type Messages = Record<MessageKey, string>;
