@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { waitedSeconds, waitingClock } from './waiting.js';
+
+describe('waitingClock', () => {
+  const since = '2026-01-01T10:00:00.000Z';
+  const at = (s: number) => Date.parse(since) + s * 1000;
+
+  it('counts minutes and seconds, then hours', () => {
+    expect(waitingClock(since, at(0))).toBe('0:00');
+    expect(waitingClock(since, at(42))).toBe('0:42');
+    expect(waitingClock(since, at(185))).toBe('3:05');
+    expect(waitingClock(since, at(3725))).toBe('1:02:05');
+  });
+
+  it('never goes negative (clock skew) and survives a bad date', () => {
+    expect(waitingClock(since, at(-30))).toBe('0:00');
+    expect(waitingClock('not a date', at(10))).toBe('0:00');
+    expect(waitedSeconds(since, at(61))).toBe(61);
+  });
+});
