@@ -13,6 +13,7 @@ import { useDebounced, useRealtime } from '../realtime.js';
 import { useResource } from '../ui/hooks.js';
 import { ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page } from '../ui/Page.js';
+import { CollisionNotice, TypingReporter } from './chat/Collision.js';
 import { Composer } from './Composer.js';
 import { Conversation } from './Conversation.js';
 import { CustomerPanel, VerifyCustomer } from './CustomerPanel.js';
@@ -89,7 +90,9 @@ export function TicketPage({ id }: { id: string }) {
       <div className="ticket-layout">
         <div className="ticket-layout__main">
           <Conversation ticket={data} onChanged={ticket.reload} />
-          {data.abilities['tickets.write'] ? <Composer ticket={data} onSent={ticket.reload} /> : null}
+          {/* Collision detection: colleagues see "… is replying" while this agent types, and this agent sees theirs. */}
+          <CollisionNotice ticketId={data.id} />
+          {data.abilities['tickets.write'] ? <TypingReporter ticketId={data.id}><Composer ticket={data} onSent={ticket.reload} /></TypingReporter> : null}
         </div>
         <aside className="ticket-layout__side" aria-label={t('agent.ticket.side')}>
           <Properties ticket={data} onChanged={ticket.reload} />

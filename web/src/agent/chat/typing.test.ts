@@ -11,6 +11,13 @@ describe('Throttle', () => {
     expect(th.take('t1', 3_001)).toBe(false);
   });
 
+  it('lets a send that did not go out be retried at once', () => {
+    const th = new Throttle(TYPING_SEND_MS);
+    expect(th.take('t1', 0)).toBe(true);
+    th.forget('t1');
+    expect(th.take('t1', 10)).toBe(true);
+  });
+
   it('throttles each key on its own', () => {
     const th = new Throttle(TYPING_SEND_MS);
     expect(th.take('t1', 0)).toBe(true);

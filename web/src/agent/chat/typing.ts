@@ -22,6 +22,11 @@ export class Throttle {
     this.last.set(key, now);
     return true;
   }
+
+  /** Forgets the last send of `key` (it did not go out), so the next `take` passes. */
+  forget(key: string): void {
+    this.last.delete(key);
+  }
 }
 
 export interface TypingState {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { waitedSeconds, waitingClock } from './waiting.js';
+import { byUrgency, waitedSeconds, waitingClock } from './waiting.js';
 
 describe('waitingClock', () => {
   const since = '2026-01-01T10:00:00.000Z';
@@ -16,5 +16,16 @@ describe('waitingClock', () => {
     expect(waitingClock(since, at(-30))).toBe('0:00');
     expect(waitingClock('not a date', at(10))).toBe('0:00');
     expect(waitedSeconds(since, at(61))).toBe(61);
+  });
+});
+
+describe('byUrgency', () => {
+  it('puts chats offered to me first, then the longest wait', () => {
+    const rows = [
+      { id: 'new', offeredToMe: false, waitingSince: '2026-01-01T10:05:00Z' },
+      { id: 'old', offeredToMe: false, waitingSince: '2026-01-01T10:00:00Z' },
+      { id: 'offer', offeredToMe: true, waitingSince: '2026-01-01T10:09:00Z' },
+    ];
+    expect([...rows].sort(byUrgency).map((r) => r.id)).toEqual(['offer', 'old', 'new']);
   });
 });

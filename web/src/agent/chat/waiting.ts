@@ -17,3 +17,9 @@ export function waitedSeconds(sinceIso: string, now: number): number {
   const since = Date.parse(sinceIso);
   return Number.isFinite(since) ? Math.max(0, Math.floor((now - since) / 1000)) : 0;
 }
+
+/** Inbox order: chats offered to me first, then the longest wait first. */
+export function byUrgency(a: { offeredToMe: boolean; waitingSince: string }, b: { offeredToMe: boolean; waitingSince: string }): number {
+  if (a.offeredToMe !== b.offeredToMe) return a.offeredToMe ? -1 : 1;
+  return (Date.parse(a.waitingSince) || 0) - (Date.parse(b.waitingSince) || 0);
+}
