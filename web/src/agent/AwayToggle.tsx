@@ -31,11 +31,14 @@ export function AwayToggle() {
       setBusy(false);
     }
   };
+  // "Online" is said beside the toggle (not inside it: the button's name stays "Away", pressed or not).
   return (
+    <>
+    {away ? null : <span className="presence"><span className="presence-dot presence-dot--online" aria-hidden="true" />{t('away.online')}</span>}
     <button type="button" className={away ? 'btn btn--small away away--on' : 'btn btn--ghost btn--small away'} aria-pressed={away} disabled={busy}
       title={failed ? t('away.failed') : t(away ? 'away.onHint' : 'away.offHint')} onClick={() => void toggle()}>
-      <span className={away ? 'presence-dot presence-dot--away' : 'presence-dot presence-dot--online'} aria-hidden="true" />
       {t('away.label')}
     </button>
+    </>
   );
 }

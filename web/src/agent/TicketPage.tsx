@@ -72,6 +72,7 @@ export function TicketPage({ id }: { id: string }) {
       actions={
         <>
           {data.abilities['tickets.bulk'] && data.status !== 'closed' ? <SplitTicket ticket={data} /> : null}
+          {data.channel === 'chat' ? <Link href={`/chats/${data.id}`} className="btn btn--ghost">{t('agentChat.ticket.openChat')}</Link> : null}
           <Link href="/tickets" className="btn btn--ghost">{t('agent.ticket.back')}</Link>
         </>
       }

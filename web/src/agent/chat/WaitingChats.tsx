@@ -26,12 +26,22 @@ export function WaitingChatsProvider({ enabled, children }: { enabled: boolean; 
     const timer = window.setTimeout(list.reload, 5_000);
     return () => window.clearTimeout(timer);
   }, [offered, list.data, list.reload]);
-  const refetch = useDebounced(list.reload, 300);
-  useRealtime((m) => {
-    if (enabled && (m.type === 'chat-offer' || m.type === 'ticket' || m.type === 'resync')) refetch();
-  });
   const value = useMemo(() => ({ items: list.data?.items, reload: list.reload }), [list.data, list.reload]);
-  return <Context.Provider value={value}>{children}</Context.Provider>;
+  return (
+    <Context.Provider value={value}>
+      {enabled ? <Refetch on={list.reload} /> : null}
+      {children}
+    </Context.Provider>
+  );
+}
+
+/** Listens only for people who take chats: nobody else's page opens the socket for this. */
+function Refetch({ on }: { on: () => void }) {
+  const refetch = useDebounced(on, 300);
+  useRealtime((m) => {
+    if (m.type === 'chat-offer' || m.type === 'ticket' || m.type === 'resync') refetch();
+  });
+  return null;
 }
 
 export function useWaitingChats(): WaitingChats {

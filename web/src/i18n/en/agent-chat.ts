@@ -5,6 +5,7 @@
 export default {
   'nav.chats': 'Chats',
   'admin.nav.chat': 'Chat',
+  'away.online': 'Online',
   'agent.shortcut.acceptChat': 'Accept the chat offered to you (in the chat inbox: the longest waiting)',
 
   'agentChat.visitor': 'Visitor',
@@ -44,6 +45,7 @@ export default {
   'agentChat.offer.more.one': 'and {count} more offer in the chat inbox',
   'agentChat.offer.more.other': 'and {count} more offers in the chat inbox',
 
+  'agentChat.ticket.openChat': 'Open the chat',
   'agentChat.pane.loading': 'Loading the chat',
   'agentChat.pane.title': 'Chat with {name}',
   'agentChat.pane.side': 'Customer',
