@@ -28,51 +28,58 @@ export function customerName(chat: Pick<ChatSummaryT, 'customer'>): string {
 }
 
 export function ChatOffers() {
-  const { items, reload } = useWaitingChats();
+  const { items } = useWaitingChats();
   const [dismissed, setDismissed] = useState<string[]>([]);
-  const [location, navigate] = useLocation();
+  const [location] = useLocation();
   const offers = (items ?? []).filter((c) => c.offeredToMe && !dismissed.includes(c.ticketId) && location !== `/chats/${c.ticketId}`);
-  const now = useNow(1000);
   // One announcement per new offer, through a status region that is always in the page.
   const announced = useRef(new Set<string>());
   const [announcement, setAnnouncement] = useState('');
+  const fresh = offers.find((o) => !announced.current.has(o.ticketId));
   useEffect(() => {
-    const fresh = offers.filter((o) => !announced.current.has(o.ticketId));
-    for (const o of fresh) announced.current.add(o.ticketId);
-    if (fresh[0]) setAnnouncement(t('agentChat.offer.announce', { name: customerName(fresh[0]) }));
-  }, [offers]);
+    if (!fresh) return;
+    for (const o of offers) announced.current.add(o.ticketId);
+    setAnnouncement(t('agentChat.offer.announce', { name: customerName(fresh) }));
+  }, [fresh, offers]);
+  return (
+    <>
+      <p className="visually-hidden" role="status">{announcement}</p>
+      {offers.length ? <OfferList offers={offers} onDismiss={(id) => setDismissed((d) => [...d, id])} /> : null}
+    </>
+  );
+}
+
+/** The shown offers, with their waiting clocks (ticking only while there is an offer). */
+function OfferList({ offers, onDismiss }: { offers: ChatSummaryT[]; onDismiss: (ticketId: string) => void }) {
+  const { reload } = useWaitingChats();
+  const [, navigate] = useLocation();
+  const now = useNow(1000);
   const accept = useSubmit(async (ticketId: string) => {
     await call(chatEndpoints.accept, { params: { id: ticketId } });
     reload();
     navigate(`/chats/${ticketId}`);
   });
   return (
-    <>
-      <p className="visually-hidden" role="status">{announcement}</p>
-      {offers.length ? (
-        <section className="chat-offers" aria-label={t('agentChat.offer.region')}>
-          {offers.slice(0, 3).map((o, i) => (
-            <div key={o.ticketId} className="chat-offer">
-              <p className="chat-offer__title">{t('agentChat.offer.title', { name: customerName(o) })}</p>
-              <p className="chat-offer__meta muted">
-                {o.teamName ? `${o.teamName} · ` : ''}{t('agentChat.offer.waiting', { time: waitingClock(o.waitingSince, now) })}
-              </p>
-              <ErrorNotice error={accept.error} />
-              <div className="chat-offer__actions">
-                <Button variant="primary" className="btn--small" busy={accept.busy} onClick={() => void accept.run(o.ticketId)}
-                  aria-label={t('agentChat.offer.acceptNamed', { name: customerName(o) })} {...(i === 0 ? { 'data-shortcut': 'c', 'aria-keyshortcuts': 'c' } : {})}>
-                  {i === 0 ? t('agentChat.offer.acceptKey') : t('agentChat.offer.accept')}
-                </Button>
-                <Button variant="ghost" className="btn--small" onClick={() => setDismissed((d) => [...d, o.ticketId])}
-                  aria-label={t('agentChat.offer.dismissNamed', { name: customerName(o) })}>
-                  {t('agentChat.offer.dismiss')}
-                </Button>
-              </div>
-            </div>
-          ))}
-          {offers.length > 3 ? <p className="chat-offer__more">{tp('agentChat.offer.more', offers.length - 3)}</p> : null}
-        </section>
-      ) : null}
-    </>
+    <section className="chat-offers" aria-label={t('agentChat.offer.region')}>
+      <ErrorNotice error={accept.error} />
+      {offers.slice(0, 3).map((o, i) => (
+        <div key={o.ticketId} className="chat-offer">
+          <p className="chat-offer__title">{t('agentChat.offer.title', { name: customerName(o) })}</p>
+          <p className="chat-offer__meta muted">
+            {o.teamName ? `${o.teamName} · ` : ''}{t('agentChat.offer.waiting', { time: waitingClock(o.waitingSince, now) })}
+          </p>
+          <div className="chat-offer__actions">
+            <Button variant="primary" className="btn--small" busy={accept.busy} onClick={() => void accept.run(o.ticketId)}
+              aria-label={t('agentChat.offer.acceptNamed', { name: customerName(o) })} {...(i === 0 ? { 'data-shortcut': 'c', 'aria-keyshortcuts': 'c' } : {})}>
+              {i === 0 ? t('agentChat.offer.acceptKey') : t('agentChat.offer.accept')}
+            </Button>
+            <Button variant="ghost" className="btn--small" onClick={() => onDismiss(o.ticketId)} aria-label={t('agentChat.offer.dismissNamed', { name: customerName(o) })}>
+              {t('agentChat.offer.dismiss')}
+            </Button>
+          </div>
+        </div>
+      ))}
+      {offers.length > 3 ? <p className="chat-offer__more">{tp('agentChat.offer.more', offers.length - 3)}</p> : null}
+    </section>
   );
 }

@@ -1,11 +1,13 @@
 /**
  * Text of the console's live chat (inbox, chat pane, offers, collision warning) and of Admin → Chat.
- * Keys start with 'agentChat.', plus the shell's 'nav.chats', the admin tab and the shortcut overlay's line.
+ * Keys start with 'agentChat.', plus the shell's 'nav.chats', the admin tab, the shortcut overlay's line, the
+ * presence label and the channel's name in ticket lists.
  */
 export default {
   'nav.chats': 'Chats',
   'admin.nav.chat': 'Chat',
   'away.online': 'Online',
+  'agent.channel.chat': 'Chat',
   'agent.shortcut.acceptChat': 'Accept the chat offered to you (in the chat inbox: the longest waiting)',
 
   'agentChat.visitor': 'Visitor',
