@@ -45,6 +45,8 @@ export function ChatOffers() {
     <>
       <p className="visually-hidden" role="status">{announcement}</p>
       {offers.length ? <OfferList offers={offers} onDismiss={(id) => setDismissed((d) => [...d, id])} /> : null}
+      {/* Room below the page for the box, so the end of a page (a composer's Send) can scroll out from under it. */}
+      {offers.length ? <div className={`chat-offers-spacer chat-offers-spacer--${Math.min(offers.length, 3)}`} aria-hidden="true" /> : null}
     </>
   );
 }
