@@ -50,11 +50,8 @@ export function ChatComposer({ ticketId, held, autoFocus, onSent }: { ticketId: 
   };
   const send = () => {
     const body = text.trim();
-    if (!body) return;
-    if (body.length > CHAT_MESSAGE_MAX) {
-      setError(null);
-      return;
-    }
+    // Too long: the field says so and Send is disabled; Enter does nothing either.
+    if (!body || body.length > CHAT_MESSAGE_MAX) return;
     const p = { clientId: crypto.randomUUID(), body, failed: false };
     setPending((list) => [...list, p]);
     setText('');

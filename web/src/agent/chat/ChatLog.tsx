@@ -5,11 +5,13 @@
  */
 import { useEffect, useLayoutEffect, useRef } from 'react';
 import { ticketAttachmentUrl } from '../../../../src/platform/http/schemas/tickets.js';
-import { formatDateTime, t } from '../../i18n/index.js';
+import { formatDateTime, locale, t } from '../../i18n/index.js';
 import { Badge } from '../../ui/notices.js';
 import { withRedactionMarkers } from '../../ui/redacted.js';
 import { fileSize, label } from '../shared.js';
 import type { ChatMessageT } from './chat-schemas.js';
+
+const clock = new Intl.DateTimeFormat(locale, { timeStyle: 'short' });
 
 export function ChatLog({ ticketId, messages, myName }: { ticketId: string; messages: ChatMessageT[]; myName: string }) {
   const box = useRef<HTMLDivElement>(null);
@@ -35,7 +37,7 @@ export function ChatLog({ ticketId, messages, myName }: { ticketId: string; mess
         <li key={m.seq} className={`chat-msg chat-msg--${m.author}`}>
           <p className="chat-msg__header">
             <span className="chat-msg__author">{m.author === 'agent' && m.name === myName ? t('agentChat.log.you') : m.author === 'system' ? t('agentChat.log.system') : m.name || t('agentChat.visitor')}</span>
-            <time className="chat-msg__time" dateTime={m.at} title={formatDateTime(m.at)}>{new Date(m.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}</time>
+            <time className="chat-msg__time" dateTime={m.at} title={formatDateTime(m.at)}>{clock.format(new Date(m.at))}</time>
           </p>
           <div className="chat-msg__body">{withRedactionMarkers(m.body)}</div>
           {m.redacted.length ? (
