@@ -46,7 +46,7 @@ function isPure(file: string, seen = new Map<string, boolean>()): boolean {
 }
 
 const seen = new Map<string, boolean>();
-const serverTests = [...testFiles(path.join(root, 'src')), ...testFiles(path.join(root, 'web', 'test')), ...testFiles(path.join(root, 'e2e')).filter((f) => !f.endsWith('.web.test.ts'))];
+const serverTests = [...testFiles(path.join(root, 'src')), ...testFiles(path.join(root, 'web', 'test')), ...testFiles(path.join(root, 'web', 'src')), ...testFiles(path.join(root, 'e2e')).filter((f) => !f.endsWith('.web.test.ts'))];
 const unitTests = serverTests.filter((f) => isPure(path.join(root, f), seen));
 
 export default defineConfig({
@@ -66,7 +66,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['src/**/*.test.ts', 'web/test/**/*.test.ts', 'e2e/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'web/test/**/*.test.ts', 'web/src/**/*.test.ts', 'e2e/**/*.test.ts'],
           exclude: [...unitTests, 'e2e/web/**', '**/node_modules/**'],
           // Database tests start PGlite from templates built once per set of migrations.
           globalSetup: ['src/platform/db/testing.ts'],

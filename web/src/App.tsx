@@ -31,6 +31,7 @@ const PREFIXES: Array<[string, Area]> = [
   ['/accept-invite', 'auth'],
   ['/tickets', 'agent'],
   ['/customers', 'agent'],
+  ['/chats', 'agent'],
   ['/link', 'agent'],
   ['/account', 'account'],
   ['/admin', 'admin'],

@@ -5,15 +5,24 @@
  * `notifications`, `resync`. Reconnects with exponential backoff and jitter;
  * after a reconnect every listener gets a `resync`, since what happened while
  * the socket was down was not heard. Components use `useRealtime(handler)` and,
- * to slow their polling while connected, `useRealtimeConnected()`.
+ * to slow their polling while connected, `useRealtimeConnected()`. Chat adds
+ * `chat` (a new message: fetch it), `chat-offer` and `typing` (docs/chat.md),
+ * and the only frames a client sends, through `sendRealtime`.
  */
 import { useEffect, useRef, useState } from 'react';
 
 export interface RealtimeMessage {
-  type: 'ready' | 'ticket' | 'notifications' | 'resync';
-  seq: number;
+  type: 'ready' | 'ticket' | 'notifications' | 'resync' | 'chat' | 'chat-offer' | 'typing';
+  /** The event counter; for `chat`, the chat message's sequence number. */
+  seq?: number;
   ticketId?: string;
+  /** `typing`: who is typing, and their name when it is a member of staff. */
+  who?: 'customer' | 'agent';
+  name?: string;
 }
+
+/** What the console may send: typing on a ticket (collision warning, the chat customer's indicator), or activity. */
+export type RealtimeFrame = { t: 'typing'; id: string } | { t: 'active' };
 
 type Handler = (message: RealtimeMessage) => void;
 
@@ -99,6 +108,17 @@ function subscribe(handler: Handler): () => void {
       setConnected(false);
     }, 5000);
   };
+}
+
+/**
+ * Sends a frame when the socket is open; false when it is not (nothing is queued: a typing or activity signal is
+ * worthless later). Callers throttle (web/src/agent/chat/typing.ts): the server closes a socket that sends more
+ * than 5 frames a second or a frame over 64 bytes.
+ */
+export function sendRealtime(frame: RealtimeFrame): boolean {
+  if (!socket || !connected || socket.readyState !== WebSocket.OPEN) return false;
+  socket.send(JSON.stringify(frame));
+  return true;
 }
 
 /** Calls `handler` (the latest one rendered) for every message while the component is mounted. */

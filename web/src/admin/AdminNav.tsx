@@ -23,6 +23,7 @@ export const ADMIN_SECTIONS: AdminSection[] = [
   { href: '/admin/macros', label: 'admin.nav.macros', anyOf: ['macros.manage'] },
   { href: '/admin/webhooks', label: 'admin.nav.webhooks', anyOf: ['channels.manage'] },
   { href: '/admin/routing', label: 'admin.nav.routing', anyOf: ['channels.manage'] },
+  { href: '/admin/chat', label: 'admin.nav.chat', anyOf: ['channels.manage'] },
   { href: '/admin/sensitive-data', label: 'admin.nav.dlp', anyOf: ['policies.manage'] },
   { href: '/admin/masking', label: 'admin.nav.masking', anyOf: ['policies.manage'] },
   { href: '/admin/sender-lists', label: 'admin.nav.senderLists', anyOf: ['policies.manage'] },

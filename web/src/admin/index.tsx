@@ -1,6 +1,6 @@
 /**
  * Administration: staff and invitations, roles, teams, security policy, API
- * tokens, email channels, SLA policies, macros, webhooks, routing, the
+ * tokens, email channels, SLA policies, macros, webhooks, routing, chat, the
  * sensitive-data policy and sender allow/block lists. The
  * sub-navigation shows only what the abilities allow; `/admin` opens the first.
  */
@@ -11,6 +11,7 @@ import { EmptyState } from '../ui/notices.js';
 import { Page } from '../ui/Page.js';
 import { useAdminSections } from './AdminNav.js';
 import { Branding } from './Branding.js';
+import { ChatSettings } from './ChatSettings.js';
 import { EmailChannels } from './EmailChannels.js';
 import { GettingStarted } from './GettingStarted.js';
 import { Invitations } from './Invitations.js';
@@ -54,6 +55,7 @@ export default function AdminArea() {
       <Route path="/admin/macros" component={Macros} />
       <Route path="/admin/webhooks" component={Webhooks} />
       <Route path="/admin/routing" component={Routing} />
+      <Route path="/admin/chat" component={ChatSettings} />
       <Route path="/admin/sensitive-data" component={SensitiveData} />
       <Route path="/admin/sender-lists" component={SenderLists} />
       <Route path="/admin/masking" component={Masking} />

@@ -13,6 +13,7 @@ import { useDebounced, useRealtime } from '../realtime.js';
 import { useResource } from '../ui/hooks.js';
 import { ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page } from '../ui/Page.js';
+import { CollisionNotice, TypingReporter } from './chat/Collision.js';
 import { Composer } from './Composer.js';
 import { Conversation } from './Conversation.js';
 import { CustomerPanel, VerifyCustomer } from './CustomerPanel.js';
@@ -71,6 +72,7 @@ export function TicketPage({ id }: { id: string }) {
       actions={
         <>
           {data.abilities['tickets.bulk'] && data.status !== 'closed' ? <SplitTicket ticket={data} /> : null}
+          {data.channel === 'chat' ? <Link href={`/chats/${data.id}`} className="btn btn--ghost">{t('agentChat.ticket.openChat')}</Link> : null}
           <Link href="/tickets" className="btn btn--ghost">{t('agent.ticket.back')}</Link>
         </>
       }
@@ -89,7 +91,9 @@ export function TicketPage({ id }: { id: string }) {
       <div className="ticket-layout">
         <div className="ticket-layout__main">
           <Conversation ticket={data} onChanged={ticket.reload} />
-          {data.abilities['tickets.write'] ? <Composer ticket={data} onSent={ticket.reload} /> : null}
+          {/* Collision detection: colleagues see "… is replying" while this agent types, and this agent sees theirs. */}
+          <CollisionNotice ticketId={data.id} />
+          {data.abilities['tickets.write'] ? <TypingReporter ticketId={data.id}><Composer ticket={data} onSent={ticket.reload} /></TypingReporter> : null}
         </div>
         <aside className="ticket-layout__side" aria-label={t('agent.ticket.side')}>
           <Properties ticket={data} onChanged={ticket.reload} />

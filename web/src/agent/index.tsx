@@ -1,9 +1,10 @@
-/** The agent console: views and ticket list, the ticket page, a customer, and the link warning page. */
+/** The agent console: views and ticket list, the ticket page, the chat inbox, a customer, and the link warning page. */
 import { Route, Switch } from 'wouter';
 import { t } from '../i18n/index.js';
 import { useMe } from '../session.js';
 import { NotFound } from '../shell/NotFound.js';
 import { Page } from '../ui/Page.js';
+import { ChatInbox } from './chat/ChatInbox.js';
 import { CustomerPanel } from './CustomerPanel.js';
 import { LinkPage } from './LinkPage.js';
 import { TicketList } from './TicketList.js';
@@ -26,6 +27,8 @@ export default function AgentArea() {
     <Switch>
       <Route path="/tickets" component={TicketList} />
       <Route path="/tickets/:id">{(params: { id: string }) => <TicketPage id={params.id} />}</Route>
+      <Route path="/chats">{() => <ChatInbox openId={null} />}</Route>
+      <Route path="/chats/:id">{(params: { id: string }) => <ChatInbox openId={params.id} />}</Route>
       <Route path="/customers/:id">{(params: { id: string }) => <CustomerPage id={params.id} />}</Route>
       <Route path="/link" component={LinkPage} />
       <Route component={NotFound} />

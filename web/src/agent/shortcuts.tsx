@@ -23,6 +23,7 @@ export const SHORTCUTS = [
   { key: 'a', name: 'assign' },
   { key: 's', name: 'status' },
   { key: 'm', name: 'macro' },
+  { key: 'c', name: 'acceptChat' },
   { key: '/', name: 'search' },
   { key: '?', name: 'help' },
   { key: 'Escape', name: 'escape' },

@@ -3,6 +3,8 @@
  * (from their abilities), and the main landmark that screens render into.
  */
 import { AwayToggle } from '../agent/AwayToggle.js';
+import { ChatOffers, WaitingCount } from '../agent/chat/ShellChat.js';
+import { WaitingChatsProvider } from '../agent/chat/WaitingChats.js';
 import type { ReactNode } from 'react';
 import { Link, useLocation } from 'wouter';
 import { request } from '../api.js';
@@ -22,6 +24,7 @@ interface NavItem {
 
 export const NAV: NavItem[] = [
   { href: '/tickets', label: 'nav.tickets', anyOf: ['tickets.read'], also: ['/customers', '/link'] },
+  { href: '/chats', label: 'nav.chats', anyOf: ['tickets.take'] },
   { href: '/knowledge', label: 'nav.knowledge', anyOf: ['tickets.read', 'kb.manage'] },
   { href: '/reports', label: 'nav.reports', anyOf: ['reports.read'] },
   { href: '/security', label: 'nav.security', anyOf: [...SECURITY_CENTRE_ABILITIES], also: ['/access-reviews', '/quarantine'] },
@@ -42,7 +45,9 @@ export function Layout({ children }: { children: ReactNode }) {
     navigate('/signin');
   };
 
+  const chats = can('tickets.take');
   return (
+    <WaitingChatsProvider enabled={chats}>
     <div className="shell">
       <a className="skip-link" href="#main">{t('app.skipToContent')}</a>
       <header className="topbar">
@@ -56,6 +61,7 @@ export function Layout({ children }: { children: ReactNode }) {
               <li key={item.href}>
                 <Link href={item.href} className={current(item) ? 'topbar__link topbar__link--current' : 'topbar__link'} aria-current={current(item) ? 'page' : undefined}>
                   {t(item.label)}
+                  {item.href === '/chats' ? <WaitingCount /> : null}
                 </Link>
               </li>
             ))}
@@ -71,6 +77,8 @@ export function Layout({ children }: { children: ReactNode }) {
       <main id="main" className="main" tabIndex={-1}>
         {children}
       </main>
+      {chats ? <ChatOffers /> : null}
     </div>
+    </WaitingChatsProvider>
   );
 }

@@ -6,6 +6,7 @@
 import account from './account.js';
 import admin from './admin.js';
 import agent from './agent.js';
+import agentChat from './agent-chat.js';
 import auth from './auth.js';
 import common from './common.js';
 import knowledge from './knowledge.js';
@@ -16,7 +17,7 @@ import security from './security.js';
 import brand from './brand.js';
 import chat from './chat.js';
 
-export const en = { ...common, ...auth, ...account, ...agent, ...admin, ...security, ...portal, ...notifications, ...knowledge, ...reports, ...brand, ...chat } as const;
+export const en = { ...common, ...auth, ...account, ...agent, ...agentChat, ...admin, ...security, ...portal, ...notifications, ...knowledge, ...reports, ...brand, ...chat } as const;
 
 export type MessageKey = keyof typeof en;
 export type Messages = Record<MessageKey, string>;
