@@ -93,6 +93,12 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 const str = (v: unknown): v is string => typeof v === 'string';
 const seqOf = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const STATUSES: readonly string[] = ['waiting', 'active', 'ended'];
+
+/** The server's `new` (no message yet) is, for the customer, waiting like any other. */
+function statusOf(v: unknown): ChatStatus | null {
+  if (v === 'new') return 'waiting';
+  return str(v) && STATUSES.includes(v) ? (v as ChatStatus) : null;
+}
 const AUTHORS: readonly string[] = ['customer', 'agent', 'system'];
 
 function strings(v: unknown): string[] {
@@ -113,11 +119,12 @@ function attachmentsOf(v: unknown): Attachment[] {
 }
 
 function messageOf(f: Json): MessageFrame | null {
-  if (!seqOf(f.seq) || !str(f.id) || !str(f.author) || !AUTHORS.includes(f.author)) return null;
+  // A system event (joined, ended, verified…) has no message id: its seq names it.
+  if (!seqOf(f.seq) || !(str(f.id) || f.id === null) || !str(f.author) || !AUTHORS.includes(f.author)) return null;
   return {
     type: 'message',
     seq: f.seq,
-    id: f.id,
+    id: str(f.id) ? f.id : `event-${f.seq}`,
     clientId: str(f.clientId) ? f.clientId : null,
     author: f.author as Author,
     name: str(f.name) ? f.name : '',
@@ -140,14 +147,14 @@ export function readServerFrame(data: unknown): ServerFrame | null {
   if (!isObject(f) || !str(f.type)) return null;
   switch (f.type) {
     case 'ready':
-      return str(f.status) && STATUSES.includes(f.status) && seqOf(f.lastSeq) ? { type: 'ready', status: f.status as ChatStatus, lastSeq: f.lastSeq, agent: agentOf(f.agent) } : null;
+      return statusOf(f.status) && seqOf(f.lastSeq) ? { type: 'ready', status: statusOf(f.status)!, lastSeq: f.lastSeq, agent: agentOf(f.agent) } : null;
     case 'message':
       return messageOf(f);
     case 'ack':
       if (!str(f.clientId) || !seqOf(f.seq)) return null;
       return { type: 'ack', clientId: f.clientId, seq: f.seq, redacted: strings(f.redacted), ...(str(f.body) ? { body: f.body } : {}) };
     case 'status':
-      return str(f.status) && STATUSES.includes(f.status) ? { type: 'status', status: f.status as ChatStatus, agent: agentOf(f.agent) } : null;
+      return statusOf(f.status) ? { type: 'status', status: statusOf(f.status)!, agent: agentOf(f.agent) } : null;
     case 'typing':
       return { type: 'typing' };
     case 'verify':
