@@ -84,7 +84,8 @@ async function fullPath(): Promise<{ p50: number; p99: number; ackP50: number; a
     const orgId = await seedOrganization(db.db, 'Bench Chat');
     const team = await seedTeam(db.db, orgId, 'Chat');
     await db.db.updateTable('teams').set({ assignment_strategy: 'least_busy' }).where('id', '=', team).execute();
-    const perAgent = Math.ceil(CUSTOMERS / AGENTS) + 2;
+    // Least busy spreads them evenly (an offer counts against its recipient), so the limit can be exact.
+    const perAgent = Math.ceil(CUSTOMERS / AGENTS);
     await db.db.insertInto('chat_settings').values({ org_id: orgId, enabled: true, team_id: team, allowed_origins: [SITE], max_chats_per_agent: Math.min(20, perAgent), offer_timeout_s: 600 }).execute();
     if (perAgent > 20) throw new Error('more than 20 chats per agent: raise BENCH_AGENTS');
     // One at a time: the first also makes the organisation's built-in roles.

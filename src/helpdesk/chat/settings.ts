@@ -58,6 +58,8 @@ export function canonicalOrigin(value: string): string | null {
   const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) return null;
   if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) return null;
+  // A name or an address, never a pattern: a browser sends one exact origin.
+  if (!/^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/.test(url.hostname)) return null;
   if (value.replace(/\/$/, '') !== url.origin) return null;
   return url.origin;
 }

@@ -8,6 +8,7 @@ import type { ReactNode } from 'react';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
 import { t } from '../i18n/index.js';
 import { ErrorNotice, Loading } from '../ui/notices.js';
+import { ChatPage } from './ChatPage.js';
 import { HelpArticlePage, HelpHomePage } from './HelpPages.js';
 import { RatePage } from './RatePage.js';
 import { RequestPage } from './RequestPage.js';
@@ -43,6 +44,7 @@ function PortalLayout({ children }: { children: ReactNode }) {
             {signedIn ? link('/portal', t('portal.nav.requests'), location === '/portal' || location.startsWith('/portal/tickets')) : null}
             {link(`/portal/help${org ? `?org=${org.id}` : ''}`, t('kb.portal.nav'), location.startsWith('/portal/help'))}
             {link('/portal/request', t('portal.nav.newRequest'), location === '/portal/request')}
+            {signedIn ? link('/portal/chat', t('portal.nav.chat'), location === '/portal/chat') : null}
             {signedIn ? (
               <li>
                 <button
@@ -93,6 +95,9 @@ export default function PortalArea() {
             {(params: { id: string }) => (
               <RequireCustomer><TicketPage id={params.id} /></RequireCustomer>
             )}
+          </Route>
+          <Route path="/portal/chat">
+            <RequireCustomer><ChatPage /></RequireCustomer>
           </Route>
           <Route path="/portal/signin" component={SignInPage} />
           <Route path="/portal/secure" component={SecurePage} />

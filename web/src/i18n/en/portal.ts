@@ -7,6 +7,11 @@ export default {
   'portal.nav.newRequest': 'New request',
   'portal.nav.signIn': 'Sign in',
   'portal.nav.signOut': 'Sign out',
+  'portal.nav.chat': 'Chat with us',
+  'portal.chat.title': 'Chat with us',
+  'portal.chat.off': 'Chat is not available. Send us a new request instead and we will answer by email.',
+  'portal.chat.nobody': 'Nobody is available to chat right now; you can leave a message in the chat and we will answer by email.',
+  'portal.chat.frameTitle': 'Chat with our support team',
   'portal.footer': 'Your messages are stored encrypted. We will never ask for your password or card number by email.',
   'portal.orgMissing': 'Open the portal from the link your support team gave you.',
 
