@@ -53,5 +53,6 @@ describe('trustdesk keys', () => {
     }
     const verify = captureIo(env.env);
     expect(await runCli(['audit', 'verify'], verify.io)).toBe(0);
-  });
+    // Nine opens of a data-folder database, as outbox.test.ts: more than the default 30 s on a loaded machine.
+  }, 180_000);
 });

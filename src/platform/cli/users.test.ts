@@ -26,5 +26,6 @@ describe('trustdesk users create-admin and tokens create', () => {
     const invited = captureIo(env.env);
     expect(await runCli(['tokens', 'create', '--user', 'ops@acme.example', '--scopes', 'users.read'], invited.io)).toBe(1);
     expect(invited.text()).toMatch(/No such active user/);
-  });
+    // Several opens of a data-folder database, as outbox.test.ts: more than the default 30 s on a loaded machine.
+  }, 180_000);
 });
