@@ -112,7 +112,7 @@ async function fullPath(): Promise<{ p50: number; p99: number; ackP50: number; a
     const frameMs: number[] = [];
     const ackAt = new Map<string, number>();
     let delivered = 0;
-    const customers = await openMany(CUSTOMERS, 50, async (i) => {
+    const customers = await openMany(CUSTOMERS, 20, async (i) => {
       const from = `10.${(i >> 8) & 255}.${i & 255}.1`;
       const res = await fetch(`${a.http}/api/chat/conversations`, {
         method: 'POST',
@@ -199,6 +199,9 @@ async function fullPath(): Promise<{ p50: number; p99: number; ackP50: number; a
     for (const ag of agents) ag.ws.terminate();
     log(`  where the time goes: send → ack p50 ${pct(ackMs, 50).toFixed(2)} ms p99 ${pct(ackMs, 99).toFixed(2)} ms; ack → console frame p50 ${pct(frameMs, 50).toFixed(2)} ms p99 ${pct(frameMs, 99).toFixed(2)} ms; the rest is the agent's fetch`);
     return { p50: pct(latencies, 50), p99: pct(latencies, 99), ackP50: pct(ackMs, 50), ackP99: pct(ackMs, 99), delivered, sent, seconds, connections: customers.length + agents.length };
+  } catch (err) {
+    for (const [i, inst] of cluster.instances.entries()) console.error(`instance ${i} (${inst.exited ? 'exited' : 'running'}):\n${inst.output.slice(-3000)}`);
+    throw err;
   } finally {
     await db.close();
     await cluster.stop();

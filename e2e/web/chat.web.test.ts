@@ -15,6 +15,9 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildOrg, buildTeam, buildUser, signInAs, type SignedIn, type TestOrg } from '../../src/identity/auth/testing.js';
 import type { MemoryMailer } from '../../src/platform/notify/mailer.js';
+import { createPortalDeps } from '../../src/helpdesk/portal/deps.js';
+import { createPortalSession, PORTAL_COOKIE } from '../../src/helpdesk/portal/sessions.js';
+import { findOrCreateSender } from '../../src/helpdesk/ingest/sender.js';
 import { connectSocket, type Client } from '../../src/platform/realtime/testing.js';
 import { closeBrowser, describeWeb, freePort, launchBrowser, runAxe, startWebServer, watchPage, type WebServer } from './harness.js';
 
@@ -141,6 +144,30 @@ describeWeb('the chat widget on another site', (kind) => {
     }
     const audit = await sql<{ t: string }>`SELECT coalesce(string_agg(details::text, ' '), '') AS t FROM audit_log WHERE org_id = ${org.orgId}`.execute(db);
     expect(digits(audit.rows[0]!.t)).not.toContain(digits(CARD));
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    await context.close();
+  });
+
+  it('a signed-in portal customer chats from the portal, known by their portal session', async () => {
+    const deps = await createPortalDeps(server.services);
+    const db = server.services.database.db;
+    const customerId = await db.transaction().execute(async (trx) => (await findOrCreateSender(trx, deps, { orgId: org.orgId, address: 'robin@example.org', name: 'Robin Portal' })).id);
+    const session = await db.transaction().execute((trx) => createPortalSession(trx, deps, { orgId: org.orgId, customerId, method: 'code', client: { ip: '127.0.0.1', userAgent: 'e2e', requestId: 'e2e' } }));
+    const context = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: 1280, height: 860 } });
+    context.setDefaultTimeout(10_000);
+    await context.addCookies([{ name: PORTAL_COOKIE, value: session.token, url: server.baseUrl }]);
+    const page = await context.newPage();
+    const seen = watchPage(page);
+    await page.goto(`/portal/chat?org=${org.orgId}`);
+    await page.getByRole('heading', { level: 1, name: 'Chat with us' }).waitFor();
+    const frame = page.frameLocator('iframe[title="Chat with our support team"]');
+    await frame.getByRole('button', { name: 'Start chat' }).click();
+    await frame.getByRole('textbox', { name: 'Message' }).fill('Where is my parcel?');
+    await frame.getByRole('button', { name: 'Send' }).click();
+    const offer = await console_.next((m) => m.type === 'chat-offer', 10_000);
+    const conv = await db.selectFrom('chat_conversations').where('ticket_id', '=', offer.ticketId!).select(['identity', 'customer_id']).executeTakeFirstOrThrow();
+    expect(conv).toEqual({ identity: 'portal', customer_id: customerId });
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
     await context.close();
