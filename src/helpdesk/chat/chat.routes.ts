@@ -102,10 +102,10 @@ export function chatRoutesWith(options: ChatRouteOptions = {}) {
 
     r.post(e.upload.url, {
       config: { public: true, rateLimit: { max: 20, timeWindow: '1 minute' } },
-      schema: { tags, summary: 'Send a file in the chat (Authorization: Bearer <conversation token>; the file as application/octet-stream)', querystring: e.upload.querystring, response: { 201: e.upload.response, ...errors } },
+      schema: { tags, summary: 'Send a file in the chat (X-Chat-Token: <conversation token>; the file as application/octet-stream)', querystring: e.upload.querystring, response: { 201: e.upload.response, ...errors } },
     }, async (request, reply) => {
-      const auth = request.headers.authorization;
-      const token = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : null;
+      // Not Authorization: a bearer there is a staff API token to the authentication hook.
+      const token = request.headers['x-chat-token'];
       const visitor = await authenticateVisitor(deps, token, clientOf(request));
       if (!visitor.ticketId) throw new AppError('conflict', 'Send a message first, then the file.');
       const { status } = await deps.db.selectFrom('chat_conversations').where('id', '=', visitor.conversationId).select('status').executeTakeFirstOrThrow();

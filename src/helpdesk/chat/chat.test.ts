@@ -287,4 +287,84 @@ describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
     const after = await app.inject({ method: 'POST', url: `/api/chats/${ended}/messages`, headers: agent.headers, payload: { clientId: randomUUID(), body: 'hello?' } });
     expect(after.statusCode).toBe(409);
   });
+  it('takes a file (type sniffed, dangerous flagged), sends a transcript as a secure message, and turns the offline form into a ticket', async () => {
+    const begun = await start({ identityToken: await identityToken({ email: 'files@example.org', name: 'Fi Les' }) });
+    expect(begun.statusCode, begun.body).toBe(201);
+    const { token } = begun.json();
+    const c = await customer(token);
+    const early = await app.inject({ method: 'POST', url: '/api/chat/files?name=a.txt', headers: { 'x-chat-token': token, 'content-type': 'application/octet-stream' }, payload: Buffer.from('x') });
+    expect(early.statusCode).toBe(409);
+    c.ws.send(JSON.stringify({ type: 'message', clientId: randomUUID(), body: 'here is the invoice' }));
+    await c.next((m) => m.type === 'ack');
+    // An executable in a PDF's clothing: stored, flagged, announced on the socket like any message.
+    const exe = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(200, 1)]);
+    const up = await app.inject({ method: 'POST', url: '/api/chat/files?name=invoice.pdf', headers: { 'x-chat-token': token, 'content-type': 'application/octet-stream' }, payload: exe });
+    expect(up.statusCode, up.body).toBe(201);
+    expect(up.json()).toMatchObject({ dangerous: true });
+    const item = await c.next((m) => m.type === 'message' && m.seq === up.json().seq);
+    expect(item.attachments).toEqual([expect.objectContaining({ filename: 'invoice.pdf', dangerous: true })]);
+    expect((await app.inject({ method: 'POST', url: '/api/chat/files?name=a.txt', headers: { 'x-chat-token': 'tdc_forged', 'content-type': 'application/octet-stream' }, payload: Buffer.from('x') })).statusCode).toBe(401);
+
+    const mailer = services.mailer as MemoryMailer;
+    const before = mailer.sent.length;
+    c.ws.send(JSON.stringify({ type: 'transcript' }));
+    await c.next((m) => m.type === 'message' && m.event === 'transcript');
+    const notice = mailer.sent.slice(before).find((m) => m.to === 'files@example.org');
+    // Only a notice and a link leave by email: never the conversation.
+    expect(notice?.text ?? '').not.toContain('invoice');
+    c.ws.send(JSON.stringify({ type: 'transcript' }));
+    expect(await c.next((m) => m.type === 'error')).toMatchObject({ code: 'rate_limited' });
+
+    const offline = await app.inject({ method: 'POST', url: '/api/chat/offline', payload: { orgId: org.orgId, host: SITE, name: 'Olli Offline', email: 'olli@example.org', message: `Call me back, card ${CARD}` } });
+    expect(offline.statusCode, offline.body).toBe(202);
+    const forged = await app.inject({ method: 'POST', url: '/api/chat/offline', payload: { orgId: org.orgId, host: 'https://evil.example', name: 'X', email: 'x@example.org', message: 'hi' } });
+    expect(forged.statusCode).toBe(403);
+  });
+
+  it('passes an unanswered offer on to the next available agent, and closes on invalid UTF-8', async () => {
+    const second = await signIn(app, org, { roles: ['agent'], teamIds: [team] });
+    const secondConsole = await staffSocket(second);
+    // The earlier tests' chats are over: both agents start with nothing open or offered.
+    await services.database.db.updateTable('chat_conversations').set({ status: 'ended', offered_to: null }).where('org_id', '=', org.orgId).execute();
+    const { token } = (await start()).json();
+    const c = await customer(token);
+    c.ws.send(JSON.stringify({ type: 'message', clientId: randomUUID(), body: 'anyone there?' }));
+    await c.next((m) => m.type === 'ack');
+    const row = await services.database.db.selectFrom('chat_conversations').where('token_hash', '=', (await import('../../identity/auth/secrets.js')).hashSecret(token)).select(['id', 'offered_to', 'ticket_id']).executeTakeFirstOrThrow();
+    const first = row.offered_to!;
+    expect([agent.userId, second.userId]).toContain(first);
+    // The offer times out unanswered: the sweep offers it to the other one, who is told.
+    const { sweepOffers } = await import('./inbox.js');
+    const deps = { ...(await (await import('../portal/deps.js')).createPortalDeps(services)), bus: app.bus, presence: app.presence };
+    expect(await sweepOffers(deps, new Date(Date.now() + 31_000))).toBeGreaterThanOrEqual(1);
+    const after = await services.database.db.selectFrom('chat_conversations').where('id', '=', row.id).select('offered_to').executeTakeFirstOrThrow();
+    const next = first === agent.userId ? second : agent;
+    expect(after.offered_to).toBe(next.userId);
+    await (next === second ? secondConsole : console_).next((m) => m.type === 'chat-offer' && m.ticketId === row.ticket_id);
+
+    const raw = await connectSocket(`${base.replace('http', 'ws')}/api/chat/socket`, { origin });
+    open.push(raw);
+    raw.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+    expect((await raw.closed).code).toBe(1007);
+  });
+
+  it('holds each visitor to 60 messages a minute, across connections', async () => {
+    const { token } = (await start()).json();
+    const a = await customer(token);
+    let limited = false;
+    for (let i = 0; i < 61 && !limited; i++) {
+      const ws = a;
+      ws.ws.send(JSON.stringify({ type: 'message', clientId: randomUUID(), body: `m${i}` }));
+      const reply = await ws.next((m) => m.type === 'ack' || m.type === 'error');
+      if (reply.type === 'error') {
+        expect(reply).toMatchObject({ code: 'rate_limited' });
+        expect(i).toBe(60);
+        limited = true;
+      }
+    }
+    expect(limited).toBe(true);
+    const other = await customer(token);
+    other.ws.send(JSON.stringify({ type: 'message', clientId: randomUUID(), body: 'from another tab' }));
+    expect(await other.next((m) => m.type === 'ack' || m.type === 'error')).toMatchObject({ type: 'error', code: 'rate_limited' });
+  });
 });

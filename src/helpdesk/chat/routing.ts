@@ -25,8 +25,8 @@ export interface Candidate {
 }
 
 /** The team's members who could take a chat now, with their current load (accepted + offered chats). */
-export async function availableAgents(trx: Executor, presence: Presence, orgId: string, teamId: string, settings: Pick<ChatSettings, 'maxChatsPerAgent'>, now = Date.now()): Promise<Candidate[]> {
-  const online = await presence.online(orgId, now);
+export async function availableAgents(trx: Executor, presence: Presence | Map<string, number>, orgId: string, teamId: string, settings: Pick<ChatSettings, 'maxChatsPerAgent'>, now = Date.now()): Promise<Candidate[]> {
+  const online = presence instanceof Map ? presence : await presence.online(orgId, now);
   const present = [...online].filter(([, activeAt]) => isActive(activeAt, now)).map(([userId]) => userId);
   if (present.length === 0) return [];
   const members = await assignableQuery(trx, orgId, teamId).where('users.away', '=', false).where('users.id', 'in', present).execute();
@@ -48,6 +48,8 @@ export async function availableAgents(trx: Executor, presence: Presence, orgId: 
  * offered it) are passed over while anyone else is available. Locks the team row for the transaction.
  */
 export async function chooseAgent(trx: Executor, presence: Presence, input: { orgId: string; teamId: string; settings: Pick<ChatSettings, 'maxChatsPerAgent'>; skip?: readonly string[] }): Promise<string | null> {
+  // Who is at a console is read before the team's lock is taken: the lock is held only for database work.
+  const online = await presence.online(input.orgId);
   const team = await trx
     .selectFrom('teams')
     .where('id', '=', input.teamId)
@@ -56,7 +58,7 @@ export async function chooseAgent(trx: Executor, presence: Presence, input: { or
     .forUpdate()
     .executeTakeFirst();
   if (!team || team.assignment_strategy === 'manual') return null;
-  const all = await availableAgents(trx, presence, input.orgId, input.teamId, input.settings);
+  const all = await availableAgents(trx, online, input.orgId, input.teamId, input.settings);
   const fresh = all.filter((c) => !input.skip?.includes(c.userId));
   const pool = (fresh.length ? fresh : all).sort((a, b) => (a.userId < b.userId ? -1 : 1));
   if (pool.length === 0) return null;

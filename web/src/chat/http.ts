@@ -105,7 +105,7 @@ export async function sendOfflineMessage(input: { orgId: string; host: string; n
 export async function uploadFile(token: string, file: File): Promise<void> {
   await send(`/api/chat/files?name=${encodeURIComponent(file.name)}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': file.type || 'application/octet-stream' },
+    headers: { 'x-chat-token': token, 'content-type': file.type || 'application/octet-stream' },
     body: file,
   });
 }
