@@ -106,6 +106,11 @@ export async function startCluster(options: { serverUrl: string; redisUrl: strin
     rmSync(tmp, { recursive: true, force: true });
   };
 
+  // A benchmark or test that dies leaves no instance behind.
+  const killAll = () => {
+    for (const i of instances) if (!i.exited) i.proc.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
   try {
     // The first migrates; the rest start on the migrated database.
     for (let i = 0; i < options.count; i++) instances.push(await launch(ports[i]!, i));

@@ -255,7 +255,8 @@ export async function postCustomerMessage(deps: ChatDeps, visitor: ChatVisitor, 
   const text = cleanBody(input.body);
   const dlp = (await loadOrgDlp(deps.db, visitor.orgId)).policy;
   const body = redactText(text, 'body', dlp);
-  const settings = await loadChatSettings(deps.db, visitor.orgId);
+  // Routing needs the settings only for the first message (the one that makes the ticket).
+  const settings = visitor.ticketId ? null : await loadChatSettings(deps.db, visitor.orgId);
   let routed = false;
   const out = await deps.db.transaction().execute(async (trx) => {
     const conv = await lockConversation(trx, { id: visitor.conversationId }, visitor.orgId);
@@ -273,10 +274,11 @@ export async function postCustomerMessage(deps: ChatDeps, visitor: ChatVisitor, 
     if (Number(recent.n) >= VISITOR_MESSAGES_PER_MINUTE) throw new AppError('rate_limited', 'You are sending messages too fast; wait a moment.');
     const now = new Date();
     if (!conv.ticket_id) {
-      const teamId = conv.team_id ?? settings.teamId;
+      const chat = settings ?? (await loadChatSettings(trx, visitor.orgId));
+      const teamId = conv.team_id ?? chat.teamId;
       const subject = `Chat: ${body.text.split('\n')[0]!.slice(0, 80)}`;
       const t = await insertTicket(trx, deps, { orgId: conv.org_id, subject, channel: 'chat', requesterId: conv.customer_id, teamId });
-      const offeredTo = teamId ? await chooseAgent(trx, deps.presence, { orgId: conv.org_id, teamId, settings }) : null;
+      const offeredTo = teamId ? await chooseAgent(trx, deps.presence, { orgId: conv.org_id, teamId, settings: chat }) : null;
       await trx
         .updateTable('chat_conversations')
         .set({ ticket_id: t.id, status: 'waiting', team_id: teamId, waiting_since: now, offered_to: offeredTo, offered_at: offeredTo ? now : null, offered_before: offeredTo ? [offeredTo] : [] })
