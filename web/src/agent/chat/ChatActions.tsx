@@ -12,7 +12,7 @@ import { useMe } from '../../session.js';
 import { Button } from '../../ui/Button.js';
 import { useResource, useSubmit } from '../../ui/hooks.js';
 import { ErrorNotice } from '../../ui/notices.js';
-import { chatEndpoints } from './chat-schemas.js';
+import { chatEndpoints } from '../../../../src/platform/http/schemas/chat.js';
 
 export function TransferChat({ ticketId, canTeams, onDone }: { ticketId: string; canTeams: boolean; onDone: () => void }) {
   const [open, setOpen] = useState(false);

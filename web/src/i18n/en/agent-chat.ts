@@ -26,6 +26,7 @@ export default {
   'agentChat.empty.waiting': 'Nobody is waiting.',
   'agentChat.empty.mine': 'You have no open chats.',
   'agentChat.empty.team': 'Your teams have no open chats.',
+  'agentChat.status.new': 'Not started',
   'agentChat.status.waiting': 'Waiting',
   'agentChat.status.active': 'In progress',
   'agentChat.status.ended': 'Ended',
