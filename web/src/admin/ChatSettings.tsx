@@ -39,6 +39,7 @@ function SettingsForm({ settings, onSaved }: { settings: Settings; onSaved: () =
   const [limit, setLimit] = useState(String(settings.maxChatsPerAgent));
   const [timeout, setTimeoutSeconds] = useState(String(settings.offerTimeoutSeconds));
   const [originErrors, setOriginErrors] = useState<string[]>([]);
+  const [teamError, setTeamError] = useState<string | undefined>(undefined);
   const [saved, setSaved] = useState(false);
   const submit = useSubmit(async () => {
     setSaved(false);
@@ -47,7 +48,10 @@ function SettingsForm({ settings, onSaved }: { settings: Settings; onSaved: () =
     if (parsed.origins.length > CHAT_MAX_ORIGINS) problems.push(t('agentChat.settings.tooManyOrigins', { max: CHAT_MAX_ORIGINS }));
     if (enabled && parsed.origins.length === 0) problems.push(t('agentChat.settings.noOrigins'));
     setOriginErrors(problems);
-    if (problems.length) return false;
+    // The server refuses it too: chats need a team to be offered to.
+    const noTeam = enabled && !teamId;
+    setTeamError(noTeam ? t('agentChat.settings.teamRequired') : undefined);
+    if (problems.length || noTeam) return false;
     await call(chatEndpoints.updateSettings, {
       body: { enabled, teamId: teamId || null, allowedOrigins: parsed.origins, maxChatsPerAgent: Number(limit), offerTimeoutSeconds: Number(timeout) },
     });
@@ -68,7 +72,7 @@ function SettingsForm({ settings, onSaved }: { settings: Settings; onSaved: () =
   return (
     <form className="form form--wide" onSubmit={onSubmit} noValidate>
       <CheckboxField label={t('agentChat.settings.enabled')} hint={t('agentChat.settings.enabledHint')} checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
-      <SelectField label={t('agentChat.settings.team')} hint={t('agentChat.settings.teamHint')} value={teamId} onChange={(e) => setTeamId(e.target.value)} options={teamOptions} error={fe.teamId} />
+      <SelectField label={t('agentChat.settings.team')} hint={t('agentChat.settings.teamHint')} value={teamId} onChange={(e) => { setTeamId(e.target.value); setTeamError(undefined); }} options={teamOptions} error={teamError ?? fe.teamId} />
       <ErrorNotice error={teams.error} />
       <TextAreaField label={t('agentChat.settings.origins')} hint={t('agentChat.settings.originsHint')} rows={4} value={origins} spellCheck={false} autoCapitalize="off"
         onChange={(e) => { setOrigins(e.target.value); setOriginErrors([]); }} error={originError} />

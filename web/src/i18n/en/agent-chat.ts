@@ -114,6 +114,7 @@ export default {
   'agentChat.settings.origin.invalid': 'not a web address such as https://www.example.com',
   'agentChat.settings.origin.duplicate': 'already listed',
   'agentChat.settings.tooManyOrigins': 'At most {max} websites.',
+  'agentChat.settings.teamRequired': 'Choose the team that takes chats before turning the chat on.',
   'agentChat.settings.noOrigins': 'List at least one website before turning the chat on.',
   'agentChat.settings.originCount.one': 'The widget may be embedded on {count} website.',
   'agentChat.settings.originCount.other': 'The widget may be embedded on {count} websites.',
