@@ -50,7 +50,7 @@ describeWeb('the chat console', (kind) => {
 
   it('offer, inbox, accept, a masked card number, live conversation, transfer, end, collision and presence', async () => {
     const team = await buildTeam(server.services, org);
-    await server.services.database.db.updateTable('teams').set({ assignment_strategy: 'least_busy' }).where('id', '=', team).execute();
+    await server.services.database.db.updateTable('teams').set({ assignment_strategy: 'least_busy', name: 'Support' }).where('id', '=', team).execute();
     const admin = await signIn(server.app, org, { roles: ['administrator'], stepUp: true });
     const put = await server.app.inject({ method: 'PUT', url: '/api/chat-settings', headers: admin.headers, payload: { enabled: true, teamId: team, allowedOrigins: [SITE], maxChatsPerAgent: 2, offerTimeoutSeconds: 600 } });
     expect(put.statusCode, put.body).toBe(200);
@@ -93,6 +93,7 @@ describeWeb('the chat console', (kind) => {
     await expect.poll(() => clock.textContent(), { timeout: 3000 }).not.toBe(before);
     // The team's name comes from the team list (a supervisor may read it); the customer is masked.
     const ticketId = (await server.app.inject({ method: 'GET', url: '/api/chats?box=waiting', headers: lead.headers })).json().chats[0].ticketId as string;
+    expect(await rows.first().textContent()).toContain('Support');
     expect(await rows.first().textContent()).not.toContain('Cora Customer');
     expect(await runAxe(page)).toEqual([]);
     await snap(page, 'chat-inbox');
@@ -146,6 +147,11 @@ describeWeb('the chat console', (kind) => {
     await expect.poll(() => page.getByRole('textbox', { name: 'Message' }).count()).toBe(0);
     const read = await server.app.inject({ method: 'GET', url: `/api/chats/${ticketId}/messages?after=0`, headers: lead.headers });
     expect(read.json()).toMatchObject({ status: 'ended' });
+
+    // A hard load of the chat's address is the web app too.
+    await page.goto(`/chats/${ticketId}?box=mine`);
+    await page.getByRole('heading', { level: 2, name: /^Chat with / }).waitFor();
+    await page.getByText('Yes, one moment.').waitFor();
 
     // Collision on an ordinary ticket: a colleague's typing shows; ours reaches them at most once per 3 s.
     const colleague = await staffSocket(sam);
