@@ -102,6 +102,7 @@ export function ChatPane({ ticketId, onChanged }: { ticketId: string; onChanged:
   const status = conv.status;
   const mine = data.assigneeId === me.user.id;
   const canWrite = data.abilities['tickets.write'];
+  const canAssign = data.abilities['tickets.assign'];
   const customer = data.requester ? data.requester.name : t('agentChat.visitor');
   return (
     <div className="chat-pane-layout">
@@ -114,7 +115,8 @@ export function ChatPane({ ticketId, onChanged }: { ticketId: string; onChanged:
           <div className="chat-pane__actions">
             {status === 'waiting' ? <Button variant="primary" className="btn--small" busy={accept.busy} onClick={() => void accept.run()}>{t('agentChat.pane.accept')}</Button> : null}
             {/* The server lets anyone with tickets.assign transfer a chat, and its own agent with tickets.write. */}
-            {status !== 'ended' && (data.abilities['tickets.assign'] || (mine && canWrite)) ? <TransferChat ticketId={ticketId} canTeams={can('users.read')} onDone={changed} /> : null}
+            {status !== 'ended' && (canAssign || (mine && canWrite)) && (canAssign || can('users.read'))
+              ? <TransferChat ticketId={ticketId} canPeople={canAssign} canTeams={can('users.read')} onDone={changed} /> : null}
             {status !== 'ended' && canWrite ? <EndChat ticketId={ticketId} onDone={changed} /> : null}
             <Link href={`/tickets/${ticketId}`} className="btn btn--ghost btn--small">{t('agentChat.pane.openTicket')}</Link>
           </div>
