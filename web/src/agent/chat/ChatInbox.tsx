@@ -1,7 +1,7 @@
 /**
  * The chat inbox (/chats, /chats/:id): tabs Waiting / Mine / Team with live counts, one compact row per chat
  * (customer masked as in every list, a live waiting clock, "offered to you", the team and, on Team, the colleague
-chatting — names from the team and staff lists when this person may read them) and Accept on waiting rows.
+ * chatting — names from the team and staff lists when this person may read them) and Accept on waiting rows.
  * An open chat shows beside the list at desktop widths and alone at narrow ones (a link leads back).
  * Keyboard: j/k move between rows, Enter opens, `c` accepts the chat offered to me (or the longest waiting).
  */
