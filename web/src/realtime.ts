@@ -13,12 +13,14 @@ import { useEffect, useRef, useState } from 'react';
 
 export interface RealtimeMessage {
   type: 'ready' | 'ticket' | 'notifications' | 'resync' | 'chat' | 'chat-offer' | 'typing';
-  /** The event counter; for `chat`, the chat message's sequence number. */
+  /** The socket's own frame counter (every frame has one): never a chat's sequence number. */
   seq?: number;
   ticketId?: string;
-  /** `typing`: who is typing, and their name when it is a member of staff. */
+  /** `chat`: the sequence number of the chat item that is new. */
+  chatSeq?: number;
+  /** `typing`: who is typing, and their name (null when the server has none to show). Never my own typing. */
   who?: 'customer' | 'agent';
-  name?: string;
+  name?: string | null;
 }
 
 /** What the console may send: typing on a ticket (collision warning, the chat customer's indicator), or activity. */

@@ -2,9 +2,11 @@
  * Admin → Chat (docs/chat.md): whether the chat is on, the team that receives chats, the web origins allowed to
  * embed the widget (checked here line by line before saving, and again by the server), the concurrent-chat limit
  * per agent and the offer timeout; the identity secret (rotated here, shown once); and the script tag to paste
- * into the organisation's site.
+ * into the organisation's site, as the server writes it (with the configured public address, which the address
+ * this page was opened at need not be).
  */
 import { useEffect, useState, type FormEvent } from 'react';
+import { CHAT_MAX_ORIGINS, chatEndpoints } from '../../../src/platform/http/schemas/chat.js';
 import { teamEndpoints } from '../../../src/platform/http/schemas/users.js';
 import { call } from '../api.js';
 import { t, tp } from '../i18n/index.js';
@@ -14,7 +16,6 @@ import { CheckboxField, SelectField, TextAreaField, TextField } from '../ui/fiel
 import { useResource, useSubmit } from '../ui/hooks.js';
 import { ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
-import { chatSettingsEndpoints, CHAT_MAX_ORIGINS } from '../agent/chat/chat-schemas.js';
 import { parseOrigins, type OriginLine } from '../agent/chat/origins.js';
 import { AdminNav } from './AdminNav.js';
 import { ConfirmButton, When } from './shared.js';
@@ -22,7 +23,7 @@ import { ConfirmButton, When } from './shared.js';
 type Settings = NonNullable<ReturnType<typeof useSettings>['data']>;
 
 function useSettings() {
-  return useResource((signal) => call(chatSettingsEndpoints.read, {}, { signal }), []);
+  return useResource((signal) => call(chatEndpoints.settings, {}, { signal }), []);
 }
 
 function originProblemText(p: OriginLine): string {
@@ -35,9 +36,10 @@ function SettingsForm({ settings, onSaved }: { settings: Settings; onSaved: () =
   const [enabled, setEnabled] = useState(settings.enabled);
   const [teamId, setTeamId] = useState(settings.teamId ?? '');
   const [origins, setOrigins] = useState(settings.allowedOrigins.join('\n'));
-  const [limit, setLimit] = useState(String(settings.maxConcurrent));
+  const [limit, setLimit] = useState(String(settings.maxChatsPerAgent));
   const [timeout, setTimeoutSeconds] = useState(String(settings.offerTimeoutSeconds));
   const [originErrors, setOriginErrors] = useState<string[]>([]);
+  const [teamError, setTeamError] = useState<string | undefined>(undefined);
   const [saved, setSaved] = useState(false);
   const submit = useSubmit(async () => {
     setSaved(false);
@@ -46,9 +48,12 @@ function SettingsForm({ settings, onSaved }: { settings: Settings; onSaved: () =
     if (parsed.origins.length > CHAT_MAX_ORIGINS) problems.push(t('agentChat.settings.tooManyOrigins', { max: CHAT_MAX_ORIGINS }));
     if (enabled && parsed.origins.length === 0) problems.push(t('agentChat.settings.noOrigins'));
     setOriginErrors(problems);
-    if (problems.length) return false;
-    await call(chatSettingsEndpoints.update, {
-      body: { enabled, teamId: teamId || null, allowedOrigins: parsed.origins, maxConcurrent: Number(limit), offerTimeoutSeconds: Number(timeout) },
+    // The server refuses it too: chats need a team to be offered to.
+    const noTeam = enabled && !teamId;
+    setTeamError(noTeam ? t('agentChat.settings.teamRequired') : undefined);
+    if (problems.length || noTeam) return false;
+    await call(chatEndpoints.updateSettings, {
+      body: { enabled, teamId: teamId || null, allowedOrigins: parsed.origins, maxChatsPerAgent: Number(limit), offerTimeoutSeconds: Number(timeout) },
     });
     setOrigins(parsed.origins.join('\n'));
     setSaved(true);
@@ -67,7 +72,7 @@ function SettingsForm({ settings, onSaved }: { settings: Settings; onSaved: () =
   return (
     <form className="form form--wide" onSubmit={onSubmit} noValidate>
       <CheckboxField label={t('agentChat.settings.enabled')} hint={t('agentChat.settings.enabledHint')} checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
-      <SelectField label={t('agentChat.settings.team')} hint={t('agentChat.settings.teamHint')} value={teamId} onChange={(e) => setTeamId(e.target.value)} options={teamOptions} error={fe.teamId} />
+      <SelectField label={t('agentChat.settings.team')} hint={t('agentChat.settings.teamHint')} value={teamId} onChange={(e) => { setTeamId(e.target.value); setTeamError(undefined); }} options={teamOptions} error={teamError ?? fe.teamId} />
       <ErrorNotice error={teams.error} />
       <TextAreaField label={t('agentChat.settings.origins')} hint={t('agentChat.settings.originsHint')} rows={4} value={origins} spellCheck={false} autoCapitalize="off"
         onChange={(e) => { setOrigins(e.target.value); setOriginErrors([]); }} error={originError} />
@@ -77,7 +82,7 @@ function SettingsForm({ settings, onSaved }: { settings: Settings; onSaved: () =
         </ul>
       ) : null}
       <div className="field-row">
-        <TextField label={t('agentChat.settings.limit')} hint={t('agentChat.settings.limitHint')} type="number" inputMode="numeric" min={1} max={20} value={limit} onChange={(e) => setLimit(e.target.value)} error={fe.maxConcurrent} />
+        <TextField label={t('agentChat.settings.limit')} hint={t('agentChat.settings.limitHint')} type="number" inputMode="numeric" min={1} max={20} value={limit} onChange={(e) => setLimit(e.target.value)} error={fe.maxChatsPerAgent} />
         <TextField label={t('agentChat.settings.timeout')} hint={t('agentChat.settings.timeoutHint')} type="number" inputMode="numeric" min={10} max={600} value={timeout} onChange={(e) => setTimeoutSeconds(e.target.value)} error={fe.offerTimeoutSeconds} />
       </div>
       <ErrorNotice error={submit.error} />
@@ -118,7 +123,7 @@ function IdentitySecret({ createdAt, onRotated }: { createdAt: string | null; on
         body={<p>{createdAt ? t('agentChat.settings.rotateBody') : t('agentChat.settings.createBody')}</p>}
         confirmLabel={createdAt ? t('agentChat.settings.rotate') : t('agentChat.settings.create')}
         onConfirm={async () => {
-          const res = await call(chatSettingsEndpoints.rotateSecret);
+          const res = await call(chatEndpoints.rotateSecret);
           setSecret(res.secret);
           onRotated();
         }}
@@ -128,9 +133,7 @@ function IdentitySecret({ createdAt, onRotated }: { createdAt: string | null; on
 }
 
 export function ChatSettings() {
-  const { me } = useMe();
   const settings = useSettings();
-  const snippet = `<script src="${location.origin}/chat/widget.js" data-org="${me.user.orgId}" async></script>`;
   return (
     <Page title={t('agentChat.settings.title')} subtitle={t('agentChat.settings.subtitle')} wide>
       <AdminNav />
@@ -144,10 +147,10 @@ export function ChatSettings() {
           </Section>
           <Section title={t('agentChat.settings.embedTitle')} id="chat-embed">
             <p>{t('agentChat.settings.embedBody')}</p>
-            <pre className="chat-settings__snippet" tabIndex={0} aria-label={t('agentChat.settings.embedTitle')}><code>{snippet}</code></pre>
-            <CopyButton text={snippet} label={t('agentChat.settings.copySnippet')} />
+            <pre className="chat-settings__snippet" tabIndex={0} aria-label={t('agentChat.settings.embedTitle')}><code>{settings.data.embedSnippet}</code></pre>
+            <CopyButton text={settings.data.embedSnippet} label={t('agentChat.settings.copySnippet')} />
           </Section>
-          <IdentitySecret createdAt={settings.data.identitySecretCreatedAt} onRotated={settings.reload} />
+          <IdentitySecret createdAt={settings.data.identitySecretAt} onRotated={settings.reload} />
         </>
       ) : null}
     </Page>

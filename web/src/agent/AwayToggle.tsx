@@ -9,7 +9,7 @@ import { workEndpoints } from '../../../src/platform/http/schemas/work.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { useResource } from '../ui/hooks.js';
-import { presenceEndpoints } from './chat/chat-schemas.js';
+import { chatEndpoints } from '../../../src/platform/http/schemas/chat.js';
 import { useActivityReport } from './chat/live.js';
 
 export function AwayToggle() {
@@ -23,7 +23,7 @@ export function AwayToggle() {
     setBusy(true);
     setFailed(false);
     try {
-      await call(presenceEndpoints.set, { body: { status: away ? 'online' : 'away' } });
+      await call(chatEndpoints.presence, { body: { status: away ? 'online' : 'away' } });
       state.reload();
     } catch {
       setFailed(true);

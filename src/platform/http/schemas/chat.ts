@@ -3,11 +3,17 @@
  * endpoints (availability, start, offline form, files), the console's chat inbox and actions, and the
  * organisation's chat settings.
  */
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Email, IdParams, Nullable, Timestamp, Uuid, type Endpoint } from './common.js';
 
 const Ok = Type.Object({ ok: Type.Literal(true) });
 const Origin = Type.String({ minLength: 1, maxLength: 300 });
+
+/** The console's inbox tabs, the longest message, and the most origins that may embed the widget. */
+export const CHAT_BOXES = ['waiting', 'mine', 'team'] as const;
+export type ChatBox = (typeof CHAT_BOXES)[number];
+export const CHAT_MESSAGE_MAX = 4000;
+export const CHAT_MAX_ORIGINS = 50;
 const ChatStatus = Type.Enum<['new', 'waiting', 'active', 'ended']>(['new', 'waiting', 'active', 'ended']);
 const Identity = Type.Object({ kind: Type.Enum<['anonymous', 'site', 'portal', 'email']>(['anonymous', 'site', 'portal', 'email']), name: Type.String() });
 
@@ -39,7 +45,7 @@ export const ChatSettingsView = Type.Object({
 export const ChatSettingsBody = Type.Object({
   enabled: Type.Boolean(),
   teamId: Nullable(Uuid),
-  allowedOrigins: Type.Array(Origin, { maxItems: 50 }),
+  allowedOrigins: Type.Array(Origin, { maxItems: CHAT_MAX_ORIGINS }),
   maxChatsPerAgent: Type.Integer({ minimum: 1, maximum: 20 }),
   offerTimeoutSeconds: Type.Integer({ minimum: 10, maximum: 600 }),
 }, { additionalProperties: false });
@@ -112,7 +118,7 @@ export const chatEndpoints = {
     method: 'POST',
     url: '/api/chats/:id/messages',
     params: IdParams,
-    body: Type.Object({ clientId: Uuid, body: Type.String({ minLength: 1, maxLength: 4000 }) }, { additionalProperties: false }),
+    body: Type.Object({ clientId: Uuid, body: Type.String({ minLength: 1, maxLength: CHAT_MESSAGE_MAX }) }, { additionalProperties: false }),
     response: Type.Object({ seq: Type.Integer(), redacted: Type.Array(Type.String()), duplicate: Type.Boolean() }),
     status: 201,
   },
@@ -135,3 +141,8 @@ export const chatEndpoints = {
   updateSettings: { method: 'PUT', url: '/api/chat-settings', body: ChatSettingsBody, response: ChatSettingsView },
   rotateSecret: { method: 'POST', url: '/api/chat-settings/identity-secret', response: Type.Object({ secret: Type.String(), createdAt: Timestamp }), status: 201 },
 } as const satisfies Record<string, Endpoint>;
+
+/** One row of the console's chat inbox, and one item of a conversation as the console reads it. */
+export type ChatInboxRow = Static<typeof chatEndpoints.inbox.response>['chats'][number];
+export type ChatItemView = Static<typeof ChatItem>;
+export type ChatStatusT = ChatInboxRow['status'];

@@ -10,6 +10,7 @@ export const WEB_APP_PATHS = [
   '/reset-password',
   '/accept-invite',
   '/tickets',
+  '/chats',
   '/customers',
   '/link',
   '/account',

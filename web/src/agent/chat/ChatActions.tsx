@@ -1,7 +1,8 @@
 /**
  * Transfer and End on an open chat, inline rather than in dialogs: the conversation stays in view and the
  * keyboard stays in the pane. Transfer offers the people the ticket can be assigned to and the teams (the
- * ticket page's own sources: /api/tickets/:id/assignees, /api/teams); End asks once before it acts.
+ * ticket page's own sources: /api/tickets/:id/assignees with tickets.assign, /api/teams with users.read — an
+ * agent transferring their own chat without tickets.assign picks a team); End asks once before it acts.
  */
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { ticketEndpoints } from '../../../../src/platform/http/schemas/tickets.js';
@@ -12,29 +13,29 @@ import { useMe } from '../../session.js';
 import { Button } from '../../ui/Button.js';
 import { useResource, useSubmit } from '../../ui/hooks.js';
 import { ErrorNotice } from '../../ui/notices.js';
-import { chatEndpoints } from './chat-schemas.js';
+import { chatEndpoints } from '../../../../src/platform/http/schemas/chat.js';
 
-export function TransferChat({ ticketId, canTeams, onDone }: { ticketId: string; canTeams: boolean; onDone: () => void }) {
+export function TransferChat({ ticketId, canPeople, canTeams, onDone }: { ticketId: string; canPeople: boolean; canTeams: boolean; onDone: () => void }) {
   const [open, setOpen] = useState(false);
   return (
     <>
       <Button className="btn--small" aria-expanded={open} aria-controls="chat-transfer" onClick={() => setOpen((o) => !o)}>{t('agentChat.transfer.open')}</Button>
-      {open ? <TransferForm ticketId={ticketId} canTeams={canTeams} onClose={() => setOpen(false)} onDone={() => { setOpen(false); onDone(); }} /> : null}
+      {open ? <TransferForm ticketId={ticketId} canPeople={canPeople} canTeams={canTeams} onClose={() => setOpen(false)} onDone={() => { setOpen(false); onDone(); }} /> : null}
     </>
   );
 }
 
-function TransferForm({ ticketId, canTeams, onClose, onDone }: { ticketId: string; canTeams: boolean; onClose: () => void; onDone: () => void }) {
+function TransferForm({ ticketId, canPeople, canTeams, onClose, onDone }: { ticketId: string; canPeople: boolean; canTeams: boolean; onClose: () => void; onDone: () => void }) {
   const { me } = useMe();
   const selectId = useId();
   const select = useRef<HTMLSelectElement>(null);
   const targets = useResource(async (signal) => {
     const [people, teams] = await Promise.all([
-      call(ticketEndpoints.assignees, { params: { id: ticketId } }, { signal }),
+      canPeople ? call(ticketEndpoints.assignees, { params: { id: ticketId } }, { signal }) : Promise.resolve(null),
       canTeams ? call(teamEndpoints.list, {}, { signal }) : Promise.resolve(null),
     ]);
-    return { people: people.items.filter((p) => p.id !== me.user.id), teams: teams?.teams ?? [] };
-  }, [ticketId, canTeams]);
+    return { people: (people?.items ?? []).filter((p) => p.id !== me.user.id), teams: teams?.teams ?? [] };
+  }, [ticketId, canPeople, canTeams]);
   const [target, setTarget] = useState('');
   useEffect(() => {
     if (targets.data) select.current?.focus();

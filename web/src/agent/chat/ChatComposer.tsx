@@ -13,7 +13,7 @@ import { SelectField } from '../../ui/fields.js';
 import { useResource, useSubmit } from '../../ui/hooks.js';
 import { ErrorNotice, Notice } from '../../ui/notices.js';
 import { label } from '../shared.js';
-import { CHAT_MESSAGE_MAX, chatEndpoints, type ChatMessageT } from './chat-schemas.js';
+import { CHAT_MESSAGE_MAX, chatEndpoints, type ChatItemView } from '../../../../src/platform/http/schemas/chat.js';
 import { useReportTyping } from './live.js';
 import { pendingSends } from './seq.js';
 
@@ -23,7 +23,7 @@ interface Pending {
   failed: boolean;
 }
 
-export function ChatComposer({ ticketId, held, autoFocus, onSent }: { ticketId: string; held: ChatMessageT[]; autoFocus: boolean; onSent: () => Promise<void> }) {
+export function ChatComposer({ ticketId, held, autoFocus, onSent }: { ticketId: string; held: ChatItemView[]; autoFocus: boolean; onSent: () => Promise<void> }) {
   const [text, setText] = useState('');
   const [pending, setPending] = useState<Pending[]>([]);
   const [removed, setRemoved] = useState<string[]>([]);

@@ -1,11 +1,13 @@
 /**
  * The chat inbox (/chats, /chats/:id): tabs Waiting / Mine / Team with live counts, one compact row per chat
- * (customer as masking shows them, a live waiting clock, "offered to you", team) and Accept on waiting rows.
+ * (customer masked as in every list, a live waiting clock, "offered to you", the team and, on Team, the colleague
+ * chatting — names from the team and staff lists when this person may read them) and Accept on waiting rows.
  * An open chat shows beside the list at desktop widths and alone at narrow ones (a link leads back).
  * Keyboard: j/k move between rows, Enter opens, `c` accepts the chat offered to me (or the longest waiting).
  */
 import { useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
+import { CHAT_BOXES, chatEndpoints, type ChatBox, type ChatInboxRow } from '../../../../src/platform/http/schemas/chat.js';
 import { call } from '../../api.js';
 import { t, tp } from '../../i18n/index.js';
 import { LIVE_POLL_MS, useDebounced, useRealtime, useRealtimeConnected } from '../../realtime.js';
@@ -14,7 +16,6 @@ import { useResource, useSubmit } from '../../ui/hooks.js';
 import { Badge, EmptyState, ErrorNotice, Loading } from '../../ui/notices.js';
 import { Page } from '../../ui/Page.js';
 import { useShortcut } from '../shortcuts.js';
-import { CHAT_BOXES, chatEndpoints, type ChatBox, type ChatSummaryT } from './chat-schemas.js';
 import { ChatPane } from './ChatPane.js';
 import { useNow } from './live.js';
 import { customerName } from './ShellChat.js';
@@ -37,8 +38,8 @@ export function ChatInbox({ openId }: { openId: string | null }) {
   const waiting = useWaitingChats();
   const live = useRealtimeConnected();
   const lists = useResource(async (signal) => {
-    const [w, mine, team] = await Promise.all(CHAT_BOXES.map((b) => call(chatEndpoints.list, { query: { box: b } }, { signal })));
-    return { waiting: w?.items ?? [], mine: mine?.items ?? [], team: team?.items ?? [] } satisfies Record<ChatBox, ChatSummaryT[]>;
+    const [w, mine, team] = await Promise.all(CHAT_BOXES.map((b) => call(chatEndpoints.inbox, { query: { box: b } }, { signal })));
+    return { waiting: w?.chats ?? [], mine: mine?.chats ?? [], team: team?.chats ?? [] } satisfies Record<ChatBox, ChatInboxRow[]>;
   }, [], { pollMs: live ? LIVE_POLL_MS : 15_000 });
   const refetch = useDebounced(lists.reload);
   useRealtime((m) => {
@@ -97,8 +98,9 @@ export function ChatInbox({ openId }: { openId: string | null }) {
   );
 }
 
-function ChatRows({ rows, box, openId, onAccepted }: { rows: ChatSummaryT[]; box: ChatBox; openId: string | null; onAccepted: (ticketId: string) => void }) {
+function ChatRows({ rows, box, openId, onAccepted }: { rows: ChatInboxRow[]; box: ChatBox; openId: string | null; onAccepted: (ticketId: string) => void }) {
   const now = useNow(1000);
+  const { teamName, userName } = useWaitingChats();
   const [acceptingId, setAcceptingId] = useState<string | null>(null);
   const accept = useSubmit(async (ticketId: string) => {
     setAcceptingId(ticketId);
@@ -116,7 +118,7 @@ function ChatRows({ rows, box, openId, onAccepted }: { rows: ChatSummaryT[]; box
           return (
             <li key={c.ticketId} className={c.ticketId === openId ? 'chat-row chat-row--open' : 'chat-row'}>
               <Link href={`/chats/${c.ticketId}?box=${box}`} className="chat-row__link" aria-current={c.ticketId === openId ? 'true' : undefined}>
-                <span className={c.customer?.masked ? 'masked' : undefined}>{name}</span> <span className="ticket-link__number">#{c.number}</span>
+                <span className="masked">{name}</span> <span className="ticket-link__number">#{c.number}</span>
               </Link>
               <span className="chat-row__meta">
                 {c.status === 'waiting' ? (
@@ -127,8 +129,8 @@ function ChatRows({ rows, box, openId, onAccepted }: { rows: ChatSummaryT[]; box
                   <Badge tone={c.status === 'active' ? 'success' : 'neutral'}>{t(`agentChat.status.${c.status}`)}</Badge>
                 )}
                 {c.offeredToMe ? <Badge tone="info">{t('agentChat.row.offered')}</Badge> : null}
-                {c.teamName ? <span className="muted">{c.teamName}</span> : null}
-                {box === 'team' && c.assigneeName ? <span className="muted">{t('agentChat.row.with', { name: c.assigneeName })}</span> : null}
+                {teamName(c.teamId) ? <span className="muted">{teamName(c.teamId)}</span> : null}
+                {box === 'team' && userName(c.agentId) ? <span className="muted">{t('agentChat.row.with', { name: userName(c.agentId) ?? '' })}</span> : null}
               </span>
               {c.status === 'waiting' ? (
                 <Button variant={c.offeredToMe ? 'primary' : 'secondary'} className="btn--small chat-row__action" busy={accept.busy && acceptingId === c.ticketId}

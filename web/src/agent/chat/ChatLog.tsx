@@ -9,11 +9,11 @@ import { formatDateTime, locale, t } from '../../i18n/index.js';
 import { Badge } from '../../ui/notices.js';
 import { withRedactionMarkers } from '../../ui/redacted.js';
 import { fileSize, label } from '../shared.js';
-import type { ChatMessageT } from './chat-schemas.js';
+import type { ChatItemView } from '../../../../src/platform/http/schemas/chat.js';
 
 const clock = new Intl.DateTimeFormat(locale, { timeStyle: 'short' });
 
-export function ChatLog({ ticketId, messages, myName }: { ticketId: string; messages: ChatMessageT[]; myName: string }) {
+export function ChatLog({ ticketId, messages, myName }: { ticketId: string; messages: ChatItemView[]; myName: string }) {
   const box = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
   useEffect(() => {

@@ -1,12 +1,13 @@
 /**
- * One chat, opened from the inbox: the conversation (catch-up by seq, appended live on `chat` frames, each seq
- * once), the customer's typing, a colleague's typing on the same chat, the composer, and beside them the
+ * One chat, opened from the inbox: the conversation (catch-up by seq, appended live on `chat` frames by their
+ * `chatSeq`, each seq once), the customer's typing, a colleague's typing on the same chat, the composer, and beside them the
  * customer panel (masked, reveal with a reason) and "Verify customer" — the ticket page's own components: the
  * server asks the customer for the code inside the chat. Transfer and End act on the chat; the chat stays a
  * ticket, reachable from "Open as ticket".
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
+import { chatEndpoints, type ChatItemView, type ChatStatusT } from '../../../../src/platform/http/schemas/chat.js';
 import { ticketEndpoints } from '../../../../src/platform/http/schemas/tickets.js';
 import { call } from '../../api.js';
 import { t } from '../../i18n/index.js';
@@ -16,7 +17,6 @@ import { Button } from '../../ui/Button.js';
 import { useResource, useSubmit } from '../../ui/hooks.js';
 import { Badge, ErrorNotice, Loading, Notice } from '../../ui/notices.js';
 import { CustomerPanel, VerifyCustomer } from '../CustomerPanel.js';
-import { chatEndpoints, type ChatMessageT } from './chat-schemas.js';
 import { ChatComposer } from './ChatComposer.js';
 import { ChatLog } from './ChatLog.js';
 import { CollisionNotice } from './Collision.js';
@@ -24,14 +24,12 @@ import { useTypingOn } from './live.js';
 import { isNewer, lastSeq, mergeBySeq } from './seq.js';
 import { EndChat, TransferChat } from './ChatActions.js';
 
-type Status = 'waiting' | 'active' | 'ended';
-
 /** The conversation as held: merged by seq; `catchUp` asks for what follows the last seq, one request at a time. */
 function useConversation(ticketId: string) {
-  const [messages, setMessages] = useState<ChatMessageT[]>([]);
-  const [status, setStatus] = useState<Status | null>(null);
+  const [messages, setMessages] = useState<ChatItemView[]>([]);
+  const [status, setStatus] = useState<ChatStatusT | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const held = useRef<ChatMessageT[]>([]);
+  const held = useRef<ChatItemView[]>([]);
   const running = useRef(false);
   const again = useRef(false);
   const catchUp = useCallback(async () => {
@@ -43,7 +41,7 @@ function useConversation(ticketId: string) {
     try {
       do {
         again.current = false;
-        const res = await call(chatEndpoints.messages, { params: { id: ticketId }, query: { after: lastSeq(held.current) } });
+        const res = await call(chatEndpoints.read, { params: { id: ticketId }, query: { after: lastSeq(held.current) } });
         held.current = mergeBySeq(held.current, res.items);
         setMessages(held.current);
         setStatus(res.status);
@@ -61,7 +59,7 @@ function useConversation(ticketId: string) {
   return { messages, status, error, catchUp, last: () => lastSeq(held.current) };
 }
 
-function lastSystemSeq(messages: readonly ChatMessageT[]): number {
+function lastSystemSeq(messages: readonly ChatItemView[]): number {
   return messages.reduce((last, m) => (m.author === 'system' ? m.seq : last), 0);
 }
 
@@ -71,7 +69,7 @@ export function ChatPane({ ticketId, onChanged }: { ticketId: string; onChanged:
   const conv = useConversation(ticketId);
   const reloadTicket = useDebounced(ticket.reload);
   useRealtime((m) => {
-    if (m.type === 'chat' && m.ticketId === ticketId && isNewer(m.seq, conv.last())) void conv.catchUp();
+    if (m.type === 'chat' && m.ticketId === ticketId && isNewer(m.chatSeq, conv.last())) void conv.catchUp();
     else if (m.type === 'ticket' && m.ticketId === ticketId) {
       reloadTicket();
       void conv.catchUp();
@@ -104,6 +102,7 @@ export function ChatPane({ ticketId, onChanged }: { ticketId: string; onChanged:
   const status = conv.status;
   const mine = data.assigneeId === me.user.id;
   const canWrite = data.abilities['tickets.write'];
+  const canAssign = data.abilities['tickets.assign'];
   const customer = data.requester ? data.requester.name : t('agentChat.visitor');
   return (
     <div className="chat-pane-layout">
@@ -115,7 +114,9 @@ export function ChatPane({ ticketId, onChanged }: { ticketId: string; onChanged:
           <Badge tone={status === 'active' ? 'success' : status === 'waiting' ? 'info' : 'neutral'}>{t(`agentChat.status.${status}`)}</Badge>
           <div className="chat-pane__actions">
             {status === 'waiting' ? <Button variant="primary" className="btn--small" busy={accept.busy} onClick={() => void accept.run()}>{t('agentChat.pane.accept')}</Button> : null}
-            {status !== 'ended' && data.abilities['tickets.assign'] ? <TransferChat ticketId={ticketId} canTeams={can('users.read')} onDone={changed} /> : null}
+            {/* The server lets anyone with tickets.assign transfer a chat, and its own agent with tickets.write. */}
+            {status !== 'ended' && (canAssign || (mine && canWrite)) && (canAssign || can('users.read'))
+              ? <TransferChat ticketId={ticketId} canPeople={canAssign} canTeams={can('users.read')} onDone={changed} /> : null}
             {status !== 'ended' && canWrite ? <EndChat ticketId={ticketId} onDone={changed} /> : null}
             <Link href={`/tickets/${ticketId}`} className="btn btn--ghost btn--small">{t('agentChat.pane.openTicket')}</Link>
           </div>

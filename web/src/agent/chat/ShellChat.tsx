@@ -5,12 +5,12 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { useLocation } from 'wouter';
+import { chatEndpoints, type ChatInboxRow } from '../../../../src/platform/http/schemas/chat.js';
 import { call } from '../../api.js';
 import { t, tp } from '../../i18n/index.js';
 import { Button } from '../../ui/Button.js';
 import { useSubmit } from '../../ui/hooks.js';
 import { ErrorNotice } from '../../ui/notices.js';
-import { chatEndpoints, type ChatSummaryT } from './chat-schemas.js';
 import { useNow } from './live.js';
 import { waitingClock } from './waiting.js';
 import { useWaitingChats } from './WaitingChats.js';
@@ -23,8 +23,9 @@ export function WaitingCount() {
   return <span className="nav-count" aria-label={tp('agentChat.nav.waiting', items.length)}>{items.length}</span>;
 }
 
-export function customerName(chat: Pick<ChatSummaryT, 'customer'>): string {
-  return chat.customer?.name || t('agentChat.visitor');
+/** The customer as the inbox names them: masked, as in every list (the open chat's customer panel may reveal). */
+export function customerName(chat: Pick<ChatInboxRow, 'customer'>): string {
+  return chat.customer || t('agentChat.visitor');
 }
 
 export function ChatOffers() {
@@ -52,8 +53,8 @@ export function ChatOffers() {
 }
 
 /** The shown offers, with their waiting clocks (ticking only while there is an offer). */
-function OfferList({ offers, onDismiss }: { offers: ChatSummaryT[]; onDismiss: (ticketId: string) => void }) {
-  const { reload } = useWaitingChats();
+function OfferList({ offers, onDismiss }: { offers: ChatInboxRow[]; onDismiss: (ticketId: string) => void }) {
+  const { reload, teamName } = useWaitingChats();
   const [, navigate] = useLocation();
   const now = useNow(1000);
   const accept = useSubmit(async (ticketId: string) => {
@@ -68,7 +69,7 @@ function OfferList({ offers, onDismiss }: { offers: ChatSummaryT[]; onDismiss: (
         <div key={o.ticketId} className="chat-offer">
           <p className="chat-offer__title">{t('agentChat.offer.title', { name: customerName(o) })}</p>
           <p className="chat-offer__meta muted">
-            {o.teamName ? `${o.teamName} · ` : ''}{t('agentChat.offer.waiting', { time: waitingClock(o.waitingSince, now) })}
+            {teamName(o.teamId) ? `${teamName(o.teamId)} · ` : ''}{t('agentChat.offer.waiting', { time: waitingClock(o.waitingSince, now) })}
           </p>
           <div className="chat-offer__actions">
             <Button variant="primary" className="btn--small" busy={accept.busy} onClick={() => void accept.run(o.ticketId)}

@@ -5,7 +5,6 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import { sendRealtime, useRealtime } from '../../realtime.js';
-import { useMe } from '../../session.js';
 import { ACTIVE_SEND_MS, nextExpiry, NO_TYPING, recordTyping, Throttle, TYPING_SEND_MS, typingNow, type TypingState } from './typing.js';
 
 /** The current time, re-read every `ms` (one interval per caller; the inbox has one for all its clocks). */
@@ -23,15 +22,14 @@ export function useNow(ms = 1000): number {
  * (`who: 'customer'`, a one-element list when they are). Re-renders once when the last one expires.
  */
 export function useTypingOn(ticketId: string, who: 'agent' | 'customer'): string[] {
-  const { me } = useMe();
   const [state, setState] = useState<TypingState>(NO_TYPING);
   const [, setTick] = useState(0);
   useEffect(() => setState(NO_TYPING), [ticketId]);
   useRealtime((m) => {
     if (m.type !== 'typing' || m.ticketId !== ticketId || (m.who ?? 'agent') !== who) return;
-    // The frame names staff by display name only: my own other tabs are not a collision.
+    // The server never sends my own typing back (nor from my other tabs); a colleague without a name is not shown.
     const name = who === 'customer' ? 'customer' : (m.name ?? '');
-    if (who === 'agent' && (!name || name === me.user.name)) return;
+    if (who === 'agent' && !name) return;
     setState((s) => recordTyping(s, name, Date.now()));
   });
   const now = Date.now();

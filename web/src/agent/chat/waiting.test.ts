@@ -16,6 +16,8 @@ describe('waitingClock', () => {
     expect(waitingClock(since, at(-30))).toBe('0:00');
     expect(waitingClock('not a date', at(10))).toBe('0:00');
     expect(waitedSeconds(since, at(61))).toBe(61);
+    expect(waitingClock(null, at(10))).toBe('0:00');
+    expect(waitedSeconds(null, at(10))).toBe(0);
   });
 });
 
@@ -24,8 +26,9 @@ describe('byUrgency', () => {
     const rows = [
       { id: 'new', offeredToMe: false, waitingSince: '2026-01-01T10:05:00Z' },
       { id: 'old', offeredToMe: false, waitingSince: '2026-01-01T10:00:00Z' },
+      { id: 'active', offeredToMe: false, waitingSince: null },
       { id: 'offer', offeredToMe: true, waitingSince: '2026-01-01T10:09:00Z' },
     ];
-    expect([...rows].sort(byUrgency).map((r) => r.id)).toEqual(['offer', 'old', 'new']);
+    expect([...rows].sort(byUrgency).map((r) => r.id)).toEqual(['offer', 'old', 'new', 'active']);
   });
 });
