@@ -35,6 +35,8 @@ export const ENCRYPTED_COLUMNS: Array<{ table: EncryptedTable; columns: string[]
   { table: 'user_phones', columns: ['phone_enc'], key: 'user_id' },
   // One learned phishing model per organisation (field context rowId = org_id, decision 0174).
   { table: 'phishing_models', columns: ['model_enc'], key: 'org_id' },
+  // The chat's site-identity secret, one per organisation (rowId = org_id, src/helpdesk/chat/settings.ts).
+  { table: 'chat_settings', columns: ['identity_secret_enc'], key: 'org_id' },
 ];
 // Every *_enc column in the schema must be listed here: a rotation retires the old key version, so a column it
 // missed would become unreadable (rotation.test.ts reads the live schema and fails on any column not listed).
@@ -56,7 +58,8 @@ type EncryptedTable =
   | 'mfa_challenges'
   | 'mfa_totp'
   | 'user_phones'
-  | 'phishing_models';
+  | 'phishing_models'
+  | 'chat_settings';
 
 // Header layout (field-cipher.ts): format(1) algorithm(1) key id(16) key version(4, big-endian).
 const keyIdBytes = (keyId: string) => Buffer.from(keyId.replace(/-/g, ''), 'hex');

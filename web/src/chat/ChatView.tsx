@@ -298,7 +298,7 @@ export function ChatView(props: Props) {
             />
             <button type="submit" className="chat-btn chat-btn--primary">{ct('chat.send')}</button>
             <p id={`${id}-hint`} className="chat-hint">{ct('chat.messageHint')}</p>
-            {tooLong ? <p id={`${id}-long`} className="chat-hint chat-hint--error">{ct('chat.tooLong', { max: MAX_MESSAGE_LENGTH, count: draft.trim().length })}</p> : null}
+            {tooLong ? <p id={`${id}-long`} className="chat-hint chat-hint--error">{ct('chat.tooLong', { max: MAX_MESSAGE_LENGTH, length: draft.trim().length })}</p> : null}
           </form>
           {confirmEnd ? (
             <div className="chat-confirm" role="group" aria-labelledby={`${id}-confirm`} onKeyDown={(e) => {

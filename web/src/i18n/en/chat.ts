@@ -35,7 +35,7 @@ export default {
   'chat.message': 'Message',
   'chat.messageHint': 'Enter sends, Shift+Enter starts a new line.',
   'chat.send': 'Send',
-  'chat.tooLong': 'Messages can be at most {max} characters; this one has {count}.',
+  'chat.tooLong': 'Messages can be at most {max} characters; this one has {length}.',
   'chat.attach': 'Attach a file',
   'chat.uploading': 'Uploading {name}…',
   'chat.uploaded': '{name} was sent.',
