@@ -79,7 +79,7 @@ describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
     services = await createTestServices(kind);
     app = await buildApp({
       services,
-      routes: [...appRoutes.filter((r) => r !== chatRoutes), chatRoutesWith({ socket: { authTimeoutMs: 400, maxFramesPerSecond: 100 }, sweepEveryMs: 0 })],
+      routes: [...appRoutes.filter((r) => r !== chatRoutes), chatRoutesWith({ socket: { authTimeoutMs: 400, maxFramesPerSecond: 100, recheckMs: 200 }, sweepEveryMs: 0 })],
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address() as { port: number };
@@ -366,5 +366,16 @@ describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
     const other = await customer(token);
     other.ws.send(JSON.stringify({ type: 'message', clientId: randomUUID(), body: 'from another tab' }));
     expect(await other.next((m) => m.type === 'ack' || m.type === 'error')).toMatchObject({ type: 'error', code: 'rate_limited' });
+  });
+  it('keeps a waiting customer’s chat alive while their socket is open, however long nobody answers', async () => {
+    const { token } = (await start()).json();
+    const c = await customer(token);
+    const hash = (await import('../../identity/auth/secrets.js')).hashSecret(token);
+    const idleSince = new Date(Date.now() - 29.5 * 60_000);
+    await services.database.db.updateTable('chat_conversations').set({ last_activity_at: idleSince }).where('token_hash', '=', hash).execute();
+    await new Promise((r) => setTimeout(r, 600));
+    const row = await services.database.db.selectFrom('chat_conversations').where('token_hash', '=', hash).select('last_activity_at').executeTakeFirstOrThrow();
+    expect(row.last_activity_at.getTime()).toBeGreaterThan(Date.now() - 60_000);
+    expect(c.ws.readyState).toBe(c.ws.OPEN);
   });
 });

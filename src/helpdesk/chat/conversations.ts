@@ -180,10 +180,20 @@ export async function authenticateVisitor(deps: Pick<ChatDeps, 'db'>, token: unk
   return { conversationId: row.id, orgId: row.org_id, customerId: row.customer_id, ticketId: row.ticket_id, expiresAt: row.expires_at, ip: client.ip, requestId: client.requestId };
 }
 
-/** Whether a visitor's token still holds (the socket re-checks it now and then). */
+/**
+ * Whether a visitor's token still holds (the socket re-checks it now and then). An open socket is activity: a
+ * customer waiting in the queue without typing keeps their chat until the token's absolute expiry.
+ */
 export async function visitorStillValid(deps: Pick<ChatDeps, 'db'>, conversationId: string, now = new Date()): Promise<boolean> {
-  const row = await deps.db.selectFrom('chat_conversations').where('id', '=', conversationId).select(['expires_at', 'last_activity_at']).executeTakeFirst();
-  return Boolean(row && row.expires_at > now && now.getTime() - row.last_activity_at.getTime() <= TOKEN_IDLE_MS);
+  const row = await deps.db
+    .updateTable('chat_conversations')
+    .set({ last_activity_at: now })
+    .where('id', '=', conversationId)
+    .where('expires_at', '>', now)
+    .where('last_activity_at', '>=', new Date(now.getTime() - TOKEN_IDLE_MS))
+    .returning('id')
+    .executeTakeFirst();
+  return Boolean(row);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -160,6 +160,8 @@ export class ChatSocketHub {
 
   private async authenticate(conn: Conn, frame: Record<string, unknown>): Promise<void> {
     const visitor = await authenticateVisitor(this.deps, frame.token, conn.client);
+    // Connecting is activity: the idle clock starts again.
+    if (!(await visitorStillValid(this.deps, visitor.conversationId))) return this.drop(conn, CHAT_CLOSE.expired, 'chat expired');
     const after = Number.isInteger(frame.after) && (frame.after as number) >= 0 ? (frame.after as number) : 0;
     if (conn.ws.readyState !== conn.ws.OPEN) return;
     conn.visitor = visitor;
