@@ -50,6 +50,7 @@ async function openMany<T>(n: number, batch: number, open: (i: number) => Promis
   return out;
 }
 
+/** A kept-alive connection the server has just closed fails once with ECONNRESET: try again on a fresh one. */
 async function fetchRetry(url: string, init: RequestInit): Promise<Response> {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -112,16 +113,7 @@ async function fullPath(): Promise<{ p50: number; p99: number; ackP50: number; a
       const ws = await socket(`${b.ws}/api/realtime`, { cookie: `td_session=${session.token}`, origin });
       return { userId, token, ws, lastSeq: new Map<string, number>(), fetching: new Map<string, Promise<void>>() };
     });
-    // A kept-alive connection the server has just closed fails once with ECONNRESET: try again on a fresh one.
-    const api = async (token: string, method: string, url: string): Promise<Response> => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await fetch(`${b.http}${url}`, { method, headers: { authorization: `Bearer ${token}` } });
-        } catch (err) {
-          if (attempt >= 2) throw err;
-        }
-      }
-    };
+    const api = (token: string, method: string, url: string) => fetchRetry(`${b.http}${url}`, { method, headers: { authorization: `Bearer ${token}` } });
 
     // Customers start on A through the API, fifty at a time, each from an address of its own.
     const sentAt = new Map<string, number>();

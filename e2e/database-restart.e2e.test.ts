@@ -10,7 +10,6 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -20,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../src/platform/db/database.js';
 import { hashSecret, newSecret } from '../src/identity/auth/secrets.js';
 import { seedMailbox, seedOrganization, seedStaff, seedTeam } from '../src/helpdesk/tickets/testing.js';
+import { freePort, sleep, until } from './instances.js';
 
 const execFileAsync = promisify(execFile);
 const hasInitdb = spawnSync('initdb', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -35,29 +35,6 @@ async function pgTool(args: string[]): Promise<void> {
   await execFileAsync(cmd!, rest, { encoding: 'utf8', timeout: 60_000 }).catch((err: { stderr?: string; stdout?: string }) => {
     throw new Error(`${args.join(' ')} failed: ${err.stderr || err.stdout || String(err)}`);
   });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 describe.skipIf(!hasInitdb)('a PostgreSQL restart under HTTP and SMTP load', () => {

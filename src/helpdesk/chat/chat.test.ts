@@ -19,7 +19,10 @@ import { appRoutes } from '../../platform/http/routes.js';
 import type { MemoryMailer } from '../../platform/notify/mailer.js';
 import { realtimeRoutes } from '../../platform/realtime/realtime.routes.js';
 import { connectSocket, upgradeStatus, type Client } from '../../platform/realtime/testing.js';
+import { hashSecret } from '../../identity/auth/secrets.js';
+import { createPortalDeps } from '../portal/deps.js';
 import { chatRoutes, chatRoutesWith } from './chat.routes.js';
+import { sweepOffers } from './inbox.js';
 
 const SITE = 'https://shop.example.com';
 const CARD = '4111 1111 1111 1111';
@@ -223,7 +226,7 @@ describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
     forged.ws.send(JSON.stringify({ type: 'auth', token: `tdc_${'A'.repeat(43)}` }));
     expect((await forged.closed).code).toBe(4401);
     const { token } = (await start()).json();
-    await services.database.db.updateTable('chat_conversations').set({ expires_at: new Date(Date.now() - 1000) }).where('token_hash', '=', (await import('../../identity/auth/secrets.js')).hashSecret(token)).execute();
+    await services.database.db.updateTable('chat_conversations').set({ expires_at: new Date(Date.now() - 1000) }).where('token_hash', '=', hashSecret(token)).execute();
     const late = await connectSocket(url, { origin });
     open.push(late);
     late.ws.send(JSON.stringify({ type: 'auth', token }));
@@ -274,7 +277,7 @@ describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
       const clientId = randomUUID();
       c.ws.send(JSON.stringify({ type: 'message', clientId, body: `chat ${i}` }));
       await c.next((m) => m.type === 'ack');
-      const row = await services.database.db.selectFrom('chat_conversations').where('token_hash', '=', (await import('../../identity/auth/secrets.js')).hashSecret(token)).select('ticket_id').executeTakeFirstOrThrow();
+      const row = await services.database.db.selectFrom('chat_conversations').where('token_hash', '=', hashSecret(token)).select('ticket_id').executeTakeFirstOrThrow();
       tickets.push(row.ticket_id!);
     }
     // Whatever the agent had open from earlier tests is ended first.
@@ -330,12 +333,11 @@ describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
     const c = await customer(token);
     c.ws.send(JSON.stringify({ type: 'message', clientId: randomUUID(), body: 'anyone there?' }));
     await c.next((m) => m.type === 'ack');
-    const row = await services.database.db.selectFrom('chat_conversations').where('token_hash', '=', (await import('../../identity/auth/secrets.js')).hashSecret(token)).select(['id', 'offered_to', 'ticket_id']).executeTakeFirstOrThrow();
+    const row = await services.database.db.selectFrom('chat_conversations').where('token_hash', '=', hashSecret(token)).select(['id', 'offered_to', 'ticket_id']).executeTakeFirstOrThrow();
     const first = row.offered_to!;
     expect([agent.userId, second.userId]).toContain(first);
     // The offer times out unanswered: the sweep offers it to the other one, who is told.
-    const { sweepOffers } = await import('./inbox.js');
-    const deps = { ...(await (await import('../portal/deps.js')).createPortalDeps(services)), bus: app.bus, presence: app.presence };
+    const deps = { ...(await createPortalDeps(services)), bus: app.bus, presence: app.presence };
     expect(await sweepOffers(deps, new Date(Date.now() + 31_000))).toBeGreaterThanOrEqual(1);
     const after = await services.database.db.selectFrom('chat_conversations').where('id', '=', row.id).select('offered_to').executeTakeFirstOrThrow();
     const next = first === agent.userId ? second : agent;
@@ -370,7 +372,7 @@ describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
   it('keeps a waiting customer’s chat alive while their socket is open, however long nobody answers', async () => {
     const { token } = (await start()).json();
     const c = await customer(token);
-    const hash = (await import('../../identity/auth/secrets.js')).hashSecret(token);
+    const hash = hashSecret(token);
     const idleSince = new Date(Date.now() - 29.5 * 60_000);
     await services.database.db.updateTable('chat_conversations').set({ last_activity_at: idleSince }).where('token_hash', '=', hash).execute();
     await new Promise((r) => setTimeout(r, 600));

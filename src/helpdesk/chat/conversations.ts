@@ -181,19 +181,21 @@ export async function authenticateVisitor(deps: Pick<ChatDeps, 'db'>, token: unk
 }
 
 /**
- * Whether a visitor's token still holds (the socket re-checks it now and then). An open socket is activity: a
- * customer waiting in the queue without typing keeps their chat until the token's absolute expiry.
+ * Which of these conversations' tokens still hold, with their idle clocks started again: an open socket is
+ * activity, so a customer waiting in the queue without typing keeps their chat until the token's absolute
+ * expiry. One statement for every socket an instance holds (the hub re-checks them all every 30 s).
  */
-export async function visitorStillValid(deps: Pick<ChatDeps, 'db'>, conversationId: string, now = new Date()): Promise<boolean> {
-  const row = await deps.db
+export async function touchVisitors(deps: Pick<ChatDeps, 'db'>, conversationIds: readonly string[], now = new Date()): Promise<Set<string>> {
+  if (conversationIds.length === 0) return new Set();
+  const rows = await deps.db
     .updateTable('chat_conversations')
     .set({ last_activity_at: now })
-    .where('id', '=', conversationId)
+    .where('id', 'in', [...new Set(conversationIds)])
     .where('expires_at', '>', now)
     .where('last_activity_at', '>=', new Date(now.getTime() - TOKEN_IDLE_MS))
     .returning('id')
-    .executeTakeFirst();
-  return Boolean(row);
+    .execute();
+  return new Set(rows.map((r) => r.id));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -251,6 +253,8 @@ export interface Sent {
   seq: number;
   redacted: string[];
   duplicate: boolean;
+  /** The chat's ticket (made by the first message). */
+  ticketId: string | null;
 }
 
 function cleanBody(body: string): string {
@@ -313,7 +317,7 @@ export async function postCustomerMessage(deps: ChatDeps, visitor: ChatVisitor, 
     deps.bus.publish({ k: 'chat-seq', orgId: visitor.orgId, conversationId: visitor.conversationId, ticketId: out.ticketId, seq: out.seq });
     if (routed) deps.bus.publish({ k: 'chat-state', orgId: visitor.orgId, conversationId: visitor.conversationId, ticketId: out.ticketId });
   }
-  return { seq: out.seq, redacted: out.redacted, duplicate: out.duplicate };
+  return { seq: out.seq, redacted: out.redacted, duplicate: out.duplicate, ticketId: out.ticketId };
 }
 
 /**
@@ -345,7 +349,7 @@ export async function postAgentMessage(deps: ChatDeps, ctx: AgentContext, input:
     return { seq, redacted: redactedTypes(body.redactions), duplicate: false, conv };
   });
   if (!out.duplicate) deps.bus.publish({ k: 'chat-seq', orgId: out.conv.org_id, conversationId: out.conv.id, ticketId: out.conv.ticket_id, seq: out.seq });
-  return { seq: out.seq, redacted: out.redacted, duplicate: out.duplicate };
+  return { seq: out.seq, redacted: out.redacted, duplicate: out.duplicate, ticketId: out.conv.ticket_id };
 }
 
 /** Counts the agent's chats: accepted and still open. */

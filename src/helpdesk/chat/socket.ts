@@ -27,7 +27,7 @@ import {
   loadItems,
   postCustomerMessage,
   recordVerified,
-  visitorStillValid,
+  touchVisitors,
   type ChatDeps,
   type ChatVisitor,
 } from './conversations.js';
@@ -161,7 +161,7 @@ export class ChatSocketHub {
   private async authenticate(conn: Conn, frame: Record<string, unknown>): Promise<void> {
     const visitor = await authenticateVisitor(this.deps, frame.token, conn.client);
     // Connecting is activity: the idle clock starts again.
-    if (!(await visitorStillValid(this.deps, visitor.conversationId))) return this.drop(conn, CHAT_CLOSE.expired, 'chat expired');
+    if (!(await touchVisitors(this.deps, [visitor.conversationId])).size) return this.drop(conn, CHAT_CLOSE.expired, 'chat expired');
     const after = Number.isInteger(frame.after) && (frame.after as number) >= 0 ? (frame.after as number) : 0;
     if (conn.ws.readyState !== conn.ws.OPEN) return;
     conn.visitor = visitor;
@@ -182,7 +182,7 @@ export class ChatSocketHub {
           return this.error(conn, 'invalid_frame', 'A message needs a clientId (a UUID) and a body.');
         }
         const sent = await postCustomerMessage(this.deps, visitor, { clientId: frame.clientId, body: frame.body });
-        if (!visitor.ticketId) visitor.ticketId = (await conversationState(this.deps.db, visitor.conversationId)).ticketId;
+        visitor.ticketId = sent.ticketId;
         this.send(conn, { type: 'ack', clientId: frame.clientId, seq: sent.seq, redacted: sent.redacted });
         // A resend of something already stored is not announced again; make sure this socket has it.
         if (sent.duplicate) this.flush(conn);
@@ -289,14 +289,15 @@ export class ChatSocketHub {
   }
 
   private async recheckAll(): Promise<void> {
-    for (const conn of [...this.all]) {
-      if (!conn.visitor) continue;
-      try {
-        if (!(await visitorStillValid(this.deps, conn.visitor.conversationId))) this.drop(conn, CHAT_CLOSE.expired, 'chat expired');
-      } catch {
-        // The database is away: keep the socket; the next round decides.
-      }
+    const held = [...this.all].filter((c) => c.visitor);
+    let valid: Set<string>;
+    try {
+      valid = await touchVisitors(this.deps, held.map((c) => c.visitor!.conversationId));
+    } catch {
+      // The database is away: keep the sockets; the next round decides.
+      return;
     }
+    for (const conn of held) if (!valid.has(conn.visitor!.conversationId)) this.drop(conn, CHAT_CLOSE.expired, 'chat expired');
   }
 
   async close(): Promise<void> {

@@ -24,23 +24,13 @@ import { detectCardExtras, detectCards, detectRoutingNumbers, detectSortCodes, d
 import { scanDigitRuns } from '../../../src/protection/dlp/scan.js';
 import { detectContextSecrets, detectKnownSecrets, detectPrivateKeys } from '../../../src/protection/dlp/secrets.js';
 import { uuidSpans } from '../../../src/protection/dlp/tokens.js';
-import type { Finding, SensitiveType } from '../../../src/protection/dlp/types.js';
+import { SENSITIVE_TYPES, type Finding, type SensitiveType } from '../../../src/protection/dlp/types.js';
 
 /** What DEFAULT_DLP_POLICY redacts (src/protection/dlp/redact.ts): never sent from the chat. */
 export const REMOVED_BEFORE_SENDING: readonly SensitiveType[] = ['payment_card', 'card_security_code', 'password', 'one_time_code', 'secret'];
 
 /** Types this module can find in a browser: every type except phone and ip_address. */
-export const BROWSER_TYPES: readonly SensitiveType[] = [
-  ...REMOVED_BEFORE_SENDING,
-  'card_expiry',
-  'iban',
-  'us_ssn',
-  'uk_nino',
-  'uk_sort_code_account',
-  'us_routing_number',
-  'email',
-  'date_of_birth',
-];
+export const BROWSER_TYPES: readonly SensitiveType[] = SENSITIVE_TYPES.filter((t) => t !== 'phone' && t !== 'ip_address');
 
 function insideAny(f: Finding, spans: ReadonlyArray<{ start: number; end: number }>): boolean {
   for (const x of spans) if (x.start <= f.start && f.end <= x.end) return true;
