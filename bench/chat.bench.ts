@@ -8,7 +8,8 @@
  * `BENCH_RATE` (500) messages a second in all for `BENCH_SECONDS` (20). A
  * message's latency runs from the customer's send to the agent holding its
  * text: the full path (the customer's socket, DLP, encryption, storage, audit,
- * the Redis event, the agent's console frame, the agent's audited fetch). The
+ * the Redis event, the agent's instance loading the item and auditing its read, the agent's console frame
+ * carrying it; a fetch only after a gap). The
  * relay's runs from the same send to the agent socket's frame. Also the
  * per-message DLP cost for chat-sized messages (≤ 200 bytes).
  *
@@ -87,7 +88,7 @@ async function drive(senders: number, send: (i: number) => void): Promise<number
 
 async function fullPath(): Promise<{ p50: number; p99: number; ackP50: number; ackP99: number; delivered: number; sent: number; seconds: number; connections: number }> {
   // Behind a proxy (X-Forwarded-For), so the thousand visitors come from addresses of their own, as in life.
-  const cluster = await startCluster({ serverUrl: SERVER, redisUrl: REDIS, count: 2, poolSize: 10, logLevel: 'error', env: { TRUSTDESK_TRUST_PROXY: 'true' } });
+  const cluster = await startCluster({ serverUrl: SERVER, redisUrl: REDIS, count: 2, poolSize: 10, logLevel: 'error', env: { TRUSTDESK_TRUST_PROXY: 'true' }, nodeArgs: process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [] });
   const [a, b] = cluster.instances as [(typeof cluster.instances)[0], (typeof cluster.instances)[0]];
   const origin = new URL(cluster.publicUrl).origin;
   const db = await openDatabase({ url: cluster.databaseUrl, poolSize: 4 });
@@ -111,7 +112,7 @@ async function fullPath(): Promise<{ p50: number; p99: number; ackP50: number; a
         .values({ id: randomUUID(), org_id: orgId, user_id: userId, kind: 'personal', name: 'bench', token_hash: hashSecret(token), prefix: token.slice(0, 10), scopes: ['tickets.read', 'tickets.write', 'tickets.take'], expires_at: new Date(Date.now() + 3_600_000), created_by: null })
         .execute();
       const ws = await socket(`${b.ws}/api/realtime`, { cookie: `td_session=${session.token}`, origin });
-      return { userId, token, ws, lastSeq: new Map<string, number>(), fetching: new Map<string, Promise<void>>() };
+      return { userId, token, ws, holding: new Set<string>(), lastSeq: new Map<string, number>(), fetching: new Map<string, Promise<void>>() };
     });
     const api = (token: string, method: string, url: string) => fetchRetry(`${b.http}${url}`, { method, headers: { authorization: `Bearer ${token}` } });
 
@@ -122,6 +123,11 @@ async function fullPath(): Promise<{ p50: number; p99: number; ackP50: number; a
     const ackMs: number[] = [];
     const frameMs: number[] = [];
     let delivered = 0;
+    /** Items that came in a frame but after a gap, so were fetched instead (as the console does). */
+    let fetchedAfterGap = 0;
+    /** Error frames by code, and the bodies of messages not yet acknowledged (to send again after an error). */
+    const errors = new Map<string, number>();
+    const unsent = new Map<string, string>();
     const customers = await openMany(CUSTOMERS, 20, async (i) => {
       const from = `10.${(i >> 8) & 255}.${i & 255}.1`;
       const res = await fetchRetry(`${a.http}/api/chat/conversations`, {
@@ -134,9 +140,16 @@ async function fullPath(): Promise<{ p50: number; p99: number; ackP50: number; a
       const ws = await socket(`${a.ws}/api/chat/socket`, { origin, 'x-forwarded-for': from });
       ws.send(JSON.stringify({ type: 'auth', token, after: 0 }));
       ws.on('message', (raw) => {
-        const m = JSON.parse(String(raw)) as { type: string; clientId?: string };
+        const m = JSON.parse(String(raw)) as { type: string; clientId?: string; code?: string };
         const t0 = m.type === 'ack' && m.clientId ? sentAt.get(m.clientId) : undefined;
         if (t0 !== undefined) ackMs.push(performance.now() - t0);
+        if (m.type === 'error') {
+          errors.set(m.code ?? '?', (errors.get(m.code ?? '?') ?? 0) + 1);
+          // A message the server could not take is sent again with its client id, as the widget's retry does.
+          const body = m.clientId ? unsent.get(m.clientId) : undefined;
+          if (body !== undefined && m.code !== 'rate_limited') setTimeout(() => ws.send(JSON.stringify({ type: 'message', clientId: m.clientId, body })), 500);
+        }
+        if (m.type === 'ack' && m.clientId) unsent.delete(m.clientId);
       });
       return ws;
     });
@@ -145,17 +158,40 @@ async function fullPath(): Promise<{ p50: number; p99: number; ackP50: number; a
     let accepted = 0;
     for (const agent of agents) {
       agent.ws.on('message', (raw) => {
-        const m = JSON.parse(String(raw)) as { type: string; ticketId?: string; chatSeq?: number };
+        const m = JSON.parse(String(raw)) as { type: string; ticketId?: string; chatSeq?: number; item?: { seq: number; clientId: string | null } };
         if (m.type === 'chat-offer' && m.ticketId) {
           void api(agent.token, 'POST', `/api/chats/${m.ticketId}/accept`)
-            .then((r) => {
-              if (r.status === 200) accepted++;
+            .then(async (r) => {
+              if (r.status === 200) {
+                // Opening the chat reads what came before (the console's catch-up): held up to the accept's seq.
+                const { seq } = (await r.json()) as { seq: number };
+                agent.lastSeq.set(m.ticketId!, Math.max(agent.lastSeq.get(m.ticketId!) ?? 0, seq));
+                agent.holding.add(m.ticketId!);
+                accepted++;
+              }
             })
             .catch((err: unknown) => console.error(`accept failed: ${String(err)} ${String((err as { cause?: unknown }).cause)}`));
         }
-        if (m.type === 'chat' && m.ticketId) {
+        // Every agent of the team hears of the team's chats (their inbox); each reads only the chats they hold open.
+        if (m.type === 'chat' && m.ticketId && agent.holding.has(m.ticketId)) {
           const ticketId = m.ticketId;
           const heardAt = performance.now();
+          const take = (item: { seq: number; clientId: string | null }, at: number) => {
+            agent.lastSeq.set(ticketId, Math.max(agent.lastSeq.get(ticketId) ?? 0, item.seq));
+            const t0 = item.clientId ? sentAt.get(item.clientId) : undefined;
+            if (t0 !== undefined) {
+              sentAt.delete(item.clientId!);
+              frameMs.push(heardAt - t0);
+              latencies.push(at - t0);
+              delivered++;
+            }
+          };
+          // The console's rule (ChatPane): an item that follows what is held is taken from the frame; after a gap, fetch.
+          if (m.item && m.item.seq === (agent.lastSeq.get(ticketId) ?? 0) + 1 && !agent.fetching.has(ticketId)) {
+            take(m.item, heardAt);
+            return;
+          }
+          if (m.item) fetchedAfterGap++;
           const prev = agent.fetching.get(ticketId) ?? Promise.resolve();
           const next = prev.then(async () => {
             const after = agent.lastSeq.get(ticketId) ?? 0;
@@ -163,24 +199,20 @@ async function fullPath(): Promise<{ p50: number; p99: number; ackP50: number; a
             const r = await api(agent.token, 'GET', `/api/chats/${ticketId}/messages?after=${after}`);
             if (r.status !== 200) return;
             const now = performance.now();
-            for (const item of ((await r.json()) as { items: Array<{ seq: number; clientId: string | null }> }).items) {
-              agent.lastSeq.set(ticketId, item.seq);
-              const t0 = item.clientId ? sentAt.get(item.clientId) : undefined;
-              if (t0 !== undefined) {
-                sentAt.delete(item.clientId!);
-                frameMs.push(heardAt - t0);
-                latencies.push(now - t0);
-                delivered++;
-              }
-            }
+            for (const item of ((await r.json()) as { items: Array<{ seq: number; clientId: string | null }> }).items) take(item, now);
           });
-          agent.fetching.set(ticketId, next.catch(() => undefined));
+          const settled = next.catch(() => undefined);
+          agent.fetching.set(ticketId, settled);
+          void settled.then(() => {
+            if (agent.fetching.get(ticketId) === settled) agent.fetching.delete(ticketId);
+          });
         }
       });
     }
     const say = (ws: WebSocket, body: string, track: boolean) => {
       const clientId = randomUUID();
       if (track) sentAt.set(clientId, performance.now());
+      unsent.set(clientId, body);
       ws.send(JSON.stringify({ type: 'message', clientId, body }));
     };
     // Every customer says hello (25 a second: each first message makes a ticket and is routed under the team's
@@ -199,6 +231,8 @@ async function fullPath(): Promise<{ p50: number; p99: number; ackP50: number; a
     ackMs.length = 0;
     frameMs.length = 0;
     delivered = 0;
+    if (errors.size) log(`  while starting: ${[...errors].map(([c, n]) => `${n} × ${c}`).join(', ')} (sent again)`);
+    errors.clear();
     log(`full path: ${CUSTOMERS} customers on A, ${AGENTS} agents on B, all chats accepted; sending ${RATE}/s for ${SECONDS} s`);
     const t0 = performance.now();
     const sent = await drive(customers.length, (i) => say(customers[i]!, `Message ${i}: my order 4711 has not arrived, can you check?`, true));
@@ -206,7 +240,7 @@ async function fullPath(): Promise<{ p50: number; p99: number; ackP50: number; a
     const seconds = (performance.now() - t0) / 1000;
     for (const ws of customers) ws.terminate();
     for (const ag of agents) ag.ws.terminate();
-    log(`  where the time goes: send → ack p50 ${pct(ackMs, 50).toFixed(2)} ms p99 ${pct(ackMs, 99).toFixed(2)} ms; send → the agent's console frame p50 ${pct(frameMs, 50).toFixed(2)} ms p99 ${pct(frameMs, 99).toFixed(2)} ms; the rest is the agent's audited fetch`);
+    log(`  where the time goes: send → ack p50 ${pct(ackMs, 50).toFixed(2)} ms p99 ${pct(ackMs, 99).toFixed(2)} ms; send → the agent's console frame p50 ${pct(frameMs, 50).toFixed(2)} ms p99 ${pct(frameMs, 99).toFixed(2)} ms; ${fetchedAfterGap} items fetched after a gap; errors ${errors.size ? [...errors].map(([c, n]) => `${n} × ${c}`).join(', ') : 'none'}`);
     return { p50: pct(latencies, 50), p99: pct(latencies, 99), ackP50: pct(ackMs, 50), ackP99: pct(ackMs, 99), delivered, sent, seconds, connections: customers.length + agents.length };
   } catch (err) {
     for (const [i, inst] of cluster.instances.entries()) console.error(`instance ${i} (${inst.exited ? 'exited' : 'running'}):\n${inst.output.slice(-3000)}`);

@@ -53,7 +53,7 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(options: { serverUrl: string; redisUrl: string; count: number; poolSize?: number; logLevel?: string; env?: NodeJS.ProcessEnv }): Promise<Cluster> {
+export async function startCluster(options: { serverUrl: string; redisUrl: string; count: number; poolSize?: number; logLevel?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[] }): Promise<Cluster> {
   const dbName = `trustdesk_${randomUUID().slice(0, 8)}`;
   const admin = new pg.Client({ connectionString: options.serverUrl });
   await admin.connect();
@@ -69,7 +69,7 @@ export async function startCluster(options: { serverUrl: string; redisUrl: strin
 
   const launch = async (port: number, index: number): Promise<Instance> => {
     const inst: Instance = { proc: null as unknown as ChildProcess, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}`, output: '', exited: false };
-    inst.proc = spawn(process.execPath, ['bin/trustdesk.js', 'start'], {
+    inst.proc = spawn(process.execPath, [...(options.nodeArgs ?? []), 'bin/trustdesk.js', 'start'], {
       cwd: path.resolve(import.meta.dirname, '..'),
       env: {
         ...process.env,

@@ -6,10 +6,11 @@
  * after a reconnect every listener gets a `resync`, since what happened while
  * the socket was down was not heard. Components use `useRealtime(handler)` and,
  * to slow their polling while connected, `useRealtimeConnected()`. Chat adds
- * `chat` (a new message: fetch it), `chat-offer` and `typing` (docs/chat.md),
+ * `chat` (a new message: fetch it, or, to the agent holding the chat, the message itself), `chat-offer` and `typing` (docs/chat.md),
  * and the only frames a client sends, through `sendRealtime`.
  */
 import { useEffect, useRef, useState } from 'react';
+import type { ChatItemView } from '../../src/platform/http/schemas/chat.js';
 
 export interface RealtimeMessage {
   type: 'ready' | 'ticket' | 'notifications' | 'resync' | 'chat' | 'chat-offer' | 'typing';
@@ -18,6 +19,8 @@ export interface RealtimeMessage {
   ticketId?: string;
   /** `chat`: the sequence number of the chat item that is new. */
   chatSeq?: number;
+  /** `chat`, to the agent holding the chat: the item itself (its read audited by the server). */
+  item?: ChatItemView;
   /** `typing`: who is typing, and their name (null when the server has none to show). Never my own typing. */
   who?: 'customer' | 'agent';
   name?: string | null;

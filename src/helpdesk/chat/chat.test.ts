@@ -156,6 +156,25 @@ describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
     c.ws.send(JSON.stringify({ type: 'typing' }));
     await console_.next((m) => m.type === 'typing' && m.who === 'customer' && m.ticketId === ticketId);
 
+    // A new message reaches the agent holding the chat inside the frame — redacted, its read audited first; a
+    // colleague who may read the ticket is only told to fetch; another team's agent hears nothing.
+    const watcher = await staffSocket(admin);
+    const outsiderSocket = await staffSocket(outsider);
+    const second = randomUUID();
+    c.ws.send(JSON.stringify({ type: 'message', clientId: second, body: `Tried again with ${CARD}, still no luck` }));
+    const pushed = await console_.next((m) => m.type === 'chat' && m.ticketId === ticketId && (m.item as { clientId?: string } | undefined)?.clientId === second);
+    const pushedItem = pushed.item as { seq: number; body: string; author: string };
+    expect(pushedItem).toMatchObject({ seq: pushed.chatSeq, author: 'customer' });
+    expect(pushedItem.body).toContain('**** 1111');
+    expect(digits(JSON.stringify(pushed))).not.toContain(CARD_DIGITS);
+    const liveReads = await services.database.db.selectFrom('audit_log').where('action', '=', 'chat.read').where('actor_id', '=', agent.userId).select('details').execute();
+    expect(liveReads.map((r) => (typeof r.details === 'string' ? JSON.parse(r.details) : r.details))).toContainEqual(expect.objectContaining({ ticketId, after: pushedItem.seq - 1, items: 1, live: true }));
+    const told = await watcher.next((m) => m.type === 'chat' && m.ticketId === ticketId && m.chatSeq === pushed.chatSeq);
+    expect(told.item).toBeUndefined();
+    expect(outsiderSocket.seen.filter((m) => m.ticketId === ticketId)).toEqual([]);
+    watcher.ws.terminate();
+    outsiderSocket.ws.terminate();
+
     const reply = await app.inject({ method: 'POST', url: `/api/chats/${ticketId}/messages`, headers: agent.headers, payload: { clientId: randomUUID(), body: 'Sorry about that, let me check.' } });
     expect(reply.statusCode, reply.body).toBe(201);
     expect(await c.next((m) => m.type === 'message' && m.author === 'agent')).toMatchObject({ body: 'Sorry about that, let me check.' });

@@ -271,7 +271,8 @@ export async function postCustomerMessage(deps: ChatDeps, visitor: ChatVisitor, 
   const body = redactText(text, 'body', dlp);
   // Routing needs the settings only for the first message (the one that makes the ticket).
   const settings = visitor.ticketId ? null : await loadChatSettings(deps.db, visitor.orgId);
-  let routed = false;
+  /** The chat settings, once the first message has made the ticket and routing is due. */
+  let routed: Awaited<ReturnType<typeof loadChatSettings>> | null = null;
   const out = await deps.db.transaction().execute(async (trx) => {
     const conv = await lockConversation(trx, { id: visitor.conversationId }, visitor.orgId);
     if (!conv) throw expiredToken();
@@ -292,15 +293,11 @@ export async function postCustomerMessage(deps: ChatDeps, visitor: ChatVisitor, 
       const teamId = conv.team_id ?? chat.teamId;
       const subject = `Chat: ${body.text.split('\n')[0]!.slice(0, 80)}`;
       const t = await insertTicket(trx, deps, { orgId: conv.org_id, subject, channel: 'chat', requesterId: conv.customer_id, teamId });
-      const offeredTo = teamId ? await chooseAgent(trx, deps.presence, { orgId: conv.org_id, teamId, settings: chat }) : null;
-      await trx
-        .updateTable('chat_conversations')
-        .set({ ticket_id: t.id, status: 'waiting', team_id: teamId, waiting_since: now, offered_to: offeredTo, offered_at: offeredTo ? now : null, offered_before: offeredTo ? [offeredTo] : [] })
-        .where('id', '=', conv.id)
-        .execute();
+      await trx.updateTable('chat_conversations').set({ ticket_id: t.id, status: 'waiting', team_id: teamId, waiting_since: now }).where('id', '=', conv.id).execute();
       await deps.audit.append(trx, { ...visitorActor(visitor), action: 'ticket.create', object: { type: 'ticket', id: t.id }, subjectCustomerId: conv.customer_id, result: 'success', details: { channel: 'chat' } });
       conv.ticket_id = t.id;
-      routed = true;
+      conv.team_id = teamId;
+      routed = chat;
     }
     const { id: messageId } = await insertMessage(trx, deps, { orgId: conv.org_id, ticketId: conv.ticket_id, kind: 'public_reply', authorType: 'customer', customerId: conv.customer_id, body: body.text, redactions: body.redactions });
     const seq = await appendEvent(trx, conv, { messageId, clientId: input.clientId, author: 'customer' });
@@ -311,6 +308,12 @@ export async function postCustomerMessage(deps: ChatDeps, visitor: ChatVisitor, 
       .where('id', '=', conv.ticket_id)
       .execute();
     await deps.audit.append(trx, { ...visitorActor(visitor), action: 'chat.message', object: { type: 'chat', id: conv.id }, subjectCustomerId: conv.customer_id, result: 'success', details: { ticketId: conv.ticket_id, seq, redactions: body.redactions.length } });
+    // Routing last: the team's lock it takes is held only from here to the commit, so first messages of many
+    // customers at once queue behind each other for two statements, not for the whole of each other's work.
+    if (routed && conv.team_id) {
+      const offeredTo = await chooseAgent(trx, deps.presence, { orgId: conv.org_id, teamId: conv.team_id, settings: routed });
+      if (offeredTo) await trx.updateTable('chat_conversations').set({ offered_to: offeredTo, offered_at: now, offered_before: [offeredTo] }).where('id', '=', conv.id).execute();
+    }
     return { seq, redacted: redactedTypes(body.redactions), duplicate: false, ticketId: conv.ticket_id };
   });
   if (!out.duplicate) {
@@ -472,7 +475,7 @@ const EVENT_TEXT: Record<ChatEventKind, (name: string) => string> = {
 };
 
 /** Items after `after`, in order, decrypted (at most `limit`). Who may read them is the caller's business. */
-export async function loadItems(deps: ChatDeps, exec: Executor, input: { conversationId: string; orgId: string; after: number; limit?: number; customerName?: string }): Promise<ChatItem[]> {
+export async function loadItems(deps: Pick<ChatDeps, 'keyring'>, exec: Executor, input: { conversationId: string; orgId: string; after: number; limit?: number; customerName?: string }): Promise<ChatItem[]> {
   const rows = await exec
     .selectFrom('chat_events as e')
     .leftJoin('messages as m', 'm.id', 'e.message_id')

@@ -55,7 +55,10 @@ export async function chooseAgent(trx: Executor, presence: Presence, input: { or
     .where('id', '=', input.teamId)
     .where('org_id', '=', input.orgId)
     .select(['assignment_strategy', 'round_robin_last_user_id'])
-    .forUpdate()
+    // NO KEY UPDATE: routers of the team queue behind each other, while inserts that merely reference the team
+    // (their foreign-key check takes KEY SHARE) go on — FOR UPDATE would make them wait, and could deadlock a
+    // transaction that inserted a ticket of the team before routing.
+    .forNoKeyUpdate()
     .executeTakeFirst();
   if (!team || team.assignment_strategy === 'manual') return null;
   const all = await availableAgents(trx, online, input.orgId, input.teamId, input.settings);

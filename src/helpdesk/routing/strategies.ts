@@ -22,7 +22,10 @@ export async function pickAssignee(trx: Executor, orgId: string, teamId: string,
     .where('id', '=', teamId)
     .where('org_id', '=', orgId)
     .select(['assignment_strategy', 'round_robin_last_user_id'])
-    .forUpdate()
+    // NO KEY UPDATE: routers of the team queue behind each other, while inserts that merely reference the team
+    // (their foreign-key check takes KEY SHARE) go on — FOR UPDATE would make them wait, and could deadlock a
+    // transaction that inserted a ticket of the team before routing.
+    .forNoKeyUpdate()
     .executeTakeFirst();
   if (!team) return null;
   const chosen = strategy ?? team.assignment_strategy;

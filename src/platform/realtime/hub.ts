@@ -27,12 +27,25 @@ export type ServerMessage =
   | { type: 'ticket'; ticketId: string }
   | { type: 'notifications' }
   | { type: 'resync' }
-  /** A chat the socket's user may read has a new item `chatSeq` (the frame's own `seq` counts the socket's frames): the console fetches it. */
-  | { type: 'chat'; ticketId: string; chatSeq: number }
+  /**
+   * A chat the socket's user may read has a new item `chatSeq` (the frame's own `seq` counts the socket's frames): the
+   * console fetches it — or, for the agent holding the chat, the item itself comes along (its read audited first).
+   */
+  | { type: 'chat'; ticketId: string; chatSeq: number; item?: ChatItemPayload }
   /** A waiting chat is offered to this user. */
   | { type: 'chat-offer'; ticketId: string }
   /** Someone else is typing on a ticket the user may read (the collision warning; the customer of a chat). */
   | { type: 'typing'; ticketId: string; who: 'customer' | 'agent'; name: string | null };
+
+/** A chat item as the console's API answers it (src/helpdesk/chat/live.ts loads and audits it). */
+export interface ChatItemPayload {
+  seq: number;
+}
+
+export type ChatItemLoader = (input: { orgId: string; conversationId: string; ticketId: string; customerId: string; seq: number; readers: readonly Principal[] }) => Promise<ChatItemPayload | null>;
+
+/** A socket about to be sent customer text has had its session checked at most this long ago. */
+const CONTENT_RECHECK_MS = 5_000;
 
 /** Close codes a client may act on (4xxx: application-defined). */
 export const CLOSE = {
@@ -57,6 +70,8 @@ export interface HubOptions {
   bus?: Bus;
   presence?: Presence;
   presenceEveryMs?: number;
+  /** Loads (and audits) a new chat item for the agents holding the chat; without it they are told to fetch. */
+  chatItem?: ChatItemLoader;
 }
 
 interface Connection {
@@ -70,6 +85,8 @@ interface Connection {
   /** Last sign of the person at the console (a frame saying so), for presence. */
   activeAt: number;
   lastTypingAt: number;
+  /** When the session behind the socket was last found live. */
+  checkedAt: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -91,6 +108,8 @@ export class RealtimeHub {
   private readonly maxSocketsPerUser: number;
   private readonly maxFrameBytes: number;
   private readonly maxFramesPerSecond: number;
+  /** Per conversation, the push in progress: items go out in seq order. */
+  private readonly chatPushes = new Map<string, Promise<void>>();
 
   constructor(private readonly options: HubOptions) {
     this.recheckMs = options.recheckMs ?? 30_000;
@@ -140,7 +159,7 @@ export class RealtimeHub {
       return false;
     }
     const now = Date.now();
-    const conn: Connection = { ws, principal, sessionToken, seq: 0, alive: true, frameWindowStart: now, framesInWindow: 0, activeAt: now, lastTypingAt: 0 };
+    const conn: Connection = { ws, principal, sessionToken, seq: 0, alive: true, frameWindowStart: now, framesInWindow: 0, activeAt: now, lastTypingAt: 0, checkedAt: now };
     this.connections.add(conn);
     ws.on('pong', () => {
       conn.alive = true;
@@ -229,13 +248,12 @@ export class RealtimeHub {
       const inOrg = [...this.connections].filter((c) => c.principal.orgId === event.orgId);
       if (inOrg.length === 0) return;
       const db = this.options.database.db;
+      if (event.k === 'chat-seq') return await this.pushChatItem(event, inOrg);
       const t = await db.selectFrom('tickets').where('id', '=', event.ticketId).select(['org_id', 'team_id', 'assignee_id']).executeTakeFirst();
       if (!t || t.org_id !== event.orgId) return;
       const record = { orgId: t.org_id, teamId: t.team_id, assigneeId: t.assignee_id };
       const readers = inOrg.filter((c) => can(c.principal, 'tickets.read', record));
-      if (event.k === 'chat-seq') {
-        for (const c of readers) this.send(c, { type: 'chat', ticketId: event.ticketId, chatSeq: event.seq });
-      } else if (event.k === 'typing') {
+      if (event.k === 'typing') {
         for (const c of readers) if (c.principal.userId !== event.userId) this.send(c, { type: 'typing', ticketId: event.ticketId, who: event.who, name: event.name });
       } else {
         // A state change (waiting, offered, accepted, ended): readers refetch; the person offered it is told so.
@@ -249,6 +267,50 @@ export class RealtimeHub {
     } catch (err) {
       this.options.logger.warn({ err }, 'chat event not dispatched');
     }
+  }
+
+  /**
+   * A new chat item: whoever may read the ticket hears of it; the agent holding the chat (on a socket whose session
+   * was found live within CONTENT_RECHECK_MS) is sent the item itself, once its read is audited. One conversation's
+   * items go out in order; a console that sees a gap fetches from its last seq.
+   */
+  private pushChatItem(event: Extract<BusEvent, { k: 'chat-seq' }>, inOrg: Connection[]): Promise<void> {
+    const previous = this.chatPushes.get(event.conversationId) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const row = await this.options.database.db
+        .selectFrom('tickets as t')
+        .innerJoin('chat_conversations as c', 'c.ticket_id', 't.id')
+        .where('t.id', '=', event.ticketId!)
+        .where('c.id', '=', event.conversationId)
+        .select(['t.org_id', 't.team_id', 't.assignee_id', 'c.agent_id', 'c.customer_id', 'c.status'])
+        .executeTakeFirst();
+      if (!row || row.org_id !== event.orgId) return;
+      const record = { orgId: row.org_id, teamId: row.team_id, assigneeId: row.assignee_id };
+      const readers = inOrg.filter((c) => can(c.principal, 'tickets.read', record));
+      let holders = this.options.chatItem && row.status === 'active' ? readers.filter((c) => c.principal.userId === row.agent_id) : [];
+      if (holders.length) {
+        const now = Date.now();
+        await Promise.all(holders.filter((c) => now - c.checkedAt > CONTENT_RECHECK_MS).map((c) => this.recheck(c)));
+        holders = holders.filter((c) => this.connections.has(c) && can(c.principal, 'tickets.read', record));
+      }
+      let item: ChatItemPayload | null = null;
+      if (holders.length) {
+        item = await this.options.chatItem!({ orgId: row.org_id, conversationId: event.conversationId, ticketId: event.ticketId!, customerId: row.customer_id, seq: event.seq, readers: [...new Set(holders.map((c) => c.principal))] }).catch((err: unknown) => {
+          this.options.logger.warn({ err }, 'chat item not loaded for the console; it fetches instead');
+          return null;
+        });
+      }
+      for (const c of readers) {
+        if (!this.connections.has(c)) continue;
+        this.send(c, { type: 'chat', ticketId: event.ticketId!, chatSeq: event.seq, ...(item && holders.includes(c) ? { item } : {}) });
+      }
+    });
+    const settled = next.catch((err: unknown) => this.options.logger.warn({ err }, 'chat event not dispatched'));
+    this.chatPushes.set(event.conversationId, settled);
+    void settled.then(() => {
+      if (this.chatPushes.get(event.conversationId) === settled) this.chatPushes.delete(event.conversationId);
+    });
+    return settled;
   }
 
   private drop(conn: Connection, code: number, reason: string): void {
@@ -294,27 +356,30 @@ export class RealtimeHub {
 
   /** Closes sockets whose session ended; refreshes the others' roles and teams. */
   async recheckAll(): Promise<void> {
+    for (const c of [...this.connections]) await this.recheck(c);
+  }
+
+  private async recheck(c: Connection): Promise<void> {
     const db = this.options.database.db;
-    for (const c of [...this.connections]) {
-      try {
-        const session = await findLiveSession(db, c.sessionToken, this.options.policy);
-        const access = session ? await loadUserAccess(db, session.user_id) : null;
-        if (!session || !access || access.status !== 'active' || !addressAllowed(c.principal.ip, access.allowlists)) {
-          this.drop(c, CLOSE.sessionEnded, 'session ended');
-          continue;
-        }
-        c.principal = principalFrom(access, {
-          kind: 'session',
-          sessionIdHash: Buffer.from(session.id_hash),
-          mfaAt: session.mfa_at,
-          mfaMethod: session.mfa_method,
-          stepUpAt: session.step_up_at,
-          ip: c.principal.ip,
-        });
-      } catch (err) {
-        // The database is unreachable: keep the socket (nothing is sent without a committed event) and try again next round.
-        this.options.logger.warn({ err }, 'realtime session re-check failed');
+    try {
+      const session = await findLiveSession(db, c.sessionToken, this.options.policy);
+      const access = session ? await loadUserAccess(db, session.user_id) : null;
+      if (!session || !access || access.status !== 'active' || !addressAllowed(c.principal.ip, access.allowlists)) {
+        this.drop(c, CLOSE.sessionEnded, 'session ended');
+        return;
       }
+      c.principal = principalFrom(access, {
+        kind: 'session',
+        sessionIdHash: Buffer.from(session.id_hash),
+        mfaAt: session.mfa_at,
+        mfaMethod: session.mfa_method,
+        stepUpAt: session.step_up_at,
+        ip: c.principal.ip,
+      });
+      c.checkedAt = Date.now();
+    } catch (err) {
+      // The database is unreachable: keep the socket (nothing is sent without a committed event) and try again next round.
+      this.options.logger.warn({ err }, 'realtime session re-check failed');
     }
   }
 

@@ -8,6 +8,7 @@
  * computed by the hub from the principal; nothing the client sends is read.
  */
 import type { FastifyInstance } from 'fastify';
+import { readLiveChatItem } from '../../helpdesk/chat/live.js';
 import { AppError } from '../errors.js';
 import { RealtimeHub, type HubOptions } from './hub.js';
 
@@ -21,8 +22,10 @@ declare module 'fastify' {
 
 export function realtimeRoutesWith(hubOptions: RealtimeRouteOptions = {}) {
   return async function realtimeRoutes(app: FastifyInstance): Promise<void> {
-    const { database, config, logger } = app.services;
-    const hub = new RealtimeHub({ database, logger, policy: app.auth.policy, bus: app.bus, presence: app.presence, ...hubOptions });
+    const { database, config, logger, keyring, audit } = app.services;
+    // The agent holding a chat is sent its new items with the frame, each read audited (decision 0190).
+    const chatItem = (input: Parameters<typeof readLiveChatItem>[1]) => readLiveChatItem({ db: database.db, keyring, audit }, input);
+    const hub = new RealtimeHub({ database, logger, policy: app.auth.policy, bus: app.bus, presence: app.presence, chatItem, ...hubOptions });
     app.decorate('realtime', hub);
     app.addHook('onClose', async () => hub.close());
     const allowedOrigin = new URL(config.publicUrl).origin;
@@ -37,7 +40,7 @@ export function realtimeRoutesWith(hubOptions: RealtimeRouteOptions = {}) {
         description:
           'Upgrade to a WebSocket with the staff session cookie, from the app’s own origin (the Origin header must equal the public URL’s). ' +
           'The server sends JSON messages {type, seq, ticketId?}: `ready`, `ticket` (refetch that ticket and lists), `notifications` (refetch the bell), `resync` (refetch everything). ' +
-          'Chat adds `chat` {ticketId, chatSeq}, `chat-offer` {ticketId} and `typing` {ticketId, who, name}. The client may send {"t":"active"} and {"t":"typing","id":<ticketId>}; binary, large or frequent frames close the socket (1008/1009); an ended session closes it with 4401. API tokens are refused.',
+          'Chat adds `chat` {ticketId, chatSeq, item?} (the item itself, as GET /api/chats/{id}/messages answers it, only to the agent holding the chat; others fetch), `chat-offer` {ticketId} and `typing` {ticketId, who, name}. The client may send {"t":"active"} and {"t":"typing","id":<ticketId>}; binary, large or frequent frames close the socket (1008/1009); an ended session closes it with 4401. API tokens are refused.',
         response: { 400: { $ref: 'Problem#' }, 403: { $ref: 'Problem#' } },
       },
       // Only after authentication and the gate (onRequest), before the upgrade.

@@ -1,6 +1,6 @@
 /**
  * One chat, opened from the inbox: the conversation (catch-up by seq, appended live on `chat` frames by their
- * `chatSeq`, each seq once), the customer's typing, a colleague's typing on the same chat, the composer, and beside them the
+ * `chatSeq` — the item itself when the frame carries it and it follows what is held — each seq once), the customer's typing, a colleague's typing on the same chat, the composer, and beside them the
  * customer panel (masked, reveal with a reason) and "Verify customer" — the ticket page's own components: the
  * server asks the customer for the code inside the chat. Transfer and End act on the chat; the chat stays a
  * ticket, reachable from "Open as ticket".
@@ -56,7 +56,13 @@ function useConversation(ticketId: string) {
   useEffect(() => {
     void catchUp();
   }, [catchUp]);
-  return { messages, status, error, catchUp, last: () => lastSeq(held.current) };
+  /** An item pushed live: held at once when it follows what we hold; after a gap, a catch-up fetches the rest. */
+  const receive = useCallback((item: ChatItemView) => {
+    if (item.seq !== lastSeq(held.current) + 1 || running.current) return void catchUp();
+    held.current = mergeBySeq(held.current, [item]);
+    setMessages(held.current);
+  }, [catchUp]);
+  return { messages, status, error, catchUp, receive, last: () => lastSeq(held.current) };
 }
 
 function lastSystemSeq(messages: readonly ChatItemView[]): number {
@@ -69,7 +75,10 @@ export function ChatPane({ ticketId, onChanged }: { ticketId: string; onChanged:
   const conv = useConversation(ticketId);
   const reloadTicket = useDebounced(ticket.reload);
   useRealtime((m) => {
-    if (m.type === 'chat' && m.ticketId === ticketId && isNewer(m.chatSeq, conv.last())) void conv.catchUp();
+    if (m.type === 'chat' && m.ticketId === ticketId && isNewer(m.chatSeq, conv.last())) {
+      if (m.item && m.item.seq === m.chatSeq) conv.receive(m.item);
+      else void conv.catchUp();
+    }
     else if (m.type === 'ticket' && m.ticketId === ticketId) {
       reloadTicket();
       void conv.catchUp();
