@@ -469,7 +469,7 @@ const EVENT_TEXT: Record<ChatEventKind, (name: string) => string> = {
   ended: () => 'The chat has ended.',
   transcript: () => 'A transcript was sent as a secure message.',
   verified: () => 'Identity verified with a code sent to the registered address.',
-  identified: () => 'The visitor confirmed their email address with a code: this chat is now with the customer who uses it.',
+  identified: () => 'Email address confirmed with a code. This chat is now linked to that address.',
 };
 
 /** Items after `after`, in order, decrypted (at most `limit`). Who may read them is the caller's business. */
