@@ -60,9 +60,11 @@ describeWeb('the chat widget on another site', (kind) => {
           .setExpirationTime(now + 300)
           .setJti(randomUUID())
           .sign(new TextEncoder().encode(secret));
+        // /guest: a visitor who is not signed in to the shop (no identity token).
+        const identity = req.url === '/guest' ? '' : `<script>window.TrustdeskChat = { identityToken: ${JSON.stringify(token)} };</script>`;
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
         res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Kettle Shop</title></head><body><main><h1>Kettle Shop</h1></main>
-<script>window.TrustdeskChat = { identityToken: ${JSON.stringify(token)} };</script>
+${identity}
 <script src="${server.baseUrl}/chat/widget.js" data-org="${org.orgId}" async></script></body></html>`);
       })();
     });
@@ -144,6 +146,34 @@ describeWeb('the chat widget on another site', (kind) => {
     }
     const audit = await sql<{ t: string }>`SELECT coalesce(string_agg(details::text, ' '), '') AS t FROM audit_log WHERE org_id = ${org.orgId}`.execute(db);
     expect(digits(audit.rows[0]!.t)).not.toContain(digits(CARD));
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    await context.close();
+  });
+
+  it('a guest on a phone verifies their email inside the chat and becomes that customer', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    context.setDefaultTimeout(10_000);
+    const page = await context.newPage();
+    const seen = watchPage(page);
+    await page.goto(`${shopUrl}/guest`);
+    await page.getByRole('button', { name: 'Chat with us' }).click();
+    const frame = page.frameLocator('iframe[title]');
+    await frame.getByRole('textbox', { name: 'Your email (optional)' }).fill('pat@example.org');
+    await frame.getByRole('button', { name: 'Start chat' }).click();
+    await frame.getByText('We sent a code to pat@example.org', { exact: false }).waitFor();
+    await server.services.deferred.drain();
+    const code = /is (\d{6})\./.exec((server.services.mailer as MemoryMailer).last('pat@example.org')!.text ?? '')![1]!;
+    await frame.getByRole('textbox', { name: 'Verification code' }).fill(code);
+    await frame.getByRole('button', { name: 'Confirm' }).click();
+    await frame.getByText(/your email address is verified/i).waitFor();
+    await frame.getByText(/Email address confirmed with a code/).waitFor();
+    await expect(frame.getByRole('button', { name: 'Verify my email' }).count()).resolves.toBe(0);
+    const db = server.services.database.db;
+    const conv = await db.selectFrom('chat_conversations').where('org_id', '=', org.orgId).where('identity', '=', 'email').select('customer_id').executeTakeFirstOrThrow();
+    const row = await db.selectFrom('customers').where('id', '=', conv.customer_id).select(['id', 'email_enc']).executeTakeFirstOrThrow();
+    expect(await server.services.keyring.decrypt({ table: 'customers', column: 'email_enc', rowId: row.id }, row.email_enc!)).toBe('pat@example.org');
+    expect((await runAxe(page)).map((x) => x.id)).toEqual([]);
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
     await context.close();

@@ -34,6 +34,7 @@ import {
   transferChat,
   type ChatDeps,
 } from './conversations.js';
+import { confirmEmailCode, requestEmailCode } from './identify.js';
 import { listChats, startOfferSweeper } from './inbox.js';
 import { canonicalOrigin, loadChatSettings, rotateIdentitySecret, updateChatSettings } from './settings.js';
 import { ChatSocketHub, type ChatSocketOptions } from './socket.js';
@@ -115,6 +116,22 @@ export function chatRoutesWith(options: ChatRouteOptions = {}) {
       const stored = await uploadAttachment(deps, caller, { ticketId: visitor.ticketId, filename: request.query.name, declaredType: 'application/octet-stream', bytes: request.body });
       const seq = await appendAttachmentEvent(deps, visitor, stored.messageId);
       return reply.code(201).send({ seq, attachmentId: stored.attachmentId, dangerous: stored.dangerous });
+    });
+
+    r.post(e.identify.url, {
+      config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
+      schema: { tags, summary: 'Ask for a code to an email address, to say who you are (X-Chat-Token: <conversation token>)', body: e.identify.body, response: { 202: e.identify.response, ...errors } },
+    }, async (request, reply) => {
+      const visitor = await authenticateVisitor(deps, request.headers['x-chat-token'], clientOf(request));
+      return reply.code(202).send(await requestEmailCode(deps, visitor, { email: request.body.email }));
+    });
+
+    r.post(e.confirmIdentity.url, {
+      config: { public: true, rateLimit: { max: 20, timeWindow: '1 minute' } },
+      schema: { tags, summary: 'Confirm the address with the emailed code: the chat becomes that customer’s (X-Chat-Token)', body: e.confirmIdentity.body, response: { 200: e.confirmIdentity.response, ...errors } },
+    }, async (request) => {
+      const visitor = await authenticateVisitor(deps, request.headers['x-chat-token'], clientOf(request));
+      return confirmEmailCode(deps, visitor, { challengeId: request.body.challengeId, code: request.body.code.replace(/[\s-]/g, '') });
     });
 
     app.route({

@@ -22,6 +22,7 @@ import { connectSocket, upgradeStatus, type Client } from '../../platform/realti
 import { hashSecret } from '../../identity/auth/secrets.js';
 import { createPortalDeps } from '../portal/deps.js';
 import { chatRoutes, chatRoutesWith } from './chat.routes.js';
+import { CODES_PER_ADDRESS_PER_HOUR, CODES_PER_CONVERSATION_PER_HOUR } from './identify.js';
 import { sweepOffers } from './inbox.js';
 
 const SITE = 'https://shop.example.com';
@@ -398,5 +399,183 @@ describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
     const row = await services.database.db.selectFrom('chat_conversations').where('token_hash', '=', hash).select('last_activity_at').executeTakeFirstOrThrow();
     expect(row.last_activity_at.getTime()).toBeGreaterThan(Date.now() - 60_000);
     expect(c.ws.readyState).toBe(c.ws.OPEN);
+  });
+
+  describe('identification by an email code', () => {
+    const mailer = () => services.mailer as MemoryMailer;
+    // Each request from an address of its own: these tests make more requests than one visitor's address may a minute.
+    let n = 0;
+    const from = () => `10.86.${Math.floor(++n / 250)}.${(n % 250) + 1}`;
+    const identify = (token: string, email: string) => app.inject({ method: 'POST', url: '/api/chat/identify', remoteAddress: from(), headers: { 'x-chat-token': token }, payload: { email } });
+    const confirm = (token: string, challengeId: string, code: string) => app.inject({ method: 'POST', url: '/api/chat/identify/confirm', remoteAddress: from(), headers: { 'x-chat-token': token }, payload: { challengeId, code } });
+    /** The code of the newest mail to `to` (the mail goes after the answer). */
+    const codeFor = async (to: string) => {
+      await services.deferred.drain();
+      return /is (\d{6})\./.exec(mailer().last(to)?.text ?? '')?.[1] ?? null;
+    };
+    const wrong = (code: string) => (code === '000000' ? '111111' : '000000');
+    const anonymous = async (name?: string) => {
+      const res = await app.inject({ method: 'POST', url: '/api/chat/conversations', remoteAddress: from(), payload: { orgId: org.orgId, host: SITE, ...(name ? { name } : {}) } });
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json().token as string;
+    };
+    const asked = async (token: string, email: string) => {
+      const res = await identify(token, email);
+      expect(res.statusCode, res.body).toBe(202);
+      return { challengeId: res.json().challengeId as string, code: (await codeFor(email))! };
+    };
+
+    it('turns an anonymous chat into the known customer’s: what was said moves with it, the agent sees who it is, the mail holds only the code', async () => {
+      // A customer already known by the address (they chatted before, identified by the website).
+      const known = await start({ identityToken: await identityToken({ email: 'dana@example.org', name: 'Dana Known' }) });
+      const danaId = (await services.database.db.selectFrom('chat_conversations').where('token_hash', '=', hashSecret(known.json().token)).select('customer_id').executeTakeFirstOrThrow()).customer_id;
+
+      const token = await anonymous('Dee');
+      const c = await customer(token);
+      const said = 'my parcel with the blue lid never arrived';
+      c.ws.send(JSON.stringify({ type: 'message', clientId: randomUUID(), body: said }));
+      await c.next((m) => m.type === 'ack');
+      const conv = await services.database.db.selectFrom('chat_conversations').where('token_hash', '=', hashSecret(token)).select(['id', 'customer_id', 'ticket_id']).executeTakeFirstOrThrow();
+      const visitorId = conv.customer_id;
+      const ticketId = conv.ticket_id!;
+
+      const { challengeId, code } = await asked(token, 'Dana@Example.org');
+      const mail = mailer().last('Dana@Example.org')!;
+      expect(mail.text).not.toContain('blue lid');
+      expect(mail.text).not.toContain('Dee');
+      expect(mail.subject).not.toContain('parcel');
+      // Only the code is in it: no link, no other number, nothing of the chat.
+      const orgName = (await services.database.db.selectFrom('organizations').where('id', '=', org.orgId).select('name').executeTakeFirstOrThrow()).name;
+      expect(mail.text).toContain(orgName);
+      expect(mail.text!.replaceAll(orgName, 'ORG').match(/\d+/g)).toEqual([code, '10']);
+      expect(mail.text).not.toMatch(/https?:/);
+
+      // A wrong code is refused and does not end the challenge.
+      const bad = await confirm(token, challengeId, wrong(code));
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ code: 'validation_failed', reason: 'bad_code' });
+      const ok = await confirm(token, challengeId, code);
+      expect(ok.statusCode, ok.body).toBe(200);
+      expect(ok.json()).toEqual({ identity: { kind: 'email', name: 'Dana Known' } });
+
+      // The conversation, its ticket and the anonymous visitor's record now belong to Dana.
+      const db = services.database.db;
+      expect(await db.selectFrom('chat_conversations').where('id', '=', conv.id).select(['customer_id', 'identity']).executeTakeFirstOrThrow()).toEqual({ customer_id: danaId, identity: 'email' });
+      expect((await db.selectFrom('tickets').where('id', '=', ticketId).select('requester_id').executeTakeFirstOrThrow()).requester_id).toBe(danaId);
+      expect((await db.selectFrom('customers').where('id', '=', visitorId).select('merged_into').executeTakeFirstOrThrow()).merged_into).toBe(danaId);
+
+      // The customer sees it in the chat; their socket now acts for Dana (a transcript goes to her address).
+      await c.next((m) => m.type === 'message' && m.event === 'identified');
+      c.ws.send(JSON.stringify({ type: 'transcript' }));
+      await c.next((m) => m.type === 'message' && m.event === 'transcript');
+      expect((await services.database.db.selectFrom('secure_messages').where('ticket_id', '=', ticketId).select('customer_id').executeTakeFirstOrThrow()).customer_id).toBe(danaId);
+
+      // The agent: the event in the conversation, the earlier message still readable, the ticket's customer is Dana.
+      const read = await app.inject({ method: 'GET', url: `/api/chats/${ticketId}/messages?after=0`, headers: agent.headers });
+      expect(read.statusCode, read.body).toBe(200);
+      const items = read.json().items as Array<{ body: string; event: string | null }>;
+      expect(items.map((i) => i.event)).toContain('identified');
+      expect(items[0]!.body).toBe(said);
+      const ticket = await app.inject({ method: 'GET', url: `/api/tickets/${ticketId}`, headers: agent.headers });
+      expect(ticket.statusCode, ticket.body).toBe(200);
+      expect(ticket.json().requesterId).toBe(danaId);
+      expect(JSON.stringify(ticket.json().requester)).not.toMatch(/Dee|Visitor/);
+
+      // The code is nowhere in the audit trail; the address is stored only encrypted.
+      const audit = await sql<{ t: string }>`SELECT coalesce(string_agg(details::text, ' '), '') AS t FROM audit_log WHERE org_id = ${org.orgId}`.execute(db);
+      expect(audit.rows[0]!.t).not.toContain(code);
+      const actions = await db.selectFrom('audit_log').where('org_id', '=', org.orgId).where('action', 'in', ['chat.identify.request', 'chat.identify']).select(['action', 'result']).execute();
+      expect(actions).toEqual(expect.arrayContaining([{ action: 'chat.identify.request', result: 'success' }, { action: 'chat.identify', result: 'failure' }, { action: 'chat.identify', result: 'success' }]));
+      const plain = await sql<{ n: number }>`SELECT count(*)::int AS n FROM portal_challenges WHERE position(convert_to('xample.org', 'UTF8') in coalesce(address_enc, ''::bytea)) > 0`.execute(db);
+      expect(plain.rows[0]!.n).toBe(0);
+
+      // Used once: the same code again is refused (the chat is identified now, so it is refused before any attempt).
+      const again = await confirm(token, challengeId, code);
+      expect(again.statusCode).toBe(409);
+      expect((await identify(token, 'someone@example.org')).statusCode).toBe(409);
+    });
+
+    it('makes a new customer for an unknown address, answering exactly as for a known one', async () => {
+      const a = await anonymous();
+      const b = await anonymous();
+      const stranger = `nobody-${randomUUID().slice(0, 8)}@example.net`;
+      const knownAnswer = await identify(a, 'casey@example.org');
+      const unknownAnswer = await identify(b, stranger);
+      expect([knownAnswer.statusCode, unknownAnswer.statusCode]).toEqual([202, 202]);
+      const shape = (r: typeof knownAnswer) => `${Object.keys(r.json()).sort().join(',')} ${r.headers['content-type']}`;
+      expect(shape(unknownAnswer)).toBe(shape(knownAnswer));
+      // Both addresses get a code: an unknown one becomes a customer only when its code comes back.
+      expect(await codeFor('casey@example.org')).toMatch(/^\d{6}$/);
+      const code = (await codeFor(stranger))!;
+      expect(code).toMatch(/^\d{6}$/);
+      const ok = await confirm(b, unknownAnswer.json().challengeId, code);
+      expect(ok.statusCode, ok.body).toBe(200);
+      expect(ok.json().identity).toEqual({ kind: 'email', name: stranger.split('@')[0] });
+      const conv = await services.database.db.selectFrom('chat_conversations').where('token_hash', '=', hashSecret(b)).select('customer_id').executeTakeFirstOrThrow();
+      const row = await services.database.db.selectFrom('customers').where('id', '=', conv.customer_id).select(['id', 'email_enc', 'merged_into']).executeTakeFirstOrThrow();
+      expect(row.merged_into).toBeNull();
+      expect(await services.keyring.decrypt({ table: 'customers', column: 'email_enc', rowId: row.id }, row.email_enc!)).toBe(stranger);
+    });
+
+    it('refuses a wrong, expired, exhausted or replayed code, and another conversation’s code', async () => {
+      const db = services.database.db;
+      // Expired.
+      const t1 = await anonymous();
+      const first = await asked(t1, 'erin@example.org');
+      await db.updateTable('portal_challenges').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', first.challengeId).execute();
+      expect((await confirm(t1, first.challengeId, first.code)).json()).toMatchObject({ reason: 'bad_code' });
+
+      // Five wrong tries void it: the right code afterwards is refused too.
+      const t2 = await anonymous();
+      const second = await asked(t2, 'erin2@example.org');
+      for (let i = 0; i < 5; i++) expect((await confirm(t2, second.challengeId, wrong(second.code))).statusCode).toBe(400);
+      expect((await confirm(t2, second.challengeId, second.code)).json()).toMatchObject({ reason: 'bad_code' });
+
+      // Another conversation's token with this one's challenge and code: refused, and this one's attempts untouched.
+      const t3 = await anonymous();
+      const t4 = await anonymous();
+      const third = await asked(t3, 'erin3@example.org');
+      expect((await confirm(t4, third.challengeId, third.code)).json()).toMatchObject({ reason: 'bad_code' });
+      expect((await db.selectFrom('portal_challenges').where('id', '=', third.challengeId).select('attempts').executeTakeFirstOrThrow()).attempts).toBe(0);
+      // Asking again voids the earlier code.
+      const fourth = await asked(t3, 'erin3@example.org');
+      expect((await confirm(t3, third.challengeId, third.code)).json()).toMatchObject({ reason: 'bad_code' });
+
+      // The right code sent twice at once: exactly one wins.
+      const both = await Promise.all([confirm(t3, fourth.challengeId, fourth.code), confirm(t3, fourth.challengeId, fourth.code)]);
+      // (The loser waits for the winner's lock on the conversation, then finds it identified.)
+      expect(both.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+      // A malformed request is a 400 too, and no token is a 401.
+      expect((await confirm(t4, 'not-a-uuid', '123456')).statusCode).toBe(400);
+      expect((await app.inject({ method: 'POST', url: '/api/chat/identify', payload: { email: 'x@example.org' } })).statusCode).toBe(401);
+      expect((await identify(t4, 'not an address')).statusCode).toBe(400);
+    });
+
+    it('caps codes per conversation and per address, and refuses identified and ended chats', async () => {
+      const t = await anonymous();
+      for (let i = 0; i < CODES_PER_CONVERSATION_PER_HOUR; i++) expect((await identify(t, `cap-${i}@example.org`)).statusCode).toBe(202);
+      const over = await identify(t, 'cap-x@example.org');
+      expect(over.statusCode).toBe(429);
+      expect(over.json()).toMatchObject({ code: 'rate_limited' });
+
+      // One address, many conversations: after the cap, the same answer, but no more mail (no mail-bombing through the widget).
+      const victim = `victim-${randomUUID().slice(0, 8)}@example.org`;
+      const answers = [];
+      for (let i = 0; i < CODES_PER_ADDRESS_PER_HOUR + 2; i++) answers.push(await identify(await anonymous(), victim));
+      expect(answers.map((r) => r.statusCode)).toEqual(answers.map(() => 202));
+      await services.deferred.drain();
+      expect(mailer().sent.filter((m) => m.to === victim)).toHaveLength(CODES_PER_ADDRESS_PER_HOUR);
+
+      const site = (await start({ identityToken: await identityToken({ email: 'sid@example.org' }) })).json().token;
+      const refused = await identify(site, 'other@example.org');
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json()).toMatchObject({ reason: 'identified' });
+
+      const gone = await anonymous();
+      const c = await customer(gone);
+      c.ws.send(JSON.stringify({ type: 'end' }));
+      await c.next((m) => m.type === 'status' && m.status === 'ended');
+      expect((await identify(gone, 'late@example.org')).json()).toMatchObject({ code: 'conflict', reason: 'ended' });
+    });
   });
 });

@@ -472,6 +472,7 @@ const EVENT_TEXT: Record<ChatEventKind, (name: string) => string> = {
   ended: () => 'The chat has ended.',
   transcript: () => 'A transcript was sent as a secure message.',
   verified: () => 'Identity verified with a code sent to the registered address.',
+  identified: () => 'Email address confirmed with a code. This chat is now linked to that address.',
 };
 
 /** Items after `after`, in order, decrypted (at most `limit`). Who may read them is the caller's business. */
@@ -534,14 +535,14 @@ export interface ChatState {
   agent: { name: string } | null;
 }
 
-export async function conversationState(exec: Executor, conversationId: string): Promise<ChatState & { ticketId: string | null; orgId: string; agentId: string | null; offeredTo: string | null; teamId: string | null }> {
+export async function conversationState(exec: Executor, conversationId: string): Promise<ChatState & { ticketId: string | null; orgId: string; agentId: string | null; offeredTo: string | null; teamId: string | null; customerId: string }> {
   const row = await exec
     .selectFrom('chat_conversations as c')
     .leftJoin('users as u', 'u.id', 'c.agent_id')
     .where('c.id', '=', conversationId)
-    .select(['c.status', 'c.last_seq', 'c.ticket_id', 'c.org_id', 'c.agent_id', 'c.offered_to', 'c.team_id', 'u.name'])
+    .select(['c.status', 'c.last_seq', 'c.ticket_id', 'c.org_id', 'c.agent_id', 'c.offered_to', 'c.team_id', 'c.customer_id', 'u.name'])
     .executeTakeFirstOrThrow();
-  return { status: row.status, lastSeq: row.last_seq, agent: row.agent_id && row.status === 'active' ? { name: row.name ?? 'Agent' } : null, ticketId: row.ticket_id, orgId: row.org_id, agentId: row.agent_id, offeredTo: row.offered_to, teamId: row.team_id };
+  return { status: row.status, lastSeq: row.last_seq, agent: row.agent_id && row.status === 'active' ? { name: row.name ?? 'Agent' } : null, ticketId: row.ticket_id, orgId: row.org_id, agentId: row.agent_id, offeredTo: row.offered_to, teamId: row.team_id, customerId: row.customer_id };
 }
 
 /** The conversation of a chat ticket for staff: authorised like the ticket, audited as a read. */
@@ -571,3 +572,6 @@ export async function appendAttachmentEvent(deps: ChatDeps, visitor: ChatVisitor
   deps.bus.publish({ k: 'chat-seq', orgId: out.conv.org_id, conversationId: out.conv.id, ticketId: out.conv.ticket_id, seq: out.seq });
   return out.seq;
 }
+
+// What identification by an email code (identify.ts) shares with the rest of the conversation's writes.
+export { appendEvent, ended, lockConversation, publishState, visitorActor, type ConversationRow };

@@ -1,4 +1,4 @@
-/** Row types of the chat tables (migration 0026), added to `Database` by module augmentation. */
+/** Row types of the chat tables (migrations 0026, 0027), added to `Database` by module augmentation. */
 import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -9,7 +9,7 @@ export const CHAT_STATUSES = ['new', 'waiting', 'active', 'ended'] as const;
 export type ChatStatus = (typeof CHAT_STATUSES)[number];
 export type ChatIdentity = 'anonymous' | 'site' | 'portal' | 'email';
 export type ChatAuthor = 'customer' | 'agent' | 'system';
-export type ChatEventKind = 'waiting' | 'accepted' | 'transferred' | 'ended' | 'transcript' | 'verified';
+export type ChatEventKind = 'waiting' | 'accepted' | 'transferred' | 'ended' | 'transcript' | 'verified' | 'identified';
 
 export interface ChatSettingsTable {
   org_id: string;

@@ -226,6 +226,8 @@ export class ChatSocketHub {
         for (;;) {
           const items = await loadItems(this.deps, this.deps.db, { conversationId: v.conversationId, orgId: v.orgId, after: conn.lastSent, limit: 200, customerName: 'You' });
           for (const item of items) {
+            // Identified by an email code (identify.ts): from here on the conversation is that address's customer's.
+            if (item.event === 'identified') v.customerId = (await conversationState(this.deps.db, v.conversationId)).customerId;
             this.send(conn, { type: 'message', ...item });
             conn.lastSent = item.seq;
           }

@@ -6,12 +6,14 @@
  * destroys the keys of every record merged into it.
  */
 import { AppError, KeyDestroyedError } from '../../platform/errors.js';
+import type { Executor } from '../../protection/crypto/keyring.js';
 import type { ActingContext, CustomerDeps } from './customers.service.js';
 import { addCustomerContact } from './customer-fields.js';
 
-export async function mergeCustomers(deps: CustomerDeps, ctx: ActingContext, input: { sourceId: string; targetId: string; reason: string }): Promise<{ ticketsMoved: number }> {
+/** Runs in `trx` when given (a chat identified by an email code merges its anonymous visitor: decision 0186). */
+export async function mergeCustomers(deps: CustomerDeps, ctx: ActingContext, input: { sourceId: string; targetId: string; reason: string }, trx?: Executor): Promise<{ ticketsMoved: number }> {
   if (input.sourceId === input.targetId) throw new AppError('validation_failed', 'Choose two different customers.');
-  return deps.db.transaction().execute(async (trx) => {
+  const run = async (trx: Executor) => {
     const rows = await trx
       .selectFrom('customers')
       .where('org_id', '=', ctx.orgId)
@@ -51,5 +53,6 @@ export async function mergeCustomers(deps: CustomerDeps, ctx: ActingContext, inp
       sourceIp: ctx.sourceIp ?? null,
     });
     return { ticketsMoved };
-  });
+  };
+  return trx ? run(trx) : deps.db.transaction().execute(run);
 }

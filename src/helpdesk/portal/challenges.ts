@@ -19,7 +19,16 @@ export type ChallengePurpose = PortalChallengesTable['purpose'];
 export async function createChallenge(
   trx: Executor,
   deps: PortalDeps,
-  input: { id?: string; orgId: string; customerId: string; purpose: ChallengePurpose; secureMessageId?: string | null; withLink?: boolean },
+  input: {
+    id?: string;
+    orgId: string;
+    customerId: string;
+    purpose: ChallengePurpose;
+    secureMessageId?: string | null;
+    withLink?: boolean;
+    /** `chat_email`: the conversation, and the address typed (encrypted under `customerId`'s key, and its keyed hash). */
+    chat?: { conversationId: string; addressEnc: Uint8Array; addressHash: Uint8Array };
+  },
 ): Promise<{ id: string; code: string; linkToken: string | null; expiresAt: Date }> {
   const id = input.id ?? randomUUID();
   const code = newOneTimeCode();
@@ -37,6 +46,7 @@ export async function createChallenge(
       link_hash: linkToken ? hashSecret(linkToken) : null,
       max_attempts: deps.policy.maxCodeAttempts,
       expires_at: expiresAt,
+      ...(input.chat ? { conversation_id: input.chat.conversationId, address_enc: input.chat.addressEnc, address_hash: input.chat.addressHash } : {}),
     })
     .execute();
   return { id, code, linkToken, expiresAt };
@@ -66,13 +76,15 @@ const BAD_CODE = () => new AppError('unauthenticated', 'The code is wrong or has
  * Counts an attempt, then compares. Throws the same error for unknown,
  * expired, exhausted, consumed and wrong, so the answer teaches nothing.
  */
-export async function checkChallengeCode(deps: PortalDeps, input: { challengeId: string; code: string; purpose: ChallengePurpose }): Promise<CheckedChallenge> {
+export async function checkChallengeCode(deps: PortalDeps, input: { challengeId: string; code: string; purpose: ChallengePurpose; /** Only this customer's challenge counts: another's is not even touched. */ customerId?: string }): Promise<CheckedChallenge> {
   if (!/^[0-9a-f-]{36}$/.test(input.challengeId)) throw BAD_CODE();
-  const row = await deps.db
+  let counting = deps.db
     .updateTable('portal_challenges')
     .set({ attempts: sql`attempts + 1` })
     .where('id', '=', input.challengeId)
-    .where('purpose', '=', input.purpose)
+    .where('purpose', '=', input.purpose);
+  if (input.customerId) counting = counting.where('customer_id', '=', input.customerId);
+  const row = await counting
     .where('consumed_at', 'is', null)
     .where('expires_at', '>', new Date())
     .where((eb) => eb('attempts', '<', eb.ref('max_attempts')))

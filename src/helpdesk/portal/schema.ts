@@ -43,8 +43,12 @@ export interface PortalChallengesTable {
   id: string;
   org_id: string;
   customer_id: string;
-  purpose: 'signin' | 'secure_message';
+  purpose: 'signin' | 'secure_message' | 'chat_email';
   secure_message_id: string | null;
+  /** `chat_email` only (migration 0027): the conversation, and the address typed (encrypted, keyed hash). */
+  conversation_id: ColumnType<string | null, string | null | undefined, string | null>;
+  address_enc: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
+  address_hash: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;
   code_hmac: Bytes;
   link_hash: Bytes | null;
   attempts: Generated<number>;

@@ -30,6 +30,8 @@ export const ENCRYPTED_COLUMNS: Array<{ table: EncryptedTable; columns: string[]
   { table: 'macros', columns: ['body_enc'] },
   { table: 'sender_lists', columns: ['value_enc'] },
   { table: 'mfa_challenges', columns: ['payload_enc'] },
+  // The address a chat visitor asks a code for (decision 0186), under the anonymous visitor's key.
+  { table: 'portal_challenges', columns: ['address_enc'] },
   // Bound to the user (field context rowId = user_id): one row per user.
   { table: 'mfa_totp', columns: ['secret_enc'], key: 'user_id' },
   { table: 'user_phones', columns: ['phone_enc'], key: 'user_id' },
@@ -56,6 +58,7 @@ type EncryptedTable =
   | 'macros'
   | 'sender_lists'
   | 'mfa_challenges'
+  | 'portal_challenges'
   | 'mfa_totp'
   | 'user_phones'
   | 'phishing_models'

@@ -19,7 +19,7 @@ import { forgetChat, loadChat, saveChat, sessionStore, storageKey, type SavedCha
 import { addPending, applyAck, applyMessage, applyReady, discardPending, emptyChat, failPending, markSent, toResend } from './store.js';
 import { ct } from './text.js';
 
-type Phase = { kind: 'start'; expired: boolean; error: string | null } | { kind: 'starting' } | { kind: 'offline'; name: string } | { kind: 'chat' };
+type Phase = { kind: 'start'; expired: boolean; error: string | null } | { kind: 'starting' } | { kind: 'offline'; name: string; email: string } | { kind: 'chat' };
 
 /** Pending messages are resent this far apart after a reconnect: the socket allows 10 frames a second. */
 const RESEND_SPACING_MS = 150;
@@ -36,6 +36,8 @@ export function ChatApp({ params }: { params: FrameParams }) {
   const [link, setLink] = useState<Link>('connecting');
   const [notice, setNotice] = useState<Notice | null>(null);
   const [verification, setVerification] = useState<Verification | null>(null);
+  /** "Verify my email" is open (with the address given on the start form, if any). */
+  const [identify, setIdentify] = useState<{ email: string | null } | null>(null);
   const [agentTyping, setAgentTyping] = useState(false);
   const [focusRequest, setFocusRequest] = useState(0);
   const identityToken = useRef<string | null>(null);
@@ -149,6 +151,7 @@ export function ChatApp({ params }: { params: FrameParams }) {
         forgetChat(store, key);
         setSaved(null);
         setVerification(null);
+        setIdentify(null);
         setNotice(null);
         setPhase({ kind: 'start', expired: true, error: null });
       },
@@ -164,7 +167,7 @@ export function ChatApp({ params }: { params: FrameParams }) {
 
   useEffect(() => () => window.clearTimeout(typingTimer.current), []);
 
-  const start = async (name: string) => {
+  const start = async (name: string, email: string) => {
     setPhase({ kind: 'starting' });
     try {
       const csrf = params.portal ? await portalCsrfToken() : null;
@@ -173,10 +176,11 @@ export function ChatApp({ params }: { params: FrameParams }) {
       identityToken.current = null;
       const started = await startConversation({ orgId: params.orgId, host: params.host, portal: params.portal, ...(name ? { name } : {}), ...(identity ? { identityToken: identity } : {}) }, csrf);
       if (!started.available) {
-        setPhase({ kind: 'offline', name });
+        setPhase({ kind: 'offline', name, email });
         return;
       }
       setNotice(null);
+      setIdentify(email && started.identity.kind === 'anonymous' ? { email } : null);
       setSaved({ conversationId: started.conversationId, token: started.token, expiresAt: started.expiresAt, identity: started.identity, status: 'waiting', agentName: null, verified: false, chat: emptyChat() });
       setPhase({ kind: 'chat' });
     } catch (error) {
@@ -191,6 +195,7 @@ export function ChatApp({ params }: { params: FrameParams }) {
     setSaved(null);
     setNotice(null);
     setVerification(null);
+    setIdentify(null);
     setPhase({ kind: 'start', expired: false, error: null });
   };
 
@@ -229,9 +234,9 @@ export function ChatApp({ params }: { params: FrameParams }) {
       {header}
       <main className="chat-main">
         {phase.kind === 'start' || phase.kind === 'starting' ? (
-          <StartForm busy={phase.kind === 'starting'} expired={phase.kind === 'start' && phase.expired} error={phase.kind === 'start' ? phase.error : null} askName={!params.portal} focusRequest={focusRequest} onStart={(name) => void start(name)} />
+          <StartForm busy={phase.kind === 'starting'} expired={phase.kind === 'start' && phase.expired} error={phase.kind === 'start' ? phase.error : null} askName={!params.portal} focusRequest={focusRequest} onStart={(name, email) => void start(name, email)} />
         ) : null}
-        {phase.kind === 'offline' ? <OfflineForm orgId={params.orgId} host={params.host} initialName={phase.name} /> : null}
+        {phase.kind === 'offline' ? <OfflineForm orgId={params.orgId} host={params.host} initialName={phase.name} initialEmail={phase.email} /> : null}
         {phase.kind === 'chat' && saved ? (
           <ChatView
             saved={saved}
@@ -249,6 +254,18 @@ export function ChatApp({ params }: { params: FrameParams }) {
             onEnd={() => sendFrame({ type: 'end' })}
             onDiscard={(clientId) => update((s) => ({ ...s, chat: discardPending(s.chat, clientId) }))}
             onStartAgain={startAgain}
+            identify={identify}
+            onIdentifyOpen={() => setIdentify({ email: null })}
+            onIdentifyClose={() => {
+              setIdentify(null);
+              setFocusRequest((n) => n + 1);
+            }}
+            onIdentified={(identity) => {
+              update((s) => ({ ...s, identity: { kind: 'email', name: identity.name } }));
+              setIdentify(null);
+              setNotice({ tone: 'info', text: ct('chat.identify.done') });
+              setFocusRequest((n) => n + 1);
+            }}
           />
         ) : null}
       </main>

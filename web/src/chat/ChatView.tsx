@@ -1,14 +1,15 @@
 /**
  * The conversation: status line, the messages (a polite live log, in seq
  * order, then what is still being sent), the verification field when the
- * agent asks for a code, the notices region, the composer and the actions
+ * agent asks for a code, "Verify my email" for an anonymous visitor, the notices region, the composer and the actions
  * (attach, transcript, end). The composer runs the pre-send check: text with a
  * card number, password, code or key is not sent; the spans are replaced in
  * the box and the notice says why, in plain words.
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Link } from './connection.js';
-import { ChatProblem, uploadFile } from './http.js';
+import { ChatProblem, uploadFile, type ChatIdentity } from './http.js';
+import { IdentifyPanel } from './identify.js';
 import { offersSecureLink, problemText, removalSentences } from './notices.js';
 import { MAX_MESSAGE_LENGTH, TYPING_INTERVAL_MS } from './protocol.js';
 import { cleanBeforeSending, looksLikeCode, type RemovedKind } from './sensitive.js';
@@ -44,6 +45,11 @@ interface Props {
   onEnd(): boolean;
   onDiscard(clientId: string): void;
   onStartAgain(): void;
+  /** "Verify my email" (anonymous visitors only): open, with the start form's address if any. */
+  identify: { email: string | null } | null;
+  onIdentifyOpen(): void;
+  onIdentifyClose(): void;
+  onIdentified(identity: ChatIdentity): void;
 }
 
 function statusText(saved: SavedChat, link: Link): string {
@@ -167,6 +173,7 @@ export function ChatView(props: Props) {
   const ended = saved.status === 'ended';
   const connected = link === 'ready';
   const knownAddress = saved.identity.kind !== 'anonymous' || saved.verified;
+  const anonymous = saved.identity.kind === 'anonymous' && !ended;
   const count = saved.chat.messages.length + saved.chat.pending.length;
 
   useEffect(() => {
@@ -202,6 +209,12 @@ export function ChatView(props: Props) {
       setCode(maybeCode);
       setDraft('');
       props.onNotice({ tone: 'info', text: ct('chat.sensitive.codeMoved') });
+      return;
+    }
+    // Nor is the code of "Verify my email": it belongs in that panel's field.
+    if (anonymous && props.identify && looksLikeCode(text)) {
+      setDraft('');
+      props.onNotice({ tone: 'info', text: ct('chat.identify.codeInField') });
       return;
     }
     const cleaned = cleanBeforeSending(draft, ct('chat.sensitive.placeholder'));
@@ -271,6 +284,7 @@ export function ChatView(props: Props) {
         {props.agentTyping && !ended ? (saved.agentName ? ct('chat.typing', { name: saved.agentName }) : ct('chat.typingNoName')) : ''}
       </p>
       {verification ? <VerifyPanel verification={verification} onVerify={props.onVerify} code={code} setCode={setCode} /> : null}
+      {anonymous && props.identify ? <IdentifyPanel token={saved.token} initialEmail={props.identify.email} onIdentified={props.onIdentified} onClose={props.onIdentifyClose} /> : null}
       <div className="chat-alerts" aria-live="polite">
         {notice ? <NoticeBody notice={notice} onAskLink={askLink} /> : null}
         {upload ? <div className={`chat-notice chat-notice--${upload.tone}`}><p>{upload.text}</p></div> : null}
@@ -323,6 +337,7 @@ export function ChatView(props: Props) {
                 <label htmlFor={`${id}-file`} className="chat-btn chat-btn--secondary chat-btn--small">{ct('chat.attach')}</label>
               </span>
               {knownAddress ? <button type="button" className="chat-btn chat-btn--secondary chat-btn--small" disabled={!connected} onClick={() => props.onTranscript()}>{ct('chat.transcript')}</button> : null}
+              {anonymous && !props.identify ? <button type="button" className="chat-btn chat-btn--secondary chat-btn--small" onClick={props.onIdentifyOpen}>{ct('chat.identify.open')}</button> : null}
               <button type="button" ref={endButton} className="chat-btn chat-btn--secondary chat-btn--small" onClick={() => setConfirmEnd(true)}>{ct('chat.end')}</button>
             </div>
           )}

@@ -1,5 +1,6 @@
 /**
- * The two forms around a conversation: starting one (an optional name; the
+ * The two forms around a conversation: starting one (an optional name, and an
+ * optional address to verify with an emailed code once it has started; the
  * conversation is created only when the visitor asks, not when the panel
  * opens, which also gives the embedding page time to hand over an identity
  * token), and the offline form when nobody can chat, whose message passes the
@@ -11,28 +12,36 @@ import { problemText, removalSentences } from './notices.js';
 import { cleanBeforeSending, type RemovedKind } from './sensitive.js';
 import { ct } from './text.js';
 
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
 interface StartProps {
   busy: boolean;
   expired: boolean;
   error: string | null;
   askName: boolean;
   focusRequest: number;
-  onStart(name: string): void;
+  /** The visitor may give an address to verify with a code once the chat has started (not inside the portal). */
+  onStart(name: string, email: string): void;
 }
 
 export function StartForm({ busy, expired, error, askName, focusRequest, onStart }: StartProps) {
   const id = useId();
   const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [badEmail, setBadEmail] = useState(false);
   const first = useRef<HTMLInputElement & HTMLButtonElement>(null);
   useEffect(() => {
     first.current?.focus();
   }, [focusRequest]);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (!busy) onStart(name.trim());
+    const address = email.trim();
+    setBadEmail(address !== '' && !EMAIL.test(address));
+    if (address !== '' && !EMAIL.test(address)) return;
+    if (!busy) onStart(name.trim(), address);
   };
   return (
-    <form className="chat-body chat-start" onSubmit={submit}>
+    <form className="chat-body chat-start" onSubmit={submit} noValidate>
       <p>{ct('chat.intro')}</p>
       <div className="chat-alerts" aria-live="polite">
         {expired ? <div className="chat-notice chat-notice--warning"><p>{ct('chat.error.expired')}</p></div> : null}
@@ -45,17 +54,23 @@ export function StartForm({ busy, expired, error, askName, focusRequest, onStart
           <input id={`${id}-name`} ref={first} className="chat-input" autoComplete="name" maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />
         </div>
       ) : null}
+      {askName ? (
+        <div className="chat-field">
+          <label htmlFor={`${id}-email`}>{ct('chat.email')}</label>
+          <input id={`${id}-email`} className="chat-input" type="email" autoComplete="email" maxLength={254} value={email} onChange={(e) => setEmail(e.target.value)} aria-describedby={`${id}-email-hint${badEmail ? ` ${id}-email-error` : ''}`} aria-invalid={badEmail || undefined} />
+          <p id={`${id}-email-hint`} className="chat-hint">{ct('chat.emailHint')}</p>
+          {badEmail ? <p id={`${id}-email-error`} className="chat-hint chat-hint--error">{ct('chat.offline.badEmail')}</p> : null}
+        </div>
+      ) : null}
       <button type="submit" ref={askName ? undefined : first} className="chat-btn chat-btn--primary" aria-disabled={busy || undefined}>{ct('chat.start')}</button>
       <p className="chat-safety">{ct('chat.safety')}</p>
     </form>
   );
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-export function OfflineForm({ orgId, host, initialName }: { orgId: string; host: string; initialName: string }) {
+export function OfflineForm({ orgId, host, initialName, initialEmail = '' }: { orgId: string; host: string; initialName: string; initialEmail?: string }) {
   const id = useId();
-  const [values, setValues] = useState({ name: initialName, email: '', message: '' });
+  const [values, setValues] = useState({ name: initialName, email: initialEmail, message: '' });
   const [errors, setErrors] = useState<Partial<Record<'name' | 'email' | 'message', string>>>({});
   const [removed, setRemoved] = useState<RemovedKind[]>([]);
   const [problem, setProblem] = useState<string | null>(null);

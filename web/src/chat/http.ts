@@ -1,7 +1,7 @@
 /**
  * The frame's HTTP calls (docs/chat.md): start a conversation, leave an
- * offline message, upload a file, and, inside the portal, read the portal
- * session's CSRF token. A failure becomes a ChatProblem carrying the
+ * offline message, upload a file, confirm an email address with a code, and,
+ * inside the portal, read the portal session's CSRF token. A failure becomes a ChatProblem carrying the
  * problem+json `code` and `detail`, which the frame shows in plain words.
  * Same-origin only: the frame is served by Trustdesk and calls nothing else.
  */
@@ -108,4 +108,19 @@ export async function uploadFile(token: string, file: File): Promise<void> {
     headers: { 'x-chat-token': token, 'content-type': file.type || 'application/octet-stream' },
     body: file,
   });
+}
+
+/** POST /api/chat/identify: a code to this address (the same answer whatever the address). */
+export async function requestEmailCode(token: string, email: string): Promise<{ challengeId: string }> {
+  const response = await send('/api/chat/identify', json({ email }, { 'x-chat-token': token }));
+  const body = (await response.json()) as { challengeId?: unknown };
+  if (typeof body.challengeId !== 'string') throw new ChatProblem(response.status, 'internal', '');
+  return { challengeId: body.challengeId };
+}
+
+/** POST /api/chat/identify/confirm: the emailed code; the chat is then that address's customer's. */
+export async function confirmEmailCode(token: string, challengeId: string, code: string): Promise<ChatIdentity> {
+  const response = await send('/api/chat/identify/confirm', json({ challengeId, code }, { 'x-chat-token': token }));
+  const identity = ((await response.json()) as { identity?: Partial<ChatIdentity> }).identity;
+  return { kind: identity?.kind ?? 'email', name: identity?.name ?? null };
 }

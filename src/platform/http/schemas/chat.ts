@@ -1,6 +1,6 @@
 /**
  * Contract of the live-chat routes (src/helpdesk/chat/chat.routes.ts; docs/chat.md): the widget's public
- * endpoints (availability, start, offline form, files), the console's chat inbox and actions, and the
+ * endpoints (availability, start, offline form, files, identification by an email code), the console's chat inbox and actions, and the
  * organisation's chat settings.
  */
 import { Type, type Static } from 'typebox';
@@ -85,6 +85,21 @@ export const chatEndpoints = {
     querystring: Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }) }),
     response: Type.Object({ seq: Type.Integer(), attachmentId: Uuid, dangerous: Type.Boolean() }),
     status: 201,
+  },
+  /** An anonymous visitor asks for a code to an address (X-Chat-Token); the same answer whatever the address. */
+  identify: {
+    method: 'POST',
+    url: '/api/chat/identify',
+    body: Type.Object({ email: Email }, { additionalProperties: false }),
+    response: Type.Object({ challengeId: Uuid, expiresAt: Timestamp }),
+    status: 202,
+  },
+  /** The code from that mail (X-Chat-Token): the conversation becomes the customer who uses the address. */
+  confirmIdentity: {
+    method: 'POST',
+    url: '/api/chat/identify/confirm',
+    body: Type.Object({ challengeId: Uuid, code: Type.String({ minLength: 1, maxLength: 20 }) }, { additionalProperties: false }),
+    response: Type.Object({ identity: Identity }),
   },
   inbox: {
     method: 'GET',
