@@ -187,7 +187,9 @@ async function fullPath(): Promise<{ p50: number; p99: number; ackP50: number; a
             }
           };
           // The console's rule (ChatPane): an item that follows what is held is taken from the frame; after a gap, fetch.
-          if (m.item && m.item.seq === (agent.lastSeq.get(ticketId) ?? 0) + 1 && !agent.fetching.has(ticketId)) {
+          const held = agent.lastSeq.get(ticketId) ?? 0;
+          if ((m.chatSeq ?? 0) <= held) return;
+          if (m.item && m.item.seq === held + 1 && !agent.fetching.has(ticketId)) {
             take(m.item, heardAt);
             return;
           }
