@@ -35,6 +35,7 @@ import {
   type ChatDeps,
 } from './conversations.js';
 import { confirmEmailCode, requestEmailCode } from './identify.js';
+import { startAbandonedChatSweeper } from './abandoned.js';
 import { listChats, startOfferSweeper } from './inbox.js';
 import { canonicalOrigin, loadChatSettings, rotateIdentitySecret, updateChatSettings } from './settings.js';
 import { ChatSocketHub, type ChatSocketOptions } from './socket.js';
@@ -64,7 +65,11 @@ export function chatRoutesWith(options: ChatRouteOptions = {}) {
     app.addHook('onClose', async () => hub.close());
     if ((options.sweepEveryMs ?? 5_000) > 0) {
       const stop = startOfferSweeper(deps, app.services.logger, options.sweepEveryMs ?? 5_000);
-      app.addHook('onClose', async () => stop());
+      const stopAbandoned = startAbandonedChatSweeper(deps, app.services.logger);
+      app.addHook('onClose', async () => {
+        stop();
+        stopAbandoned();
+      });
     }
     const agent = (request: Parameters<typeof requirePrincipal>[0]): AgentContext => ({ principal: requirePrincipal(request), requestId: String(request.id), sourceIp: request.ip });
     app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: deps.policy.maxUploadBytes }, (_req, body, done) => done(null, body));

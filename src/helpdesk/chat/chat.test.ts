@@ -23,6 +23,7 @@ import { hashSecret } from '../../identity/auth/secrets.js';
 import { createPortalDeps } from '../portal/deps.js';
 import { chatRoutes, chatRoutesWith } from './chat.routes.js';
 import { CODES_PER_ADDRESS_PER_HOUR, CODES_PER_CONVERSATION_PER_HOUR } from './identify.js';
+import { sweepAbandonedChats } from './abandoned.js';
 import { sweepOffers } from './inbox.js';
 
 const SITE = 'https://shop.example.com';
@@ -368,6 +369,30 @@ describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
     open.push(raw);
     raw.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
     expect((await raw.closed).code).toBe(1007);
+  });
+
+  it('forgets a visitor who opened the chat and never said anything, once their token is dead; never a chat with a ticket', async () => {
+    const db = services.database.db;
+    const idOf = async (token: string) => db.selectFrom('chat_conversations').where('token_hash', '=', hashSecret(token)).select(['id', 'customer_id']).executeTakeFirstOrThrow();
+    const silent = await idOf((await start({ name: 'Silent Sam' })).json().token);
+    const spokeToken = (await start({ name: 'Talkative Tess' })).json().token;
+    const c = await customer(spokeToken);
+    c.ws.send(JSON.stringify({ type: 'message', clientId: randomUUID(), body: 'hello?' }));
+    await c.next((m) => m.type === 'ack');
+    const spoke = await idOf(spokeToken);
+    const fresh = await idOf((await start({ name: 'Just Arrived' })).json().token);
+    const old = new Date(Date.now() - 31 * 60_000);
+    await db.updateTable('chat_conversations').set({ last_activity_at: old }).where('id', 'in', [silent.id, spoke.id]).execute();
+
+    expect(await sweepAbandonedChats({ db, keyring: services.keyring, audit: services.audit })).toBeGreaterThanOrEqual(1);
+    const left = await db.selectFrom('chat_conversations').where('id', 'in', [silent.id, spoke.id, fresh.id]).select('id').execute();
+    expect(left.map((r) => r.id).sort()).toEqual([spoke.id, fresh.id].sort());
+    expect(await db.selectFrom('customers').where('id', '=', silent.customer_id).select('id').executeTakeFirst()).toBeUndefined();
+    const keys = await db.selectFrom('data_keys').where('owner_type', '=', 'customer').where('owner_id', '=', silent.customer_id).select('destroyed_at').execute();
+    expect(keys.every((k) => k.destroyed_at !== null)).toBe(true);
+    expect(await db.selectFrom('customers').where('id', '=', spoke.customer_id).select('id').executeTakeFirst()).toBeDefined();
+    const trail = await db.selectFrom('audit_log').where('action', '=', 'chat.discard').where('object_id', '=', silent.id).select('result').execute();
+    expect(trail).toEqual([{ result: 'success' }]);
   });
 
   it('holds each visitor to 60 messages a minute, across connections', async () => {
