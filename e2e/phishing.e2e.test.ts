@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../src/platform/app/services.js';
-import { createTestServices } from '../src/platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../src/platform/app/testing.js';
 import { buildOrg, buildTeam, signIn, type SignedIn, type TestOrg } from '../src/identity/auth/testing.js';
 import { MemoryBlobStore } from '../src/protection/blobs/store.js';
 import { testDatabaseKinds } from '../src/platform/db/testing.js';
@@ -42,7 +42,7 @@ describe.each(testDatabaseKinds)('phishing defence end to end on %s', (kind) => 
 
   beforeAll(async () => {
     services = await createTestServices(kind);
-    app = await buildApp({ services, routes: [...appRoutes, phishingReportRoutes] });
+    app = await buildApp({ services, routes: [...appRoutes, phishingReportRoutes], schemaCache: testSchemaCache });
     await app.ready();
     org = await buildOrg(services, 'Acme Support');
     const team = await buildTeam(services, org);

@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { describe, inject } from 'vitest';
 import type { Services } from '../../src/platform/app/services.js';
-import { createTestServices } from '../../src/platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../src/platform/app/testing.js';
 import type { SignedIn } from '../../src/identity/auth/testing.js';
 import type { DatabaseKind } from '../../src/platform/db/database.js';
 import { testDatabaseKinds } from '../../src/platform/db/testing.js';
@@ -65,7 +65,7 @@ export async function startWebServer(options: { kind?: DatabaseKind; config?: No
   const port = await freePort();
   const baseUrl = `http://localhost:${port}`;
   const services = await createTestServices(options.kind ?? 'pglite', { config: { TRUSTDESK_PUBLIC_URL: baseUrl, ...options.config } });
-  const app = await buildApp({ services, routes: [...appRoutes, ...(options.routes ?? [])] });
+  const app = await buildApp({ services, routes: [...appRoutes, ...(options.routes ?? [])], schemaCache: testSchemaCache });
   await app.listen({ port, host: '127.0.0.1' });
   return {
     baseUrl,

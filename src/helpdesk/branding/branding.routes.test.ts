@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { buildOrg, signIn, type RoleKey, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { buildApp } from '../../platform/http/app.js';
@@ -26,7 +26,7 @@ describe.each(testDatabaseKinds)('branding routes on %s', (kind) => {
 
   beforeAll(async () => {
     services = await createTestServices(kind);
-    app = await buildApp({ services, routes: appRoutes });
+    app = await buildApp({ services, routes: appRoutes, schemaCache: testSchemaCache });
     org = await buildOrg(services, 'Harbour Lights Ltd');
     admin = await signIn(app, org, { roles: ['administrator'] });
     for (const role of ['agent', 'supervisor', 'security_officer', 'auditor'] as const) as[role] = await signIn(app, org, { roles: [role] });

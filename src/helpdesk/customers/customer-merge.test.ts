@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { buildOrg, buildTeam, signIn, type TestOrg } from '../../identity/auth/testing.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { buildApp } from '../../platform/http/app.js';
@@ -16,7 +16,7 @@ describe.each(testDatabaseKinds)('merging duplicate customers on %s', (kind) => 
   let org: TestOrg;
   beforeAll(async () => {
     services = await createTestServices(kind);
-    app = await buildApp({ services, routes: appRoutes });
+    app = await buildApp({ services, routes: appRoutes, schemaCache: testSchemaCache });
     await app.ready();
     org = await buildOrg(services);
   });

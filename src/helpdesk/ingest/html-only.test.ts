@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { buildOrg, buildTeam, signIn, type TestOrg } from '../../identity/auth/testing.js';
 import { MemoryBlobStore } from '../../protection/blobs/store.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
@@ -18,7 +18,7 @@ describe.each(testDatabaseKinds)('HTML-only inbound mail on %s', (kind) => {
   let org: TestOrg;
   beforeAll(async () => {
     services = await createTestServices(kind);
-    app = await buildApp({ services, routes: appRoutes });
+    app = await buildApp({ services, routes: appRoutes, schemaCache: testSchemaCache });
     await app.ready();
     org = await buildOrg(services);
   });

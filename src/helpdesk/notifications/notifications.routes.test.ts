@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { buildOrg, buildTeam, buildUser, signIn, signInAs, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
 import { READ_ONLY_PERMISSIONS } from '../../identity/auth/permissions.js';
 import { createApiToken } from '../../identity/auth/tokens.service.js';
@@ -32,7 +32,7 @@ describe.each(testDatabaseKinds)('notification routes on %s', (kind) => {
 
   beforeAll(async () => {
     services = await createTestServices(kind);
-    app = await buildApp({ services, routes: appRoutes });
+    app = await buildApp({ services, routes: appRoutes, schemaCache: testSchemaCache });
     deps = await createHelpdeskDeps(services);
     org = await buildOrg(services);
     team = await buildTeam(services, org);

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { MemoryMailer } from '../../platform/notify/mailer.js';
 import { buildOrg, buildTeam, buildUser, signInAs, type SignedIn, type TestOrg, type TestUser } from '../../identity/auth/testing.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
@@ -61,7 +61,7 @@ describe.each(testDatabaseKinds)('notifications on %s', (kind) => {
 
   beforeAll(async () => {
     services = await createTestServices(kind, { mailer });
-    app = await buildApp({ services, routes: appRoutes });
+    app = await buildApp({ services, routes: appRoutes, schemaCache: testSchemaCache });
     deps = await createHelpdeskDeps(services);
     org = await buildOrg(services);
     team = await buildTeam(services, org);

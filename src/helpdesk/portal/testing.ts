@@ -8,6 +8,7 @@ import type { Services } from '../../platform/app/services.js';
 import { MemoryBlobStore } from '../../protection/blobs/store.js';
 import { createCustomer } from '../customers/customers.service.js';
 import { buildApp } from '../../platform/http/app.js';
+import { testSchemaCache } from '../../platform/app/testing.js';
 import { appRoutes } from '../../platform/http/routes.js';
 import type { MemoryMailer } from '../../platform/notify/mailer.js';
 import { createSecureMessageRoutes, secureMessageRoutes } from '../secure-messages/secure-messages.routes.js';
@@ -24,7 +25,7 @@ export async function buildPortalApp(services: Services, options: { policy?: Par
   // The shipped instances (local blob store) are swapped for ones on the memory store.
   const shipped = new Set<unknown>([portalRoutes, secureMessageRoutes, verificationRoutes]);
   const routes = [...appRoutes.filter((r) => !shipped.has(r)), createPortalRoutes(o), createSecureMessageRoutes(o), createVerificationRoutes(o), ...(options.extraRoutes ?? [])];
-  const app = await buildApp({ services, routes });
+  const app = await buildApp({ services, routes, schemaCache: testSchemaCache });
   return { app, blobs };
 }
 

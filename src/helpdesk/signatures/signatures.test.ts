@@ -12,7 +12,7 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOrg, buildTeam, signIn, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { buildApp } from '../../platform/http/app.js';
 import { appRoutes } from '../../platform/http/routes.js';
@@ -76,7 +76,7 @@ describe.each(testDatabaseKinds)('rich replies and signatures on %s', (kind) => 
 
   beforeAll(async () => {
     services = await createTestServices(kind);
-    app = await buildApp({ services, routes: [...appRoutes.filter((r) => r !== ticketFileRoutes), createTicketFileRoutes({ blobs, maxUploadBytes: 64 * 1024 })] });
+    app = await buildApp({ services, routes: [...appRoutes.filter((r) => r !== ticketFileRoutes), createTicketFileRoutes({ blobs, maxUploadBytes: 64 * 1024 })], schemaCache: testSchemaCache });
     org = await buildOrg(services);
     other = await buildOrg(services);
     team = await buildTeam(services, org);

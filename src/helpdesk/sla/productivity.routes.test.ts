@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { buildOrg, buildTeam, signIn, type TestOrg } from '../../identity/auth/testing.js';
 import { createCustomer } from '../customers/customers.service.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
@@ -47,7 +47,7 @@ describe.each(testDatabaseKinds)('productivity routes on %s', (kind) => {
 
   beforeAll(async () => {
     services = await createTestServices(kind);
-    app = await buildApp({ services, routes: [...appRoutes, slaRoutes, macroRoutes, ticketBulkRoutes, searchRoutes, webhookRoutes] });
+    app = await buildApp({ services, routes: [...appRoutes, slaRoutes, macroRoutes, ticketBulkRoutes, searchRoutes, webhookRoutes], schemaCache: testSchemaCache });
     org = await buildOrg(services);
     team = await buildTeam(services, org);
     const deps = await createHelpdeskDeps(services);

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { buildOrg, signIn, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
 import { createCustomer } from '../customers/customers.service.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
@@ -24,7 +24,7 @@ describe.each(testDatabaseKinds)('SLA policy routes on %s', (kind) => {
 
   beforeAll(async () => {
     services = await createTestServices(kind);
-    app = await buildApp({ services, routes: appRoutes });
+    app = await buildApp({ services, routes: appRoutes, schemaCache: testSchemaCache });
     org = await buildOrg(services);
     admin = await signIn(app, org, { roles: ['administrator'] });
   });

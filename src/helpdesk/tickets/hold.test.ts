@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { buildOrg, buildTeam, signIn, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
 import { MemoryBlobStore } from '../../protection/blobs/store.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
@@ -26,7 +26,7 @@ describe.each(testDatabaseKinds)('a ticket reported as phishing is held on %s', 
 
   beforeAll(async () => {
     services = await createTestServices(kind);
-    app = await buildApp({ services, routes: [...appRoutes, phishingReportRoutes] });
+    app = await buildApp({ services, routes: [...appRoutes, phishingReportRoutes], schemaCache: testSchemaCache });
     await app.ready();
     org = await buildOrg(services);
     const team = await buildTeam(services, org);

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { buildOrg, buildTeam, signIn, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
 import { MemoryBlobStore } from '../../protection/blobs/store.js';
 import { createCustomer } from '../customers/customers.service.js';
@@ -66,7 +66,7 @@ describe.each(testDatabaseKinds)('ticket files and email HTML on %s', (kind) => 
   beforeAll(async () => {
     services = await createTestServices(kind);
     const routes = [...appRoutes.filter((r) => r !== ticketFileRoutes), createTicketFileRoutes({ blobs, maxUploadBytes: 64 * 1024 })];
-    app = await buildApp({ services, routes });
+    app = await buildApp({ services, routes, schemaCache: testSchemaCache });
     org = await buildOrg(services);
     teamA = await buildTeam(services, org);
     const teamB = await buildTeam(services, org);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { buildOrg, buildTeam, buildUser, signIn, signInAs, type TestOrg } from '../../identity/auth/testing.js';
 import { createCustomer } from '../customers/customers.service.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
@@ -22,7 +22,7 @@ describe.each(testDatabaseKinds)('ticket routes on %s', (kind) => {
 
   beforeAll(async () => {
     services = await createTestServices(kind);
-    app = await buildApp({ services, routes: [...appRoutes, ticketRoutes] });
+    app = await buildApp({ services, routes: [...appRoutes, ticketRoutes], schemaCache: testSchemaCache });
     org = await buildOrg(services);
     teamA = await buildTeam(services, org);
     teamB = await buildTeam(services, org);

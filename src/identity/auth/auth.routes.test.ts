@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { buildApp } from '../../platform/http/app.js';
 import { appRoutes } from '../../platform/http/routes.js';
@@ -20,7 +20,7 @@ describe.each(testDatabaseKinds)('authentication routes on %s', (kind) => {
   let app: FastifyInstance;
   beforeAll(async () => {
     services = await createTestServices(kind);
-    app = await buildApp({ services, routes: appRoutes });
+    app = await buildApp({ services, routes: appRoutes, schemaCache: testSchemaCache });
     await app.ready();
   });
   afterAll(async () => {

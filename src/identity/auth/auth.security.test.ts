@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { buildApp } from '../../platform/http/app.js';
 import { SIGNIN_LOCKOUT } from '../../platform/http/schemas/organization.js';
@@ -23,7 +23,7 @@ describe.each(testDatabaseKinds)('password sign-in under parallel guessing on %s
   let app: FastifyInstance;
   beforeAll(async () => {
     services = await createTestServices(kind);
-    app = await buildApp({ services, routes: appRoutes });
+    app = await buildApp({ services, routes: appRoutes, schemaCache: testSchemaCache });
     await app.ready();
   });
   afterAll(async () => {
@@ -95,7 +95,7 @@ describe.each(testDatabaseKinds)('password reset answers before mailing on %s', 
   let app: FastifyInstance;
   beforeAll(async () => {
     services = await createTestServices(kind, { mailer: blockingMailer });
-    app = await buildApp({ services, routes: appRoutes });
+    app = await buildApp({ services, routes: appRoutes, schemaCache: testSchemaCache });
     await app.ready();
   });
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { buildApp } from '../../platform/http/app.js';
 import { appRoutes } from '../../platform/http/routes.js';
 import { buildOrg, signIn, type TestOrg } from './testing.js';
@@ -12,7 +12,7 @@ describe('the web app session probe', () => {
   let org: TestOrg;
   beforeAll(async () => {
     services = await createTestServices('pglite');
-    app = await buildApp({ services, routes: appRoutes });
+    app = await buildApp({ services, routes: appRoutes, schemaCache: testSchemaCache });
     await app.ready();
     org = await buildOrg(services);
   });

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { buildOrg, signIn, type SignedIn, type TestOrg } from '../auth/testing.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { buildApp } from '../../platform/http/app.js';
@@ -19,7 +19,7 @@ describe.each(testDatabaseKinds)('onboarding checklist on %s', (kind) => {
 
   beforeAll(async () => {
     services = await createTestServices(kind);
-    app = await buildApp({ services, routes: appRoutes });
+    app = await buildApp({ services, routes: appRoutes, schemaCache: testSchemaCache });
     org = await buildOrg(services);
     admin = await signIn(app, org, { roles: ['administrator'] });
   });

@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices, testConfig } from '../../platform/app/testing.js';
+import { createTestServices, testConfig, testSchemaCache } from '../../platform/app/testing.js';
 import { buildOrg, buildUser, signIn, TEST_PASSWORD, type SignedIn, type TestOrg } from '../auth/testing.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { buildApp } from '../../platform/http/app.js';
@@ -77,7 +77,7 @@ describe.each(testDatabaseKinds)('organisation settings routes on %s', (kind) =>
 
   async function open(env: NodeJS.ProcessEnv) {
     const services = await createTestServices(kind, { config: { TRUSTDESK_DATA_DIR: dir, TRUSTDESK_PUBLIC_URL: 'https://help.example.com', ...env } });
-    const app = await buildApp({ services, routes: appRoutes });
+    const app = await buildApp({ services, routes: appRoutes, schemaCache: testSchemaCache });
     opened.push({ app, services });
     const org = await buildOrg(services);
     return { app, services, org, admin: await signIn(app, org, { roles: ['administrator'] }) };

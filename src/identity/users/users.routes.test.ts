@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { buildOrg, buildTeam, buildUser, signIn, signInAs, type SignedIn, type TestOrg } from '../auth/testing.js';
 import { MAX_TOKEN_DAYS as SERVICE_MAX_TOKEN_DAYS } from '../auth/tokens.service.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
@@ -32,7 +32,7 @@ describe.each(testDatabaseKinds)('staff administration routes on %s', (kind) => 
 
   beforeAll(async () => {
     services = await createTestServices(kind);
-    app = await buildApp({ services, routes: appRoutes });
+    app = await buildApp({ services, routes: appRoutes, schemaCache: testSchemaCache });
     org = await buildOrg(services);
     otherOrg = await buildOrg(services);
     admin = await signIn(app, org, { roles: ['administrator'] });

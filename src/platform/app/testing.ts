@@ -14,11 +14,19 @@ import { EnvKeyProvider } from '../../protection/crypto/key-provider.js';
 import type { DatabaseKind } from '../db/database.js';
 import { quoteIdent } from '../db/database.js';
 import { createTestDatabase, seedPGliteDataDir, TEST_DATABASE_URL } from '../db/testing.js';
+import { createSchemaCompileCache } from '../http/schema-cache.js';
 import { createLogger } from '../logging.js';
 import { MemoryMailer, type Mailer } from '../notify/mailer.js';
 import { openServices, type Services } from './services.js';
 
 export const silentLogger = createLogger({ level: 'silent' });
+
+/**
+ * The compiled validators and serializers every test app in this process shares: pass it to
+ * `buildApp` as `schemaCache`. A test process builds an app per test file and database, and
+ * compiling every route's schemas was most of each build's second of CPU (decision 0187).
+ */
+export const testSchemaCache = createSchemaCompileCache();
 
 export function testConfig(overrides: NodeJS.ProcessEnv = {}): Config {
   return loadConfig({ env: { TRUSTDESK_DATA_DIR: path.join(tmpdir(), 'trustdesk-unused'), TRUSTDESK_LOG_LEVEL: 'silent', ...overrides } });

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestServices } from '../app/testing.js';
+import { createTestServices, testSchemaCache } from '../app/testing.js';
 import type { Services } from '../app/services.js';
 import { AppError } from '../errors.js';
 import { buildApp } from './app.js';
@@ -13,6 +13,7 @@ describe('HTTP skeleton', () => {
     services = await createTestServices('pglite');
     app = await buildApp({
       services,
+      schemaCache: testSchemaCache,
       routes: [
         async (r) => {
           r.get('/api/boom', { config: { public: true } }, async () => {

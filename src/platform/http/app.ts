@@ -23,6 +23,7 @@ import { openBus, type Bus } from '../realtime/bus.js';
 import { openPresence, type Presence } from '../realtime/presence.js';
 import { AppError } from '../errors.js';
 import { registerProblemHandlers, sendProblem, ProblemSchema } from './problem.js';
+import type { SchemaCompileCache } from './schema-cache.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -64,6 +65,12 @@ export interface BuildAppOptions {
   services: Services;
   /** Register feature routes (later issues add theirs here). */
   routes?: Array<(app: FastifyInstance) => Promise<void>>;
+  /**
+   * Compiled validators and serializers to share with other apps built in this process
+   * (src/platform/http/schema-cache.ts, decision 0187). Tests pass one per process; a server,
+   * which builds one app, passes none and Fastify compiles as it always does.
+   */
+  schemaCache?: SchemaCompileCache;
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -80,6 +87,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    ...(options.schemaCache ? { schemaController: { compilersFactory: options.schemaCache.compilersFactory() } } : {}),
   };
   const httpsOptions: FastifyHttpsOptions<HttpsServer> | undefined = tls ? { ...(fastifyOptions as FastifyHttpsOptions<HttpsServer>), https: tls } : undefined;
   const app = (httpsOptions ? Fastify(httpsOptions) : Fastify(fastifyOptions)) as unknown as FastifyInstance;

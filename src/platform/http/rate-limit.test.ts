@@ -6,7 +6,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Services } from '../app/services.js';
-import { createTestServices, testConfig } from '../app/testing.js';
+import { createTestServices, testConfig, testSchemaCache } from '../app/testing.js';
 import { buildApp } from './app.js';
 import { appRoutes } from './routes.js';
 
@@ -20,7 +20,7 @@ describe('rate limits', () => {
 
   async function instance(redisUrl?: string) {
     const services: Services = await createTestServices('pglite');
-    const app = await buildApp({ services: { ...services, config: testConfig(redisUrl ? { REDIS_URL: redisUrl } : {}) }, routes: appRoutes });
+    const app = await buildApp({ services: { ...services, config: testConfig(redisUrl ? { REDIS_URL: redisUrl } : {}) }, routes: appRoutes, schemaCache: testSchemaCache });
     open.push(services, app);
     return app;
   }

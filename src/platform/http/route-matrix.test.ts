@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../app/services.js';
-import { createTestServices } from '../app/testing.js';
+import { createTestServices, testSchemaCache } from '../app/testing.js';
 import { buildOrg, buildTeam, buildUser, signIn, signInAs, type RoleKey, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
 import { READ_ONLY_PERMISSIONS } from '../../identity/auth/permissions.js';
 import { createApiToken } from '../../identity/auth/tokens.service.js';
@@ -31,6 +31,7 @@ describe('route access matrix', () => {
     services = await createTestServices('pglite');
     app = await buildApp({
       services,
+      schemaCache: testSchemaCache,
       routes: [
         async (scope) => {
           scope.addHook('onRoute', (route) => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestServices, testConfig } from '../app/testing.js';
+import { createTestServices, testConfig, testSchemaCache } from '../app/testing.js';
 import type { Services } from '../app/services.js';
 import { createLogger } from '../logging.js';
 import { buildApp } from './app.js';
@@ -35,7 +35,7 @@ describe('TLS and logs', () => {
     const key = path.join(dir, 'key.pem');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
     const services: Services = await createTestServices('pglite');
-    const app = await buildApp({ services: { ...services, config: testConfig({ TRUSTDESK_TLS_CERT: cert, TRUSTDESK_TLS_KEY: key }) }, routes: appRoutes });
+    const app = await buildApp({ services: { ...services, config: testConfig({ TRUSTDESK_TLS_CERT: cert, TRUSTDESK_TLS_KEY: key }) }, routes: appRoutes, schemaCache: testSchemaCache });
     open.push(services, app);
     await app.listen({ host: '127.0.0.1', port: 0 });
     const port = (app.server.address() as { port: number }).port;
@@ -66,7 +66,7 @@ describe('TLS and logs', () => {
     const lines: string[] = [];
     const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
     const services: Services = await createTestServices('pglite');
-    const app = await buildApp({ services: { ...services, logger: createLogger({ level: 'info', destination: sink as never }) }, routes: appRoutes });
+    const app = await buildApp({ services: { ...services, logger: createLogger({ level: 'info', destination: sink as never }) }, routes: appRoutes, schemaCache: testSchemaCache });
     open.push(services, app);
     await app.inject({ url: '/healthz?token=tdl_should_not_be_logged&email=bob@example.com' });
     const text = lines.join('');

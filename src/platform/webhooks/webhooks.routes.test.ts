@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../app/services.js';
-import { createTestServices } from '../app/testing.js';
+import { createTestServices, testSchemaCache } from '../app/testing.js';
 import { buildOrg, signIn, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
 import { testDatabaseKinds } from '../db/testing.js';
 import { buildApp } from '../http/app.js';
@@ -21,7 +21,7 @@ describe.each(testDatabaseKinds)('webhook routes on %s', (kind) => {
 
   beforeAll(async () => {
     services = await createTestServices(kind, { config: { TRUSTDESK_ALLOW_PRIVATE_OUTBOUND: 'true' } });
-    app = await buildApp({ services, routes: appRoutes });
+    app = await buildApp({ services, routes: appRoutes, schemaCache: testSchemaCache });
     org = await buildOrg(services);
     admin = await signIn(app, org, { roles: ['administrator'] });
   });

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { buildOrg, signIn, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { buildApp } from '../../platform/http/app.js';
@@ -95,7 +95,7 @@ describe.each(testDatabaseKinds)('audit trail API on %s', (kind) => {
 
   beforeAll(async () => {
     services = await createTestServices(kind);
-    app = await buildApp({ services, routes: [auditRoutes] });
+    app = await buildApp({ services, routes: [auditRoutes], schemaCache: testSchemaCache });
     await app.ready();
     org = await buildOrg(services);
     officer = await signIn(app, org, { roles: ['security_officer'] });

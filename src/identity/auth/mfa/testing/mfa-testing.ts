@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import type { Services } from '../../../../platform/app/services.js';
-import { createTestServices } from '../../../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../../../platform/app/testing.js';
 import type { DatabaseKind } from '../../../../platform/db/database.js';
 import { buildApp } from '../../../../platform/http/app.js';
 import { appRoutes } from '../../../../platform/http/routes.js';
@@ -26,7 +26,7 @@ export async function startMfaApp(kind: DatabaseKind, extra: Array<(app: Fastify
   const services = await createTestServices(kind);
   // Once the lead lists mfaRoutes in appRoutes, registering it twice would clash.
   const routes = appRoutes.includes(mfaRoutes) ? appRoutes : [...appRoutes, mfaRoutes];
-  const app = await buildApp({ services, routes: [...routes, ...extra] });
+  const app = await buildApp({ services, routes: [...routes, ...extra], schemaCache: testSchemaCache });
   await app.ready();
   return { services, app, mailer: services.mailer as MemoryMailer, origin: new URL(services.config.publicUrl).origin };
 }
