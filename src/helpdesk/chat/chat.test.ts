@@ -12,7 +12,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOrg, buildTeam, signIn, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
 import type { Services } from '../../platform/app/services.js';
-import { createTestServices } from '../../platform/app/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { buildApp } from '../../platform/http/app.js';
 import { appRoutes } from '../../platform/http/routes.js';
@@ -84,6 +84,7 @@ describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
     services = await createTestServices(kind);
     app = await buildApp({
       services,
+      schemaCache: testSchemaCache,
       routes: [...appRoutes.filter((r) => r !== chatRoutes), chatRoutesWith({ socket: { authTimeoutMs: 400, maxFramesPerSecond: 100, recheckMs: 200 }, sweepEveryMs: 0 })],
     });
     await app.listen({ host: '127.0.0.1', port: 0 });

@@ -14,7 +14,7 @@ import { createCustomer } from '../../helpdesk/customers/customers.service.js';
 import { createHelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { insertTicket } from '../../helpdesk/tickets/records.js';
 import { openServices, type Services } from '../app/services.js';
-import { randomKekSpec, silentLogger, testConfig } from '../app/testing.js';
+import { randomKekSpec, silentLogger, testConfig, testSchemaCache } from '../app/testing.js';
 import { openDatabase } from '../db/database.js';
 import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../db/testing.js';
 import { buildApp } from '../http/app.js';
@@ -39,7 +39,7 @@ describe.skipIf(!TEST_DATABASE_URL)('realtime across two instances on one Postgr
       // Instance A uses the test database handle; B opens its own pool (and its own listening connection) on the same schema.
       const handle = i === 0 ? database : await openDatabase({ url: TEST_DATABASE_URL, schema: database.schema, poolSize: 4 });
       const services = await openServices({ config: testConfig(), logger: silentLogger, migrate: false, database: handle, provider: new EnvKeyProvider(kek), mailer: new MemoryMailer() });
-      const app = await buildApp({ services, routes: appRoutes });
+      const app = await buildApp({ services, routes: appRoutes, schemaCache: testSchemaCache });
       await app.listen({ host: '127.0.0.1', port: 0 });
       const address = app.server.address() as { port: number };
       instances.push({ services, app, url: `ws://127.0.0.1:${address.port}/api/realtime` });

@@ -16,7 +16,7 @@ import { createCustomer } from '../../helpdesk/customers/customers.service.js';
 import { createHelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { insertTicket } from '../../helpdesk/tickets/records.js';
 import type { Services } from '../app/services.js';
-import { createTestServices } from '../app/testing.js';
+import { createTestServices, testSchemaCache } from '../app/testing.js';
 import { testDatabaseKinds } from '../db/testing.js';
 import { buildApp } from '../http/app.js';
 import { appRoutes } from '../http/routes.js';
@@ -51,6 +51,7 @@ describe.each(testDatabaseKinds)('realtime console on %s', (kind) => {
     services = await createTestServices(kind);
     app = await buildApp({
       services,
+      schemaCache: testSchemaCache,
       routes: [...appRoutes.filter((r) => r !== realtimeRoutes), realtimeRoutesWith({ recheckMs: 150, maxSocketsPerUser: 3 })],
     });
     await app.listen({ host: '127.0.0.1', port: 0 });

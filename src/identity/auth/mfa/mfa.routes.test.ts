@@ -65,10 +65,10 @@ describe.each(testDatabaseKinds)('second-factor routes on %s', (kind) => {
 
   it('refuses a TOTP code that was already used, and accepts the next one', async () => {
     const user = await buildUser(services, org);
-    const { secret } = await enrolTotp(app, user);
+    const { secret, confirmedWith } = await enrolTotp(app, user);
     const pw = await passwordSession(app, user);
-    // The confirmation used this step: the same code cannot sign in.
-    const replay = await post(app, '/api/auth/mfa/verify', pw, { factor: 'totp', code: totpCode(secret) });
+    // The confirmation used this code (this step, or the one just gone): the same code cannot sign in.
+    const replay = await post(app, '/api/auth/mfa/verify', pw, { factor: 'totp', code: confirmedWith });
     expect(replay.statusCode).toBe(403);
     expect(replay.json().detail).toMatch(/already used/);
     const next = await post(app, '/api/auth/mfa/verify', pw, { factor: 'totp', code: totpCode(secret, 1) });

@@ -60,14 +60,16 @@ export async function post(app: FastifyInstance, url: string, headers: Headers, 
 }
 
 /** Enrols TOTP as the first factor through the routes; returns the secret, the verified session and recovery codes. */
-export async function enrolTotp(app: FastifyInstance, user: TestUser): Promise<{ secret: string; headers: Headers; recoveryCodes: string[] | null }> {
+export async function enrolTotp(app: FastifyInstance, user: TestUser): Promise<{ secret: string; headers: Headers; recoveryCodes: string[] | null; confirmedWith: string }> {
   const pw = await passwordSession(app, user);
   const start = await post(app, '/api/auth/mfa/totp/enrol', pw);
   expect(start.statusCode).toBe(200);
   const { secret } = start.json() as { secret: string };
-  const done = await post(app, '/api/auth/mfa/totp/confirm', pw, { code: totpCode(secret) });
+  // The code the confirmation used: a replay test must replay this one, not whatever step it is by then.
+  const confirmedWith = totpCode(secret);
+  const done = await post(app, '/api/auth/mfa/totp/confirm', pw, { code: confirmedWith });
   expect(done.statusCode).toBe(200);
-  return { secret, headers: rotatedHeaders(done), recoveryCodes: (done.json() as { recoveryCodes: string[] | null }).recoveryCodes };
+  return { secret, headers: rotatedHeaders(done), recoveryCodes: (done.json() as { recoveryCodes: string[] | null }).recoveryCodes, confirmedWith };
 }
 
 /** Registers a software authenticator through the routes from the given session. */
