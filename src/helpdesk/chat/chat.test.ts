@@ -135,6 +135,7 @@ describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
     const ticketId = offer.ticketId!;
     const inbox = await app.inject({ method: 'GET', url: '/api/chats?box=waiting', headers: agent.headers });
     expect(inbox.json().chats).toEqual([expect.objectContaining({ ticketId, status: 'waiting', offeredToMe: true })]);
+    expect(inbox.json().enabled).toBe(true);
     expect(JSON.stringify(inbox.json())).not.toContain('Casey Quill');
 
     // Another team's agent and another organisation cannot take it.

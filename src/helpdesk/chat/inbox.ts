@@ -31,7 +31,7 @@ export interface InboxRow {
   lastActivityAt: string;
 }
 
-export async function listChats(deps: ChatDeps, ctx: AgentContext, box: ChatBox): Promise<{ chats: InboxRow[]; counts: Record<ChatBox, number> }> {
+export async function listChats(deps: ChatDeps, ctx: AgentContext, box: ChatBox): Promise<{ chats: InboxRow[]; counts: Record<ChatBox, number>; enabled: boolean }> {
   const p = ctx.principal;
   const base = () =>
     deps.db
@@ -80,7 +80,7 @@ export async function listChats(deps: ChatDeps, ctx: AgentContext, box: ChatBox)
       lastActivityAt: r.last_activity_at.toISOString(),
     });
   }
-  return { chats, counts };
+  return { chats, counts, enabled: (await loadChatSettings(deps.db, p.orgId)).enabled };
 }
 
 /**

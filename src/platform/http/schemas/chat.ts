@@ -120,6 +120,8 @@ export const chatEndpoints = {
         lastActivityAt: Timestamp,
       })),
       counts: Type.Object({ waiting: Type.Integer(), mine: Type.Integer(), team: Type.Integer() }),
+      /** Whether the organisation has chat turned on (the console says so when it is off). */
+      enabled: Type.Boolean(),
     }),
   },
   read: {

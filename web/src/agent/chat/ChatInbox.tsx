@@ -11,9 +11,10 @@ import { CHAT_BOXES, chatEndpoints, type ChatBox, type ChatInboxRow } from '../.
 import { call } from '../../api.js';
 import { t, tp } from '../../i18n/index.js';
 import { LIVE_POLL_MS, useDebounced, useRealtime, useRealtimeConnected } from '../../realtime.js';
+import { useMe } from '../../session.js';
 import { Button } from '../../ui/Button.js';
 import { useResource, useSubmit } from '../../ui/hooks.js';
-import { Badge, EmptyState, ErrorNotice, Loading } from '../../ui/notices.js';
+import { Badge, EmptyState, ErrorNotice, Loading, Notice } from '../../ui/notices.js';
 import { Page } from '../../ui/Page.js';
 import { useShortcut } from '../shortcuts.js';
 import { ChatPane } from './ChatPane.js';
@@ -33,13 +34,14 @@ function boxOf(search: string): ChatBox {
 
 export function ChatInbox({ openId }: { openId: string | null }) {
   const search = useSearch();
+  const { can } = useMe();
   const box = boxOf(search);
   const [, navigate] = useLocation();
   const waiting = useWaitingChats();
   const live = useRealtimeConnected();
   const lists = useResource(async (signal) => {
     const [w, mine, team] = await Promise.all(CHAT_BOXES.map((b) => call(chatEndpoints.inbox, { query: { box: b } }, { signal })));
-    return { waiting: w?.chats ?? [], mine: mine?.chats ?? [], team: team?.chats ?? [] } satisfies Record<ChatBox, ChatInboxRow[]>;
+    return { waiting: w?.chats ?? [], mine: mine?.chats ?? [], team: team?.chats ?? [], enabled: w?.enabled ?? true };
   }, [], { pollMs: live ? LIVE_POLL_MS : 15_000 });
   const refetch = useDebounced(lists.reload);
   useRealtime((m) => {
@@ -83,6 +85,11 @@ export function ChatInbox({ openId }: { openId: string | null }) {
             </ul>
           </nav>
           <ErrorNotice error={lists.error} onRetry={lists.reload} />
+          {lists.data && !lists.data.enabled ? (
+            <Notice tone="info" title={t('agentChat.off.title')}>
+              <p>{t('agentChat.off.body')}{can('channels.manage') ? <> <Link href="/admin/chat">{t('agentChat.off.settings')}</Link></> : null}</p>
+            </Notice>
+          ) : null}
           {lists.data ? (
             <ChatRows rows={rows} box={box} openId={openId} onAccepted={(id) => { reloadAll(); navigate(`/chats/${id}?box=mine`); }} />
           ) : lists.loading ? <Loading /> : null}
