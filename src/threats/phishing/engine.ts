@@ -213,6 +213,11 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   if (brandLure) reasons.push(brandLure);
   const pitch = msg.from && !prep.orgRegistrable.has(fromReg) ? nameLureReason(msg.from.name, msg.from.address, lexicon) : null;
   if (pitch) reasons.push(pitch);
+  // A service name ("IT Support", "Postmaster") from outside the organisation pretends to be the
+  // reader's own mail or IT service only when it asks for something: without a lure it is another
+  // organisation's department writing (decision 0188). Settled before the other weak signals read it.
+  const service = reasons.findIndex((r) => r.code === 'sender.service_impersonation');
+  if (service >= 0 && !findLure(reasons.filter((_, k) => k !== service))) reasons.splice(service, 1);
   const inBody = personal ? null : recipientInBodyReason(visible, msg.headers, findLure(reasons));
   if (inBody) reasons.push(inBody);
   const inLink = recipientInLinkReason(links, msg.headers, fromReg);

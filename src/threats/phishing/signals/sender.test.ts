@@ -93,3 +93,35 @@ describe('link text naming a documentation domain', () => {
     expect(withLink('www.paypal.com')).toContain('link.text_mismatch');
   });
 });
+
+describe('brand and service names in the display name (decision 0188)', () => {
+  const analyse = (from: { name: string; address: string }, over: Parameters<typeof buildMessage>[0] = {}) => analyzeMessage(buildMessage({ from, ...over }), buildContext());
+  const ask = { subject: 'Your mailbox is full', text: 'Your mailbox has reached its limit. Verify your account within 24 hours or it will be disabled.' };
+
+  it('is no claim when one of the brands the name names sends from its own domain', () => {
+    // "Security Team" is a service name (listed before the brand), "Slack" the brand whose own domain this is.
+    const own = analyse({ name: 'Slack Security Team', address: 'feedback@slack.com' }, ask).reasons.map((r) => r.code);
+    expect(own).not.toContain('sender.service_impersonation');
+    expect(own).not.toContain('sender.brand_impersonation');
+    // The same name elsewhere claims the brand, and says so.
+    const forged = analyse({ name: 'Slack Security Team', address: 'alerts@mailbox-care.example.net' }, ask).reasons.map((r) => r.code);
+    expect(forged).toContain('sender.brand_impersonation');
+    expect(forged).not.toContain('sender.service_impersonation');
+  });
+
+  it('reads a service name beside the sender\'s own name as that organisation\'s department', () => {
+    expect(analyse({ name: 'Brightwater IT Support', address: 'it@brightwater.co.uk' }, ask).reasons.map((r) => r.code)).not.toContain('sender.service_impersonation');
+    expect(analyse({ name: 'IT Support', address: 'it@brightwater.co.uk' }, ask).reasons.map((r) => r.code)).toContain('sender.service_impersonation');
+  });
+
+  it('counts a bare service name only when the message asks for something', () => {
+    const quiet = analyse({ name: 'IT Support', address: 'itsupport@brightwater.co.uk' }, { subject: 'Copy of an invoice', text: 'Hello, could you send us a copy of last month\'s order confirmation? Thanks, Tom' });
+    expect(quiet.reasons.map((r) => r.code)).not.toContain('sender.service_impersonation');
+    expect(quiet.verdict).toBe('clean');
+    const postmaster = analyse({ name: 'Postmaster', address: 'postmaster@mail.brightwater.co.uk' }, { subject: 'Delivery delayed', text: 'Your message to tom@brightwater.co.uk has not been delivered yet. The server will keep trying.' });
+    expect(postmaster.verdict).toBe('clean');
+    const lure = analyse({ name: 'Mail Admin', address: 'admin@brightwater.co.uk' }, ask);
+    expect(lure.reasons.map((r) => r.code)).toContain('sender.service_impersonation');
+    expect(lure.verdict).not.toBe('clean');
+  });
+});

@@ -1,7 +1,7 @@
 /** Sender signals: lookalike domains, display-name impersonation, Reply-To, first contact. */
 import { domainOfAddress, isIpHost, publicSuffix, registrableDomain, skeleton } from '../domains.js';
 import { normalizeWords, truncateForEvidence } from '../text.js';
-import type { Lists } from '../lists.js';
+import type { BrandEntry, Lists } from '../lists.js';
 import type { AnalysisContext, HeaderMap, ParsedAddress, Reason } from '../types.js';
 import { hostSuffixes, shownDomain } from './links.js';
 import { describeLookalike, findLookalike, hostScriptReasons, lookalikeWeight } from './lookalike.js';
@@ -82,8 +82,8 @@ export function senderReasons(from: ParsedAddress | null, replyTo: readonly Pars
     if (ownBrand) {
       reasons.push({ code: 'sender.org_brand_impersonation', weight: 0.55, evidence: `display name "${truncateForEvidence(name, 60)}" uses your brand ${ownBrand}, but the address is ${where}` });
     } else {
-      const brand = sc.lists.brands.find((b) => b.names.some((n) => key.includes(nameKey(n))));
-      if (brand && !brand.domains.includes(reg) && !personNamedLikeBrand(name, local, brand.names, sc.lists)) {
+      const brand = claimedByName(key, reg, host, sc.lists);
+      if (brand && !personNamedLikeBrand(name, local, brand.names, sc.lists)) {
         const claimed = brand.names.find((n) => key.includes(nameKey(n))) ?? brand.names[0] ?? '';
         const legit = brand.domains.length ? brand.domains.slice(0, 2).join(', ') : 'your own domain';
         reasons.push({
@@ -141,6 +141,28 @@ export function senderReasons(from: ParsedAddress | null, replyTo: readonly Pars
   const tld = reg.split('.').pop() ?? '';
   if (sc.lists.riskyTlds.has(tld) && !isOrg) reasons.push({ code: 'sender.risky_tld', weight: 0.1, evidence: `sender domain ${reg} uses .${tld}, often abused` });
   return reasons;
+}
+
+/**
+ * The listed brand or service a display name claims to be, when the sender is not it. Every entry the
+ * name names is considered: "Microsoft Account Team" from microsoft.com names a service ("Account
+ * Team") and the brand whose own domain sends it, and is no claim at all. A brand is preferred to a
+ * service name in the explanation ("Netflix Account Team" elsewhere claims Netflix). A service name
+ * ("IT Support", "Postmaster", "Security Team") beside a word of the sender's own host names whose
+ * service it is ("Brightwater IT Support" from it@brightwater.co.uk): that organisation's own
+ * department, not a claim to be the reader's (decision 0188).
+ */
+export function claimedByName(key: string, reg: string, host: string, lists: Lists): BrandEntry | null {
+  const named = lists.brands.filter((b) => b.names.some((n) => key.includes(nameKey(n))));
+  if (!named.length || named.some((b) => b.domains.includes(reg))) return null;
+  const brand = named.find((b) => b.domains.length > 0);
+  if (brand) return brand;
+  const service = named[0]!;
+  const serviceWords = new Set(service.names.flatMap((n) => nameKey(n).trim().split(' ')));
+  // Compared as skeletons, as the name key is ("acme" reads "acrne" in both).
+  const hostWords = nameKey(host.split('.').slice(0, -1).join(' ')).trim().split(' ');
+  const own = key.trim().split(' ').some((w) => w.length >= 4 && !serviceWords.has(w) && hostWords.some((l) => l.includes(w)));
+  return own ? null : service;
 }
 
 /** Whether an address or its domain is on a list of addresses and domains. */
