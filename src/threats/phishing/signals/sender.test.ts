@@ -80,6 +80,25 @@ describe('delivery reports', () => {
     expect(weightOf(new Map([['content-type', ['multipart/report; report-type=delivery-status; boundary="x"']]]))).toBe(0.1);
     expect(weightOf(new Map([['content-type', ['text/plain']]]))).toBe(0.25);
   });
+  it('knows bounces in the older formats: Exim\'s X-Failed-Recipients, a plain-text bounce from the mailer daemon', () => {
+    const exim = analyzeMessage(
+      buildMessage({
+        from: { name: 'Mail Delivery System', address: 'Mailer-Daemon@mx1' },
+        subject: 'Mail delivery failed: returning message to sender',
+        text: 'A message that you sent could not be delivered to one or more of its recipients.\n\n  bob@gone.example.org\n    550 5.1.1 User unknown',
+        headers: new Map([['to', ['support@example-shop.com']], ['from', ['Mail Delivery System <Mailer-Daemon@mx1>']], ['x-failed-recipients', ['bob@gone.example.org']]]),
+      }),
+      buildContext(),
+    );
+    expect(exim.reasons.find((r) => r.code === 'sender.invalid_domain')?.weight).toBe(0.2);
+    expect(exim.verdict).toBe('clean');
+    const qmail = analyzeMessage(
+      buildMessage({ from: null, subject: 'failure notice', text: "I'm afraid I wasn't able to deliver your message to the following addresses.", headers: new Map([['to', ['support@example-shop.com']], ['from', ['MAILER-DAEMON']]]) }),
+      buildContext(),
+    );
+    expect(qmail.reasons.find((r) => r.code === 'sender.missing')?.weight).toBe(0.2);
+    expect(qmail.verdict).toBe('clean');
+  });
   it('still warns about an ordinary message without a sender address', () => {
     expect(analyzeMessage(buildMessage({ from: { name: 'MAILER-DAEMON', address: '' } }), buildContext()).verdict).toBe('suspicious');
   });

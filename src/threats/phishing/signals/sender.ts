@@ -28,7 +28,12 @@ const EMAIL_IN_NAME = /[a-z0-9._%+-]{1,64}@([a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})
  */
 export function isDeliveryReport(headers: HeaderMap): boolean {
   const type = (headers.get('content-type') ?? []).join(' ').slice(0, 512);
-  return /multipart\/report/i.test(type) && /report-type\s*=\s*"?delivery-status/i.test(type);
+  if (/multipart\/report/i.test(type) && /report-type\s*=\s*"?delivery-status/i.test(type)) return true;
+  // Bounces in the older formats (decision 0188): Exim names the failed addresses in
+  // X-Failed-Recipients; qmail, Sendmail and others write a plain-text bounce from the mailer daemon.
+  if (headers.has('x-failed-recipients')) return true;
+  const from = (headers.get('from') ?? []).join(' ').slice(0, 256);
+  return /(?:^|[\s<"])mailer-daemon(?:$|[\s>@"])/i.test(from);
 }
 
 /** A malformed sender on a delivery report still counts, but never warns alone. */
