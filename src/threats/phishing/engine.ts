@@ -203,7 +203,7 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
     const little = littleTextReason({ words, links, senderDomain: fromReg });
     if (little) reasons.push(little);
   }
-  const personal = recipientInSubject(msg.subject, msg.headers);
+  const personal = recipientInSubject(msg.subject, msg.headers, lists.roleWords);
   if (personal) reasons.push(personal);
   const normalized = normalizeWords(readable(`${msg.subject} ${visible}`));
   const lexicon = ctx.lexicon ?? lists.lexicon;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeMessage } from '../engine.js';
 import { buildContext, buildMessage } from '../testing.js';
 import { loadLists } from '../lists.js';
-import { looksGeneratedMailbox, personNamedLikeBrand, roleNameUnrelated } from './sender.js';
+import { isRoleMailbox, looksGeneratedMailbox, personNamedLikeBrand, recipientInSubject, roleNameUnrelated } from './sender.js';
 
 const codes = (from: { name: string; address: string }) => analyzeMessage(buildMessage({ from }), buildContext()).reasons.map((r) => r.code);
 
@@ -142,5 +142,24 @@ describe('brand and service names in the display name (decision 0188)', () => {
     const lure = analyse({ name: 'Mail Admin', address: 'admin@brightwater.co.uk' }, ask);
     expect(lure.reasons.map((r) => r.code)).toContain('sender.service_impersonation');
     expect(lure.verdict).not.toBe('clean');
+  });
+});
+
+describe('the recipient\'s mailbox name in the subject (decision 0188)', () => {
+  const to = (addr: string) => new Map([['to', [addr]]]);
+  it('is an ordinary word when the mailbox is a function: support, billing, customer service', () => {
+    expect(recipientInSubject('Need support with my order 5521', to('support@example-shop.com'))).toBeNull();
+    expect(recipientInSubject('Billing question', to('billing@example-shop.com'))).toBeNull();
+    expect(recipientInSubject('Kundenservice: Frage zur Lieferung', to('kundenservice@example-shop.com'), loadLists().roleWords)).toBeNull();
+    expect(recipientInSubject('customer service please call me', to('customer.service@example-shop.com'), loadLists().roleWords)).toBeNull();
+    const a = analyzeMessage(buildMessage({ subject: 'Need support with my order 5521' }), buildContext());
+    expect(a.reasons.map((r) => r.code)).not.toContain('content.recipient_in_subject');
+  });
+  it('still sees a person\'s mailbox name, and any full address', () => {
+    expect(recipientInSubject('jane.doe, your parcel is waiting', to('jane.doe@example-shop.com'))?.code).toBe('content.recipient_in_subject');
+    expect(recipientInSubject('Mailbox support@example-shop.com will be closed', to('support@example-shop.com'))?.code).toBe('content.recipient_in_subject');
+    expect(isRoleMailbox('support')).toBe(true);
+    expect(isRoleMailbox('jane.doe')).toBe(false);
+    expect(isRoleMailbox('support.jane')).toBe(false);
   });
 });

@@ -206,8 +206,27 @@ export function looksGenerated(reg: string): boolean {
 
 const ADDRESS = /[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,255}/gi;
 
+/**
+ * Mailbox names that are a function, not a person (RFC 2142's and those in common use): "support",
+ * "billing", "info". A support inbox's own name is an ordinary word of its customers' subjects
+ * ("Need support with my order" to support@), not the personalisation of a mass mailing.
+ */
+const ROLE_MAILBOXES = new Set([
+  'info', 'marketing', 'sales', 'support', 'abuse', 'noc', 'security', 'postmaster', 'hostmaster', 'webmaster', 'help', 'helpdesk',
+  'service', 'services', 'contact', 'hello', 'office', 'orders', 'order', 'billing', 'accounts', 'accounting', 'invoices', 'enquiries',
+  'inquiries', 'feedback', 'admin', 'team', 'mail', 'news', 'press', 'jobs', 'careers', 'shop', 'store', 'returns', 'customerservice',
+  'customercare', 'kontakt', 'kundenservice', 'kundendienst', 'bestellung', 'rechnung', 'contato', 'contacto', 'atendimento', 'soporte',
+  'suporte', 'assistance', 'assistenza', 'klantenservice',
+]);
+
+/** True when every word of a mailbox name is a function word ("support", "customer.service", "billing-team"). */
+export function isRoleMailbox(local: string, roleWords: readonly string[] = []): boolean {
+  const words = local.toLowerCase().split(/[^a-z\u00c0-\u024f]+/).filter(Boolean);
+  return words.length > 0 && words.every((w) => ROLE_MAILBOXES.has(w) || roleWords.some((r) => w.startsWith(r)));
+}
+
 /** The recipient's own address or mailbox name written into the subject: mass personalisation. */
-export function recipientInSubject(subject: string, headers: HeaderMap): Reason | null {
+export function recipientInSubject(subject: string, headers: HeaderMap, roleWords: readonly string[] = []): Reason | null {
   const to = (headers.get('to') ?? []).join(',').slice(0, 4096);
   // Lists put their own name, which is also the To mailbox, in the subject: "[listname] ...".
   const replyTo = (headers.get('reply-to') ?? []).join(',').toLowerCase();
@@ -220,7 +239,7 @@ export function recipientInSubject(subject: string, headers: HeaderMap): Reason 
     const local = addr.split('@')[0] ?? '';
     // Replies set to the very address the message went to: a list without List-* headers.
     const viaList = isList || replyTo.includes(addr);
-    if (s.includes(addr) || (!viaList && local.length >= 5 && new RegExp(`(^|[^a-z0-9])${local.replace(/[^a-z0-9]/g, '.')}([^a-z0-9]|$)`).test(s))) {
+    if (s.includes(addr) || (!viaList && local.length >= 5 && !isRoleMailbox(local, roleWords) && new RegExp(`(^|[^a-z0-9])${local.replace(/[^a-z0-9]/g, '.')}([^a-z0-9]|$)`).test(s))) {
       return { code: 'content.recipient_in_subject', weight: 0.3, evidence: `the subject repeats the recipient's address or name "${addr}"` };
     }
   }
