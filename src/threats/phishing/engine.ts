@@ -132,8 +132,31 @@ function authenticatedAs(ctx: AnalysisContext, fromReg: string): boolean {
 
 /** The code of the first reason that makes a message ask for something or pretend, if any. */
 function findLure(reasons: readonly Reason[]): string | null {
-  return reasons.find((r) => LURE_CODES.has(r.code) || PRETENCE.test(r.code) || (r.code.startsWith('link.') && r.weight >= 0.15))?.code ?? null;
+  return reasons.find((r) => LURE_CODES.has(r.code) || ((PRETENCE.test(r.code) || r.code.startsWith('link.')) && r.weight >= 0.15))?.code ?? null;
 }
+
+/** Mailboxes that only send: a site's or an application's own sender, not a person. */
+const AUTOMATED_MAILBOX = /^(?:no-?reply|do-?not-?reply|donotreply|wordpress|www-?data|apache|nginx|webmaster|website|web|forms?|web-?forms?|contact-?forms?|formular|kontaktformular|mailer|notifications?|notify|system)(?:[+._-].*)?$/i;
+
+/**
+ * A web form's notification (decision 0188): From the site's automated mailbox, Reply-To the visitor's
+ * address, which the form writes into the text ("From: Karl <karl@…>", "E-Mail: karl@…").
+ */
+export function isFormNotification(fromAddress: string, replyTo: readonly { address: string }[], text: string): boolean {
+  const local = fromAddress.slice(0, fromAddress.lastIndexOf('@'));
+  const rt = replyTo[0]?.address.toLowerCase();
+  if (!local || !rt || !AUTOMATED_MAILBOX.test(local)) return false;
+  // As a form writes it: the address as the value of a field ("E-Mail: karl@…", "From: Karl <karl@…>"),
+  // not in a sentence asking the reader to write there.
+  const src = text.slice(0, 20_000).toLowerCase();
+  for (let at = src.indexOf(rt); at >= 0; at = src.indexOf(rt, at + 1)) {
+    if (FORM_FIELD.test(src.slice(Math.max(0, at - 80), at))) return true;
+  }
+  return false;
+}
+
+/** A form field's label right before its value: "email:", "from: karl <", "e-mail-adresse :". */
+const FORM_FIELD = /(?:^|[\s>|*])(?:e-?mail(?:[ -]?ad(?:d)?ress[e]?)?|mail|from|von|de|reply-to|sender|absender|correo(?: electrónico)?|contact)\s*\*?\s*[:：=]\s*(?:[^\n:<]{0,60}<)?\s*$/;
 
 export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: AnalyzeOptions = {}): Analysis {
   const lists = loadLists();
@@ -213,6 +236,13 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   if (brandLure) reasons.push(brandLure);
   const pitch = msg.from && !prep.orgRegistrable.has(fromReg) ? nameLureReason(msg.from.name, msg.from.address, lexicon) : null;
   if (pitch) reasons.push(pitch);
+  // A web form's notification comes from the site's own automated mailbox and sets Reply-To to the
+  // address the visitor typed, which the text repeats; replies going to free mail are its purpose.
+  const form = reasons.find((r) => r.code === 'sender.reply_to_freemail');
+  if (form && isFormNotification(fromAddress, msg.replyTo, visible)) {
+    form.weight = 0.1;
+    form.evidence += ' (a web form\'s notification: the text gives that address as the visitor\'s own)';
+  }
   // A service name ("IT Support", "Postmaster") from outside the organisation pretends to be the
   // reader's own mail or IT service only when it asks for something: without a lure it is another
   // organisation's department writing (decision 0188). Settled before the other weak signals read it.
