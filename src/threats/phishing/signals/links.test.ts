@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { analyzeMessage } from '../engine.js';
 import { buildContext, buildMessage } from '../testing.js';
@@ -41,6 +42,15 @@ describe('internationalised link names', () => {
     expect(hostScriptReasons('xn--80ak6aa92e.com', 'link').map((x) => [x.code, x.weight])).toEqual([['link.punycode', 0.3]]);
     expect(hostScriptReasons('xn--pypal-4ve.com', 'link').map((x) => x.code)).toEqual(['link.mixed_script']);
     expect(hostScriptReasons('plain.example', 'link')).toEqual([]);
+  });
+  it('weigh little in a script none of whose letters imitates a Latin one (decision 0188)', () => {
+    // Japanese and Korean names, as shops and newspapers of those countries use them.
+    const weight = (unicode: string) => hostScriptReasons(domainToASCII(unicode), 'link').map((x) => [x.code, x.weight]);
+    expect(weight('ドメイン名例.jp')).toEqual([['link.punycode', 0.1]]);
+    expect(weight('한국.kr')).toEqual([['link.punycode', 0.1]]);
+    // Cyrillic and Greek letters can spell a Latin name: full weight.
+    expect(weight('аррӏе.com')).toEqual([['link.punycode', 0.3]]);
+    expect(weight('ελληνικά.gr')).toEqual([['link.punycode', 0.3]]);
   });
 });
 
