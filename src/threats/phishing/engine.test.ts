@@ -150,6 +150,15 @@ describe('analyzeMessage', () => {
     expect(a.verdict).toBe('suspicious');
   });
 
+  it('counts a phrase listed twice once (decision 0188)', () => {
+    // "dringend" is listed once as German and once as Dutch in the shipped urgency list.
+    const msg = buildMessage({ subject: 'Lieferung', text: 'Hallo, es ist dringend: wo bleibt meine Bestellung 5521? Gruss, Jan' });
+    const urgency = (a: Analysis) => a.reasons.find((r) => r.code === 'content.urgency');
+    expect(urgency(analyzeMessage(msg, buildContext()))?.weight).toBe(0.1);
+    const lexicon = extendLexicon({ urgency: ['Dringend'] });
+    expect(urgency(analyzeMessage(msg, buildContext({ lexicon })))?.weight).toBe(0.1);
+  });
+
   it('lets administrators extend the word lists', () => {
     const msg = buildMessage({ text: 'Please send the florblax token now' });
     expect(codes(analyzeMessage(msg, buildContext()))).not.toContain('content.credentials');
