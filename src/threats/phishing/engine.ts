@@ -12,7 +12,7 @@ import { attachmentReasons } from './signals/attachments.js';
 import { bulkReasons, littleTextReason, LITTLE_TEXT_MAX_WORDS, readableWordCount } from './signals/bulk.js';
 import { callbackReason } from './signals/callback.js';
 import { contentReasons, obfuscationReason } from './signals/content.js';
-import { bareListedLinks, brandSenderOffsite, DEFAULT_LINK_LIMITS, linkReasons, scanHtml, singleForeignHostReason, textLinks } from './signals/links.js';
+import { bareListedLinks, brandSenderOffsite, DEFAULT_LINK_LIMITS, linkReasons, scanHtml, singleForeignHostReason, textLinks, unwrapRewrittenLink } from './signals/links.js';
 import type { HtmlFacts, Link } from './signals/links.js';
 import { buildProtectedIndex, describeLookalike, findLookalike, lookalikeWeight } from './signals/lookalike.js';
 import type { ProtectedDomain, ProtectedIndex } from './signals/lookalike.js';
@@ -198,9 +198,14 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   // message those are the ones left in the derived text once the anchors' "[url]" are taken out.
   if (links.length < maxLinks) links = links.concat(textLinks(derived ? visible : msg.text.slice(0, maxText), maxLinks - links.length));
   if (links.length < maxLinks) links = links.concat(bareListedLinks(visible, lists, Math.min(20, maxLinks - links.length)));
+  // Links rewritten by a reader's gateway are read at their destination (a customer's reply quotes them so).
+  links = links.map((l) => {
+    const href = unwrapRewrittenLink(l.href);
+    return href === l.href ? l : { ...l, href };
+  });
   const senderBrand = claimedBrand(msg.from?.name ?? '', fromReg, lists);
-  reasons.push(...linkReasons(links, facts, { lists, protectedIndex: prep.index, senderDomain: fromReg, senderBrand }));
-  const foreign = singleForeignHostReason(links, fromReg);
+  reasons.push(...linkReasons(links, facts, { lists, protectedIndex: prep.index, senderDomain: fromReg, senderBrand, orgDomains: prep.orgRegistrable }));
+  const foreign = singleForeignHostReason(links, fromReg, prep.orgRegistrable);
   if (foreign) reasons.push(foreign);
   const offsite = senderBrand ? brandSenderOffsite(links, senderBrand, fromReg) : null;
   if (offsite) reasons.push(offsite);
