@@ -128,6 +128,15 @@ describe('brand and service names in the display name (decision 0188)', () => {
     expect(forged).not.toContain('sender.service_impersonation');
   });
 
+  it('takes no brand\'s free-mail service for the brand speaking', () => {
+    // outlook.com and gmail.com are Microsoft's and Google's domains, but their users' addresses.
+    for (const from of [{ name: 'Microsoft Account Team', address: 'ms.account.team.2024@outlook.com' }, { name: 'Google Security Team', address: 'security.alerts.g@gmail.com' }]) {
+      const a = analyse(from, ask);
+      expect(a.reasons.find((r) => r.code === 'sender.brand_impersonation')?.weight, from.name).toBe(0.55);
+    }
+    expect(analyse({ name: 'Jane Smith', address: 'jane.smith@gmail.com' }, ask).reasons.map((r) => r.code)).not.toContain('sender.brand_impersonation');
+  });
+
   it('reads a service name beside the sender\'s own name as that organisation\'s department', () => {
     expect(analyse({ name: 'Brightwater IT Support', address: 'it@brightwater.co.uk' }, ask).reasons.map((r) => r.code)).not.toContain('sender.service_impersonation');
     expect(analyse({ name: 'IT Support', address: 'it@brightwater.co.uk' }, ask).reasons.map((r) => r.code)).toContain('sender.service_impersonation');

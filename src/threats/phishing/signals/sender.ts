@@ -159,7 +159,8 @@ export function senderReasons(from: ParsedAddress | null, replyTo: readonly Pars
  */
 export function claimedByName(key: string, reg: string, host: string, lists: Lists): BrandEntry | null {
   const named = lists.brands.filter((b) => b.names.some((n) => key.includes(nameKey(n))));
-  if (!named.length || named.some((b) => b.domains.includes(reg))) return null;
+  // A brand's free-mail service (gmail.com, outlook.com) is its users' address: no brand speaks from there.
+  if (!named.length || named.some((b) => b.domains.includes(reg) && !lists.freeMail.has(reg))) return null;
   const brand = named.find((b) => b.domains.length > 0);
   if (brand) return brand;
   const service = named[0]!;
