@@ -103,6 +103,24 @@ describe('analyzeMessage', () => {
     expect(codes(analyzeMessage(msg, buildContext()))).toContain('sender.reply_to_freemail');
   });
 
+  it('takes a web form\'s notification for what it is: Reply-To the visitor\'s free mail, given as a field of the form', () => {
+    const form = {
+      from: { name: 'WordPress', address: 'wordpress@teashop.example' },
+      replyTo: [{ name: 'Karl', address: 'karl.b1960@gmail.com' }],
+      subject: '[Teashop] Contact form: delivery',
+      text: 'From: Karl Becker <karl.b1960@gmail.com>\nSubject: delivery\n\nMessage:\nMy order 5521 has not arrived yet, could you please look into it?\n\n--\nThis e-mail was sent from a contact form on Teashop.',
+    };
+    const a = analyzeMessage(buildMessage(form), buildContext());
+    expect(a.reasons.find((r) => r.code === 'sender.reply_to_freemail')?.weight).toBe(0.1);
+    expect(a.verdict).toBe('clean');
+    // The address in a sentence asking the reader to write there is no form field.
+    const asks = { ...form, from: { name: 'Account team', address: 'no-reply@account-notices.example' }, text: 'Unusual sign-in activity was detected on your account. If this was not you, report it to karl.b1960@gmail.com right away.' };
+    expect(analyzeMessage(buildMessage(asks), buildContext()).reasons.find((r) => r.code === 'sender.reply_to_freemail')?.weight).toBe(0.4);
+    // Nor is a person's mailbox a form's sender.
+    const person = { ...form, from: { name: 'Tom', address: 'tom@teashop.example' } };
+    expect(analyzeMessage(buildMessage(person), buildContext()).reasons.find((r) => r.code === 'sender.reply_to_freemail')?.weight).toBe(0.4);
+  });
+
   it('marks first contact only when sender history is given', () => {
     const msg = buildMessage({ from: { name: 'Bob', address: 'bob@newcomer-company.com' } });
     expect(codes(analyzeMessage(msg, buildContext()))).not.toContain('sender.first_contact');
@@ -130,6 +148,15 @@ describe('analyzeMessage', () => {
     const text = 'Urgent! Verify your account, confirm your password, your account has been suspended, gift card, wire transfer, keep this confidential, immediately, final notice';
     const a = analyzeMessage(buildMessage({ text }), buildContext());
     expect(a.verdict).toBe('suspicious');
+  });
+
+  it('counts a phrase listed twice once (decision 0188)', () => {
+    // "dringend" is listed once as German and once as Dutch in the shipped urgency list.
+    const msg = buildMessage({ subject: 'Lieferung', text: 'Hallo, es ist dringend: wo bleibt meine Bestellung 5521? Gruss, Jan' });
+    const urgency = (a: Analysis) => a.reasons.find((r) => r.code === 'content.urgency');
+    expect(urgency(analyzeMessage(msg, buildContext()))?.weight).toBe(0.1);
+    const lexicon = extendLexicon({ urgency: ['Dringend'] });
+    expect(urgency(analyzeMessage(msg, buildContext({ lexicon })))?.weight).toBe(0.1);
   });
 
   it('lets administrators extend the word lists', () => {

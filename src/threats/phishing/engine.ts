@@ -12,7 +12,7 @@ import { attachmentReasons } from './signals/attachments.js';
 import { bulkReasons, littleTextReason, LITTLE_TEXT_MAX_WORDS, readableWordCount } from './signals/bulk.js';
 import { callbackReason } from './signals/callback.js';
 import { contentReasons, obfuscationReason } from './signals/content.js';
-import { bareListedLinks, brandSenderOffsite, DEFAULT_LINK_LIMITS, linkReasons, scanHtml, singleForeignHostReason, textLinks } from './signals/links.js';
+import { bareListedLinks, brandSenderOffsite, DEFAULT_LINK_LIMITS, linkReasons, scanHtml, singleForeignHostReason, textLinks, unwrapRewrittenLink } from './signals/links.js';
 import type { HtmlFacts, Link } from './signals/links.js';
 import { buildProtectedIndex, describeLookalike, findLookalike, lookalikeWeight } from './signals/lookalike.js';
 import type { ProtectedDomain, ProtectedIndex } from './signals/lookalike.js';
@@ -132,8 +132,31 @@ function authenticatedAs(ctx: AnalysisContext, fromReg: string): boolean {
 
 /** The code of the first reason that makes a message ask for something or pretend, if any. */
 function findLure(reasons: readonly Reason[]): string | null {
-  return reasons.find((r) => LURE_CODES.has(r.code) || PRETENCE.test(r.code) || (r.code.startsWith('link.') && r.weight >= 0.15))?.code ?? null;
+  return reasons.find((r) => LURE_CODES.has(r.code) || ((PRETENCE.test(r.code) || r.code.startsWith('link.')) && r.weight >= 0.15))?.code ?? null;
 }
+
+/** Mailboxes that only send: a site's or an application's own sender, not a person. */
+const AUTOMATED_MAILBOX = /^(?:no-?reply|do-?not-?reply|donotreply|wordpress|www-?data|apache|nginx|webmaster|website|web|forms?|web-?forms?|contact-?forms?|formular|kontaktformular|mailer|notifications?|notify|system)(?:[+._-].*)?$/i;
+
+/**
+ * A web form's notification (decision 0188): From the site's automated mailbox, Reply-To the visitor's
+ * address, which the form writes into the text ("From: Karl <karl@…>", "E-Mail: karl@…").
+ */
+export function isFormNotification(fromAddress: string, replyTo: readonly { address: string }[], text: string): boolean {
+  const local = fromAddress.slice(0, fromAddress.lastIndexOf('@'));
+  const rt = replyTo[0]?.address.toLowerCase();
+  if (!local || !rt || !AUTOMATED_MAILBOX.test(local)) return false;
+  // As a form writes it: the address as the value of a field ("E-Mail: karl@…", "From: Karl <karl@…>"),
+  // not in a sentence asking the reader to write there.
+  const src = text.slice(0, 20_000).toLowerCase();
+  for (let at = src.indexOf(rt); at >= 0; at = src.indexOf(rt, at + 1)) {
+    if (FORM_FIELD.test(src.slice(Math.max(0, at - 80), at))) return true;
+  }
+  return false;
+}
+
+/** A form field's label right before its value: "email:", "from: karl <", "e-mail-adresse :". */
+const FORM_FIELD = /(?:^|[\s>|*])(?:e-?mail(?:[ -]?ad(?:d)?ress[e]?)?|mail|from|von|de|reply-to|sender|absender|correo(?: electrónico)?|contact)\s*\*?\s*[:：=]\s*(?:[^\n:<]{0,60}<)?\s*$/;
 
 export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: AnalyzeOptions = {}): Analysis {
   const lists = loadLists();
@@ -175,9 +198,14 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   // message those are the ones left in the derived text once the anchors' "[url]" are taken out.
   if (links.length < maxLinks) links = links.concat(textLinks(derived ? visible : msg.text.slice(0, maxText), maxLinks - links.length));
   if (links.length < maxLinks) links = links.concat(bareListedLinks(visible, lists, Math.min(20, maxLinks - links.length)));
+  // Links rewritten by a reader's gateway are read at their destination (a customer's reply quotes them so).
+  links = links.map((l) => {
+    const href = unwrapRewrittenLink(l.href);
+    return href === l.href ? l : { ...l, href };
+  });
   const senderBrand = claimedBrand(msg.from?.name ?? '', fromReg, lists);
-  reasons.push(...linkReasons(links, facts, { lists, protectedIndex: prep.index, senderDomain: fromReg, senderBrand }));
-  const foreign = singleForeignHostReason(links, fromReg);
+  reasons.push(...linkReasons(links, facts, { lists, protectedIndex: prep.index, senderDomain: fromReg, senderBrand, orgDomains: prep.orgRegistrable }));
+  const foreign = singleForeignHostReason(links, fromReg, prep.orgRegistrable);
   if (foreign) reasons.push(foreign);
   const offsite = senderBrand ? brandSenderOffsite(links, senderBrand, fromReg) : null;
   if (offsite) reasons.push(offsite);
@@ -203,7 +231,7 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
     const little = littleTextReason({ words, links, senderDomain: fromReg });
     if (little) reasons.push(little);
   }
-  const personal = recipientInSubject(msg.subject, msg.headers);
+  const personal = recipientInSubject(msg.subject, msg.headers, lists.roleWords);
   if (personal) reasons.push(personal);
   const normalized = normalizeWords(readable(`${msg.subject} ${visible}`));
   const lexicon = ctx.lexicon ?? lists.lexicon;
@@ -213,6 +241,18 @@ export function analyzeMessage(msg: ParsedMessage, ctx: AnalysisContext, opts: A
   if (brandLure) reasons.push(brandLure);
   const pitch = msg.from && !prep.orgRegistrable.has(fromReg) ? nameLureReason(msg.from.name, msg.from.address, lexicon) : null;
   if (pitch) reasons.push(pitch);
+  // A web form's notification comes from the site's own automated mailbox and sets Reply-To to the
+  // address the visitor typed, which the text repeats; replies going to free mail are its purpose.
+  const form = reasons.find((r) => r.code === 'sender.reply_to_freemail');
+  if (form && isFormNotification(fromAddress, msg.replyTo, visible)) {
+    form.weight = 0.1;
+    form.evidence += ' (a web form\'s notification: the text gives that address as the visitor\'s own)';
+  }
+  // A service name ("IT Support", "Postmaster") from outside the organisation pretends to be the
+  // reader's own mail or IT service only when it asks for something: without a lure it is another
+  // organisation's department writing (decision 0188). Settled before the other weak signals read it.
+  const service = reasons.findIndex((r) => r.code === 'sender.service_impersonation');
+  if (service >= 0 && !findLure(reasons.filter((_, k) => k !== service))) reasons.splice(service, 1);
   const inBody = personal ? null : recipientInBodyReason(visible, msg.headers, findLure(reasons));
   if (inBody) reasons.push(inBody);
   const inLink = recipientInLinkReason(links, msg.headers, fromReg);

@@ -84,9 +84,14 @@ function wordsOf(normalized: string): Set<string> {
 export function findPhrases(normalized: string, phrases: readonly string[], limit = 10): string[] {
   let needles = compiled.get(phrases);
   if (!needles) {
+    // A phrase listed twice (once per language that shares it, "dringend", "premio"; or again in an
+    // administrator's extension) is one phrase: counted twice it would weigh as two (decision 0188).
+    const seen = new Set<string>();
     needles = phrases.map((p) => {
       const text = normalizeWords(p);
-      return { text, words: text.trim().split(' ').filter(Boolean) };
+      const repeat = seen.has(text);
+      seen.add(text);
+      return { text: repeat ? '' : text, words: text.trim().split(' ').filter(Boolean) };
     });
     compiled.set(phrases, needles);
   }

@@ -1,7 +1,8 @@
+import { domainToASCII } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { analyzeMessage } from '../engine.js';
 import { buildContext, buildMessage } from '../testing.js';
-import { shortenedShape, singleForeignHostReason } from './links.js';
+import { shortenedShape, singleForeignHostReason, unwrapRewrittenLink } from './links.js';
 import { hostScriptReasons } from './lookalike.js';
 
 const to = (...hrefs: string[]) => hrefs.map((href) => ({ href, text: '' }));
@@ -42,6 +43,15 @@ describe('internationalised link names', () => {
     expect(hostScriptReasons('xn--pypal-4ve.com', 'link').map((x) => x.code)).toEqual(['link.mixed_script']);
     expect(hostScriptReasons('plain.example', 'link')).toEqual([]);
   });
+  it('weigh little in a script none of whose letters imitates a Latin one (decision 0188)', () => {
+    // Japanese and Korean names, as shops and newspapers of those countries use them.
+    const weight = (unicode: string) => hostScriptReasons(domainToASCII(unicode), 'link').map((x) => [x.code, x.weight]);
+    expect(weight('ドメイン名例.jp')).toEqual([['link.punycode', 0.1]]);
+    expect(weight('한국.kr')).toEqual([['link.punycode', 0.1]]);
+    // Cyrillic and Greek letters can spell a Latin name: full weight.
+    expect(weight('аррӏе.com')).toEqual([['link.punycode', 0.3]]);
+    expect(weight('ελληνικά.gr')).toEqual([['link.punycode', 0.3]]);
+  });
 });
 
 describe('shortenedShape', () => {
@@ -56,5 +66,34 @@ describe('shortenedShape', () => {
     expect(shortenedShape('https://www.go.xy/C3c8J', 'www.go.xy')).toBe(false);
     expect(shortenedShape('https://go.xy/a/C3c8J', 'go.xy')).toBe(false);
     expect(shortenedShape('https://go.xy/C3c8J?utm=1', 'go.xy')).toBe(false);
+  });
+});
+
+describe('a customer quoting our own mail (decision 0188)', () => {
+  it('reads links rewritten by the customer\'s gateway at their destination', () => {
+    expect(unwrapRewrittenLink('https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fexample-shop.com%2Forders%2F1&data=05')).toBe('https://example-shop.com/orders/1');
+    expect(unwrapRewrittenLink('https://urldefense.com/v3/__https://example-shop.com/help__;!!abc$')).toBe('https://example-shop.com/help');
+    expect(unwrapRewrittenLink('https://urldefense.proofpoint.com/v2/url?u=https-3A__example-2Dshop.com_help&d=x')).toBe('https://example-shop.com/help');
+    expect(unwrapRewrittenLink('https://linkprotect.cudasvc.com/url?a=https%3A%2F%2Fexample-shop.com%2F&c=E')).toBe('https://example-shop.com/');
+    // Not a wrapper, or one without a web destination: unchanged.
+    expect(unwrapRewrittenLink('https://www.outlook.com/?url=https%3A%2F%2Fevil.example')).toBe('https://www.outlook.com/?url=https%3A%2F%2Fevil.example');
+    expect(unwrapRewrittenLink('https://eur01.safelinks.protection.outlook.com/?url=javascript%3Aalert(1)')).toBe('https://eur01.safelinks.protection.outlook.com/?url=javascript%3Aalert(1)');
+  });
+
+  it('does not take links to the organisation\'s own site for buttons leading elsewhere', () => {
+    const wrap = (u: string) => `https://eur01.safelinks.protection.outlook.com/?url=${encodeURIComponent(u)}&data=05`;
+    const reply = buildMessage({
+      from: { name: 'Tom Becker', address: 'tom.becker@brightwater.co.uk' },
+      subject: 'RE: Your order 10023',
+      html: `<p>Hi, the tracking link does not work for me, can you check? Tom</p><p>From: Example Shop. Your order has shipped.</p><a href="${wrap('https://example-shop.com/orders/10023')}">View order</a> <a href="${wrap('https://example-shop.com/track/1')}">Track parcel</a> <a href="${wrap('https://example-shop.com/help')}">Help</a>`,
+      text: '',
+    });
+    const a = analyzeMessage(reply, buildContext());
+    expect(a.reasons.map((r) => r.code)).not.toContain('link.action_offsite');
+    expect(a.reasons.map((r) => r.code)).not.toContain('link.single_foreign_host');
+    expect(a.verdict).toBe('clean');
+    // The same buttons to another site still count.
+    const elsewhere = buildMessage({ ...reply, html: reply.html.replaceAll('example-shop.com', 'shop-orders.example.net') });
+    expect(analyzeMessage(elsewhere, buildContext()).reasons.map((r) => r.code)).toContain('link.action_offsite');
   });
 });

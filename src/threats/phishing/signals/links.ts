@@ -113,6 +113,34 @@ export function bareListedLinks(text: string, lists: Pick<Lists, 'abusedHosting'
   return out;
 }
 
+/**
+ * A link rewritten by the recipient's own mail gateway (Microsoft Safe Links, Proofpoint URL Defense,
+ * Barracuda Link Protection) carries its destination inside it. A customer's reply or forward keeps the
+ * wrappers of their gateway in the quoted text; read as written, every such link leads to the gateway
+ * (decision 0188). Returns the destination, or the link unchanged when it is not such a wrapper.
+ */
+export function unwrapRewrittenLink(href: string): string {
+  const h = href.trim().slice(0, 4096);
+  const m = /^https?:\/\/([a-z0-9.-]{1,253})(\/[^?#]*)?(\?[^#]*)?/i.exec(h);
+  if (!m) return href;
+  const host = m[1]!.toLowerCase();
+  const path = m[2] ?? '';
+  const query = new URLSearchParams((m[3] ?? '').slice(1));
+  let target: string | null = null;
+  try {
+    if (host.endsWith('.safelinks.protection.outlook.com')) target = query.get('url');
+    else if (host === 'linkprotect.cudasvc.com') target = query.get('a');
+    else if (host === 'urldefense.com' || host === 'urldefense.proofpoint.com') {
+      const v3 = /^\/v3\/__(.+?)__;/.exec(h.slice(h.indexOf(path)));
+      if (v3) target = v3[1]!;
+      else if (path.startsWith('/v2/url')) target = decodeURIComponent((query.get('u') ?? '').replace(/-/g, '%').replace(/_/g, '/'));
+    }
+  } catch {
+    return href;
+  }
+  return target && /^https?:\/\/[^\s]/i.test(target) ? target : href;
+}
+
 export interface UrlFacts {
   scheme: string;
   host: string;
@@ -168,6 +196,8 @@ export interface LinkContext {
   senderDomain: string;
   /** The listed brand the sender claims to be (by display name or From domain), if any. */
   senderBrand?: BrandEntry | null;
+  /** The organisation's own registrable domains: a link there (a customer quoting our mail) leads nowhere foreign. */
+  orgDomains?: ReadonlySet<string>;
 }
 
 /**
@@ -251,7 +281,7 @@ export function linkReasons(links: readonly Link[], facts: HtmlFacts | null, ctx
     const hit = checked.has(host) ? null : findLookalike(host, ctx.protectedIndex);
     checked.add(host);
     if (hit) add({ code: `link.lookalike_${hit.target.kind}`, weight: lookalikeWeight(hit), evidence: `a link goes to ${describeLookalike(host, hit)}` });
-    if (link.text && ctx.senderDomain && reg !== ctx.senderDomain && ACTION_TEXT.test(link.text) && link.text.length <= 40 && !/unsubscribe|privacy|terms/i.test(link.text)) {
+    if (link.text && ctx.senderDomain && reg !== ctx.senderDomain && !ctx.orgDomains?.has(reg) && ACTION_TEXT.test(link.text) && link.text.length <= 40 && !/unsubscribe|privacy|terms/i.test(link.text)) {
       add({ code: 'link.action_offsite', weight: 0.2, evidence: `the button "${truncateForEvidence(link.text, 40)}" goes to ${host}, not ${ctx.senderDomain}` });
     }
     const tld = reg.split('.').pop() ?? '';
@@ -299,7 +329,7 @@ const HOUSEKEEPING = /unsub|opt-?out|optout|remove|abmeld|abbestell|privacy|date
  * (shop, help pages, social profiles are several sites). Weak (0.15): mail sent through a
  * click-tracking service on the service's own domain has the same shape.
  */
-export function singleForeignHostReason(links: readonly Link[], senderDomain: string): Reason | null {
+export function singleForeignHostReason(links: readonly Link[], senderDomain: string, orgDomains: ReadonlySet<string> = new Set()): Reason | null {
   if (!senderDomain) return null;
   const senderLabel = senderDomain.split('.')[0] ?? '';
   let only = '';
@@ -308,7 +338,8 @@ export function singleForeignHostReason(links: readonly Link[], senderDomain: st
     const u = urlFacts(l.href);
     if (!u || (u.scheme !== 'http' && u.scheme !== 'https') || !u.host || HOUSEKEEPING.test(l.href.slice(0, 4096)) || HOUSEKEEPING.test(l.text)) continue;
     const reg = registrableDomain(u.host);
-    if (!reg || (only && reg !== only)) return null;
+    if (!reg || orgDomains.has(reg)) return null;
+    if (only && reg !== only) return null;
     only = reg;
     n++;
   }

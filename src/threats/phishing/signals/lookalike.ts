@@ -107,7 +107,10 @@ export function hostScriptReasons(host: string, where: string): Array<{ code: st
     // protected name is caught by its skeleton above. Other scripts keep the full weight: a name written
     // wholly in Cyrillic or Greek letters can spell a Latin one ("аррӏе").
     const latin = uni.split('.').every((l) => /^[\p{Script=Latin}\p{N}-]*$/u.test(l));
-    out.push({ code: `${where}.punycode`, weight: latin ? 0.1 : 0.3, evidence: `${host} is an internationalised name shown as ${uni}` });
+    // Nor can a name none of whose letters imitates a Latin one (Japanese, Chinese, Korean, Arabic,
+    // Hebrew, Thai…: the skeleton keeps no Latin letter) spell a Latin name (decision 0188).
+    const unlike = !latin && uni.split('.').every((l) => /^[\x00-\x7f]*$/.test(l) || !/[a-z]/.test(skeleton(l)));
+    out.push({ code: `${where}.punycode`, weight: latin || unlike ? 0.1 : 0.3, evidence: `${host} is an internationalised name shown as ${uni}` });
   }
   return out;
 }

@@ -1,7 +1,7 @@
 /** Sender signals: lookalike domains, display-name impersonation, Reply-To, first contact. */
 import { domainOfAddress, isIpHost, publicSuffix, registrableDomain, skeleton } from '../domains.js';
 import { normalizeWords, truncateForEvidence } from '../text.js';
-import type { Lists } from '../lists.js';
+import type { BrandEntry, Lists } from '../lists.js';
 import type { AnalysisContext, HeaderMap, ParsedAddress, Reason } from '../types.js';
 import { hostSuffixes, shownDomain } from './links.js';
 import { describeLookalike, findLookalike, hostScriptReasons, lookalikeWeight } from './lookalike.js';
@@ -28,7 +28,12 @@ const EMAIL_IN_NAME = /[a-z0-9._%+-]{1,64}@([a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})
  */
 export function isDeliveryReport(headers: HeaderMap): boolean {
   const type = (headers.get('content-type') ?? []).join(' ').slice(0, 512);
-  return /multipart\/report/i.test(type) && /report-type\s*=\s*"?delivery-status/i.test(type);
+  if (/multipart\/report/i.test(type) && /report-type\s*=\s*"?delivery-status/i.test(type)) return true;
+  // Bounces in the older formats (decision 0188): Exim names the failed addresses in
+  // X-Failed-Recipients; qmail, Sendmail and others write a plain-text bounce from the mailer daemon.
+  if (headers.has('x-failed-recipients')) return true;
+  const from = (headers.get('from') ?? []).join(' ').slice(0, 256);
+  return /(?:^|[\s<"])mailer-daemon(?:$|[\s>@"])/i.test(from);
 }
 
 /** A malformed sender on a delivery report still counts, but never warns alone. */
@@ -82,8 +87,8 @@ export function senderReasons(from: ParsedAddress | null, replyTo: readonly Pars
     if (ownBrand) {
       reasons.push({ code: 'sender.org_brand_impersonation', weight: 0.55, evidence: `display name "${truncateForEvidence(name, 60)}" uses your brand ${ownBrand}, but the address is ${where}` });
     } else {
-      const brand = sc.lists.brands.find((b) => b.names.some((n) => key.includes(nameKey(n))));
-      if (brand && !brand.domains.includes(reg) && !personNamedLikeBrand(name, local, brand.names, sc.lists)) {
+      const brand = claimedByName(key, reg, host, sc.lists);
+      if (brand && !personNamedLikeBrand(name, local, brand.names, sc.lists)) {
         const claimed = brand.names.find((n) => key.includes(nameKey(n))) ?? brand.names[0] ?? '';
         const legit = brand.domains.length ? brand.domains.slice(0, 2).join(', ') : 'your own domain';
         reasons.push({
@@ -143,6 +148,29 @@ export function senderReasons(from: ParsedAddress | null, replyTo: readonly Pars
   return reasons;
 }
 
+/**
+ * The listed brand or service a display name claims to be, when the sender is not it. Every entry the
+ * name names is considered: "Microsoft Account Team" from microsoft.com names a service ("Account
+ * Team") and the brand whose own domain sends it, and is no claim at all. A brand is preferred to a
+ * service name in the explanation ("Netflix Account Team" elsewhere claims Netflix). A service name
+ * ("IT Support", "Postmaster", "Security Team") beside a word of the sender's own host names whose
+ * service it is ("Brightwater IT Support" from it@brightwater.co.uk): that organisation's own
+ * department, not a claim to be the reader's (decision 0188).
+ */
+export function claimedByName(key: string, reg: string, host: string, lists: Lists): BrandEntry | null {
+  const named = lists.brands.filter((b) => b.names.some((n) => key.includes(nameKey(n))));
+  // A brand's free-mail service (gmail.com, outlook.com) is its users' address: no brand speaks from there.
+  if (!named.length || named.some((b) => b.domains.includes(reg) && !lists.freeMail.has(reg))) return null;
+  const brand = named.find((b) => b.domains.length > 0);
+  if (brand) return brand;
+  const service = named[0]!;
+  const serviceWords = new Set(service.names.flatMap((n) => nameKey(n).trim().split(' ')));
+  // Compared as skeletons, as the name key is ("acme" reads "acrne" in both).
+  const hostWords = nameKey(host.split('.').slice(0, -1).join(' ')).trim().split(' ');
+  const own = key.trim().split(' ').some((w) => w.length >= 4 && !serviceWords.has(w) && hostWords.some((l) => l.includes(w)));
+  return own ? null : service;
+}
+
 /** Whether an address or its domain is on a list of addresses and domains. */
 /** The values a list entry must equal for listMatch to match this address: the address, its host, its registrable domain. */
 export function listCandidates(address: string): string[] {
@@ -179,8 +207,27 @@ export function looksGenerated(reg: string): boolean {
 
 const ADDRESS = /[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,255}/gi;
 
+/**
+ * Mailbox names that are a function, not a person (RFC 2142's and those in common use): "support",
+ * "billing", "info". A support inbox's own name is an ordinary word of its customers' subjects
+ * ("Need support with my order" to support@), not the personalisation of a mass mailing.
+ */
+const ROLE_MAILBOXES = new Set([
+  'info', 'marketing', 'sales', 'support', 'abuse', 'noc', 'security', 'postmaster', 'hostmaster', 'webmaster', 'help', 'helpdesk',
+  'service', 'services', 'contact', 'hello', 'office', 'orders', 'order', 'billing', 'accounts', 'accounting', 'invoices', 'enquiries',
+  'inquiries', 'feedback', 'admin', 'team', 'mail', 'news', 'press', 'jobs', 'careers', 'shop', 'store', 'returns', 'customerservice',
+  'customercare', 'kontakt', 'kundenservice', 'kundendienst', 'bestellung', 'rechnung', 'contato', 'contacto', 'atendimento', 'soporte',
+  'suporte', 'assistance', 'assistenza', 'klantenservice',
+]);
+
+/** True when every word of a mailbox name is a function word ("support", "customer.service", "billing-team"). */
+export function isRoleMailbox(local: string, roleWords: readonly string[] = []): boolean {
+  const words = local.toLowerCase().split(/[^a-z\u00c0-\u024f]+/).filter(Boolean);
+  return words.length > 0 && words.every((w) => ROLE_MAILBOXES.has(w) || roleWords.some((r) => w.startsWith(r)));
+}
+
 /** The recipient's own address or mailbox name written into the subject: mass personalisation. */
-export function recipientInSubject(subject: string, headers: HeaderMap): Reason | null {
+export function recipientInSubject(subject: string, headers: HeaderMap, roleWords: readonly string[] = []): Reason | null {
   const to = (headers.get('to') ?? []).join(',').slice(0, 4096);
   // Lists put their own name, which is also the To mailbox, in the subject: "[listname] ...".
   const replyTo = (headers.get('reply-to') ?? []).join(',').toLowerCase();
@@ -193,7 +240,7 @@ export function recipientInSubject(subject: string, headers: HeaderMap): Reason 
     const local = addr.split('@')[0] ?? '';
     // Replies set to the very address the message went to: a list without List-* headers.
     const viaList = isList || replyTo.includes(addr);
-    if (s.includes(addr) || (!viaList && local.length >= 5 && new RegExp(`(^|[^a-z0-9])${local.replace(/[^a-z0-9]/g, '.')}([^a-z0-9]|$)`).test(s))) {
+    if (s.includes(addr) || (!viaList && local.length >= 5 && !isRoleMailbox(local, roleWords) && new RegExp(`(^|[^a-z0-9])${local.replace(/[^a-z0-9]/g, '.')}([^a-z0-9]|$)`).test(s))) {
       return { code: 'content.recipient_in_subject', weight: 0.3, evidence: `the subject repeats the recipient's address or name "${addr}"` };
     }
   }
