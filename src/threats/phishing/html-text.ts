@@ -4,7 +4,7 @@
  * them), the search index, the sensitive-data scan and the phishing engine. Bounded: input length,
  * nesting depth and children per node are capped, so a hostile message cannot make it slow.
  */
-import { convert, type HtmlToTextOptions } from 'html-to-text';
+import { compile, type HtmlToTextOptions } from 'html-to-text';
 import { htmlToVisibleText } from './text.js';
 
 const OPTIONS: HtmlToTextOptions = {
@@ -29,12 +29,27 @@ const OPTIONS: HtmlToTextOptions = {
   ],
 };
 
+/**
+ * Converters by input limit, compiled once: `convert(html, options)` compiles its options (selectors, formatters)
+ * on every call, which cost more than converting a typical message. Callers use a handful of limits.
+ */
+const converters = new Map<number, (html: string) => string>();
+
+function converterFor(maxChars: number): (html: string) => string {
+  let c = converters.get(maxChars);
+  if (!c) {
+    c = compile({ ...OPTIONS, limits: { ...OPTIONS.limits, maxInputLength: maxChars } });
+    if (converters.size < 16) converters.set(maxChars, c);
+  }
+  return c;
+}
+
 /** Readable text of `html`, at most `maxChars` characters of it read. Never throws. */
 export function textFromHtml(html: string, maxChars: number): string {
   if (!html.trim()) return '';
   const input = html.length > maxChars ? html.slice(0, maxChars) : html;
   try {
-    return convert(input, { ...OPTIONS, limits: { ...OPTIONS.limits, maxInputLength: maxChars } })
+    return converterFor(maxChars)(input)
       .replace(/[ \t]+\n/g, '\n')
       .replace(/\n{3,}/g, '\n\n')
       .trim()
