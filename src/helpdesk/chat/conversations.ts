@@ -395,6 +395,18 @@ export async function acceptChat(deps: ChatDeps, ctx: AgentContext, input: { tic
 }
 
 /** Hands an open or waiting chat to a person (offered to them) or a team (offered by its strategy). */
+/** The teams the caller may pass this chat to: asked as the transfer itself would authorise it (own chat, or tickets.assign). */
+export async function transferTeams(deps: ChatDeps, ctx: AgentContext, input: { ticketId: string }): Promise<{ teams: Array<{ id: string; name: string }> }> {
+  return deps.db.transaction().execute(async (trx) => {
+    const ticket = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.write');
+    const conv = await trx.selectFrom('chat_conversations').where('ticket_id', '=', ticket.id).select(['agent_id', 'status']).executeTakeFirst();
+    if (!conv) throw new AppError('not_found', 'This ticket is not a chat.');
+    if (conv.agent_id !== ctx.principal.userId) await loadTicketForAction(trx, ctx, ticket.id, 'tickets.assign');
+    const teams = await trx.selectFrom('teams').where('org_id', '=', ctx.principal.orgId).select(['id', 'name']).orderBy('name').execute();
+    return { teams };
+  });
+}
+
 export async function transferChat(deps: ChatDeps, ctx: AgentContext, input: { ticketId: string; userId?: string | undefined; teamId?: string | undefined }): Promise<{ seq: number; offeredTo: string | null }> {
   const p = ctx.principal;
   if (!input.userId === !input.teamId) throw new AppError('validation_failed', 'Transfer to a person or to a team.');
