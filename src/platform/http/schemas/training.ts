@@ -91,7 +91,7 @@ export const TrainingRule = Type.Object({
 export const RuleBody = Type.Object({
   moduleKey: ModuleKey,
   /** A role key (built-in or custom); null: any role. */
-  roleKey: Nullable(Type.String({ pattern: '^[a-z][a-z0-9_]{1,39}$' })),
+  roleKey: Nullable(Type.String({ pattern: '^[a-z][a-z0-9_]{1,40}$' })),
   /** null: any team. */
   teamId: Nullable(Uuid),
   dueDays: Type.Integer({ minimum: 1, maximum: 365 }),
