@@ -33,6 +33,8 @@ export const PERMISSIONS = {
   'quarantine.read': 'See quarantined messages',
   'quarantine.release': 'Release or delete quarantined messages',
   'keys.rotate': 'Rotate encryption keys',
+  'training.read': 'See training progress (who has done which module, who is overdue)',
+  'training.manage': 'Add training modules, set assignment rules and assign training',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -77,6 +79,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       ...org('users.read', 'macros.manage', 'kb.manage', 'reviews.decide'),
       ['reviews.manage', 'team'],
       ['reports.read', 'team'],
+      ['training.read', 'team'],
     ],
   },
   {
@@ -87,7 +90,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'tickets.read', 'tickets.write', 'tickets.assign', 'tickets.take', 'tickets.bulk',
       'customers.read', 'customers.reveal', 'customers.write', 'customers.verify', 'customers.export', 'customers.erase',
       'macros.manage', 'kb.manage', 'users.read', 'users.manage', 'roles.manage', 'teams.manage', 'policies.manage', 'channels.manage',
-      'tokens.manage', 'sessions.manage', 'reports.read', 'keys.rotate',
+      'tokens.manage', 'sessions.manage', 'reports.read', 'keys.rotate', 'training.read', 'training.manage',
     ),
   },
   {
@@ -97,6 +100,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     grants: org(
       'audit.read', 'reports.read', 'users.read', 'sessions.manage', 'reviews.manage', 'reviews.decide',
       'quarantine.read', 'quarantine.release', 'customers.export', 'customers.erase', 'tickets.read', 'customers.read',
+      'training.read', 'training.manage',
     ),
   },
   {
@@ -104,12 +108,12 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     name: 'Auditor',
     requirePhishingResistant: false,
     // Read-only: may read the audit trail and reports, may change nothing.
-    grants: org('audit.read', 'reports.read', 'users.read'),
+    grants: org('audit.read', 'reports.read', 'users.read', 'training.read'),
   },
 ];
 
 /** Permissions that only read. An auditor-like role must hold nothing else. */
-export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read']);
+export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read']);
 
 export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSIONS, value);
