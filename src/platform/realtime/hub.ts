@@ -44,6 +44,9 @@ export interface ChatItemPayload {
 
 export type ChatItemLoader = (input: { orgId: string; conversationId: string; ticketId: string; customerId: string; seq: number; readers: readonly Principal[] }) => Promise<ChatItemPayload | null>;
 
+/** `ticket` frames per socket and ticket: at most one per this period (sendTicket). */
+const TICKET_EVERY_MS = 250;
+
 /** A socket about to be sent customer text has had its session checked at most this long ago. */
 const CONTENT_RECHECK_MS = 5_000;
 
@@ -87,6 +90,9 @@ interface Connection {
   lastTypingAt: number;
   /** When the session behind the socket was last found live. */
   checkedAt: number;
+  /** Per ticket, when a `ticket` frame last went out, and the trailing frame waiting (sendTicket). */
+  ticketSentAt: Map<string, number>;
+  ticketPending: Map<string, NodeJS.Timeout>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -159,13 +165,15 @@ export class RealtimeHub {
       return false;
     }
     const now = Date.now();
-    const conn: Connection = { ws, principal, sessionToken, seq: 0, alive: true, frameWindowStart: now, framesInWindow: 0, activeAt: now, lastTypingAt: 0, checkedAt: now };
+    const conn: Connection = { ws, principal, sessionToken, seq: 0, alive: true, frameWindowStart: now, framesInWindow: 0, activeAt: now, lastTypingAt: 0, checkedAt: now, ticketSentAt: new Map(), ticketPending: new Map() };
     this.connections.add(conn);
     ws.on('pong', () => {
       conn.alive = true;
     });
     ws.on('message', (data, isBinary) => this.onClientFrame(conn, data, isBinary));
     const gone = () => {
+      for (const t of conn.ticketPending.values()) clearTimeout(t);
+      conn.ticketPending.clear();
       if (this.connections.delete(conn)) void this.reportPresence(conn.principal.orgId);
     };
     ws.on('close', gone);
@@ -261,7 +269,7 @@ export class RealtimeHub {
         for (const c of inOrg) {
           if (c.principal.userId === conv?.offered_to && conv.status === 'waiting') this.send(c, { type: 'chat-offer', ticketId: event.ticketId });
           // The chat inbox lists waiting chats of one's teams even before anyone may read the ticket as theirs.
-          if (readers.includes(c) || c.principal.userId === conv?.offered_to) this.send(c, { type: 'ticket', ticketId: event.ticketId });
+          if (readers.includes(c) || c.principal.userId === conv?.offered_to) this.sendTicket(c, event.ticketId);
         }
       }
     } catch (err) {
@@ -321,6 +329,30 @@ export class RealtimeHub {
     conn.ws.close(code, reason);
   }
 
+  /**
+   * "This ticket changed", at most once per TICKET_EVERY_MS per socket and ticket: the first at once, later ones
+   * folded into one trailing frame. A busy chat changes its ticket with every message; the console refetches on
+   * each frame, so a burst needs one frame, not one per message.
+   */
+  private sendTicket(conn: Connection, ticketId: string): void {
+    const now = Date.now();
+    const last = conn.ticketSentAt.get(ticketId) ?? 0;
+    if (now - last >= TICKET_EVERY_MS) {
+      if (conn.ticketSentAt.size >= 1000) for (const [id, at] of conn.ticketSentAt) if (now - at >= TICKET_EVERY_MS) conn.ticketSentAt.delete(id);
+      conn.ticketSentAt.set(ticketId, now);
+      this.send(conn, { type: 'ticket', ticketId });
+      return;
+    }
+    if (conn.ticketPending.has(ticketId)) return;
+    const timer = setTimeout(() => {
+      conn.ticketPending.delete(ticketId);
+      conn.ticketSentAt.set(ticketId, Date.now());
+      this.send(conn, { type: 'ticket', ticketId });
+    }, TICKET_EVERY_MS - (now - last));
+    timer.unref();
+    conn.ticketPending.set(ticketId, timer);
+  }
+
   private send(conn: Connection, message: ServerMessage): void {
     if (conn.ws.readyState !== conn.ws.OPEN) return;
     conn.seq++;
@@ -349,7 +381,7 @@ export class RealtimeHub {
     const t = await this.options.database.db.selectFrom('tickets').where('id', '=', event.ticketId).select(['org_id', 'team_id', 'assignee_id']).executeTakeFirst();
     if (!t || t.org_id !== event.orgId) return;
     const record = { orgId: t.org_id, teamId: t.team_id, assigneeId: t.assignee_id };
-    for (const c of inOrg) if (can(c.principal, 'tickets.read', record)) this.send(c, { type: 'ticket', ticketId: event.ticketId });
+    for (const c of inOrg) if (can(c.principal, 'tickets.read', record)) this.sendTicket(c, event.ticketId);
   }
 
   /** The listener lost its connection: whatever happened meanwhile was not heard, so every console refetches. */

@@ -127,6 +127,20 @@ describe.each(testDatabaseKinds)('realtime console on %s', (kind) => {
     expect(JSON.stringify(c.seen)).not.toMatch(/answer|question|Ottilie/i);
   });
 
+  it('folds a burst of changes to one ticket into a frame at once and one trailing frame', async () => {
+    const agent = await signIn(app, org, { roles: ['agent'], teamIds: [teamA] });
+    const c = await connect(agent);
+    const notes = await Promise.all([0, 1, 2, 3].map((i) => app.inject({ method: 'POST', url: `/api/tickets/${ticketA}/notes`, headers: lead.headers, payload: { body: `Burst ${i}.` } })));
+    expect(notes.map((r) => r.statusCode)).toEqual([201, 201, 201, 201]);
+    await c.next((m) => m.type === 'ticket' && m.ticketId === ticketA);
+    // The trailing frame says "changed again" after the first: nothing of the burst is lost, and it is not four frames.
+    await c.next((m) => m.type === 'ticket' && m.ticketId === ticketA, 2_000);
+    await new Promise((r) => setTimeout(r, 400));
+    const frames = c.seen.filter((m) => m.type === 'ticket' && m.ticketId === ticketA).length;
+    expect(frames).toBeGreaterThanOrEqual(2);
+    expect(frames).toBeLessThan(4);
+  });
+
   it('sends a notification event only to the person notified', async () => {
     const alice = await signIn(app, org, { roles: ['agent'], teamIds: [teamA] });
     const bob = await signIn(app, org, { roles: ['agent'], teamIds: [teamA] });
