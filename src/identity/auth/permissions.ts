@@ -33,6 +33,8 @@ export const PERMISSIONS = {
   'quarantine.read': 'See quarantined messages',
   'quarantine.release': 'Release or delete quarantined messages',
   'keys.rotate': 'Rotate encryption keys',
+  'simulations.manage': 'Create and end phishing simulation campaigns',
+  'simulations.read': 'Read phishing simulation results',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -88,6 +90,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'customers.read', 'customers.reveal', 'customers.write', 'customers.verify', 'customers.export', 'customers.erase',
       'macros.manage', 'kb.manage', 'users.read', 'users.manage', 'roles.manage', 'teams.manage', 'policies.manage', 'channels.manage',
       'tokens.manage', 'sessions.manage', 'reports.read', 'keys.rotate',
+      'simulations.manage', 'simulations.read',
     ),
   },
   {
@@ -97,6 +100,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     grants: org(
       'audit.read', 'reports.read', 'users.read', 'sessions.manage', 'reviews.manage', 'reviews.decide',
       'quarantine.read', 'quarantine.release', 'customers.export', 'customers.erase', 'tickets.read', 'customers.read',
+      'simulations.manage', 'simulations.read',
     ),
   },
   {
@@ -109,7 +113,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
 ];
 
 /** Permissions that only read. An auditor-like role must hold nothing else. */
-export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read']);
+export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'simulations.read']);
 
 export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSIONS, value);
