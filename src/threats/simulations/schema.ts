@@ -34,7 +34,7 @@ export interface SimulationRecipientsTable {
   org_id: string;
   campaign_id: string;
   user_id: string;
-  token_hash: Uint8Array;
+  token_hash: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
   customer_name: string;
   scheduled_at: Timestamp;
   status: ColumnType<RecipientStatus, RecipientStatus | undefined, RecipientStatus>;

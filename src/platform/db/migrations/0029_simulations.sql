@@ -26,7 +26,8 @@ CREATE TABLE simulation_recipients (
   org_id        uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
   campaign_id   uuid NOT NULL REFERENCES simulation_campaigns (id) ON DELETE CASCADE,
   user_id       uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-  token_hash    bytea NOT NULL UNIQUE,
+  -- Set at delivery: the raw token exists only in the delivered message.
+  token_hash    bytea UNIQUE,
   -- The customer-like name drawn for this recipient, so the landing page shows the same message.
   customer_name text NOT NULL,
   scheduled_at  timestamptz NOT NULL,
@@ -50,3 +51,10 @@ CREATE TABLE simulation_events (
   created_at    timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX simulation_events_by_recipient ON simulation_events (recipient_id, created_at);
+
+-- Administrators and security officers of existing organisations run simulations and read their results
+-- (new organisations get it from the built-in roles).
+INSERT INTO role_permissions (role_id, permission, scope)
+SELECT r.id, p.permission, 'org' FROM roles r CROSS JOIN (VALUES ('simulations.manage'), ('simulations.read')) AS p (permission)
+WHERE r.built_in AND r.key IN ('administrator', 'security_officer')
+ON CONFLICT DO NOTHING;
