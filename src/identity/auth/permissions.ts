@@ -90,7 +90,6 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'customers.read', 'customers.reveal', 'customers.write', 'customers.verify', 'customers.export', 'customers.erase',
       'macros.manage', 'kb.manage', 'users.read', 'users.manage', 'roles.manage', 'teams.manage', 'policies.manage', 'channels.manage',
       'tokens.manage', 'sessions.manage', 'reports.read', 'keys.rotate',
-      'simulations.manage', 'simulations.read',
     ),
   },
   {

@@ -82,7 +82,8 @@ describe.each(testDatabaseKinds)('phishing simulations on %s', (kind) => {
     expect((await inject(agents[0]!, 'GET', '/api/simulations/templates')).statusCode).toBe(403);
     const lead = await signIn(app, org, { roles: ['supervisor'], teamIds: [team] });
     expect((await inject(lead, 'POST', '/api/simulations/campaigns', body({ roles: ['agent'] }))).statusCode).toBe(403);
-    const preview = await inject(admin, 'GET', '/api/simulations/templates/shared-document/preview');
+    expect((await inject(admin, 'GET', '/api/simulations/campaigns')).statusCode).toBe(403);
+    const preview = await inject(officer, 'GET', '/api/simulations/templates/shared-document/preview');
     expect(preview.statusCode).toBe(200);
     expect(preview.json().redFlags.length).toBeGreaterThan(1);
     expect((await inject(officer, 'GET', '/api/simulations/templates')).json().items.length).toBeGreaterThanOrEqual(10);

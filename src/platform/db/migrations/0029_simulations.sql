@@ -52,9 +52,9 @@ CREATE TABLE simulation_events (
 );
 CREATE INDEX simulation_events_by_recipient ON simulation_events (recipient_id, created_at);
 
--- Administrators and security officers of existing organisations run simulations and read their results
--- (new organisations get it from the built-in roles).
+-- Security officers of existing organisations run simulations and read their results (new organisations
+-- get it from the built-in roles; an administrator may grant it to other roles).
 INSERT INTO role_permissions (role_id, permission, scope)
 SELECT r.id, p.permission, 'org' FROM roles r CROSS JOIN (VALUES ('simulations.manage'), ('simulations.read')) AS p (permission)
-WHERE r.built_in AND r.key IN ('administrator', 'security_officer')
+WHERE r.built_in AND r.key = 'security_officer'
 ON CONFLICT DO NOTHING;
