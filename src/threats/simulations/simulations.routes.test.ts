@@ -216,4 +216,13 @@ describe.each(testDatabaseKinds)('phishing simulations on %s', (kind) => {
     expect((await inject(agents[0]!, 'GET', `/api/simulations/campaigns/${campaignId}`)).statusCode).toBe(403);
     void signInAs;
   });
+
+  it('rate limits a flood of landing requests and counts nothing from it', async () => {
+    const before = await eventCount();
+    const statuses: number[] = [];
+    for (let i = 0; i < 35; i++) statuses.push((await inject(null, 'GET', `/l/${randomUUID().replace(/-/g, '')}`)).statusCode);
+    expect(statuses).toContain(429);
+    expect(statuses.every((s) => s === 404 || s === 429)).toBe(true);
+    expect(await eventCount()).toBe(before);
+  });
 });

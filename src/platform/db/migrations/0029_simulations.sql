@@ -40,6 +40,8 @@ CREATE TABLE simulation_recipients (
 );
 CREATE INDEX simulation_recipients_due ON simulation_recipients (status, scheduled_at);
 CREATE INDEX simulation_recipients_by_message ON simulation_recipients (message_id);
+-- Every ticket read asks whether the ticket is a simulation (the "opened" event).
+CREATE INDEX simulation_recipients_by_ticket ON simulation_recipients (ticket_id);
 
 CREATE TABLE simulation_events (
   id            uuid PRIMARY KEY,
