@@ -20,9 +20,10 @@ const SecurityArea = lazy(() => import('./security/index.js'));
 const PortalArea = lazy(() => import('./portal/index.js'));
 const KnowledgeArea = lazy(() => import('./knowledge/index.js'));
 const ReportsArea = lazy(() => import('./reports/index.js'));
+const TrainingArea = lazy(() => import('./training/index.js'));
 const StepUpHost = lazy(() => import('./auth/StepUpHost.js'));
 
-type Area = 'auth' | 'agent' | 'account' | 'admin' | 'security' | 'portal' | 'knowledge' | 'reports' | 'home' | 'none';
+type Area = 'auth' | 'agent' | 'account' | 'admin' | 'security' | 'portal' | 'knowledge' | 'reports' | 'training' | 'home' | 'none';
 
 const PREFIXES: Array<[string, Area]> = [
   ['/signin', 'auth'],
@@ -41,6 +42,7 @@ const PREFIXES: Array<[string, Area]> = [
   ['/portal', 'portal'],
   ['/knowledge', 'knowledge'],
   ['/reports', 'reports'],
+  ['/training', 'training'],
 ];
 
 export function areaOf(path: string): Area {
@@ -123,6 +125,8 @@ export function App() {
       return <Staff><KnowledgeArea /></Staff>;
     case 'reports':
       return <Staff><ReportsArea /></Staff>;
+    case 'training':
+      return <Staff><TrainingArea /></Staff>;
     default:
       return <Staff><NotFound /></Staff>;
   }

@@ -19,7 +19,7 @@ export interface RealtimeMessage {
   ticketId?: string;
   /** `chat`: the sequence number of the chat item that is new. */
   chatSeq?: number;
-  /** `chat`, to the agent holding the chat: the item itself (its read audited by the server). */
+  /** `chat` (sent only to the agent holding the chat): the item itself (its read audited by the server). */
   item?: ChatItemView;
   /** `typing`: who is typing, and their name (null when the server has none to show). Never my own typing. */
   who?: 'customer' | 'agent';

@@ -32,6 +32,7 @@ import {
   readChatForAgent,
   startConversation,
   transferChat,
+  transferTeams,
   type ChatDeps,
 } from './conversations.js';
 import { confirmEmailCode, requestEmailCode } from './identify.js';
@@ -231,6 +232,11 @@ export function chatRoutesWith(options: ChatRouteOptions = {}) {
       preHandler: requirePermission('tickets.write'),
       schema: routeSchema(e.transfer, { tags, summary: 'Pass a chat to a person or a team' }),
     }, async (request) => transferChat(deps, agent(request), { ticketId: request.params.id, userId: request.body.userId, teamId: request.body.teamId }));
+
+    r.get(e.transferTeams.url, {
+      preHandler: requirePermission('tickets.write'),
+      schema: routeSchema(e.transferTeams, { tags, summary: 'The teams this chat may be passed to (team names only)' }),
+    }, async (request) => transferTeams(deps, agent(request), { ticketId: request.params.id }));
 
     r.post(e.end.url, {
       preHandler: requirePermission('tickets.write'),

@@ -161,7 +161,7 @@ describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
     await console_.next((m) => m.type === 'typing' && m.who === 'customer' && m.ticketId === ticketId);
 
     // A new message reaches the agent holding the chat inside the frame — redacted, its read audited first; a
-    // colleague who may read the ticket is only told to fetch; another team's agent hears nothing.
+    // colleague who may read the ticket hears that the ticket changed; another team's agent hears nothing.
     const watcher = await staffSocket(admin);
     const outsiderSocket = await staffSocket(outsider);
     const second = randomUUID();
@@ -173,8 +173,8 @@ describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
     expect(digits(JSON.stringify(pushed))).not.toContain(CARD_DIGITS);
     const liveReads = await services.database.db.selectFrom('audit_log').where('action', '=', 'chat.read').where('actor_id', '=', agent.userId).select('details').execute();
     expect(liveReads.map((r) => (typeof r.details === 'string' ? JSON.parse(r.details) : r.details))).toContainEqual(expect.objectContaining({ ticketId, after: pushedItem.seq - 1, items: 1, live: true }));
-    const told = await watcher.next((m) => m.type === 'chat' && m.ticketId === ticketId && m.chatSeq === pushed.chatSeq);
-    expect(told.item).toBeUndefined();
+    await watcher.next((m) => m.type === 'ticket' && m.ticketId === ticketId);
+    expect(watcher.seen.filter((m) => m.type === 'chat')).toEqual([]);
     expect(outsiderSocket.seen.filter((m) => m.ticketId === ticketId)).toEqual([]);
     watcher.ws.terminate();
     outsiderSocket.ws.terminate();
@@ -371,6 +371,29 @@ describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
     open.push(raw);
     raw.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
     expect((await raw.closed).code).toBe(1007);
+  });
+
+  it('lets the agent holding a chat list the teams and pass it to one, without the staff list; nobody else', async () => {
+    await services.database.db.updateTable('chat_conversations').set({ status: 'ended', offered_to: null }).where('org_id', '=', org.orgId).execute();
+    const { token } = (await start({ name: 'Transfer Tom' })).json();
+    const c = await customer(token);
+    c.ws.send(JSON.stringify({ type: 'message', clientId: randomUUID(), body: 'I need billing, please' }));
+    await c.next((m) => m.type === 'ack');
+    const row = await services.database.db.selectFrom('chat_conversations').where('token_hash', '=', hashSecret(token)).select('ticket_id').executeTakeFirstOrThrow();
+    const ticketId = row.ticket_id!;
+    expect((await app.inject({ method: 'POST', url: `/api/chats/${ticketId}/accept`, headers: agent.headers })).statusCode).toBe(200);
+    // A plain agent may not read the staff list, but may pass their own chat to a team.
+    expect((await app.inject({ method: 'GET', url: '/api/teams', headers: agent.headers })).statusCode).toBe(403);
+    const listed = await app.inject({ method: 'GET', url: `/api/chats/${ticketId}/transfer-teams`, headers: agent.headers });
+    expect(listed.statusCode, listed.body).toBe(200);
+    expect(listed.json().teams.map((x: { id: string }) => x.id)).toEqual(expect.arrayContaining([team, otherTeam]));
+    expect(Object.keys(listed.json().teams[0]).sort()).toEqual(['id', 'name']);
+    // Not theirs, not their team's, not their organisation's: refused alike.
+    for (const who of [outsider, foreigner]) expect((await app.inject({ method: 'GET', url: `/api/chats/${ticketId}/transfer-teams`, headers: who.headers })).statusCode).toBe(404);
+    const moved = await app.inject({ method: 'POST', url: `/api/chats/${ticketId}/transfer`, headers: agent.headers, payload: { teamId: otherTeam } });
+    expect(moved.statusCode, moved.body).toBe(200);
+    // Once passed on, it is no longer theirs to list targets for.
+    expect((await app.inject({ method: 'GET', url: `/api/chats/${ticketId}/transfer-teams`, headers: agent.headers })).statusCode).toBe(404);
   });
 
   it('forgets a visitor who opened the chat and never said anything, once their token is dead; never a chat with a ticket', async () => {

@@ -221,13 +221,14 @@ async function lockConversation(trx: Executor, where: { id: string } | { ticketI
 }
 
 /** Appends an event (with its message, if any) as the conversation's next seq. The row is locked. */
-async function appendEvent(trx: Executor, conv: ConversationRow, e: { messageId?: string | null; clientId?: string | null; author: ChatAuthor; authorUserId?: string | null; event?: ChatEventKind | null }): Promise<number> {
+async function appendEvent(trx: Executor, conv: ConversationRow, e: { messageId?: string | null; clientId?: string | null; author: ChatAuthor; authorUserId?: string | null; event?: ChatEventKind | null; activityAt?: Date }): Promise<number> {
   const seq = conv.last_seq + 1;
   await trx
     .insertInto('chat_events')
     .values({ conversation_id: conv.id, seq, message_id: e.messageId ?? null, client_id: e.clientId ?? null, author: e.author, author_user_id: e.authorUserId ?? null, event: e.event ?? null })
     .execute();
-  await trx.updateTable('chat_conversations').set({ last_seq: seq }).where('id', '=', conv.id).execute();
+  // The customer's own messages also count as activity (the token's idle clock): one statement for both.
+  await trx.updateTable('chat_conversations').set(e.activityAt ? { last_seq: seq, last_activity_at: e.activityAt } : { last_seq: seq }).where('id', '=', conv.id).execute();
   conv.last_seq = seq;
   return seq;
 }
@@ -300,8 +301,7 @@ export async function postCustomerMessage(deps: ChatDeps, visitor: ChatVisitor, 
       routed = chat;
     }
     const { id: messageId } = await insertMessage(trx, deps, { orgId: conv.org_id, ticketId: conv.ticket_id, kind: 'public_reply', authorType: 'customer', customerId: conv.customer_id, body: body.text, redactions: body.redactions });
-    const seq = await appendEvent(trx, conv, { messageId, clientId: input.clientId, author: 'customer' });
-    await trx.updateTable('chat_conversations').set({ last_activity_at: now }).where('id', '=', conv.id).execute();
+    const seq = await appendEvent(trx, conv, { messageId, clientId: input.clientId, author: 'customer', activityAt: now });
     await trx
       .updateTable('tickets')
       .set({ last_message_at: now, updated_at: now, status: sql`CASE WHEN status IN ('pending', 'solved') THEN 'open' ELSE status END` })
@@ -395,6 +395,18 @@ export async function acceptChat(deps: ChatDeps, ctx: AgentContext, input: { tic
 }
 
 /** Hands an open or waiting chat to a person (offered to them) or a team (offered by its strategy). */
+/** The teams the caller may pass this chat to: asked as the transfer itself would authorise it (own chat, or tickets.assign). */
+export async function transferTeams(deps: ChatDeps, ctx: AgentContext, input: { ticketId: string }): Promise<{ teams: Array<{ id: string; name: string }> }> {
+  return deps.db.transaction().execute(async (trx) => {
+    const ticket = await loadTicketForAction(trx, ctx, input.ticketId, 'tickets.write');
+    const conv = await trx.selectFrom('chat_conversations').where('ticket_id', '=', ticket.id).select(['agent_id', 'status']).executeTakeFirst();
+    if (!conv) throw new AppError('not_found', 'This ticket is not a chat.');
+    if (conv.agent_id !== ctx.principal.userId) await loadTicketForAction(trx, ctx, ticket.id, 'tickets.assign');
+    const teams = await trx.selectFrom('teams').where('org_id', '=', ctx.principal.orgId).select(['id', 'name']).orderBy('name').execute();
+    return { teams };
+  });
+}
+
 export async function transferChat(deps: ChatDeps, ctx: AgentContext, input: { ticketId: string; userId?: string | undefined; teamId?: string | undefined }): Promise<{ seq: number; offeredTo: string | null }> {
   const p = ctx.principal;
   if (!input.userId === !input.teamId) throw new AppError('validation_failed', 'Transfer to a person or to a team.');
@@ -565,8 +577,7 @@ export async function appendAttachmentEvent(deps: ChatDeps, visitor: ChatVisitor
     const conv = await lockConversation(trx, { id: visitor.conversationId }, visitor.orgId);
     if (!conv) throw expiredToken();
     if (conv.status === 'ended') throw ended();
-    const seq = await appendEvent(trx, conv, { messageId, author: 'customer' });
-    await trx.updateTable('chat_conversations').set({ last_activity_at: new Date() }).where('id', '=', conv.id).execute();
+    const seq = await appendEvent(trx, conv, { messageId, author: 'customer', activityAt: new Date() });
     return { conv, seq };
   });
   deps.bus.publish({ k: 'chat-seq', orgId: out.conv.org_id, conversationId: out.conv.id, ticketId: out.conv.ticket_id, seq: out.seq });

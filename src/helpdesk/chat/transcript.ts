@@ -55,5 +55,7 @@ export async function sendTranscript(deps: ChatDeps, visitor: ChatVisitor): Prom
     });
     return { seq, conv };
   });
+  // The item to the agent holding the chat; the state event tells everyone else who may read the ticket.
   deps.bus.publish({ k: 'chat-seq', orgId: out.conv.org_id, conversationId: out.conv.id, ticketId: out.conv.ticket_id, seq: out.seq });
+  deps.bus.publish({ k: 'chat-state', orgId: out.conv.org_id, conversationId: out.conv.id, ticketId: out.conv.ticket_id });
 }

@@ -66,6 +66,9 @@ export const ACTION_PERMISSIONS: ReadonlyArray<readonly [pattern: string, permis
   ['quarantine.list', 'quarantine.read'],
   ['quarantine.release', 'quarantine.release'],
   ['quarantine.delete', 'quarantine.release'],
+  ['training.module.', 'training.manage'],
+  ['training.rule.', 'training.manage'],
+  ['training.progress.read', 'training.read'],
   ['key.', 'keys.rotate'],
   ['keys.', 'keys.rotate'],
 ];

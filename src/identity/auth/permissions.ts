@@ -33,6 +33,8 @@ export const PERMISSIONS = {
   'quarantine.read': 'See quarantined messages',
   'quarantine.release': 'Release or delete quarantined messages',
   'keys.rotate': 'Rotate encryption keys',
+  'training.read': 'See training progress (who has done which module, who is overdue)',
+  'training.manage': 'Add training modules, set assignment rules and assign training',
   'simulations.manage': 'Create and end phishing simulation campaigns',
   'simulations.read': 'Read phishing simulation results',
 } as const;
@@ -79,6 +81,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       ...org('users.read', 'macros.manage', 'kb.manage', 'reviews.decide'),
       ['reviews.manage', 'team'],
       ['reports.read', 'team'],
+      ['training.read', 'team'],
     ],
   },
   {
@@ -89,7 +92,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'tickets.read', 'tickets.write', 'tickets.assign', 'tickets.take', 'tickets.bulk',
       'customers.read', 'customers.reveal', 'customers.write', 'customers.verify', 'customers.export', 'customers.erase',
       'macros.manage', 'kb.manage', 'users.read', 'users.manage', 'roles.manage', 'teams.manage', 'policies.manage', 'channels.manage',
-      'tokens.manage', 'sessions.manage', 'reports.read', 'keys.rotate',
+      'tokens.manage', 'sessions.manage', 'reports.read', 'keys.rotate', 'training.read', 'training.manage',
     ),
   },
   {
@@ -99,6 +102,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     grants: org(
       'audit.read', 'reports.read', 'users.read', 'sessions.manage', 'reviews.manage', 'reviews.decide',
       'quarantine.read', 'quarantine.release', 'customers.export', 'customers.erase', 'tickets.read', 'customers.read',
+      'training.read', 'training.manage',
       'simulations.manage', 'simulations.read',
     ),
   },
@@ -107,12 +111,12 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     name: 'Auditor',
     requirePhishingResistant: false,
     // Read-only: may read the audit trail and reports, may change nothing.
-    grants: org('audit.read', 'reports.read', 'users.read'),
+    grants: org('audit.read', 'reports.read', 'users.read', 'training.read'),
   },
 ];
 
 /** Permissions that only read. An auditor-like role must hold nothing else. */
-export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'simulations.read']);
+export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read']);
 
 export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSIONS, value);

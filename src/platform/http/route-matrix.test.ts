@@ -136,6 +136,7 @@ describe('route access matrix', () => {
     'POST /api/notifications/:id/read': { who: 'sessions', why: 'the caller’s own notifications' },
     'POST /api/notifications/read-all': { who: 'sessions', why: 'the caller’s own notifications' },
     'PUT /api/notifications/preferences': { who: 'sessions', why: 'the caller’s own notification preferences' },
+    'POST /api/training/assignments/:id/attempts': { who: 'sessions', why: 'the caller’s own quiz answers' },
   };
 
   it('refuses every write to a read-only token and to the auditor, before reading the body', async () => {
@@ -206,6 +207,10 @@ describe('route access matrix', () => {
     { name: 'add a mailbox', method: 'POST', url: () => '/api/mailboxes', body: () => ({ address: `in-${randomUUID().slice(0, 8)}@x.example`, name: 'In' }), allow: ['administrator'] },
     { name: 'list knowledge-base articles', method: 'GET', url: () => '/api/kb/articles', allow: ['agent', 'supervisor', 'administrator', 'security_officer'] },
     { name: 'write a knowledge-base article', method: 'POST', url: () => '/api/kb/articles', body: () => ({ title: `Article ${randomUUID().slice(0, 8)}`, body: '<p>Text</p>' }), allow: ['supervisor', 'administrator'] },
+    { name: 'my training', method: 'GET', url: () => '/api/training/me', allow: ROLES },
+    { name: 'training progress', method: 'GET', url: () => '/api/training/progress', allow: ['supervisor', 'administrator', 'security_officer', 'auditor'] },
+    { name: 'training modules', method: 'GET', url: () => '/api/training/modules', allow: ['administrator', 'security_officer'] },
+    { name: 'add a training rule', method: 'POST', url: () => '/api/training/rules', body: () => ({ moduleKey: 'reporting-incidents', roleKey: null, teamId: null, dueDays: 30, everyMonths: 12 }), allow: ['administrator', 'security_officer'] },
     { name: 'my sessions', method: 'GET', url: () => '/api/auth/sessions', allow: ROLES },
     { name: 'my tokens', method: 'GET', url: () => '/api/tokens', allow: ROLES },
   ];

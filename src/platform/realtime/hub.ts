@@ -28,8 +28,8 @@ export type ServerMessage =
   | { type: 'notifications' }
   | { type: 'resync' }
   /**
-   * A chat the socket's user may read has a new item `chatSeq` (the frame's own `seq` counts the socket's frames): the
-   * console fetches it — or, for the agent holding the chat, the item itself comes along (its read audited first).
+   * A chat the socket's user holds has a new item `chatSeq` (the frame's own `seq` counts the socket's frames), with the
+   * item itself (its read audited first) unless it could not be loaded: then the console fetches it.
    */
   | { type: 'chat'; ticketId: string; chatSeq: number; item?: ChatItemPayload }
   /** A waiting chat is offered to this user. */
@@ -270,9 +270,9 @@ export class RealtimeHub {
   }
 
   /**
-   * A new chat item: whoever may read the ticket hears of it; the agent holding the chat (on a socket whose session
-   * was found live within CONTENT_RECHECK_MS) is sent the item itself, once its read is audited. One conversation's
-   * items go out in order; a console that sees a gap fetches from its last seq.
+   * A new chat item, to the agent holding the chat (on a socket whose session was found live within
+   * CONTENT_RECHECK_MS): the item itself, once its read is audited. One conversation's items go out in order; a
+   * console that sees a gap fetches from its last seq. Other readers hear of it by the ticket's change.
    */
   private pushChatItem(event: Extract<BusEvent, { k: 'chat-seq' }>, inOrg: Connection[]): Promise<void> {
     const previous = this.chatPushes.get(event.conversationId) ?? Promise.resolve();
@@ -287,22 +287,25 @@ export class RealtimeHub {
       if (!row || row.org_id !== event.orgId) return;
       const record = { orgId: row.org_id, teamId: row.team_id, assigneeId: row.assignee_id };
       const readers = inOrg.filter((c) => can(c.principal, 'tickets.read', record));
-      let holders = this.options.chatItem && row.status === 'active' ? readers.filter((c) => c.principal.userId === row.agent_id) : [];
+      let holders = row.status === 'active' ? readers.filter((c) => c.principal.userId === row.agent_id) : [];
       if (holders.length) {
         const now = Date.now();
         await Promise.all(holders.filter((c) => now - c.checkedAt > CONTENT_RECHECK_MS).map((c) => this.recheck(c)));
         holders = holders.filter((c) => this.connections.has(c) && can(c.principal, 'tickets.read', record));
       }
       let item: ChatItemPayload | null = null;
-      if (holders.length) {
-        item = await this.options.chatItem!({ orgId: row.org_id, conversationId: event.conversationId, ticketId: event.ticketId!, customerId: row.customer_id, seq: event.seq, readers: [...new Set(holders.map((c) => c.principal))] }).catch((err: unknown) => {
+      if (holders.length && this.options.chatItem) {
+        item = await this.options.chatItem({ orgId: row.org_id, conversationId: event.conversationId, ticketId: event.ticketId!, customerId: row.customer_id, seq: event.seq, readers: [...new Set(holders.map((c) => c.principal))] }).catch((err: unknown) => {
           this.options.logger.warn({ err }, 'chat item not loaded for the console; it fetches instead');
           return null;
         });
       }
-      for (const c of readers) {
+      // Only the holder: everyone else who may read the ticket hears of the change by its `ticket` frame (each chat
+      // item comes with a ticket change or a chat-state event), so the team's other consoles get one frame per
+      // message, not two — at a team's message rate, frames are most of an instance's work.
+      for (const c of holders) {
         if (!this.connections.has(c)) continue;
-        this.send(c, { type: 'chat', ticketId: event.ticketId!, chatSeq: event.seq, ...(item && holders.includes(c) ? { item } : {}) });
+        this.send(c, { type: 'chat', ticketId: event.ticketId!, chatSeq: event.seq, ...(item ? { item } : {}) });
       }
     });
     const settled = next.catch((err: unknown) => this.options.logger.warn({ err }, 'chat event not dispatched'));

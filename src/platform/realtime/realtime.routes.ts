@@ -40,7 +40,7 @@ export function realtimeRoutesWith(hubOptions: RealtimeRouteOptions = {}) {
         description:
           'Upgrade to a WebSocket with the staff session cookie, from the app’s own origin (the Origin header must equal the public URL’s). ' +
           'The server sends JSON messages {type, seq, ticketId?}: `ready`, `ticket` (refetch that ticket and lists), `notifications` (refetch the bell), `resync` (refetch everything). ' +
-          'Chat adds `chat` {ticketId, chatSeq, item?} (the item itself, as GET /api/chats/{id}/messages answers it, only to the agent holding the chat; others fetch), `chat-offer` {ticketId} and `typing` {ticketId, who, name}. The client may send {"t":"active"} and {"t":"typing","id":<ticketId>}; binary, large or frequent frames close the socket (1008/1009); an ended session closes it with 4401. API tokens are refused.',
+          'Chat adds `chat` {ticketId, chatSeq, item?} (to the agent holding the chat: the item itself, as GET /api/chats/{id}/messages answers it; everyone else hears of it by the ticket\'s `ticket` frame), `chat-offer` {ticketId} and `typing` {ticketId, who, name}. The client may send {"t":"active"} and {"t":"typing","id":<ticketId>}; binary, large or frequent frames close the socket (1008/1009); an ended session closes it with 4401. API tokens are refused.',
         response: { 400: { $ref: 'Problem#' }, 403: { $ref: 'Problem#' } },
       },
       // Only after authentication and the gate (onRequest), before the upgrade.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadShippedModules } from '../../identity/training/shipped.js';
 import { SHIPPED_TEMPLATES, findTemplate } from './shipped-templates.js';
 import { checkTemplate, cleanValue, markFlags, renderTemplate, SAMPLE_VALUES, type SimulationTemplate } from './templates.js';
 
@@ -8,6 +9,11 @@ describe('simulation templates', () => {
     expect(new Set(SHIPPED_TEMPLATES.map((t) => t.id)).size).toBe(SHIPPED_TEMPLATES.length);
     for (const t of SHIPPED_TEMPLATES) expect(checkTemplate(t), t.id).toEqual([]);
     expect(new Set(SHIPPED_TEMPLATES.map((t) => t.difficulty))).toEqual(new Set([1, 2, 3]));
+  });
+
+  it('names a shipped training module as each template’s training topic', () => {
+    const modules = new Set(loadShippedModules().map((m) => m.module.key));
+    for (const t of SHIPPED_TEMPLATES) expect(modules.has(t.trainingTopic), `${t.id}: ${t.trainingTopic}`).toBe(true);
   });
 
   it('finds a flag that is not in the message, and an unknown variable', () => {

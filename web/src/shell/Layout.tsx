@@ -29,6 +29,7 @@ export const NAV: NavItem[] = [
   { href: '/reports', label: 'nav.reports', anyOf: ['reports.read'] },
   { href: '/security', label: 'nav.security', anyOf: [...SECURITY_CENTRE_ABILITIES], also: ['/access-reviews', '/quarantine'] },
   { href: '/admin', label: 'nav.admin', anyOf: ['users.read', 'users.manage', 'roles.manage', 'teams.manage', 'policies.manage', 'channels.manage', 'tokens.manage', 'macros.manage'] },
+  { href: '/training', label: 'nav.training', anyOf: [] },
   { href: '/account', label: 'nav.account', anyOf: [] },
 ];
 

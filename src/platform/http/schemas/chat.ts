@@ -147,6 +147,13 @@ export const chatEndpoints = {
     body: Type.Object({ userId: Type.Optional(Uuid), teamId: Type.Optional(Uuid) }, { additionalProperties: false }),
     response: Type.Object({ seq: Type.Integer(), offeredTo: Nullable(Uuid) }),
   },
+  /** The teams a chat may be passed to, for whoever may transfer it (an agent need not be able to read the staff list). */
+  transferTeams: {
+    method: 'GET',
+    url: '/api/chats/:id/transfer-teams',
+    params: IdParams,
+    response: Type.Object({ teams: Type.Array(Type.Object({ id: Uuid, name: Type.String() })) }),
+  },
   end: { method: 'POST', url: '/api/chats/:id/end', params: IdParams, response: Type.Object({ seq: Type.Integer() }) },
   presence: {
     method: 'PUT',

@@ -21,4 +21,5 @@ export const WEB_APP_PATHS = [
   '/portal',
   '/knowledge',
   '/reports',
+  '/training',
 ] as const;

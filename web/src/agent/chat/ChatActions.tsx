@@ -6,7 +6,6 @@
  */
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { ticketEndpoints } from '../../../../src/platform/http/schemas/tickets.js';
-import { teamEndpoints } from '../../../../src/platform/http/schemas/users.js';
 import { call } from '../../api.js';
 import { t } from '../../i18n/index.js';
 import { useMe } from '../../session.js';
@@ -15,27 +14,27 @@ import { useResource, useSubmit } from '../../ui/hooks.js';
 import { ErrorNotice } from '../../ui/notices.js';
 import { chatEndpoints } from '../../../../src/platform/http/schemas/chat.js';
 
-export function TransferChat({ ticketId, canPeople, canTeams, onDone }: { ticketId: string; canPeople: boolean; canTeams: boolean; onDone: () => void }) {
+export function TransferChat({ ticketId, canPeople, onDone }: { ticketId: string; canPeople: boolean; onDone: () => void }) {
   const [open, setOpen] = useState(false);
   return (
     <>
       <Button className="btn--small" aria-expanded={open} aria-controls="chat-transfer" onClick={() => setOpen((o) => !o)}>{t('agentChat.transfer.open')}</Button>
-      {open ? <TransferForm ticketId={ticketId} canPeople={canPeople} canTeams={canTeams} onClose={() => setOpen(false)} onDone={() => { setOpen(false); onDone(); }} /> : null}
+      {open ? <TransferForm ticketId={ticketId} canPeople={canPeople} onClose={() => setOpen(false)} onDone={() => { setOpen(false); onDone(); }} /> : null}
     </>
   );
 }
 
-function TransferForm({ ticketId, canPeople, canTeams, onClose, onDone }: { ticketId: string; canPeople: boolean; canTeams: boolean; onClose: () => void; onDone: () => void }) {
+function TransferForm({ ticketId, canPeople, onClose, onDone }: { ticketId: string; canPeople: boolean; onClose: () => void; onDone: () => void }) {
   const { me } = useMe();
   const selectId = useId();
   const select = useRef<HTMLSelectElement>(null);
   const targets = useResource(async (signal) => {
     const [people, teams] = await Promise.all([
       canPeople ? call(ticketEndpoints.assignees, { params: { id: ticketId } }, { signal }) : Promise.resolve(null),
-      canTeams ? call(teamEndpoints.list, {}, { signal }) : Promise.resolve(null),
+      call(chatEndpoints.transferTeams, { params: { id: ticketId } }, { signal }),
     ]);
-    return { people: (people?.items ?? []).filter((p) => p.id !== me.user.id), teams: teams?.teams ?? [] };
-  }, [ticketId, canPeople, canTeams]);
+    return { people: (people?.items ?? []).filter((p) => p.id !== me.user.id), teams: teams.teams };
+  }, [ticketId, canPeople]);
   const [target, setTarget] = useState('');
   useEffect(() => {
     if (targets.data) select.current?.focus();

@@ -124,8 +124,8 @@ export function ChatPane({ ticketId, onChanged }: { ticketId: string; onChanged:
           <div className="chat-pane__actions">
             {status === 'waiting' ? <Button variant="primary" className="btn--small" busy={accept.busy} onClick={() => void accept.run()}>{t('agentChat.pane.accept')}</Button> : null}
             {/* The server lets anyone with tickets.assign transfer a chat, and its own agent with tickets.write. */}
-            {status !== 'ended' && (canAssign || (mine && canWrite)) && (canAssign || can('users.read'))
-              ? <TransferChat ticketId={ticketId} canPeople={canAssign} canTeams={can('users.read')} onDone={changed} /> : null}
+            {status !== 'ended' && (canAssign || (mine && canWrite))
+              ? <TransferChat ticketId={ticketId} canPeople={canAssign} onDone={changed} /> : null}
             {status !== 'ended' && canWrite ? <EndChat ticketId={ticketId} onDone={changed} /> : null}
             <Link href={`/tickets/${ticketId}`} className="btn btn--ghost btn--small">{t('agentChat.pane.openTicket')}</Link>
           </div>

@@ -1,0 +1,37 @@
+/**
+ * The modules shipped with Trustdesk: every `modules/*.md` file beside this one, parsed once. They are written to
+ * `training_modules` (organisation null) at start-up by `syncShippedModules`; a changed file must carry a new
+ * version, since assignments point at the version a person was given.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseModule, type ParsedModule } from './format.js';
+
+export const SHIPPED_MODULES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'modules');
+
+export interface ShippedModule {
+  file: string;
+  source: string;
+  module: ParsedModule;
+}
+
+let cache: ShippedModule[] | null = null;
+
+/** Parses every shipped module; a bad file throws, naming it (a test keeps them all valid). */
+export function loadShippedModules(dir = SHIPPED_MODULES_DIR): ShippedModule[] {
+  if (dir === SHIPPED_MODULES_DIR && cache) return cache;
+  const out = readdirSync(dir)
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((file) => {
+      const source = readFileSync(path.join(dir, file), 'utf8');
+      try {
+        return { file, source, module: parseModule(source) };
+      } catch (err) {
+        throw new Error(`Shipped training module ${file}: ${(err as Error).message}`);
+      }
+    });
+  if (dir === SHIPPED_MODULES_DIR) cache = out;
+  return out;
+}

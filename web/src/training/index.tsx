@@ -1,0 +1,22 @@
+/**
+ * Training (decision 0191): /training lists the member's own modules (due, overdue, done); /training/:id is
+ * the player (lesson, quiz, result with explanations, retry); /training/manage is for those who may follow
+ * progress (training.read) or manage training (training.manage): rules, assigning, modules.
+ */
+import { Route, Switch } from 'wouter';
+import { NotFound } from '../shell/NotFound.js';
+import { ManagePage } from './Manage.js';
+import { MyTrainingPage, PlayerPage } from './MyTraining.js';
+import '../styles/articles.css';
+import './training.css';
+
+export default function TrainingArea() {
+  return (
+    <Switch>
+      <Route path="/training" component={MyTrainingPage} />
+      <Route path="/training/manage" component={ManagePage} />
+      <Route path="/training/:id">{(params: { id: string }) => <PlayerPage id={params.id} />}</Route>
+      <Route component={NotFound} />
+    </Switch>
+  );
+}
