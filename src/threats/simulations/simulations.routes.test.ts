@@ -148,10 +148,15 @@ describe.each(testDatabaseKinds)('phishing simulations on %s', (kind) => {
     await inject(null, 'POST', '/api/simulations/landing/seen', { token });
     res = (await inject(officer, 'GET', `/api/simulations/campaigns/${campaignId}`)).json();
     expect(res.counts.clicked).toBe(1);
+    // The counted click enrolled the clicker in the matching training module, once.
+    const enrolled = await db().selectFrom('training_assignments').where('user_id', '=', agents[0]!.userId).select(['module_key', 'source']).execute();
+    expect(enrolled).toEqual([{ module_key: 'phishing-in-the-queue', source: 'simulation' }]);
     // The second agent's link fetched by a scanner only: discounted, not a click.
     await inject(null, 'GET', `/l/${tickets.get(agents[1]!.userId)!.token}`);
     res = (await inject(officer, 'GET', `/api/simulations/campaigns/${campaignId}`)).json();
     expect(res.counts.clicked).toBe(1);
+    // A discounted (scanner) click enrols nobody.
+    expect(await db().selectFrom('training_assignments').where('user_id', '=', agents[1]!.userId).select('id').execute()).toEqual([]);
   });
 
   it('answers forged and malformed tokens with a clear error and records nothing', async () => {

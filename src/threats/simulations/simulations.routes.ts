@@ -97,7 +97,7 @@ export function createSimulationRoutes(options: { blobs?: BlobStore; deliveryInt
       reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8');
       const view = await landOnSimulation(deps, { token: String(request.params.token).slice(0, 200), publicUrl: deps.publicUrl });
       if (!view) return reply.code(404).send(renderInvalidLink());
-      return reply.send(renderLandingPage(view, `${deps.publicUrl}/training?topic=${encodeURIComponent(view.trainingTopic)}`));
+      return reply.send(renderLandingPage(view, `${deps.publicUrl}/training`));
     });
   };
 }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Database } from '../../platform/db/schema.js';
 import { actingFromAgent, type AgentContext, type HelpdeskDeps } from '../../helpdesk/tickets/context.js';
+import { assignModule } from '../../identity/training/assignments.service.js';
 import { hashToken, recordEvent } from './campaigns.service.js';
 import { findTemplate } from './shipped-templates.js';
 import { markFlags, renderTemplate, type MarkedPart } from './templates.js';
@@ -31,7 +32,7 @@ async function findByToken(db: HelpdeskDeps['db'], token: string) {
     .where('simulation_recipients.token_hash', '=', hashToken(token))
     .where('simulation_recipients.status', '=', 'delivered')
     .select([
-      'simulation_recipients.id', 'simulation_recipients.org_id', 'simulation_recipients.customer_name', 'simulation_recipients.delivered_at',
+      'simulation_recipients.id', 'simulation_recipients.org_id', 'simulation_recipients.user_id', 'simulation_recipients.customer_name', 'simulation_recipients.delivered_at',
       'simulation_campaigns.template_id', 'simulation_campaigns.sender_domain', 'simulation_campaigns.status as campaign_status', 'simulation_campaigns.ends_at',
       'users.name as agent_name', 'organizations.name as org_name',
     ])
@@ -55,6 +56,23 @@ async function append(db: HelpdeskDeps['db'], r: Found, type: SimulationEventTyp
   await recordEvent(db, { orgId: r.org_id, recipientId: r.id, type, discountedReason });
 }
 
+type TrackingDeps = Pick<HelpdeskDeps, 'db' | 'audit' | 'logger'>;
+const ENROL_DUE_DAYS = 14;
+
+/**
+ * A counted failure (a click or data entered) enrols the person in the training module that matches the
+ * template, due in two weeks; an open assignment of that module is left as it is. Best effort: a module the
+ * organisation does not have, or a failure here, never loses the event.
+ */
+async function enrolAfterFailure(deps: TrackingDeps, r: Found): Promise<void> {
+  const topic = findTemplate(r.template_id)?.trainingTopic;
+  if (!topic) return;
+  await deps.db
+    .transaction()
+    .execute((trx) => assignModule({ db: deps.db, audit: deps.audit }, trx, { orgId: r.org_id, userId: r.user_id, moduleKey: topic, dueAt: new Date(Date.now() + ENROL_DUE_DAYS * 86_400_000), source: 'simulation' }))
+    .catch((err: unknown) => deps.logger.warn({ err, recipientId: r.id }, 'training enrolment after a simulation failed'));
+}
+
 export interface LandingView {
   from: MarkedPart[];
   subject: MarkedPart[];
@@ -70,7 +88,7 @@ export interface LandingView {
  * (a scanner's prefetch until the page's script says otherwise), the click is
  * kept but discounted, with the reason.
  */
-export async function landOnSimulation(deps: Pick<HelpdeskDeps, 'db'>, input: { token: string; publicUrl: string; now?: Date }): Promise<LandingView | null> {
+export async function landOnSimulation(deps: TrackingDeps, input: { token: string; publicUrl: string; now?: Date }): Promise<LandingView | null> {
   const now = input.now ?? new Date();
   const r = await findByToken(deps.db, input.token);
   if (!r) return null;
@@ -79,6 +97,7 @@ export async function landOnSimulation(deps: Pick<HelpdeskDeps, 'db'>, input: { 
   const sinceDelivery = r.delivered_at ? (now.getTime() - new Date(r.delivered_at).getTime()) / 1000 : 0;
   const reason = ended(r, now) ? 'after_campaign_end' : sinceDelivery < SCANNER_WINDOW_SECONDS ? 'soon_after_delivery_no_script' : null;
   await append(deps.db, r, 'clicked', reason);
+  if (!reason) await enrolAfterFailure(deps, r);
   const m = renderTemplate(template, { agentName: r.agent_name, orgName: r.org_name, customerName: r.customer_name, link: `${input.publicUrl}/l/${input.token}`, senderDomain: r.sender_domain });
   const pick = (where: 'subject' | 'from' | 'body') => template.redFlags.map((f) => (f.in === where ? { quote: renderTemplate({ ...template, body: f.quote }, { agentName: r.agent_name, orgName: r.org_name, customerName: r.customer_name, link: `${input.publicUrl}/l/${input.token}`, senderDomain: r.sender_domain }).text } : { quote: '' }));
   return {
@@ -96,7 +115,7 @@ export async function landOnSimulation(deps: Pick<HelpdeskDeps, 'db'>, input: { 
  * scanner window discounted, unless one already counts or the campaign is over.
  * False for a token that is not a live recipient's.
  */
-export async function confirmHumanView(deps: Pick<HelpdeskDeps, 'db'>, input: { token: string; now?: Date }): Promise<boolean> {
+export async function confirmHumanView(deps: TrackingDeps, input: { token: string; now?: Date }): Promise<boolean> {
   const now = input.now ?? new Date();
   const r = await findByToken(deps.db, input.token);
   if (!r || ended(r, now)) return false;
@@ -104,17 +123,20 @@ export async function confirmHumanView(deps: Pick<HelpdeskDeps, 'db'>, input: { 
   if (!events.some((e) => e.type === 'clicked')) return false;
   if (events.some((e) => e.type === 'clicked' && !e.discounted_reason)) return true;
   await append(deps.db, r, 'clicked', null);
+  await enrolAfterFailure(deps, r);
   return true;
 }
 
 /** Something was typed into a landing form. What was typed is never read or stored. */
-export async function recordDataEntered(deps: Pick<HelpdeskDeps, 'db'>, input: { token: string; now?: Date }): Promise<boolean> {
+export async function recordDataEntered(deps: TrackingDeps, input: { token: string; now?: Date }): Promise<boolean> {
   const now = input.now ?? new Date();
   const r = await findByToken(deps.db, input.token);
   if (!r) return false;
   const events = await eventsOf(deps.db, r.id);
   if (events.some((e) => e.type === 'data_entered' && !e.discounted_reason)) return true;
-  await append(deps.db, r, 'data_entered', ended(r, now) ? 'after_campaign_end' : null);
+  const late = ended(r, now);
+  await append(deps.db, r, 'data_entered', late ? 'after_campaign_end' : null);
+  if (!late) await enrolAfterFailure(deps, r);
   return true;
 }
 
