@@ -5,6 +5,7 @@
  * the audit) → response schema. Register with `ticketRoutes`. Files and the
  * email HTML are in ticket-files.routes.ts.
  */
+import { recordTicketViewed } from '../../threats/simulations/campaigns.service.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { abilities, requirePermission } from '../../identity/auth/access.js';
@@ -66,6 +67,8 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
   }, async (request) => {
     const ctx = agent(request);
     const t = await readTicket(deps, ctx, { ticketId: request.params.id });
+    // A phishing simulation counts its target's first view as "opened" (decision 0192); best effort, nothing shown.
+    await recordTicketViewed(deps.db, { orgId: ctx.principal.orgId, ticketId: t.id, userId: ctx.principal.userId }).catch((err: unknown) => request.log.warn({ err }, 'simulation view not recorded'));
     return { ...t, abilities: abilities(ctx.principal, ['tickets.write', 'tickets.assign', 'tickets.take', 'tickets.bulk', 'customers.reveal'], { orgId: ctx.principal.orgId, teamId: t.teamId, assigneeId: t.assigneeId }) };
   });
 

@@ -35,6 +35,8 @@ export const PERMISSIONS = {
   'keys.rotate': 'Rotate encryption keys',
   'training.read': 'See training progress (who has done which module, who is overdue)',
   'training.manage': 'Add training modules, set assignment rules and assign training',
+  'simulations.manage': 'Create and end phishing simulation campaigns',
+  'simulations.read': 'Read phishing simulation results',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -101,6 +103,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'audit.read', 'reports.read', 'users.read', 'sessions.manage', 'reviews.manage', 'reviews.decide',
       'quarantine.read', 'quarantine.release', 'customers.export', 'customers.erase', 'tickets.read', 'customers.read',
       'training.read', 'training.manage',
+      'simulations.manage', 'simulations.read',
     ),
   },
   {
@@ -113,7 +116,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
 ];
 
 /** Permissions that only read. An auditor-like role must hold nothing else. */
-export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read']);
+export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read']);
 
 export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSIONS, value);

@@ -312,4 +312,17 @@ describe('route access matrix', () => {
     expect(bad.statusCode).toBe(400);
     await app.inject({ method: 'PUT', url: '/api/organization/allowlist', headers: as.administrator!.headers, remoteAddress: '203.0.113.20', payload: { allowedCidrs: [] } });
   });
+
+  it('phishing simulations: only security officers create campaigns or read results by default (decision 0192)', async () => {
+    const campaign = { name: 'x', templateId: 'shared-document', mailboxId: ZERO, senderDomain: 'share.example', banner: 'none', windowMinutes: 0, durationDays: 1, targets: { roles: ['agent'] } };
+    for (const role of ROLES) {
+      const headers = as[role]!.headers;
+      const create = await app.inject({ method: 'POST', url: '/api/simulations/campaigns', headers, payload: campaign });
+      const results = await app.inject({ url: `/api/simulations/campaigns/${ZERO}`, headers });
+      const list = await app.inject({ url: '/api/simulations/campaigns', headers });
+      const allowed = role === 'security_officer';
+      // Allowed: past the permission check (no such mailbox, no such campaign). Everyone else: refused.
+      expect([create.statusCode, results.statusCode, list.statusCode], role).toEqual(allowed ? [400, 404, 200] : [403, 403, 403]);
+    }
+  });
 });

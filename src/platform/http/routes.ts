@@ -38,6 +38,7 @@ import { onboardingRoutes } from '../../identity/onboarding/onboarding.routes.js
 import { realtimeRoutes } from '../realtime/realtime.routes.js';
 import { chatRoutes } from '../../helpdesk/chat/chat.routes.js';
 import { trainingRoutes } from '../../identity/training/training.routes.js';
+import { simulationRoutes } from '../../threats/simulations/simulations.routes.js';
 import { webRoutes } from './web.js';
 
 export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
@@ -76,6 +77,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   realtimeRoutes,
   chatRoutes,
   trainingRoutes,
+  simulationRoutes,
   // Last: the web app's HTML shell and assets (public; the shell holds no data).
   webRoutes,
 ];

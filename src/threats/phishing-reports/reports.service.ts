@@ -16,6 +16,7 @@ import { loadTicketForAction } from '../../helpdesk/tickets/tickets.service.js';
 import { recordLabel, storedMessageSource } from '../phishing-learning/labels.js';
 import { notifySecurityOfficers } from './notify.js';
 import { suggestBlock } from './sender-lists.js';
+import { reportSimulation } from '../simulations/tracking.js';
 import type { ReportOutcome } from './schema.js';
 import './schema.js';
 
@@ -25,9 +26,12 @@ export interface ReportDeps extends HelpdeskDeps {
 
 export interface ReportResult {
   reportId: string;
-  quarantineId: string;
+  /** Null for a simulation: nothing is quarantined. */
+  quarantineId: string | null;
   /** The pending block-list suggestion created for the sender, null when already listed or unknown. */
   blockSuggestionId: string | null;
+  /** True when the message was a phishing simulation: the report counts as a success, and nothing else happens (decision 0192). */
+  simulation?: true;
 }
 
 const orgOwner = (orgId: string) => ({ type: 'organization' as const, id: orgId });
@@ -55,6 +59,9 @@ export async function reportPhishing(deps: ReportDeps, ctx: AgentContext, input:
     // Only what a customer (or someone posing as one) sent can be phishing.
     if (!msg || msg.author_type !== 'customer') throw new AppError('not_found', 'No such message.');
     if (msg.reported_at) throw new AppError('conflict', 'This message was already reported.');
+    // A simulation: the report is the success it tests for. No quarantine, no block suggestion, no alert, no learning label.
+    const simulated = await reportSimulation(trx, deps, ctx, { messageId: msg.id, ticketId: ticket.id });
+    if (simulated) return simulated;
 
     const field = (column: string) => ({ table: 'messages', column, rowId: msg.id });
     let raw: Buffer;
@@ -106,6 +113,7 @@ export async function reportPhishing(deps: ReportDeps, ctx: AgentContext, input:
     });
     return { reportId, quarantineId, blockSuggestionId, learnFrom: msg.raw_enc ? raw : null };
   });
+  if ('simulation' in result) return { reportId: result.reportId, quarantineId: null, blockSuggestionId: null, simulation: true };
   // After the commit, best effort: the report teaches the organisation's model (decision 0174).
   await recordLabel(deps, { orgId: p.orgId, messageRef: input.messageId, label: 'phish', source: 'report', labellerId: p.userId, raw: result.learnFrom });
   // After the commit: a mail failure must not undo the report.

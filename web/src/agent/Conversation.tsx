@@ -142,14 +142,21 @@ function HtmlBody({ ticketId, message }: { ticketId: string; message: Message })
 function ReportPhishing({ ticketId, message, onDone }: { ticketId: string; message: Message; onDone: () => void }) {
   const [open, setOpen] = useState(false);
   const [comment, setComment] = useState('');
+  const [thanked, setThanked] = useState(false);
   const submit = useSubmit(async () => {
-    await call(phishingReportEndpoints.report, { params: { ticketId, messageId: message.id }, body: comment.trim() ? { comment: comment.trim() } : {} });
+    const result = await call(phishingReportEndpoints.report, { params: { ticketId, messageId: message.id }, body: comment.trim() ? { comment: comment.trim() } : {} });
     setOpen(false);
-    onDone();
+    // A phishing simulation: the report was the right call; thank the agent (decision 0192).
+    if (result.simulation) setThanked(true);
+    else onDone();
   });
   return (
     <>
       <Button variant="ghost" className="btn--small" onClick={() => setOpen(true)}>{t('agent.phish.report')}</Button>
+      <Dialog open={thanked} title={t('sims.thanks.title')} onClose={() => { setThanked(false); onDone(); }}>
+        <p>{t('sims.thanks.body')}</p>
+        <div className="form__actions"><Button variant="primary" onClick={() => { setThanked(false); onDone(); }}>{t('action.close')}</Button></div>
+      </Dialog>
       <Dialog open={open} title={t('agent.phish.reportTitle')} onClose={() => setOpen(false)}>
         <form className="form" onSubmit={(e) => { e.preventDefault(); void submit.run(); }}>
           <p>{t('agent.phish.reportBody')}</p>

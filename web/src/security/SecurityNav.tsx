@@ -10,6 +10,7 @@ export function SecurityNav() {
     { href: '/access-reviews', label: t('security.nav.reviews'), show: can('reviews.manage') || can('reviews.decide') },
     { href: '/quarantine', label: t('security.nav.quarantine'), show: can('quarantine.read') },
     { href: '/security/phishing-reports', label: t('security.nav.reports'), show: can('tickets.read') },
+    { href: '/security/simulations', label: t('sims.nav'), show: can('simulations.read') },
   ].filter((i) => i.show);
   return <TabNav label={t('security.nav.label')} items={items} />;
 }

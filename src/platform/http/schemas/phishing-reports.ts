@@ -57,7 +57,14 @@ export const ReasonBody = Type.Object({ reason: DecisionReason }, { additionalPr
 
 export const ReportPhishingParams = Type.Object({ ticketId: Uuid, messageId: Uuid });
 export const ReportPhishingBody = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false });
-export const ReportPhishingResult = Type.Object({ reportId: Type.String(), quarantineId: Type.String(), blockSuggestionId: Nullable(Type.String()) });
+export const ReportPhishingResult = Type.Object({
+  reportId: Type.String(),
+  /** Null when the message was a phishing simulation (nothing is quarantined, decision 0192). */
+  quarantineId: Nullable(Type.String()),
+  blockSuggestionId: Nullable(Type.String()),
+  /** Present and true when the message was a phishing simulation: the report counted as a success. */
+  simulation: Type.Optional(Type.Literal(true)),
+});
 
 export const PhishingReportQuery = Type.Object({ mine: Type.Optional(Type.Boolean()), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) });
 export const ReportOutcomeBody = Type.Object({ outcome: OneOf(REPORT_DECISIONS), reason: DecisionReason }, { additionalProperties: false });

@@ -17,8 +17,9 @@ import security from './security.js';
 import brand from './brand.js';
 import chat from './chat.js';
 import training from './training.js';
+import simulations from './simulations.js';
 
-export const en = { ...common, ...auth, ...account, ...agent, ...agentChat, ...admin, ...security, ...portal, ...notifications, ...knowledge, ...reports, ...brand, ...chat, ...training } as const;
+export const en = { ...common, ...auth, ...account, ...agent, ...agentChat, ...admin, ...security, ...portal, ...notifications, ...knowledge, ...reports, ...brand, ...chat, ...training, ...simulations } as const;
 
 export type MessageKey = keyof typeof en;
 export type Messages = Record<MessageKey, string>;

@@ -1,0 +1,62 @@
+/**
+ * Row types of migration 0029_simulations.sql, added to the shared `Database`
+ * interface by module augmentation. Import for its side effect.
+ */
+import type { ColumnType, Generated } from 'kysely';
+import '../../platform/db/schema.js';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export type SimulationBanner = 'as_real' | 'none';
+export type CampaignStatus = 'scheduled' | 'ended';
+export type RecipientStatus = 'scheduled' | 'delivering' | 'delivered' | 'skipped' | 'failed';
+export const SIMULATION_EVENT_TYPES = ['delivered', 'opened', 'clicked', 'data_entered', 'reported', 'skipped'] as const;
+export type SimulationEventType = (typeof SIMULATION_EVENT_TYPES)[number];
+
+export interface SimulationCampaignsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  template_id: string;
+  mailbox_id: string;
+  sender_domain: string;
+  banner: SimulationBanner;
+  status: ColumnType<CampaignStatus, CampaignStatus | undefined, CampaignStatus>;
+  starts_at: Timestamp;
+  window_minutes: number;
+  ends_at: Timestamp;
+  created_by: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface SimulationRecipientsTable {
+  id: string;
+  org_id: string;
+  campaign_id: string;
+  user_id: string;
+  token_hash: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
+  customer_name: string;
+  scheduled_at: Timestamp;
+  status: ColumnType<RecipientStatus, RecipientStatus | undefined, RecipientStatus>;
+  skip_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  ticket_id: ColumnType<string | null, string | null | undefined, string | null>;
+  message_id: ColumnType<string | null, string | null | undefined, string | null>;
+  delivered_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface SimulationEventsTable {
+  id: string;
+  org_id: string;
+  recipient_id: string;
+  type: SimulationEventType;
+  discounted_reason: string | null;
+  created_at: Generated<Date>;
+}
+
+declare module '../../platform/db/schema.js' {
+  interface Database {
+    simulation_campaigns: SimulationCampaignsTable;
+    simulation_recipients: SimulationRecipientsTable;
+    simulation_events: SimulationEventsTable;
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * Simulation templates: the format, the variables and the renderer. Pure: no
+ * database, no HTTP. A template is a plain object (see shipped-templates.ts);
+ * its red flags quote text of the rendered body (or subject, or sender) so the
+ * landing page can mark them in this very message. Variables are made safe
+ * before they are placed: control characters (CR and LF included) are removed
+ * everywhere, sizes are bounded, and the HTML body is built from the text with
+ * every character escaped, so neither a header nor markup can be injected.
+ */
+
+export type Difficulty = 1 | 2 | 3;
+
+export interface RedFlag {
+  /** Where the quoted text is: the subject, the sender line or the body. */
+  in: 'subject' | 'from' | 'body';
+  /** Exact text of the rendered part (variables allowed) to mark. */
+  quote: string;
+  /** What an agent should have noticed, in a sentence or two. */
+  explanation: string;
+}
+
+export interface SimulationTemplate {
+  id: string;
+  /** Bumped when the message changes, so results can say which version was sent. */
+  version: number;
+  name: string;
+  /** The attack it imitates, for the campaign builder. */
+  scenario: string;
+  difficulty: Difficulty;
+  /** The training module that teaches what this template tests (a training topic id). */
+  trainingTopic: string;
+  from: { name: string; localPart: string };
+  subject: string;
+  /** Plain text with {{variables}}; {{link}} is the recipient's tracking link. */
+  body: string;
+  redFlags: RedFlag[];
+}
+
+export const TEMPLATE_VARIABLES = ['agentName', 'orgName', 'customerName', 'link', 'senderDomain'] as const;
+export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
+export type TemplateValues = Record<TemplateVariable, string>;
+
+export const LIMITS = { subject: 200, fromName: 100, localPart: 64, body: 8000, flags: 12, flagText: 400, variable: 120, link: 400 } as const;
+
+export interface RenderedMessage {
+  fromName: string;
+  fromAddress: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Removes control characters (CR, LF, NUL, tab and the C1 range), collapses spaces, bounds the length. */
+export function cleanValue(value: string, max: number = LIMITS.variable): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return [...flat].slice(0, max).join('');
+}
+
+export function escapeHtml(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+const VARIABLE = /\{\{\s*([a-zA-Z]+)\s*\}\}/g;
+
+/** Replaces {{name}} by its cleaned value; an unknown variable is an error found when templates are checked. */
+export function fill(text: string, values: TemplateValues): string {
+  return text.replace(VARIABLE, (_m, name: string) => {
+    if (!(TEMPLATE_VARIABLES as readonly string[]).includes(name)) throw new Error(`unknown template variable {{${name}}}`);
+    return values[name as TemplateVariable];
+  });
+}
+
+/** Values as they will be placed: cleaned and bounded; the sender domain reduced to hostname characters. */
+export function safeValues(values: TemplateValues): TemplateValues {
+  return {
+    agentName: cleanValue(values.agentName),
+    orgName: cleanValue(values.orgName),
+    customerName: cleanValue(values.customerName),
+    link: cleanValue(values.link, LIMITS.link).replace(/\s/g, ''),
+    senderDomain: cleanValue(values.senderDomain, 253).toLowerCase().replace(/[^a-z0-9.-]/g, ''),
+  };
+}
+
+export function renderTemplate(template: SimulationTemplate, values: TemplateValues): RenderedMessage {
+  const v = safeValues(values);
+  const subject = cleanValue(fill(template.subject, v), LIMITS.subject);
+  const fromName = cleanValue(fill(template.from.name, v), LIMITS.fromName);
+  const localPart = cleanValue(fill(template.from.localPart, v), LIMITS.localPart).toLowerCase().replace(/[^a-z0-9._-]/g, '') || 'info';
+  const text = [...fill(template.body, v).replace(/\r\n?/g, '\n')].slice(0, LIMITS.body).join('');
+  return { fromName, fromAddress: `${localPart}@${v.senderDomain}`, subject, text, html: textToHtml(text, v.link) };
+}
+
+/** The HTML part: every character escaped, paragraphs kept, and the tracking link (only it) made a link. */
+export function textToHtml(text: string, link: string): string {
+  const paragraphs = text.split(/\n{2,}/).map((para) => {
+    const escaped = escapeHtml(para).replace(/\n/g, '<br>');
+    const href = escapeHtml(link);
+    return `<p>${link ? escaped.split(href).join(`<a href="${href}">${href}</a>`) : escaped}</p>`;
+  });
+  return `<!DOCTYPE html><html><body>${paragraphs.join('\n')}</body></html>`;
+}
+
+/** Problems with a template, empty when it is valid (shipped templates are checked by a test, admins' ones on save). */
+export function checkTemplate(t: SimulationTemplate): string[] {
+  const problems: string[] = [];
+  if (!/^[a-z0-9-]{1,100}$/.test(t.id)) problems.push('id: lowercase letters, digits and dashes');
+  if (![1, 2, 3].includes(t.difficulty)) problems.push('difficulty: 1, 2 or 3');
+  if (t.subject.length > LIMITS.subject) problems.push('subject too long');
+  if (t.body.length > LIMITS.body) problems.push('body too long');
+  if (!t.body.includes('{{link}}')) problems.push('body: needs {{link}}');
+  if (t.redFlags.length < 2 || t.redFlags.length > LIMITS.flags) problems.push(`redFlags: 2 to ${LIMITS.flags}`);
+  if (!t.trainingTopic) problems.push('trainingTopic: required');
+  try {
+    const sample = renderTemplate(t, SAMPLE_VALUES);
+    for (const flag of t.redFlags) {
+      if (flag.explanation.length === 0 || flag.explanation.length > LIMITS.flagText || flag.quote.length > LIMITS.flagText) problems.push(`flag "${flag.quote}": text size`);
+      const where = flag.in === 'subject' ? sample.subject : flag.in === 'from' ? `${sample.fromName} <${sample.fromAddress}>` : sample.text;
+      if (!where.includes(fill(flag.quote, safeValues(SAMPLE_VALUES)))) problems.push(`flag "${flag.quote}": not found in the ${flag.in}`);
+    }
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  return problems;
+}
+
+export const SAMPLE_VALUES: TemplateValues = { agentName: 'Alex Agent', orgName: 'Example Support', customerName: 'Jordan Miller', link: 'https://help.example.com/l/sample', senderDomain: 'mail.example.net' };
+
+/** Customer-like names drawn for the {{customerName}} variable (not real customers: nothing leaks into a simulation). */
+export const CUSTOMER_NAMES = ['Jordan Miller', 'Sam Okafor', 'Maria Keller', 'Priya Natarajan', 'Tom Becker', 'Lucía Fernández', 'Chen Wei', 'Anna Kowalska', 'David Cohen', 'Fatima Haddad', 'Lars Nilsson', 'Emma Dubois'];
+
+export interface MarkedPart {
+  text: string;
+  /** Index into the template's redFlags, null for plain text. */
+  flag: number | null;
+}
+
+/** Splits a rendered part into plain and flagged pieces (first occurrence of each quote), for the landing page. */
+export function markFlags(text: string, flags: Array<{ quote: string }>): MarkedPart[] {
+  const spans: Array<{ start: number; end: number; flag: number }> = [];
+  flags.forEach((f, i) => {
+    if (!f.quote) return;
+    const start = text.indexOf(f.quote);
+    if (start < 0) return;
+    const end = start + f.quote.length;
+    if (spans.some((s) => start < s.end && end > s.start)) return;
+    spans.push({ start, end, flag: i });
+  });
+  spans.sort((a, b) => a.start - b.start);
+  const parts: MarkedPart[] = [];
+  let at = 0;
+  for (const s of spans) {
+    if (s.start > at) parts.push({ text: text.slice(at, s.start), flag: null });
+    parts.push({ text: text.slice(s.start, s.end), flag: s.flag });
+    at = s.end;
+  }
+  if (at < text.length) parts.push({ text: text.slice(at), flag: null });
+  return parts;
+}

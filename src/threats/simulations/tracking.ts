@@ -1,0 +1,164 @@
+/**
+ * What a recipient does with a simulation: the click on the tracking link (the
+ * public landing page), the landing page's own confirmation that a person saw
+ * it (script ran), something typed on a landing form (recorded, never read),
+ * and "Report phishing". Tokens are looked up by their SHA-256 only.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { Database } from '../../platform/db/schema.js';
+import { actingFromAgent, type AgentContext, type HelpdeskDeps } from '../../helpdesk/tickets/context.js';
+import { assignModule } from '../../identity/training/assignments.service.js';
+import { hashToken, recordEvent } from './campaigns.service.js';
+import { findTemplate } from './shipped-templates.js';
+import { markFlags, renderTemplate, type MarkedPart } from './templates.js';
+import type { SimulationEventType } from './schema.js';
+import './schema.js';
+
+/** Any base64url string of a plausible length; anything else is refused before the database is asked. */
+export const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,64}$/;
+/** A recipient's events stop being stored past this many (a flood adds nothing). */
+export const MAX_EVENTS_PER_RECIPIENT = 50;
+/** A click this soon after delivery counts only once the landing page's script confirms a person (scanners prefetch at once). */
+export const SCANNER_WINDOW_SECONDS = 60;
+
+async function findByToken(db: HelpdeskDeps['db'], token: string) {
+  if (!TOKEN_SHAPE.test(token)) return undefined;
+  return db
+    .selectFrom('simulation_recipients')
+    .innerJoin('simulation_campaigns', 'simulation_campaigns.id', 'simulation_recipients.campaign_id')
+    .innerJoin('users', 'users.id', 'simulation_recipients.user_id')
+    .innerJoin('organizations', 'organizations.id', 'simulation_recipients.org_id')
+    .where('simulation_recipients.token_hash', '=', hashToken(token))
+    .where('simulation_recipients.status', '=', 'delivered')
+    .select([
+      'simulation_recipients.id', 'simulation_recipients.org_id', 'simulation_recipients.user_id', 'simulation_recipients.customer_name', 'simulation_recipients.delivered_at',
+      'simulation_campaigns.template_id', 'simulation_campaigns.sender_domain', 'simulation_campaigns.status as campaign_status', 'simulation_campaigns.ends_at',
+      'users.name as agent_name', 'organizations.name as org_name',
+    ])
+    .executeTakeFirst();
+}
+
+type Found = NonNullable<Awaited<ReturnType<typeof findByToken>>>;
+
+async function eventsOf(db: HelpdeskDeps['db'], recipientId: string) {
+  return db.selectFrom('simulation_events').where('recipient_id', '=', recipientId).select(['type', 'discounted_reason']).execute();
+}
+
+function ended(r: Found, now: Date): boolean {
+  return r.campaign_status === 'ended' || new Date(r.ends_at) <= now;
+}
+
+/** Appends an event unless the recipient's log is full. */
+async function append(db: HelpdeskDeps['db'], r: Found, type: SimulationEventType, discountedReason: string | null): Promise<void> {
+  const events = await eventsOf(db, r.id);
+  if (events.length >= MAX_EVENTS_PER_RECIPIENT) return;
+  await recordEvent(db, { orgId: r.org_id, recipientId: r.id, type, discountedReason });
+}
+
+type TrackingDeps = Pick<HelpdeskDeps, 'db' | 'audit' | 'logger'>;
+const ENROL_DUE_DAYS = 14;
+
+/**
+ * A counted failure (a click or data entered) enrols the person in the training module that matches the
+ * template, due in two weeks; an open assignment of that module is left as it is. Best effort: a module the
+ * organisation does not have, or a failure here, never loses the event.
+ */
+async function enrolAfterFailure(deps: TrackingDeps, r: Found): Promise<void> {
+  const topic = findTemplate(r.template_id)?.trainingTopic;
+  if (!topic) return;
+  await deps.db
+    .transaction()
+    .execute((trx) => assignModule({ db: deps.db, audit: deps.audit }, trx, { orgId: r.org_id, userId: r.user_id, moduleKey: topic, dueAt: new Date(Date.now() + ENROL_DUE_DAYS * 86_400_000), source: 'simulation' }))
+    .catch((err: unknown) => deps.logger.warn({ err, recipientId: r.id }, 'training enrolment after a simulation failed'));
+}
+
+export interface LandingView {
+  from: MarkedPart[];
+  subject: MarkedPart[];
+  body: MarkedPart[];
+  flags: Array<{ explanation: string }>;
+  trainingTopic: string;
+  templateName: string;
+}
+
+/**
+ * A click on the tracking link. Unknown, malformed or undelivered tokens: null
+ * (nothing recorded). After the campaign's end, or within seconds of delivery
+ * (a scanner's prefetch until the page's script says otherwise), the click is
+ * kept but discounted, with the reason.
+ */
+export async function landOnSimulation(deps: TrackingDeps, input: { token: string; publicUrl: string; now?: Date }): Promise<LandingView | null> {
+  const now = input.now ?? new Date();
+  const r = await findByToken(deps.db, input.token);
+  if (!r) return null;
+  const template = findTemplate(r.template_id);
+  if (!template) return null;
+  const sinceDelivery = r.delivered_at ? (now.getTime() - new Date(r.delivered_at).getTime()) / 1000 : 0;
+  const reason = ended(r, now) ? 'after_campaign_end' : sinceDelivery < SCANNER_WINDOW_SECONDS ? 'soon_after_delivery_no_script' : null;
+  await append(deps.db, r, 'clicked', reason);
+  if (!reason) await enrolAfterFailure(deps, r);
+  const m = renderTemplate(template, { agentName: r.agent_name, orgName: r.org_name, customerName: r.customer_name, link: `${input.publicUrl}/l/${input.token}`, senderDomain: r.sender_domain });
+  const pick = (where: 'subject' | 'from' | 'body') => template.redFlags.map((f) => (f.in === where ? { quote: renderTemplate({ ...template, body: f.quote }, { agentName: r.agent_name, orgName: r.org_name, customerName: r.customer_name, link: `${input.publicUrl}/l/${input.token}`, senderDomain: r.sender_domain }).text } : { quote: '' }));
+  return {
+    from: markFlags(`${m.fromName} <${m.fromAddress}>`, pick('from')),
+    subject: markFlags(m.subject, pick('subject')),
+    body: markFlags(m.text, pick('body')),
+    flags: template.redFlags.map((f) => ({ explanation: f.explanation })),
+    trainingTopic: template.trainingTopic,
+    templateName: template.name,
+  };
+}
+
+/**
+ * The landing page's script ran: a person saw the page. Counts the click a
+ * scanner window discounted, unless one already counts or the campaign is over.
+ * False for a token that is not a live recipient's.
+ */
+export async function confirmHumanView(deps: TrackingDeps, input: { token: string; now?: Date }): Promise<boolean> {
+  const now = input.now ?? new Date();
+  const r = await findByToken(deps.db, input.token);
+  if (!r || ended(r, now)) return false;
+  const events = await eventsOf(deps.db, r.id);
+  if (!events.some((e) => e.type === 'clicked')) return false;
+  if (events.some((e) => e.type === 'clicked' && !e.discounted_reason)) return true;
+  await append(deps.db, r, 'clicked', null);
+  await enrolAfterFailure(deps, r);
+  return true;
+}
+
+/** Something was typed into a landing form. What was typed is never read or stored. */
+export async function recordDataEntered(deps: TrackingDeps, input: { token: string; now?: Date }): Promise<boolean> {
+  const now = input.now ?? new Date();
+  const r = await findByToken(deps.db, input.token);
+  if (!r) return false;
+  const events = await eventsOf(deps.db, r.id);
+  if (events.some((e) => e.type === 'data_entered' && !e.discounted_reason)) return true;
+  const late = ended(r, now);
+  await append(deps.db, r, 'data_entered', late ? 'after_campaign_end' : null);
+  if (!late) await enrolAfterFailure(deps, r);
+  return true;
+}
+
+/**
+ * "Report phishing" on a simulated message, inside the report's transaction:
+ * the message is marked reported (hidden, as a real report would), the
+ * recipient's log gets "reported" (counted when the target reported it), and
+ * the audit trail says so. Undefined when the message is not a simulation.
+ */
+export async function reportSimulation(trx: Transaction<Database>, deps: HelpdeskDeps, ctx: AgentContext, input: { messageId: string; ticketId: string }): Promise<{ reportId: string; simulation: true } | undefined> {
+  const p = ctx.principal;
+  const r = await trx
+    .selectFrom('simulation_recipients')
+    .innerJoin('simulation_campaigns', 'simulation_campaigns.id', 'simulation_recipients.campaign_id')
+    .where('simulation_recipients.message_id', '=', input.messageId)
+    .where('simulation_recipients.org_id', '=', p.orgId)
+    .select(['simulation_recipients.id', 'simulation_recipients.user_id', 'simulation_campaigns.id as campaign_id'])
+    .executeTakeFirst();
+  if (!r) return undefined;
+  await trx.updateTable('messages').set({ reported_at: new Date() }).where('id', '=', input.messageId).execute();
+  const eventId = randomUUID();
+  await trx.insertInto('simulation_events').values({ id: eventId, org_id: p.orgId, recipient_id: r.id, type: 'reported', discounted_reason: r.user_id === p.userId ? null : 'reported_by_someone_else' }).execute();
+  await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'simulation.report', object: { type: 'simulation_recipient', id: r.id }, result: 'success', details: { campaignId: r.campaign_id, ticketId: input.ticketId } });
+  return { reportId: eventId, simulation: true };
+}
