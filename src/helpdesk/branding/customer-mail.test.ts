@@ -22,6 +22,8 @@ import { ingestInboundEmail } from '../ingest/pipeline.js';
 import { createPortalDeps } from '../portal/deps.js';
 import { buildCustomerWithTicket, buildPortalApp, nextIp } from '../portal/testing.js';
 import { submitWebRequest } from '../portal/web-form.js';
+import { authenticateVisitor, startConversation } from '../chat/conversations.js';
+import { requestEmailCode } from '../chat/identify.js';
 import { createHelpdeskDeps } from '../tickets/context.js';
 import { seedMailbox } from '../tickets/testing.js';
 
@@ -29,6 +31,7 @@ const BRAND = 'Quillfeather Support';
 
 /** Files under src/helpdesk that send mail to customers: each has a path below. */
 const SENDING_FILES = [
+  'chat/identify.ts',
   'mail/outbound-queue.ts',
   'portal/signin.service.ts',
   'secure-messages/secure-messages.service.ts',
@@ -136,6 +139,17 @@ describe.each(testDatabaseKinds)('customer-facing mail carries the organisationâ
       const res = await app.inject({ method: 'POST', url: `/api/tickets/${c.ticketId}/status`, headers: agent.headers, payload: { status: 'solved' } });
       expect(res.statusCode, res.body).toBe(200);
       return queued((m) => m.to === 'rate@reader.example' && m.text.includes('/portal/rate?'));
+    },
+    'chat email code': async () => {
+      const deps = { ...(await createPortalDeps(services)), bus: app.bus, presence: app.presence };
+      const site = 'https://shop.quillfeather.example';
+      await services.database.db.insertInto('chat_settings').values({ org_id: org.orgId, enabled: true, team_id: team, allowed_origins: [site] }).onConflict((oc) => oc.column('org_id').doUpdateSet({ enabled: true, allowed_origins: [site] })).execute();
+      const client = { ip: '198.51.100.9', userAgent: null, requestId: 'chat' };
+      const started = await startConversation(deps, client, { orgId: org.orgId, host: site, name: 'Visitor' });
+      const visitor = await authenticateVisitor(deps, started.token, client);
+      await requestEmailCode(deps, visitor, { email: 'chat@reader.example' });
+      await services.deferred.drain();
+      return mailed('chat@reader.example');
     },
     'acknowledgement of a form request': async () => {
       const deps = await createPortalDeps(services, { policy: { minFillMs: 0 } });
