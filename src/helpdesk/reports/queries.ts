@@ -45,9 +45,16 @@ function scopeFilter(f: ReportFilter, c: ScopeColumns): RawBuilder<SqlBool> {
   return sql<SqlBool>`(${sql.join(parts, sql` AND `)})`;
 }
 
+/**
+ * Not a phishing simulation's ticket (decision 0192): simulated mail sits in the queue like real mail, so an agent
+ * cannot tell, but it is no customer's work — it would add volume, and an ignored simulation (the right response)
+ * would count as a breached SLA. The simulation table is small beside tickets (not measured on the report bench yet).
+ */
+const notSimulated = (ticketId: RawBuilder<unknown>) => sql<SqlBool>`NOT EXISTS (SELECT 1 FROM simulation_recipients sim WHERE sim.ticket_id = ${ticketId})`;
+
 /** The tickets a report may count (alias `t`). */
 export function ticketFilter(f: ReportFilter): RawBuilder<SqlBool> {
-  return scopeFilter(f, { org: sql`t.org_id`, team: sql`t.team_id`, assignee: sql`t.assignee_id` });
+  return sql<SqlBool>`(${scopeFilter(f, { org: sql`t.org_id`, team: sql`t.team_id`, assignee: sql`t.assignee_id` })} AND ${notSimulated(sql`t.id`)})`;
 }
 
 /**
@@ -57,7 +64,7 @@ export function ticketFilter(f: ReportFilter): RawBuilder<SqlBool> {
  */
 function copiedScopeFilter(f: ReportFilter, alias: 'r' | 'm'): RawBuilder<SqlBool> {
   const col = (name: string) => sql.ref(`${alias}.${name}`);
-  return scopeFilter(f, { org: col('org_id'), team: col('ticket_team_id'), assignee: col('ticket_assignee_id') });
+  return sql<SqlBool>`(${scopeFilter(f, { org: col('org_id'), team: col('ticket_team_id'), assignee: col('ticket_assignee_id') })} AND ${notSimulated(col('ticket_id'))})`;
 }
 
 /** The local date of an instant. Queries group by it and format the few groups afterwards: formatting a million rows before grouping doubled a year's count. */

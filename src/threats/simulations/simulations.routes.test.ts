@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { createdPerDay } from '../../helpdesk/reports/queries.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
 import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
@@ -118,6 +119,12 @@ describe.each(testDatabaseKinds)('phishing simulations on %s', (kind) => {
     expect(results.recipients.find((r: { userId: string }) => r.userId === leaver)).toMatchObject({ outcome: 'skipped', skipReason: 'deactivated' });
     // Viewing the ticket was recorded as "opened".
     expect(results.counts.opened).toBe(3);
+    // In the queue like real mail, but no customer's work: reports leave the simulated tickets out.
+    const day = 86_400_000;
+    const f = { orgId: org.orgId, scope: 'org' as const, userId: officer.userId, teamIds: [], start: new Date(Date.now() - day), end: new Date(Date.now() + day), timeZone: 'UTC', now: new Date() };
+    const reported = [...(await createdPerDay(db(), f)).values()].reduce((a, b) => a + b, 0);
+    const all = Number((await db().selectFrom('tickets').where('org_id', '=', org.orgId).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+    expect(reported).toBe(all - 3);
   });
 
   it('stores a simulated message with the same header names as a real inbound message (no fingerprint headers)', async () => {
