@@ -8,6 +8,7 @@
  */
 import { sql } from 'kysely';
 import type { Logger } from '../../platform/logging.js';
+import { startPeriodic } from '../../platform/periodic.js';
 import type { ChatDeps } from './conversations.js';
 import { TOKEN_IDLE_MS } from './conversations.js';
 
@@ -62,16 +63,5 @@ export async function sweepAbandonedChats(deps: Pick<ChatDeps, 'db' | 'keyring' 
 
 /** Runs the sweep every `everyMs` until stopped; a failed pass is logged and tried again next time. */
 export function startAbandonedChatSweeper(deps: Pick<ChatDeps, 'db' | 'keyring' | 'audit'>, logger: Logger, everyMs = 60_000): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    sweepAbandonedChats(deps)
-      .catch((err: unknown) => logger.warn({ err }, 'abandoned chat sweep failed'))
-      .finally(() => {
-        running = false;
-      });
-  }, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startPeriodic(() => sweepAbandonedChats(deps), everyMs, (err) => logger.warn({ err }, 'abandoned chat sweep failed'));
 }

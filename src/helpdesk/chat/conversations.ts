@@ -585,4 +585,4 @@ export async function appendAttachmentEvent(deps: ChatDeps, visitor: ChatVisitor
 }
 
 // What identification by an email code (identify.ts) shares with the rest of the conversation's writes.
-export { appendEvent, ended, lockConversation, publishState, visitorActor, type ConversationRow };
+export { appendEvent, customerName, ended, lockConversation, publishState, visitorActor, type ConversationRow };

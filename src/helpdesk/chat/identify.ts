@@ -19,7 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { AppError, KeyDestroyedError } from '../../platform/errors.js';
+import { AppError } from '../../platform/errors.js';
 import { enqueueWebhookEvent } from '../../platform/webhooks/events.js';
 import type { Executor } from '../../protection/crypto/keyring.js';
 import { normalizers } from '../../protection/crypto/normalize.js';
@@ -27,7 +27,7 @@ import { brandName } from '../branding/branding.service.js';
 import { mergeCustomers } from '../customers/customer-merge.js';
 import { findOrCreateSender } from '../ingest/sender.js';
 import { checkChallengeCode, consumeChallenge, createChallenge } from '../portal/challenges.js';
-import { appendEvent, ended, lockConversation, publishState, visitorActor, type ChatDeps, type ChatVisitor } from './conversations.js';
+import { appendEvent, customerName, ended, lockConversation, publishState, visitorActor, type ChatDeps, type ChatVisitor } from './conversations.js';
 import type { ChatIdentity } from './schema.js';
 
 const PURPOSE = 'chat_email';
@@ -108,17 +108,6 @@ async function sendEmailCode(deps: ChatDeps, input: { orgId: string; to: string;
   });
 }
 
-async function nameOf(exec: Executor, deps: ChatDeps, customerId: string): Promise<string | null> {
-  const c = await exec.selectFrom('customers').where('id', '=', customerId).select(['id', 'name_enc']).executeTakeFirst();
-  if (!c?.name_enc) return null;
-  try {
-    return await deps.keyring.decrypt({ table: 'customers', column: 'name_enc', rowId: c.id }, c.name_enc, exec);
-  } catch (err) {
-    if (err instanceof KeyDestroyedError) return null;
-    throw err;
-  }
-}
-
 export async function confirmEmailCode(deps: ChatDeps, visitor: ChatVisitor, input: { challengeId: string; code: string }): Promise<{ identity: { kind: 'email'; name: string } }> {
   // Refused before an attempt is spent: an identified or ended chat has nothing to confirm.
   const state = await deps.db.selectFrom('chat_conversations').where('id', '=', visitor.conversationId).select(['status', 'identity']).executeTakeFirst();
@@ -151,7 +140,7 @@ export async function confirmEmailCode(deps: ChatDeps, visitor: ChatVisitor, inp
       throw err;
     }
     const address = await deps.keyring.decrypt({ table: 'portal_challenges', column: 'address_enc', rowId: checked.id }, ch.address_enc, trx);
-    const typed = await nameOf(trx, deps, conv.customer_id);
+    const typed = await customerName(trx, deps, conv.customer_id);
     const name = typed && typed !== 'Visitor' ? typed : address.split('@')[0]!;
     const target = await findOrCreateSender(trx, deps, { orgId: conv.org_id, address, name, actor: { type: 'system', id: 'chat' }, source: 'chat' });
     const actor = { orgId: conv.org_id, actor: { type: 'customer' as const, id: conv.customer_id }, requestId: visitor.requestId, sourceIp: visitor.ip };
@@ -162,7 +151,7 @@ export async function confirmEmailCode(deps: ChatDeps, visitor: ChatVisitor, inp
     if (conv.ticket_id) await enqueueWebhookEvent(trx, { orgId: conv.org_id, type: 'ticket.updated', data: { ticketId: conv.ticket_id, changes: ['requester'] } });
     await deps.audit.append(trx, { ...actor, action: 'chat.identify', object: { type: 'chat', id: conv.id }, subjectCustomerId: target.id, result: 'success', details: { challenge: checked.id, merged: conv.customer_id, created: target.created, ticketsMoved } });
     conv.customer_id = target.id;
-    return { conv, seq, name: (await nameOf(trx, deps, target.id)) ?? name };
+    return { conv, seq, name: (await customerName(trx, deps, target.id)) ?? name };
   }).catch(async (err: unknown) => {
     // A code used twice at once: the loser hears what any spent code hears.
     if (raced) throw await fail('used');

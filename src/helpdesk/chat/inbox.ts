@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../../protection/crypto/keyring.js';
 import { KeyDestroyedError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logging.js';
+import { startPeriodic } from '../../platform/periodic.js';
 import { maskName } from '../customers/masking.js';
 import { ticketScope, type AgentContext } from '../tickets/context.js';
 import type { ChatDeps } from './conversations.js';
@@ -127,17 +128,6 @@ export async function sweepOffers(deps: ChatDeps, now = new Date(), batch = 50):
 
 /** Runs the sweep every `everyMs` until stopped; a failed pass is logged and tried again next time. */
 export function startOfferSweeper(deps: ChatDeps, logger: Logger, everyMs = 5_000): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    sweepOffers(deps)
-      .catch((err: unknown) => logger.warn({ err }, 'chat offer sweep failed'))
-      .finally(() => {
-        running = false;
-      });
-  }, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startPeriodic(() => sweepOffers(deps), everyMs, (err) => logger.warn({ err }, 'chat offer sweep failed'));
 }
 

@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requirePermission } from '../../identity/auth/access.js';
 import { clientOf, requirePrincipal } from '../../identity/auth/auth.routes.js';
 import { AppError } from '../../platform/errors.js';
+import { startPeriodic } from '../../platform/periodic.js';
 import { routeSchema } from '../../platform/http/schemas/common.js';
 import { simulationEndpoints as e } from '../../platform/http/schemas/simulations.js';
 import { LocalBlobStore, type BlobStore } from '../../protection/blobs/store.js';
@@ -42,14 +43,8 @@ export function createSimulationRoutes(options: { blobs?: BlobStore; deliveryInt
     // Due deliveries go out on a timer (every minute by default; 0 turns it off, as tests do).
     const every = options.deliveryIntervalMs ?? 60_000;
     if (every > 0) {
-      let running = false;
-      const timer = setInterval(() => {
-        if (running) return;
-        running = true;
-        deliverDueSimulations(deps, delivery).catch((err: unknown) => app.log.warn({ err }, 'simulation deliveries failed')).finally(() => { running = false; });
-      }, every);
-      timer.unref();
-      app.addHook('onClose', async () => clearInterval(timer));
+      const stop = startPeriodic(() => deliverDueSimulations(deps, delivery), every, (err) => app.log.warn({ err }, 'simulation deliveries failed'));
+      app.addHook('onClose', async () => stop());
     }
 
     r.get(e.templates.url, { preHandler: requirePermission('simulations.manage'), schema: routeSchema(e.templates, { tags, summary: 'Shipped simulation templates' }) }, async () => ({ items: SHIPPED_TEMPLATES.map(summary) }));
