@@ -130,6 +130,10 @@ describe.each(testDatabaseKinds)('live chat on %s', (kind) => {
     const echo = await c.next((m) => m.type === 'message' && m.seq === 1);
     expect(digits(String(echo.body))).not.toContain(CARD_DIGITS);
     expect(String(echo.body)).toContain('**** 1111');
+    // The sender's copy is sent from what was stored, not read back: it is the item a reconnecting socket reads.
+    const again = await customer(token);
+    expect(await again.next((m) => m.type === 'message' && m.seq === 1)).toEqual(echo);
+    again.ws.terminate();
 
     const offer = await console_.next((m) => m.type === 'chat-offer');
     const ticketId = offer.ticketId!;

@@ -30,7 +30,7 @@ import { loadTicketForAction } from '../tickets/tickets.service.js';
 import { anyoneAvailable, chooseAgent } from './routing.js';
 import type { ChatAuthor, ChatEventKind, ChatIdentity, ChatStatus } from './schema.js';
 import { canonicalOrigin, loadChatSettings, verifySiteIdentity } from './settings.js';
-import '../tickets/schema.js';
+import type { TicketStatus } from '../tickets/schema.js';
 
 export interface ChatDeps extends PortalDeps {
   bus: Bus;
@@ -220,29 +220,64 @@ async function lockConversation(trx: Executor, where: { id: string } | { ticketI
   return q.select(['id', 'org_id', 'ticket_id', 'customer_id', 'status', 'team_id', 'agent_id', 'offered_to', 'offered_before', 'last_seq']).forUpdate().executeTakeFirst();
 }
 
-/** Appends an event (with its message, if any) as the conversation's next seq. The row is locked. */
-async function appendEvent(trx: Executor, conv: ConversationRow, e: { messageId?: string | null; clientId?: string | null; author: ChatAuthor; authorUserId?: string | null; event?: ChatEventKind | null; activityAt?: Date }): Promise<number> {
+/**
+ * Appends an event (with its message, if any) as the conversation's next seq. The row is locked. One statement:
+ * the event, the conversation's seq (and the customer's idle clock), and — for a message — its ticket's times.
+ */
+async function appendEvent(
+  trx: Executor,
+  conv: ConversationRow,
+  e: { messageId?: string | null; clientId?: string | null; author: ChatAuthor; authorUserId?: string | null; event?: ChatEventKind | null; activityAt?: Date; at?: Date; ticket?: TicketTouch },
+): Promise<number> {
   const seq = conv.last_seq + 1;
+  const event = { conversation_id: conv.id, seq, message_id: e.messageId ?? null, client_id: e.clientId ?? null, author: e.author, author_user_id: e.authorUserId ?? null, event: e.event ?? null, ...(e.at ? { created_at: e.at } : {}) };
+  const touch = e.ticket;
   await trx
-    .insertInto('chat_events')
-    .values({ conversation_id: conv.id, seq, message_id: e.messageId ?? null, client_id: e.clientId ?? null, author: e.author, author_user_id: e.authorUserId ?? null, event: e.event ?? null })
+    .with('ev', (db) => db.insertInto('chat_events').values(event))
+    .with('t', (db) =>
+      touch
+        ? db
+            .updateTable('tickets')
+            .set({
+              last_message_at: touch.at,
+              updated_at: touch.at,
+              ...(touch.reopen ? { status: sql<TicketStatus>`CASE WHEN status IN ('pending', 'solved') THEN 'open' ELSE status END` } : {}),
+              ...(touch.firstResponse ? { first_response_at: sql<Date>`coalesce(first_response_at, ${touch.at})` } : {}),
+            })
+            .where('id', '=', touch.ticketId)
+        : db.selectNoFrom(sql<number>`1`.as('none')),
+    )
+    .updateTable('chat_conversations')
+    .set(e.activityAt ? { last_seq: seq, last_activity_at: e.activityAt } : { last_seq: seq })
+    .where('id', '=', conv.id)
     .execute();
-  // The customer's own messages also count as activity (the token's idle clock): one statement for both.
-  await trx.updateTable('chat_conversations').set(e.activityAt ? { last_seq: seq, last_activity_at: e.activityAt } : { last_seq: seq }).where('id', '=', conv.id).execute();
   conv.last_seq = seq;
   return seq;
 }
 
-async function existingSend(trx: Executor, conversationId: string, clientId: string): Promise<{ seq: number; redacted: string[] } | null> {
-  const row = await trx
-    .selectFrom('chat_events as e')
-    .leftJoin('messages as m', 'm.id', 'e.message_id')
-    .where('e.conversation_id', '=', conversationId)
-    .where('e.client_id', '=', clientId)
-    .select(['e.seq', 'm.redactions'])
-    .executeTakeFirst();
-  if (!row) return null;
-  return { seq: row.seq, redacted: redactedTypes(row.redactions) };
+/** What a new chat message changes on its ticket (in appendEvent's statement). */
+interface TicketTouch {
+  ticketId: string;
+  at: Date;
+  /** A customer's message reopens a pending or solved ticket. */
+  reopen?: boolean;
+  /** An agent's message is the first response if there was none. */
+  firstResponse?: boolean;
+}
+
+/**
+ * Before a message is stored, in one statement: whether this clientId was sent already (a resend answers with
+ * what was stored), and how many of the customer's messages the last minute holds. The row is locked first.
+ */
+async function sendChecks(trx: Executor, conversationId: string, clientId: string, since: Date | null): Promise<{ again: { seq: number; redacted: string[] } | null; recent: number }> {
+  const { rows } = await sql<{ seq: number | null; redactions: unknown; recent: number }>`
+    SELECT e.seq, m.redactions,
+           ${since ? sql`(SELECT count(*)::int FROM chat_events r WHERE r.conversation_id = ${conversationId} AND r.author = 'customer' AND r.created_at > ${since})` : sql`0`} AS recent
+    FROM (SELECT 1) AS one
+    LEFT JOIN chat_events e ON e.conversation_id = ${conversationId} AND e.client_id = ${clientId}
+    LEFT JOIN messages m ON m.id = e.message_id`.execute(trx);
+  const row = rows[0]!;
+  return { again: row.seq === null ? null : { seq: row.seq, redacted: redactedTypes(row.redactions) }, recent: Number(row.recent) };
 }
 
 function redactedTypes(stored: unknown): string[] {
@@ -266,7 +301,12 @@ function cleanBody(body: string): string {
 }
 
 /** The customer's message: redacted, stored, numbered; the first one makes the ticket and asks routing for an agent. */
-export async function postCustomerMessage(deps: ChatDeps, visitor: ChatVisitor, input: { clientId: string; body: string }): Promise<Sent> {
+export async function postCustomerMessage(
+  deps: ChatDeps,
+  visitor: ChatVisitor,
+  input: { clientId: string; body: string },
+  options: { onStored?: (item: ChatItem) => void } = {},
+): Promise<Sent> {
   const text = cleanBody(input.body);
   const dlp = (await loadOrgDlp(deps.db, visitor.orgId)).policy;
   const body = redactText(text, 'body', dlp);
@@ -277,18 +317,11 @@ export async function postCustomerMessage(deps: ChatDeps, visitor: ChatVisitor, 
   const out = await deps.db.transaction().execute(async (trx) => {
     const conv = await lockConversation(trx, { id: visitor.conversationId }, visitor.orgId);
     if (!conv) throw expiredToken();
-    const again = await existingSend(trx, conv.id, input.clientId);
-    if (again) return { ...again, duplicate: true, ticketId: conv.ticket_id };
-    if (conv.status === 'ended') throw ended();
-    const recent = await trx
-      .selectFrom('chat_events')
-      .where('conversation_id', '=', conv.id)
-      .where('author', '=', 'customer')
-      .where('created_at', '>', new Date(Date.now() - 60_000))
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .executeTakeFirstOrThrow();
-    if (Number(recent.n) >= VISITOR_MESSAGES_PER_MINUTE) throw new AppError('rate_limited', 'You are sending messages too fast; wait a moment.');
     const now = new Date();
+    const { again, recent } = await sendChecks(trx, conv.id, input.clientId, new Date(now.getTime() - 60_000));
+    if (again) return { ...again, duplicate: true, ticketId: conv.ticket_id, item: null };
+    if (conv.status === 'ended') throw ended();
+    if (recent >= VISITOR_MESSAGES_PER_MINUTE) throw new AppError('rate_limited', 'You are sending messages too fast; wait a moment.');
     if (!conv.ticket_id) {
       const chat = settings ?? (await loadChatSettings(trx, visitor.orgId));
       const teamId = conv.team_id ?? chat.teamId;
@@ -301,12 +334,7 @@ export async function postCustomerMessage(deps: ChatDeps, visitor: ChatVisitor, 
       routed = chat;
     }
     const { id: messageId } = await insertMessage(trx, deps, { orgId: conv.org_id, ticketId: conv.ticket_id, kind: 'public_reply', authorType: 'customer', customerId: conv.customer_id, body: body.text, redactions: body.redactions });
-    const seq = await appendEvent(trx, conv, { messageId, clientId: input.clientId, author: 'customer', activityAt: now });
-    await trx
-      .updateTable('tickets')
-      .set({ last_message_at: now, updated_at: now, status: sql`CASE WHEN status IN ('pending', 'solved') THEN 'open' ELSE status END` })
-      .where('id', '=', conv.ticket_id)
-      .execute();
+    const seq = await appendEvent(trx, conv, { messageId, clientId: input.clientId, author: 'customer', activityAt: now, at: now, ticket: { ticketId: conv.ticket_id, at: now, reopen: true } });
     await deps.audit.append(trx, { ...visitorActor(visitor), action: 'chat.message', object: { type: 'chat', id: conv.id }, subjectCustomerId: conv.customer_id, result: 'success', details: { ticketId: conv.ticket_id, seq, redactions: body.redactions.length } });
     // Routing last: the team's lock it takes is held only from here to the commit, so first messages of many
     // customers at once queue behind each other for two statements, not for the whole of each other's work.
@@ -314,8 +342,11 @@ export async function postCustomerMessage(deps: ChatDeps, visitor: ChatVisitor, 
       const offeredTo = await chooseAgent(trx, deps.presence, { orgId: conv.org_id, teamId: conv.team_id, settings: routed });
       if (offeredTo) await trx.updateTable('chat_conversations').set({ offered_to: offeredTo, offered_at: now, offered_before: [offeredTo] }).where('id', '=', conv.id).execute();
     }
-    return { seq, redacted: redactedTypes(body.redactions), duplicate: false, ticketId: conv.ticket_id };
+    const redacted = redactedTypes(body.redactions);
+    const item: ChatItem = { seq, id: messageId, clientId: input.clientId, author: 'customer', name: 'You', body: body.text, event: null, at: now.toISOString(), redacted, attachments: [] };
+    return { seq, redacted, duplicate: false, ticketId: conv.ticket_id, item };
   });
+  if (out.item) options.onStored?.(out.item);
   if (!out.duplicate) {
     deps.bus.publish({ k: 'chat-seq', orgId: visitor.orgId, conversationId: visitor.conversationId, ticketId: out.ticketId, seq: out.seq });
     if (routed) deps.bus.publish({ k: 'chat-state', orgId: visitor.orgId, conversationId: visitor.conversationId, ticketId: out.ticketId });
@@ -340,14 +371,13 @@ export async function postAgentMessage(deps: ChatDeps, ctx: AgentContext, input:
   const body = redactText(text, 'body', (await loadOrgDlp(deps.db, ctx.principal.orgId)).policy);
   const out = await deps.db.transaction().execute(async (trx) => {
     const { ticket, conv } = await chatForAgent(trx, ctx, input.ticketId, 'tickets.write');
-    const again = await existingSend(trx, conv.id, input.clientId);
+    const { again } = await sendChecks(trx, conv.id, input.clientId, null);
     if (again) return { ...again, duplicate: true, conv };
     if (conv.status === 'ended') throw ended();
     if (conv.status !== 'active' || conv.agent_id !== ctx.principal.userId) throw new AppError('conflict', conv.status === 'active' ? 'Someone else is handling this chat.' : 'Accept the chat before replying.');
     const now = new Date();
     const { id: messageId } = await insertMessage(trx, deps, { orgId: conv.org_id, ticketId: ticket.id, kind: 'public_reply', authorType: 'user', authorUserId: ctx.principal.userId, customerId: conv.customer_id, body: body.text, redactions: body.redactions });
-    const seq = await appendEvent(trx, conv, { messageId, clientId: input.clientId, author: 'agent', authorUserId: ctx.principal.userId });
-    await trx.updateTable('tickets').set({ last_message_at: now, updated_at: now, first_response_at: ticket.first_response_at ?? now }).where('id', '=', ticket.id).execute();
+    const seq = await appendEvent(trx, conv, { messageId, clientId: input.clientId, author: 'agent', authorUserId: ctx.principal.userId, ticket: { ticketId: ticket.id, at: now, firstResponse: true } });
     await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'chat.reply', object: { type: 'chat', id: conv.id }, subjectCustomerId: conv.customer_id, result: 'success', details: { ticketId: ticket.id, seq, redactions: body.redactions.length } });
     return { seq, redacted: redactedTypes(body.redactions), duplicate: false, conv };
   });

@@ -181,7 +181,16 @@ export class ChatSocketHub {
         if (typeof frame.clientId !== 'string' || !UUID.test(frame.clientId) || typeof frame.body !== 'string') {
           return this.error(conn, 'invalid_frame', 'A message needs a clientId (a UUID) and a body.');
         }
-        const sent = await postCustomerMessage(this.deps, visitor, { clientId: frame.clientId, body: frame.body });
+        // The sender's own copy goes out from what was just stored when the socket has everything before it (it
+        // is sent before the new seq is announced, so the announcement finds this socket up to date); after a
+        // gap, the announcement's flush reads it back like any other item.
+        const sent = await postCustomerMessage(this.deps, visitor, { clientId: frame.clientId, body: frame.body }, {
+          onStored: (item) => {
+            if (conn.lastSent !== item.seq - 1 || conn.ws.readyState !== conn.ws.OPEN) return;
+            this.send(conn, { type: 'message', ...item });
+            conn.lastSent = item.seq;
+          },
+        });
         visitor.ticketId = sent.ticketId;
         this.send(conn, { type: 'ack', clientId: frame.clientId, seq: sent.seq, redacted: sent.redacted });
         // A resend of something already stored is not announced again; make sure this socket has it.
@@ -226,6 +235,8 @@ export class ChatSocketHub {
         for (;;) {
           const items = await loadItems(this.deps, this.deps.db, { conversationId: v.conversationId, orgId: v.orgId, after: conn.lastSent, limit: 200, customerName: 'You' });
           for (const item of items) {
+            // Already sent by the sender's own copy (above) while this read was under way.
+            if (item.seq <= conn.lastSent) continue;
             // Identified by an email code (identify.ts): from here on the conversation is that address's customer's.
             if (item.event === 'identified') v.customerId = (await conversationState(this.deps.db, v.conversationId)).customerId;
             this.send(conn, { type: 'message', ...item });

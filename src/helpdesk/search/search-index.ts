@@ -11,7 +11,7 @@ const keys = new WeakMap<Uint8Array, Uint8Array>();
 
 /** The per-organisation search key (cached per unwrapped root key, so an evicted root drops it). */
 export async function searchKeyFor(keyring: Keyring, orgId: string, trx?: Executor): Promise<Uint8Array> {
-  const root = await keyring.currentKey({ type: 'organization', id: orgId }, { purpose: 'blind-index', ...(trx ? { trx } : {}) });
+  const root = await keyring.indexRoot(orgId, trx);
   let k = keys.get(root.key);
   if (!k) keys.set(root.key, (k = deriveSearchKey(root.key)));
   return k;

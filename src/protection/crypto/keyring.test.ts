@@ -135,6 +135,27 @@ describe.each(testDatabaseKinds)('keyring and encrypted customer fields on %s', 
     }
   });
 
+  it("remembers an organisation's blind-index root only once it is committed: a rolled-back creation leaves no phantom", async () => {
+    const orgId = randomUUID();
+    await s.database.db.insertInto('organizations').values({ id: orgId, name: 'Roots' }).execute();
+    const keyring = new Keyring({ db: s.database.db, provider: s.keyring.provider });
+    const ctx = { table: 'customers', column: 'email_bidx', domain: 'email' as const };
+    // Created inside a transaction that then fails: nothing of it may be remembered.
+    await expect(
+      s.database.db.transaction().execute(async (trx) => {
+        await keyring.blindIndex(orgId, ctx, 'a@example.org', trx);
+        await keyring.blindIndex(orgId, ctx, 'a@example.org', trx);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    const committed = await keyring.blindIndex(orgId, ctx, 'a@example.org');
+    const root = await s.database.db.selectFrom('data_keys').where('owner_id', '=', orgId).where('purpose', '=', 'blind-index').select('id').execute();
+    expect(root).toHaveLength(1);
+    // A fresh keyring (another instance) derives the same value from the stored root; the remembered one is it.
+    expect(Buffer.from(await new Keyring({ db: s.database.db, provider: s.keyring.provider }).blindIndex(orgId, ctx, 'a@example.org')).equals(Buffer.from(committed))).toBe(true);
+    expect(Buffer.from(await keyring.blindIndex(orgId, ctx, 'a@example.org')).equals(Buffer.from(committed))).toBe(true);
+  });
+
   it('rotates the KEK by rewrapping keys only, and the old KEK can then be dropped', async () => {
     const c = await createCustomer(deps(), ctx, { name: 'Kek Rotation', email: 'kek@example.com' });
     const dataBefore = await s.database.db.selectFrom('customers').where('id', '=', c.id).select('name_enc').executeTakeFirstOrThrow();

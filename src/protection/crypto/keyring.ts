@@ -45,6 +45,8 @@ export class Keyring {
   private readonly cache: LRUCache<string, DataKey>;
   private readonly population: number;
   private readonly indexKeys = new WeakMap<Uint8Array, Map<string, Uint8Array>>();
+  /** Which key and version is each organisation's blind-index root (see indexRoot). */
+  private readonly indexRoots = new LRUCache<string, { id: string; version: number }>({ max: 10_000, ttl: 60_000 });
 
   constructor(options: KeyringOptions) {
     this.db = options.db;
@@ -81,6 +83,32 @@ export class Keyring {
     }
     if (row.destroyed_at) throw new KeyDestroyedError(row.id);
     return this.key(row.id, row.current_version, exec);
+  }
+
+  /**
+   * The organisation's blind-index root key, whose row is looked up at most once a minute per organisation
+   * (every stored message derives search tokens from it). Safe to remember: the key is never rotated — every
+   * blind index and search token would change (key rotation takes `fields` keys only) — and it is destroyed only
+   * with the organisation, after which a token derived in the remaining seconds reveals nothing.
+   */
+  async indexRoot(orgId: string, trx?: Executor): Promise<DataKey> {
+    const exec = trx ?? this.db;
+    const known = this.indexRoots.get(orgId);
+    if (known) return this.key(known.id, known.version, exec);
+    // Remembered only once committed: a key this very transaction created (its created_at is the transaction's
+    // now()) would vanish with a rollback, and tokens derived from a remembered phantom would never match.
+    const row = await exec
+      .selectFrom('data_keys')
+      .where('owner_type', '=', 'organization')
+      .where('owner_id', '=', orgId)
+      .where('purpose', '=', 'blind-index')
+      .select((eb) => ['id', 'current_version', 'destroyed_at', eb('created_at', '<', eb.fn<Date>('now')).as('settled')])
+      .executeTakeFirst();
+    if (row && row.settled && !row.destroyed_at) {
+      this.indexRoots.set(orgId, { id: row.id, version: row.current_version });
+      return this.key(row.id, row.current_version, exec);
+    }
+    return this.currentKey({ type: 'organization', id: orgId }, { purpose: 'blind-index', ...(trx ? { trx } : {}) });
   }
 
   /** A specific key version, from the cache or unwrapped from the database. */
@@ -130,7 +158,7 @@ export class Keyring {
   }
 
   private async indexValue(orgId: string, ctx: { table: string; column: string }, normalized: string, bits: number, trx?: Executor): Promise<Buffer> {
-    const root = await this.currentKey({ type: 'organization', id: orgId }, { purpose: 'blind-index', ...(trx ? { trx } : {}) });
+    const root = await this.indexRoot(orgId, trx);
     // HKDF costs several times the HMAC itself: keep derived index keys per root key object.
     let perRoot = this.indexKeys.get(root.key);
     if (!perRoot) this.indexKeys.set(root.key, (perRoot = new Map()));
@@ -261,6 +289,7 @@ export class Keyring {
   }
 
   forget(keyIds: string[]): void {
+    for (const [org, root] of this.indexRoots.entries()) if (keyIds.includes(root.id)) this.indexRoots.delete(org);
     for (const k of this.cache.keys()) {
       if (keyIds.some((id) => k.startsWith(`${id}/`))) this.cache.delete(k);
     }
