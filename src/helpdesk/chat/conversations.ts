@@ -517,8 +517,17 @@ const EVENT_TEXT: Record<ChatEventKind, (name: string) => string> = {
   identified: () => 'Email address confirmed with a code. This chat is now linked to that address.',
 };
 
+/** An attachment as loadItems' statement returns it. */
+interface StoredFile {
+  id: string;
+  name: string | null;
+  size: number | string;
+  dangerous: boolean;
+}
+
 /** Items after `after`, in order, decrypted (at most `limit`). Who may read them is the caller's business. */
 export async function loadItems(deps: Pick<ChatDeps, 'keyring'>, exec: Executor, input: { conversationId: string; orgId: string; after: number; limit?: number; customerName?: string }): Promise<ChatItem[]> {
+  // One statement, the attachments of each message folded in (their names stay encrypted, hex in JSON).
   const rows = await exec
     .selectFrom('chat_events as e')
     .leftJoin('messages as m', 'm.id', 'e.message_id')
@@ -528,11 +537,11 @@ export async function loadItems(deps: Pick<ChatDeps, 'keyring'>, exec: Executor,
     .orderBy('e.seq')
     .limit(input.limit ?? 500)
     .select(['e.seq', 'e.message_id', 'e.client_id', 'e.author', 'e.event', 'e.created_at', 'm.body_enc', 'm.redactions', 'm.org_id as m_org', 'u.name as user_name'])
+    .select(
+      sql<StoredFile[] | string | null>`(SELECT json_agg(json_build_object('id', a.id, 'name', encode(a.filename_enc, 'hex'), 'size', a.size, 'dangerous', a.dangerous) ORDER BY a.created_at)
+        FROM attachments a WHERE e.message_id IS NOT NULL AND a.message_id = e.message_id AND a.org_id = ${input.orgId})`.as('files'),
+    )
     .execute();
-  const messageIds = rows.map((r) => r.message_id).filter((x): x is string => x !== null);
-  const files = messageIds.length
-    ? await exec.selectFrom('attachments').where('message_id', 'in', messageIds).where('org_id', '=', input.orgId).select(['id', 'message_id', 'filename_enc', 'size', 'dangerous']).orderBy('created_at').execute()
-    : [];
   const out: ChatItem[] = [];
   for (const r of rows) {
     let body = '';
@@ -546,10 +555,11 @@ export async function loadItems(deps: Pick<ChatDeps, 'keyring'>, exec: Executor,
       }
     }
     const attachments = [];
-    for (const f of files.filter((x) => x.message_id === r.message_id)) {
+    const files = (typeof r.files === 'string' ? JSON.parse(r.files) : r.files) as StoredFile[] | null;
+    for (const f of files ?? []) {
       let filename = 'file';
       try {
-        if (f.filename_enc) filename = await deps.keyring.decrypt({ table: 'attachments', column: 'filename_enc', rowId: f.id }, f.filename_enc, exec);
+        if (f.name) filename = await deps.keyring.decrypt({ table: 'attachments', column: 'filename_enc', rowId: f.id }, Buffer.from(f.name, 'hex'), exec);
       } catch (err) {
         if (!(err instanceof KeyDestroyedError)) throw err;
       }
