@@ -23,6 +23,8 @@ import { buildApp } from './http/app.js';
 import { appRoutes } from './http/routes.js';
 import { createSetupLink, setupNeeded } from '../identity/auth/auth.service.js';
 import type { Logger } from './logging.js';
+import { collectProcessMetrics } from './metrics/metrics.js';
+import { listenMetrics } from './metrics/metrics.routes.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -38,6 +40,8 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   let app: FastifyInstance;
   let smtp: InboundSmtpServer | undefined;
   let smtpPort: number | undefined;
+  let metrics: { port: number; close: () => Promise<void> } | undefined;
+  collectProcessMetrics();
   // Databases from before migration 0012 still hold list values and known domains in clear: seal them now.
   const sealed = await sealSenderDataAtRest(services.database.db, services.keyring);
   if (sealed.entries || sealed.domains) logger.info(sealed, 'sealed sender list entries and known sender domains kept in clear by an earlier release');
@@ -76,11 +80,13 @@ export async function startServer(options: { config: Config; logger: Logger; pri
       });
       smtpPort = await smtp.listen(config.smtpPort, config.smtpHost);
     }
+    if (config.metricsPort !== undefined) metrics = await listenMetrics(services.database.db, logger, config.metricsPort, config.metricsHost);
   } catch (err) {
     await outbound.stop();
     await webhooks.stop();
     await notifications.stop();
     await smtp?.close();
+    await metrics?.close();
     await services.close();
     throw err;
   }
@@ -96,6 +102,8 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   if (smtpPort !== undefined) {
     print(`  inbound mail:  SMTP on ${config.smtpHost}:${smtpPort}, for the mailboxes added under Administration → Email channels (${url}/admin/email)`);
   }
+  if (metrics) print(`  metrics:  http://${config.metricsHost}:${metrics.port}/metrics (Prometheus, no token: keep this address internal)`);
+  else if (config.metricsToken) print(`  metrics:  ${url}/metrics with the bearer token TRUSTDESK_METRICS_TOKEN`);
   print(
     config.relayUrl
       ? `  outgoing mail: through the relay ${relayHost(config.relayUrl)}`
@@ -124,6 +132,7 @@ export async function startServer(options: { config: Config; logger: Logger; pri
     stopping ??= (async () => {
       clearInterval(jobs);
       await smtp?.close();
+      await metrics?.close();
       await app.close();
       await outbound.stop();
       await webhooks.stop();

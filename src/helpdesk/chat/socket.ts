@@ -20,6 +20,7 @@ import type { BusEvent } from '../../platform/realtime/bus.js';
 import type { Logger } from '../../platform/logging.js';
 import type { ClientInfo } from '../portal/deps.js';
 import { pendingChatVerification, submitChatVerification } from '../verification/verification.service.js';
+import { countSockets } from '../../platform/metrics/metrics.js';
 import {
   authenticateVisitor,
   conversationState,
@@ -65,6 +66,7 @@ export class ChatSocketHub {
   private readonly maxFrameBytes: number;
   private readonly maxFramesPerSecond: number;
   private readonly authTimeoutMs: number;
+  private readonly uncount = countSockets('chat', () => this.all.size);
 
   constructor(private readonly deps: ChatDeps, private readonly logger: Logger, options: ChatSocketOptions = {}) {
     this.maxFrameBytes = options.maxFrameBytes ?? 8 * 1024;
@@ -314,6 +316,7 @@ export class ChatSocketHub {
   }
 
   async close(): Promise<void> {
+    this.uncount();
     for (const t of this.timers) clearInterval(t);
     this.unsubscribe?.();
     for (const conn of this.all) conn.ws.close(CHAT_CLOSE.shuttingDown, 'server shutting down');

@@ -13,7 +13,8 @@ import type { Database } from '../../platform/db/schema.js';
 import { WriteTrackingBlobStore, type BlobStore } from '../../protection/blobs/store.js';
 import { isDatabaseUnavailable } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
-import type { SensitiveType } from '../../protection/dlp/index.js';
+import { dlpFindings, ingestOutcomes, phishingVerdicts, timeIngestStage } from '../../platform/metrics/metrics.js';
+import { SENSITIVE_TYPES, type SensitiveType } from '../../protection/dlp/index.js';
 import { detectAutoSubmitted } from '../mail/loops.js';
 import type { MailboxRoute } from '../mail/mailboxes.js';
 import { checkMessageShape } from '../mail/shape.js';
@@ -59,11 +60,15 @@ export async function ingestInboundEmail(deps: HelpdeskDeps, options: IngestOpti
   // Bare-CR line endings read as line endings, for the parser, the checks and the stored raw alike (decision 0101).
   const envelope = { ...received, raw: crlfLineEndings(received.raw) };
   // Text that cannot be stored as it is (lone surrogates, NUL) is normalised once, here, with a note (decision 0101).
-  const { parsed, normalized } = normalizeParsedMessage(await parseRawMessage(envelope.raw, { maxAttachmentBytes: options.maxAttachmentBytes * 4 }));
+  const { parsed, normalized } = normalizeParsedMessage(await timeIngestStage('parse', () => parseRawMessage(envelope.raw, { maxAttachmentBytes: options.maxAttachmentBytes * 4 })));
   const byOrg = new Map<string, MailboxRoute>();
   for (const r of routes) if (!byOrg.has(r.orgId)) byOrg.set(r.orgId, r);
   const out: IngestOutcome[] = [];
-  for (const mailbox of byOrg.values()) out.push(await ingestForMailbox(deps, options, envelope, parsed, mailbox, normalized ? [TEXT_NORMALIZED] : []));
+  for (const mailbox of byOrg.values()) {
+    const outcome = await ingestForMailbox(deps, options, envelope, parsed, mailbox, normalized ? [TEXT_NORMALIZED] : []);
+    ingestOutcomes.inc({ outcome: outcome.outcome });
+    out.push(outcome);
+  }
   return out;
 }
 
@@ -140,6 +145,9 @@ function isUnstorableContent(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('22') || code === '54000');
 }
 
+/** Sensitive-data types a metric label may name (anything else counts as `other`). */
+const KNOWN_TYPES: ReadonlySet<string> = new Set(SENSITIVE_TYPES);
+
 async function storeForMailbox(deps: HelpdeskDeps, options: IngestOptions, envelope: InboundEnvelope, parsed: ParsedMessage, mailbox: MailboxRoute, ingestNotes: string[]): Promise<IngestOutcome> {
   const { hooks } = options;
   const orgId = mailbox.orgId;
@@ -148,16 +156,18 @@ async function storeForMailbox(deps: HelpdeskDeps, options: IngestOptions, envel
   if (malformed.length === 0) {
     const org = await deps.db.selectFrom('organizations').where('id', '=', orgId).select('name').executeTakeFirst();
     const domains = await deps.db.selectFrom('mailboxes').where('org_id', '=', orgId).select('address').execute();
-    threat = await hooks.analyzeThreats({
+    threat = await timeIngestStage('threats', () => hooks.analyzeThreats({
       parsed,
       raw: envelope.raw,
       orgId,
       orgName: org?.name ?? '',
       orgDomains: [...new Set(domains.map((d) => d.address.split('@')[1] ?? '').filter(Boolean))],
       envelope,
-    });
+    }));
+    if (threat) phishingVerdicts.inc({ verdict: threat.verdict });
   }
-  const { policy, scan, raw, files } = await redactForStorage(deps, hooks, orgId, parsed, envelope.raw, options.maxAttachmentBytes);
+  const { policy, scan, raw, files } = await timeIngestStage('redact', () => redactForStorage(deps, hooks, orgId, parsed, envelope.raw, options.maxAttachmentBytes));
+  for (const r of scan.redactions) dlpFindings.inc({ type: KNOWN_TYPES.has(r.type) ? r.type : 'other', action: r.action });
   const notes = [...(raw.rebuilt ? ['raw_rebuilt'] : []), ...ingestNotes];
 
   if (malformed.length > 0 || threat?.verdict === 'phishing') {
@@ -175,7 +185,7 @@ async function storeForMailbox(deps: HelpdeskDeps, options: IngestOptions, envel
 
   // The same message delivered twice (a retry after a lost 250, or several connections at once): one copy (decision 0102).
   const ownIdHash = ownId ? hashMessageId(deps.mailKeys, orgId, ownId) : null;
-  const result = await deps.db.transaction().execute(async (trx) => {
+  const result = await timeIngestStage('store', () => deps.db.transaction().execute(async (trx) => {
     if (ownIdHash) {
       await lockMessageId(trx, orgId, ownIdHash);
       const dup = await findStoredCopy(trx, orgId, ownIdHash);
@@ -256,7 +266,7 @@ async function storeForMailbox(deps: HelpdeskDeps, options: IngestOptions, envel
     const dup = ownIdHash && isStoredCopyConflict(err) ? await findStoredCopy(deps.db, orgId, ownIdHash) : undefined;
     if (!dup) throw err;
     return { outcome: 'duplicate' as const, ticketId: dup.ticket_id, messageId: dup.id, orgId };
-  });
+  }));
   if (result.outcome !== 'duplicate') {
     await safeNotify(deps, hooks, { type: result.outcome === 'threaded' ? 'message.received' : 'ticket.created', orgId, ticketId: result.ticketId, messageId: result.messageId, autoSubmitted: result.autoSubmitted });
   }

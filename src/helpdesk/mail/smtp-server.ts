@@ -12,6 +12,7 @@ import type { BlobStore } from '../../protection/blobs/store.js';
 import type { IngestHooks } from '../ingest/hooks.js';
 import { ingestInboundEmail, type IngestOutcome } from '../ingest/pipeline.js';
 import type { HelpdeskDeps } from '../tickets/context.js';
+import { smtpMessages, smtpSessions } from '../../platform/metrics/metrics.js';
 import { resolveMailboxes } from './mailboxes.js';
 
 export interface InboundSmtpOptions {
@@ -59,12 +60,24 @@ export function createInboundSmtpServer(options: InboundSmtpOptions): InboundSmt
     maxClients: 200,
     socketTimeout: 60_000,
     closeTimeout: 10_000,
+    onConnect(_session, callback) {
+      smtpSessions.inc();
+      callback();
+    },
     onRcptTo(address, session, callback) {
-      if (session.envelope.rcptTo.length >= maxRecipients) return callback(new SmtpReply(452, 'Too many recipients'));
+      if (session.envelope.rcptTo.length >= maxRecipients) {
+        smtpMessages.inc({ outcome: 'refused_recipient' });
+        return callback(new SmtpReply(452, 'Too many recipients'));
+      }
       resolveMailboxes(deps.db, [address.address])
-        .then((routes) => (routes.length ? callback() : callback(new SmtpReply(550, 'No such mailbox here'))))
+        .then((routes) => {
+          if (routes.length) return callback();
+          smtpMessages.inc({ outcome: 'refused_recipient' });
+          callback(new SmtpReply(550, 'No such mailbox here'));
+        })
         .catch((err: unknown) => {
           deps.logger.error({ err }, 'mailbox lookup failed');
+          smtpMessages.inc({ outcome: 'failed_temporary' });
           callback(new SmtpReply(451, 'Temporary failure, try again later'));
         });
     },
@@ -77,7 +90,10 @@ export function createInboundSmtpServer(options: InboundSmtpOptions): InboundSmt
       });
       stream.on('error', (err) => callback(err));
       stream.on('end', () => {
-        if (stream.sizeExceeded || size > options.maxBytes) return callback(new SmtpReply(552, `Message exceeds the ${options.maxBytes}-byte limit`));
+        if (stream.sizeExceeded || size > options.maxBytes) {
+          smtpMessages.inc({ outcome: 'refused_size' });
+          return callback(new SmtpReply(552, `Message exceeds the ${options.maxBytes}-byte limit`));
+        }
         const raw = Buffer.concat(chunks, size);
         const rcptTo = session.envelope.rcptTo.map((r) => r.address);
         const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
@@ -88,10 +104,12 @@ export function createInboundSmtpServer(options: InboundSmtpOptions): InboundSmt
           .then((outcomes) => {
             options.onIngested?.(outcomes);
             // Stored (as a ticket message or in quarantine): only now do we take responsibility.
+            smtpMessages.inc({ outcome: 'stored' });
             callback(null, 'Message stored');
           })
           .catch((err: unknown) => {
             deps.logger.error({ err, size }, 'inbound message could not be stored');
+            smtpMessages.inc({ outcome: 'failed_temporary' });
             callback(new SmtpReply(451, 'Temporary failure storing the message, try again later'));
           });
       });

@@ -57,6 +57,8 @@ export async function registerAuthentication(app: FastifyInstance): Promise<void
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const header = request.headers.authorization;
     if (header !== undefined) {
+      // A route that reads the header itself (/metrics and its own token) gets no principal from it.
+      if (request.routeOptions.config.ownAuthorization === true) return;
       request.principal = await fromToken(request, header);
       return;
     }

@@ -133,6 +133,24 @@ const settings = {
   mailFrom: { env: 'TRUSTDESK_MAIL_FROM', description: 'From address of mail Trustdesk sends', default: 'Trustdesk <no-reply@localhost>', parse: str },
   blobDir: { env: 'TRUSTDESK_BLOB_DIR', description: 'Folder for encrypted attachments (default: <data folder>/blobs)', default: undefined, parse: optionalStr },
   allowPrivateWebhooks: { env: 'TRUSTDESK_ALLOW_PRIVATE_OUTBOUND', description: 'Let webhooks reach private and loopback addresses', default: false, parse: bool },
+  metricsToken: {
+    env: 'TRUSTDESK_METRICS_TOKEN',
+    description: 'Bearer token that opens /metrics on the main port (at least 24 characters); unset: /metrics answers 404 there',
+    default: undefined,
+    parse: (raw: string) => {
+      const v = optionalStr(raw);
+      if (v !== undefined && v.length < 24) throw new Error('must be at least 24 characters');
+      return v;
+    },
+    secret: true,
+  },
+  metricsPort: {
+    env: 'TRUSTDESK_METRICS_PORT',
+    description: 'Serve /metrics without a token on this separate port (bind it to an internal address); unset: no separate port',
+    default: undefined,
+    parse: (raw: string) => (raw.trim() === '' ? undefined : int(1, 65535)(raw)),
+  },
+  metricsHost: { env: 'TRUSTDESK_METRICS_HOST', description: 'Address the separate metrics port binds to', default: '127.0.0.1', parse: str },
   redisUrl: { env: 'REDIS_URL', description: 'Redis URL for several instances (presence, fan-out, rate limits)', default: undefined, parse: optionalUrl(['redis:', 'rediss:']), secret: true },
 } satisfies Record<string, Setting<unknown>>;
 

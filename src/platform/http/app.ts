@@ -18,6 +18,8 @@ import { sessionHasRequiredFactor, type Principal } from '../../identity/auth/ac
 import { registerAuthentication } from '../../identity/auth/authenticate.js';
 import { READ_ONLY_PERMISSIONS } from '../../identity/auth/permissions.js';
 import { healthRoutes } from './health.js';
+import { metricsRoutes } from '../metrics/metrics.routes.js';
+import { observeHttp } from '../metrics/metrics.js';
 import { sql } from 'kysely';
 import { openBus, type Bus } from '../realtime/bus.js';
 import { openPresence, type Presence } from '../realtime/presence.js';
@@ -36,6 +38,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Reachable without a session. Every other route requires one (deny by default). */
     public?: boolean;
+    /** A public route that checks the Authorization header itself (/metrics' own token): not read as an API token. */
+    ownAuthorization?: boolean;
     /** Reachable with a session whose second factor is not verified yet (sign-in, enrolment, sign-out). */
     allowWithoutMfa?: boolean;
     /**
@@ -99,6 +103,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addSchema(ProblemSchema);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // Latency by the route's pattern (never its URL, which holds ids): src/platform/metrics.
+  app.addHook('onResponse', async (request, reply) => {
+    observeHttp(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
   });
   registerProblemHandlers(app);
   // WebSockets (src/platform/realtime): an upgrade is routed through every hook below like any request,
@@ -219,6 +227,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   await app.register(healthRoutes);
+  await app.register(metricsRoutes);
   // A Set: tests add a feature's plugin to appRoutes without registering it twice once it is listed there.
   for (const routes of new Set(options.routes ?? [])) await app.register(routes);
   return app;

@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { can, type Principal } from '../../identity/auth/access.js';
+import { countSockets } from '../metrics/metrics.js';
 import { addressAllowed, loadUserAccess, principalFrom } from '../../identity/auth/principals.js';
 import { findLiveSession, type SessionPolicy } from '../../identity/auth/sessions.js';
 import type { DatabaseHandle } from '../db/database.js';
@@ -116,6 +117,8 @@ export class RealtimeHub {
   private readonly maxFramesPerSecond: number;
   /** Per conversation, the push in progress: items go out in seq order. */
   private readonly chatPushes = new Map<string, Promise<void>>();
+
+  private readonly uncount = countSockets('console', () => this.connections.size);
 
   constructor(private readonly options: HubOptions) {
     this.recheckMs = options.recheckMs ?? 30_000;
@@ -431,6 +434,7 @@ export class RealtimeHub {
   }
 
   async close(): Promise<void> {
+    this.uncount();
     this.unsubscribeBus?.();
     if (this.options.presence) {
       // Say goodbye, so routing stops counting this instance's consoles at once rather than after the TTL.

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { Database } from '../../platform/db/schema.js';
+import { dekCacheLookups } from '../../platform/metrics/metrics.js';
 import { AppError, KeyDestroyedError } from '../../platform/errors.js';
 import { computeBlindIndex, deriveBlindIndexKey, MAX_BLIND_INDEX_BITS, planBlindIndexBits } from './blind-index.js';
 import { decryptFieldText, encryptField, forgetFieldSubkeys, readCiphertextHeader, type DataKey, type FieldContext } from './field-cipher.js';
@@ -115,6 +116,7 @@ export class Keyring {
   async key(keyId: string, version: number, exec: Executor = this.db): Promise<DataKey> {
     const cacheKey = `${keyId}/${version}`;
     const hit = this.cache.get(cacheKey);
+    dekCacheLookups.inc({ result: hit ? 'hit' : 'miss' });
     if (hit) return hit;
     const row = await exec
       .selectFrom('data_key_versions')
