@@ -5,6 +5,7 @@ import type { Services } from '../../platform/app/services.js';
 import type { ActingContext } from '../../helpdesk/customers/customers.service.js';
 import { createCustomer, eraseCustomer, findCustomerIdsByEmail, readCustomer } from '../../helpdesk/customers/customers.service.js';
 import { dumpAllTables, dumpContains } from '../../platform/db/dump.js';
+import { recordingDb } from '../../platform/db/recording.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { CiphertextInvalidError, KeyDestroyedError } from '../../platform/errors.js';
 import { EnvKeyProvider } from './key-provider.js';
@@ -154,6 +155,28 @@ describe.each(testDatabaseKinds)('keyring and encrypted customer fields on %s', 
     // A fresh keyring (another instance) derives the same value from the stored root; the remembered one is it.
     expect(Buffer.from(await new Keyring({ db: s.database.db, provider: s.keyring.provider }).blindIndex(orgId, ctx, 'a@example.org')).equals(Buffer.from(committed))).toBe(true);
     expect(Buffer.from(await keyring.blindIndex(orgId, ctx, 'a@example.org')).equals(Buffer.from(committed))).toBe(true);
+  });
+
+  it("reads a customer's current key once per transaction, and not after the transaction destroyed it", async () => {
+    const customerId = randomUUID();
+    const owner = { type: 'customer' as const, id: customerId };
+    const { db, statements } = recordingDb(s.database.db);
+    const keyring = new Keyring({ db: s.database.db, provider: s.keyring.provider });
+    await keyring.currentKey(owner);
+    statements.length = 0;
+    await db.transaction().execute(async (trx) => {
+      for (const column of ['name_enc', 'email_enc', 'phone_enc']) await keyring.encrypt(owner, { table: 'customers', column, rowId: customerId }, 'x', trx);
+    });
+    expect(statements.filter((q) => q.includes('"data_keys"'))).toHaveLength(1);
+    // A later transaction reads it again; one that destroys the key cannot encrypt under it afterwards.
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await keyring.encrypt(owner, { table: 'customers', column: 'name_enc', rowId: customerId }, 'x', trx);
+        await keyring.destroyKeys(owner, trx);
+        await keyring.encrypt(owner, { table: 'customers', column: 'email_enc', rowId: customerId }, 'x', trx);
+      }),
+    ).rejects.toBeInstanceOf(KeyDestroyedError);
+    expect(statements.filter((q) => q.includes('"data_keys"')).length).toBeGreaterThan(2);
   });
 
   it('rotates the KEK by rewrapping keys only, and the old KEK can then be dropped', async () => {

@@ -46,6 +46,12 @@ export class Keyring {
   private readonly cache: LRUCache<string, DataKey>;
   private readonly population: number;
   private readonly indexKeys = new WeakMap<Uint8Array, Map<string, Uint8Array>>();
+  /**
+   * Current-key rows a transaction has read, reused by its later encryptions: an inbound message encrypts up to
+   * five fields of one customer. Only within one real transaction (what its first read saw is as current as a
+   * second read would be); dropped when the transaction destroys or rotates a key.
+   */
+  private readonly inTransaction = new WeakMap<object, Map<string, KeyRow>>();
   /** Which key and version is each organisation's blind-index root (see indexRoot). */
   private readonly indexRoots = new LRUCache<string, { id: string; version: number }>({ max: 10_000, ttl: 60_000 });
 
@@ -61,7 +67,9 @@ export class Keyring {
   async currentKey(owner: KeyOwner, options: { trx?: Executor; purpose?: Purpose } = {}): Promise<DataKey> {
     const exec = options.trx ?? this.db;
     const purpose = options.purpose ?? 'fields';
-    let row = await findKeyRow(exec, owner, purpose);
+    const memo = exec.isTransaction ? this.inTransaction.get(exec) : undefined;
+    const memoKey = `${owner.type}:${owner.id}:${purpose}`;
+    let row = memo?.get(memoKey) ?? (await findKeyRow(exec, owner, purpose));
     if (!row) {
       const id = randomUUID();
       const { kekId, wrapped } = await this.provider.wrap(generateKey(), dekAad(id, 1));
@@ -83,6 +91,10 @@ export class Keyring {
       if (!row) throw new AppError('internal', 'Could not create a data key.');
     }
     if (row.destroyed_at) throw new KeyDestroyedError(row.id);
+    if (exec.isTransaction) {
+      if (memo) memo.set(memoKey, row);
+      else this.inTransaction.set(exec, new Map([[memoKey, row]]));
+    }
     return this.key(row.id, row.current_version, exec);
   }
 
@@ -183,6 +195,7 @@ export class Keyring {
       .where('owner_id', '=', owner.id)
       .returning('id')
       .execute();
+    this.inTransaction.delete(trx);
     const ids = rows.map((r) => r.id);
     if (ids.length > 0) {
       await trx.updateTable('data_key_versions').set({ wrapped: null, retired_at: new Date() }).where('key_id', 'in', ids).execute();
@@ -197,6 +210,7 @@ export class Keyring {
     if (!row) throw new AppError('not_found', 'No such data key.');
     if (row.destroyed_at) throw new KeyDestroyedError(keyId);
     const version = row.current_version + 1;
+    this.inTransaction.delete(trx);
     const { kekId, wrapped } = await this.provider.wrap(generateKey(), dekAad(keyId, version));
     await trx.insertInto('data_key_versions').values({ key_id: keyId, version, wrapped, kek_id: kekId }).execute();
     await trx.updateTable('data_keys').set({ current_version: version }).where('id', '=', keyId).execute();
@@ -298,7 +312,13 @@ export class Keyring {
   }
 }
 
-function findKeyRow(exec: Executor, owner: KeyOwner, purpose: Purpose) {
+interface KeyRow {
+  id: string;
+  current_version: number;
+  destroyed_at: Date | null;
+}
+
+function findKeyRow(exec: Executor, owner: KeyOwner, purpose: Purpose): Promise<KeyRow | undefined> {
   return exec
     .selectFrom('data_keys')
     .where('owner_type', '=', owner.type)
