@@ -11,13 +11,11 @@ import type { Kysely } from 'kysely';
 import { scopeOf, type Principal } from '../../identity/auth/access.js';
 import type { Scope } from '../../identity/auth/permissions.js';
 import { statusView, type TrainingStatusView } from '../../identity/training/assignments.service.js';
-import '../../identity/training/schema.js';
 import type { Database } from '../../platform/db/schema.js';
 import { AppError } from '../../platform/errors.js';
 import type { AuditLog } from '../../protection/audit/audit-log.js';
-import '../phishing-reports/schema.js';
-import '../simulations/schema.js';
 import { findTemplate } from '../simulations/shipped-templates.js';
+import { loadAwarenessData, type EventRow, type Loaded, type Outcome, type SimRow, type TrainingRow, type Who } from './load.js';
 import { computeScore, meanScore, median, reportPoints, WEIGHTS, type Signal } from './score.js';
 
 export interface AwarenessDeps {
@@ -45,82 +43,6 @@ export function awarenessScope(p: Principal): Scope {
   return 'own';
 }
 
-// ---- loading ----------------------------------------------------------------------------------------------------
-
-export type Outcome = 'reported' | 'data_entered' | 'clicked' | 'opened' | 'no_action' | 'pending' | 'skipped';
-
-interface PersonRow { id: string; name: string; status: string }
-interface SimRow {
-  recipientId: string; userId: string; status: string; deliveredAt: Date | null;
-  campaignId: string; campaignName: string; templateId: string; campaignStatus: string; startsAt: Date; endsAt: Date;
-}
-interface EventRow { recipientId: string; type: string; discounted: boolean; at: Date }
-interface TrainingRow {
-  id: string; userId: string; moduleKey: string; title: string; status: 'assigned' | 'passed' | 'failed'; dueAt: Date; completedAt: Date | null;
-  attemptsUsed: number; bestScore: number | null;
-}
-interface ReportRow { userId: string; outcome: string; at: Date }
-
-interface Loaded {
-  people: PersonRow[];
-  teams: Map<string, Array<{ id: string; name: string }>>;
-  roles: Map<string, Array<{ key: string; name: string }>>;
-  sims: SimRow[];
-  events: Map<string, EventRow[]>;
-  training: TrainingRow[];
-  reports: ReportRow[];
-}
-
-/** Everyone in the organisation, or these people. */
-type Who = { kind: 'org' } | { kind: 'users'; userIds: string[] };
-
-const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
-
-/** Everything the scores and the dashboard need, for the people `who` names in the organisation. */
-async function load(db: Kysely<Database>, orgId: string, who: Who): Promise<Loaded> {
-  const ids = who.kind === 'users' ? who.userIds : null;
-  if (ids && ids.length === 0) return { people: [], teams: new Map(), roles: new Map(), sims: [], events: new Map(), training: [], reports: [] };
-  const people = await db.selectFrom('users as u').where('u.org_id', '=', orgId).$if(ids !== null, (q) => q.where('u.id', 'in', ids!))
-    .select(['u.id', 'u.name', 'u.status']).orderBy('u.name').orderBy('u.id').execute();
-  const teamRows = await db.selectFrom('team_members as tm').innerJoin('teams as t', 't.id', 'tm.team_id').where('t.org_id', '=', orgId).$if(ids !== null, (q) => q.where('tm.user_id', 'in', ids!))
-    .select(['tm.user_id', 't.id', 't.name']).orderBy('t.name').execute();
-  const roleRows = await db.selectFrom('user_roles as ur').innerJoin('roles as ro', 'ro.id', 'ur.role_id').where('ro.org_id', '=', orgId).$if(ids !== null, (q) => q.where('ur.user_id', 'in', ids!))
-    .select(['ur.user_id', 'ro.key', 'ro.name']).orderBy('ro.name').execute();
-  const sims = await db.selectFrom('simulation_recipients as r').innerJoin('simulation_campaigns as c', 'c.id', 'r.campaign_id')
-    .where('r.org_id', '=', orgId).$if(ids !== null, (q) => q.where('r.user_id', 'in', ids!))
-    .select(['r.id', 'r.user_id', 'r.status', 'r.delivered_at', 'c.id as campaign_id', 'c.name', 'c.template_id', 'c.status as campaign_status', 'c.starts_at', 'c.ends_at'])
-    .orderBy('c.starts_at').orderBy('c.id').execute();
-  const events = await db.selectFrom('simulation_events as e').innerJoin('simulation_recipients as r', 'r.id', 'e.recipient_id')
-    .where('e.org_id', '=', orgId).where('r.org_id', '=', orgId).$if(ids !== null, (q) => q.where('r.user_id', 'in', ids!))
-    .select(['e.recipient_id', 'e.type', 'e.discounted_reason', 'e.created_at']).orderBy('e.created_at').orderBy('e.id').execute();
-  const training = await db.selectFrom('training_assignments as a').innerJoin('training_modules as m', 'm.id', 'a.module_id')
-    .where('a.org_id', '=', orgId).$if(ids !== null, (q) => q.where('a.user_id', 'in', ids!))
-    .select(['a.id', 'a.user_id', 'a.module_key', 'm.title', 'a.status', 'a.due_at', 'a.completed_at', 'a.attempts_used', 'a.best_score']).orderBy('a.assigned_at', 'desc').execute();
-  const reports = await db.selectFrom('phishing_reports as pr').where('pr.org_id', '=', orgId).$if(ids !== null, (q) => q.where('pr.reporter_id', 'in', ids!))
-    .select(['pr.reporter_id', 'pr.outcome', 'pr.created_at']).execute();
-
-  const group = <T, V>(rows: T[], key: (r: T) => string, value: (r: T) => V) => {
-    const out = new Map<string, V[]>();
-    for (const r of rows) (out.get(key(r)) ?? out.set(key(r), []).get(key(r))!).push(value(r));
-    return out;
-  };
-  return {
-    people,
-    teams: group(teamRows, (r) => r.user_id, (r) => ({ id: r.id, name: r.name })),
-    roles: group(roleRows, (r) => r.user_id, (r) => ({ key: r.key, name: r.name })),
-    sims: sims.map((r) => ({
-      recipientId: r.id, userId: r.user_id, status: r.status, deliveredAt: r.delivered_at ? toDate(r.delivered_at) : null, campaignId: r.campaign_id, campaignName: r.name,
-      templateId: r.template_id, campaignStatus: r.campaign_status, startsAt: toDate(r.starts_at), endsAt: toDate(r.ends_at),
-    })),
-    events: group(events, (e) => e.recipient_id, (e) => ({ recipientId: e.recipient_id, type: e.type, discounted: e.discounted_reason !== null, at: toDate(e.created_at) })),
-    training: training.map((a) => ({
-      id: a.id, userId: a.user_id, moduleKey: a.module_key, title: a.title, status: a.status, dueAt: toDate(a.due_at), completedAt: a.completed_at ? toDate(a.completed_at) : null,
-      attemptsUsed: a.attempts_used, bestScore: a.best_score,
-    })),
-    reports: reports.map((r) => ({ userId: r.reporter_id, outcome: r.outcome, at: toDate(r.created_at) })),
-  };
-}
-
 // ---- outcomes and signals ---------------------------------------------------------------------------------------
 
 interface SimView {
@@ -135,7 +57,7 @@ interface SimView {
 
 /** A recipient's outcome, derived exactly as the campaign's results derive it (counted events only). */
 function viewSim(sim: SimRow, events: readonly EventRow[], now: Date): SimView {
-  const first = (type: string) => events.find((e) => e.type === type && !e.discounted)?.at ?? null;
+  const first = (type: string) => events.find((e) => e.type === type)?.at ?? null;
   const clickedAt = first('clicked');
   const dataEnteredAt = first('data_entered');
   const reportedAt = first('reported');
@@ -278,7 +200,7 @@ async function whoFor(db: Kysely<Database>, p: Principal, scope: Scope): Promise
 export async function buildDashboard(deps: AwarenessDeps, p: Principal, now = new Date()) {
   const scope = awarenessScope(p);
   if (scope === 'own') throw new AppError('forbidden', 'Your role does not allow this.', { internal: 'missing awareness.read' });
-  const data = await load(deps.db, p.orgId, await whoFor(deps.db, p, scope));
+  const data = await loadAwarenessData(deps.db, p.orgId, await whoFor(deps.db, p, scope));
   const all = people(data, now);
   const active = [...all.values()].filter((x) => x.active);
   const rows = active.map((x) => personRow(x, now));
@@ -359,7 +281,7 @@ export async function readPerson(deps: AwarenessDeps, actor: AwarenessActor, use
       .where('teams.org_id', '=', p.orgId).where('team_members.user_id', '=', userId).where('team_members.team_id', 'in', [...p.teamIds]).select('team_members.user_id').executeTakeFirst();
     if (!member) throw notFound();
   }
-  const data = await load(deps.db, p.orgId, { kind: 'users', userIds: [userId] });
+  const data = await loadAwarenessData(deps.db, p.orgId, { kind: 'users', userIds: [userId] });
   const person = people(data, now).get(userId);
   if (!person) throw notFound();
   const result = computeScore(person.signals, now);

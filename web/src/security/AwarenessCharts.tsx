@@ -96,7 +96,9 @@ export function LineChart({ title, labels, xs, series, values, max, format }: { 
             </g>
           );
         })}
-        {labels.map((label, i) => (i % every === 0 || i === n - 1 ? <text key={i} x={xAt(i)} y={H - PAD.bottom + 16} textAnchor="middle" className="aw-label">{shorten(label, 12)}</text> : null))}
+        {labels.map((label, i) => (i % every === 0 || i === n - 1
+          ? <text key={i} x={xAt(i)} y={H - PAD.bottom + 16} textAnchor={n > 1 && i === 0 ? 'start' : n > 1 && i === n - 1 ? 'end' : 'middle'} className="aw-label">{shorten(label, 12)}</text>
+          : null))}
       </svg>
       <figcaption><span className="visually-hidden">{title}</span><Legend series={series} /></figcaption>
     </figure>

@@ -5,7 +5,7 @@
  */
 import type { Static } from 'typebox';
 import type { AwarenessContribution, AwarenessPerson } from '../../../src/platform/http/schemas/awareness.js';
-import { formatDateTime, formatDuration, t } from '../i18n/index.js';
+import { formatDateTime, formatDuration, locale, t } from '../i18n/index.js';
 import { DataTable } from '../ui/DataTable.js';
 import { Badge, EmptyState } from '../ui/notices.js';
 import { Section } from '../ui/Page.js';
@@ -15,6 +15,7 @@ import './awareness.css';
 type Person = Static<typeof AwarenessPerson>;
 type Contribution = Static<typeof AwarenessContribution>;
 
+const shortDate = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short' });
 const signed = (n: number) => (n > 0 ? `+${n}` : n < 0 ? `−${Math.abs(n)}` : '0');
 
 /** "clicked the link in “New bank details”", "reported “Password expiry” within 4 min", … */
@@ -34,11 +35,11 @@ export function AwarenessPersonView({ data }: { data: Person }) {
   return (
     <>
       <Section title={t('awareness.score')}>
-        <p className="aw-score"><span className="aw-score__value">{data.score}</span><span className="aw-muted">{t('awareness.score.of', { score: data.score })}</span></p>
+        <p className="aw-score"><span className="aw-score__value">{data.score}</span><span className="aw-muted">{t('awareness.score.of')}</span></p>
         <p className="aw-muted">{t('awareness.score.hint')}</p>
       </Section>
       <Section title={t('awareness.history')}>
-        <LineChart title={t('awareness.history.chart')} labels={history.map((h) => formatDateTime(h.at))} xs={history.map((h) => Date.parse(h.at))}
+        <LineChart title={t('awareness.history.chart')} labels={history.map((h) => shortDate.format(new Date(h.at)))} xs={history.map((h) => Date.parse(h.at))}
           series={[{ label: t('awareness.series.score'), tone: 'aw-c3' }]} values={history.map((h) => [h.score])} max={100} format={(v) => String(Math.round(v))} />
       </Section>
       <Section title={t('awareness.explanation')}>

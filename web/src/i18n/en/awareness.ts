@@ -63,7 +63,7 @@ export default {
   'awareness.me.subtitle': 'How you handle phishing and training, weighted towards what you did recently. Only you, your team lead and security officers see this.',
   'awareness.person.back': 'Back to the awareness dashboard',
   'awareness.score': 'Awareness score',
-  'awareness.score.of': '{score} of 100',
+  'awareness.score.of': 'of 100',
   'awareness.score.hint': 'Everyone starts at 50. Reporting phishing (fast is best), not falling for simulations, and finishing training on time raise it; clicks, data entered and overdue training lower it. Each event’s weight halves every 90 days.',
   'awareness.history': 'History',
   'awareness.history.chart': 'Awareness score over time',
