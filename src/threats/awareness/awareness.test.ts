@@ -14,6 +14,9 @@ import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { buildApp } from '../../platform/http/app.js';
 import { appRoutes } from '../../platform/http/routes.js';
 import { seedMailbox } from '../../helpdesk/tickets/testing.js';
+import { createDefaultHooks } from '../../helpdesk/ingest/hooks.js';
+import { ingestInboundEmail } from '../../helpdesk/ingest/pipeline.js';
+import { createHelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { createSimulationRoutes, simulationRoutes } from '../simulations/simulations.routes.js';
 import { BASE_SCORE, WEIGHTS } from './score.js';
 
@@ -35,6 +38,7 @@ describe.each(testDatabaseKinds)('awareness scores on %s', (kind) => {
   let outsider: SignedIn;
   let formula: string;
   let campaignId: string;
+  let mailbox: string;
 
   const inject = (who: SignedIn | null, url: string, method: 'GET' | 'POST' = 'GET', payload?: object) =>
     app.inject({ method, url, ...(who ? { headers: who.headers } : {}), ...(payload ? { payload } : {}) });
@@ -47,7 +51,7 @@ describe.each(testDatabaseKinds)('awareness scores on %s', (kind) => {
     otherOrg = await buildOrg(services);
     teamA = await buildTeam(services, org, 'Front line');
     teamB = await buildTeam(services, org, 'Billing');
-    const mailbox = await seedMailbox(services.database.db, org.orgId, ADDRESS, teamA);
+    mailbox = await seedMailbox(services.database.db, org.orgId, ADDRESS, teamA);
     officer = await signIn(app, org, { roles: ['security_officer'] });
     admin = await signIn(app, org, { roles: ['administrator'] });
     lead = await signIn(app, org, { roles: ['supervisor'], teamIds: [teamA] });
@@ -193,5 +197,32 @@ describe.each(testDatabaseKinds)('awareness scores on %s', (kind) => {
     expect(campaigns.body.split('\r\n')[1]).toMatch(new RegExp(`^${campaignId},November check,Vendor announces new bank details,[^,]+,ended,3,1,0,1,1,0\\.3333,0,0\\.3333,`));
     expect((await inject(officer, '/api/awareness/export?table=secrets')).statusCode).toBe(400);
     expect((await inject(clicker, '/api/awareness/export?table=campaigns')).statusCode).toBe(403);
+  });
+
+  it('raises the score for a report of real phishing a security officer confirms; one judged not phishing costs nothing', async () => {
+    const deps = await createHelpdeskDeps(services);
+    const hooks = createDefaultHooks({ db: services.database.db, keyring: services.keyring, mailer: services.mailer });
+    const route = [{ id: mailbox, orgId: org.orgId, address: ADDRESS, teamId: teamA }];
+    const reportReal = async (subject: string) => {
+      const raw = Buffer.from([`From: "Dana" <dana@customer.example>`, `To: ${ADDRESS}`, `Subject: ${subject}`, `Date: ${new Date().toUTCString()}`, `Message-ID: <${subject.replace(/\W/g, '')}@customer.example>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', 'Please verify your account at once.', ''].join('\r\n'));
+      const out = (await ingestInboundEmail(deps, { hooks, blobs: new MemoryBlobStore(), maxAttachmentBytes: 1_000_000 }, { raw, mailFrom: 'dana@customer.example', rcptTo: [ADDRESS] }, route))[0]!;
+      if (!('ticketId' in out) || !out.messageId) throw new Error('not ingested');
+      await services.database.db.updateTable('tickets').set({ assignee_id: ignorer.userId }).where('id', '=', out.ticketId).execute();
+      const res = await inject(ignorer, `/api/tickets/${out.ticketId}/messages/${out.messageId}/report-phishing`, 'POST', {});
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json().reportId as string;
+    };
+    const before = (await inject(ignorer, '/api/awareness/me')).json();
+    const wrong = await reportReal('Invoice question');
+    expect((await inject(officer, `/api/phishing-reports/${wrong}/outcome`, 'POST', { outcome: 'false_positive', reason: 'a real customer' })).statusCode).toBe(200);
+    await reportReal('Account verification');
+    let after = (await inject(ignorer, '/api/awareness/me')).json();
+    expect(after.score).toBe(before.score);
+    expect(after.realReports).toEqual({ confirmed: 0, pending: 1, falsePositive: 1 });
+    const real = await reportReal('Verify your mailbox now');
+    expect((await inject(officer, `/api/phishing-reports/${real}/outcome`, 'POST', { outcome: 'confirmed', reason: 'credential phish' })).statusCode).toBe(200);
+    after = (await inject(ignorer, '/api/awareness/me')).json();
+    expect(after.score).toBe(before.score + WEIGHTS.realReportConfirmed);
+    expect(after.explanation[0]).toMatchObject({ kind: 'real_report_confirmed', points: WEIGHTS.realReportConfirmed, subject: null });
   });
 });
