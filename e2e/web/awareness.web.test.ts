@@ -76,7 +76,7 @@ describeWeb('awareness scores', (kind) => {
     expect(await runAxe(page)).toEqual([]);
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
-    await page.getByRole('heading', { name: 'History' }).scrollIntoViewIfNeeded();
+    await page.mouse.wheel(0, 420);
     await snap(page, 'training-my-awareness');
   });
 });

@@ -61,7 +61,7 @@ export function AwarenessPersonView({ data }: { data: Person }) {
           { key: 'template', header: t('awareness.col.template'), render: (s) => s.template },
           { key: 'date', header: t('awareness.col.date'), render: (s) => (s.deliveredAt ? formatDateTime(s.deliveredAt) : t('awareness.none')) },
           { key: 'outcome', header: t('awareness.col.outcome'), render: (s) => <Badge tone={OUTCOME_TONE[s.outcome]}>{t(`awareness.outcome.${s.outcome}`)}</Badge> },
-          { key: 'report', header: t('awareness.col.medianReport'), numeric: true, render: (s) => (s.minutesToReport === null ? t('awareness.none') : formatDuration(Math.max(1, s.minutesToReport) * 60_000)) },
+          { key: 'report', header: t('awareness.col.timeToReport'), numeric: true, render: (s) => (s.minutesToReport === null ? t('awareness.none') : formatDuration(Math.max(1, s.minutesToReport) * 60_000)) },
         ]} />
       </Section>
       <Section title={t('awareness.trainingOf')}>

@@ -36,6 +36,7 @@ export default {
   'awareness.col.dataEntryRate': 'Data-entry rate',
   'awareness.col.reportRate': 'Report rate',
   'awareness.col.medianReport': 'Median time to report',
+  'awareness.col.timeToReport': 'Time to report',
   'awareness.col.team': 'Team',
   'awareness.col.role': 'Role',
   'awareness.col.people': 'People',
