@@ -37,6 +37,7 @@ export const PERMISSIONS = {
   'training.manage': 'Add training modules, set assignment rules and assign training',
   'simulations.manage': 'Create and end phishing simulation campaigns',
   'simulations.read': 'Read phishing simulation results',
+  'awareness.read': 'See awareness scores, simulation outcomes and training of people in scope (team leads: their teams)',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -82,6 +83,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       ['reviews.manage', 'team'],
       ['reports.read', 'team'],
       ['training.read', 'team'],
+      ['awareness.read', 'team'],
     ],
   },
   {
@@ -103,7 +105,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'audit.read', 'reports.read', 'users.read', 'sessions.manage', 'reviews.manage', 'reviews.decide',
       'quarantine.read', 'quarantine.release', 'customers.export', 'customers.erase', 'tickets.read', 'customers.read',
       'training.read', 'training.manage',
-      'simulations.manage', 'simulations.read',
+      'simulations.manage', 'simulations.read', 'awareness.read',
     ),
   },
   {
@@ -116,7 +118,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
 ];
 
 /** Permissions that only read. An auditor-like role must hold nothing else. */
-export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read']);
+export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read', 'awareness.read']);
 
 export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSIONS, value);

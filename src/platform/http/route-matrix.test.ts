@@ -211,6 +211,9 @@ describe('route access matrix', () => {
     { name: 'training progress', method: 'GET', url: () => '/api/training/progress', allow: ['supervisor', 'administrator', 'security_officer', 'auditor'] },
     { name: 'training modules', method: 'GET', url: () => '/api/training/modules', allow: ['administrator', 'security_officer'] },
     { name: 'add a training rule', method: 'POST', url: () => '/api/training/rules', body: () => ({ moduleKey: 'reporting-incidents', roleKey: null, teamId: null, dueDays: 30, everyMonths: 12 }), allow: ['administrator', 'security_officer'] },
+    { name: 'my awareness score', method: 'GET', url: () => '/api/awareness/me', allow: ROLES },
+    { name: 'awareness dashboard (team leads: their teams; security officers: everyone)', method: 'GET', url: () => '/api/awareness/dashboard', allow: ['supervisor', 'security_officer'] },
+    { name: 'awareness CSV export', method: 'GET', url: () => '/api/awareness/export?table=campaigns', allow: ['supervisor', 'security_officer'] },
     { name: 'my sessions', method: 'GET', url: () => '/api/auth/sessions', allow: ROLES },
     { name: 'my tokens', method: 'GET', url: () => '/api/tokens', allow: ROLES },
   ];

@@ -9,6 +9,7 @@ import { AccessReview } from './AccessReview.js';
 import { AccessReviews } from './AccessReviews.js';
 import { AuditEntry } from './AuditEntry.js';
 import { AuditTrail } from './AuditTrail.js';
+import { AwarenessDashboardPage, AwarenessPersonPage } from './Awareness.js';
 import { Overview } from './Overview.js';
 import { PhishingReports } from './PhishingReports.js';
 import { Quarantine } from './Quarantine.js';
@@ -25,6 +26,8 @@ export default function SecurityArea() {
       <Route path="/security/phishing-reports" component={PhishingReports} />
       <Route path="/security/simulations" component={Simulations} />
       <Route path="/security/simulations/:id">{(params) => <SimulationResults id={params.id} />}</Route>
+      <Route path="/security/awareness" component={AwarenessDashboardPage} />
+      <Route path="/security/awareness/people/:id">{(params) => <AwarenessPersonPage id={params.id} />}</Route>
       <Route path="/access-reviews" component={AccessReviews} />
       <Route path="/access-reviews/:id">{(params) => <AccessReview id={params.id} />}</Route>
       <Route path="/quarantine" component={Quarantine} />

@@ -33,7 +33,10 @@ export function MyTrainingPage() {
   const rows = [...(list.data?.items ?? [])].sort((a, b) => ORDER[a.status] - ORDER[b.status] || a.dueAt.localeCompare(b.dueAt));
   return (
     <Page title={t('training.title')} subtitle={t('training.subtitle')}
-      actions={can('training.read') || can('training.manage') ? <Link href="/training/manage" className="btn btn--secondary">{t('training.manage')}</Link> : undefined}>
+      actions={<>
+        <Link href="/training/awareness" className="btn btn--secondary">{t('awareness.me')}</Link>
+        {can('training.read') || can('training.manage') ? <Link href="/training/manage" className="btn btn--secondary">{t('training.manage')}</Link> : null}
+      </>}>
       <ErrorNotice error={list.error} onRetry={list.reload} />
       {list.loading && !list.data ? <Loading /> : null}
       {list.data ? (
