@@ -6,13 +6,13 @@
  * awareness time never moves once set: the clock cannot be restarted.
  */
 import { AppError } from '../../platform/errors.js';
-import { BREACH_DEADLINE_HOURS } from '../../platform/http/schemas/incidents.js';
+import { BREACH_DEADLINE_HOURS, type SubjectDecision } from '../../platform/http/schemas/incidents.js';
 import { emitIncidentEvent, lockIncident, openBreachRecord, recordIncidentEvent, sealBreachRecord, type BreachRecord, type IncidentActor, type IncidentDeps, type IncidentView } from './incidents.service.js';
 
 export interface BreachInput {
   awareAt?: string | undefined;
   record?: Partial<BreachRecord> | undefined;
-  notifySubjects?: boolean | null | undefined;
+  notifySubjects?: SubjectDecision | undefined;
   authorityNotifiedAt?: string | null | undefined;
   subjectsNotifiedAt?: string | null | undefined;
 }
@@ -43,9 +43,10 @@ export async function saveBreachRecord(deps: IncidentDeps, a: IncidentActor, id:
       const settings = await trx.selectFrom('incident_settings').where('org_id', '=', orgId).select('dpo_contact').executeTakeFirst();
       if (settings?.dpo_contact) record.dpoContact = settings.dpo_contact;
     }
-    const authority = input.authorityNotifiedAt === undefined ? undefined : input.authorityNotifiedAt === null ? null : when(input.authorityNotifiedAt, 'The authority notification time', now);
-    const subjects = input.subjectsNotifiedAt === undefined ? undefined : input.subjectsNotifiedAt === null ? null : when(input.subjectsNotifiedAt, 'The data subjects notification time', now);
-    if (input.notifySubjects !== undefined && input.notifySubjects !== null && !record.notifySubjectsReason.trim()) {
+    const authority = input.authorityNotifiedAt === undefined ? undefined : !input.authorityNotifiedAt ? null : when(input.authorityNotifiedAt, 'The authority notification time', now);
+    const subjects = input.subjectsNotifiedAt === undefined ? undefined : !input.subjectsNotifiedAt ? null : when(input.subjectsNotifiedAt, 'The data subjects notification time', now);
+    const decision = input.notifySubjects === undefined ? undefined : input.notifySubjects === 'undecided' ? null : input.notifySubjects === 'notify';
+    if (decision !== undefined && decision !== null && !record.notifySubjectsReason.trim()) {
       throw new AppError('validation_failed', 'Give the reason for the decision about telling the data subjects.');
     }
     await trx
@@ -54,7 +55,7 @@ export async function saveBreachRecord(deps: IncidentDeps, a: IncidentActor, id:
         breach_aware_at: awareAt,
         breach_deadline_at: breachDeadline(awareAt),
         breach_record_enc: await sealBreachRecord(deps, trx, orgId, id, record),
-        ...(input.notifySubjects !== undefined ? { notify_subjects: input.notifySubjects } : {}),
+        ...(decision !== undefined ? { notify_subjects: decision } : {}),
         ...(authority !== undefined ? { authority_notified_at: authority } : {}),
         ...(subjects !== undefined ? { subjects_notified_at: subjects } : {}),
       })
@@ -119,7 +120,7 @@ export function breachRecordMarkdown(view: IncidentView): string {
     '',
     '## Data subjects',
     '',
-    `- Decision: ${d.notifySubjects === null ? 'not decided' : d.notifySubjects ? 'notify' : 'do not notify'}`,
+    `- Decision: ${d.notifySubjects === 'undecided' ? 'not decided' : d.notifySubjects === 'notify' ? 'notify' : 'do not notify'}`,
     `- Reason: ${show(d.notifySubjectsReason)}`,
     `- Notified: ${show(d.subjectsNotifiedAt)}`,
     '',
@@ -143,7 +144,7 @@ ${row('Authority deadline (72 h)', `${d.deadlineAt}${d.overdue ? ' — OVERDUE' 
 ${row('Authority notified', d.authorityNotifiedAt)}
 ${LABELS.map(([k, label]) => row(label, rec[k])).join('\n')}
 ${row('Counted from the linked evidence', `${d.computedFromEvidence.subjects} data subjects, ${d.computedFromEvidence.records} records`)}
-${row('Notify data subjects', d.notifySubjects === null ? 'not decided' : d.notifySubjects ? 'yes' : 'no')}
+${row('Notify data subjects', d.notifySubjects === 'undecided' ? 'not decided' : d.notifySubjects === 'notify' ? 'yes' : 'no')}
 ${row('Reason', d.notifySubjectsReason)}
 ${row('Data subjects notified', d.subjectsNotifiedAt)}
 </table></body></html>

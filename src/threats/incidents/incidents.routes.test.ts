@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
-import { captureIo, createTestServices, testSchemaCache } from '../../platform/app/testing.js';
-import { buildOrg, buildTeam, buildUser, signIn, signInAs, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
+import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
+import { buildOrg, buildTeam, buildUser, signIn, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
 import { createApiToken } from '../../identity/auth/tokens.service.js';
 import { MemoryBlobStore } from '../../protection/blobs/store.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
@@ -18,34 +15,12 @@ import { ingestInboundEmail } from '../../helpdesk/ingest/pipeline.js';
 import type { MemoryMailer } from '../../platform/notify/mailer.js';
 import { createHelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { seedMailbox } from '../../helpdesk/tickets/testing.js';
-import { runCli } from '../../platform/cli/main.js';
 import { createIncident } from './incidents.service.js';
+import { verifyBundleZip } from './testing.js';
 
 const ADDRESS = 'support@incidents-test.example';
 const message = (from: string, subject: string) =>
   Buffer.from([`From: ${from}`, `To: ${ADDRESS}`, `Subject: ${subject}`, `Message-ID: <${randomUUID()}@sender.example>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', 'Please confirm your account details at the link.', ''].join('\r\n'));
-
-/** Writes a downloaded bundle zip to a folder and runs `trustdesk audit verify --bundle` on it. */
-export async function verifyBundleZip(zip: Uint8Array, tamper?: (files: Record<string, string>) => void): Promise<{ code: number; text: string }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'td-incident-bundle-'));
-  try {
-    const files: Record<string, string> = {};
-    let folder = '';
-    for (const [name, bytes] of Object.entries(unzipSync(zip))) {
-      const [top, file] = name.split('/') as [string, string];
-      folder = top;
-      files[file] = strFromU8(bytes);
-    }
-    tamper?.(files);
-    mkdirSync(path.join(dir, folder));
-    for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, folder, file), text);
-    const io = captureIo({});
-    const code = await runCli(['audit', 'verify', '--bundle', path.join(dir, folder)], io.io);
-    return { code, text: io.text() };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 describe.each(testDatabaseKinds)('security incidents on %s', (kind) => {
   let services: Services;
@@ -202,9 +177,9 @@ describe.each(testDatabaseKinds)('security incidents on %s', (kind) => {
     expect(new Date(b.deadlineAt).getTime() - new Date(b.awareAt).getTime()).toBe(72 * 3600_000);
     expect(b).toMatchObject({ overdue: true, computed: { subjects: 1, records: 1 }, record: { dpoContact: 'dpo@org.example' } });
     expect((await post(officer, `/api/incidents/${inc.id}/breach`, { awareAt: new Date().toISOString() }, 'PUT')).statusCode).toBe(409);
-    expect((await post(officer, `/api/incidents/${inc.id}/breach`, { notifySubjects: false }, 'PUT')).statusCode).toBe(400);
-    const notified = (await post(officer, `/api/incidents/${inc.id}/breach`, { notifySubjects: false, record: { notifySubjectsReason: 'the data was encrypted' }, authorityNotifiedAt: new Date().toISOString() }, 'PUT')).json();
-    expect(notified.breach).toMatchObject({ overdue: false, notifySubjects: false });
+    expect((await post(officer, `/api/incidents/${inc.id}/breach`, { notifySubjects: 'do_not_notify' }, 'PUT')).statusCode).toBe(400);
+    const notified = (await post(officer, `/api/incidents/${inc.id}/breach`, { notifySubjects: 'do_not_notify', record: { notifySubjectsReason: 'the data was encrypted' }, authorityNotifiedAt: new Date().toISOString() }, 'PUT')).json();
+    expect(notified.breach).toMatchObject({ overdue: false, notifySubjects: 'do_not_notify' });
     const md = await app.inject({ url: `/api/incidents/${inc.id}/breach-record?format=markdown`, headers: auditor.headers });
     expect(md.headers['content-disposition']).toContain('.md');
     expect(md.body).toContain('A list was mailed to the wrong recipient.');
@@ -236,7 +211,6 @@ describe.each(testDatabaseKinds)('security incidents on %s', (kind) => {
     const doc = JSON.parse(strFromU8(Object.entries(unzipSync(zip.rawPayload)).find(([n]) => n.endsWith('incident.json'))![1]));
     expect(doc.evidence).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'ticket', ref: ticketId })]));
     expect(JSON.stringify(doc)).not.toContain('wrong recipient');
-    void readFileSync;
   });
 
   it('opens from a failed simulation and from an insider alert through the service', async () => {
@@ -261,6 +235,5 @@ describe.each(testDatabaseKinds)('security incidents on %s', (kind) => {
     const viewed = (await app.inject({ url: `/api/incidents/${fromAlert.id}`, headers: officer.headers })).json();
     expect(viewed).toMatchObject({ type: 'insider_alert', severity: 'high', sourceKind: 'insider_alert', sourceId: alert });
     expect(viewed.evidence).toEqual([expect.objectContaining({ kind: 'insider_alert', ref: alert })]);
-    void signInAs;
   });
 });

@@ -318,7 +318,7 @@ export async function loadIncident(deps: IncidentDeps, exec: Executor, orgId: st
       deadlineAt: deadline.toISOString(),
       overdue: !row.authority_notified_at && now.getTime() > deadline.getTime(),
       record: await openBreachRecord(deps, exec, row),
-      notifySubjects: row.notify_subjects,
+      notifySubjects: (row.notify_subjects === null ? 'undecided' : row.notify_subjects ? 'notify' : 'do_not_notify') as 'undecided' | 'notify' | 'do_not_notify',
       authorityNotifiedAt: iso(row.authority_notified_at),
       subjectsNotifiedAt: iso(row.subjects_notified_at),
       computed: await countAffected(exec, orgId, id, (c) => deps.audit.subject(c)),

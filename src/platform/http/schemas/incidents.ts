@@ -33,6 +33,10 @@ export const INCIDENT_TRANSITIONS: Readonly<Record<IncidentStatus, readonly Inci
   resolved: ['triage'],
 };
 
+/** Whether the data subjects are told (art. 34); a string, not a nullable boolean, so no coercion can turn "undecided" into "no". */
+export const SUBJECT_DECISIONS = ['undecided', 'notify', 'do_not_notify'] as const;
+export type SubjectDecision = (typeof SUBJECT_DECISIONS)[number];
+
 /** Hours from awareness to the supervisory-authority deadline (GDPR art. 33(1)). */
 export const BREACH_DEADLINE_HOURS = 72;
 
@@ -87,7 +91,7 @@ export const Breach = Type.Object({
   deadlineAt: Timestamp,
   overdue: Type.Boolean(),
   record: BreachRecordFields,
-  notifySubjects: Nullable(Type.Boolean()),
+  notifySubjects: Literals(SUBJECT_DECISIONS),
   authorityNotifiedAt: Nullable(Timestamp),
   subjectsNotifiedAt: Nullable(Timestamp),
   /** Counted from the linked evidence: distinct customers and records touched. */
@@ -164,7 +168,7 @@ export const BreachBody = Type.Object({
   /** When the organisation became aware; defaults to now. It cannot move once set. */
   awareAt: Type.Optional(Type.String({ format: 'date-time' })),
   record: Type.Optional(Type.Partial(BreachRecordFields)),
-  notifySubjects: Type.Optional(Nullable(Type.Boolean())),
+  notifySubjects: Type.Optional(Literals(SUBJECT_DECISIONS)),
   authorityNotifiedAt: Type.Optional(Nullable(Type.String({ format: 'date-time' }))),
   subjectsNotifiedAt: Type.Optional(Nullable(Type.String({ format: 'date-time' }))),
 }, { additionalProperties: false });
