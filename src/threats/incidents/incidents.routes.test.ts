@@ -15,6 +15,7 @@ import { ingestInboundEmail } from '../../helpdesk/ingest/pipeline.js';
 import type { MemoryMailer } from '../../platform/notify/mailer.js';
 import { createHelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { seedMailbox } from '../../helpdesk/tickets/testing.js';
+import { requireVerificationForReveal } from '../../helpdesk/verification/verification.service.js';
 import { createIncident } from './incidents.service.js';
 import { verifyBundleZip } from './testing.js';
 
@@ -158,7 +159,8 @@ describe.each(testDatabaseKinds)('security incidents on %s', (kind) => {
     expect(await services.database.db.selectFrom('sender_lists').where('id', '=', blocked.json().outcome.senderListEntryId).where('kind', '=', 'block').where('status', '=', 'active').select('id').executeTakeFirst()).toBeTruthy();
     const customer = (await services.database.db.selectFrom('tickets').where('id', '=', ticketId).select('requester_id').executeTakeFirstOrThrow()).requester_id!;
     expect((await post(officer, `/api/incidents/${inc.id}/containment`, { action: 'require_verification', targetId: customer, reason: 'their mailbox may be compromised' })).statusCode).toBe(200);
-    expect((await services.database.db.selectFrom('customers').where('id', '=', customer).select('verification_required_at').executeTakeFirstOrThrow()).verification_required_at).toBeTruthy();
+    // From now on a reveal needs a new verification, although the organisation's policy does not ask for one.
+    await expect(requireVerificationForReveal(services.database.db, { orgId: org.orgId, customerId: customer })).rejects.toMatchObject({ code: 'forbidden' });
     const detail = (await app.inject({ url: `/api/incidents/${inc.id}`, headers: officer.headers })).json();
     expect(detail.timeline.filter((t: { kind: string }) => t.kind === 'containment').map((t: { detail: { action: string } }) => t.detail.action)).toEqual(['end_sessions', 'suspend_account', 'revoke_tokens', 'block_sender', 'require_verification']);
     // The blocked value (maybe a customer's address) is not on the timeline.
