@@ -6,13 +6,23 @@
  * --bundle DIR` checks offline (proofs.jsonl, checkpoints.jsonl, audit.vkey,
  * expected.json), zipped for a download or written by `trustdesk incidents export`.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { zipSync, strToU8 } from 'fflate';
 import { sql } from 'kysely';
 import type { DatabaseHandle } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { inclusionProofFromStore } from '../../protection/audit/audit-trail.service.js';
-import { canonicalEntry, type AuditEntryColumns } from '../../protection/audit/entry.js';
-import { auditActor, loadIncident, type IncidentActor, type IncidentDeps } from './incidents.service.js';
+import { canonicalEntry, type AuditEntryColumns, type AuditEvent } from '../../protection/audit/entry.js';
+import { loadIncident, type IncidentDeps } from './incidents.service.js';
+
+/** Who exports: a reader through the API, or the operator at the command line (actor `system`). */
+export interface Exporter {
+  orgId: string;
+  actor: AuditEvent['actor'];
+  requestId?: string | null;
+  sourceIp?: string | null;
+}
 
 export const BUNDLE_FORMAT = 'trustdesk-incident-bundle/1';
 
@@ -36,8 +46,8 @@ const README = [
 ].join('\n');
 
 /** Builds the bundle's files. Entries not yet in a signed checkpoint are counted as pending, not included. */
-export async function buildEvidenceBundle(deps: IncidentDeps & { database: DatabaseHandle }, a: IncidentActor, id: string): Promise<BundleFiles> {
-  const orgId = a.principal.orgId;
+export async function buildEvidenceBundle(deps: IncidentDeps & { database: DatabaseHandle }, who: Exporter, id: string): Promise<BundleFiles> {
+  const orgId = who.orgId;
   const view = await loadIncident(deps, deps.db, orgId, id);
   // Sequence what is pending so the latest changes are in the signed tree.
   await deps.audit.flush();
@@ -90,7 +100,7 @@ export async function buildEvidenceBundle(deps: IncidentDeps & { database: Datab
     'expected.json': `${JSON.stringify(included)}\n`,
     'README.txt': README,
   };
-  await deps.audit.record({ ...auditActor(a), action: 'incident.export', object: { type: 'incident', id }, result: 'success', details: { entries: included.length, pending, treeSize: size } });
+  await deps.audit.record({ orgId, actor: who.actor, requestId: who.requestId ?? null, sourceIp: who.sourceIp ?? null, action: 'incident.export', object: { type: 'incident', id }, result: 'success', details: { entries: included.length, pending, treeSize: size } });
   return { files, folder, entries: included.length, pending };
 }
 
@@ -99,4 +109,10 @@ export function zipBundle(bundle: BundleFiles): Uint8Array {
   const tree: Record<string, Uint8Array> = {};
   for (const [name, text] of Object.entries(bundle.files)) tree[`${bundle.folder}/${name}`] = strToU8(text);
   return zipSync(tree, { level: 6, mtime: new Date('2000-01-01T00:00:00Z') });
+}
+
+/** Writes the bundle's files into `dir` (created if needed): the folder `trustdesk audit verify --bundle` checks. */
+export function writeBundle(bundle: BundleFiles, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(bundle.files)) writeFileSync(path.join(dir, name), text);
 }

@@ -16,6 +16,7 @@ import type { MemoryMailer } from '../../platform/notify/mailer.js';
 import { createHelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { seedMailbox } from '../../helpdesk/tickets/testing.js';
 import { requireVerificationForReveal } from '../../helpdesk/verification/verification.service.js';
+import { buildEvidenceBundle, zipBundle } from './bundle.js';
 import { createIncident } from './incidents.service.js';
 import { verifyBundleZip } from './testing.js';
 
@@ -209,6 +210,9 @@ describe.each(testDatabaseKinds)('security incidents on %s', (kind) => {
       files['proofs.jsonl'] = (files['proofs.jsonl'] as string).split('\n').slice(1).join('\n');
     });
     expect(dropped.code).toBe(3);
+    // What `trustdesk incidents export` writes (the operator as a system actor) verifies too.
+    const exported = await buildEvidenceBundle({ db: services.database.db, keyring: services.keyring, audit: services.audit, publicUrl: '', database: services.database }, { orgId: org.orgId, actor: { type: 'system', id: 'cli' } }, inc.id);
+    expect((await verifyBundleZip(zipBundle(exported))).code).toBe(0);
     // No customer plaintext in the bundle's incident document.
     const doc = JSON.parse(strFromU8(Object.entries(unzipSync(zip.rawPayload)).find(([n]) => n.endsWith('incident.json'))![1]));
     expect(doc.evidence).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'ticket', ref: ticketId })]));

@@ -22,7 +22,7 @@ import { breachRecordDocument, breachRecordHtml, breachRecordMarkdown, saveBreac
 import { buildEvidenceBundle, zipBundle } from './bundle.js';
 import { containIncident } from './containment.js';
 import { handOffIncident, readIncidentSettings, saveIncidentSettings } from './handoff.js';
-import { addIncidentEvidence, addIncidentNote, createIncident, listIncidents, readIncident, transitionIncident, updateIncident, type IncidentActor, type IncidentDeps } from './incidents.service.js';
+import { addIncidentEvidence, addIncidentNote, auditActor, createIncident, listIncidents, readIncident, transitionIncident, updateIncident, type IncidentActor, type IncidentDeps } from './incidents.service.js';
 
 const tags = ['incidents'];
 const actor = (request: FastifyRequest): IncidentActor => ({ principal: requirePrincipal(request), client: clientOf(request) });
@@ -94,7 +94,7 @@ export async function incidentRoutes(app: FastifyInstance): Promise<void> {
     preHandler: read,
     schema: { tags, summary: 'The evidence bundle (zip): verify it with `trustdesk audit verify --bundle DIR` (audited)', params: IdParams, response: { 200: Binary, ...problemResponses } },
   }, async (request, reply) => {
-    const bundle = await buildEvidenceBundle(deps, actor(request), request.params.id);
+    const bundle = await buildEvidenceBundle(deps, auditActor(actor(request)), request.params.id);
     return sendDownload(reply, { filename: `${bundle.folder}.zip`, bytes: zipBundle(bundle), contentType: 'application/zip' });
   });
 
