@@ -39,6 +39,7 @@ const PREFIXES: Array<[string, Area]> = [
   ['/security', 'security'],
   ['/access-reviews', 'security'],
   ['/quarantine', 'security'],
+  ['/incidents', 'security'],
   ['/portal', 'portal'],
   ['/knowledge', 'knowledge'],
   ['/reports', 'reports'],

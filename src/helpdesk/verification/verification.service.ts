@@ -207,10 +207,29 @@ export async function setVerificationPolicy(deps: PortalDeps, ctx: AgentContext,
 export async function requireVerificationForReveal(db: Db, input: { orgId: string; customerId: string; ticketId?: string | null; now?: Date }): Promise<void> {
   const org = await db.selectFrom('organizations').where('id', '=', input.orgId).select('settings').executeTakeFirst();
   const policy = verificationPolicyOf(org?.settings);
-  if (!policy.requireBeforeReveal) return;
-  const since = new Date((input.now ?? new Date()).getTime() - policy.validMinutes * 60_000);
+  // An incident may require it for one customer (requireCustomerVerification): then a verification after that counts.
+  const customer = await db.selectFrom('customers').where('id', '=', input.customerId).where('org_id', '=', input.orgId).select('verification_required_at').executeTakeFirst();
+  const requiredAt = customer?.verification_required_at ? new Date(customer.verification_required_at) : null;
+  if (!policy.requireBeforeReveal && !requiredAt) return;
+  const windowStart = new Date((input.now ?? new Date()).getTime() - policy.validMinutes * 60_000);
+  const since = requiredAt && requiredAt > windowStart ? requiredAt : windowStart;
   let q = db.selectFrom('customer_verifications').where('org_id', '=', input.orgId).where('customer_id', '=', input.customerId).where('status', '=', 'verified').where('decided_at', '>', since);
   if (input.ticketId) q = q.where('ticket_id', '=', input.ticketId);
   const hit = await q.select('id').executeTakeFirst();
   if (!hit) throw new AppError('forbidden', 'Verify the customer on this ticket before revealing this field.', { extra: { verificationRequired: true } });
+}
+
+/**
+ * From now on, nothing about this customer is revealed until they pass a new
+ * identity verification, whatever the organisation's policy (an incident's
+ * containment: their account may be in someone else's hands). Audited.
+ */
+export async function requireCustomerVerification(deps: Pick<PortalDeps, 'db' | 'audit'>, ctx: AgentContext, input: { customerId: string; reason: string; now?: Date }): Promise<{ requiredAt: string }> {
+  const at = input.now ?? new Date();
+  return deps.db.transaction().execute(async (trx) => {
+    const r = await trx.updateTable('customers').set({ verification_required_at: at }).where('id', '=', input.customerId).where('org_id', '=', ctx.principal.orgId).executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) throw new AppError('not_found', 'No such customer.');
+    await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'customer.verification.require', object: { type: 'customer', id: input.customerId }, subjectCustomerId: input.customerId, purpose: input.reason, result: 'success' });
+    return { requiredAt: at.toISOString() };
+  });
 }

@@ -38,6 +38,8 @@ export const PERMISSIONS = {
   'simulations.manage': 'Create and end phishing simulation campaigns',
   'simulations.read': 'Read phishing simulation results',
   'awareness.read': 'See awareness scores, simulation outcomes and training of people in scope (team leads: their teams)',
+  'incidents.read': 'Read security incidents, their evidence and breach records',
+  'incidents.manage': 'Open and run security incidents: containment actions, hand-off to IT, breach records',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -106,6 +108,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'quarantine.read', 'quarantine.release', 'customers.export', 'customers.erase', 'tickets.read', 'customers.read',
       'training.read', 'training.manage',
       'simulations.manage', 'simulations.read', 'awareness.read',
+      'incidents.read', 'incidents.manage',
     ),
   },
   {
@@ -113,12 +116,12 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     name: 'Auditor',
     requirePhishingResistant: false,
     // Read-only: may read the audit trail and reports, may change nothing.
-    grants: org('audit.read', 'reports.read', 'users.read', 'training.read'),
+    grants: org('audit.read', 'reports.read', 'users.read', 'training.read', 'incidents.read'),
   },
 ];
 
 /** Permissions that only read. An auditor-like role must hold nothing else. */
-export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read', 'awareness.read']);
+export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read', 'awareness.read', 'incidents.read']);
 
 export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSIONS, value);

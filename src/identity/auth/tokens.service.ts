@@ -101,3 +101,18 @@ export async function revokeApiToken(deps: TokenDeps, actor: { userId: string; o
     await deps.audit.append(trx, { orgId: actor.orgId, actor: { type: 'user', id: actor.userId }, action: 'token.revoke', object: { type: 'token', id: tokenId }, result: 'success', requestId: client.requestId, sourceIp: client.ip });
   });
 }
+
+/**
+ * Revokes every live token a staff member owns (an incident's containment, or
+ * an administrator's). Another organisation's user is "not found".
+ */
+export async function revokeUserApiTokens(deps: TokenDeps, actor: { userId: string; orgId: string; tokenId?: string | undefined }, client: ClientInfo, ownerId: string): Promise<number> {
+  return deps.db.transaction().execute(async (trx) => {
+    const owner = await trx.selectFrom('users').where('id', '=', ownerId).where('org_id', '=', actor.orgId).select('id').executeTakeFirst();
+    if (!owner) throw new AppError('not_found', 'No such user.');
+    const r = await trx.updateTable('api_tokens').set({ revoked_at: new Date() }).where('user_id', '=', ownerId).where('org_id', '=', actor.orgId).where('revoked_at', 'is', null).executeTakeFirst();
+    const revoked = Number(r.numUpdatedRows);
+    await deps.audit.append(trx, { orgId: actor.orgId, actor: actor.tokenId ? { type: 'token', id: actor.tokenId } : { type: 'user', id: actor.userId }, action: 'token.revoke_all', object: { type: 'user', id: ownerId }, result: 'success', details: { revoked }, requestId: client.requestId, sourceIp: client.ip });
+    return revoked;
+  });
+}

@@ -14,6 +14,7 @@ import { auditCommands } from './audit.js';
 import { keyCommands } from './keys.js';
 import { outboxCommands } from './outbox.js';
 import { importCommands } from './import.js';
+import { incidentCommands } from './incidents.js';
 import { userCommands } from './users.js';
 import { CliExit, cliConfig, defaultIo, type CliIo } from './io.js';
 
@@ -77,6 +78,7 @@ export function buildCli(io: CliIo = defaultIo): Command {
   auditCommands(program, io);
   outboxCommands(program, io);
   importCommands(program, io);
+  incidentCommands(program, io);
   return program;
 }
 

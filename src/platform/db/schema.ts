@@ -255,6 +255,8 @@ export interface CustomersTable {
   email_bidx: Bytes | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Set by an incident's containment (migration 0032): verification is required before any reveal. */
+  verification_required_at?: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface AuditLogTable {

@@ -328,4 +328,16 @@ describe('route access matrix', () => {
       expect([create.statusCode, results.statusCode, list.statusCode], role).toEqual(allowed ? [400, 404, 200] : [403, 403, 403]);
     }
   });
+
+  it('security incidents: security officers manage, auditors read, everyone else is refused (decision 0195)', async () => {
+    for (const role of ROLES) {
+      const headers = as[role]!.headers;
+      const list = await app.inject({ url: '/api/incidents', headers });
+      const read = await app.inject({ url: `/api/incidents/${ZERO}`, headers });
+      const create = await app.inject({ method: 'POST', url: '/api/incidents', headers, payload: { type: 'other', title: 'matrix probe' } });
+      const note = await app.inject({ method: 'POST', url: `/api/incidents/${ZERO}/notes`, headers, payload: { text: 'x' } });
+      const expected = role === 'security_officer' ? [200, 404, 201, 404] : role === 'auditor' ? [200, 404, 403, 403] : [403, 403, 403, 403];
+      expect([list.statusCode, read.statusCode, create.statusCode, note.statusCode], role).toEqual(expected);
+    }
+  });
 });

@@ -40,6 +40,7 @@ import { chatRoutes } from '../../helpdesk/chat/chat.routes.js';
 import { trainingRoutes } from '../../identity/training/training.routes.js';
 import { simulationRoutes } from '../../threats/simulations/simulations.routes.js';
 import { awarenessRoutes } from '../../threats/awareness/awareness.routes.js';
+import { incidentRoutes } from '../../threats/incidents/incidents.routes.js';
 import { webRoutes } from './web.js';
 
 export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
@@ -80,6 +81,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   trainingRoutes,
   simulationRoutes,
   awarenessRoutes,
+  incidentRoutes,
   // Last: the web app's HTML shell and assets (public; the shell holds no data).
   webRoutes,
 ];

@@ -37,12 +37,33 @@ export interface MessageEventData {
   authorType: string;
 }
 
-export type WebhookEventData = TicketEventData | MessageEventData;
+/** A security incident's change, for IT's tools: ids, codes and times only (decision 0195). */
+export interface IncidentEventData {
+  incidentId: string;
+  number: number;
+  type: string;
+  severity: string;
+  status: string;
+  change?: string;
+  breachDeadlineAt?: string | null;
+  url?: string;
+}
+
+export type WebhookEventData = TicketEventData | MessageEventData | IncidentEventData;
 
 export async function enqueueWebhookEvent(trx: Executor, event: { orgId: string; type: WebhookEventType; data: WebhookEventData; occurredAt?: Date }): Promise<void> {
   const eventId = randomUUID();
   const occurredAt = (event.occurredAt ?? new Date()).toISOString();
   const payload = JSON.stringify({ id: eventId, type: event.type, occurredAt, orgId: event.orgId, data: event.data });
+  if ('incidentId' in event.data) {
+    // Not a ticket: no realtime event for the console.
+    await sql`
+      INSERT INTO webhook_deliveries (id, org_id, subscription_id, event_id, event_type, payload)
+      SELECT gen_random_uuid(), s.org_id, s.id, ${eventId}::uuid, ${event.type}, ${payload}::jsonb
+      FROM webhook_subscriptions s
+      WHERE s.org_id = ${event.orgId} AND s.active AND ${event.type} = ANY (s.events)`.execute(trx);
+    return;
+  }
   // One statement: the fan-out to subscriptions (a data-modifying CTE always runs to completion) and the
   // realtime event for open consoles (src/platform/realtime), which PostgreSQL delivers only at commit.
   await sql`

@@ -4,16 +4,19 @@
  *   entries.jsonl    one line per entry: {"idx", "leaf_hash", "entry"} (entry is the canonical JSON that was hashed)
  *   checkpoints.jsonl one line per signed checkpoint: {"tree_size", "note"}
  *   audit.vkey       the verifier key the checkpoints are signed with
+ * A bundle of selected entries (an incident's evidence bundle) has proofs.jsonl
+ * instead of entries.jsonl: {"idx", "leaf_hash", "entry", "tree_size", "proof": [hex]}
+ * per line, and may name the entries it must carry in expected.json ([idx, …]).
  */
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Kysely } from 'kysely';
 import type { DatabaseHandle } from '../../platform/db/database.js';
 import type { Database } from '../../platform/db/schema.js';
 import { canonicalEntry, type AuditEntryColumns } from './entry.js';
-import type { StoredCheckpoint, StoredEntry } from './verify.js';
+import type { ProvenEntry, StoredCheckpoint, StoredEntry } from './verify.js';
 
 /**
  * Sequenced entries in tree order, read in pages so a million rows stream in
@@ -106,7 +109,48 @@ export interface Bundle {
   entries: AsyncIterable<StoredEntry[]>;
 }
 
-export function openBundle(dir: string): Bundle {
+export interface ProofBundle {
+  vkey: string;
+  checkpoints: StoredCheckpoint[];
+  entries: ProvenEntry[];
+  expected: number[];
+}
+
+/** True when the folder is a bundle of selected entries with inclusion proofs. */
+export function isProofBundle(dir: string): boolean {
+  return existsSync(path.join(dir, 'proofs.jsonl')) && !existsSync(path.join(dir, 'entries.jsonl'));
+}
+
+export function openProofBundle(dir: string): ProofBundle {
+  const { vkey, checkpoints } = openBundleHead(dir);
+  const entries = readFileSync(path.join(dir, 'proofs.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line, i) => {
+      let o: { idx?: unknown; leaf_hash?: unknown; entry?: unknown; tree_size?: unknown; proof?: unknown };
+      try {
+        o = JSON.parse(line);
+      } catch {
+        throw new Error(`proofs.jsonl line ${i + 1} is not JSON`);
+      }
+      if (typeof o.idx !== 'number' || typeof o.tree_size !== 'number' || typeof o.entry !== 'object' || o.entry === null || !Array.isArray(o.proof) || !o.proof.every((h) => typeof h === 'string')) {
+        throw new Error(`proofs.jsonl line ${i + 1} is malformed`);
+      }
+      return {
+        idx: o.idx,
+        treeSize: o.tree_size,
+        columns: columnsFromCanonical(o.entry as Record<string, unknown>),
+        leafHash: typeof o.leaf_hash === 'string' ? Buffer.from(o.leaf_hash, 'hex') : null,
+        proof: (o.proof as string[]).map((h) => Buffer.from(h, 'hex')),
+      };
+    });
+  const expectedFile = path.join(dir, 'expected.json');
+  const expected = existsSync(expectedFile) ? (JSON.parse(readFileSync(expectedFile, 'utf8')) as unknown) : [];
+  if (!Array.isArray(expected) || !expected.every((n) => typeof n === 'number')) throw new Error('expected.json is malformed');
+  return { vkey, checkpoints, entries, expected: expected as number[] };
+}
+
+function openBundleHead(dir: string): { vkey: string; checkpoints: StoredCheckpoint[] } {
   const vkey = readFileSync(path.join(dir, 'audit.vkey'), 'utf8').trim();
   const checkpoints = readFileSync(path.join(dir, 'checkpoints.jsonl'), 'utf8')
     .split('\n')
@@ -116,6 +160,11 @@ export function openBundle(dir: string): Bundle {
       if (typeof o.tree_size !== 'number' || typeof o.note !== 'string') throw new Error(`checkpoints.jsonl line ${i + 1} is malformed`);
       return { treeSize: o.tree_size, note: o.note };
     });
+  return { vkey, checkpoints };
+}
+
+export function openBundle(dir: string): Bundle {
+  const { vkey, checkpoints } = openBundleHead(dir);
   return { vkey, checkpoints, entries: readBundleEntries(path.join(dir, 'entries.jsonl')) };
 }
 

@@ -9,7 +9,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { openCheckpoint, parseVerifierKey } from './checkpoint.js';
 import { entryLeafHash, entryMac, type AuditEntryColumns } from './entry.js';
-import { CompactRange, consistencyProof, verifyConsistency } from './merkle.js';
+import { CompactRange, consistencyProof, MerkleProofError, verifyConsistency, verifyInclusion } from './merkle.js';
 
 export interface StoredEntry {
   idx: number;
@@ -166,4 +166,62 @@ export async function verifyAuditTrail(options: VerifyOptions): Promise<VerifyRe
     ...(pinnedResult ? { pinned: pinnedResult } : {}),
     problems,
   };
+}
+
+/** An entry with its RFC 6962 inclusion proof in the tree of `treeSize` leaves (a bundle of selected entries). */
+export interface ProvenEntry extends StoredEntry {
+  treeSize: number;
+  proof: Uint8Array[];
+}
+
+/**
+ * Verifies a bundle of selected entries (an incident's evidence bundle) with
+ * no database and no secret: each entry's leaf is recomputed from its content,
+ * its inclusion proof must lead to the root of a checkpoint signed by `vkey`,
+ * and every entry the bundle says it carries (`expected`) must be there.
+ */
+export function verifyEntryProofs(options: { entries: readonly ProvenEntry[]; checkpoints: StoredCheckpoint[]; vkey: string; expected?: readonly number[] }): VerifyReport {
+  const problems: VerifyProblem[] = [];
+  const add = (index: number | null, message: string) => {
+    if (problems.length < 20) problems.push({ index, message });
+  };
+  let origin: string | undefined;
+  try {
+    origin = parseVerifierKey(options.vkey).name;
+  } catch (err) {
+    add(null, `the verifier key is malformed: ${(err as Error).message}`);
+  }
+  const roots = new Map<number, Buffer>();
+  for (const cp of options.checkpoints) {
+    try {
+      const { checkpoint } = openCheckpoint(cp.note, { verifierKeys: [options.vkey], ...(origin ? { origin } : {}) });
+      if (checkpoint.size !== cp.treeSize) throw new Error(`note says size ${checkpoint.size}`);
+      roots.set(cp.treeSize, checkpoint.rootHash);
+    } catch (err) {
+      add(null, `checkpoint at size ${cp.treeSize} is not validly signed: ${(err as Error).message}`);
+    }
+  }
+  const seen = new Set<number>();
+  for (const e of options.entries) {
+    seen.add(e.idx);
+    const leaf = entryLeafHash(e.columns);
+    if (e.leafHash && !same(leaf, e.leafHash)) {
+      add(e.idx, `entry ${e.idx} was altered (its content does not match its recorded leaf hash)`);
+      continue;
+    }
+    const root = roots.get(e.treeSize);
+    if (!root) {
+      add(e.idx, `entry ${e.idx} is proven against a tree of ${e.treeSize} entries, but no signed checkpoint of that size is in the bundle`);
+      continue;
+    }
+    try {
+      verifyInclusion({ index: e.idx, size: e.treeSize, leafHash: leaf, proof: e.proof, root });
+    } catch (err) {
+      add(e.idx, `entry ${e.idx} is not in the signed tree (${err instanceof MerkleProofError ? err.message : 'bad proof'})`);
+    }
+  }
+  for (const idx of options.expected ?? []) if (!seen.has(idx)) add(idx, `entry ${idx} is listed by the bundle but missing from it`);
+  problems.sort((a, b) => (a.index ?? Number.MAX_SAFE_INTEGER) - (b.index ?? Number.MAX_SAFE_INTEGER));
+  const latestSignedSize = roots.size ? Math.max(...roots.keys()) : 0;
+  return { ok: problems.length === 0, entries: options.entries.length, checkpoints: roots.size, latestSignedSize, unsignedEntries: 0, problems };
 }

@@ -18,6 +18,7 @@ import { SelectField, TextAreaField } from '../ui/fields.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, EmptyState, ErrorNotice, Loading } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
+import { OpenIncidentButton } from './Incidents.js';
 import { LearnedModelSection } from './LearnedModel.js';
 import { SecurityNav } from './SecurityNav.js';
 
@@ -78,6 +79,7 @@ export function PhishingReports() {
               { key: 'ticket', header: t('security.reports.col.ticket'), render: (r) => <Link href={`/tickets/${r.ticketId}`}>{t('security.reports.openTicket')}</Link> },
               ...(all ? [{ key: 'quarantine', header: t('security.reports.col.quarantine'), render: (r: Report) => <Link href={`/quarantine/${r.quarantineId}`}>{t('security.reports.openQuarantine')}</Link> }] : []),
               { key: 'outcome', header: t('security.reports.col.outcome'), render: (r) => <span>{outcomeBadge(r.outcome)}{r.decidedAt ? <> <span className="sec-muted">{formatDateTime(r.decidedAt)}</span></> : null}</span> },
+              ...(can('incidents.manage') ? [{ key: 'incident', header: t('inc.nav'), render: (r: Report) => <OpenIncidentButton className="btn--small" source={{ kind: 'phishing_report', id: r.id }} /> }] : []),
               ...(can('quarantine.release') ? [{ key: 'decide', header: t('security.reports.col.decide'), render: (r: Report) => (r.outcome === 'pending' ? <Button className="btn--small" onClick={() => setDeciding(r)}>{t('security.reports.decide')}</Button> : '—') }] : []),
             ]}
           />

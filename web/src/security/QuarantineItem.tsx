@@ -16,6 +16,7 @@ import { TextAreaField } from '../ui/fields.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
+import { OpenIncidentButton } from './Incidents.js';
 import { reasonText } from './Quarantine.js';
 import { SecurityNav } from './SecurityNav.js';
 
@@ -65,10 +66,15 @@ export function QuarantineItem({ id }: { id: string }) {
   const held = q?.status === 'held';
   return (
     <Page title={t('security.quarantine.itemTitle')} subtitle={<Link href="/quarantine">{t('security.quarantine.back')}</Link>} wide
-      actions={q && held && can('quarantine.release') ? (
+      actions={q ? (
         <>
-          {q.reason !== 'malformed' ? <Button variant="primary" onClick={() => setAction('release')}>{t('security.quarantine.release')}</Button> : null}
-          <Button variant="danger" onClick={() => setAction('delete')}>{t('security.quarantine.delete')}</Button>
+          <OpenIncidentButton source={{ kind: 'quarantine', id: q.id }} />
+          {held && can('quarantine.release') ? (
+            <>
+              {q.reason !== 'malformed' ? <Button variant="primary" onClick={() => setAction('release')}>{t('security.quarantine.release')}</Button> : null}
+              <Button variant="danger" onClick={() => setAction('delete')}>{t('security.quarantine.delete')}</Button>
+            </>
+          ) : null}
         </>
       ) : undefined}>
       <SecurityNav />

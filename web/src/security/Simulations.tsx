@@ -16,6 +16,7 @@ import { SelectField, TextField } from '../ui/fields.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, EmptyState, ErrorNotice, Loading } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
+import { OpenIncidentButton } from './Incidents.js';
 import { SecurityNav } from './SecurityNav.js';
 
 type Banner = (typeof SIMULATION_BANNERS)[number];
@@ -139,6 +140,7 @@ export function SimulationResults({ id }: { id: string }) {
               columns={[
                 { key: 'person', header: t('sims.col.person'), render: (r) => r.userName },
                 { key: 'outcome', header: t('sims.col.outcome'), render: (r) => <Badge tone={r.outcome === 'reported' ? 'success' : r.outcome === 'clicked' || r.outcome === 'data_entered' ? 'danger' : 'info'}>{t(`sims.outcome.${r.outcome}`)}</Badge> },
+                ...(can('incidents.manage') ? [{ key: 'incident', header: t('inc.nav'), render: (r: (typeof data.recipients)[number]) => (r.outcome === 'clicked' || r.outcome === 'data_entered' ? <OpenIncidentButton className="btn--small" source={{ kind: 'simulation', id: r.recipientId }} /> : '—') }] : []),
                 { key: 'events', header: t('sims.col.events'), render: (r) => <ul className="sim-events">{r.events.map((ev, i) => <li key={i}><time dateTime={ev.at}>{formatDateTime(ev.at)}</time> {ev.type}{ev.discountedReason ? ` (${ev.discountedReason})` : ''}</li>)}{r.skipReason ? <li>{r.skipReason}</li> : null}</ul> },
               ]}
             />

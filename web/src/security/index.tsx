@@ -1,6 +1,7 @@
 /**
  * The security centre: the audit trail with proofs and the integrity check,
- * access review campaigns, quarantine and phishing reports. `/access-reviews/:id`
+ * access review campaigns, quarantine, phishing reports and security incidents
+ * (`/incidents/:id` is the link mailed to IT). `/access-reviews/:id`
  * and `/quarantine/:id` are the links the server mails, so they work directly.
  */
 import { Route, Switch } from 'wouter';
@@ -15,6 +16,8 @@ import { PhishingReports } from './PhishingReports.js';
 import { Quarantine } from './Quarantine.js';
 import { QuarantineItem } from './QuarantineItem.js';
 import { SimulationResults, Simulations } from './Simulations.js';
+import { IncidentDetail } from './IncidentDetail.js';
+import { Incidents } from './Incidents.js';
 import './security.css';
 
 export default function SecurityArea() {
@@ -32,6 +35,8 @@ export default function SecurityArea() {
       <Route path="/access-reviews/:id">{(params) => <AccessReview id={params.id} />}</Route>
       <Route path="/quarantine" component={Quarantine} />
       <Route path="/quarantine/:id">{(params) => <QuarantineItem id={params.id} />}</Route>
+      <Route path="/incidents" component={Incidents} />
+      <Route path="/incidents/:id">{(params) => <IncidentDetail id={params.id} />}</Route>
       <Route component={NotFound} />
     </Switch>
   );

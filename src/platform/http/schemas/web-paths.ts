@@ -18,6 +18,7 @@ export const WEB_APP_PATHS = [
   '/security',
   '/access-reviews',
   '/quarantine',
+  '/incidents',
   '/portal',
   '/knowledge',
   '/reports',

@@ -6,7 +6,7 @@
 import { Type } from 'typebox';
 import { IdParams, Nullable, Uuid, type Endpoint } from './common.js';
 
-export const WEBHOOK_EVENTS = ['ticket.created', 'ticket.updated', 'ticket.merged', 'ticket.split', 'message.created'] as const;
+export const WEBHOOK_EVENTS = ['ticket.created', 'ticket.updated', 'ticket.merged', 'ticket.split', 'message.created', 'incident.created', 'incident.updated'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 export const DELIVERY_STATUSES = ['queued', 'sending', 'delivered', 'failed'] as const;
 
