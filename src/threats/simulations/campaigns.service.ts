@@ -56,8 +56,9 @@ async function resolveTargets(deps: HelpdeskDeps, orgId: string, targets: Campai
   return [...ids];
 }
 
-export async function createCampaign(deps: HelpdeskDeps, ctx: AgentContext, input: CampaignInput): Promise<{ id: string; recipients: number }> {
+export async function createCampaign(deps: HelpdeskDeps, ctx: AgentContext, input: CampaignInput, options: { relay?: RawSender | undefined } = {}): Promise<{ id: string; recipients: number }> {
   const p = ctx.principal;
+  if (input.delivery === 'mailbox' && !options.relay) throw new AppError('validation_failed', 'Delivery to staff mailboxes needs an SMTP relay (TRUSTDESK_RELAY_URL); none is configured.', { extra: { errors: [{ field: 'delivery', message: 'no relay configured' }] } });
   const template = await resolveForCampaign(deps.db, p.orgId, input.templateId);
   if (!template) throw new AppError('validation_failed', 'No such template.');
   const banner = input.banner ?? (await readSimulationSettings(deps.db, p.orgId)).banner;
@@ -107,7 +108,11 @@ export interface DeliveryOptions {
   maxAttachmentBytes: number;
   /** Where the landing page is served (no trailing slash). */
   publicUrl: string;
+  /** The SMTP relay's raw sender, when one is configured: delivery to staff's own mailboxes. */
+  relay?: RawSender | undefined;
 }
+
+export type RawSender = (envelope: { from: string; to: string[] }, raw: Buffer) => Promise<void>;
 
 /**
  * The ingest hooks for a simulation. 'as_real': the organisation's real
@@ -167,7 +172,7 @@ export async function deliverDueSimulations(deps: HelpdeskDeps, options: Deliver
 
 async function deliverOne(deps: HelpdeskDeps, options: DeliveryOptions, r: { id: string; org_id: string; campaign_id: string; user_id: string; customer_name: string }, now: Date): Promise<'delivered' | 'skipped'> {
   const c = await deps.db.selectFrom('simulation_campaigns').where('id', '=', r.campaign_id).selectAll().executeTakeFirstOrThrow();
-  const user = await deps.db.selectFrom('users').where('id', '=', r.user_id).where('org_id', '=', r.org_id).select(['name', 'status']).executeTakeFirst();
+  const user = await deps.db.selectFrom('users').where('id', '=', r.user_id).where('org_id', '=', r.org_id).select(['name', 'email', 'status']).executeTakeFirst();
   const mailbox = await deps.db.selectFrom('mailboxes').where('id', '=', c.mailbox_id).select(['id', 'org_id', 'address', 'team_id']).executeTakeFirst();
   const settings = await readSimulationSettings(deps.db, r.org_id);
   const chosen = campaignTemplate(c, settings.language);
@@ -185,6 +190,17 @@ async function deliverOne(deps: HelpdeskDeps, options: DeliveryOptions, r: { id:
   const token = randomBytes(randomInt(18, 31)).toString('base64url');
   await deps.db.updateTable('simulation_recipients').set({ token_hash: hashToken(token), language: chosen?.language ?? null }).where('id', '=', r.id).execute();
   const rendered = renderTemplate(template, { agentName: user.name, orgName: org.name, customerName: r.customer_name, link: `${options.publicUrl}/l/${token}`, senderDomain: c.sender_domain });
+  if (c.delivery === 'mailbox') {
+    // The agent's own mailbox, through the relay: the same ordinary-looking message, addressed to them.
+    if (!options.relay) throw new Error('no relay configured for mailbox delivery');
+    await options.relay({ from: rendered.fromAddress, to: [user.email] }, buildSimulatedMessage(rendered, { to: user.email, date: now }));
+    await deps.db.transaction().execute(async (trx) => {
+      await trx.updateTable('simulation_recipients').set({ status: 'delivered', delivered_at: new Date() }).where('id', '=', r.id).execute();
+      await recordEvent(trx, { orgId: r.org_id, recipientId: r.id, type: 'delivered' });
+      await deps.audit.append(trx, { orgId: r.org_id, actor: SYSTEM, action: 'simulation.deliver', object: { type: 'simulation_recipient', id: r.id }, result: 'success', details: { campaignId: c.id, delivery: 'mailbox' } });
+    });
+    return 'delivered';
+  }
   const raw = buildSimulatedMessage(rendered, { to: mailbox.address, date: now });
   const route = { id: mailbox.id, orgId: mailbox.org_id, address: mailbox.address, teamId: mailbox.team_id };
   const [outcome] = await ingestInboundEmail(deps, { hooks: simulationHooks(deps, c.banner), blobs: options.blobs, maxAttachmentBytes: options.maxAttachmentBytes }, { raw, mailFrom: rendered.fromAddress, rcptTo: [mailbox.address] }, [route]);

@@ -21,6 +21,8 @@ import { appRoutes } from '../../platform/http/routes.js';
 import { seedMailbox } from '../../helpdesk/tickets/testing.js';
 import { createSimulationRoutes, simulationRoutes } from './simulations.routes.js';
 import { MAX_TEMPLATES_PER_ORG } from './custom-templates.js';
+import { createCampaign } from './campaigns.service.js';
+import { createHelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { parseRange, scannerRangeOf } from './settings.js';
 
 const ADDRESS = 'support@sims-complete.example';
@@ -263,6 +265,34 @@ describe.each(testDatabaseKinds)('simulations made complete on %s', (kind) => {
     results = (await inject(officer, 'GET', `/api/simulations/campaigns/${got.campaignId}`)).json();
     expect(results.counts.clicked).toBe(1);
     await inject(officer, 'PUT', '/api/simulations/settings', { scannerRanges: [], banner: 'as_real', language: 'en' });
+  });
+
+  it('delivers to the agent’s own mailbox through the relay, shaped like ordinary mail; refused without a relay', async () => {
+    const target = await signIn(app, org, { roles: ['agent'], teamIds: [team] });
+    const email = (await db().selectFrom('users').where('id', '=', target.userId).select('email').executeTakeFirstOrThrow()).email;
+    const mailer = services.mailer as MemoryMailer;
+    const before = mailer.raw.length;
+    const tickets = async () => Number((await db().selectFrom('tickets').where('org_id', '=', org.orgId).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+    const ticketsBefore = await tickets();
+    const created = await inject(officer, 'POST', '/api/simulations/campaigns', { name: 'Mailbox', templateId: 'shared-document', mailboxId: mailbox, senderDomain: 'share-docs.example', windowMinutes: 0, durationDays: 7, delivery: 'mailbox', targets: { userIds: [target.userId] } });
+    expect(created.statusCode, created.body).toBe(201);
+    expect((await inject(officer, 'POST', `/api/simulations/campaigns/${created.json().id}/deliver`)).json().delivered).toBe(1);
+    expect(mailer.raw.length).toBe(before + 1);
+    const sent = mailer.raw.at(-1)!;
+    expect(sent.envelope).toEqual({ from: 'share-noreply@share-docs.example', to: [email] });
+    const text = sent.raw.toString('utf8');
+    const head = text.split('\r\n\r\n')[0]!;
+    const names = head.split('\r\n').filter((l) => /^[^\s:]+:/.test(l)).map((l) => l.split(':')[0]!.toLowerCase()).sort();
+    expect(names).toEqual(['content-type', 'date', 'from', 'message-id', 'mime-version', 'subject', 'to']);
+    expect(head).toContain(`To: ${email}`);
+    // No ticket in the queue for this path; the link works as in the queue.
+    expect(await tickets()).toBe(ticketsBefore);
+    const body = Buffer.from(/Content-Type: text\/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n([A-Za-z0-9+/=\r\n]+?)\r\n--/.exec(text)![1]!.replace(/\r\n/g, ''), 'base64').toString('utf8');
+    const token = /\/l\/([A-Za-z0-9_-]+)/.exec(body)![1]!;
+    expect((await inject(null, 'GET', `/l/${token}`)).statusCode).toBe(200);
+    // Without a relay the path is refused up front.
+    const ctx = { principal: { orgId: org.orgId, userId: officer.userId } as never, requestId: 't', sourceIp: null };
+    await expect(createCampaign(await createHelpdeskDeps(services), ctx as never, { name: 'x', templateId: 'shared-document', mailboxId: mailbox, senderDomain: 'share-docs.example', windowMinutes: 0, durationDays: 1, delivery: 'mailbox', targets: { userIds: [target.userId] } })).rejects.toThrow(/needs an SMTP relay/);
   });
 
   it('takes the banner from the organisation’s setting unless the campaign chooses one', async () => {

@@ -51,7 +51,9 @@ export function createSimulationRoutes(options: { blobs?: BlobStore; deliveryInt
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
     const deps = await createHelpdeskDeps(app.services);
     const blobs = options.blobs ?? new LocalBlobStore(app.services.config.blobDirPath);
-    const delivery = { blobs, maxAttachmentBytes: app.services.config.smtpMaxBytes, publicUrl: deps.publicUrl };
+    const mailer = app.services.mailer;
+    const relay = mailer.sendRaw ? (envelope: { from: string; to: string[] }, raw: Buffer) => mailer.sendRaw!(envelope, raw) : undefined;
+    const delivery = { blobs, maxAttachmentBytes: app.services.config.smtpMaxBytes, publicUrl: deps.publicUrl, relay };
 
     // Due deliveries go out on a timer (every minute by default; 0 turns it off, as tests do).
     const every = options.deliveryIntervalMs ?? 60_000;
@@ -123,7 +125,7 @@ export function createSimulationRoutes(options: { blobs?: BlobStore; deliveryInt
     r.get(e.list.url, { preHandler: requirePermission('simulations.read'), schema: routeSchema(e.list, { tags, summary: 'Simulation campaigns' }) }, async (request) => ({ items: await listCampaigns(deps, requirePrincipal(request)) }));
 
     r.post(e.create.url, { preHandler: requirePermission('simulations.manage'), schema: routeSchema(e.create, { tags, summary: 'Create a campaign: targets resolved now, deliveries staggered over the window (audited)' }) }, async (request, reply) => {
-      return reply.code(201).send(await createCampaign(deps, agentContext(request), request.body));
+      return reply.code(201).send(await createCampaign(deps, agentContext(request), request.body, { relay }));
     });
 
     r.get(e.results.url, { preHandler: requirePermission('simulations.read'), schema: routeSchema(e.results, { tags, summary: 'A campaign’s results: counts and each recipient’s events' }) }, async (request) => campaignResults(deps, requirePrincipal(request), request.params.id));

@@ -8,7 +8,7 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'wouter';
 import { mailboxEndpoints } from '../../../src/platform/http/schemas/mailboxes.js';
-import { LANDING_FORMS, SIMULATION_BANNERS, simulationEndpoints as e } from '../../../src/platform/http/schemas/simulations.js';
+import { DELIVERY_PATHS, LANDING_FORMS, SIMULATION_BANNERS, simulationEndpoints as e } from '../../../src/platform/http/schemas/simulations.js';
 import { call } from '../api.js';
 import { formatDateTime, t } from '../i18n/index.js';
 import { useMe } from '../session.js';
@@ -57,13 +57,14 @@ function Builder({ onCreated }: { onCreated: (id: string) => void }) {
   const [senderDomain, setSenderDomain] = useState('');
   const [banner, setBanner] = useState<Banner | ''>('');
   const [landingForm, setLandingForm] = useState<LandingFormKind>('none');
+  const [delivery, setDelivery] = useState<(typeof DELIVERY_PATHS)[number]>('queue');
   const [windowMinutes, setWindow] = useState('240');
   const [durationDays, setDuration] = useState('7');
   const [roles, setRoles] = useState('agent');
   const chosenTemplate = templateId || templates.data?.items[0]?.id || '';
   const chosenMailbox = mailboxId || mailboxes.data?.mailboxes[0]?.id || '';
   const submit = useSubmit(() => call(e.create, { body: {
-    name: name.trim(), templateId: chosenTemplate, mailboxId: chosenMailbox, senderDomain: senderDomain.trim(), ...(banner ? { banner } : {}), landingForm,
+    name: name.trim(), templateId: chosenTemplate, mailboxId: chosenMailbox, senderDomain: senderDomain.trim(), ...(banner ? { banner } : {}), landingForm, delivery,
     windowMinutes: Number(windowMinutes), durationDays: Number(durationDays), targets: { roles: roles.split(',').map((r) => r.trim()).filter(Boolean) },
   } }));
   const onSubmit = async (event: FormEvent) => {
@@ -80,6 +81,7 @@ function Builder({ onCreated }: { onCreated: (id: string) => void }) {
         <SelectField label={t('sims.field.mailbox')} value={chosenMailbox} onChange={(ev) => setMailboxId(ev.target.value)} options={mailboxes.data.mailboxes.map((m) => ({ value: m.id, label: m.address }))} />
         <TextField label={t('sims.field.senderDomain')} hint={t('sims.field.senderDomainHint')} value={senderDomain} onChange={(ev) => setSenderDomain(ev.target.value)} required error={submit.fieldErrors.senderDomain} />
         <SelectField label={t('sims.field.banner')} value={banner} onChange={(ev) => setBanner(ev.target.value === 'none' ? 'none' : ev.target.value === 'as_real' ? 'as_real' : '')} options={[{ value: '', label: t('sims.banner.org') }, ...SIMULATION_BANNERS.map((b) => ({ value: b, label: t(`sims.banner.${b}`) }))]} />
+        <SelectField label={t('sims.field.delivery')} value={delivery} onChange={(ev) => setDelivery(ev.target.value === 'mailbox' ? 'mailbox' : 'queue')} options={DELIVERY_PATHS.map((d) => ({ value: d, label: t(`sims.delivery.${d}`) }))} />
         <SelectField label={t('sims.field.landingForm')} hint={t('sims.field.landingFormHint')} value={landingForm} onChange={(ev) => setLandingForm(LANDING_FORMS.find((f) => f === ev.target.value) ?? 'none')} options={LANDING_FORMS.map((f) => ({ value: f, label: t(`sims.form.${f}`) }))} />
         <TextField label={t('sims.field.window')} type="number" min={0} max={20160} value={windowMinutes} onChange={(ev) => setWindow(ev.target.value)} />
         <TextField label={t('sims.field.duration')} type="number" min={1} max={60} value={durationDays} onChange={(ev) => setDuration(ev.target.value)} />
