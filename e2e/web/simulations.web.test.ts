@@ -210,6 +210,7 @@ describeWeb('phishing simulations', (kind) => {
     await p.getByRole('button', { name: 'Preview for a sample agent' }).click();
     await p.locator('.sim-preview').getByText('Jordan Miller has shared a document with you.', { exact: false }).first().waitFor();
     expect(await runAxe(p)).toEqual([]);
+    await p.getByLabel('Template name').scrollIntoViewIfNeeded();
     await snap(p, 'security-simulation-template-editor');
     await p.getByRole('button', { name: 'Save template' }).click();
     await p.getByRole('button', { name: 'Edit “Shared contract (our version)”' }).waitFor();

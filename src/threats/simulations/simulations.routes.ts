@@ -152,10 +152,6 @@ export function createSimulationRoutes(options: { blobs?: BlobStore; deliveryInt
       return { ok: true as const };
     });
 
-    // The landing form's submission carries no typed value (its fields have no names); whatever a client sends
-    // anyway is read into nothing here and dropped: never parsed, stored or logged.
-    app.addContentTypeParser(['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'], { parseAs: 'buffer', bodyLimit: 16_384 }, (_req, _body, done) => done(null, null));
-
     // The landing page: HTML, outside /api, public and rate limited.
     app.get('/l-assets/seen.js', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(SEEN_SCRIPT));
     app.get('/l-assets/landing.css', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(LANDING_CSS));
@@ -167,11 +163,17 @@ export function createSimulationRoutes(options: { blobs?: BlobStore; deliveryInt
       if (!view) return reply.code(404).send(renderInvalidLink());
       return reply.send(view.form === 'none' ? renderLandingPage(view, `${deps.publicUrl}/training`) : renderLandingForm(view, token));
     });
-    app.post<{ Params: { token: string } }>('/l/:token', { config: { public: true, rateLimit: LANDING_LIMIT }, schema: { hide: true } }, async (request, reply) => {
-      landingHeaders(reply);
-      const view = await recordDataEntered(deps, { token: String(request.params.token).slice(0, 200), publicUrl: deps.publicUrl, ip: request.ip });
-      if (!view) return reply.code(404).send(renderInvalidLink());
-      return reply.send(renderLandingPage(view, `${deps.publicUrl}/training`, 'form'));
+    // The landing form's submission carries no typed value (its fields have no names). Whatever a client sends
+    // anyway, in any content type, is read into nothing and dropped here: never parsed, stored or logged.
+    await app.register(async (form) => {
+      form.removeAllContentTypeParsers();
+      form.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 16_384 }, (_req, _body, done) => done(null, null));
+      form.post<{ Params: { token: string } }>('/l/:token', { config: { public: true, rateLimit: LANDING_LIMIT }, schema: { hide: true } }, async (request, reply) => {
+        landingHeaders(reply);
+        const view = await recordDataEntered(deps, { token: String(request.params.token).slice(0, 200), publicUrl: deps.publicUrl, ip: request.ip });
+        if (!view) return reply.code(404).send(renderInvalidLink());
+        return reply.send(renderLandingPage(view, `${deps.publicUrl}/training`, 'form'));
+      });
     });
   };
 }
