@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { runAccessReviewJobs } from '../identity/access-reviews/access-reviews.jobs.js';
 import { runTrainingJobs } from '../identity/training/assignments.service.js';
+import { sendTrainingReminders } from '../identity/training/reminders.js';
 import { LocalBlobStore } from '../protection/blobs/store.js';
 import { createDefaultHooks } from '../helpdesk/ingest/hooks.js';
 import { startOutboundWorker } from '../helpdesk/mail/outbound-queue.js';
@@ -123,7 +124,10 @@ export async function startServer(options: { config: Config; logger: Logger; pri
       logger.error({ err }, 'access review jobs failed'),
     );
     // Training rules for people who joined a team or role since, and re-assignment when a period comes round.
-    runTrainingJobs({ db: services.database.db, audit: services.audit }).catch((err: unknown) => logger.error({ err }, 'training jobs failed'));
+    // Then reminders for assignments due within three days or overdue, one per assignment and kind (decision 0197).
+    runTrainingJobs({ db: services.database.db, audit: services.audit })
+      .then(() => sendTrainingReminders({ db: services.database.db, mailer: services.mailer, publicUrl: config.publicUrl, logger }))
+      .catch((err: unknown) => logger.error({ err }, 'training jobs failed'));
   }, 5 * 60_000);
   jobs.unref();
 

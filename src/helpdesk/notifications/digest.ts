@@ -41,6 +41,7 @@ const PHRASES: Record<NotificationKind, (n: number) => string> = {
   mention: (n) => (n === 1 ? 'you were mentioned in a note' : `you were mentioned in ${n} notes`),
   sla_breach: () => 'SLA target about to be missed',
   chat_waiting: () => 'a chat is waiting',
+  training_due: () => 'security training due',
 };
 
 interface Line {

@@ -19,6 +19,8 @@ export const DEFAULT_PREFERENCES: Readonly<Record<NotificationKind, Preference>>
   mention: { inApp: true, email: true },
   sla_breach: { inApp: true, email: true },
   chat_waiting: { inApp: true, email: false },
+  // Training reminders (decision 0197): sent by the training job itself, at most one per assignment and kind.
+  training_due: { inApp: true, email: true },
 };
 
 /** Each user's preference for one kind. */

@@ -68,11 +68,20 @@ export interface TrainingAttemptsTable {
   created_at: Generated<Date>;
 }
 
+/** Migration 0034: one reminder per assignment and kind (the reminder job's memory). */
+export interface TrainingRemindersTable {
+  assignment_id: string;
+  kind: 'due_soon' | 'overdue';
+  org_id: string;
+  created_at: Generated<Date>;
+}
+
 declare module '../../platform/db/schema.js' {
   interface Database {
     training_modules: TrainingModulesTable;
     training_rules: TrainingRulesTable;
     training_assignments: TrainingAssignmentsTable;
     training_attempts: TrainingAttemptsTable;
+    training_reminders: TrainingRemindersTable;
   }
 }

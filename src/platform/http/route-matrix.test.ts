@@ -323,9 +323,14 @@ describe('route access matrix', () => {
       const create = await app.inject({ method: 'POST', url: '/api/simulations/campaigns', headers, payload: campaign });
       const results = await app.inject({ url: `/api/simulations/campaigns/${ZERO}`, headers });
       const list = await app.inject({ url: '/api/simulations/campaigns', headers });
+      const templates = await app.inject({ url: '/api/simulations/custom-templates', headers });
+      const template = await app.inject({ method: 'PUT', url: `/api/simulations/custom-templates/${ZERO}`, headers, payload: { name: 'x', scenario: '', difficulty: 1, trainingTopic: 'phishing-in-the-queue', defaultLanguage: 'en', versions: [{ language: 'en', fromName: 'x', fromLocalPart: 'x', subject: 'x', body: '{{link}} a b', redFlags: [{ in: 'body', quote: 'a', explanation: 'x' }, { in: 'body', quote: 'b', explanation: 'x' }] }] } });
+      const settings = await app.inject({ url: '/api/simulations/settings', headers });
+      const saveSettings = await app.inject({ method: 'PUT', url: '/api/simulations/settings', headers, payload: { scannerRanges: ['bad'], banner: 'none', language: 'en' } });
       const allowed = role === 'security_officer';
-      // Allowed: past the permission check (no such mailbox, no such campaign). Everyone else: refused.
-      expect([create.statusCode, results.statusCode, list.statusCode], role).toEqual(allowed ? [400, 404, 200] : [403, 403, 403]);
+      // Allowed: past the permission check (no such mailbox, no such campaign or template, a malformed range). Everyone else: refused.
+      expect([create.statusCode, results.statusCode, list.statusCode, templates.statusCode, template.statusCode, settings.statusCode, saveSettings.statusCode], role)
+        .toEqual(allowed ? [400, 404, 200, 200, 404, 200, 400] : [403, 403, 403, 403, 403, 403, 403]);
     }
   });
 

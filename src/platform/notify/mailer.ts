@@ -25,6 +25,11 @@ export function senderFor(mailFrom: string, fromName: string | undefined): strin
 
 export interface Mailer {
   send(message: MailMessage): Promise<void>;
+  /**
+   * A complete message, sent as it is (no header added or changed) with its own envelope. Present only when an
+   * SMTP relay is configured: phishing simulations delivered to staff's own mailboxes (decision 0197).
+   */
+  sendRaw?(envelope: { from: string; to: string[] }, raw: Buffer): Promise<void>;
 }
 
 export function createMailer(config: { relayUrl?: string | undefined; mailFrom: string; dataDirPath: string }, outboxKey: OutboxKeySource): Mailer {
@@ -45,14 +50,22 @@ export function createMailer(config: { relayUrl?: string | undefined; mailFrom: 
     async send({ fromName, ...message }) {
       await transport.sendMail({ ...message, from: senderFor(config.mailFrom, fromName) });
     },
+    async sendRaw(envelope, raw) {
+      await transport.sendMail({ envelope, raw });
+    },
   };
 }
 
 /** Collects messages in memory (tests). */
 export class MemoryMailer implements Mailer {
   readonly sent: MailMessage[] = [];
+  /** Messages given to sendRaw (a test's stand-in for a configured relay). */
+  readonly raw: Array<{ envelope: { from: string; to: string[] }; raw: Buffer }> = [];
   async send(message: MailMessage): Promise<void> {
     this.sent.push(message);
+  }
+  async sendRaw(envelope: { from: string; to: string[] }, raw: Buffer): Promise<void> {
+    this.raw.push({ envelope, raw });
   }
   last(to?: string): MailMessage | undefined {
     return [...this.sent].reverse().find((m) => !to || m.to === to);

@@ -15,10 +15,11 @@ import { createThreatAnalyzer } from '../../helpdesk/ingest/hooks.js';
 import { scanSensitiveData } from '../../helpdesk/ingest/scan.js';
 import { createOrgContextLoader } from '../phishing-reports/org-context.js';
 import { createLearnedLoader } from '../phishing-learning/store.js';
-import { findTemplate } from './shipped-templates.js';
+import { campaignTemplate, resolveForCampaign } from './custom-templates.js';
 import { CUSTOMER_NAMES, renderTemplate } from './templates.js';
 import { buildSimulatedMessage } from './message.js';
-import type { SimulationBanner, SimulationEventType } from './schema.js';
+import { readSimulationSettings } from './settings.js';
+import type { DeliveryPath, LandingForm, SimulationBanner, SimulationEventType } from './schema.js';
 import './schema.js';
 
 export const MAX_RECIPIENTS = 1000;
@@ -29,7 +30,10 @@ export interface CampaignInput {
   templateId: string;
   mailboxId: string;
   senderDomain: string;
-  banner: SimulationBanner;
+  /** Absent: the organisation's banner setting (decision 0197). */
+  banner?: SimulationBanner | undefined;
+  landingForm?: LandingForm | undefined;
+  delivery?: DeliveryPath | undefined;
   startsAt?: string | undefined;
   windowMinutes: number;
   durationDays: number;
@@ -52,9 +56,12 @@ async function resolveTargets(deps: HelpdeskDeps, orgId: string, targets: Campai
   return [...ids];
 }
 
-export async function createCampaign(deps: HelpdeskDeps, ctx: AgentContext, input: CampaignInput): Promise<{ id: string; recipients: number }> {
+export async function createCampaign(deps: HelpdeskDeps, ctx: AgentContext, input: CampaignInput, options: { relay?: RawSender | undefined } = {}): Promise<{ id: string; recipients: number }> {
   const p = ctx.principal;
-  if (!findTemplate(input.templateId)) throw new AppError('validation_failed', 'No such template.');
+  if (input.delivery === 'mailbox' && !options.relay) throw new AppError('validation_failed', 'Delivery to staff mailboxes needs an SMTP relay (TRUSTDESK_RELAY_URL); none is configured.', { extra: { errors: [{ field: 'delivery', message: 'no relay configured' }] } });
+  const template = await resolveForCampaign(deps.db, p.orgId, input.templateId);
+  if (!template) throw new AppError('validation_failed', 'No such template.');
+  const banner = input.banner ?? (await readSimulationSettings(deps.db, p.orgId)).banner;
   const mailbox = await deps.db.selectFrom('mailboxes').where('id', '=', input.mailboxId).where('org_id', '=', p.orgId).select('id').executeTakeFirst();
   if (!mailbox) throw new AppError('validation_failed', 'No such mailbox.');
   const users = await resolveTargets(deps, p.orgId, input.targets);
@@ -66,7 +73,8 @@ export async function createCampaign(deps: HelpdeskDeps, ctx: AgentContext, inpu
   await deps.db.transaction().execute(async (trx) => {
     await trx.insertInto('simulation_campaigns').values({
       id, org_id: p.orgId, name: input.name, template_id: input.templateId, mailbox_id: input.mailboxId, sender_domain: input.senderDomain.toLowerCase(),
-      banner: input.banner, starts_at: startsAt, window_minutes: input.windowMinutes, ends_at: endsAt, created_by: p.userId,
+      banner, starts_at: startsAt, window_minutes: input.windowMinutes, ends_at: endsAt, created_by: p.userId,
+      template: template.stored ? JSON.stringify(template.stored) : null, landing_form: input.landingForm ?? 'none', delivery: input.delivery ?? 'queue',
     }).execute();
     const windowMs = input.windowMinutes * 60_000;
     await trx.insertInto('simulation_recipients').values(users.map((userId) => ({
@@ -75,7 +83,7 @@ export async function createCampaign(deps: HelpdeskDeps, ctx: AgentContext, inpu
       // Staggered: each recipient at its own moment in the window, so colleagues do not get it together.
       scheduled_at: new Date(startsAt.getTime() + (windowMs > 0 ? randomInt(windowMs) : 0)),
     }))).execute();
-    await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'simulation.create', object: { type: 'simulation_campaign', id }, result: 'success', details: { templateId: input.templateId, recipients: users.length, banner: input.banner } });
+    await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'simulation.create', object: { type: 'simulation_campaign', id }, result: 'success', details: { templateId: input.templateId, recipients: users.length, banner, landingForm: input.landingForm ?? 'none', delivery: input.delivery ?? 'queue' } });
   });
   return { id, recipients: users.length };
 }
@@ -100,7 +108,11 @@ export interface DeliveryOptions {
   maxAttachmentBytes: number;
   /** Where the landing page is served (no trailing slash). */
   publicUrl: string;
+  /** The SMTP relay's raw sender, when one is configured: delivery to staff's own mailboxes. */
+  relay?: RawSender | undefined;
 }
+
+export type RawSender = (envelope: { from: string; to: string[] }, raw: Buffer) => Promise<void>;
 
 /**
  * The ingest hooks for a simulation. 'as_real': the organisation's real
@@ -160,9 +172,11 @@ export async function deliverDueSimulations(deps: HelpdeskDeps, options: Deliver
 
 async function deliverOne(deps: HelpdeskDeps, options: DeliveryOptions, r: { id: string; org_id: string; campaign_id: string; user_id: string; customer_name: string }, now: Date): Promise<'delivered' | 'skipped'> {
   const c = await deps.db.selectFrom('simulation_campaigns').where('id', '=', r.campaign_id).selectAll().executeTakeFirstOrThrow();
-  const user = await deps.db.selectFrom('users').where('id', '=', r.user_id).where('org_id', '=', r.org_id).select(['name', 'status']).executeTakeFirst();
+  const user = await deps.db.selectFrom('users').where('id', '=', r.user_id).where('org_id', '=', r.org_id).select(['name', 'email', 'status']).executeTakeFirst();
   const mailbox = await deps.db.selectFrom('mailboxes').where('id', '=', c.mailbox_id).select(['id', 'org_id', 'address', 'team_id']).executeTakeFirst();
-  const template = findTemplate(c.template_id);
+  const settings = await readSimulationSettings(deps.db, r.org_id);
+  const chosen = campaignTemplate(c, settings.language);
+  const template = chosen?.template;
   const skip = c.status === 'ended' || new Date(c.ends_at) <= now ? 'campaign_ended' : user?.status !== 'active' ? 'deactivated' : !mailbox || !template ? 'mailbox_or_template_gone' : null;
   if (skip || !mailbox || !template || !user) {
     await deps.db.transaction().execute(async (trx) => {
@@ -174,8 +188,19 @@ async function deliverOne(deps: HelpdeskDeps, options: DeliveryOptions, r: { id:
   const org = await deps.db.selectFrom('organizations').where('id', '=', r.org_id).select('name').executeTakeFirstOrThrow();
   // No fixed shape: the length varies per recipient; only the hash is stored.
   const token = randomBytes(randomInt(18, 31)).toString('base64url');
-  await deps.db.updateTable('simulation_recipients').set({ token_hash: hashToken(token) }).where('id', '=', r.id).execute();
+  await deps.db.updateTable('simulation_recipients').set({ token_hash: hashToken(token), language: chosen?.language ?? null }).where('id', '=', r.id).execute();
   const rendered = renderTemplate(template, { agentName: user.name, orgName: org.name, customerName: r.customer_name, link: `${options.publicUrl}/l/${token}`, senderDomain: c.sender_domain });
+  if (c.delivery === 'mailbox') {
+    // The agent's own mailbox, through the relay: the same ordinary-looking message, addressed to them.
+    if (!options.relay) throw new Error('no relay configured for mailbox delivery');
+    await options.relay({ from: rendered.fromAddress, to: [user.email] }, buildSimulatedMessage(rendered, { to: user.email, date: now }));
+    await deps.db.transaction().execute(async (trx) => {
+      await trx.updateTable('simulation_recipients').set({ status: 'delivered', delivered_at: new Date() }).where('id', '=', r.id).execute();
+      await recordEvent(trx, { orgId: r.org_id, recipientId: r.id, type: 'delivered' });
+      await deps.audit.append(trx, { orgId: r.org_id, actor: SYSTEM, action: 'simulation.deliver', object: { type: 'simulation_recipient', id: r.id }, result: 'success', details: { campaignId: c.id, delivery: 'mailbox' } });
+    });
+    return 'delivered';
+  }
   const raw = buildSimulatedMessage(rendered, { to: mailbox.address, date: now });
   const route = { id: mailbox.id, orgId: mailbox.org_id, address: mailbox.address, teamId: mailbox.team_id };
   const [outcome] = await ingestInboundEmail(deps, { hooks: simulationHooks(deps, c.banner), blobs: options.blobs, maxAttachmentBytes: options.maxAttachmentBytes }, { raw, mailFrom: rendered.fromAddress, rcptTo: [mailbox.address] }, [route]);
@@ -246,9 +271,10 @@ export async function campaignResults(deps: HelpdeskDeps, p: Principal, id: stri
   return { campaign: presentCampaign(c), counts, recipients };
 }
 
-export function presentCampaign(c: { id: string; name: string; template_id: string; mailbox_id: string; sender_domain: string; banner: SimulationBanner; status: string; starts_at: Date | string; window_minutes: number; ends_at: Date | string; created_at: Date | string }) {
+export function presentCampaign(c: { id: string; name: string; template_id: string; template: { name: string } | null; mailbox_id: string; sender_domain: string; banner: SimulationBanner; landing_form: LandingForm; delivery: DeliveryPath; status: string; starts_at: Date | string; window_minutes: number; ends_at: Date | string; created_at: Date | string }) {
   return {
-    id: c.id, name: c.name, templateId: c.template_id, mailboxId: c.mailbox_id, senderDomain: c.sender_domain, banner: c.banner, status: c.status as 'scheduled' | 'ended',
+    id: c.id, name: c.name, templateId: c.template_id, templateName: c.template?.name ?? campaignTemplate({ template_id: c.template_id, template: null }, null)?.template.name ?? c.template_id,
+    mailboxId: c.mailbox_id, senderDomain: c.sender_domain, banner: c.banner, landingForm: c.landing_form, delivery: c.delivery, status: c.status as 'scheduled' | 'ended',
     startsAt: new Date(c.starts_at).toISOString(), windowMinutes: c.window_minutes, endsAt: new Date(c.ends_at).toISOString(), createdAt: new Date(c.created_at).toISOString(),
   };
 }

@@ -2,12 +2,14 @@
  * Row types of migration 0029_simulations.sql, added to the shared `Database`
  * interface by module augmentation. Import for its side effect.
  */
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 import '../../platform/db/schema.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 export type SimulationBanner = 'as_real' | 'none';
+export type LandingForm = 'none' | 'credentials' | 'payment';
+export type DeliveryPath = 'queue' | 'mailbox';
 export type CampaignStatus = 'scheduled' | 'ended';
 export type RecipientStatus = 'scheduled' | 'delivering' | 'delivered' | 'skipped' | 'failed';
 export const SIMULATION_EVENT_TYPES = ['delivered', 'opened', 'clicked', 'data_entered', 'reported', 'skipped'] as const;
@@ -27,6 +29,46 @@ export interface SimulationCampaignsTable {
   ends_at: Timestamp;
   created_by: string | null;
   created_at: Generated<Date>;
+  /** Migration 0034: the organisation template as it was at creation (null: shipped, by template_id). */
+  template: ColumnType<StoredTemplate | null, string | null | undefined, string | null>;
+  landing_form: ColumnType<LandingForm, LandingForm | undefined, LandingForm>;
+  delivery: ColumnType<DeliveryPath, DeliveryPath | undefined, DeliveryPath>;
+}
+
+/** One language version of an organisation's template (a red flag quotes text of this version). */
+export interface StoredTemplateVersion {
+  language: string;
+  fromName: string;
+  fromLocalPart: string;
+  subject: string;
+  body: string;
+  redFlags: Array<{ in: 'subject' | 'from' | 'body'; quote: string; explanation: string }>;
+}
+
+export interface StoredTemplate {
+  id: string;
+  version: number;
+  name: string;
+  scenario: string;
+  difficulty: 1 | 2 | 3;
+  trainingTopic: string;
+  defaultLanguage: string;
+  versions: StoredTemplateVersion[];
+}
+
+export interface SimulationTemplatesTable {
+  id: string;
+  org_id: string;
+  name: string;
+  scenario: string;
+  difficulty: number;
+  training_topic: string;
+  default_language: string;
+  versions: JSONColumnType<StoredTemplateVersion[], string, string>;
+  version: ColumnType<number, number | undefined, number>;
+  created_by: string | null;
+  created_at: Generated<Date>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface SimulationRecipientsTable {
@@ -42,6 +84,7 @@ export interface SimulationRecipientsTable {
   ticket_id: ColumnType<string | null, string | null | undefined, string | null>;
   message_id: ColumnType<string | null, string | null | undefined, string | null>;
   delivered_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  language: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SimulationEventsTable {
@@ -58,5 +101,6 @@ declare module '../../platform/db/schema.js' {
     simulation_campaigns: SimulationCampaignsTable;
     simulation_recipients: SimulationRecipientsTable;
     simulation_events: SimulationEventsTable;
+    simulation_templates: SimulationTemplatesTable;
   }
 }

@@ -61,13 +61,26 @@ export function escapeHtml(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-const VARIABLE = /\{\{\s*([a-zA-Z]+)\s*\}\}/g;
+const VARIABLE = /\{\{\s*([a-zA-Z.]+)\s*\}\}/g;
+
+/**
+ * The names a template may write: the shipped templates' short names and the dotted names security officers
+ * write in their own ({{agent.name}}, {{organisation.name}}, {{customer.name}}, {{link}}, {{sender.domain}}).
+ */
+export const VARIABLE_ALIASES: Readonly<Record<string, TemplateVariable>> = {
+  agentName: 'agentName', 'agent.name': 'agentName',
+  orgName: 'orgName', 'organisation.name': 'orgName', 'organization.name': 'orgName',
+  customerName: 'customerName', 'customer.name': 'customerName',
+  link: 'link',
+  senderDomain: 'senderDomain', 'sender.domain': 'senderDomain',
+};
 
 /** Replaces {{name}} by its cleaned value; an unknown variable is an error found when templates are checked. */
 export function fill(text: string, values: TemplateValues): string {
   return text.replace(VARIABLE, (_m, name: string) => {
-    if (!(TEMPLATE_VARIABLES as readonly string[]).includes(name)) throw new Error(`unknown template variable {{${name}}}`);
-    return values[name as TemplateVariable];
+    const key = Object.hasOwn(VARIABLE_ALIASES, name) ? VARIABLE_ALIASES[name] : undefined;
+    if (!key) throw new Error(`unknown template variable {{${name}}}`);
+    return values[key];
   });
 }
 
@@ -108,7 +121,7 @@ export function checkTemplate(t: SimulationTemplate): string[] {
   if (![1, 2, 3].includes(t.difficulty)) problems.push('difficulty: 1, 2 or 3');
   if (t.subject.length > LIMITS.subject) problems.push('subject too long');
   if (t.body.length > LIMITS.body) problems.push('body too long');
-  if (!t.body.includes('{{link}}')) problems.push('body: needs {{link}}');
+  if (!/\{\{\s*link\s*\}\}/.test(t.body)) problems.push('body: needs {{link}}');
   if (t.redFlags.length < 2 || t.redFlags.length > LIMITS.flags) problems.push(`redFlags: 2 to ${LIMITS.flags}`);
   if (!t.trainingTopic) problems.push('trainingTopic: required');
   try {

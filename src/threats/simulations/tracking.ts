@@ -10,9 +10,10 @@ import type { Database } from '../../platform/db/schema.js';
 import { actingFromAgent, type AgentContext, type HelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { assignModule } from '../../identity/training/assignments.service.js';
 import { hashToken, recordEvent } from './campaigns.service.js';
-import { findTemplate } from './shipped-templates.js';
+import { campaignTemplate } from './custom-templates.js';
 import { markFlags, renderTemplate, type MarkedPart } from './templates.js';
-import type { SimulationEventType } from './schema.js';
+import { readSimulationSettings, scannerRangeOf } from './settings.js';
+import type { LandingForm, SimulationEventType } from './schema.js';
 import './schema.js';
 
 /** Any base64url string of a plausible length; anything else is refused before the database is asked. */
@@ -33,7 +34,7 @@ async function findByToken(db: HelpdeskDeps['db'], token: string) {
     .where('simulation_recipients.status', '=', 'delivered')
     .select([
       'simulation_recipients.id', 'simulation_recipients.org_id', 'simulation_recipients.user_id', 'simulation_recipients.customer_name', 'simulation_recipients.delivered_at',
-      'simulation_campaigns.template_id', 'simulation_campaigns.sender_domain', 'simulation_campaigns.status as campaign_status', 'simulation_campaigns.ends_at',
+      'simulation_recipients.language', 'simulation_campaigns.template_id', 'simulation_campaigns.template', 'simulation_campaigns.landing_form', 'simulation_campaigns.sender_domain', 'simulation_campaigns.status as campaign_status', 'simulation_campaigns.ends_at',
       'users.name as agent_name', 'organizations.name as org_name',
     ])
     .executeTakeFirst();
@@ -65,7 +66,7 @@ const ENROL_DUE_DAYS = 14;
  * organisation does not have, or a failure here, never loses the event.
  */
 async function enrolAfterFailure(deps: TrackingDeps, r: Found): Promise<void> {
-  const topic = findTemplate(r.template_id)?.trainingTopic;
+  const topic = campaignTemplate(r, r.language)?.template.trainingTopic;
   if (!topic) return;
   await deps.db
     .transaction()
@@ -80,26 +81,28 @@ export interface LandingView {
   flags: Array<{ explanation: string }>;
   trainingTopic: string;
   templateName: string;
+  /** The form shown before the teaching page (none: teach at once). */
+  form: LandingForm;
+  orgName: string;
 }
 
 /**
- * A click on the tracking link. Unknown, malformed or undelivered tokens: null
- * (nothing recorded). After the campaign's end, or within seconds of delivery
- * (a scanner's prefetch until the page's script says otherwise), the click is
- * kept but discounted, with the reason.
+ * Why an event from this address, at this moment, counts for nothing (null: it counts). After the campaign's
+ * end nothing counts; an address in one of the organisation's scanner ranges is its own scanner, named.
  */
-export async function landOnSimulation(deps: TrackingDeps, input: { token: string; publicUrl: string; now?: Date }): Promise<LandingView | null> {
-  const now = input.now ?? new Date();
-  const r = await findByToken(deps.db, input.token);
-  if (!r) return null;
-  const template = findTemplate(r.template_id);
+async function discountOf(deps: TrackingDeps, r: Found, now: Date, ip: string | null | undefined): Promise<string | null> {
+  if (ended(r, now)) return 'after_campaign_end';
+  const range = scannerRangeOf(ip, (await readSimulationSettings(deps.db, r.org_id)).scannerRanges);
+  return range ? `scanner_range:${range}` : null;
+}
+
+/** The landing page's view of the recipient's message, red flags marked. */
+function viewOf(r: Found, publicUrl: string, token: string): LandingView | null {
+  const template = campaignTemplate(r, r.language)?.template;
   if (!template) return null;
-  const sinceDelivery = r.delivered_at ? (now.getTime() - new Date(r.delivered_at).getTime()) / 1000 : 0;
-  const reason = ended(r, now) ? 'after_campaign_end' : sinceDelivery < SCANNER_WINDOW_SECONDS ? 'soon_after_delivery_no_script' : null;
-  await append(deps.db, r, 'clicked', reason);
-  if (!reason) await enrolAfterFailure(deps, r);
-  const m = renderTemplate(template, { agentName: r.agent_name, orgName: r.org_name, customerName: r.customer_name, link: `${input.publicUrl}/l/${input.token}`, senderDomain: r.sender_domain });
-  const pick = (where: 'subject' | 'from' | 'body') => template.redFlags.map((f) => (f.in === where ? { quote: renderTemplate({ ...template, body: f.quote }, { agentName: r.agent_name, orgName: r.org_name, customerName: r.customer_name, link: `${input.publicUrl}/l/${input.token}`, senderDomain: r.sender_domain }).text } : { quote: '' }));
+  const values = { agentName: r.agent_name, orgName: r.org_name, customerName: r.customer_name, link: `${publicUrl}/l/${token}`, senderDomain: r.sender_domain };
+  const m = renderTemplate(template, values);
+  const pick = (where: 'subject' | 'from' | 'body') => template.redFlags.map((f) => (f.in === where ? { quote: renderTemplate({ ...template, body: f.quote }, values).text } : { quote: '' }));
   return {
     from: markFlags(`${m.fromName} <${m.fromAddress}>`, pick('from')),
     subject: markFlags(m.subject, pick('subject')),
@@ -107,7 +110,28 @@ export async function landOnSimulation(deps: TrackingDeps, input: { token: strin
     flags: template.redFlags.map((f) => ({ explanation: f.explanation })),
     trainingTopic: template.trainingTopic,
     templateName: template.name,
+    form: r.landing_form,
+    orgName: r.org_name,
   };
+}
+
+/**
+ * A click on the tracking link. Unknown, malformed or undelivered tokens: null
+ * (nothing recorded). After the campaign's end, from one of the organisation's
+ * scanner ranges, or within seconds of delivery (a scanner's prefetch until the
+ * page's script says otherwise), the click is kept but discounted, with the reason.
+ */
+export async function landOnSimulation(deps: TrackingDeps, input: { token: string; publicUrl: string; now?: Date; ip?: string | null }): Promise<LandingView | null> {
+  const now = input.now ?? new Date();
+  const r = await findByToken(deps.db, input.token);
+  if (!r) return null;
+  const view = viewOf(r, input.publicUrl, input.token);
+  if (!view) return null;
+  const sinceDelivery = r.delivered_at ? (now.getTime() - new Date(r.delivered_at).getTime()) / 1000 : 0;
+  const reason = (await discountOf(deps, r, now, input.ip)) ?? (sinceDelivery < SCANNER_WINDOW_SECONDS ? 'soon_after_delivery_no_script' : null);
+  await append(deps.db, r, 'clicked', reason);
+  if (!reason) await enrolAfterFailure(deps, r);
+  return view;
 }
 
 /**
@@ -115,29 +139,36 @@ export async function landOnSimulation(deps: TrackingDeps, input: { token: strin
  * scanner window discounted, unless one already counts or the campaign is over.
  * False for a token that is not a live recipient's.
  */
-export async function confirmHumanView(deps: TrackingDeps, input: { token: string; now?: Date }): Promise<boolean> {
+export async function confirmHumanView(deps: TrackingDeps, input: { token: string; now?: Date; ip?: string | null }): Promise<boolean> {
   const now = input.now ?? new Date();
   const r = await findByToken(deps.db, input.token);
   if (!r || ended(r, now)) return false;
   const events = await eventsOf(deps.db, r.id);
   if (!events.some((e) => e.type === 'clicked')) return false;
+  // A scanner of the organisation's own that runs script is still a scanner: nothing is counted.
+  if (await discountOf(deps, r, now, input.ip)) return true;
   if (events.some((e) => e.type === 'clicked' && !e.discounted_reason)) return true;
   await append(deps.db, r, 'clicked', null);
   await enrolAfterFailure(deps, r);
   return true;
 }
 
-/** Something was typed into a landing form. What was typed is never read or stored. */
-export async function recordDataEntered(deps: TrackingDeps, input: { token: string; now?: Date }): Promise<boolean> {
+/**
+ * Something was typed into a landing form. What was typed is never read or stored: the caller passes the
+ * token alone. Returns the teaching page's view (null for a token that is not a live recipient's).
+ */
+export async function recordDataEntered(deps: TrackingDeps, input: { token: string; publicUrl?: string; now?: Date; ip?: string | null }): Promise<LandingView | null> {
   const now = input.now ?? new Date();
   const r = await findByToken(deps.db, input.token);
-  if (!r) return false;
+  if (!r) return null;
+  const view = viewOf(r, input.publicUrl ?? '', input.token);
+  if (!view) return null;
   const events = await eventsOf(deps.db, r.id);
-  if (events.some((e) => e.type === 'data_entered' && !e.discounted_reason)) return true;
-  const late = ended(r, now);
-  await append(deps.db, r, 'data_entered', late ? 'after_campaign_end' : null);
-  if (!late) await enrolAfterFailure(deps, r);
-  return true;
+  if (events.some((e) => e.type === 'data_entered' && !e.discounted_reason)) return view;
+  const reason = await discountOf(deps, r, now, input.ip);
+  await append(deps.db, r, 'data_entered', reason);
+  if (!reason) await enrolAfterFailure(deps, r);
+  return view;
 }
 
 /**

@@ -140,6 +140,8 @@ export function NotificationBell() {
                     <Link href={`/tickets/${item.ticket.id}`} className="bell__link" onClick={() => { void markRead(item); close(false); }}>
                       {describeNotification(item)}
                     </Link>
+                  ) : item.kind === 'training_due' ? (
+                    <Link href="/training" className="bell__link" onClick={() => { void markRead(item); close(false); }}>{describeNotification(item)}</Link>
                   ) : (
                     <span className="bell__link">{describeNotification(item)}</span>
                   )}

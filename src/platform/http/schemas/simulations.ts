@@ -6,16 +6,77 @@ import { Type } from 'typebox';
 import { IdParams, Literals, Nullable, Timestamp, Uuid } from './common.js';
 
 export const SIMULATION_BANNERS = ['as_real', 'none'] as const;
+export const LANDING_FORMS = ['none', 'credentials', 'payment'] as const;
+export const DELIVERY_PATHS = ['queue', 'mailbox'] as const;
+/** Bounds of a security officer's own template (decision 0197); the service checks the rest (flags found, {{link}}). */
+export const TEMPLATE_BOUNDS = { subject: 200, fromName: 100, localPart: 64, body: 8000, flags: 12, flagText: 400, versions: 10, perOrg: 50 } as const;
+const LanguageTag = Type.String({ minLength: 2, maxLength: 35, pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$' });
 
 export const RedFlagView = Type.Object({ in: Literals(['subject', 'from', 'body'] as const), quote: Type.String(), explanation: Type.String() });
 export const TemplateSummary = Type.Object({
   id: Type.String(), version: Type.Integer(), name: Type.String(), scenario: Type.String(), difficulty: Type.Integer({ minimum: 1, maximum: 3 }), trainingTopic: Type.String(),
+  /** False: shipped with Trustdesk (read-only, can be copied); true: the organisation's own. */
+  custom: Type.Boolean(),
+  languages: Type.Array(Type.String()),
 });
 export const TemplatePreview = Type.Object({
   template: TemplateSummary,
   fromName: Type.String(), fromAddress: Type.String(), subject: Type.String(), text: Type.String(),
   redFlags: Type.Array(RedFlagView),
+  language: Type.String(),
 });
+
+const RedFlagInput = Type.Object({
+  in: Literals(['subject', 'from', 'body'] as const),
+  quote: Type.String({ minLength: 1, maxLength: TEMPLATE_BOUNDS.flagText }),
+  explanation: Type.String({ minLength: 1, maxLength: TEMPLATE_BOUNDS.flagText }),
+}, { additionalProperties: false });
+
+export const TemplateVersionBody = Type.Object({
+  language: LanguageTag,
+  fromName: Type.String({ minLength: 1, maxLength: TEMPLATE_BOUNDS.fromName }),
+  fromLocalPart: Type.String({ minLength: 1, maxLength: TEMPLATE_BOUNDS.localPart }),
+  subject: Type.String({ minLength: 1, maxLength: TEMPLATE_BOUNDS.subject }),
+  /** Plain text with {{agent.name}}, {{organisation.name}}, {{customer.name}}, {{sender.domain}} and (required) {{link}}. */
+  body: Type.String({ minLength: 1, maxLength: TEMPLATE_BOUNDS.body }),
+  /** Each marks a span of the subject, sender or body by quoting it exactly. */
+  redFlags: Type.Array(RedFlagInput, { minItems: 2, maxItems: TEMPLATE_BOUNDS.flags }),
+}, { additionalProperties: false });
+
+export const TemplateBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  scenario: Type.String({ maxLength: 1000 }),
+  difficulty: Type.Integer({ minimum: 1, maximum: 3 }),
+  /** A training module key: a counted click or data entry enrols the person in it. */
+  trainingTopic: Type.String({ minLength: 1, maxLength: 100 }),
+  defaultLanguage: LanguageTag,
+  versions: Type.Array(TemplateVersionBody, { minItems: 1, maxItems: TEMPLATE_BOUNDS.versions }),
+}, { additionalProperties: false });
+
+export const OrgTemplate = Type.Object({
+  id: Uuid, version: Type.Integer(), name: Type.String(), scenario: Type.String(), difficulty: Type.Integer(), trainingTopic: Type.String(), defaultLanguage: Type.String(),
+  versions: Type.Array(Type.Object({
+    language: Type.String(), fromName: Type.String(), fromLocalPart: Type.String(), subject: Type.String(), body: Type.String(),
+    redFlags: Type.Array(RedFlagView),
+  })),
+  updatedAt: Timestamp,
+});
+
+export const DraftPreviewBody = Type.Object({ template: TemplateBody, language: Type.Optional(LanguageTag) }, { additionalProperties: false });
+export const DraftPreview = Type.Object({
+  fromName: Type.String(), fromAddress: Type.String(), subject: Type.String(), text: Type.String(), redFlags: Type.Array(RedFlagView), language: Type.String(),
+  /** What keeps it from being saved (empty: valid). */
+  problems: Type.Array(Type.String()),
+});
+
+export const SimulationSettingsBody = Type.Object({
+  /** Addresses or CIDR ranges of the organisation's own mail scanners: their clicks are discounted. */
+  scannerRanges: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 }),
+  /** The phishing banner a campaign gets unless it chooses otherwise. */
+  banner: Literals(SIMULATION_BANNERS),
+  /** Which language version of a template staff are sent (a template without it sends its default). */
+  language: LanguageTag,
+}, { additionalProperties: false });
 
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Hostname = Type.String({ minLength: 3, maxLength: 253, pattern: '^(?=.{3,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\\.)+[a-zA-Z]{2,63}$' });
@@ -27,7 +88,12 @@ export const CreateCampaignBody = Type.Object({
   mailboxId: Uuid,
   /** The domain the simulated sender writes from: one the organisation controls (its acknowledgements land there). */
   senderDomain: Hostname,
-  banner: Literals(SIMULATION_BANNERS),
+  /** Absent: the organisation's banner setting. */
+  banner: Type.Optional(Literals(SIMULATION_BANNERS)),
+  /** A realistic credential or payment form before the teaching page (only THAT something was typed is recorded). */
+  landingForm: Type.Optional(Literals(LANDING_FORMS)),
+  /** 'queue' (default): an inbound ticket; 'mailbox': the agent's own mailbox through the relay. */
+  delivery: Type.Optional(Literals(DELIVERY_PATHS)),
   startsAt: Type.Optional(Type.String({ format: 'date-time' })),
   /** Deliveries are spread at random over this many minutes from the start (0: all at once; up to 14 days). */
   windowMinutes: Type.Integer({ minimum: 0, maximum: 20160 }),
@@ -41,7 +107,8 @@ export const CreateCampaignBody = Type.Object({
 }, { additionalProperties: false });
 
 export const Campaign = Type.Object({
-  id: Uuid, name: Type.String(), templateId: Type.String(), mailboxId: Uuid, senderDomain: Type.String(), banner: Literals(SIMULATION_BANNERS),
+  id: Uuid, name: Type.String(), templateId: Type.String(), templateName: Type.String(), mailboxId: Uuid, senderDomain: Type.String(), banner: Literals(SIMULATION_BANNERS),
+  landingForm: Literals(LANDING_FORMS), delivery: Literals(DELIVERY_PATHS),
   status: Literals(['scheduled', 'ended'] as const), startsAt: Timestamp, windowMinutes: Type.Integer(), endsAt: Timestamp, createdAt: Timestamp,
 });
 
@@ -70,7 +137,16 @@ export const LandingTokenBody = Type.Object({ token: Type.String({ minLength: 1,
 
 export const simulationEndpoints = {
   templates: { method: 'GET', url: '/api/simulations/templates', response: Type.Object({ items: Type.Array(TemplateSummary) }) },
-  preview: { method: 'GET', url: '/api/simulations/templates/:id/preview', params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }), response: TemplatePreview },
+  preview: { method: 'GET', url: '/api/simulations/templates/:id/preview', params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }), querystring: Type.Object({ language: Type.Optional(LanguageTag) }), response: TemplatePreview },
+  copy: { method: 'POST', url: '/api/simulations/templates/:id/copy', params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }), response: OrgTemplate, status: 201 },
+  draftPreview: { method: 'POST', url: '/api/simulations/templates/preview', body: DraftPreviewBody, response: DraftPreview },
+  orgTemplates: { method: 'GET', url: '/api/simulations/custom-templates', response: Type.Object({ items: Type.Array(OrgTemplate) }) },
+  orgTemplate: { method: 'GET', url: '/api/simulations/custom-templates/:id', params: IdParams, response: OrgTemplate },
+  createTemplate: { method: 'POST', url: '/api/simulations/custom-templates', body: TemplateBody, response: OrgTemplate, status: 201 },
+  updateTemplate: { method: 'PUT', url: '/api/simulations/custom-templates/:id', params: IdParams, body: TemplateBody, response: OrgTemplate },
+  deleteTemplate: { method: 'DELETE', url: '/api/simulations/custom-templates/:id', params: IdParams, response: Ok },
+  settings: { method: 'GET', url: '/api/simulations/settings', response: SimulationSettingsBody },
+  saveSettings: { method: 'PUT', url: '/api/simulations/settings', body: SimulationSettingsBody, response: SimulationSettingsBody },
   list: { method: 'GET', url: '/api/simulations/campaigns', response: Type.Object({ items: Type.Array(Campaign) }) },
   create: { method: 'POST', url: '/api/simulations/campaigns', body: CreateCampaignBody, response: Type.Object({ id: Uuid, recipients: Type.Integer() }), status: 201 },
   results: { method: 'GET', url: '/api/simulations/campaigns/:id', params: IdParams, response: CampaignResults },

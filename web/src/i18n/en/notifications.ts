@@ -17,6 +17,7 @@ export default {
   'notifications.kind.mention': 'You were mentioned in a note on ticket #{number}',
   'notifications.kind.sla_breach': 'Ticket #{number} is about to miss its SLA target',
   'notifications.kind.chat_waiting': 'A chat is waiting',
+  'notifications.kind.training_due': 'Security training is due: open Training',
   'notifications.times.one': '({count} update)',
   'notifications.times.other': '({count} updates)',
 
@@ -32,6 +33,7 @@ export default {
   'notifications.prefs.label.mention': 'Someone mentions me in an internal note (@name)',
   'notifications.prefs.label.sla_breach': 'A ticket of mine is about to miss its SLA target',
   'notifications.prefs.label.chat_waiting': 'A chat is waiting (when chat is enabled)',
+  'notifications.prefs.label.training_due': 'Security training of mine is due in 3 days or overdue',
   'notifications.prefs.inAppFor': '{kind}: in the app',
   'notifications.prefs.emailFor': '{kind}: by email',
 } as const;
