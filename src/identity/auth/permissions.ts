@@ -37,6 +37,8 @@ export const PERMISSIONS = {
   'training.manage': 'Add training modules, set assignment rules and assign training',
   'simulations.manage': 'Create and end phishing simulation campaigns',
   'simulations.read': 'Read phishing simulation results',
+  'siem.manage': 'Add, change, test and remove the SIEM destinations the audit trail streams to',
+  'siem.read': 'See SIEM destinations and their delivery status (lag, last error)',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -93,6 +95,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'customers.read', 'customers.reveal', 'customers.write', 'customers.verify', 'customers.export', 'customers.erase',
       'macros.manage', 'kb.manage', 'users.read', 'users.manage', 'roles.manage', 'teams.manage', 'policies.manage', 'channels.manage',
       'tokens.manage', 'sessions.manage', 'reports.read', 'keys.rotate', 'training.read', 'training.manage',
+      'siem.manage', 'siem.read',
     ),
   },
   {
@@ -104,6 +107,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'quarantine.read', 'quarantine.release', 'customers.export', 'customers.erase', 'tickets.read', 'customers.read',
       'training.read', 'training.manage',
       'simulations.manage', 'simulations.read',
+      'siem.manage', 'siem.read',
     ),
   },
   {
@@ -111,12 +115,12 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     name: 'Auditor',
     requirePhishingResistant: false,
     // Read-only: may read the audit trail and reports, may change nothing.
-    grants: org('audit.read', 'reports.read', 'users.read', 'training.read'),
+    grants: org('audit.read', 'reports.read', 'users.read', 'training.read', 'siem.read'),
   },
 ];
 
 /** Permissions that only read. An auditor-like role must hold nothing else. */
-export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read']);
+export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read', 'siem.read']);
 
 export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSIONS, value);

@@ -39,6 +39,8 @@ export const ENCRYPTED_COLUMNS: Array<{ table: EncryptedTable; columns: string[]
   { table: 'phishing_models', columns: ['model_enc'], key: 'org_id' },
   // The chat's site-identity secret, one per organisation (rowId = org_id, src/helpdesk/chat/settings.ts).
   { table: 'chat_settings', columns: ['identity_secret_enc'], key: 'org_id' },
+  // A SIEM destination's HTTP token and TLS client key (src/protection/siem/destinations.service.ts).
+  { table: 'siem_destinations', columns: ['client_key_enc', 'token_enc'] },
 ];
 // Every *_enc column in the schema must be listed here: a rotation retires the old key version, so a column it
 // missed would become unreadable (rotation.test.ts reads the live schema and fails on any column not listed).
@@ -62,7 +64,8 @@ type EncryptedTable =
   | 'mfa_totp'
   | 'user_phones'
   | 'phishing_models'
-  | 'chat_settings';
+  | 'chat_settings'
+  | 'siem_destinations';
 
 // Header layout (field-cipher.ts): format(1) algorithm(1) key id(16) key version(4, big-endian).
 const keyIdBytes = (keyId: string) => Buffer.from(keyId.replace(/-/g, ''), 'hex');
