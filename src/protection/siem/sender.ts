@@ -48,8 +48,8 @@ export interface SiemSenderOptions {
 }
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 5 * 60_000, maxAttempts: Number.POSITIVE_INFINITY };
-/** The lag is counted up to this many entries (a count beyond it reads "at least"). */
-export const LAG_COUNT_CAP = 10_000_000;
+/** The status counts the lag up to this many entries (a count beyond it reads "at least"). */
+export const LAG_COUNT_CAP = 1_000_000;
 
 type DestinationRow = Pick<SiemDestinationsTable, 'id' | 'org_id' | 'transport' | 'host' | 'port' | 'url' | 'format' | 'ca_pem' | 'client_cert_pem' | 'client_key_enc' | 'token_enc'> & {
   updated_at: Date;
@@ -107,9 +107,9 @@ export async function readEvents(db: Kysely<Database>, orgId: string, after: num
   });
 }
 
-/** Sequenced entries of the organisation after the cursor (capped at LAG_COUNT_CAP). */
-export async function countLag(db: Kysely<Database>, orgId: string, cursor: number): Promise<number> {
-  const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT 1 FROM audit_log WHERE org_id = ${orgId} AND idx IS NOT NULL AND idx > ${cursor} LIMIT ${LAG_COUNT_CAP}) AS waiting`.execute(db);
+/** Sequenced entries of the organisation after the cursor, counted up to `cap` (an index range, no more). */
+export async function countLag(db: Kysely<Database>, orgId: string, cursor: number, cap = LAG_COUNT_CAP): Promise<number> {
+  const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT 1 FROM audit_log WHERE org_id = ${orgId} AND idx IS NOT NULL AND idx > ${cursor} LIMIT ${cap}) AS waiting`.execute(db);
   return r.rows[0]?.n ?? 0;
 }
 
@@ -160,37 +160,40 @@ export class SiemSender {
 
   /** One pass: every due destination this sender can lease gets up to `batchesPerPass` batches. Returns entries delivered. */
   async runOnce(): Promise<number> {
-    const claimed = await this.claim();
     let delivered = 0;
-    for (const dest of claimed) {
-      if (this.stopped) break;
+    const served: string[] = [];
+    // One destination leased at a time, so a lease is never left to run out while others are served.
+    while (!this.stopped) {
+      const dest = await this.claimOne(served);
+      if (!dest) break;
+      served.push(dest.id);
       delivered += await this.serve(dest);
     }
     return delivered;
   }
 
-  /** Takes the lease of every due, enabled destination that no live sender holds. */
-  private async claim(): Promise<Array<DestinationRow & { cursor_idx: number; lag_alert_at: Date | null }>> {
+  /** Takes the lease of one due, enabled destination that no live sender holds (and this pass has not served). */
+  private async claimOne(served: string[]): Promise<(DestinationRow & { cursor_idx: number; lag_alert_at: Date | null }) | undefined> {
     const now = this.now();
     const until = new Date(now.getTime() + this.leaseMs);
-    const ids = await sql<{ destination_id: string }>`
+    const free = sql`(c.lease_owner IS NULL OR c.lease_owner = ${this.owner} OR c.lease_until IS NULL OR c.lease_until < ${now})`;
+    const notServed = served.length ? sql`AND c.destination_id NOT IN (${sql.join(served)})` : sql``;
+    const claimed = await sql<{ destination_id: string }>`
       UPDATE siem_cursors AS c SET lease_owner = ${this.owner}, lease_until = ${until}
-      FROM siem_destinations AS d
-      WHERE d.id = c.destination_id AND d.enabled AND c.next_attempt_at <= ${now}
-        AND (c.lease_owner IS NULL OR c.lease_owner = ${this.owner} OR c.lease_until IS NULL OR c.lease_until < ${now})
+      WHERE c.destination_id = (
+        SELECT c.destination_id FROM siem_cursors AS c JOIN siem_destinations AS d ON d.id = c.destination_id
+        WHERE d.enabled AND c.next_attempt_at <= ${now} AND ${free} ${notServed}
+        ORDER BY c.next_attempt_at LIMIT 1 FOR UPDATE OF c SKIP LOCKED)
+      AND ${free}
       RETURNING c.destination_id`.execute(this.db);
-    if (ids.rows.length === 0) return [];
+    const id = claimed.rows[0]?.destination_id;
+    if (!id) return undefined;
     return this.db
       .selectFrom('siem_destinations as d')
       .innerJoin('siem_cursors as c', 'c.destination_id', 'd.id')
-      .where(
-        'd.id',
-        'in',
-        ids.rows.map((r) => r.destination_id),
-      )
+      .where('d.id', '=', id)
       .select(['d.id', 'd.org_id', 'd.transport', 'd.host', 'd.port', 'd.url', 'd.format', 'd.ca_pem', 'd.client_cert_pem', 'd.client_key_enc', 'd.token_enc', 'd.updated_at', 'd.lag_alert_threshold', 'c.cursor_idx', 'c.lag_alert_at'])
-      .orderBy('d.created_at')
-      .execute();
+      .executeTakeFirst();
   }
 
   private async transportFor(dest: DestinationRow): Promise<Transport> {
@@ -215,7 +218,9 @@ export class SiemSender {
     let cursor = Number(dest.cursor_idx);
     let delivered = 0;
     let failed = false;
-    for (let i = 0; i < this.batchesPerPass && !this.stopped; i++) {
+    // Within half the lease: every batch renews it, and the next one starts well before it could run out.
+    const until = this.now().getTime() + this.leaseMs / 2;
+    for (let i = 0; i < this.batchesPerPass && !this.stopped && this.now().getTime() < until; i++) {
       const events = await readEvents(this.db, dest.org_id, cursor, this.batchSize);
       if (events.length === 0) break;
       try {
@@ -281,7 +286,8 @@ export class SiemSender {
   }
 
   private async updateLag(dest: DestinationRow & { lag_alert_at: Date | null }, cursor: number, failed: boolean): Promise<void> {
-    const lag = await countLag(this.db, dest.org_id, cursor);
+    // Counted every pass, so only as far as the alert needs: past the threshold, "more than" is enough.
+    const lag = await countLag(this.db, dest.org_id, cursor, Math.max(dest.lag_alert_threshold + 1, 10_000));
     const over = lag > dest.lag_alert_threshold;
     const now = this.now();
     const changed = await this.db

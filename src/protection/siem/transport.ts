@@ -46,7 +46,8 @@ export interface Transport {
 export function describeError(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown; reason?: unknown };
   const message = typeof e?.message === 'string' ? e.message : String(err);
-  const code = typeof e?.code === 'string' && !message.includes(e.code) ? ` (${e.code})` : '';
+  // The system's code (ECONNRESET, ERR_TLS_CERT_ALTNAME_INVALID …) when the message does not already say it.
+  const code = typeof e?.code === 'string' && /^(E[A-Z]+|ERR_[A-Z_]+|[A-Z_]+_CERT[A-Z_]*|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)$/.test(e.code) && !message.includes(e.code) ? ` (${e.code})` : '';
   return `${message}${code}`.replace(/[\r\n]+/g, ' ').slice(0, 480);
 }
 

@@ -69,7 +69,7 @@ export const SiemStatus = Type.Object({
   cursorIdx: Type.Integer(),
   /** The organisation's newest sequenced entry. */
   latestIdx: Nullable(Type.Integer()),
-  /** Entries of the organisation waiting to be sent. */
+  /** Entries of the organisation waiting to be sent (counted up to 1,000,000). */
   lag: Type.Integer(),
   delivered: Type.Integer(),
   /** The lag is above the destination's alert threshold. */
