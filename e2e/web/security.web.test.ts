@@ -275,7 +275,7 @@ describeWeb('security centre', (kind) => {
     await dialog.getByLabel('Name').fill('Central rsyslog');
     await dialog.getByLabel('Transport').selectOption('tcp');
     await dialog.getByLabel('Host').fill('bad host');
-    await dialog.getByLabel('Port').fill('6514');
+    await dialog.getByLabel('Port', { exact: true }).fill('6514');
     await dialog.getByLabel('Start with').selectOption('beginning');
     await dialog.getByRole('button', { name: 'Save' }).click();
     // The server's check, shown in the form.

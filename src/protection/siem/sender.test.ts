@@ -91,6 +91,8 @@ describe.each(testDatabaseKinds)('SIEM sender on %s', (kind) => {
     // Every entry of the organisation after the start, once each, in trail order; none of the other organisation's.
     expect(t.seqs).toEqual(await orgSeqs(org, start));
     expect(t.batches.flat().every((e) => e.orgId === org.orgId)).toBe(true);
+    // Bounded batches, whatever the backlog.
+    expect(t.batches.map((b) => b.length)).toEqual([10, 10, 6]);
     // Each event names the one before it, so the receiver can see a gap.
     const flat = t.batches.flat();
     for (let i = 1; i < flat.length; i++) expect(flat[i]!.prev).toBe(flat[i - 1]!.seq);

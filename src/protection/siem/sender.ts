@@ -169,6 +169,12 @@ export class SiemSender {
       served.push(dest.id);
       delivered += await this.serve(dest);
     }
+    // Connections of destinations not served now (removed, turned off, backing off, held by another instance) close.
+    for (const [id, { transport }] of this.transports) {
+      if (served.includes(id)) continue;
+      transport.close();
+      this.transports.delete(id);
+    }
     return delivered;
   }
 
