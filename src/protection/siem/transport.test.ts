@@ -3,9 +3,14 @@
  * Collector POST (token header, one JSON object per line), and destinations that refuse, hang in the TLS
  * handshake, answer an error or sit on a private address without permission: each gives a clear error.
  */
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import dgram from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readOctetCountedFrames, type SiemEvent } from './format.js';
 import { createTransport, type TransportConfig } from './transport.js';
@@ -115,5 +120,46 @@ describe('SIEM transports', () => {
     await expect(createTransport({ ...base, transport: 'tls', port: gport }, { ...fmt, outbound: { allowPrivate: true } }).deliver([ev(1)])).rejects.toThrow();
 
     await expect(createTransport({ ...base, port }, { ...fmt, outbound: {} }).deliver([ev(1)])).rejects.toThrow('That address cannot be reached from this server.');
+  });
+
+  it('TLS: the CA given is trusted, the server’s name is always checked, and a client certificate is presented for mutual TLS', async () => {
+    // A CA, a server certificate for 127.0.0.1, one for another name, and a client certificate, made now.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'siem-tls-'));
+    const ssl = (...args: string[]) => expect(spawnSync('openssl', args, { cwd: dir }).status).toBe(0);
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+    ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=Test CA');
+    for (const [name, san] of [['server', 'IP:127.0.0.1'], ['other', 'DNS:siem.example.net'], ['client', 'DNS:trustdesk.example']] as const) {
+      writeFileSync(path.join(dir, `${name}.ext`), `subjectAltName=${san}\nbasicConstraints=CA:FALSE\n`);
+      ssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+      ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
+    }
+    const files = Object.fromEntries(['ca.pem', 'server.pem', 'server.key', 'other.pem', 'other.key', 'client.pem', 'client.key'].map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
+    rmSync(dir, { recursive: true, force: true });
+    const read = (f: string) => files[f]!;
+    const frames: string[] = [];
+    const peers: Array<string | undefined> = [];
+    const caPem = read('ca.pem');
+    const serve = async (cert: string, key: string) => {
+      const server = tls.createServer({ cert, key, ca: caPem, requestCert: true, rejectUnauthorized: false }, (s) => {
+        peers.push(s.authorized ? (s.getPeerCertificate().subject as { CN?: string } | undefined)?.CN : undefined);
+        s.on('data', (d: Buffer) => frames.push(...readOctetCountedFrames(d).frames));
+        closers.push(() => s.destroy());
+      });
+      return listen(server);
+    };
+    const good = await serve(read('server.pem'), read('server.key'));
+    const other = await serve(read('other.pem'), read('other.key'));
+    const opts = { ...fmt, outbound: { allowPrivate: true } };
+
+    const mtls = createTransport({ ...base, transport: 'tls', port: good, caPem, clientCertPem: read('client.pem'), clientKeyPem: read('client.key') }, opts);
+    await mtls.deliver([ev(1)]);
+    await expect.poll(() => frames.length).toBe(1);
+    expect(peers).toEqual(['client']);
+    mtls.close();
+    // The system's CAs do not know the test CA.
+    await expect(createTransport({ ...base, transport: 'tls', port: good }, opts).deliver([ev(2)])).rejects.toThrow(/certificate/i);
+    // A certificate for another name is refused, whoever signed it.
+    await expect(createTransport({ ...base, transport: 'tls', port: other, caPem }, opts).deliver([ev(3)])).rejects.toThrow(/ERR_TLS_CERT_ALTNAME_INVALID|does not match|not in the cert/i);
+    expect(frames).toHaveLength(1);
   });
 });
