@@ -296,8 +296,9 @@ describeWeb('security centre', (kind) => {
     await sender.runOnce();
     await sender.stop();
     await page.reload();
-    await table.getByText('Failing (1 tries)').waitFor();
+    await table.getByText('Failing (1 attempt)').waitFor();
     await table.getByText('That address cannot be reached from this server.').waitFor();
+    await snap(page, 'security-siem');
     expect(Number((await table.getByRole('cell').nth(3).textContent())?.replace(/\D/g, ''))).toBeGreaterThan(0);
     expect(seen.pageErrors).toEqual([]);
     await close();

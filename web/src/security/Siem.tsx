@@ -7,7 +7,7 @@ import { useState, type FormEvent } from 'react';
 import type { Static } from 'typebox';
 import { SIEM_FORMATS, SIEM_TRANSPORTS, siemEndpoints as e, type SiemDestination } from '../../../src/platform/http/schemas/siem.js';
 import { call } from '../api.js';
-import { t } from '../i18n/index.js';
+import { t, tp } from '../i18n/index.js';
 import { useMe } from '../session.js';
 import { Button } from '../ui/Button.js';
 import { DataTable } from '../ui/DataTable.js';
@@ -102,7 +102,7 @@ function target(d: Destination): string {
 
 function State({ d }: { d: Destination }) {
   if (!d.enabled) return <Badge>{t('siem.state.off')}</Badge>;
-  if (d.status.failures > 0) return <Badge tone="danger">{t('siem.state.failing', { count: d.status.failures })}</Badge>;
+  if (d.status.failures > 0) return <Badge tone="danger">{tp('siem.state.failing', d.status.failures)}</Badge>;
   if (d.status.behind) return <Badge tone="warning">{t('siem.state.behind')}</Badge>;
   return <Badge tone="success">{t('siem.state.ok')}</Badge>;
 }
