@@ -50,6 +50,8 @@ export interface Cluster {
   publicUrl: string;
   /** TRUSTDESK_KEK of every instance, for a process that opens the same database's keys. */
   kek: string;
+  /** Starts instance `index` again (after it was killed) on its port and data folder; replaces it in `instances`. */
+  restart(index: number): Promise<Instance>;
   stop(): Promise<void>;
 }
 
@@ -118,5 +120,12 @@ export async function startCluster(options: { serverUrl: string; redisUrl: strin
     await stop();
     throw err;
   }
-  return { instances, databaseUrl: url.toString(), publicUrl, kek, stop };
+  const restart = async (index: number) => {
+    const old = instances[index];
+    if (old && !old.exited) throw new Error(`instance ${index} is still running`);
+    const inst = await launch(ports[index]!, index);
+    instances[index] = inst;
+    return inst;
+  };
+  return { instances, databaseUrl: url.toString(), publicUrl, kek, restart, stop };
 }

@@ -265,6 +265,45 @@ describeWeb('security centre', (kind) => {
     await agentContext.close();
   }, 60_000);
 
+  it('SIEM streaming: the officer adds a destination, a test names why it cannot be reached, and the list shows the sender’s last error and what waits', async () => {
+    const { page, seen, close } = await officerPage();
+    await page.goto('/security/siem');
+    await page.getByText('No destinations yet.').waitFor();
+    expect(await page.getByRole('navigation', { name: 'Security centre sections' }).getByRole('link', { name: 'SIEM' }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Add destination' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add destination' });
+    await dialog.getByLabel('Name').fill('Central rsyslog');
+    await dialog.getByLabel('Transport').selectOption('tcp');
+    await dialog.getByLabel('Host').fill('bad host');
+    await dialog.getByLabel('Port', { exact: true }).fill('6514');
+    await dialog.getByLabel('Start with').selectOption('beginning');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    // The server's check, shown in the form.
+    await dialog.getByText('The host must be a host name or an IP address').waitFor();
+    await dialog.getByLabel('Host').fill('127.0.0.1');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    const table = page.getByRole('table', { name: 'SIEM streaming' });
+    await table.getByText('tcp://127.0.0.1:6514').waitFor();
+    expect(await runAxe(page)).toEqual([]);
+    // Loopback is refused here (TRUSTDESK_ALLOW_PRIVATE_OUTBOUND is off): the test says so.
+    await table.getByRole('button', { name: 'Send test' }).click();
+    await page.getByText('The test message to Central rsyslog failed: That address cannot be reached from this server.').waitFor();
+    // One pass of the background sender records the same reason as the destination's last error.
+    const { SiemSender } = await import('../../src/protection/siem/sender.js');
+    const { siemDepsOf } = await import('../../src/protection/siem/deps.js');
+    const sender = new SiemSender({ ...siemDepsOf(server.services), owner: 'web-test' });
+    await server.services.audit.flush();
+    await sender.runOnce();
+    await sender.stop();
+    await page.reload();
+    await table.getByText('Failing (1 attempt)').waitFor();
+    await table.getByText('That address cannot be reached from this server.').waitFor();
+    await snap(page, 'security-siem');
+    expect(Number((await table.getByRole('cell').nth(3).textContent())?.replace(/\D/g, ''))).toBeGreaterThan(0);
+    expect(seen.pageErrors).toEqual([]);
+    await close();
+  }, 60_000);
+
   it('an administrator opening /security is told whom the centre is for and where to give the role, with no link in the top bar', async () => {
     const admin = await signInAs(server.app, await buildUser(server.services, org, { roles: ['administrator'], name: 'Alex Admin', email: `alex.admin-${randomUUID().slice(0, 6)}@staff.example` }));
     const context = await staffContext(browser, server, admin);

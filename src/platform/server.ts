@@ -20,6 +20,8 @@ import { startWebhookWorker } from './webhooks/delivery-queue.js';
 import type { Config } from './config/config.js';
 import { openServices, type Services } from './app/services.js';
 import { sealSenderDataAtRest } from '../threats/phishing-reports/seal.js';
+import { siemDepsOf } from '../protection/siem/deps.js';
+import { SiemSender } from '../protection/siem/sender.js';
 import { buildApp } from './http/app.js';
 import { appRoutes } from './http/routes.js';
 import { createSetupLink, setupNeeded } from '../identity/auth/auth.service.js';
@@ -59,6 +61,9 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   const webhooks = startWebhookWorker({ ...helpdesk, outbound: { allowPrivate: config.allowPrivateWebhooks } });
   // SLA warnings and batched notification emails (src/helpdesk/notifications).
   const notifications = startNotificationWorker({ db: services.database.db, mailer: services.mailer, publicUrl: config.publicUrl, logger });
+  // The audit trail streamed to each organisation's SIEM destinations: one sender per destination across instances.
+  const siem = new SiemSender({ ...siemDepsOf(services), logger });
+  siem.start(config.siemIntervalMs);
   try {
     app = await buildApp({ services, routes: appRoutes });
     await app.listen({ host: config.host, port: config.port });
@@ -86,6 +91,7 @@ export async function startServer(options: { config: Config; logger: Logger; pri
     await outbound.stop();
     await webhooks.stop();
     await notifications.stop();
+    await siem.stop();
     await smtp?.close();
     await metrics?.close();
     await services.close();
@@ -141,6 +147,7 @@ export async function startServer(options: { config: Config; logger: Logger; pri
       await outbound.stop();
       await webhooks.stop();
       await notifications.stop();
+      await siem.stop();
       await services.close();
     })();
     return stopping;

@@ -84,6 +84,7 @@ export const ACTION_PERMISSIONS: ReadonlyArray<readonly [pattern: string, permis
   ['incident.settings.', 'incidents.manage'],
   ['key.', 'keys.rotate'],
   ['keys.', 'keys.rotate'],
+  ['siem.destination.', 'siem.manage'],
 ];
 
 /** Permissions some audited action exercises. Only these can be judged unused; the rest are not observable. */

@@ -40,6 +40,8 @@ export const PERMISSIONS = {
   'awareness.read': 'See awareness scores, simulation outcomes and training of people in scope (team leads: their teams)',
   'incidents.read': 'Read security incidents, their evidence and breach records',
   'incidents.manage': 'Open and run security incidents: containment actions, hand-off to IT, breach records',
+  'siem.manage': 'Add, change, test and remove the SIEM destinations the audit trail streams to',
+  'siem.read': 'See SIEM destinations and their delivery status (lag, last error)',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -97,6 +99,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'customers.read', 'customers.reveal', 'customers.write', 'customers.verify', 'customers.export', 'customers.erase',
       'macros.manage', 'kb.manage', 'users.read', 'users.manage', 'roles.manage', 'teams.manage', 'policies.manage', 'channels.manage',
       'tokens.manage', 'sessions.manage', 'reports.read', 'keys.rotate', 'training.read', 'training.manage',
+      'siem.manage', 'siem.read',
     ),
   },
   {
@@ -109,6 +112,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'training.read', 'training.manage',
       'simulations.manage', 'simulations.read', 'awareness.read',
       'incidents.read', 'incidents.manage',
+      'siem.manage', 'siem.read',
     ),
   },
   {
@@ -116,12 +120,12 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     name: 'Auditor',
     requirePhishingResistant: false,
     // Read-only: may read the audit trail and reports, may change nothing.
-    grants: org('audit.read', 'reports.read', 'users.read', 'training.read', 'incidents.read'),
+    grants: org('audit.read', 'reports.read', 'users.read', 'training.read', 'incidents.read', 'siem.read'),
   },
 ];
 
 /** Permissions that only read. An auditor-like role must hold nothing else. */
-export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read', 'awareness.read', 'incidents.read']);
+export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read', 'awareness.read', 'incidents.read', 'siem.read']);
 
 export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSIONS, value);

@@ -132,7 +132,8 @@ const settings = {
   dkimKeyFile: { env: 'TRUSTDESK_DKIM_KEY_FILE', description: 'DKIM private key (PEM) path', default: undefined, parse: optionalStr },
   mailFrom: { env: 'TRUSTDESK_MAIL_FROM', description: 'From address of mail Trustdesk sends', default: 'Trustdesk <no-reply@localhost>', parse: str },
   blobDir: { env: 'TRUSTDESK_BLOB_DIR', description: 'Folder for encrypted attachments (default: <data folder>/blobs)', default: undefined, parse: optionalStr },
-  allowPrivateWebhooks: { env: 'TRUSTDESK_ALLOW_PRIVATE_OUTBOUND', description: 'Let webhooks reach private and loopback addresses', default: false, parse: bool },
+  allowPrivateWebhooks: { env: 'TRUSTDESK_ALLOW_PRIVATE_OUTBOUND', description: 'Let webhooks and SIEM destinations reach private and loopback addresses', default: false, parse: bool },
+  siemIntervalMs: { env: 'TRUSTDESK_SIEM_INTERVAL_MS', description: 'How often the audit trail is streamed to SIEM destinations (milliseconds between passes)', default: 1000, parse: int(50, 60_000) },
   metricsToken: {
     env: 'TRUSTDESK_METRICS_TOKEN',
     description: 'Bearer token that opens /metrics on the main port (at least 24 characters); unset: /metrics answers 404 there',

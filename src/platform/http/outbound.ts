@@ -32,6 +32,8 @@ export interface OutboundOptions {
   maxRedirects?: number;
   /** Bytes of response body kept (the rest is read and discarded). */
   maxResponseBytes?: number;
+  /** HTTPS only: a CA (PEM) to trust instead of the system's, and a client certificate and key for mutual TLS. */
+  tls?: { ca?: string | undefined; cert?: string | undefined; key?: string | undefined } | undefined;
 }
 
 export interface OutboundRequest {
@@ -140,6 +142,14 @@ async function checkedAddress(url: URL, options: OutboundOptions): Promise<{ add
   return addresses[0] as { address: string; family: 4 | 6 };
 }
 
+/**
+ * Resolves and checks a host name as a request to it would be (the SIEM's syslog transports use it): the address
+ * to connect to, pinned, or an OutboundRefusedError.
+ */
+export async function resolveOutboundHost(host: string, options: OutboundOptions = {}): Promise<{ address: string; family: 4 | 6 }> {
+  return checkedAddress(new URL(`https://${isIP(host) === 6 ? `[${host}]` : host}/`), options);
+}
+
 function parseUrl(raw: string): URL {
   let url: URL;
   try {
@@ -168,7 +178,7 @@ function sendOnce(url: URL, pinned: { address: string; family: 4 | 6 }, req: Out
   return new Promise((resolve, reject) => {
     const r = lib.request(
       url,
-      { method: req.method ?? 'POST', headers: { 'user-agent': 'Trustdesk-Webhooks/1', ...req.headers }, lookup, timeout: timeoutMs, agent: false },
+      { method: req.method ?? 'POST', headers: { 'user-agent': 'Trustdesk-Webhooks/1', ...req.headers }, lookup, timeout: timeoutMs, agent: false, ...(url.protocol === 'https:' ? tlsOptions(options) : {}) },
       (res) => {
         const chunks: Buffer[] = [];
         let kept = 0;
@@ -189,6 +199,12 @@ function sendOnce(url: URL, pinned: { address: string; family: 4 | 6 }, req: Out
     if (req.body !== undefined) r.write(req.body);
     r.end();
   });
+}
+
+function tlsOptions(options: OutboundOptions): https.RequestOptions {
+  const t = options.tls;
+  if (!t) return {};
+  return { ...(t.ca ? { ca: t.ca } : {}), ...(t.cert ? { cert: t.cert } : {}), ...(t.key ? { key: t.key } : {}), rejectUnauthorized: true };
 }
 
 /** Sends one request through the checks above. Network failures reject with the socket error; refusals with OutboundRefusedError. */

@@ -345,4 +345,19 @@ describe('route access matrix', () => {
       expect([list.statusCode, read.statusCode, create.statusCode, note.statusCode], role).toEqual(expected);
     }
   });
+
+  it('SIEM destinations: security officers and administrators manage them, auditors only read their status (decision 0193)', async () => {
+    const destination = { name: 'x', transport: 'tcp', host: 'not a host', port: 6514, format: 'cef' };
+    for (const role of ROLES) {
+      const headers = as[role]!.headers;
+      const create = await app.inject({ method: 'POST', url: '/api/siem/destinations', headers, payload: destination });
+      const test = await app.inject({ method: 'POST', url: `/api/siem/destinations/${ZERO}/test`, headers });
+      const read = await app.inject({ url: `/api/siem/destinations/${ZERO}`, headers });
+      const list = await app.inject({ url: '/api/siem/destinations', headers });
+      const manage = role === 'security_officer' || role === 'administrator';
+      const expected = manage ? [400, 404, 404, 200] : role === 'auditor' ? [403, 403, 404, 200] : [403, 403, 403, 403];
+      // Allowed: past the permission check (a bad host, no such destination). Everyone else: refused.
+      expect([create.statusCode, test.statusCode, read.statusCode, list.statusCode], role).toEqual(expected);
+    }
+  });
 });

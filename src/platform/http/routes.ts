@@ -41,6 +41,7 @@ import { trainingRoutes } from '../../identity/training/training.routes.js';
 import { simulationRoutes } from '../../threats/simulations/simulations.routes.js';
 import { awarenessRoutes } from '../../threats/awareness/awareness.routes.js';
 import { incidentRoutes } from '../../threats/incidents/incidents.routes.js';
+import { siemRoutes } from '../../protection/siem/siem.routes.js';
 import { webRoutes } from './web.js';
 
 export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
@@ -82,6 +83,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   simulationRoutes,
   awarenessRoutes,
   incidentRoutes,
+  siemRoutes,
   // Last: the web app's HTML shell and assets (public; the shell holds no data).
   webRoutes,
 ];

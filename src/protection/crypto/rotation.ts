@@ -42,6 +42,8 @@ export const ENCRYPTED_COLUMNS: Array<{ table: EncryptedTable; columns: string[]
   // Security incidents (decision 0195): title and breach record, and each timeline note or reason.
   { table: 'incidents', columns: ['title_enc', 'breach_record_enc'] },
   { table: 'incident_events', columns: ['text_enc'] },
+  // A SIEM destination's HTTP token and TLS client key (src/protection/siem/destinations.service.ts).
+  { table: 'siem_destinations', columns: ['client_key_enc', 'token_enc'] },
 ];
 // Every *_enc column in the schema must be listed here: a rotation retires the old key version, so a column it
 // missed would become unreadable (rotation.test.ts reads the live schema and fails on any column not listed).
@@ -67,7 +69,8 @@ type EncryptedTable =
   | 'phishing_models'
   | 'chat_settings'
   | 'incidents'
-  | 'incident_events';
+  | 'incident_events'
+  | 'siem_destinations';
 
 // Header layout (field-cipher.ts): format(1) algorithm(1) key id(16) key version(4, big-endian).
 const keyIdBytes = (keyId: string) => Buffer.from(keyId.replace(/-/g, ''), 'hex');

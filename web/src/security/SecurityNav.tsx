@@ -13,6 +13,7 @@ export function SecurityNav() {
     { href: '/security/simulations', label: t('sims.nav'), show: can('simulations.read') },
     { href: '/security/awareness', label: t('awareness.nav'), show: can('awareness.read') || can('simulations.read') },
     { href: '/incidents', label: t('inc.nav'), show: can('incidents.read') },
+    { href: '/security/siem', label: t('siem.nav'), show: can('siem.read') },
   ].filter((i) => i.show);
   return <TabNav label={t('security.nav.label')} items={items} />;
 }

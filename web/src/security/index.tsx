@@ -18,6 +18,7 @@ import { QuarantineItem } from './QuarantineItem.js';
 import { SimulationResults, Simulations } from './Simulations.js';
 import { IncidentDetail } from './IncidentDetail.js';
 import { Incidents } from './Incidents.js';
+import { SiemDestinations } from './Siem.js';
 import './security.css';
 
 export default function SecurityArea() {
@@ -28,6 +29,7 @@ export default function SecurityArea() {
       <Route path="/security/audit/:index">{(params) => <AuditEntry index={params.index} />}</Route>
       <Route path="/security/phishing-reports" component={PhishingReports} />
       <Route path="/security/simulations" component={Simulations} />
+      <Route path="/security/siem" component={SiemDestinations} />
       <Route path="/security/simulations/:id">{(params) => <SimulationResults id={params.id} />}</Route>
       <Route path="/security/awareness" component={AwarenessDashboardPage} />
       <Route path="/security/awareness/people/:id">{(params) => <AwarenessPersonPage id={params.id} />}</Route>
