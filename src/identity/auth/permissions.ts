@@ -37,6 +37,8 @@ export const PERMISSIONS = {
   'training.manage': 'Add training modules, set assignment rules and assign training',
   'simulations.manage': 'Create and end phishing simulation campaigns',
   'simulations.read': 'Read phishing simulation results',
+  'insider.read': 'Read insider-threat alerts, their evidence and the thresholds',
+  'insider.manage': 'Acknowledge and dismiss insider-threat alerts, suppress rules, set thresholds and scheduled deactivations',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -104,6 +106,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'quarantine.read', 'quarantine.release', 'customers.export', 'customers.erase', 'tickets.read', 'customers.read',
       'training.read', 'training.manage',
       'simulations.manage', 'simulations.read',
+      'insider.read', 'insider.manage',
     ),
   },
   {
@@ -111,12 +114,12 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     name: 'Auditor',
     requirePhishingResistant: false,
     // Read-only: may read the audit trail and reports, may change nothing.
-    grants: org('audit.read', 'reports.read', 'users.read', 'training.read'),
+    grants: org('audit.read', 'reports.read', 'users.read', 'training.read', 'insider.read'),
   },
 ];
 
 /** Permissions that only read. An auditor-like role must hold nothing else. */
-export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read']);
+export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read', 'insider.read']);
 
 export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSIONS, value);

@@ -39,6 +39,7 @@ import { realtimeRoutes } from '../realtime/realtime.routes.js';
 import { chatRoutes } from '../../helpdesk/chat/chat.routes.js';
 import { trainingRoutes } from '../../identity/training/training.routes.js';
 import { simulationRoutes } from '../../threats/simulations/simulations.routes.js';
+import { insiderRoutes } from '../../threats/insider/insider.routes.js';
 import { webRoutes } from './web.js';
 
 export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
@@ -78,6 +79,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   chatRoutes,
   trainingRoutes,
   simulationRoutes,
+  insiderRoutes,
   // Last: the web app's HTML shell and assets (public; the shell holds no data).
   webRoutes,
 ];

@@ -4,8 +4,9 @@
  * goes through. A malformed document is refused whole, with one message per
  * bad field, never half-applied.
  */
+import { INSIDER_RULES } from '../../platform/http/schemas/insider.js';
 
-export const RULES = ['volume', 'unrelated', 'off_hours', 'exports', 'denied', 'new_network', 'dormant', 'grant_use', 'leaver'] as const;
+export const RULES = INSIDER_RULES;
 export type RuleKey = (typeof RULES)[number];
 
 export const RULE_TITLES: Record<RuleKey, string> = {

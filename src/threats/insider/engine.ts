@@ -210,8 +210,13 @@ export class InsiderEngine {
     return out;
   }
 
-  /** Feeds one event (in idx order); returns the alerts it raised. */
+  /** Feeds one event (in idx order); returns the alerts it raised, less suppressed ones. */
   process(e: InsiderEvent): InsiderAlert[] {
+    const out = this.evaluate(e);
+    return out.length && this.ctx.suppressed ? out.filter((a) => !this.ctx.suppressed!(a.orgId, a.userId, a.rule, a.ts)) : out;
+  }
+
+  private evaluate(e: InsiderEvent): InsiderAlert[] {
     if (e.idx <= this.cursor) return [];
     this.cursor = e.idx;
     if (!e.orgId) return [];
@@ -251,7 +256,7 @@ export class InsiderEngine {
     if (read || records > 0) this.leaver(out, e, u, person, read ? 1 : records, name, t, tz);
     this.markActive(u, e.ts, tz);
     u.lastTs = e.ts;
-    return out.filter((a) => !this.ctx.suppressed?.(a.orgId, a.userId, a.rule, a.ts));
+    return out;
   }
 
   // ------------------------------------------------------------ rule 1: volume against the person's own baseline
@@ -616,8 +621,11 @@ export class InsiderEngine {
     pushRef(u.dayEvid, refOf(e));
     const r = t.leaver;
     if (!r.enabled || u.dayAlerted || !person?.deactivationAt || e.ts >= person.deactivationAt || u.dayN < 5) return;
+    // How busy everyone else is today (the person's own reads left out).
     const org = this.org(e.orgId);
-    const load = Math.min(4, Math.max(1, org.dayExpected >= 50 ? org.dayActual / org.dayExpected : 1, org.prevRatio));
+    const lh = localHour(tz, e.ts);
+    const expected = org.dayExpected + this.orgExpected(org, lh.how, lh.hour) * Math.max(0.25, (e.ts % HOUR) / HOUR);
+    const load = expected >= 50 ? Math.min(4, Math.max(1, (org.dayActual + org.hourCount - u.dayCount) / expected)) : 1;
     const sd = Math.sqrt(u.dayVar);
     const limit = Math.max(r.minEvents, r.factor * u.dayMean * load, (u.dayMean + r.sigmas * Math.max(sd, Math.sqrt(u.dayMean))) * load);
     if (u.dayCount < limit) return;
