@@ -103,7 +103,7 @@ export function validateThresholds(input: unknown, base: InsiderThresholds = DEF
       } else if (key === 'timeZone') {
         if (typeof v !== 'string' || v.length > 64 || !isTimeZone(v)) errors.push({ field, message: 'must be an IANA time zone such as Europe/Berlin' });
         else target[key] = v;
-      } else if (key === 'days') {
+      } else if (rule === 'off_hours' && key === 'days') {
         if (!Array.isArray(v) || v.length > 7 || v.some((d) => !Number.isInteger(d) || d < 0 || d > 6) || new Set(v).size !== v.length) {
           errors.push({ field, message: 'must be distinct weekdays, 0 (Sunday) to 6 (Saturday)' });
         } else target[key] = [...(v as number[])].sort((a, b) => a - b);

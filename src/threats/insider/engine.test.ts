@@ -202,12 +202,15 @@ describe('insider rules', () => {
 
 describe('insider thresholds', () => {
   it('merges a partial document over the defaults', () => {
-    const r = validateThresholds({ denied: { count: 8 }, off_hours: { timeZone: 'Europe/Berlin', days: [5, 1, 2] } });
+    const r = validateThresholds({ denied: { count: 8 }, off_hours: { timeZone: 'Europe/Berlin', days: [5, 1, 2] }, dormant: { days: 30 } });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.value.denied).toEqual({ ...DEFAULT_THRESHOLDS.denied, count: 8 });
     expect(r.value.off_hours.days).toEqual([1, 2, 5]);
     expect(r.value.volume).toEqual(DEFAULT_THRESHOLDS.volume);
+    expect(r.value.dormant.days).toBe(30);
+    // Stored documents read back through the same check.
+    expect(validateThresholds(JSON.parse(JSON.stringify(DEFAULT_THRESHOLDS)))).toEqual({ ok: true, value: DEFAULT_THRESHOLDS });
   });
 
   it('names every malformed field and applies none of them', () => {

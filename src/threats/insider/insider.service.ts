@@ -76,11 +76,15 @@ async function loadAlert(db: Kysely<Database>, orgId: string, id: string) {
   return row;
 }
 
+async function alertView(db: Kysely<Database>, orgId: string, id: string) {
+  const row = await loadAlert(db, orgId, id);
+  return view(row, await names(db, orgId, [row.user_id, ...(row.status_by ? [row.status_by] : [])]));
+}
+
 export async function readAlert(deps: InsiderDeps, acting: Acting, id: string) {
-  const row = await loadAlert(deps.db, acting.principal.orgId, id);
-  const who = await names(deps.db, acting.principal.orgId, [row.user_id, ...(row.status_by ? [row.status_by] : [])]);
+  const alert = await alertView(deps.db, acting.principal.orgId, id);
   await deps.audit.record({ ...base(acting), action: 'insider.alerts.read', object: { type: 'insider_alert', id }, result: 'success', details: { count: 1 } });
-  return view(row, who);
+  return alert;
 }
 
 /** Acknowledged (being looked at) or dismissed (with the reason); a dismissed alert stays dismissed. */
@@ -97,7 +101,7 @@ export async function setAlertStatus(deps: InsiderDeps, acting: Acting, id: stri
       details: { rule: row.rule, userId: row.user_id, from: row.status },
     });
   });
-  return readAlert(deps, acting, id);
+  return alertView(deps.db, orgId, id);
 }
 
 /**

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../../platform/db/schema.js';
 import { startPeriodic } from '../../platform/periodic.js';
 import type { AuditLog } from '../../protection/audit/audit-log.js';
+import type { Executor } from '../../protection/crypto/keyring.js';
 import { DEFAULT_THRESHOLDS, validateThresholds, type InsiderThresholds, type RuleKey } from './config.js';
 import { InsiderEngine, type InsiderAlert, type Person } from './engine.js';
 import type { InsiderEvent } from './events.js';
@@ -39,7 +40,7 @@ interface OrgContext {
   suppressions: Array<{ rule: RuleKey; userId: string; expiresAt: number }>;
 }
 
-export async function loadThresholds(db: Kysely<Database>, orgId: string): Promise<InsiderThresholds> {
+export async function loadThresholds(db: Kysely<Database> | Executor, orgId: string): Promise<InsiderThresholds> {
   const row = await db.selectFrom('insider_settings').where('org_id', '=', orgId).select('thresholds').executeTakeFirst();
   if (!row) return DEFAULT_THRESHOLDS;
   // Stored documents were validated when written; a newer version's missing keys fall back to the defaults.
@@ -65,10 +66,10 @@ export class InsiderRunner {
     else this.contexts.clear();
   }
 
-  private async context(orgId: string): Promise<OrgContext> {
+  /** Read in the batch's transaction (one connection on PGlite). */
+  private async context(db: Executor, orgId: string): Promise<OrgContext> {
     const cached = this.contexts.get(orgId);
     if (cached && this.now() - cached.loadedAt < CONTEXT_TTL_MS) return cached;
-    const db = this.deps.db;
     const [thresholds, users, teams, suppressions] = await Promise.all([
       loadThresholds(db, orgId),
       db.selectFrom('users').where('org_id', '=', orgId).select(['id', 'name', 'deactivation_scheduled_at']).execute(),
@@ -140,7 +141,7 @@ export class InsiderRunner {
           }
         }
         const engine = this.engine;
-        for (const orgId of new Set(rows.map((r) => r.org_id).filter((o): o is string => o !== null))) await this.context(orgId);
+        for (const orgId of new Set(rows.map((r) => r.org_id).filter((o): o is string => o !== null))) await this.context(trx, orgId);
         const alerts: Array<InsiderAlert & { idx: number }> = [];
         for (const r of rows) {
           const event: InsiderEvent = {
