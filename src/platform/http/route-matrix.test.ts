@@ -211,6 +211,9 @@ describe('route access matrix', () => {
     { name: 'training progress', method: 'GET', url: () => '/api/training/progress', allow: ['supervisor', 'administrator', 'security_officer', 'auditor'] },
     { name: 'training modules', method: 'GET', url: () => '/api/training/modules', allow: ['administrator', 'security_officer'] },
     { name: 'add a training rule', method: 'POST', url: () => '/api/training/rules', body: () => ({ moduleKey: 'reporting-incidents', roleKey: null, teamId: null, dueDays: 30, everyMonths: 12 }), allow: ['administrator', 'security_officer'] },
+    { name: 'insider-threat alerts', method: 'GET', url: () => '/api/insider/alerts', allow: ['security_officer', 'auditor'] },
+    { name: 'insider-threat thresholds', method: 'GET', url: () => '/api/insider/thresholds', allow: ['security_officer', 'auditor'] },
+    { name: 'change insider-threat thresholds', method: 'PUT', url: () => '/api/insider/thresholds', body: () => ({ denied: { count: 6 } }), allow: ['security_officer'] },
     { name: 'my sessions', method: 'GET', url: () => '/api/auth/sessions', allow: ROLES },
     { name: 'my tokens', method: 'GET', url: () => '/api/tokens', allow: ROLES },
   ];
