@@ -14,6 +14,7 @@ import { PhishingReports } from './PhishingReports.js';
 import { Quarantine } from './Quarantine.js';
 import { QuarantineItem } from './QuarantineItem.js';
 import { SimulationResults, Simulations } from './Simulations.js';
+import { InsiderAlerts } from './Insider.js';
 import './security.css';
 
 export default function SecurityArea() {
@@ -24,6 +25,7 @@ export default function SecurityArea() {
       <Route path="/security/audit/:index">{(params) => <AuditEntry index={params.index} />}</Route>
       <Route path="/security/phishing-reports" component={PhishingReports} />
       <Route path="/security/simulations" component={Simulations} />
+      <Route path="/security/insider" component={InsiderAlerts} />
       <Route path="/security/simulations/:id">{(params) => <SimulationResults id={params.id} />}</Route>
       <Route path="/access-reviews" component={AccessReviews} />
       <Route path="/access-reviews/:id">{(params) => <AccessReview id={params.id} />}</Route>
