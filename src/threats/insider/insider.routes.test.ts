@@ -41,7 +41,7 @@ describe.each(testDatabaseKinds)('insider threats on %s', (kind) => {
 
   beforeAll(async () => {
     services = await createTestServices(kind);
-    app = await buildApp({ services, schemaCache: testSchemaCache, routes: [customerRoutes, createInsiderRoutes({ intervalMs: 0, onRunner: (r) => (runner = r) })] });
+    app = await buildApp({ services, schemaCache: testSchemaCache, routes: [customerRoutes, createInsiderRoutes({ onRunner: (r) => (runner = r) })] });
     await app.ready();
     org = await buildOrg(services);
     otherOrg = await buildOrg(services);
@@ -163,8 +163,9 @@ describe.each(testDatabaseKinds)('insider threats on %s', (kind) => {
     }
     runner.start(100);
     try {
-      const started = Date.now();
+      // Within 5 s of the entries being sequenced.
       await services.audit.flush();
+      const started = Date.now();
       let found: Awaited<ReturnType<typeof alerts>> = [];
       while (Date.now() - started < 5000 && found.length === 0) {
         await new Promise((r) => setTimeout(r, 50));

@@ -4,7 +4,7 @@
  *   /api/insider/suppressions              list (insider.read); add with a reason and expiry, remove (insider.manage)
  *   /api/insider/thresholds                read (insider.read); change (insider.manage; malformed → problem+json per field)
  *   /api/insider/people/:userId/deactivation  a leaver's scheduled deactivation (insider.manage)
- * The evaluator (runner.ts) runs on a timer while the server runs: one instance at a time, every second.
+ * The evaluator (runner.ts) runs every second beside the audit sequencer (the server): one instance at a time.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -28,7 +28,8 @@ export function createInsiderRoutes(options: { intervalMs?: number; onRunner?: (
     const { database, audit } = app.services;
     const runner = new InsiderRunner({ db: database.db, audit, logger: app.services.logger });
     options.onRunner?.(runner);
-    const every = options.intervalMs ?? 1000;
+    // Every second where the audit sequencer runs in the background (the server); tests drive it themselves.
+    const every = options.intervalMs ?? (audit.runsInBackground ? 1000 : 0);
     if (every > 0) {
       runner.start(every);
       app.addHook('onClose', async () => runner.stop());
