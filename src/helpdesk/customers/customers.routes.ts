@@ -32,7 +32,8 @@ async function assertCustomerVisible(deps: HelpdeskDeps, p: Principal, permissio
   const found = scope === 'org'
     ? await deps.db.selectFrom('customers').where('id', '=', customerId).where('org_id', '=', p.orgId).select('id').executeTakeFirst()
     : await deps.db.selectFrom('tickets').where('requester_id', '=', customerId).where(ticketScope(p, permission)).select('id').limit(1).executeTakeFirst();
-  if (!found) throw new AppError('not_found', 'No such customer.');
+  // Out of scope and missing look the same to the caller; either is recorded as a refusal (access.denied, decision 0194).
+  if (!found) throw new AppError('not_found', 'No such customer.', { internal: `denied ${permission}` });
 }
 
 /** customers.reveal without the blanket step-up of requirePermission: the reveal route asks for it per field. */

@@ -85,6 +85,11 @@ export const ACTION_PERMISSIONS: ReadonlyArray<readonly [pattern: string, permis
   ['key.', 'keys.rotate'],
   ['keys.', 'keys.rotate'],
   ['siem.destination.', 'siem.manage'],
+  ['insider.alerts.read', 'insider.read'],
+  ['insider.alert.', 'insider.manage'],
+  ['insider.suppression.', 'insider.manage'],
+  ['insider.thresholds_change', 'insider.manage'],
+  ['insider.deactivation_schedule', 'insider.manage'],
 ];
 
 /** Permissions some audited action exercises. Only these can be judged unused; the rest are not observable. */

@@ -5,7 +5,7 @@
  * never reveal whether an account exists.
  */
 import { SIGNIN_LOCKOUT } from '../../platform/http/schemas/organization.js';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { AuditLog } from '../../protection/audit/audit-log.js';
 import type { Executor } from '../../protection/crypto/keyring.js';
@@ -17,6 +17,11 @@ import { assertPasswordAcceptable, dummyPasswordHash, hashPassword, verifyPasswo
 import { createBuiltInRoles } from './principals.js';
 import { hashSecret, looksLikeSecret, newSecret } from './secrets.js';
 import { createSession, revokeUserSessions, type NewSession, type SessionPolicy } from './sessions.js';
+
+/** The browser a sign-in came from, as a short hash of its user agent (never the string): new-device checks (decision 0194). */
+function deviceOf(userAgent: string | null | undefined): string | null {
+  return userAgent ? `ua1:${createHash('sha256').update(userAgent).digest('hex').slice(0, 16)}` : null;
+}
 
 export interface AuthDeps {
   db: Kysely<Database>;
@@ -217,7 +222,7 @@ export async function signIn(deps: AuthDeps, client: ClientInfo, input: { email:
     await releaseAddressAttempt(trx, addressKey);
     await trx.updateTable('users').set({ last_signin_at: new Date(), failed_signins: 0 }).where('id', '=', user.id).execute();
     const session = await createSession(trx, { userId: user.id, orgId: user.org_id, ip: client.ip, userAgent: client.userAgent, policy: deps.policy });
-    await deps.audit.append(trx, { orgId: user.org_id, actor: { type: 'user', id: user.id }, action: 'auth.signin', object: { type: 'user', id: user.id }, result: 'success', details: { factor: 'password' }, requestId: client.requestId, sourceIp: client.ip });
+    await deps.audit.append(trx, { orgId: user.org_id, actor: { type: 'user', id: user.id }, action: 'auth.signin', object: { type: 'user', id: user.id }, result: 'success', details: { factor: 'password', device: deviceOf(client.userAgent) }, requestId: client.requestId, sourceIp: client.ip });
     return { session, userId: user.id };
   });
 }

@@ -42,6 +42,8 @@ export const PERMISSIONS = {
   'incidents.manage': 'Open and run security incidents: containment actions, hand-off to IT, breach records',
   'siem.manage': 'Add, change, test and remove the SIEM destinations the audit trail streams to',
   'siem.read': 'See SIEM destinations and their delivery status (lag, last error)',
+  'insider.read': 'Read insider-threat alerts, their evidence and the thresholds',
+  'insider.manage': 'Acknowledge and dismiss insider-threat alerts, suppress rules, set thresholds and scheduled deactivations',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -113,6 +115,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'simulations.manage', 'simulations.read', 'awareness.read',
       'incidents.read', 'incidents.manage',
       'siem.manage', 'siem.read',
+      'insider.read', 'insider.manage',
     ),
   },
   {
@@ -120,12 +123,12 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     name: 'Auditor',
     requirePhishingResistant: false,
     // Read-only: may read the audit trail and reports, may change nothing.
-    grants: org('audit.read', 'reports.read', 'users.read', 'training.read', 'incidents.read', 'siem.read'),
+    grants: org('audit.read', 'reports.read', 'users.read', 'training.read', 'incidents.read', 'siem.read', 'insider.read'),
   },
 ];
 
 /** Permissions that only read. An auditor-like role must hold nothing else. */
-export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read', 'awareness.read', 'incidents.read', 'siem.read']);
+export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read', 'awareness.read', 'incidents.read', 'siem.read', 'insider.read']);
 
 export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSIONS, value);

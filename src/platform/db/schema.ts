@@ -28,6 +28,8 @@ export interface UsersTable {
   password_changed_at: Date | null;
   created_at: Timestamp;
   deactivated_at: Date | null;
+  /** A leaver's scheduled deactivation (migration 0031), watched by the insider rules. */
+  deactivation_scheduled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface RolesTable {

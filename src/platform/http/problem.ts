@@ -82,6 +82,22 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, status
 }
 
 export function registerProblemHandlers(app: FastifyInstance): void {
+  /**
+   * A signed-in caller refused by a permission or object check (requirePermission, authorize) leaves an
+   * `access.denied` entry: repeated refusals are a signal of someone probing what they may not read (decision 0194).
+   * It names the permission and route, never the record; recording it never changes the answer.
+   */
+  function recordRefusal(request: FastifyRequest, error: AppError): void {
+    const p = request.principal;
+    const internal = error.internal ?? '';
+    if (!p || (error.code !== 'forbidden' && error.code !== 'not_found') || !/^(denied|missing) [a-z_.]+$/.test(internal)) return;
+    const audit = request.server.services?.audit;
+    if (!audit) return;
+    audit
+      .record({ orgId: p.orgId, actor: p.kind === 'token' ? { type: 'token', id: p.tokenId ?? null } : { type: 'user', id: p.userId }, action: 'access.denied', result: 'denied', requestId: String(request.id), sourceIp: request.ip, details: { permission: internal.split(' ')[1], route: request.routeOptions.url ?? null, method: request.method } })
+      .catch((err: unknown) => request.log.warn({ err }, 'refusal not recorded'));
+  }
+
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
     // The database restarting or failing over is temporary: say so, and when to come back.
     if ((!(error instanceof AppError) || error.status >= 500) && isDatabaseUnavailable(error)) {
@@ -93,6 +109,7 @@ export function registerProblemHandlers(app: FastifyInstance): void {
       if (error.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       if (error.status >= 500) request.log.error({ err: error, internal: error.internal }, error.message);
       else if (error.internal) request.log.info({ code: error.code, internal: error.internal }, 'request refused');
+      recordRefusal(request, error);
       return sendProblem(reply, request, error.status, error.code, error.message, error.extra);
     }
     const fe = error as FastifyError;

@@ -214,6 +214,9 @@ describe('route access matrix', () => {
     { name: 'my awareness score', method: 'GET', url: () => '/api/awareness/me', allow: ROLES },
     { name: 'awareness dashboard (team leads: their teams; security officers: everyone)', method: 'GET', url: () => '/api/awareness/dashboard', allow: ['supervisor', 'security_officer'] },
     { name: 'awareness CSV export', method: 'GET', url: () => '/api/awareness/export?table=campaigns', allow: ['supervisor', 'security_officer'] },
+    { name: 'insider-threat alerts', method: 'GET', url: () => '/api/insider/alerts', allow: ['security_officer', 'auditor'] },
+    { name: 'insider-threat thresholds', method: 'GET', url: () => '/api/insider/thresholds', allow: ['security_officer', 'auditor'] },
+    { name: 'change insider-threat thresholds', method: 'PUT', url: () => '/api/insider/thresholds', body: () => ({ denied: { count: 6 } }), allow: ['security_officer'] },
     { name: 'my sessions', method: 'GET', url: () => '/api/auth/sessions', allow: ROLES },
     { name: 'my tokens', method: 'GET', url: () => '/api/tokens', allow: ROLES },
   ];

@@ -42,6 +42,7 @@ import { simulationRoutes } from '../../threats/simulations/simulations.routes.j
 import { awarenessRoutes } from '../../threats/awareness/awareness.routes.js';
 import { incidentRoutes } from '../../threats/incidents/incidents.routes.js';
 import { siemRoutes } from '../../protection/siem/siem.routes.js';
+import { insiderRoutes } from '../../threats/insider/insider.routes.js';
 import { webRoutes } from './web.js';
 
 export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
@@ -84,6 +85,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   awarenessRoutes,
   incidentRoutes,
   siemRoutes,
+  insiderRoutes,
   // Last: the web app's HTML shell and assets (public; the shell holds no data).
   webRoutes,
 ];

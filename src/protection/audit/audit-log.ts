@@ -151,6 +151,11 @@ export class AuditLog {
     }
   }
 
+  /** Whether the background sequencer runs in this process (the server); the insider evaluator runs beside it. */
+  get runsInBackground(): boolean {
+    return this.timer !== undefined;
+  }
+
   /** Starts the background sequencer. */
   start(): void {
     if (this.timer) return;

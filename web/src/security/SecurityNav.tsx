@@ -14,6 +14,7 @@ export function SecurityNav() {
     { href: '/security/awareness', label: t('awareness.nav'), show: can('awareness.read') || can('simulations.read') },
     { href: '/incidents', label: t('inc.nav'), show: can('incidents.read') },
     { href: '/security/siem', label: t('siem.nav'), show: can('siem.read') },
+    { href: '/security/insider', label: t('insider.nav'), show: can('insider.read') },
   ].filter((i) => i.show);
   return <TabNav label={t('security.nav.label')} items={items} />;
 }

@@ -19,6 +19,7 @@ import { SimulationResults, Simulations } from './Simulations.js';
 import { IncidentDetail } from './IncidentDetail.js';
 import { Incidents } from './Incidents.js';
 import { SiemDestinations } from './Siem.js';
+import { InsiderAlerts } from './Insider.js';
 import './security.css';
 
 export default function SecurityArea() {
@@ -30,6 +31,7 @@ export default function SecurityArea() {
       <Route path="/security/phishing-reports" component={PhishingReports} />
       <Route path="/security/simulations" component={Simulations} />
       <Route path="/security/siem" component={SiemDestinations} />
+      <Route path="/security/insider" component={InsiderAlerts} />
       <Route path="/security/simulations/:id">{(params) => <SimulationResults id={params.id} />}</Route>
       <Route path="/security/awareness" component={AwarenessDashboardPage} />
       <Route path="/security/awareness/people/:id">{(params) => <AwarenessPersonPage id={params.id} />}</Route>

@@ -21,8 +21,9 @@ import simulations from './simulations.js';
 import awareness from './awareness.js';
 import incidents from './incidents.js';
 import siem from './siem.js';
+import insider from './insider.js';
 
-export const en = { ...common, ...auth, ...account, ...agent, ...agentChat, ...admin, ...security, ...portal, ...notifications, ...knowledge, ...reports, ...brand, ...chat, ...training, ...simulations, ...awareness, ...incidents, ...siem } as const;
+export const en = { ...common, ...auth, ...account, ...agent, ...agentChat, ...admin, ...security, ...portal, ...notifications, ...knowledge, ...reports, ...brand, ...chat, ...training, ...simulations, ...awareness, ...incidents, ...siem, ...insider } as const;
 
 export type MessageKey = keyof typeof en;
 export type Messages = Record<MessageKey, string>;
