@@ -16,6 +16,8 @@ export const PERMISSIONS = {
   'customers.verify': 'Send identity-verification codes to customers',
   'customers.export': 'Export a customer’s data (subject access)',
   'customers.erase': 'Erase a customer (destroys their key)',
+  'privacy.read': 'See data-subject requests, their due dates and certificates of erasure',
+  'privacy.manage': 'Record, verify, approve and reject data-subject requests',
   'macros.manage': 'Manage macros and canned replies',
   'kb.manage': 'Write, publish and delete knowledge-base articles and categories',
   'users.read': 'See staff accounts, roles and teams',
@@ -93,6 +95,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'customers.read', 'customers.reveal', 'customers.write', 'customers.verify', 'customers.export', 'customers.erase',
       'macros.manage', 'kb.manage', 'users.read', 'users.manage', 'roles.manage', 'teams.manage', 'policies.manage', 'channels.manage',
       'tokens.manage', 'sessions.manage', 'reports.read', 'keys.rotate', 'training.read', 'training.manage',
+      'privacy.read', 'privacy.manage',
     ),
   },
   {
@@ -104,6 +107,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'quarantine.read', 'quarantine.release', 'customers.export', 'customers.erase', 'tickets.read', 'customers.read',
       'training.read', 'training.manage',
       'simulations.manage', 'simulations.read',
+      'privacy.read', 'privacy.manage',
     ),
   },
   {
@@ -111,12 +115,12 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     name: 'Auditor',
     requirePhishingResistant: false,
     // Read-only: may read the audit trail and reports, may change nothing.
-    grants: org('audit.read', 'reports.read', 'users.read', 'training.read'),
+    grants: org('audit.read', 'reports.read', 'users.read', 'training.read', 'privacy.read'),
   },
 ];
 
 /** Permissions that only read. An auditor-like role must hold nothing else. */
-export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read']);
+export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read', 'privacy.read']);
 
 export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSIONS, value);

@@ -13,6 +13,7 @@ import { startServer, stopOnSignals } from '../server.js';
 import { auditCommands } from './audit.js';
 import { keyCommands } from './keys.js';
 import { outboxCommands } from './outbox.js';
+import { customerCommands } from './customers.js';
 import { importCommands } from './import.js';
 import { userCommands } from './users.js';
 import { CliExit, cliConfig, defaultIo, type CliIo } from './io.js';
@@ -76,6 +77,7 @@ export function buildCli(io: CliIo = defaultIo): Command {
   userCommands(program, io);
   auditCommands(program, io);
   outboxCommands(program, io);
+  customerCommands(program, io);
   importCommands(program, io);
   return program;
 }
