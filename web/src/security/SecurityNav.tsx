@@ -11,6 +11,7 @@ export function SecurityNav() {
     { href: '/quarantine', label: t('security.nav.quarantine'), show: can('quarantine.read') },
     { href: '/security/phishing-reports', label: t('security.nav.reports'), show: can('tickets.read') },
     { href: '/security/simulations', label: t('sims.nav'), show: can('simulations.read') },
+    { href: '/security/privacy', label: t('privacy.nav'), show: can('privacy.read') },
   ].filter((i) => i.show);
   return <TabNav label={t('security.nav.label')} items={items} />;
 }

@@ -13,6 +13,7 @@ import { Overview } from './Overview.js';
 import { PhishingReports } from './PhishingReports.js';
 import { Quarantine } from './Quarantine.js';
 import { QuarantineItem } from './QuarantineItem.js';
+import { PrivacyRequests } from './PrivacyRequests.js';
 import { SimulationResults, Simulations } from './Simulations.js';
 import './security.css';
 
@@ -25,6 +26,7 @@ export default function SecurityArea() {
       <Route path="/security/phishing-reports" component={PhishingReports} />
       <Route path="/security/simulations" component={Simulations} />
       <Route path="/security/simulations/:id">{(params) => <SimulationResults id={params.id} />}</Route>
+      <Route path="/security/privacy" component={PrivacyRequests} />
       <Route path="/access-reviews" component={AccessReviews} />
       <Route path="/access-reviews/:id">{(params) => <AccessReview id={params.id} />}</Route>
       <Route path="/quarantine" component={Quarantine} />
