@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
 import { createTestServices, scratchRoot, testSchemaCache } from '../../platform/app/testing.js';
 import { buildOrg, buildTeam, signIn, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
@@ -191,6 +191,8 @@ describe.each(testDatabaseKinds)('data-subject requests on %s', (kind) => {
     expect((await db.selectFrom('quarantine').where('id', '=', held.quarantineId).select('status').executeTakeFirstOrThrow()).status).toBe('held');
     expect(await findCustomerIdsByEmail(deps, { orgId: org.orgId, actor: { type: 'system' } }, ALICE.email)).toEqual([customerId]);
 
+    const published = vi.spyOn(app.bus, 'publish');
+    const forgotten = vi.spyOn(services.keyring, 'forget');
     const approved = await post(officer, `/api/privacy/requests/${req.id}/approve`);
     expect(approved.statusCode, approved.body).toBe(200);
     expect(approved.json()).toMatchObject({ status: 'done', decidedBy: officer.userId, hasCertificate: true });
@@ -227,6 +229,13 @@ describe.each(testDatabaseKinds)('data-subject requests on %s', (kind) => {
     expect(cert.destroyed.counts.blindIndexes).toBeGreaterThan(0);
     const keys = await db.selectFrom('data_keys').where('owner_id', '=', customerId).select(['id', 'destroyed_at']).execute();
     expect(cert.destroyed.dataKeyIds.sort()).toEqual(keys.map((k) => k.id).sort());
+    // Every instance is told to drop the keys (the bus, through Redis with REDIS_URL), and this one does.
+    expect(published).toHaveBeenCalledWith({ k: 'keys-destroyed', orgId: org.orgId, keyIds: expect.arrayContaining(cert.destroyed.dataKeyIds) });
+    forgotten.mockClear();
+    app.bus.publish({ k: 'keys-destroyed', orgId: org.orgId, keyIds: [cert.destroyed.dataKeyIds[0]!] });
+    expect(forgotten).toHaveBeenCalledWith([cert.destroyed.dataKeyIds[0]]);
+    published.mockRestore();
+    forgotten.mockRestore();
     expect(keys.every((k) => k.destroyed_at !== null)).toBe(true);
     const entries = await db.selectFrom('audit_log').where('seq', 'in', cert.auditEntries.map((e) => e.seq)).select(['seq', 'action', 'id']).orderBy('seq').execute();
     expect(entries.map((e) => ({ action: e.action, seq: Number(e.seq), id: e.id }))).toEqual(cert.auditEntries);
