@@ -69,7 +69,6 @@ export const ACTION_PERMISSIONS: ReadonlyArray<readonly [pattern: string, permis
   ['privacy.request.verify', 'privacy.manage'],
   ['privacy.request.approve', 'privacy.manage'],
   ['privacy.request.reject', 'privacy.manage'],
-  ['privacy.request.list', 'privacy.read'],
   ['privacy.certificate.read', 'privacy.read'],
   ['training.module.', 'training.manage'],
   ['training.rule.', 'training.manage'],

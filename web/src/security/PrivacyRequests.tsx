@@ -5,6 +5,7 @@
 import { useState, type FormEvent } from 'react';
 import { useLocation, useSearch } from 'wouter';
 import { privacyEndpoints } from '../../../src/platform/http/schemas/privacy.js';
+import { SettingSwitch } from '../admin/SettingSwitch.js';
 import { call } from '../api.js';
 import { formatDateTime, t } from '../i18n/index.js';
 import { useMe } from '../session.js';
@@ -93,6 +94,16 @@ export function PrivacyRequests() {
           />
         ) : null}
       </Section>
+      {can('policies.manage') ? (
+        <Section title={t('privacy.settings')} id="privacy-settings">
+          <SettingSwitch
+            load={(signal) => call(privacyEndpoints.settings, {}, { signal }).then((s) => s.secondApprover)}
+            save={(on) => call(privacyEndpoints.saveSettings, { body: { secondApprover: on } })}
+            label={t('privacy.secondApprover')}
+            hint={t('privacy.secondApproverHint')}
+          />
+        </Section>
+      ) : null}
       {deciding ? <ReasonDialog decision={deciding} onClose={() => setDeciding(null)} onDone={() => { setDeciding(null); list.reload(); }} /> : null}
     </Page>
   );

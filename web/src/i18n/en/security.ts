@@ -319,4 +319,7 @@ export default {
   'privacy.reasonHint': 'Kept in the audit trail. Do not write the customer’s details here.',
   'privacy.certificateText': 'Certificate (text)',
   'privacy.certificateJson': 'Certificate (JSON)',
+  'privacy.settings': 'Approval',
+  'privacy.secondApprover': 'A second person approves',
+  'privacy.secondApproverHint': 'Whoever recorded a request or confirmed the customer’s identity cannot also approve it.',
 } as const;
