@@ -116,25 +116,45 @@ export async function mergedFamily(trx: Executor, orgId: string, customerId: str
   return family;
 }
 
+/** What shredding a customer destroyed: the records (the customer and their merged duplicates), key ids, counts. */
+export interface ShredResult {
+  family: string[];
+  keyIds: string[];
+  searchTokens: number;
+  phishingLabels: number;
+  blindIndexes: number;
+}
+
 /**
- * Crypto-shredding: the customer's keys are destroyed — and those of every
- * duplicate merged into them — so every field under them is gone, backups
- * included. Lookup indexes, search tokens and phishing labels, keyed by the organisation, go too.
+ * Crypto-shredding inside the caller's transaction: the keys of the customer and of every duplicate merged
+ * into them are destroyed, so every field under them is gone, backups included. Lookup indexes, search tokens
+ * and phishing labels, keyed by the organisation, go too. The caller checks the customer belongs to `orgId`.
+ */
+export async function shredCustomerFamily(deps: Pick<CustomerDeps, 'keyring'>, trx: Executor, input: { orgId: string; customerId: string }): Promise<ShredResult> {
+  const family = await mergedFamily(trx, input.orgId, input.customerId);
+  const keyIds: string[] = [];
+  let searchTokens = 0;
+  for (const id of family) {
+    keyIds.push(...(await deps.keyring.destroyKeys(owner(id), trx)));
+    searchTokens += await deleteSearchTokensForCustomer(trx, { orgId: input.orgId, customerId: id });
+  }
+  // The phishing model's labels keep keyed hashes of the words of their messages.
+  const phishingLabels = await deleteLabelsForCustomers(trx, { orgId: input.orgId, customerIds: family });
+  // Blind indexes would still link the erased rows to an email or phone; drop them.
+  const a = await trx.updateTable('customers').set({ email_bidx: null, updated_at: new Date() }).where('id', 'in', family).where('email_bidx', 'is not', null).executeTakeFirst();
+  const b = await trx.updateTable('customer_contacts').set({ value_bidx: null }).where('customer_id', 'in', family).where('value_bidx', 'is not', null).executeTakeFirst();
+  return { family, keyIds, searchTokens, phishingLabels, blindIndexes: Number(a.numUpdatedRows) + Number(b.numUpdatedRows) };
+}
+
+/**
+ * Crypto-shredding of one customer on its own (see shredCustomerFamily). A data-subject request's erasure
+ * (src/helpdesk/privacy/erasure.ts) does this and more — queued mail, webhooks, quarantine — in one transaction.
  */
 export async function eraseCustomer(deps: CustomerDeps, ctx: ActingContext, input: { customerId: string; purpose: string }): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('customers').where('id', '=', input.customerId).where('org_id', '=', ctx.orgId).select('id').executeTakeFirst();
     if (!row) throw new AppError('not_found', 'No such customer.');
-    const family = await mergedFamily(trx, ctx.orgId, row.id);
-    for (const id of family) {
-      await deps.keyring.destroyKeys(owner(id), trx);
-      await deleteSearchTokensForCustomer(trx, { orgId: ctx.orgId, customerId: id });
-    }
-    // The phishing model's labels keep keyed hashes of the words of their messages.
-    await deleteLabelsForCustomers(trx, { orgId: ctx.orgId, customerIds: family });
-    // Blind indexes would still link the erased rows to an email or phone; drop them.
-    await trx.updateTable('customers').set({ email_bidx: null, updated_at: new Date() }).where('id', 'in', family).execute();
-    await trx.updateTable('customer_contacts').set({ value_bidx: null }).where('customer_id', 'in', family).execute();
+    const shred = await shredCustomerFamily(deps, trx, { orgId: ctx.orgId, customerId: row.id });
     await deps.audit.append(trx, {
       ...auditBase(ctx),
       action: 'customer.erase',
@@ -142,7 +162,7 @@ export async function eraseCustomer(deps: CustomerDeps, ctx: ActingContext, inpu
       subjectCustomerId: row.id,
       purpose: input.purpose,
       result: 'success',
-      details: { records: family.length },
+      details: { records: shred.family.length },
     });
   });
 }

@@ -16,6 +16,8 @@ export const PERMISSIONS = {
   'customers.verify': 'Send identity-verification codes to customers',
   'customers.export': 'Export a customer’s data (subject access)',
   'customers.erase': 'Erase a customer (destroys their key)',
+  'privacy.read': 'See data-subject requests, their due dates and certificates of erasure',
+  'privacy.manage': 'Record, verify, approve and reject data-subject requests',
   'macros.manage': 'Manage macros and canned replies',
   'kb.manage': 'Write, publish and delete knowledge-base articles and categories',
   'users.read': 'See staff accounts, roles and teams',
@@ -102,6 +104,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'macros.manage', 'kb.manage', 'users.read', 'users.manage', 'roles.manage', 'teams.manage', 'policies.manage', 'channels.manage',
       'tokens.manage', 'sessions.manage', 'reports.read', 'keys.rotate', 'training.read', 'training.manage',
       'siem.manage', 'siem.read',
+      'privacy.read', 'privacy.manage',
     ),
   },
   {
@@ -116,6 +119,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       'incidents.read', 'incidents.manage',
       'siem.manage', 'siem.read',
       'insider.read', 'insider.manage',
+      'privacy.read', 'privacy.manage',
     ),
   },
   {
@@ -123,12 +127,12 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     name: 'Auditor',
     requirePhishingResistant: false,
     // Read-only: may read the audit trail and reports, may change nothing.
-    grants: org('audit.read', 'reports.read', 'users.read', 'training.read', 'incidents.read', 'siem.read', 'insider.read'),
+    grants: org('audit.read', 'reports.read', 'users.read', 'training.read', 'incidents.read', 'siem.read', 'insider.read', 'privacy.read'),
   },
 ];
 
 /** Permissions that only read. An auditor-like role must hold nothing else. */
-export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read', 'awareness.read', 'incidents.read', 'siem.read', 'insider.read']);
+export const READ_ONLY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['tickets.read', 'customers.read', 'users.read', 'audit.read', 'reports.read', 'quarantine.read', 'training.read', 'simulations.read', 'awareness.read', 'incidents.read', 'siem.read', 'insider.read', 'privacy.read']);
 
 export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSIONS, value);

@@ -13,6 +13,7 @@ import { startServer, stopOnSignals } from '../server.js';
 import { auditCommands } from './audit.js';
 import { keyCommands } from './keys.js';
 import { outboxCommands } from './outbox.js';
+import { customerCommands } from './customers.js';
 import { importCommands } from './import.js';
 import { incidentCommands } from './incidents.js';
 import { userCommands } from './users.js';
@@ -77,6 +78,7 @@ export function buildCli(io: CliIo = defaultIo): Command {
   userCommands(program, io);
   auditCommands(program, io);
   outboxCommands(program, io);
+  customerCommands(program, io);
   importCommands(program, io);
   incidentCommands(program, io);
   return program;

@@ -188,7 +188,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   app.decorate('bus', bus);
   app.decorate('presence', presence);
+  // An erasure on any instance: drop the destroyed data keys from this instance's cache at once (decision 0198).
+  const unsubscribeKeys = bus.subscribe((e) => {
+    if (e.k === 'keys-destroyed') services.keyring.forget(e.keyIds);
+  });
   app.addHook('onClose', async () => {
+    unsubscribeKeys();
     await bus.close();
     await presence.close();
   });

@@ -217,6 +217,8 @@ describe('route access matrix', () => {
     { name: 'insider-threat alerts', method: 'GET', url: () => '/api/insider/alerts', allow: ['security_officer', 'auditor'] },
     { name: 'insider-threat thresholds', method: 'GET', url: () => '/api/insider/thresholds', allow: ['security_officer', 'auditor'] },
     { name: 'change insider-threat thresholds', method: 'PUT', url: () => '/api/insider/thresholds', body: () => ({ denied: { count: 6 } }), allow: ['security_officer'] },
+    { name: 'data-subject requests', method: 'GET', url: () => '/api/privacy/requests', allow: ['administrator', 'security_officer', 'auditor'] },
+    { name: 'privacy settings', method: 'PUT', url: () => '/api/privacy/settings', body: () => ({ secondApprover: false }), allow: ['administrator'] },
     { name: 'my sessions', method: 'GET', url: () => '/api/auth/sessions', allow: ROLES },
     { name: 'my tokens', method: 'GET', url: () => '/api/tokens', allow: ROLES },
   ];
@@ -317,6 +319,17 @@ describe('route access matrix', () => {
     const bad = await app.inject({ method: 'PUT', url: '/api/organization/allowlist', headers: { ...as.administrator!.headers }, remoteAddress: '203.0.113.20', payload: { allowedCidrs: ['not-an-ip'] } });
     expect(bad.statusCode).toBe(400);
     await app.inject({ method: 'PUT', url: '/api/organization/allowlist', headers: as.administrator!.headers, remoteAddress: '203.0.113.20', payload: { allowedCidrs: [] } });
+  });
+
+  it('data-subject requests: agents may record one (after verifying), privacy managers verify and approve, others are refused', async () => {
+    for (const role of ROLES) {
+      const headers = as[role]!.headers;
+      const create = await app.inject({ method: 'POST', url: '/api/privacy/requests', headers, payload: { customerId: ZERO, kind: 'erasure' } });
+      const approve = await app.inject({ method: 'POST', url: `/api/privacy/requests/${ZERO}/approve`, headers });
+      // Allowed past the permission check: no such customer (404), or an agent without a verification (400).
+      const expected = { agent: [400, 403], supervisor: [400, 403], administrator: [404, 404], security_officer: [404, 404], auditor: [403, 403] }[role];
+      expect([create.statusCode, approve.statusCode], role).toEqual(expected);
+    }
   });
 
   it('phishing simulations: only security officers create campaigns or read results by default (decision 0192)', async () => {

@@ -10,6 +10,7 @@ import { mfaRoutes } from '../../identity/auth/mfa/mfa.routes.js';
 import { ticketRoutes } from '../../helpdesk/tickets/tickets.routes.js';
 import { userRoutes } from '../../identity/users/users.routes.js';
 import { customerRoutes } from '../../helpdesk/customers/customers.routes.js';
+import { privacyRoutes } from '../../helpdesk/privacy/privacy.routes.js';
 import { maskingPolicyRoutes } from '../../helpdesk/customers/masking-policy.routes.js';
 import { dlpPolicyRoutes } from '../../protection/dlp-policy/dlp-policy.routes.js';
 import { macroRoutes } from '../../helpdesk/macros/macros.routes.js';
@@ -63,6 +64,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   routingRoutes,
   organizationRoutes,
   customerRoutes,
+  privacyRoutes,
   maskingPolicyRoutes,
   dlpPolicyRoutes,
   secureMessageRoutes,

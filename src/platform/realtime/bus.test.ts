@@ -18,6 +18,7 @@ describe('parseBusEvent', () => {
     expect(parseBusEvent({ k: 'chat-state', orgId: org, conversationId: conv, ticketId: null })).toEqual({ k: 'chat-state', orgId: org, conversationId: conv, ticketId: null });
     expect(parseBusEvent({ k: 'chat-verify', orgId: org, ticketId: ticket, verificationId: conv })).toMatchObject({ k: 'chat-verify' });
     expect(parseBusEvent({ k: 'typing', orgId: org, ticketId: ticket, who: 'agent', userId: user, name: 'Sam' })).toMatchObject({ who: 'agent', name: 'Sam' });
+    expect(parseBusEvent({ k: 'keys-destroyed', orgId: org, keyIds: [conv, user] })).toEqual({ k: 'keys-destroyed', orgId: org, keyIds: [conv, user] });
   });
 
   it('drops anything else: unknown kinds, bad ids, bad numbers, extra-long names, non-objects', () => {
@@ -32,6 +33,9 @@ describe('parseBusEvent', () => {
       { k: 'typing', orgId: org, ticketId: ticket, who: 'system', userId: null, name: null },
       { k: 'typing', orgId: org, ticketId: ticket, who: 'agent', userId: user, name: 'x'.repeat(201) },
       { k: 'resync', orgId: org },
+      { k: 'keys-destroyed', orgId: org, keyIds: 'all' },
+      { k: 'keys-destroyed', orgId: org, keyIds: ['not-a-key'] },
+      { k: 'keys-destroyed', orgId: org, keyIds: Array.from({ length: 1001 }, () => conv) },
     ]) {
       expect(parseBusEvent(bad)).toBeNull();
     }

@@ -26,7 +26,9 @@ export type BusEvent =
   /** The agent asked to verify the customer of this ticket (the code went to the registered address). */
   | { k: 'chat-verify'; orgId: string; ticketId: string; verificationId: string }
   /** Someone is typing on a ticket: the customer of a chat, or a staff member (collision warning). */
-  | { k: 'typing'; orgId: string; ticketId: string; who: 'customer' | 'agent'; userId: string | null; name: string | null };
+  | { k: 'typing'; orgId: string; ticketId: string; who: 'customer' | 'agent'; userId: string | null; name: string | null }
+  /** Data keys were destroyed (an erasure): every instance drops its cached copies at once, not after the cache TTL. */
+  | { k: 'keys-destroyed'; orgId: string; keyIds: string[] };
 
 export type BusHandler = (event: BusEvent) => void;
 
@@ -190,6 +192,8 @@ export function parseBusEvent(v: unknown): BusEvent | null {
       return id(e.ticketId) && (e.who === 'customer' || e.who === 'agent') && (e.userId === null || id(e.userId)) && (e.name === null || shortText(e.name))
         ? { k: 'typing', orgId: e.orgId, ticketId: e.ticketId, who: e.who, userId: e.userId as string | null, name: e.name as string | null }
         : null;
+    case 'keys-destroyed':
+      return Array.isArray(e.keyIds) && e.keyIds.length <= 1000 && e.keyIds.every(id) ? { k: 'keys-destroyed', orgId: e.orgId, keyIds: e.keyIds as string[] } : null;
     default:
       return null;
   }

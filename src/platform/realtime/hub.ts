@@ -255,7 +255,7 @@ export class RealtimeHub {
   /** Chat events: loaded once per event per instance, then sent to the sockets whose principal may read the ticket. */
   private async onBus(event: BusEvent): Promise<void> {
     try {
-      if (event.k === 'chat-verify' || !event.ticketId) return;
+      if (event.k === 'chat-verify' || event.k === 'keys-destroyed' || !event.ticketId) return;
       const inOrg = [...this.connections].filter((c) => c.principal.orgId === event.orgId);
       if (inOrg.length === 0) return;
       const db = this.options.database.db;

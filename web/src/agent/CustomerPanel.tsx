@@ -8,9 +8,10 @@
 import { useState, type FormEvent } from 'react';
 import { customerEndpoints, REVEAL_REASON_MAX, REVEAL_REASON_MIN, type RevealableField } from '../../../src/platform/http/schemas/customers.js';
 import { maskingEndpoints } from '../../../src/platform/http/schemas/masking.js';
+import { privacyEndpoints } from '../../../src/platform/http/schemas/privacy.js';
 import { verificationEndpoints, VERIFICATION_CHANNELS } from '../../../src/platform/http/schemas/verification.js';
 import { call } from '../api.js';
-import { t } from '../i18n/index.js';
+import { formatDateTime, t } from '../i18n/index.js';
 import { useMe } from '../session.js';
 import { Button } from '../ui/Button.js';
 import { Dialog } from '../ui/Dialog.js';
@@ -77,6 +78,7 @@ export function CustomerPanel({ customerId, ticketId, canReveal }: { customerId:
           ))}
         </dl>
       ) : null}
+      {c && !c.erased ? <EraseCustomer customerId={customerId} ticketId={ticketId} /> : null}
       {asking ? (
         <RevealDialog
           customerId={customerId}
@@ -201,5 +203,43 @@ export function VerifyCustomer({ ticketId, held = false }: { ticketId: string; h
         </form>
       )}
     </section>
+  );
+}
+
+/**
+ * "Erase customer's data": records an erasure request (decision 0198). A privacy manager records it directly; an
+ * agent needs a verification of the customer that succeeded on this ticket, and a privacy manager approves it.
+ */
+function EraseCustomer({ customerId, ticketId }: { customerId: string; ticketId: string | null }) {
+  const { can } = useMe();
+  const [open, setOpen] = useState(false);
+  const [recorded, setRecorded] = useState<string | null>(null);
+  const manager = can('privacy.manage');
+  const verifications = useResource(
+    (signal) => (open && ticketId && !manager ? call(verificationEndpoints.list, { params: { id: ticketId } }, { signal }) : Promise.resolve(null)),
+    [open, ticketId, manager],
+  );
+  const verified = verifications.data?.items.find((v) => v.status === 'verified');
+  const submit = useSubmit(async () => {
+    const res = await call(privacyEndpoints.create, { body: { customerId, kind: 'erasure', ...(verified ? { verificationId: verified.id } : {}) } });
+    setRecorded(res.dueAt);
+  });
+  if (!manager && !(can('customers.verify') && ticketId)) return null;
+  return (
+    <>
+      <Button variant="ghost" className="btn--small" onClick={() => setOpen(true)}>{t('agent.customer.erase')}</Button>
+      {open ? (
+        <Dialog open title={t('agent.customer.eraseTitle')} onClose={() => setOpen(false)}>
+          <p>{t('agent.customer.eraseBody')}</p>
+          <ErrorNotice error={submit.error} />
+          {recorded ? <Notice tone="success">{t('agent.customer.eraseRecorded', { due: formatDateTime(recorded) })}</Notice> : null}
+          {!manager && verifications.data && !verified ? <Notice tone="warning">{t('agent.customer.eraseNeedsVerification')}</Notice> : null}
+          <div className="form__actions">
+            {!recorded && (manager || verified) ? <Button variant="danger" busy={submit.busy} onClick={() => void submit.run()}>{t('agent.customer.eraseRecord')}</Button> : null}
+            <Button onClick={() => setOpen(false)}>{t('action.cancel')}</Button>
+          </div>
+        </Dialog>
+      ) : null}
+    </>
   );
 }

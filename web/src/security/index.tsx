@@ -15,6 +15,7 @@ import { Overview } from './Overview.js';
 import { PhishingReports } from './PhishingReports.js';
 import { Quarantine } from './Quarantine.js';
 import { QuarantineItem } from './QuarantineItem.js';
+import { PrivacyRequests } from './PrivacyRequests.js';
 import { SimulationResults, Simulations } from './Simulations.js';
 import { IncidentDetail } from './IncidentDetail.js';
 import { Incidents } from './Incidents.js';
@@ -35,6 +36,7 @@ export default function SecurityArea() {
       <Route path="/security/simulations/:id">{(params) => <SimulationResults id={params.id} />}</Route>
       <Route path="/security/awareness" component={AwarenessDashboardPage} />
       <Route path="/security/awareness/people/:id">{(params) => <AwarenessPersonPage id={params.id} />}</Route>
+      <Route path="/security/privacy" component={PrivacyRequests} />
       <Route path="/access-reviews" component={AccessReviews} />
       <Route path="/access-reviews/:id">{(params) => <AccessReview id={params.id} />}</Route>
       <Route path="/quarantine" component={Quarantine} />

@@ -1,0 +1,277 @@
+/**
+ * Data-subject requests through the API (decision 0198): who may record, verify, approve; the second-approver
+ * rule; erasure that leaves nothing of the customer to decrypt or match in the database dump, blob store,
+ * search index, outbox, webhook queue and quarantine; a failure mid-way that leaves the customer whole; an
+ * erasure racing the customer's new email; the certificate.
+ */
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Services } from '../../platform/app/services.js';
+import { createTestServices, scratchRoot, testSchemaCache } from '../../platform/app/testing.js';
+import { buildOrg, buildTeam, signIn, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
+import { MemoryBlobStore } from '../../protection/blobs/store.js';
+import { normalizers } from '../../protection/crypto/normalize.js';
+import { dumpAllTables, dumpContains } from '../../platform/db/dump.js';
+import { testDatabaseKinds } from '../../platform/db/testing.js';
+import { KeyDestroyedError } from '../../platform/errors.js';
+import { buildApp } from '../../platform/http/app.js';
+import { appRoutes } from '../../platform/http/routes.js';
+import { writeOutboxMessage } from '../../platform/notify/outbox.js';
+import { enqueueWebhookEvent } from '../../platform/webhooks/events.js';
+import { findCustomerIdsByEmail, readCustomer } from '../customers/customers.service.js';
+import { createDefaultHooks } from '../ingest/hooks.js';
+import { ingestInboundEmail, type IngestOutcome } from '../ingest/pipeline.js';
+import { enqueueOutboundMail } from '../mail/outbound-queue.js';
+import { searchTokensFor } from '../search/search-index.js';
+import { createHelpdeskDeps, type HelpdeskDeps } from '../tickets/context.js';
+import { buildPrincipal, seedMailbox } from '../tickets/testing.js';
+import type { ErasureCertificate } from './certificate.js';
+import { createPrivacyRoutes, privacyRoutes } from './privacy.routes.js';
+import { approvePrivacyRequest } from './requests.service.js';
+
+const ADDRESS = 'help@privacy-test.example';
+const ALICE = { name: 'Alicia Quintessa', email: 'alicia.quintessa@customer.example', word: 'zanzibarquokka' };
+
+function mail(from: string, subject: string, body: string, attachment?: { name: string; text: string }): Buffer {
+  const head = [`From: ${from}`, `To: ${ADDRESS}`, `Subject: ${subject}`, `Message-ID: <${randomUUID()}@customer.example>`, 'MIME-Version: 1.0'];
+  if (!attachment) return Buffer.from([...head, 'Content-Type: text/plain; charset=utf-8', '', body, ''].join('\r\n'));
+  return Buffer.from([...head, 'Content-Type: multipart/mixed; boundary="B"', '', '--B', 'Content-Type: text/plain; charset=utf-8', '', body,
+    '--B', `Content-Type: text/plain; name="${attachment.name}"`, `Content-Disposition: attachment; filename="${attachment.name}"`, '', attachment.text, '--B--', ''].join('\r\n'));
+}
+
+describe.each(testDatabaseKinds)('data-subject requests on %s', (kind) => {
+  let services: Services;
+  let app: FastifyInstance;
+  let deps: HelpdeskDeps;
+  let org: TestOrg;
+  let otherOrg: TestOrg;
+  let agent: SignedIn;
+  let admin: SignedIn;
+  let officer: SignedIn;
+  let auditor: SignedIn;
+  let intruder: SignedIn;
+  let route: Array<{ id: string; orgId: string; address: string; teamId: string }>;
+  const blobs = new MemoryBlobStore();
+  let dataDir: string;
+
+  async function ingest(raw: Buffer, hooks = createDefaultHooks()): Promise<IngestOutcome> {
+    const [o] = await ingestInboundEmail(deps, { hooks, blobs, maxAttachmentBytes: 1_000_000 }, { raw, mailFrom: 'x@customer.example', rcptTo: [ADDRESS] }, route);
+    return o!;
+  }
+
+  /** A customer with a ticket, as their own email made them; verified by the agent on that ticket. */
+  async function customerWithTicket(name: string, email: string, body: string): Promise<{ customerId: string; ticketId: string; messageId: string; verificationId: string }> {
+    const o = await ingest(mail(`${name} <${email}>`, `Question from ${name}`, body));
+    const { ticketId, messageId } = o as { ticketId: string; messageId: string };
+    const t = await services.database.db.selectFrom('tickets').where('id', '=', ticketId).select('requester_id').executeTakeFirstOrThrow();
+    const verificationId = randomUUID();
+    await services.database.db
+      .insertInto('customer_verifications')
+      .values({ id: verificationId, org_id: org.orgId, ticket_id: ticketId, customer_id: t.requester_id!, channel: 'email', code_hmac: Buffer.alloc(32), status: 'verified', verified_via: 'agent', requested_by: agent.userId, expires_at: new Date(Date.now() + 600_000), decided_at: new Date() })
+      .execute();
+    return { customerId: t.requester_id!, ticketId, messageId, verificationId };
+  }
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(scratchRoot, 'privacy-'));
+    services = await createTestServices(kind, { config: { TRUSTDESK_DATA_DIR: dataDir } });
+    app = await buildApp({ services, schemaCache: testSchemaCache, routes: [...appRoutes.filter((r) => r !== privacyRoutes), createPrivacyRoutes({ blobs })] });
+    await app.ready();
+    deps = await createHelpdeskDeps(services);
+    org = await buildOrg(services);
+    otherOrg = await buildOrg(services);
+    const team = await buildTeam(services, org);
+    const mailbox = await seedMailbox(services.database.db, org.orgId, ADDRESS, team);
+    route = [{ id: mailbox, orgId: org.orgId, address: ADDRESS, teamId: team }];
+    agent = await signIn(app, org, { roles: ['agent'], teamIds: [team] });
+    admin = await signIn(app, org, { roles: ['administrator'] });
+    officer = await signIn(app, org, { roles: ['security_officer'] });
+    auditor = await signIn(app, org, { roles: ['auditor'] });
+    intruder = await signIn(app, otherOrg, { roles: ['administrator'] });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await services?.close();
+  });
+
+  const post = (who: SignedIn, url: string, payload: object = {}) => app.inject({ method: 'POST', url, headers: who.headers, payload });
+  const get = (who: SignedIn, url: string) => app.inject({ url, headers: who.headers });
+
+  it('an agent records a request only after verifying the customer, cannot see the queue or approve; repeats and strangers are refused', async () => {
+    const c = await customerWithTicket('Rhea Example', 'rhea@customer.example', 'Please delete my data');
+    const unverified = await post(agent, '/api/privacy/requests', { customerId: c.customerId, kind: 'erasure' });
+    expect(unverified.statusCode).toBe(400);
+    expect(unverified.headers['content-type']).toMatch(/problem\+json/);
+    const created = await post(agent, '/api/privacy/requests', { customerId: c.customerId, kind: 'erasure', verificationId: c.verificationId });
+    expect(created.statusCode, created.body).toBe(200);
+    const req = created.json();
+    expect(req).toMatchObject({ status: 'verified', via: 'agent', verification: 'code', requestedBy: agent.userId, overdue: false });
+    // Due one calendar month after receipt.
+    const received = new Date(req.receivedAt);
+    expect(new Date(req.dueAt).getUTCMonth()).toBe((received.getUTCMonth() + 1) % 12);
+    // Repeated: conflict, naming the open request.
+    const again = await post(agent, '/api/privacy/requests', { customerId: c.customerId, kind: 'erasure', verificationId: c.verificationId });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().requestId).toBe(req.id);
+    expect((await post(agent, `/api/privacy/requests/${req.id}/approve`)).statusCode).toBe(403);
+    expect((await get(agent, '/api/privacy/requests')).statusCode).toBe(403);
+    // The auditor reads the queue but changes nothing.
+    expect((await get(auditor, '/api/privacy/requests')).json().items.map((i: { id: string }) => i.id)).toContain(req.id);
+    expect((await post(auditor, `/api/privacy/requests/${req.id}/reject`, { reason: 'not me' })).statusCode).toBe(403);
+    // Another organisation's administrator: not found, for the customer and for the request.
+    expect((await post(intruder, '/api/privacy/requests', { customerId: c.customerId, kind: 'access' })).statusCode).toBe(404);
+    expect((await get(intruder, `/api/privacy/requests/${req.id}`)).statusCode).toBe(404);
+    expect((await post(intruder, `/api/privacy/requests/${req.id}/approve`)).statusCode).toBe(404);
+    expect((await post(admin, '/api/privacy/requests', { customerId: randomUUID(), kind: 'erasure' })).statusCode).toBe(404);
+    // A verification of someone else does not verify this customer.
+    const other = await customerWithTicket('Sol Other', 'sol@customer.example', 'Hello');
+    expect((await post(admin, '/api/privacy/requests', { customerId: c.customerId, kind: 'access', verificationId: other.verificationId })).statusCode).toBe(400);
+    const rejected = await post(admin, `/api/privacy/requests/${req.id}/reject`, { reason: 'The customer withdrew the request' });
+    expect(rejected.json()).toMatchObject({ status: 'rejected', rejectedReason: 'The customer withdrew the request', decidedBy: admin.userId });
+    const actions = await services.database.db.selectFrom('audit_log').where('object_id', '=', req.id).select('action').orderBy('seq').execute();
+    await services.audit.flush();
+    expect(actions.map((a) => a.action)).toEqual(['privacy.request.create', 'privacy.request.reject']);
+  });
+
+  it('with the second-approver setting on, whoever recorded or verified a request cannot approve it', async () => {
+    expect((await app.inject({ method: 'PUT', url: '/api/privacy/settings', headers: officer.headers, payload: { secondApprover: true } })).statusCode).toBe(403);
+    const set = await app.inject({ method: 'PUT', url: '/api/privacy/settings', headers: admin.headers, payload: { secondApprover: true } });
+    expect(set.json()).toEqual({ secondApprover: true });
+    const c = await customerWithTicket('Tam Access', 'tam@customer.example', 'What do you hold about me?');
+    const created = (await post(admin, '/api/privacy/requests', { customerId: c.customerId, kind: 'access' })).json();
+    expect(created.status).toBe('new');
+    expect((await post(admin, `/api/privacy/requests/${created.id}/approve`)).statusCode).toBe(409);
+    const verified = await post(admin, `/api/privacy/requests/${created.id}/verify`, { reason: 'Photo ID checked at the counter' });
+    expect(verified.json()).toMatchObject({ status: 'verified', verification: 'staff', verifiedBy: admin.userId });
+    const self = await post(admin, `/api/privacy/requests/${created.id}/approve`);
+    expect(self.statusCode).toBe(403);
+    expect(self.json().secondApprover).toBe(true);
+    const second = await post(officer, `/api/privacy/requests/${created.id}/approve`);
+    expect(second.json()).toMatchObject({ status: 'approved', decidedBy: officer.userId });
+  });
+
+  it('erases everything of the customer, or nothing when a step fails, and certifies what it destroyed', async () => {
+    const db = services.database.db;
+    // Alicia: a ticket with a file, a queued reply, an undelivered webhook, a quarantined message, a sealed outbox file.
+    const o = await ingest(mail(`${ALICE.name} <${ALICE.email}>`, `Order ${ALICE.word}`, `My address is 12 ${ALICE.word} Lane`, { name: 'receipt.txt', text: `receipt ${ALICE.word}` }));
+    const { ticketId, messageId } = o as { ticketId: string; messageId: string };
+    const customerId = (await db.selectFrom('tickets').where('id', '=', ticketId).select('requester_id').executeTakeFirstOrThrow()).requester_id!;
+    const verificationId = randomUUID();
+    await db.insertInto('customer_verifications').values({ id: verificationId, org_id: org.orgId, ticket_id: ticketId, customer_id: customerId, channel: 'email', code_hmac: Buffer.alloc(32), status: 'verified', verified_via: 'agent', requested_by: agent.userId, expires_at: new Date(Date.now() + 600_000), decided_at: new Date() }).execute();
+    await db.transaction().execute((trx) => enqueueOutboundMail(trx, deps, { orgId: org.orgId, ticketId, messageId, customerId, smtpMessageId: `<${randomUUID()}@privacy-test.example>` }));
+    await db.insertInto('webhook_subscriptions').values({ id: randomUUID(), org_id: org.orgId, url: 'https://hooks.example/x', events: ['ticket.updated'], secret_enc: Buffer.alloc(40) }).execute();
+    await enqueueWebhookEvent(db, { orgId: org.orgId, type: 'ticket.updated', data: { ticketId } });
+    const phishing = { ...createDefaultHooks(), analyzeThreats: async () => ({ score: 96, verdict: 'phishing' as const, reasons: [] }) };
+    const held = (await ingest(mail(`${ALICE.name} <${ALICE.email}>`, 'Verify now', `held ${ALICE.word}`), phishing)) as { quarantineId: string };
+    const strangerHeld = (await ingest(mail('Someone <someone@sender.example>', 'Verify now', 'held stranger'), phishing)) as { quarantineId: string };
+    const outbox = path.join(dataDir, 'outbox');
+    await writeOutboxMessage(outbox, services.outboxKey, Buffer.from(`From: help@privacy-test.example\nTo: ${ALICE.name} <${ALICE.email}>\nSubject: Re: ${ALICE.word}\n\nHello\n`));
+    await writeOutboxMessage(outbox, services.outboxKey, Buffer.from('From: help@privacy-test.example\nTo: someone@else.example\nSubject: Other\n\nHello\n'));
+    const emailIndex = await deps.keyring.blindIndex(org.orgId, { table: 'customers', column: 'email', domain: 'email' }, normalizers.email(ALICE.email));
+    const [wordToken] = await searchTokensFor(deps.keyring, org.orgId, [ALICE.word]);
+    expect((await db.selectFrom('search_tokens').where('token', '=', wordToken!).select('ticket_id').execute()).length).toBeGreaterThan(0);
+    expect(blobs.blobs.size).toBeGreaterThan(0);
+    const blobsBefore = blobs.blobs.size;
+
+    await app.inject({ method: 'PUT', url: '/api/privacy/settings', headers: admin.headers, payload: { secondApprover: true } });
+    const req = (await post(agent, '/api/privacy/requests', { customerId, kind: 'erasure', verificationId })).json();
+    // A step-up is needed to approve an erasure.
+    const stale = await signIn(app, org, { roles: ['security_officer'], stepUp: false });
+    expect((await post(stale, `/api/privacy/requests/${req.id}/approve`)).json().code).toBe('step_up_required');
+
+    // A failure after the keys were destroyed rolls everything back: the customer is whole, the request still verified.
+    const p = buildPrincipal({ orgId: org.orgId, userId: officer.userId, role: 'security_officer' });
+    await expect(approvePrivacyRequest(deps, p, { ip: '127.0.0.1', userAgent: null, requestId: 'fault' }, { id: req.id }, { afterStep: (s) => { if (s === 'recorded') throw new Error('injected failure'); } })).rejects.toThrow('injected failure');
+    expect(await readCustomer(deps, { orgId: org.orgId, actor: { type: 'system' } }, { customerId, purpose: 'test' })).toMatchObject({ erased: false, email: ALICE.email });
+    expect((await get(admin, `/api/privacy/requests/${req.id}`)).json().status).toBe('verified');
+    expect(await db.selectFrom('outbound_mail').where('customer_id', '=', customerId).where('status', '=', 'queued').select('id').execute()).toHaveLength(1);
+    expect((await db.selectFrom('quarantine').where('id', '=', held.quarantineId).select('status').executeTakeFirstOrThrow()).status).toBe('held');
+    expect(await findCustomerIdsByEmail(deps, { orgId: org.orgId, actor: { type: 'system' } }, ALICE.email)).toEqual([customerId]);
+
+    const published = vi.spyOn(app.bus, 'publish');
+    const forgotten = vi.spyOn(services.keyring, 'forget');
+    const approved = await post(officer, `/api/privacy/requests/${req.id}/approve`);
+    expect(approved.statusCode, approved.body).toBe(200);
+    expect(approved.json()).toMatchObject({ status: 'done', decidedBy: officer.userId, hasCertificate: true });
+    // Approving again, or asking again: conflict.
+    expect((await post(officer, `/api/privacy/requests/${req.id}/approve`)).statusCode).toBe(409);
+    expect((await post(admin, '/api/privacy/requests', { customerId, kind: 'erasure' })).statusCode).toBe(409);
+
+    // Nothing of Alicia in a raw dump of every table: no name, address, words, blind index or search token.
+    const dump = await dumpAllTables(db);
+    for (const needle of [ALICE.name, ALICE.email, ALICE.word, 'Alicia']) expect(dumpContains(dump, needle), needle).toBe(false);
+    expect(dump.toLowerCase()).not.toContain(emailIndex.toString('hex'));
+    expect(dump.toLowerCase()).not.toContain(wordToken!.toString('hex'));
+    expect(await findCustomerIdsByEmail(deps, { orgId: org.orgId, actor: { type: 'system' } }, ALICE.email)).toEqual([]);
+    // What is left cannot be decrypted.
+    const msg = await db.selectFrom('messages').where('id', '=', messageId).select('body_enc').executeTakeFirstOrThrow();
+    await expect(deps.keyring.decrypt({ table: 'messages', column: 'body_enc', rowId: messageId }, msg.body_enc!)).rejects.toBeInstanceOf(KeyDestroyedError);
+    // The queue, webhooks, quarantine, blobs and outbox hold nothing of hers; the stranger's quarantined message stays.
+    expect(await db.selectFrom('outbound_mail').where('ticket_id', '=', ticketId).where('status', 'in', ['queued', 'sending']).select('id').execute()).toHaveLength(0);
+    expect(await db.selectFrom('webhook_deliveries').where('org_id', '=', org.orgId).where('status', '=', 'queued').select('id').execute()).toHaveLength(0);
+    expect(await db.selectFrom('quarantine').where('id', 'in', [held.quarantineId, strangerHeld.quarantineId]).select(['id', 'status', 'raw_size']).orderBy('raw_size').execute()).toEqual([
+      { id: held.quarantineId, status: 'deleted', raw_size: 0 },
+      { id: strangerHeld.quarantineId, status: 'held', raw_size: expect.any(Number) },
+    ]);
+    expect(blobs.blobs.size).toBe(blobsBefore - 1);
+    expect(readdirSync(outbox).filter((n) => n.endsWith('.eml.enc'))).toHaveLength(1);
+
+    // The certificate: what went, the audit entries that say so, what remains.
+    const json = await get(admin, `/api/privacy/requests/${req.id}/certificate`);
+    expect(json.headers['content-disposition']).toContain(`erasure-certificate-${req.id}.json`);
+    const cert = json.json() as ErasureCertificate;
+    expect(cert).toMatchObject({ requestId: req.id, customerId, approvedBy: officer.userId, requestedBy: agent.userId, verification: { method: 'code', verificationId }, incomplete: [] });
+    expect(cert.destroyed.counts).toMatchObject({ customerRecords: 1, queuedMail: 1, pendingWebhooks: 1, quarantinedMessages: 1, outboxFiles: 1, attachmentBlobs: 1 });
+    expect(cert.destroyed.counts.searchTokens).toBeGreaterThan(0);
+    expect(cert.destroyed.counts.blindIndexes).toBeGreaterThan(0);
+    const keys = await db.selectFrom('data_keys').where('owner_id', '=', customerId).select(['id', 'destroyed_at']).execute();
+    expect(cert.destroyed.dataKeyIds.sort()).toEqual(keys.map((k) => k.id).sort());
+    // Every instance is told to drop the keys (the bus, through Redis with REDIS_URL), and this one does.
+    expect(published).toHaveBeenCalledWith({ k: 'keys-destroyed', orgId: org.orgId, keyIds: expect.arrayContaining(cert.destroyed.dataKeyIds) });
+    forgotten.mockClear();
+    app.bus.publish({ k: 'keys-destroyed', orgId: org.orgId, keyIds: [cert.destroyed.dataKeyIds[0]!] });
+    expect(forgotten).toHaveBeenCalledWith([cert.destroyed.dataKeyIds[0]]);
+    published.mockRestore();
+    forgotten.mockRestore();
+    expect(keys.every((k) => k.destroyed_at !== null)).toBe(true);
+    const entries = await db.selectFrom('audit_log').where('seq', 'in', cert.auditEntries.map((e) => e.seq)).select(['seq', 'action', 'id']).orderBy('seq').execute();
+    expect(entries.map((e) => ({ action: e.action, seq: Number(e.seq), id: e.id }))).toEqual(cert.auditEntries);
+    expect(entries.map((e) => e.action)).toEqual(['customer.erase', 'privacy.request.complete']);
+    expect(cert.remains.map((r) => r.kind)).toEqual(['ticket shells', 'customer record shells', 'audit entries']);
+    const text = await get(admin, `/api/privacy/requests/${req.id}/certificate?format=text`);
+    expect(text.headers['content-type']).toMatch(/^text\/plain/);
+    expect(text.body).toContain('CERTIFICATE OF ERASURE');
+    expect(text.body).toContain(cert.destroyed.dataKeyIds[0]);
+    expect(text.body).not.toContain(ALICE.email);
+    expect((await get(intruder, `/api/privacy/requests/${req.id}/certificate`)).statusCode).toBe(404);
+    expect((await get(agent, `/api/privacy/requests/${req.id}/certificate`)).statusCode).toBe(403);
+  });
+
+  it('an erasure racing the customer’s new email: stored first → erased with them; after → a new customer record', async () => {
+    await app.inject({ method: 'PUT', url: '/api/privacy/settings', headers: admin.headers, payload: { secondApprover: false } });
+    const c = await customerWithTicket('Bo Racer', 'bo.racer@customer.example', 'First message');
+    const req = (await post(agent, '/api/privacy/requests', { customerId: c.customerId, kind: 'erasure', verificationId: c.verificationId })).json();
+    const [approved, inbound] = await Promise.all([
+      post(officer, `/api/privacy/requests/${req.id}/approve`),
+      ingest(mail('Bo Racer <bo.racer@customer.example>', 'Second message', 'racing words')),
+    ]);
+    expect(approved.json().status).toBe('done');
+    const stored = inbound as { messageId: string };
+    const row = await services.database.db.selectFrom('messages').where('id', '=', stored.messageId).select(['customer_id', 'body_enc']).executeTakeFirstOrThrow();
+    const now = await findCustomerIdsByEmail(deps, { orgId: org.orgId, actor: { type: 'system' } }, 'bo.racer@customer.example');
+    if (row.customer_id === c.customerId) {
+      // The message committed first: it was erased with the customer.
+      await expect(deps.keyring.decrypt({ table: 'messages', column: 'body_enc', rowId: stored.messageId }, row.body_enc!)).rejects.toBeInstanceOf(KeyDestroyedError);
+      expect(now).toEqual([]);
+    } else {
+      // The erasure committed first: the message made a new customer record, readable, which the erasure does not cover.
+      expect(now).toEqual([row.customer_id]);
+      expect(await deps.keyring.decrypt({ table: 'messages', column: 'body_enc', rowId: stored.messageId }, row.body_enc!)).toContain('racing words');
+    }
+    // Either way the erased record itself stays unreadable.
+    expect(await readCustomer(deps, { orgId: org.orgId, actor: { type: 'system' } }, { customerId: c.customerId, purpose: 'test' })).toEqual({ id: c.customerId, erased: true });
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * /api/privacy: data-subject requests (decision 0198). The queue, a request and its certificate need
+ * privacy.read; recording one needs privacy.manage, or customers.verify with a verification of the customer (an
+ * agent, for a customer of a ticket they may see); verifying, approving and rejecting need privacy.manage, and
+ * approving an erasure also customers.erase with a fresh second factor (an API token cannot approve an erasure).
+ * The organisation's second-approver setting needs policies.manage to change.
+ */
+import path from 'node:path';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { requireFreshFactor, requirePermission, scopeOf } from '../../identity/auth/access.js';
+import { clientOf, requirePrincipal } from '../../identity/auth/auth.routes.js';
+import { LocalBlobStore, type BlobStore } from '../../protection/blobs/store.js';
+import { AppError } from '../../platform/errors.js';
+import { Binary, sendDownload } from '../../platform/http/download.js';
+import { problemResponses, routeSchema } from '../../platform/http/schemas/common.js';
+import { privacyEndpoints as e } from '../../platform/http/schemas/privacy.js';
+import { createHelpdeskDeps } from '../tickets/context.js';
+import type { ErasureOptions } from './erasure.js';
+import {
+  approvePrivacyRequest,
+  createPrivacyRequest,
+  listPrivacyRequests,
+  readCertificate,
+  readPrivacyRequest,
+  readPrivacySettings,
+  rejectPrivacyRequest,
+  savePrivacySettings,
+  verifyPrivacyRequest,
+} from './requests.service.js';
+
+const doc = (summary: string) => ({ tags: ['privacy'], summary });
+
+/** privacy.manage, or customers.verify (an agent records a request after verifying the customer). */
+async function mayRecord(request: FastifyRequest): Promise<void> {
+  const p = requirePrincipal(request);
+  if (!scopeOf(p, 'privacy.manage') && !scopeOf(p, 'customers.verify')) throw new AppError('forbidden', 'Your role does not allow this.', { internal: 'missing privacy.manage / customers.verify' });
+}
+
+export function createPrivacyRoutes(options: { blobs?: BlobStore; afterStep?: ErasureOptions['afterStep'] } = {}) {
+  return async function privacyRoutes(app: FastifyInstance): Promise<void> {
+    const r = app.withTypeProvider<TypeBoxTypeProvider>();
+    const deps = await createHelpdeskDeps(app.services);
+    const config = app.services.config;
+    const erasure = (orgId: string): ErasureOptions => ({
+      blobs: options.blobs ?? new LocalBlobStore(config.blobDirPath),
+      ...(config.relayUrl ? {} : { outbox: { dir: path.join(config.dataDirPath, 'outbox'), key: app.services.outboxKey } }),
+      onKeysDestroyed: (keyIds) => {
+        if (keyIds.length) app.bus.publish({ k: 'keys-destroyed', orgId, keyIds });
+      },
+      ...(options.afterStep ? { afterStep: options.afterStep } : {}),
+    });
+
+    r.get(e.list.url, { preHandler: requirePermission('privacy.read'), schema: routeSchema(e.list, doc('Data-subject requests, soonest due first (ids and dates only, no customer data)')) }, async (request) => {
+      const q = request.query;
+      return { items: await listPrivacyRequests(deps, requirePrincipal(request), { ...(q.status ? { status: q.status } : {}), ...(q.limit ? { limit: q.limit } : {}) }) };
+    });
+
+    r.post(e.create.url, { preHandler: mayRecord, schema: routeSchema(e.create, doc('Record a request for a customer (an agent: after verifying them); due one month after receipt')) }, async (request) =>
+      createPrivacyRequest(deps, requirePrincipal(request), clientOf(request), request.body),
+    );
+
+    r.get(e.read.url, { preHandler: requirePermission('privacy.read'), schema: routeSchema(e.read, doc('One request')) }, async (request) => readPrivacyRequest(deps, requirePrincipal(request), request.params.id));
+
+    r.post(e.verify.url, { preHandler: requirePermission('privacy.manage'), schema: routeSchema(e.verify, doc('Record how the customer’s identity was checked (a verification that succeeded, or a staff check with a reason)')) }, async (request) =>
+      verifyPrivacyRequest(deps, requirePrincipal(request), clientOf(request), { id: request.params.id, verificationId: request.body.verificationId, reason: request.body.reason }),
+    );
+
+    r.post(e.approve.url, { preHandler: requirePermission('privacy.manage'), schema: routeSchema(e.approve, doc('Approve; an erasure is carried out at once (customers.erase and a fresh second factor) and its certificate kept')) }, async (request) => {
+      const p = requirePrincipal(request);
+      const current = await readPrivacyRequest(deps, p, request.params.id);
+      if (current.kind === 'erasure' && current.status === 'verified') {
+        if (scopeOf(p, 'customers.erase') !== 'org') throw new AppError('forbidden', 'Approving an erasure needs the customers.erase permission.');
+        requireFreshFactor(p, app.auth?.stepUpWindowMs);
+      }
+      return approvePrivacyRequest(deps, p, clientOf(request), { id: request.params.id }, erasure(p.orgId));
+    });
+
+    r.post(e.reject.url, { preHandler: requirePermission('privacy.manage'), schema: routeSchema(e.reject, doc('Reject with a reason (kept on the request and in the audit trail)')) }, async (request) =>
+      rejectPrivacyRequest(deps, requirePrincipal(request), clientOf(request), { id: request.params.id, reason: request.body.reason }),
+    );
+
+    r.get(e.certificate.url, {
+      preHandler: requirePermission('privacy.read'),
+      schema: { tags: ['privacy'], summary: 'The certificate of erasure as JSON or text (the download is audited)', params: e.certificate.params, querystring: e.certificate.querystring, response: { 200: Binary, ...problemResponses } },
+    }, async (request, reply) => {
+      const file = await readCertificate(deps, requirePrincipal(request), clientOf(request), { id: request.params.id, format: request.query.format ?? 'json' });
+      return sendDownload(reply, file);
+    });
+
+    r.get(e.settings.url, { preHandler: requirePermission('privacy.read'), schema: routeSchema(e.settings, doc('The organisation’s privacy settings')) }, async (request) => readPrivacySettings(deps.db, requirePrincipal(request).orgId));
+
+    r.put(e.saveSettings.url, { preHandler: requirePermission('policies.manage'), schema: routeSchema(e.saveSettings, doc('Change the privacy settings (audited with before and after)')) }, async (request) =>
+      savePrivacySettings(deps, requirePrincipal(request), clientOf(request), request.body),
+    );
+  };
+}
+
+export const privacyRoutes = createPrivacyRoutes();
