@@ -162,7 +162,7 @@ export function IncidentDetail({ id }: { id: string }) {
       {!inc ? <Loading /> : (
         <>
           <dl className="pairs pairs--inline">
-            <dt>{t('inc.col.type')}</dt><dd>{t(`inc.type.${inc.type}`)}</dd>
+            <dt>{t('inc.col.type')}</dt><dd>{t(`inc.typeName.${inc.type}_type`)}</dd>
             <dt>{t('inc.col.severity')}</dt><dd>{severityBadge(inc.severity)}</dd>
             <dt>{t('inc.col.status')}</dt><dd>{statusBadge(inc.status)}</dd>
             <dt>{t('inc.detail.owner')}</dt><dd>{inc.ownerName ?? '—'}</dd>

@@ -64,7 +64,7 @@ function NewIncident({ onCreated }: { onCreated: (id: string) => void }) {
     <form className="form" onSubmit={(ev) => void onSubmit(ev)} noValidate>
       <TextField label={t('inc.field.title')} hint={t('inc.field.titleHint')} value={title} onChange={(ev) => setTitle(ev.target.value)} required error={errors.title ?? submit.fieldErrors.title} />
       <FieldRow>
-        <SelectField label={t('inc.field.type')} value={type} onChange={(ev) => setType(ev.target.value as IncidentType)} options={INCIDENT_TYPES.map((v) => ({ value: v, label: t(`inc.type.${v}`) }))} />
+        <SelectField label={t('inc.field.type')} value={type} onChange={(ev) => setType(ev.target.value as IncidentType)} options={INCIDENT_TYPES.map((v) => ({ value: v, label: t(`inc.typeName.${v}_type`) }))} />
         <SelectField label={t('inc.field.severity')} value={severity} onChange={(ev) => setSeverity(ev.target.value as Severity)} options={INCIDENT_SEVERITIES.map((v) => ({ value: v, label: t(`inc.severity.${v}`) }))} />
       </FieldRow>
       <ErrorNotice error={submit.error} />
@@ -90,7 +90,7 @@ export function Incidents() {
         <FieldRow>
           <SelectField label={t('inc.filter.status')} value={status} onChange={(ev) => setStatus(ev.target.value as Status | '')} options={[any, ...INCIDENT_STATUSES.map((v) => ({ value: v, label: t(`inc.status.${v}`) }))]} />
           <SelectField label={t('inc.filter.severity')} value={severity} onChange={(ev) => setSeverity(ev.target.value as Severity | '')} options={[any, ...INCIDENT_SEVERITIES.map((v) => ({ value: v, label: t(`inc.severity.${v}`) }))]} />
-          <SelectField label={t('inc.filter.type')} value={type} onChange={(ev) => setType(ev.target.value as IncidentType | '')} options={[any, ...INCIDENT_TYPES.map((v) => ({ value: v, label: t(`inc.type.${v}`) }))]} />
+          <SelectField label={t('inc.filter.type')} value={type} onChange={(ev) => setType(ev.target.value as IncidentType | '')} options={[any, ...INCIDENT_TYPES.map((v) => ({ value: v, label: t(`inc.typeName.${v}_type`) }))]} />
         </FieldRow>
         {list.loading && !list.data ? <Loading /> : null}
         <ErrorNotice error={list.error} onRetry={list.reload} />
@@ -103,7 +103,7 @@ export function Incidents() {
             columns={[
               { key: 'number', header: t('inc.col.number'), numeric: true, render: (i) => i.number },
               { key: 'title', header: t('inc.col.title'), render: (i) => <Link href={`/incidents/${i.id}`}>{i.title}</Link> },
-              { key: 'type', header: t('inc.col.type'), render: (i) => t(`inc.type.${i.type}`) },
+              { key: 'type', header: t('inc.col.type'), render: (i) => t(`inc.typeName.${i.type}_type`) },
               { key: 'severity', header: t('inc.col.severity'), render: (i) => severityBadge(i.severity) },
               { key: 'status', header: t('inc.col.status'), render: (i) => statusBadge(i.status) },
               { key: 'owner', header: t('inc.col.owner'), render: (i) => i.ownerName ?? '—' },

@@ -11,7 +11,7 @@ import { ALERT_STATUSES, insiderEndpoints as e } from '../../../src/platform/htt
 import type { Static } from 'typebox';
 import type { InsiderAlert as AlertSchema, Thresholds as ThresholdsSchema } from '../../../src/platform/http/schemas/insider.js';
 import { call } from '../api.js';
-import { formatDateTime, t } from '../i18n/index.js';
+import { formatDateTime, t, tp } from '../i18n/index.js';
 import type { MessageKey } from '../i18n/index.js';
 import { useMe } from '../session.js';
 import { Button } from '../ui/Button.js';
@@ -34,7 +34,7 @@ function Evidence({ alert }: { alert: Alert }) {
   return (
     <span className="insider-evidence">
       {shown.map((ref) => <Link key={ref.id} href={`/security/audit/${ref.idx}`}>#{ref.idx}</Link>)}
-      {more > 0 ? <span> {t('insider.evidence.more', { count: more })}</span> : null}
+      {more > 0 ? <span> {tp('insider.evidence.more', more)}</span> : null}
     </span>
   );
 }

@@ -6,7 +6,7 @@
  */
 
 /** Holding any of these opens the security centre (audit trail, access reviews, quarantine). */
-export const SECURITY_CENTRE_ABILITIES = ['audit.read', 'reviews.manage', 'reviews.decide', 'quarantine.read', 'simulations.read', 'awareness.read', 'incidents.read', 'insider.read', 'privacy.read'] as const;
+export const SECURITY_CENTRE_ABILITIES = ['audit.read', 'reviews.manage', 'reviews.decide', 'quarantine.read', 'simulations.read', 'awareness.read', 'incidents.read', 'insider.read'] as const;
 
 export function maySeeSecurityCentre(can: (permission: string) => boolean): boolean {
   return SECURITY_CENTRE_ABILITIES.some(can);
