@@ -50,6 +50,7 @@ describeWeb('awareness scores', (kind) => {
     await page.goto('/security/awareness');
     await page.getByRole('heading', { level: 1, name: 'Security awareness' }).waitFor({ timeout: 60_000 });
     const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Autumn check' }) });
+    await row.waitFor();
     // Delivered 2, clicked 0, entered data 0, reported 1, no action 1.
     expect(await row.getByRole('cell').allInnerTexts()).toEqual(expect.arrayContaining(['Autumn check', 'Your password expires today', '2', '0', '1', '50 %']));
     expect(await page.getByRole('img', { name: 'Click, data-entry and report rate per campaign' }).count()).toBe(1);

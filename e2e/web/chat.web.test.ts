@@ -153,7 +153,7 @@ ${identity}
 
   it('a guest on a phone verifies their email inside the chat and becomes that customer', async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-    context.setDefaultTimeout(10_000);
+    context.setDefaultTimeout(20_000);
     const page = await context.newPage();
     const seen = watchPage(page);
     await page.goto(`${shopUrl}/guest`);
