@@ -1,8 +1,7 @@
 /**
  * Evidence an incident links to, by id only. Every object must belong to the
  * incident's organisation: another organisation's ticket (or a missing one)
- * is refused with not_found, the same answer either way. An insider alert is
- * kept by its uuid alone (no foreign key, no lookup): its own feature owns it.
+ * is refused with not_found, the same answer either way — insider alerts too.
  */
 import { sql } from 'kysely';
 import { AppError } from '../../platform/errors.js';
@@ -11,6 +10,7 @@ import type { EvidenceKind } from '../../platform/http/schemas/incidents.js';
 import '../phishing-reports/schema.js';
 import '../simulations/schema.js';
 import './schema.js';
+import '../insider/schema.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -25,8 +25,7 @@ export async function assertEvidenceInOrg(trx: Executor, orgId: string, kind: Ev
   }
   if (!UUID.test(ref)) throw missing();
   const id = ref.toLowerCase();
-  if (kind === 'insider_alert') return id;
-  const table = ({ ticket: 'tickets', quarantine: 'quarantine', phishing_report: 'phishing_reports', user: 'users', customer: 'customers', simulation_recipient: 'simulation_recipients' } as const)[kind];
+  const table = ({ insider_alert: 'insider_alerts',  ticket: 'tickets', quarantine: 'quarantine', phishing_report: 'phishing_reports', user: 'users', customer: 'customers', simulation_recipient: 'simulation_recipients' } as const)[kind];
   const row = await trx.selectFrom(table).where('id', '=', id).where('org_id', '=', orgId).select('id').executeTakeFirst();
   if (!row) throw missing();
   return id;

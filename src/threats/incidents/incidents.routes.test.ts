@@ -102,8 +102,8 @@ describe.each(testDatabaseKinds)('security incidents on %s', (kind) => {
     expect((await post(officer, '/api/incidents', { type: 'other', title: 'x y z', evidence: [{ kind: 'ticket', ref: otherTicketId }] })).statusCode).toBe(404);
     expect((await post(officer, `/api/incidents/${inc.id}/evidence`, { kind: 'ticket', ref: ticketId })).statusCode).toBe(200);
     expect((await post(officer, `/api/incidents/${inc.id}/evidence`, { kind: 'ticket', ref: ticketId })).statusCode).toBe(409);
-    // An insider alert is kept by its id alone.
-    expect((await post(officer, `/api/incidents/${inc.id}/evidence`, { kind: 'insider_alert', ref: randomUUID() })).statusCode).toBe(200);
+    // An insider alert must be one of the organisation's, like everything else.
+    expect((await post(officer, `/api/incidents/${inc.id}/evidence`, { kind: 'insider_alert', ref: randomUUID() })).statusCode).toBe(404);
     // Another organisation's officer cannot see or touch it.
     const stranger = await signIn(app, other, { roles: ['security_officer'] });
     expect((await app.inject({ url: `/api/incidents/${inc.id}`, headers: stranger.headers })).statusCode).toBe(404);
@@ -235,11 +235,15 @@ describe.each(testDatabaseKinds)('security incidents on %s', (kind) => {
     expect(inc.evidence.map((e: { kind: string; ref: string }) => `${e.kind}:${e.ref}`)).toEqual(expect.arrayContaining([`user:${agent.userId}`, `simulation_recipient:${clicked}`]));
     expect((await post(officer, '/api/incidents', { source: { kind: 'simulation', id: ignored } })).statusCode).toBe(409);
     const alert = randomUUID();
+    await db.insertInto('insider_alerts').values({ id: alert, org_id: org.orgId, rule: 'volume', user_id: agent.userId, explanation: 'Many reveals this hour', evidence: JSON.stringify([]), facts: JSON.stringify({}), since: new Date(), raised_at: new Date(), event_idx: 1 }).execute();
     const officerPrincipal = { principal: { kind: 'session' as const, userId: officer.userId, orgId: org.orgId, email: '', name: '', permissions: new Map(), roleKeys: [], teamIds: [], mfaAt: new Date(), mfaMethod: 'webauthn', stepUpAt: null, requirePhishingResistant: false, ip: '127.0.0.1' }, client: { ip: '127.0.0.1', userAgent: null, requestId: 'alert' } };
     const fromAlert = await createIncident({ db, keyring: services.keyring, audit: services.audit, publicUrl: 'https://td.example' }, officerPrincipal, { source: { kind: 'insider_alert', id: alert }, severity: 'high' });
     expect(fromAlert.created).toBe(true);
     const viewed = (await app.inject({ url: `/api/incidents/${fromAlert.id}`, headers: officer.headers })).json();
     expect(viewed).toMatchObject({ type: 'insider_alert', severity: 'high', sourceKind: 'insider_alert', sourceId: alert });
     expect(viewed.evidence).toEqual([expect.objectContaining({ kind: 'insider_alert', ref: alert })]);
+    // The alert now points at its incident; another organisation's alert cannot be escalated here.
+    expect((await db.selectFrom('insider_alerts').where('id', '=', alert).select('incident_id').executeTakeFirstOrThrow()).incident_id).toBe(fromAlert.id);
+    expect((await post(officer, '/api/incidents', { source: { kind: 'insider_alert', id: randomUUID() } })).statusCode).toBe(404);
   });
 });

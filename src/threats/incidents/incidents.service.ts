@@ -28,6 +28,7 @@ import { assertEvidenceInOrg, countAffected, labelEvidence } from './evidence.js
 import '../phishing-reports/schema.js';
 import '../simulations/schema.js';
 import './schema.js';
+import { linkAlertToIncident } from '../insider/insider.service.js';
 
 export interface IncidentDeps {
   db: Kysely<Database>;
@@ -211,6 +212,8 @@ export async function createIncident(deps: IncidentDeps, a: IncidentActor, input
       })
       .execute();
     for (const e of evidence) await trx.insertInto('incident_evidence').values({ id: randomUUID(), org_id: orgId, incident_id: id, kind: e.kind, ref: e.ref, added_by: a.principal.userId }).execute();
+    // The alert points back at its incident (the alert page links it instead of offering to open another).
+    if (source?.kind === 'insider_alert') await linkAlertToIncident(trx, orgId, source.id.toLowerCase(), id);
     await recordIncidentEvent(deps, trx, a, {
       incidentId: id,
       kind: 'created',

@@ -12,6 +12,7 @@ import type { Static } from 'typebox';
 import type { InsiderAlert as AlertSchema, Thresholds as ThresholdsSchema } from '../../../src/platform/http/schemas/insider.js';
 import { call } from '../api.js';
 import { formatDateTime, t, tp } from '../i18n/index.js';
+import { OpenIncidentButton } from './Incidents.js';
 import type { MessageKey } from '../i18n/index.js';
 import { useMe } from '../session.js';
 import { Button } from '../ui/Button.js';
@@ -192,7 +193,7 @@ export function InsiderAlerts() {
               { key: 'status', header: t('insider.col.status'), render: (a) => <>
                 <Badge tone={a.status === 'open' ? 'warning' : a.status === 'acknowledged' ? 'info' : 'neutral'}>{t(`insider.status.${a.status}`)}</Badge>
                 {a.statusReason ? <small> {a.statusReason}</small> : null}
-                {a.incidentId ? <small> {t('insider.incident')} {a.incidentId.slice(0, 8)}</small> : null}
+                {a.incidentId ? <small> <a href={`/incidents/${a.incidentId}`}>{t('insider.incident')} {a.incidentId.slice(0, 8)}</a></small> : <OpenIncidentButton className="btn--small" source={{ kind: 'insider_alert', id: a.id }} />}
               </> },
               ...(manage ? [{ key: 'actions', header: t('insider.col.actions'), render: (a: Alert) => <AlertActions alert={a} onDone={changed} /> }] : []),
             ]}
