@@ -53,6 +53,22 @@ export interface DestinationInput {
   lagAlertThreshold?: number;
 }
 
+/** A validated destination's plain columns, the same for a new row and a change (the secrets are written apart). */
+function storedColumns(r: Resolved) {
+  return {
+    name: r.name,
+    transport: r.transport,
+    host: r.host,
+    port: r.port,
+    url: r.url,
+    format: r.format,
+    ca_pem: r.caPem,
+    client_cert_pem: r.clientCertPem,
+    enabled: r.enabled,
+    lag_alert_threshold: r.lagAlertThreshold,
+  };
+}
+
 export interface DestinationView {
   id: string;
   name: string;
@@ -121,18 +137,9 @@ export async function createDestination(deps: SiemDeps, actor: SiemActor, input:
       .values({
         id,
         org_id: actor.orgId,
-        name: r.name,
-        transport: r.transport,
-        host: r.host,
-        port: r.port,
-        url: r.url,
-        format: r.format,
-        ca_pem: r.caPem,
-        client_cert_pem: r.clientCertPem,
+        ...storedColumns(r),
         client_key_enc: secrets.client_key_enc ?? null,
         token_enc: secrets.token_enc ?? null,
-        enabled: r.enabled,
-        lag_alert_threshold: r.lagAlertThreshold,
         created_by: actor.userId,
         updated_at: new Date(),
       })
@@ -181,17 +188,8 @@ export async function updateDestination(deps: SiemDeps, actor: SiemActor, id: st
     await trx
       .updateTable('siem_destinations')
       .set({
-        name: r.name,
-        transport: r.transport,
-        host: r.host,
-        port: r.port,
-        url: r.url,
-        format: r.format,
-        ca_pem: r.caPem,
-        client_cert_pem: r.clientCertPem,
+        ...storedColumns(r),
         ...secrets,
-        enabled: r.enabled,
-        lag_alert_threshold: r.lagAlertThreshold,
         updated_at: new Date(),
       })
       .where('id', '=', id)
