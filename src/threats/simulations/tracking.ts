@@ -1,8 +1,10 @@
 /**
  * What a recipient does with a simulation: the click on the tracking link (the
- * public landing page), the landing page's own confirmation that a person saw
- * it (script ran), something typed on a landing form (recorded, never read),
- * and "Report phishing". Tokens are looked up by their SHA-256 only.
+ * public landing page), the link inside a mailbox attachment, the landing
+ * page's own confirmation that a person saw it (script ran), something typed
+ * on a landing form (recorded, never read), opening the attachment in the
+ * console (decision 0200), and "Report phishing". Tokens are looked up by
+ * their SHA-256 only.
  */
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
