@@ -6,7 +6,8 @@
  * in the matching module, which they complete, passing the quiz. One presses "Report phishing": thanked,
  * counted as reported, nothing quarantined, nobody alerted. One does nothing. The officer's results show
  * 1 click, 1 report, 1 no action. A campaign with a sign-in form records that something was typed, never
- * what. The officer writes a template of their own. Each page passes axe-core. (That a simulated message's
+ * what. An agent opens a simulated invoice attachment from the ticket and is shown the teaching page instead
+ * (decision 0200). The officer writes a template of their own. Each page passes axe-core. (That a simulated message's
  * header names match a real inbound message's is checked in simulations.routes.test.ts.)
  */
 import { readFileSync } from 'node:fs';
@@ -198,6 +199,25 @@ describeWeb('phishing simulations', (kind) => {
     const r = (await api(officer, 'GET', `/api/simulations/campaigns/${id}`)).json();
     expect(r.counts.dataEntered).toBe(1);
     expect(dumpContains(await dumpAllTables(server.services.database.db), TYPED)).toBe(false);
+  }, 90_000);
+
+  it('an agent opens the invoice attachment from the ticket and is shown the teaching page; the opening counts', async () => {
+    const opener = await signIn(server.app, org, { roles: ['agent'], teamIds: [team] });
+    const created = await api(officer, 'POST', '/api/simulations/campaigns', { name: 'Invoice check', templateId: 'invoice-attachment', mailboxId: mailbox, senderDomain: 'billing-notice.example', banner: 'as_real', windowMinutes: 0, durationDays: 7, targets: { userIds: [opener.userId] } });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id as string;
+    expect((await api(officer, 'POST', `/api/simulations/campaigns/${id}/deliver`)).json().delivered).toBe(1);
+    const r = await server.services.database.db.selectFrom('simulation_recipients').where('campaign_id', '=', id).select('ticket_id').executeTakeFirstOrThrow();
+    const { page: p, seen } = await page(opener);
+    await p.goto(`/tickets/${r.ticket_id}`);
+    await p.getByRole('link', { name: /^Invoice_[A-Za-z0-9-]+\.pdf$/ }).click({ timeout: 60_000 });
+    await p.getByRole('heading', { level: 1, name: 'This was a phishing simulation' }).waitFor();
+    await p.getByText(/You opened the attachment of a phishing message/).waitFor();
+    expect(seen.cspViolations).toEqual([]);
+    expect(await runAxe(p)).toEqual([]);
+    const r2 = (await api(officer, 'GET', `/api/simulations/campaigns/${id}`)).json();
+    expect(r2.counts.attachmentOpened).toBe(1);
+    expect(r2.recipients[0].outcome).toBe('attachment_opened');
   }, 90_000);
 
   it('the officer writes a template of their own from a shipped one and previews it; the builder offers it', async () => {

@@ -1,7 +1,8 @@
 /**
  * Agent side of files and email HTML:
  * POST /api/tickets/:id/attachments (raw body, tickets.write; 413 over the limit),
- * GET  /api/tickets/:id/attachments/:attachmentId (tickets.read; audited; a dangerous file needs confirm=1),
+ * GET  /api/tickets/:id/attachments/:attachmentId (tickets.read; audited; a dangerous file needs confirm=1;
+ *      a phishing simulation's attachment answers with its teaching page and records the open, decision 0200),
  * GET  /api/tickets/:id/messages/:messageId/html (tickets.read; audited; sanitised, its own sandboxing CSP).
  * Register `ticketFileRoutes` (or the factory, e.g. with a memory blob store in tests).
  */
@@ -16,6 +17,7 @@ import { ProblemRef, problemResponses, routeSchema } from '../../platform/http/s
 import { ticketEndpoints as e } from '../../platform/http/schemas/tickets.js';
 import { createHelpdeskDeps, type AgentContext } from './context.js';
 import { htmlResponseCsp } from './email-html.js';
+import { renderLandingPage } from '../../threats/simulations/landing-page.js';
 import { discardTicketUpload, downloadTicketAttachment, readMessageHtml, uploadTicketAttachment, type TicketFileDeps } from './ticket-files.js';
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
@@ -63,6 +65,12 @@ export function createTicketFileRoutes(options: { blobs?: BlobStore; maxUploadBy
       schema: { tags, summary: 'Download a file (audited; a dangerous file needs confirm=1)', params: e.download.params, querystring: e.download.querystring, response: { 200: Binary, ...problemResponses, ...extra } },
     }, async (request, reply) => {
       const file = await downloadTicketAttachment(deps, agent(request), { ticketId: request.params.id, attachmentId: request.params.attachmentId, confirmed: request.query.confirm === '1' });
+      // A phishing simulation's attachment, opened by a person: the teaching page instead of the file (decision 0200).
+      // Served inline (no Content-Disposition), so the browser shows it where the file would have been opened.
+      if (file.simulation) {
+        return reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('x-content-type-options', 'nosniff').type('text/html; charset=utf-8')
+          .send(Buffer.from(renderLandingPage(file.simulation, `${deps.publicUrl}/training`, 'click', `/tickets/${encodeURIComponent(request.params.id)}`), 'utf8'));
+      }
       // Never rendered by the browser: a download with a safe name, the sniffed type only for known-inert formats.
       const inert = /^(image\/(png|jpeg|gif|webp)|application\/pdf|text\/plain)$/.test(file.sniffedType);
       return sendDownload(reply, { filename: file.filename, bytes: file.bytes, contentType: inert ? file.sniffedType : 'application/octet-stream' });

@@ -22,6 +22,7 @@ import { insertMessage } from './records.js';
 import type { StoredRedaction } from './schema.js';
 import { decryptOrNull, loadTicketForAction } from './tickets.service.js';
 import { foldQuotedHtml } from '../rich-text/quoted.js';
+import { recordConsoleAttachmentOpen, teachAfterAttachmentOpen, type LandingView } from '../../threats/simulations/tracking.js';
 import { inlineImageIds, staffCid } from '../rich-text/staff-html.js';
 
 export interface TicketFileDeps extends HelpdeskDeps {
@@ -163,7 +164,7 @@ export async function downloadTicketAttachment(
   deps: TicketFileDeps,
   ctx: AgentContext,
   input: { ticketId: string; attachmentId: string; confirmed: boolean },
-): Promise<{ filename: string | null; bytes: Uint8Array; sniffedType: string }> {
+): Promise<{ filename: string | null; bytes: Uint8Array; sniffedType: string; simulation?: LandingView | undefined }> {
   const p = ctx.principal;
   const found = await deps.db.transaction().execute(async (trx) => {
     const t = await trx.selectFrom('tickets').where('id', '=', input.ticketId).where('org_id', '=', p.orgId).select(['id', 'org_id', 'team_id', 'assignee_id', 'requester_id']).executeTakeFirst();
@@ -175,7 +176,7 @@ export async function downloadTicketAttachment(
       .where('a.id', '=', input.attachmentId)
       .where('a.org_id', '=', p.orgId)
       .where('m.ticket_id', '=', ticket.id)
-      .select(['a.id', 'a.blob_key', 'a.content_key_enc', 'a.filename_enc', 'a.sniffed_type', 'a.dangerous', 'a.status', 'a.customer_id', 'm.reported_at'])
+      .select(['a.id', 'a.message_id', 'a.blob_key', 'a.content_key_enc', 'a.filename_enc', 'a.sniffed_type', 'a.dangerous', 'a.status', 'a.customer_id', 'm.reported_at'])
       .executeTakeFirst();
     if (!row) throw new AppError('not_found', 'No such file.');
     const event = { ...actingFromAgent(ctx), action: 'ticket.attachment.download', object: { type: 'attachment', id: row.id }, subjectCustomerId: row.customer_id ?? ticket.requester_id, details: { ticketId: ticket.id, type: row.sniffed_type, dangerous: row.dangerous } };
@@ -189,13 +190,18 @@ export async function downloadTicketAttachment(
       return { refused: 'unconfirmed' as const };
     }
     await deps.audit.append(trx, { ...event, result: 'success' });
-    return { refused: null, row };
+    // A simulated message's attachment: its opening is the event a phishing simulation records (decision 0200).
+    const simulation = await recordConsoleAttachmentOpen(trx, deps, ctx, { messageId: row.message_id, ticketId: ticket.id, attachmentId: row.id });
+    return { refused: null, row, simulation };
   });
   if (found.refused === 'reported') throw new AppError('conflict', 'This message was reported as phishing; its files are held in quarantine.');
   if (found.refused === 'unconfirmed') {
     throw new AppError('conflict', 'This file could harm a computer (it may run code). Download it only if you trust it, and confirm to continue.', { extra: { dangerous: true } });
   }
-  const { row } = found;
+  const { row, simulation } = found;
+  if (simulation?.counted) await teachAfterAttachmentOpen(deps, simulation.recipient);
+  // A person in the console is shown the teaching page instead of the file; an integration's API token gets the file.
+  if (simulation && p.kind === 'session') return { filename: null, bytes: new Uint8Array(), sniffedType: 'text/html', simulation: simulation.view };
   const filename = await decryptOrNull(deps, { table: 'attachments', column: 'filename_enc', rowId: row.id }, row.filename_enc);
   let bytes: Uint8Array;
   try {

@@ -49,6 +49,7 @@ interface SimView {
   sim: SimRow;
   outcome: Outcome;
   clickedAt: Date | null;
+  attachmentOpenedAt: Date | null;
   dataEnteredAt: Date | null;
   reportedAt: Date | null;
   minutesToReport: number | null;
@@ -59,14 +60,15 @@ interface SimView {
 function viewSim(sim: SimRow, events: readonly EventRow[], now: Date): SimView {
   const first = (type: string) => events.find((e) => e.type === type)?.at ?? null;
   const clickedAt = first('clicked');
+  const attachmentOpenedAt = first('attachment_opened');
   const dataEnteredAt = first('data_entered');
   const reportedAt = first('reported');
   const opened = first('opened');
   const outcome: Outcome = sim.status === 'skipped' || sim.status === 'failed' ? 'skipped' : sim.status !== 'delivered' ? 'pending'
-    : reportedAt ? 'reported' : dataEnteredAt ? 'data_entered' : clickedAt ? 'clicked' : opened ? 'opened' : 'no_action';
+    : reportedAt ? 'reported' : dataEnteredAt ? 'data_entered' : attachmentOpenedAt ? 'attachment_opened' : clickedAt ? 'clicked' : opened ? 'opened' : 'no_action';
   const minutesToReport = reportedAt && sim.deliveredAt ? Math.max(0, Math.round((reportedAt.getTime() - sim.deliveredAt.getTime()) / 6_000) / 10) : null;
   const over = sim.campaignStatus === 'ended' || sim.endsAt.getTime() <= now.getTime();
-  return { sim, outcome, clickedAt, dataEnteredAt, reportedAt, minutesToReport, over };
+  return { sim, outcome, clickedAt, attachmentOpenedAt, dataEnteredAt, reportedAt, minutesToReport, over };
 }
 
 const templateName = (s: SimRow) => findTemplate(s.templateId)?.name ?? s.campaignName;
@@ -76,9 +78,10 @@ function simSignals(v: SimView, now: Date): Signal[] {
   const subject = templateName(v.sim);
   const out: Signal[] = [];
   if (v.clickedAt) out.push({ kind: 'sim_clicked', at: v.clickedAt, points: WEIGHTS.simClicked, subject });
+  if (v.attachmentOpenedAt) out.push({ kind: 'sim_attachment_opened', at: v.attachmentOpenedAt, points: WEIGHTS.simAttachmentOpened, subject });
   if (v.dataEnteredAt) out.push({ kind: 'sim_data_entered', at: v.dataEnteredAt, points: WEIGHTS.simDataEntered, subject });
   if (v.reportedAt) out.push({ kind: 'sim_reported', at: v.reportedAt, points: reportPoints(v.minutesToReport ?? 0), subject, minutes: v.minutesToReport });
-  if (!v.clickedAt && !v.dataEnteredAt && !v.reportedAt && v.over) {
+  if (!v.clickedAt && !v.attachmentOpenedAt && !v.dataEnteredAt && !v.reportedAt && v.over) {
     out.push({ kind: 'sim_ignored', at: new Date(Math.min(v.sim.endsAt.getTime(), now.getTime())), points: WEIGHTS.simIgnored, subject });
   }
   return out;
@@ -142,13 +145,14 @@ function people(data: Loaded, now: Date): Map<string, Person> {
 
 // ---- aggregates -------------------------------------------------------------------------------------------------
 
-interface Tally { delivered: number; clicked: number; dataEntered: number; reported: number; noAction: number; minutes: number[] }
-const emptyTally = (): Tally => ({ delivered: 0, clicked: 0, dataEntered: 0, reported: 0, noAction: 0, minutes: [] });
+interface Tally { delivered: number; clicked: number; attachmentOpened: number; dataEntered: number; reported: number; noAction: number; minutes: number[] }
+const emptyTally = (): Tally => ({ delivered: 0, clicked: 0, attachmentOpened: 0, dataEntered: 0, reported: 0, noAction: 0, minutes: [] });
 
-/** Counts as the campaign's results count them: delivered, counted clicks, data entries and reports, no action (opened or nothing). */
+/** Counts as the campaign's results count them: delivered, counted clicks, attachment opens, data entries and reports, no action (opened or nothing). */
 function add(t: Tally, v: SimView): void {
   if (v.sim.status === 'delivered') t.delivered += 1;
   if (v.clickedAt) t.clicked += 1;
+  if (v.attachmentOpenedAt) t.attachmentOpened += 1;
   if (v.dataEnteredAt) t.dataEntered += 1;
   if (v.reportedAt) t.reported += 1;
   if (v.outcome === 'no_action' || v.outcome === 'opened') t.noAction += 1;
@@ -159,8 +163,8 @@ const rate = (n: number, of: number) => (of === 0 ? null : Math.round((n / of) *
 
 function rates(t: Tally) {
   return {
-    delivered: t.delivered, clicked: t.clicked, dataEntered: t.dataEntered, reported: t.reported, noAction: t.noAction,
-    clickRate: rate(t.clicked, t.delivered), dataEntryRate: rate(t.dataEntered, t.delivered), reportRate: rate(t.reported, t.delivered),
+    delivered: t.delivered, clicked: t.clicked, attachmentOpened: t.attachmentOpened, dataEntered: t.dataEntered, reported: t.reported, noAction: t.noAction,
+    clickRate: rate(t.clicked, t.delivered), attachmentOpenRate: rate(t.attachmentOpened, t.delivered), dataEntryRate: rate(t.dataEntered, t.delivered), reportRate: rate(t.reported, t.delivered),
     medianMinutesToReport: median(t.minutes),
   };
 }
@@ -182,7 +186,7 @@ function personRow(p: Person, now: Date) {
   addTraining(tr, p);
   return {
     userId: p.id, name: p.name, teams: p.teams.map((x) => x.name), roles: p.roles.map((x) => x.key), score: computeScore(p.signals, now).score,
-    delivered: t.delivered, clicked: t.clicked, dataEntered: t.dataEntered, reported: t.reported, noAction: t.noAction,
+    delivered: t.delivered, clicked: t.clicked, attachmentOpened: t.attachmentOpened, dataEntered: t.dataEntered, reported: t.reported, noAction: t.noAction,
     trainingAssigned: tr.assigned, trainingPassed: tr.passed, trainingOverdue: tr.overdue,
   };
 }

@@ -9,25 +9,25 @@ import type { Dashboard } from './awareness.service.js';
 const num = (v: number | null): string => (v === null ? '' : String(v));
 
 export const PEOPLE_COLUMNS = [
-  'user_id', 'name', 'teams', 'roles', 'score', 'simulations_delivered', 'clicked', 'data_entered', 'reported', 'no_action',
+  'user_id', 'name', 'teams', 'roles', 'score', 'simulations_delivered', 'clicked', 'attachment_opened', 'data_entered', 'reported', 'no_action',
   'training_assigned', 'training_passed', 'training_overdue',
 ] as const;
 
 export const CAMPAIGN_COLUMNS = [
-  'campaign_id', 'name', 'template', 'starts_at', 'status', 'delivered', 'clicked', 'data_entered', 'reported', 'no_action',
-  'click_rate', 'data_entry_rate', 'report_rate', 'median_minutes_to_report',
+  'campaign_id', 'name', 'template', 'starts_at', 'status', 'delivered', 'clicked', 'attachment_opened', 'data_entered', 'reported', 'no_action',
+  'click_rate', 'attachment_open_rate', 'data_entry_rate', 'report_rate', 'median_minutes_to_report',
 ] as const;
 
 export function peopleCsv(d: Dashboard): string {
   return toCsv([[...PEOPLE_COLUMNS], ...d.people.map((p) => [
-    p.userId, p.name, p.teams.join('; '), p.roles.join(' '), String(p.score), String(p.delivered), String(p.clicked), String(p.dataEntered), String(p.reported), String(p.noAction),
+    p.userId, p.name, p.teams.join('; '), p.roles.join(' '), String(p.score), String(p.delivered), String(p.clicked), String(p.attachmentOpened), String(p.dataEntered), String(p.reported), String(p.noAction),
     String(p.trainingAssigned), String(p.trainingPassed), String(p.trainingOverdue),
   ])]);
 }
 
 export function campaignsCsv(d: Dashboard): string {
   return toCsv([[...CAMPAIGN_COLUMNS], ...d.campaigns.map((c) => [
-    c.campaignId, c.name, c.template, c.startsAt, c.status, String(c.delivered), String(c.clicked), String(c.dataEntered), String(c.reported), String(c.noAction),
-    num(c.clickRate), num(c.dataEntryRate), num(c.reportRate), num(c.medianMinutesToReport),
+    c.campaignId, c.name, c.template, c.startsAt, c.status, String(c.delivered), String(c.clicked), String(c.attachmentOpened), String(c.dataEntered), String(c.reported), String(c.noAction),
+    num(c.clickRate), num(c.attachmentOpenRate), num(c.dataEntryRate), num(c.reportRate), num(c.medianMinutesToReport),
   ])]);
 }

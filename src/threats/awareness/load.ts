@@ -10,7 +10,7 @@ import type { Database } from '../../platform/db/schema.js';
 import '../phishing-reports/schema.js';
 import '../simulations/schema.js';
 
-export type Outcome = 'reported' | 'data_entered' | 'clicked' | 'opened' | 'no_action' | 'pending' | 'skipped';
+export type Outcome = 'reported' | 'data_entered' | 'attachment_opened' | 'clicked' | 'opened' | 'no_action' | 'pending' | 'skipped';
 
 export interface PersonRow { id: string; name: string; status: string }
 export interface SimRow {

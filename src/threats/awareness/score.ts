@@ -16,6 +16,8 @@ const DAY_MS = 86_400_000;
 export const WEIGHTS = {
   /** A counted click on a simulation's link (a scanner's prefetch is discounted and counts nothing). */
   simClicked: -12,
+  /** A counted open of a simulation's attachment: the same mistake as a click (decision 0200). */
+  simAttachmentOpened: -12,
   /** Something typed on a simulation's landing form: on top of the click that led there. */
   simDataEntered: -10,
   /** "Report phishing" on a simulation, by how soon after delivery. */
@@ -39,7 +41,7 @@ export const WEIGHTS = {
 } as const;
 
 export type SignalKind =
-  | 'sim_clicked' | 'sim_data_entered' | 'sim_reported' | 'sim_ignored'
+  | 'sim_clicked' | 'sim_attachment_opened' | 'sim_data_entered' | 'sim_reported' | 'sim_ignored'
   | 'real_report_confirmed'
   | 'training_passed' | 'training_overdue' | 'training_failed';
 

@@ -137,16 +137,17 @@ async function fromSource(trx: Executor, orgId: string, source: { kind: Incident
       return { type: q.reason === 'reported' || q.reason === 'phishing' ? 'phishing_reported' : 'other', title: `Quarantined message (${q.reason})`, evidence: [{ kind: 'quarantine', ref: q.id }] };
     }
     case 'simulation': {
-      // A recipient who clicked or entered data in a simulation.
+      // A recipient who clicked, opened the attachment or entered data in a simulation.
       const r = await trx.selectFrom('simulation_recipients').innerJoin('users', 'users.id', 'simulation_recipients.user_id').where('simulation_recipients.id', '=', source.id).where('simulation_recipients.org_id', '=', orgId)
         .select(['simulation_recipients.id', 'simulation_recipients.user_id', 'simulation_recipients.ticket_id', 'users.name']).executeTakeFirst();
       if (!r) throw missing();
-      const failed = await trx.selectFrom('simulation_events').where('recipient_id', '=', r.id).where('type', 'in', ['clicked', 'data_entered']).where('discounted_reason', 'is', null).select('type').execute();
-      if (failed.length === 0) throw new AppError('conflict', 'This recipient neither clicked nor entered data; there is nothing to contain.');
+      const failed = await trx.selectFrom('simulation_events').where('recipient_id', '=', r.id).where('type', 'in', ['clicked', 'attachment_opened', 'data_entered']).where('discounted_reason', 'is', null).select('type').execute();
+      if (failed.length === 0) throw new AppError('conflict', 'This recipient neither clicked, opened the attachment nor entered data; there is nothing to contain.');
       const entered = failed.some((f) => f.type === 'data_entered');
+      const opened = failed.some((f) => f.type === 'attachment_opened');
       return {
         type: 'phishing_clicked',
-        title: `Simulation: ${r.name} ${entered ? 'entered data' : 'clicked'}`,
+        title: `Simulation: ${r.name} ${entered ? 'entered data' : opened ? 'opened the attachment' : 'clicked'}`,
         evidence: [{ kind: 'simulation_recipient', ref: r.id }, { kind: 'user', ref: r.user_id }, ...(r.ticket_id ? [{ kind: 'ticket' as const, ref: r.ticket_id }] : [])],
       };
     }

@@ -18,6 +18,7 @@ import { createLearnedLoader } from '../phishing-learning/store.js';
 import { campaignTemplate, resolveForCampaign } from './custom-templates.js';
 import { CUSTOMER_NAMES, renderTemplate } from './templates.js';
 import { buildSimulatedMessage } from './message.js';
+import { buildInvoiceHtml, buildInvoicePdf, drawInvoiceFacts } from './attachment.js';
 import { readSimulationSettings } from './settings.js';
 import type { DeliveryPath, LandingForm, SimulationBanner, SimulationEventType } from './schema.js';
 import './schema.js';
@@ -188,12 +189,20 @@ async function deliverOne(deps: HelpdeskDeps, options: DeliveryOptions, r: { id:
   const org = await deps.db.selectFrom('organizations').where('id', '=', r.org_id).select('name').executeTakeFirstOrThrow();
   // No fixed shape: the length varies per recipient; only the hash is stored.
   const token = randomBytes(randomInt(18, 31)).toString('base64url');
-  await deps.db.updateTable('simulation_recipients').set({ token_hash: hashToken(token), language: chosen?.language ?? null }).where('id', '=', r.id).execute();
-  const rendered = renderTemplate(template, { agentName: user.name, orgName: org.name, customerName: r.customer_name, link: `${options.publicUrl}/l/${token}`, senderDomain: c.sender_domain });
+  // A mailbox attachment's link has a token of its own, so an open through it is told from a click (decision 0200).
+  const attachmentToken = template.attachment && c.delivery === 'mailbox' ? randomBytes(randomInt(18, 31)).toString('base64url') : null;
+  await deps.db.updateTable('simulation_recipients').set({ token_hash: hashToken(token), attachment_token_hash: attachmentToken ? hashToken(attachmentToken) : null, language: chosen?.language ?? null }).where('id', '=', r.id).execute();
+  const values = { agentName: user.name, orgName: org.name, customerName: r.customer_name, link: `${options.publicUrl}/l/${token}`, senderDomain: c.sender_domain };
+  const rendered = renderTemplate(template, values);
+  // The harmless file: a PDF whose opening the console's download route sees (no token inside), or for a
+  // mailbox an HTML page whose one link carries the attachment token.
+  const attachment = !template.attachment ? undefined : attachmentToken
+    ? buildInvoiceHtml(template.attachment, values, drawInvoiceFacts(now), `${options.publicUrl}/l/${attachmentToken}`)
+    : buildInvoicePdf(template.attachment, values, drawInvoiceFacts(now));
   if (c.delivery === 'mailbox') {
     // The agent's own mailbox, through the relay: the same ordinary-looking message, addressed to them.
     if (!options.relay) throw new Error('no relay configured for mailbox delivery');
-    await options.relay({ from: rendered.fromAddress, to: [user.email] }, buildSimulatedMessage(rendered, { to: user.email, date: now }));
+    await options.relay({ from: rendered.fromAddress, to: [user.email] }, buildSimulatedMessage(rendered, { to: user.email, date: now, attachment }));
     await deps.db.transaction().execute(async (trx) => {
       await trx.updateTable('simulation_recipients').set({ status: 'delivered', delivered_at: new Date() }).where('id', '=', r.id).execute();
       await recordEvent(trx, { orgId: r.org_id, recipientId: r.id, type: 'delivered' });
@@ -201,7 +210,7 @@ async function deliverOne(deps: HelpdeskDeps, options: DeliveryOptions, r: { id:
     });
     return 'delivered';
   }
-  const raw = buildSimulatedMessage(rendered, { to: mailbox.address, date: now });
+  const raw = buildSimulatedMessage(rendered, { to: mailbox.address, date: now, attachment });
   const route = { id: mailbox.id, orgId: mailbox.org_id, address: mailbox.address, teamId: mailbox.team_id };
   const [outcome] = await ingestInboundEmail(deps, { hooks: simulationHooks(deps, c.banner), blobs: options.blobs, maxAttachmentBytes: options.maxAttachmentBytes }, { raw, mailFrom: rendered.fromAddress, rcptTo: [mailbox.address] }, [route]);
   if (!outcome || !('ticketId' in outcome)) throw new Error(`simulated message not stored as a ticket (${outcome?.outcome ?? 'nothing'})`);
@@ -234,7 +243,8 @@ export async function recordTicketViewed(db: HelpdeskDeps['db'], input: { orgId:
   if (!seen) await recordEvent(db, { orgId: input.orgId, recipientId: r.id, type: 'opened' });
 }
 
-export type Outcome = 'reported' | 'data_entered' | 'clicked' | 'opened' | 'no_action' | 'pending' | 'skipped';
+/** Worst mistake first after a report: typing into a form, opening the attachment, clicking the link. */
+export type Outcome = 'reported' | 'data_entered' | 'attachment_opened' | 'clicked' | 'opened' | 'no_action' | 'pending' | 'skipped';
 
 export interface RecipientResult {
   recipientId: string;
@@ -252,16 +262,17 @@ export async function campaignResults(deps: HelpdeskDeps, p: Principal, id: stri
   const rows = await deps.db.selectFrom('simulation_recipients').innerJoin('users', 'users.id', 'simulation_recipients.user_id').where('simulation_recipients.campaign_id', '=', id)
     .select(['simulation_recipients.id', 'simulation_recipients.user_id', 'users.name', 'simulation_recipients.status', 'simulation_recipients.skip_reason']).orderBy('users.name').execute();
   const events = rows.length ? await deps.db.selectFrom('simulation_events').where('recipient_id', 'in', rows.map((r) => r.id)).select(['recipient_id', 'type', 'created_at', 'discounted_reason']).orderBy('created_at').orderBy(sql`id`).execute() : [];
-  const counts = { recipients: rows.length, delivered: 0, opened: 0, clicked: 0, dataEntered: 0, reported: 0, noAction: 0, skipped: 0, discounted: 0 };
+  const counts = { recipients: rows.length, delivered: 0, opened: 0, clicked: 0, dataEntered: 0, attachmentOpened: 0, reported: 0, noAction: 0, skipped: 0, discounted: 0 };
   const recipients: RecipientResult[] = rows.map((r) => {
     const mine = events.filter((e) => e.recipient_id === r.id);
     const counted = (t: SimulationEventType) => mine.some((e) => e.type === t && !e.discounted_reason);
     const outcome: Outcome = r.status === 'skipped' || r.status === 'failed' ? 'skipped' : r.status !== 'delivered' ? 'pending'
-      : counted('reported') ? 'reported' : counted('data_entered') ? 'data_entered' : counted('clicked') ? 'clicked' : counted('opened') ? 'opened' : 'no_action';
+      : counted('reported') ? 'reported' : counted('data_entered') ? 'data_entered' : counted('attachment_opened') ? 'attachment_opened' : counted('clicked') ? 'clicked' : counted('opened') ? 'opened' : 'no_action';
     if (r.status === 'delivered') counts.delivered += 1;
     if (counted('opened')) counts.opened += 1;
     if (counted('clicked')) counts.clicked += 1;
     if (counted('data_entered')) counts.dataEntered += 1;
+    if (counted('attachment_opened')) counts.attachmentOpened += 1;
     if (counted('reported')) counts.reported += 1;
     if (outcome === 'no_action' || outcome === 'opened') counts.noAction += 1;
     if (outcome === 'skipped') counts.skipped += 1;

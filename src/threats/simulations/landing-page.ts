@@ -16,12 +16,22 @@ function page(title: string, body: string): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex, nofollow"><title>${escapeHtml(title)}</title><link rel="stylesheet" href="/l-assets/landing.css"></head><body>${body}</body></html>`;
 }
 
-export function renderLandingPage(view: LandingView, trainingUrl: string, after: 'click' | 'form' = 'click'): string {
+/**
+ * The teaching page. `backUrl` (the console's ticket) is offered when the page was opened from the console,
+ * which needs no script: a signed-in person opened the attachment, not a scanner.
+ */
+export function renderLandingPage(view: LandingView, trainingUrl: string, after: 'click' | 'form' = 'click', backUrl?: string): string {
   const body = parts(view.body).replace(/\n/g, '<br>');
   const flags = view.flags.map((f, i) => `<li><strong>${i + 1}.</strong> ${escapeHtml(f.explanation)}</li>`).join('');
+  const attachment = view.via !== 'link';
   const lead = after === 'form'
     ? 'You typed into a form that a phishing message led to. Nothing you typed left your computer: the form sent only the fact that something was typed, never what. This message was a test from your organisation\'s security team. Here is what could have given it away.'
-    : 'Nothing happened: this message was a test from your organisation\'s security team, and no data left your computer. Here is what could have given it away.';
+    : attachment
+      ? 'You opened the attachment of a phishing message. This one was harmless: it was a test from your organisation\'s security team, nothing ran and no data left your computer. A real one could have installed malware or led you to a fake sign-in page. Here is what could have given it away.'
+      : 'Nothing happened: this message was a test from your organisation\'s security team, and no data left your computer. Here is what could have given it away.';
+  const advice = attachment
+    ? 'Next time, do not open attachments you did not expect: use <strong>Report phishing</strong> on the message in the ticket instead.'
+    : 'Next time, use <strong>Report phishing</strong> on the message in the ticket instead of opening its links.';
   return page('This was a phishing simulation', `
 <main>
 <h1>This was a phishing simulation</h1>
@@ -31,10 +41,11 @@ export function renderLandingPage(view: LandingView, trainingUrl: string, after:
 <p><strong>Subject:</strong> ${parts(view.subject)}</p>
 <blockquote>${body}</blockquote></section>
 <section aria-labelledby="flags"><h2 id="flags">Red flags</h2><ol>${flags}</ol></section>
-<p>Next time, use <strong>Report phishing</strong> on the message in the ticket instead of opening its links.</p>
+<p>${advice}</p>
 <p><a href="${escapeHtml(trainingUrl)}">Take the short training on this</a></p>
+${backUrl ? `<p><a href="${escapeHtml(backUrl)}">Back to the ticket</a></p>` : ''}
 </main>
-<script src="/l-assets/seen.js" defer></script>`);
+${view.via === 'console' ? '' : '<script src="/l-assets/seen.js" defer></script>'}`);
 }
 
 /**

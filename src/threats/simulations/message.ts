@@ -6,6 +6,7 @@
  * which has already removed CR and LF; non-ASCII is RFC 2047-encoded.
  */
 import { randomBytes, randomInt } from 'node:crypto';
+import type { SimulatedAttachment } from './attachment.js';
 import type { RenderedMessage } from './templates.js';
 
 function encodeWord(value: string): string {
@@ -20,8 +21,8 @@ function displayName(name: string): string {
   return encodeWord(name);
 }
 
-function base64Lines(text: string): string {
-  return (Buffer.from(text, 'utf8').toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
+function base64Lines(content: string | Buffer): string {
+  return ((typeof content === 'string' ? Buffer.from(content, 'utf8') : content).toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
 }
 
 /** A random token of varying length: no fixed shape for a filter to learn. */
@@ -29,18 +30,14 @@ function varying(min: number, max: number): string {
   return randomBytes(randomInt(min, max + 1)).toString('base64url');
 }
 
-export function buildSimulatedMessage(m: RenderedMessage, input: { to: string; date?: Date }): Buffer {
+/**
+ * The message; with an attachment it is multipart/mixed (the text and HTML alternatives, then the file), as a
+ * mail client sends one. The file's name is built from safe characters by attachment.ts.
+ */
+export function buildSimulatedMessage(m: RenderedMessage, input: { to: string; date?: Date; attachment?: SimulatedAttachment | undefined }): Buffer {
   const domain = m.fromAddress.split('@')[1] ?? 'localhost';
   const boundary = `${varying(12, 24)}`;
-  const lines = [
-    `From: ${displayName(m.fromName)} <${m.fromAddress}>`,
-    `To: ${input.to}`,
-    `Subject: ${encodeWord(m.subject)}`,
-    `Date: ${(input.date ?? new Date()).toUTCString().replace('GMT', '+0000')}`,
-    `Message-ID: <${varying(10, 20)}@${domain}>`,
-    'MIME-Version: 1.0',
-    `Content-Type: multipart/alternative; boundary="${boundary}"`,
-    '',
+  const alternative = [
     `--${boundary}`,
     'Content-Type: text/plain; charset=utf-8',
     'Content-Transfer-Encoding: base64',
@@ -52,6 +49,34 @@ export function buildSimulatedMessage(m: RenderedMessage, input: { to: string; d
     '',
     base64Lines(m.html),
     `--${boundary}--`,
+  ];
+  const head = [
+    `From: ${displayName(m.fromName)} <${m.fromAddress}>`,
+    `To: ${input.to}`,
+    `Subject: ${encodeWord(m.subject)}`,
+    `Date: ${(input.date ?? new Date()).toUTCString().replace('GMT', '+0000')}`,
+    `Message-ID: <${varying(10, 20)}@${domain}>`,
+    'MIME-Version: 1.0',
+  ];
+  const a = input.attachment;
+  if (!a) return Buffer.from([...head, `Content-Type: multipart/alternative; boundary="${boundary}"`, '', ...alternative, ''].join('\r\n'));
+  const outer = `${varying(12, 24)}`;
+  const name = a.filename.replace(/[^A-Za-z0-9._-]/g, '_');
+  const lines = [
+    ...head,
+    `Content-Type: multipart/mixed; boundary="${outer}"`,
+    '',
+    `--${outer}`,
+    `Content-Type: multipart/alternative; boundary="${boundary}"`,
+    '',
+    ...alternative,
+    `--${outer}`,
+    `Content-Type: ${a.contentType}${a.contentType === 'text/html' ? '; charset=utf-8' : ''}; name="${name}"`,
+    `Content-Disposition: attachment; filename="${name}"`,
+    'Content-Transfer-Encoding: base64',
+    '',
+    base64Lines(a.bytes),
+    `--${outer}--`,
     '',
   ];
   return Buffer.from(lines.join('\r\n'));

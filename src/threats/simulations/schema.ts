@@ -12,7 +12,7 @@ export type LandingForm = 'none' | 'credentials' | 'payment';
 export type DeliveryPath = 'queue' | 'mailbox';
 export type CampaignStatus = 'scheduled' | 'ended';
 export type RecipientStatus = 'scheduled' | 'delivering' | 'delivered' | 'skipped' | 'failed';
-export const SIMULATION_EVENT_TYPES = ['delivered', 'opened', 'clicked', 'data_entered', 'reported', 'skipped'] as const;
+export const SIMULATION_EVENT_TYPES = ['delivered', 'opened', 'clicked', 'data_entered', 'attachment_opened', 'reported', 'skipped'] as const;
 export type SimulationEventType = (typeof SIMULATION_EVENT_TYPES)[number];
 
 export interface SimulationCampaignsTable {
@@ -85,6 +85,8 @@ export interface SimulationRecipientsTable {
   message_id: ColumnType<string | null, string | null | undefined, string | null>;
   delivered_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   language: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 0036: the hash of the token in a mailbox attachment's link (decision 0200). */
+  attachment_token_hash: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
 }
 
 export interface SimulationEventsTable {

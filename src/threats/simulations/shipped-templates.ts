@@ -2,8 +2,11 @@
  * The simulation templates shipped with the product, written for attacks on
  * customer service. Each names the training topic that teaches what it tests
  * (the training modules' topic ids). Checked by shipped-templates.test.ts.
- * The "invoice attachment" template is text only: it carries a link to the
- * "invoice", not a file (an attachment that reports when opened is not built yet).
+ * The "invoice-attachment" template carries a real, harmless file instead of a
+ * link (attachment.ts, decision 0200): a PDF through the support queue, whose
+ * opening the console's download route records as "attachment_opened"; an
+ * HTML page to a person's own mailbox, whose "View invoice" link carries a
+ * token of its own. Neither file holds anything active.
  */
 import type { SimulationTemplate } from './templates.js';
 
@@ -192,25 +195,27 @@ Thanks again for your help,
   },
   {
     id: 'invoice-attachment',
-    version: 1,
+    version: 2,
     name: 'Overdue invoice to open',
-    scenario: 'An overdue invoice to download and open (text only: the "invoice" is behind a link, not attached).',
+    scenario: 'An overdue "invoice" from an unknown supplier, attached to open (a harmless file that reports when opened).',
     difficulty: 1,
     trainingTopic: 'phishing-in-the-queue',
     from: { name: 'Finance Dept', localPart: 'invoices' },
-    subject: 'OVERDUE: Invoice INV-20931 - final reminder',
+    subject: 'OVERDUE: invoice attached - final reminder',
     body: `Dear customer,
 
-Invoice INV-20931 is now 30 days overdue. Please download and open the invoice and enable editing to see the payment details. Late fees apply from tomorrow.
+The attached invoice is now 30 days overdue. Please open the attachment today and pay the amount due to avoid late fees and suspension of your account.
 
-Download invoice: {{link}}
+If you cannot see the payment details, enable editing in the document.
 
 Finance Dept`,
     redFlags: [
+      { in: 'body', quote: 'open the attachment today', explanation: 'An unexpected attachment from a sender you do not know is how malware arrives: check with the supplier you already deal with before opening anything.' },
       { in: 'body', quote: 'enable editing', explanation: 'Documents that ask you to enable editing or macros run code on your computer.' },
       { in: 'body', quote: 'Dear customer', explanation: 'No name, no account: a real supplier knows who you are.' },
       { in: 'subject', quote: 'final reminder', explanation: 'A "final reminder" for an invoice you never saw is a pressure tactic.' },
     ],
+    attachment: { kind: 'invoice', issuer: 'Finance Dept, {{senderDomain}}', item: 'Support services, annual plan' },
   },
   {
     id: 'it-password-expiry',

@@ -20,6 +20,7 @@ import { buildApp } from '../../platform/http/app.js';
 import { appRoutes } from '../../platform/http/routes.js';
 import { seedMailbox } from '../../helpdesk/tickets/testing.js';
 import { createSimulationRoutes, simulationRoutes } from './simulations.routes.js';
+import { createTicketFileRoutes, ticketFileRoutes } from '../../helpdesk/tickets/ticket-files.routes.js';
 import { MAX_TEMPLATES_PER_ORG } from './custom-templates.js';
 import { createCampaign } from './campaigns.service.js';
 import { createHelpdeskDeps } from '../../helpdesk/tickets/context.js';
@@ -77,7 +78,9 @@ describe.each(testDatabaseKinds)('simulations made complete on %s', (kind) => {
       config: testConfig(), logger: createLogger({ level: 'debug', destination: sink as never }), migrate: false,
       database: await createTestDatabase(kind), provider: new EnvKeyProvider(randomKekSpec()), mailer: new MemoryMailer(),
     });
-    app = await buildApp({ services, schemaCache: testSchemaCache, routes: [...appRoutes.filter((r) => r !== simulationRoutes), createSimulationRoutes({ blobs: new MemoryBlobStore(), deliveryIntervalMs: 0 })] });
+    // One blob store for delivery and the console's downloads (the simulated invoice is opened through the latter).
+    const blobs = new MemoryBlobStore();
+    app = await buildApp({ services, schemaCache: testSchemaCache, routes: [...appRoutes.filter((r) => r !== simulationRoutes && r !== ticketFileRoutes), createTicketFileRoutes({ blobs }), createSimulationRoutes({ blobs, deliveryIntervalMs: 0 })] });
     await app.ready();
     org = await buildOrg(services, 'Complete Support');
     otherOrg = await buildOrg(services);
@@ -304,5 +307,111 @@ describe.each(testDatabaseKinds)('simulations made complete on %s', (kind) => {
     expect(list.find((c) => c.id === byOrg.json().id)!.banner).toBe('none');
     expect(list.find((c) => c.id === chosen.json().id)!.banner).toBe('as_real');
     await inject(officer, 'PUT', '/api/simulations/settings', { scannerRanges: [], banner: 'as_real', language: 'en' });
+  });
+
+  // ---- the invoice attachment that reports when opened (decision 0200) ----------------------------------------
+
+  /** An invoice campaign for `to`, delivered; its recipient row. */
+  async function deliverInvoice(to: SignedIn, over: object = {}) {
+    const created = await inject(officer, 'POST', '/api/simulations/campaigns', { name: 'Invoice', templateId: 'invoice-attachment', mailboxId: mailbox, senderDomain: 'billing-notice.example', windowMinutes: 0, durationDays: 7, targets: { userIds: [to.userId] }, ...over });
+    expect(created.statusCode, created.body).toBe(201);
+    const campaignId = created.json().id as string;
+    expect((await inject(officer, 'POST', `/api/simulations/campaigns/${campaignId}/deliver`)).json().delivered).toBe(1);
+    const r = await db().selectFrom('simulation_recipients').where('campaign_id', '=', campaignId).selectAll().executeTakeFirstOrThrow();
+    return { campaignId, r };
+  }
+  const auditOf = async (recipientId: string) => db().selectFrom('audit_log').where('object_id', '=', recipientId).where('action', '=', 'simulation.attachment_open').select(['actor_id']).execute();
+
+  it('delivers the invoice as a harmless PDF through ingest; opening it in the console records attachment_opened, teaches and enrols', async () => {
+    const target = await signIn(app, org, { roles: ['agent'], teamIds: [team] });
+    const lead = await signIn(app, org, { roles: ['supervisor'], teamIds: [team] });
+    const foreign = await signIn(app, otherOrg, { roles: ['agent'] });
+    const { campaignId, r } = await deliverInvoice(target);
+    // Ingest stored a real attachment: a PDF, not dangerous, stored (its file scan found nothing to withhold).
+    const files = await db().selectFrom('attachments').where('message_id', '=', r.message_id!).select(['id', 'sniffed_type', 'dangerous', 'danger_reasons', 'status', 'size']).execute();
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatchObject({ sniffed_type: 'application/pdf', dangerous: false, status: 'stored' });
+    expect(files[0]!.size).toBeLessThanOrEqual(16 * 1024);
+    const ticket = (await inject(target, 'GET', `/api/tickets/${r.ticket_id}`)).json();
+    const message = (ticket.messages as Array<{ id: string; redactions?: unknown[]; attachments: Array<{ id: string; filename: string | null }> }>).find((m) => m.id === r.message_id)!;
+    expect(message.attachments[0]!.filename).toMatch(/^Invoice_[A-Za-z0-9-]+\.pdf$/);
+    // Delivery, ingest's scans and the ticket view record no open.
+    expect((await eventsOf(r.id)).map((e) => e.type).sort()).toEqual(['delivered', 'opened']);
+    const url = `/api/tickets/${r.ticket_id}/attachments/${files[0]!.id}`;
+
+    // Another organisation's agent: not found, nothing recorded.
+    expect((await inject(foreign, 'GET', url)).statusCode).toBe(404);
+    // The target opens it: the teaching page instead of the file, with this message's red flags.
+    const opened = await inject(target, 'GET', url);
+    expect(opened.statusCode).toBe(200);
+    expect(opened.headers['content-type']).toContain('text/html');
+    expect(opened.headers['content-disposition']).toBeUndefined();
+    expect(opened.body).toContain('This was a phishing simulation');
+    expect(opened.body).toContain('You opened the attachment of a phishing message');
+    expect(opened.body).toMatch(/<mark title="Red flag 1">open the attachment today/);
+    expect(opened.body).toContain(`href="/tickets/${r.ticket_id}"`);
+    expect(opened.body).not.toContain('seen.js');
+    expect(await db().selectFrom('training_assignments').where('user_id', '=', target.userId).select(['module_key', 'source']).execute()).toEqual([{ module_key: 'phishing-in-the-queue', source: 'simulation' }]);
+    // Again: still one counted open. A colleague opening it is taught too, kept, not counted, not enrolled.
+    await inject(target, 'GET', url);
+    expect((await inject(lead, 'GET', url)).body).toContain('This was a phishing simulation');
+    const events = (await eventsOf(r.id)).filter((e) => e.type === 'attachment_opened');
+    expect(events).toEqual([{ type: 'attachment_opened', discounted_reason: null }, { type: 'attachment_opened', discounted_reason: 'opened_by_someone_else' }]);
+    expect(await db().selectFrom('training_assignments').where('user_id', '=', lead.userId).select('id').execute()).toEqual([]);
+    expect((await auditOf(r.id)).map((a) => a.actor_id)).toEqual([target.userId, target.userId, lead.userId]);
+    const results = (await inject(officer, 'GET', `/api/simulations/campaigns/${campaignId}`)).json();
+    expect(results.counts).toMatchObject({ delivered: 1, attachmentOpened: 1, clicked: 0 });
+    expect(results.recipients[0].outcome).toBe('attachment_opened');
+    // The awareness score counts it as a failure like a click.
+    const me = (await inject(target, 'GET', '/api/awareness/me')).json();
+    expect(me.explanation.map((x: { kind: string; points: number }) => [x.kind, x.points])).toContainEqual(['sim_attachment_opened', -12]);
+    expect(me.score).toBeLessThan(50);
+    // After the campaign's end: shown, kept, counted for nothing.
+    expect((await inject(officer, 'POST', `/api/simulations/campaigns/${campaignId}/end`)).statusCode).toBe(200);
+    await db().deleteFrom('simulation_events').where('recipient_id', '=', r.id).where('type', '=', 'attachment_opened').execute();
+    expect((await inject(target, 'GET', url)).body).toContain('This was a phishing simulation');
+    expect((await eventsOf(r.id)).filter((e) => e.type === 'attachment_opened')).toEqual([{ type: 'attachment_opened', discounted_reason: 'after_campaign_end' }]);
+  });
+
+  it('sends a mailbox the invoice as HTML whose link has a token of its own; forged, early, deactivated and late opens are defined', async () => {
+    const target = await signIn(app, org, { roles: ['agent'], teamIds: [team] });
+    await db().updateTable('users').set({ name: '<script>alert(1)</script>\r\nBcc: x@evil.example' }).where('id', '=', target.userId).execute();
+    const mailer = services.mailer as MemoryMailer;
+    const { campaignId, r } = await deliverInvoice(target, { delivery: 'mailbox' });
+    const text = mailer.raw.at(-1)!.raw.toString('utf8');
+    const head = text.split('\r\n\r\n')[0]!;
+    expect(head.split('\r\n').filter((l) => /^[^\s:]+:/.test(l)).map((l) => l.split(':')[0]!.toLowerCase()).sort()).toEqual(['content-type', 'date', 'from', 'message-id', 'mime-version', 'subject', 'to']);
+    expect(head).toMatch(/Content-Type: multipart\/mixed/);
+    const part = /Content-Type: text\/html; charset=utf-8; name="(Invoice_[A-Za-z0-9-]+\.html)"\r\nContent-Disposition: attachment; filename="\1"\r\nContent-Transfer-Encoding: base64\r\n\r\n([A-Za-z0-9+/=\r\n]+?)\r\n--/.exec(text);
+    expect(part).not.toBeNull();
+    const html = Buffer.from(part![2]!.replace(/\r\n/g, ''), 'base64').toString('utf8');
+    expect(html.length).toBeLessThanOrEqual(16 * 1024);
+    for (const active of ['<script', '<form', 'http-equiv', '<img', '<iframe', 'generator']) expect(html.toLowerCase()).not.toContain(active);
+    expect(html.match(/<a /g)).toHaveLength(1);
+    const token = /href="[^"]*\/l\/([A-Za-z0-9_-]+)"/.exec(html)![1]!;
+    expect(r.attachment_token_hash).not.toBeNull();
+    // Forged and malformed tokens: the same "not valid" page, nothing recorded.
+    for (const bad of [`${token.slice(0, -2)}zz`, 'short', `${token}<x>`]) expect((await inject(null, 'GET', `/l/${encodeURIComponent(bad)}`)).statusCode).toBe(404);
+    expect((await eventsOf(r.id)).map((e) => e.type)).toEqual(['delivered']);
+    // Seconds after delivery, no script: a sandbox opening the file; the page's script makes it a person's open.
+    const early = await inject(null, 'GET', `/l/${token}`);
+    expect(early.statusCode).toBe(200);
+    expect(early.body).toContain('You opened the attachment of a phishing message');
+    expect(early.body).toContain('seen.js');
+    expect(await eventsOf(r.id)).toEqual([{ type: 'delivered', discounted_reason: null }, { type: 'attachment_opened', discounted_reason: 'soon_after_delivery_no_script' }]);
+    expect((await inject(null, 'POST', '/api/simulations/landing/seen', { token })).statusCode).toBe(200);
+    expect((await eventsOf(r.id)).at(-1)).toEqual({ type: 'attachment_opened', discounted_reason: null });
+    expect((await inject(officer, 'GET', `/api/simulations/campaigns/${campaignId}`)).json().recipients[0].outcome).toBe('attachment_opened');
+    expect(await db().selectFrom('training_assignments').where('user_id', '=', target.userId).select('source').execute()).toEqual([{ source: 'simulation' }]);
+    // Deactivated since delivery (the mailbox may outlive the account): shown, kept, never counted.
+    await db().updateTable('users').set({ status: 'deactivated' }).where('id', '=', target.userId).execute();
+    await db().updateTable('simulation_recipients').set({ delivered_at: new Date(Date.now() - 10 * 60_000) }).where('id', '=', r.id).execute();
+    expect((await inject(null, 'GET', `/l/${token}`)).statusCode).toBe(200);
+    expect((await eventsOf(r.id)).at(-1)).toEqual({ type: 'attachment_opened', discounted_reason: 'deactivated' });
+    await db().updateTable('users').set({ status: 'active' }).where('id', '=', target.userId).execute();
+    // After the end: kept as after_campaign_end.
+    await inject(officer, 'POST', `/api/simulations/campaigns/${campaignId}/end`);
+    await inject(null, 'GET', `/l/${token}`);
+    expect((await eventsOf(r.id)).at(-1)).toEqual({ type: 'attachment_opened', discounted_reason: 'after_campaign_end' });
   });
 });

@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { loadShippedModules } from '../../identity/training/shipped.js';
 import { SHIPPED_TEMPLATES, findTemplate } from './shipped-templates.js';
 import { checkTemplate, cleanValue, markFlags, renderTemplate, SAMPLE_VALUES, type SimulationTemplate } from './templates.js';
+import { buildInvoiceHtml, buildInvoicePdf, drawInvoiceFacts, MAX_ATTACHMENT_BYTES } from './attachment.js';
+import { buildSimulatedMessage } from './message.js';
+import { inspectAttachment } from '../../protection/blobs/sniff.js';
+import { classifyFileName } from '../phishing/signals/attachments.js';
 
 describe('simulation templates', () => {
   it('ships at least ten valid templates with unique ids, each with red flags found in the message', () => {
@@ -53,5 +57,48 @@ describe('simulation templates', () => {
   it('marks the red flags in the rendered text', () => {
     const parts = markFlags('please enable editing now', [{ quote: 'enable editing' }, { quote: 'absent' }]);
     expect(parts).toEqual([{ text: 'please ', flag: null }, { text: 'enable editing', flag: 0 }, { text: ' now', flag: null }]);
+  });
+
+  it('builds the invoice per recipient: a bounded PDF with nothing active or identifying, values escaped, not flagged dangerous', () => {
+    const t = findTemplate('invoice-attachment')!;
+    expect(t.attachment).toBeDefined();
+    expect(t.body).not.toMatch(/\{\{\s*link/);
+    const hostile = { ...SAMPLE_VALUES, orgName: 'Evil) Tj (x\\ ' + 'O'.repeat(5000), senderDomain: 'a.example' };
+    const a = buildInvoicePdf(t.attachment!, hostile, drawInvoiceFacts(new Date('2026-03-01T10:00:00Z')));
+    const pdf = a.bytes.toString('latin1');
+    expect(pdf.startsWith('%PDF-1.4')).toBe(true);
+    expect(a.bytes.length).toBeLessThanOrEqual(MAX_ATTACHMENT_BYTES);
+    expect(pdf).toContain('(Bill to: Evil\\) Tj \\(x\\\\ O');
+    for (const active of ['/Info', '/Producer', '/Creator', '/ID', '/URI', '/JS', '/JavaScript', '/OpenAction', '/AA', '/Launch', '/EmbeddedFile']) expect(pdf).not.toContain(active);
+    expect(a.filename).toMatch(/^Invoice_[A-Za-z0-9-]+\.pdf$/);
+    expect(inspectAttachment(a.filename, a.contentType, a.bytes)).toEqual({ type: 'application/pdf', dangerous: false, reasons: [] });
+    expect(classifyFileName(a.filename)).toBeNull();
+    // No two recipients get the same file.
+    const numbers = new Set(Array.from({ length: 20 }, () => drawInvoiceFacts(new Date()).number));
+    expect(numbers.size).toBeGreaterThan(10);
+  });
+
+  it('builds the mailbox invoice as HTML whose one link is the tracking link, everything else escaped text', () => {
+    const t = findTemplate('invoice-attachment')!;
+    const hostile = { ...SAMPLE_VALUES, orgName: '<script>alert(1)</script><img src=x onerror=alert(2)>', senderDomain: 'evil.example"><a href="https://x' };
+    const a = buildInvoiceHtml(t.attachment!, hostile, drawInvoiceFacts(new Date()), 'https://help.example.com/l/AbC_dEf-123456789012345');
+    const html = a.bytes.toString('utf8');
+    expect(html).not.toContain('<script');
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;script&gt;');
+    expect(html.match(/<a /g)).toHaveLength(1);
+    expect(html).toContain('href="https://help.example.com/l/AbC_dEf-123456789012345">View invoice</a>');
+    expect(a.bytes.length).toBeLessThanOrEqual(MAX_ATTACHMENT_BYTES);
+    expect(buildInvoiceHtml(t.attachment!, SAMPLE_VALUES, drawInvoiceFacts(new Date()), 'javascript:alert(1)').bytes.toString('utf8')).toContain('href="#"');
+  });
+
+  it('attaches the file as a mail client would, with the same seven header names', () => {
+    const t = findTemplate('invoice-attachment')!;
+    const a = buildInvoicePdf(t.attachment!, SAMPLE_VALUES, drawInvoiceFacts(new Date()));
+    const raw = buildSimulatedMessage(renderTemplate(t, SAMPLE_VALUES), { to: 'support@example.com', attachment: { ...a, filename: 'x"\r\nBcc: y.pdf' } }).toString('utf8');
+    const head = raw.split('\r\n\r\n')[0]!;
+    expect(head.split('\r\n').map((l) => l.split(':')[0]!.toLowerCase()).sort()).toEqual(['content-type', 'date', 'from', 'message-id', 'mime-version', 'subject', 'to']);
+    expect(raw).toContain('Content-Disposition: attachment; filename="x___Bcc__y.pdf"');
+    expect(raw).not.toMatch(/^Bcc:/m);
   });
 });

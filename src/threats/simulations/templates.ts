@@ -8,6 +8,8 @@
  * every character escaped, so neither a header nor markup can be injected.
  */
 
+import type { TemplateAttachment } from './attachment.js';
+
 export type Difficulty = 1 | 2 | 3;
 
 export interface RedFlag {
@@ -34,6 +36,8 @@ export interface SimulationTemplate {
   /** Plain text with {{variables}}; {{link}} is the recipient's tracking link. */
   body: string;
   redFlags: RedFlag[];
+  /** A harmless file that reports when opened (decision 0200); the body then needs no {{link}}. */
+  attachment?: TemplateAttachment | undefined;
 }
 
 export const TEMPLATE_VARIABLES = ['agentName', 'orgName', 'customerName', 'link', 'senderDomain'] as const;
@@ -121,7 +125,7 @@ export function checkTemplate(t: SimulationTemplate): string[] {
   if (![1, 2, 3].includes(t.difficulty)) problems.push('difficulty: 1, 2 or 3');
   if (t.subject.length > LIMITS.subject) problems.push('subject too long');
   if (t.body.length > LIMITS.body) problems.push('body too long');
-  if (!/\{\{\s*link\s*\}\}/.test(t.body)) problems.push('body: needs {{link}}');
+  if (!t.attachment && !/\{\{\s*link\s*\}\}/.test(t.body)) problems.push('body: needs {{link}}');
   if (t.redFlags.length < 2 || t.redFlags.length > LIMITS.flags) problems.push(`redFlags: 2 to ${LIMITS.flags}`);
   if (!t.trainingTopic) problems.push('trainingTopic: required');
   try {

@@ -71,6 +71,11 @@ function RedactionNotice({ message }: { message: Message }) {
   );
 }
 
+/**
+ * A message's files. Plain links, not `download` links: the server's Content-Disposition makes an ordinary file
+ * a download (the console stays), and a phishing simulation's attachment answers with its teaching page, which
+ * the browser then shows (decision 0200).
+ */
 function Files({ ticketId, files }: { ticketId: string; files: Attachment[] }) {
   const [risky, setRisky] = useState<Attachment | null>(null);
   if (files.length === 0) return null;
@@ -84,7 +89,7 @@ function Files({ ticketId, files }: { ticketId: string; files: Attachment[] }) {
             ) : a.dangerous ? (
               <Button variant="ghost" className="btn--small" onClick={() => setRisky(a)}>{a.filename ?? t('agent.files.unnamed')}</Button>
             ) : (
-              <a href={ticketAttachmentUrl(ticketId, a.id)} download>{a.filename ?? t('agent.files.unnamed')}</a>
+              <a href={ticketAttachmentUrl(ticketId, a.id)}>{a.filename ?? t('agent.files.unnamed')}</a>
             )}
             <span className="muted"> {fileSize(a.size)} · {a.sniffedType}</span>
             {a.dangerous ? <> <Badge tone="danger">{t('agent.files.dangerous')}</Badge></> : null}
@@ -97,7 +102,7 @@ function Files({ ticketId, files }: { ticketId: string; files: Attachment[] }) {
             <p>{t('agent.files.riskyBody', { name: risky.filename ?? t('agent.files.unnamed') })}</p>
             <ul>{risky.dangerReasons.map((r) => <li key={r}>{label('agent.danger', r)}</li>)}</ul>
             <div className="form__actions">
-              <a className="btn btn--danger" href={ticketAttachmentUrl(ticketId, risky.id, true)} download onClick={() => setRisky(null)}>{t('agent.files.downloadAnyway')}</a>
+              <a className="btn btn--danger" href={ticketAttachmentUrl(ticketId, risky.id, true)} onClick={() => setRisky(null)}>{t('agent.files.downloadAnyway')}</a>
               <Button onClick={() => setRisky(null)}>{t('action.cancel')}</Button>
             </div>
           </>

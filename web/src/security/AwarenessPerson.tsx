@@ -28,7 +28,7 @@ export function whyText(c: Contribution): string {
   }
 }
 
-const OUTCOME_TONE = { reported: 'success', data_entered: 'danger', clicked: 'danger', opened: 'info', no_action: 'info', pending: 'neutral', skipped: 'neutral' } as const;
+const OUTCOME_TONE = { reported: 'success', data_entered: 'danger', attachment_opened: 'danger', clicked: 'danger', opened: 'info', no_action: 'info', pending: 'neutral', skipped: 'neutral' } as const;
 
 export function AwarenessPersonView({ data }: { data: Person }) {
   const history = data.history;

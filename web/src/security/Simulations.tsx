@@ -30,7 +30,8 @@ interface TemplateDraft { name: string; scenario: string; difficulty: number; tr
 /** A discounted event's reason in words ("scanner_range:203.0.113.0/24" names the range). */
 export function discountReason(reason: string): string {
   if (reason.startsWith('scanner_range:')) return t('sims.discount.scanner_range', { range: reason.slice('scanner_range:'.length) });
-  return reason === 'soon_after_delivery_no_script' || reason === 'after_campaign_end' || reason === 'reported_by_someone_else' ? t(`sims.discount.${reason}`) : reason;
+  const known = ['soon_after_delivery_no_script', 'after_campaign_end', 'reported_by_someone_else', 'opened_by_someone_else', 'api_token', 'deactivated'] as const;
+  return (known as readonly string[]).includes(reason) ? t(`sims.discount.${reason as (typeof known)[number]}`) : reason;
 }
 
 function Preview({ templateId }: { templateId: string }) {
@@ -275,7 +276,7 @@ export function SimulationResults({ id }: { id: string }) {
         <>
           <Section title={t('sims.results')}>
             <dl className="sim-counts">
-              {(['delivered', 'opened', 'clicked', 'dataEntered', 'reported', 'noAction', 'discounted'] as const).map((k) => <div key={k}><dt>{t(`sims.count.${k}`)}</dt><dd>{data.counts[k]}</dd></div>)}
+              {(['delivered', 'opened', 'clicked', 'attachmentOpened', 'dataEntered', 'reported', 'noAction', 'discounted'] as const).map((k) => <div key={k}><dt>{t(`sims.count.${k}`)}</dt><dd>{data.counts[k]}</dd></div>)}
             </dl>
           </Section>
           <Section title={t('sims.col.person')}>
@@ -286,8 +287,8 @@ export function SimulationResults({ id }: { id: string }) {
               empty={<EmptyState title={t('sims.empty')} />}
               columns={[
                 { key: 'person', header: t('sims.col.person'), render: (r) => r.userName },
-                { key: 'outcome', header: t('sims.col.outcome'), render: (r) => <Badge tone={r.outcome === 'reported' ? 'success' : r.outcome === 'clicked' || r.outcome === 'data_entered' ? 'danger' : 'info'}>{t(`sims.outcome.${r.outcome}`)}</Badge> },
-                ...(can('incidents.manage') ? [{ key: 'incident', header: t('inc.nav'), render: (r: (typeof data.recipients)[number]) => (r.outcome === 'clicked' || r.outcome === 'data_entered' ? <OpenIncidentButton className="btn--small" source={{ kind: 'simulation', id: r.recipientId }} /> : '—') }] : []),
+                { key: 'outcome', header: t('sims.col.outcome'), render: (r) => <Badge tone={r.outcome === 'reported' ? 'success' : r.outcome === 'clicked' || r.outcome === 'attachment_opened' || r.outcome === 'data_entered' ? 'danger' : 'info'}>{t(`sims.outcome.${r.outcome}`)}</Badge> },
+                ...(can('incidents.manage') ? [{ key: 'incident', header: t('inc.nav'), render: (r: (typeof data.recipients)[number]) => (r.outcome === 'clicked' || r.outcome === 'attachment_opened' || r.outcome === 'data_entered' ? <OpenIncidentButton className="btn--small" source={{ kind: 'simulation', id: r.recipientId }} /> : '—') }] : []),
                 { key: 'events', header: t('sims.col.events'), render: (r) => <ul className="sim-events">{r.events.map((ev, i) => <li key={i}><time dateTime={ev.at}>{formatDateTime(ev.at)}</time> {t(`sims.event.${ev.type}`)}{ev.discountedReason ? ` (${t('sims.discounted')}: ${discountReason(ev.discountedReason)})` : ''}</li>)}{r.skipReason ? <li>{r.skipReason}</li> : null}</ul> },
               ]}
             />

@@ -8,17 +8,17 @@ import { Type } from 'typebox';
 import { IdParams, Literals, Nullable, Timestamp, Uuid } from './common.js';
 
 export const AWARENESS_SIGNAL_KINDS = [
-  'sim_clicked', 'sim_data_entered', 'sim_reported', 'sim_ignored', 'real_report_confirmed', 'training_passed', 'training_overdue', 'training_failed',
+  'sim_clicked', 'sim_attachment_opened', 'sim_data_entered', 'sim_reported', 'sim_ignored', 'real_report_confirmed', 'training_passed', 'training_overdue', 'training_failed',
 ] as const;
-export const AWARENESS_OUTCOMES = ['reported', 'data_entered', 'clicked', 'opened', 'no_action', 'pending', 'skipped'] as const;
+export const AWARENESS_OUTCOMES = ['reported', 'data_entered', 'attachment_opened', 'clicked', 'opened', 'no_action', 'pending', 'skipped'] as const;
 export const AWARENESS_EXPORT_TABLES = ['people', 'campaigns'] as const;
 
 /** A share from 0 to 1 (null when nothing was delivered). */
 const Rate = Nullable(Type.Number());
 
 const SimFigures = {
-  delivered: Type.Integer(), clicked: Type.Integer(), dataEntered: Type.Integer(), reported: Type.Integer(), noAction: Type.Integer(),
-  clickRate: Rate, dataEntryRate: Rate, reportRate: Rate,
+  delivered: Type.Integer(), clicked: Type.Integer(), attachmentOpened: Type.Integer(), dataEntered: Type.Integer(), reported: Type.Integer(), noAction: Type.Integer(),
+  clickRate: Rate, attachmentOpenRate: Rate, dataEntryRate: Rate, reportRate: Rate,
   /** Median minutes from delivery to the report, over those who reported. */
   medianMinutesToReport: Nullable(Type.Number()),
 };
@@ -29,7 +29,7 @@ export const TrainingFigures = Type.Object({
 
 export const AwarenessPersonRow = Type.Object({
   userId: Uuid, name: Type.String(), teams: Type.Array(Type.String()), roles: Type.Array(Type.String()), score: Type.Integer(),
-  delivered: Type.Integer(), clicked: Type.Integer(), dataEntered: Type.Integer(), reported: Type.Integer(), noAction: Type.Integer(),
+  delivered: Type.Integer(), clicked: Type.Integer(), attachmentOpened: Type.Integer(), dataEntered: Type.Integer(), reported: Type.Integer(), noAction: Type.Integer(),
   trainingAssigned: Type.Integer(), trainingPassed: Type.Integer(), trainingOverdue: Type.Integer(),
 });
 

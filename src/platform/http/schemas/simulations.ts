@@ -113,7 +113,7 @@ export const Campaign = Type.Object({
 });
 
 export const SimulationEvent = Type.Object({
-  type: Literals(['delivered', 'opened', 'clicked', 'data_entered', 'reported', 'skipped'] as const),
+  type: Literals(['delivered', 'opened', 'clicked', 'data_entered', 'attachment_opened', 'reported', 'skipped'] as const),
   at: Timestamp,
   /** Why the event counts for nothing (a scanner's prefetch, a click after the end), null when it counts. */
   discountedReason: Nullable(Type.String()),
@@ -122,12 +122,12 @@ export const SimulationEvent = Type.Object({
 export const CampaignResults = Type.Object({
   campaign: Campaign,
   counts: Type.Object({
-    recipients: Type.Integer(), delivered: Type.Integer(), opened: Type.Integer(), clicked: Type.Integer(), dataEntered: Type.Integer(),
+    recipients: Type.Integer(), delivered: Type.Integer(), opened: Type.Integer(), clicked: Type.Integer(), dataEntered: Type.Integer(), attachmentOpened: Type.Integer(),
     reported: Type.Integer(), noAction: Type.Integer(), skipped: Type.Integer(), discounted: Type.Integer(),
   }),
   recipients: Type.Array(Type.Object({
     recipientId: Uuid, userId: Uuid, userName: Type.String(), status: Type.String(), skipReason: Nullable(Type.String()),
-    outcome: Literals(['reported', 'data_entered', 'clicked', 'opened', 'no_action', 'pending', 'skipped'] as const),
+    outcome: Literals(['reported', 'data_entered', 'attachment_opened', 'clicked', 'opened', 'no_action', 'pending', 'skipped'] as const),
     events: Type.Array(SimulationEvent),
   })),
 });

@@ -1,0 +1,143 @@
+/**
+ * The harmless "invoice" a simulation attaches (decision 0200), generated per recipient. Pure: no database.
+ *  - Into the support queue: a one-page PDF with nothing active in it (no link, no script, no form, no
+ *    document information or identifiers). Its opening is seen by the console's own download route, so the
+ *    file carries no token at all.
+ *  - Into a person's own mailbox: a small HTML page with no script, form, redirect or remote resource, whose
+ *    one "View invoice" link carries a tracking token of its own (the only way a mailbox can tell).
+ * Every value is cleaned and bounded first; the PDF's strings are escaped for PDF, the HTML's for HTML; the
+ * file name is built from safe characters only. Invoice number, amount and dates vary per recipient.
+ */
+import { randomInt } from 'node:crypto';
+import { cleanValue, escapeHtml, fill, safeValues, type TemplateValues } from './templates.js';
+
+/** What a template's attachment says (variables allowed in issuer and item). */
+export interface TemplateAttachment {
+  kind: 'invoice';
+  /** Who the invoice is from, e.g. "{{customerName}} Consulting" or "Northgate Office Supplies". */
+  issuer: string;
+  /** The one line item. */
+  item: string;
+}
+
+export interface SimulatedAttachment {
+  filename: string;
+  contentType: 'application/pdf' | 'text/html';
+  bytes: Buffer;
+}
+
+/** No generated file is larger than this (tested). */
+export const MAX_ATTACHMENT_BYTES = 16 * 1024;
+
+export interface InvoiceFacts {
+  number: string;
+  issued: Date;
+  due: Date;
+  /** In cents. */
+  amountCents: number;
+}
+
+/** A per-recipient invoice: its number's shape, the amount and the due date vary, so no two files match. */
+export function drawInvoiceFacts(now: Date): InvoiceFacts {
+  const year = now.getUTCFullYear();
+  const shapes = [
+    () => `INV-${year}-${String(randomInt(1000, 99_999)).padStart(5, '0')}`,
+    () => `${year}/${randomInt(100, 9999)}`,
+    () => `SI-${randomInt(10_000, 99_999)}`,
+    () => `${randomInt(100, 999)}-${randomInt(1000, 9999)}`,
+  ];
+  const number = shapes[randomInt(shapes.length)]!();
+  const due = new Date(now.getTime() + randomInt(2, 8) * 86_400_000);
+  return { number, issued: now, due, amountCents: randomInt(38_000, 498_000) };
+}
+
+const money = (cents: number) => `EUR ${(cents / 100).toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+interface InvoiceText {
+  title: string;
+  lines: string[];
+}
+
+function invoiceText(spec: TemplateAttachment, values: TemplateValues, facts: InvoiceFacts): InvoiceText {
+  const v = safeValues(values);
+  const issuer = cleanValue(fill(spec.issuer, v), 80) || 'Accounts';
+  const item = cleanValue(fill(spec.item, v), 80) || 'Services';
+  return {
+    title: `INVOICE ${facts.number}`,
+    lines: [
+      issuer,
+      '',
+      `Bill to: ${cleanValue(v.orgName, 80)}`,
+      `Invoice date: ${day(facts.issued)}`,
+      `Due date: ${day(facts.due)}`,
+      '',
+      `${item}: ${money(facts.amountCents)}`,
+      `Amount due: ${money(facts.amountCents)}`,
+      '',
+      'Payment terms: on receipt. Late payment fees apply.',
+    ],
+  };
+}
+
+/** A file name of safe characters only: "Invoice_INV-2026-04817.pdf". */
+export function invoiceFilename(facts: InvoiceFacts, ext: 'pdf' | 'html'): string {
+  return `Invoice_${facts.number.replace(/[^A-Za-z0-9-]/g, '-')}.${ext}`;
+}
+
+/** Text a standard PDF font can show: Latin-1 kept, accents folded, anything else a question mark; then escaped. */
+function pdfText(s: string): string {
+  const latin = [...s.normalize('NFC')].map((c) => (/^[\x20-\x7e\xa0-\xff]$/.test(c) ? c : c.normalize('NFKD').replace(/[\u0300-\u036f]/g, '')))
+    .join('').replace(/[^\x20-\x7e\xa0-\xff]/g, '?');
+  return `(${latin.replace(/[\\()]/g, (c) => `\\${c}`)})`;
+}
+
+/**
+ * A one-page PDF: Helvetica (a standard font, nothing embedded), text only, a correct cross-reference table,
+ * and no document information dictionary, metadata stream or file identifier (nothing names a producer).
+ */
+export function buildInvoicePdf(spec: TemplateAttachment, values: TemplateValues, facts: InvoiceFacts): SimulatedAttachment {
+  const t = invoiceText(spec, values, facts);
+  const content = ['BT', '/F1 18 Tf', '72 720 Td', `${pdfText(t.title)} Tj`, '/F1 11 Tf', '15 TL', 'T* T*', ...t.lines.map((l) => `${pdfText(l)} '`), 'ET'].join('\n');
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>',
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>',
+    `<< /Length ${Buffer.byteLength(content, 'latin1')} >>\nstream\n${content}\nendstream`,
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  objects.forEach((body, i) => {
+    offsets.push(Buffer.byteLength(out, 'latin1'));
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = Buffer.byteLength(out, 'latin1');
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return { filename: invoiceFilename(facts, 'pdf'), contentType: 'application/pdf', bytes: Buffer.from(out, 'latin1') };
+}
+
+/**
+ * The mailbox variant: a plain HTML invoice whose "View invoice" link is the only live part. No script, form,
+ * meta refresh, remote image or font (mail filters strip active content; a remote image would also be
+ * fetched by every sandbox that opens the file), only an inline style.
+ */
+export function buildInvoiceHtml(spec: TemplateAttachment, values: TemplateValues, facts: InvoiceFacts, link: string): SimulatedAttachment {
+  const t = invoiceText(spec, values, facts);
+  const href = cleanValue(link, 400).replace(/\s/g, '');
+  const safeHref = /^https?:\/\//i.test(href) ? href : '#';
+  const rows = t.lines.filter((l) => l !== '').map((l) => `<p>${escapeHtml(l)}</p>`).join('\n');
+  const html = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(t.title)}</title>
+<style>body{font-family:Arial,Helvetica,sans-serif;max-width:40em;margin:2em auto;color:#222}h1{font-size:1.4em}a.btn{display:inline-block;padding:.6em 1.4em;background:#1a5fb4;color:#fff;text-decoration:none;border-radius:3px}</style>
+</head><body>
+<h1>${escapeHtml(t.title)}</h1>
+${rows}
+<p>The itemised invoice and payment details are available online.</p>
+<p><a class="btn" href="${escapeHtml(safeHref)}">View invoice</a></p>
+</body></html>
+`;
+  return { filename: invoiceFilename(facts, 'html'), contentType: 'text/html', bytes: Buffer.from(html, 'utf8') };
+}
