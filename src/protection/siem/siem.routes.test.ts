@@ -15,7 +15,7 @@ import { buildApp } from '../../platform/http/app.js';
 import { appRoutes } from '../../platform/http/routes.js';
 import { buildOrg, signIn, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
 import { siemDepsOf } from './deps.js';
-import { syslogForEvent, type SiemEvent } from './format.js';
+import { isCheckpoint, syslogFor, type SiemMessage } from './checkpoint-event.js';
 import { SiemSender } from './sender.js';
 import { hecBody, type Transport } from './transport.js';
 
@@ -171,17 +171,17 @@ describe('SIEM destinations API', () => {
     const purposes = await services.database.db.selectFrom('audit_log').where('org_id', '=', leakOrg.orgId).where('purpose', 'is not', null).select('purpose').execute();
     expect(purposes.map((p) => p.purpose).join()).toContain('Dana Leakwood');
 
-    const captured: SiemEvent[] = [];
+    const captured: SiemMessage[] = [];
     const capture: Transport = { deliver: async (events) => void captured.push(...events), close: () => undefined };
     const sender = new SiemSender({ ...siemDepsOf(services), owner: 'leak-test', createTransport: () => capture });
     await sender.runOnce();
     await sender.stop();
-    const actions = captured.map((e) => e.action);
-    expect(actions).toEqual(expect.arrayContaining(['ticket.create', 'ticket.read', 'customer.field.reveal']));
+    const actions = captured.map((e) => (isCheckpoint(e) ? 'audit.checkpoint' : e.action));
+    expect(actions).toEqual(expect.arrayContaining(['ticket.create', 'ticket.read', 'customer.field.reveal', 'audit.checkpoint']));
     const fmt = { hostname: 'h', productVersion: '1' };
     const payloads = [
-      ...captured.map((e) => syslogForEvent(e, 'cef', fmt)),
-      ...captured.map((e) => syslogForEvent(e, 'ocsf', fmt)),
+      ...captured.map((e) => syslogFor(e, 'cef', fmt)),
+      ...captured.map((e) => syslogFor(e, 'ocsf', fmt)),
       hecBody(captured, 'cef', fmt),
       hecBody(captured, 'ocsf', fmt),
     ].join('\n');

@@ -15,7 +15,8 @@ import dgram from 'node:dgram';
 import net, { isIP } from 'node:net';
 import tls from 'node:tls';
 import { resolveOutboundHost, sendOutboundRequest, type OutboundOptions } from '../../platform/http/outbound.js';
-import { frameOctetCounted, syslogForEvent, toOcsf, formatCef, type FormatOptions, type SiemEvent } from './format.js';
+import { hecObject, syslogFor, type SiemMessage } from './checkpoint-event.js';
+import { frameOctetCounted, type FormatOptions } from './format.js';
 import type { SiemFormat, SiemTransport } from './schema.js';
 
 export interface TransportConfig {
@@ -37,8 +38,8 @@ export interface TransportOptions extends FormatOptions {
 }
 
 export interface Transport {
-  /** Resolves once the destination's transport has accepted every event of the batch; rejects otherwise. */
-  deliver(events: readonly SiemEvent[]): Promise<void>;
+  /** Resolves once the destination's transport has accepted every message of the batch; rejects otherwise. */
+  deliver(events: readonly SiemMessage[]): Promise<void>;
   close(): void;
 }
 
@@ -140,9 +141,9 @@ class StreamTransport implements Transport {
     });
   }
 
-  async deliver(events: readonly SiemEvent[]): Promise<void> {
+  async deliver(events: readonly SiemMessage[]): Promise<void> {
     if (events.length === 0) return;
-    const data = Buffer.concat(events.map((e) => frameOctetCounted(syslogForEvent(e, this.config.format, this.options))));
+    const data = Buffer.concat(events.map((e) => frameOctetCounted(syslogFor(e, this.config.format, this.options))));
     let socket = this.socket;
     if (!socket || socket.destroyed || !socket.writable || socket.readableEnded) {
       socket?.destroy();
@@ -189,7 +190,7 @@ class UdpTransport implements Transport {
     private readonly options: TransportOptions,
   ) {}
 
-  async deliver(events: readonly SiemEvent[]): Promise<void> {
+  async deliver(events: readonly SiemMessage[]): Promise<void> {
     if (events.length === 0) return;
     const pinned = await resolveOutboundHost(this.config.host ?? '', this.options.outbound);
     const socket = dgram.createSocket(pinned.family === 6 ? 'udp6' : 'udp4');
@@ -200,7 +201,7 @@ class UdpTransport implements Transport {
         async (fail) => {
           socket.once('error', fail);
           for (const e of events) {
-            const msg = Buffer.from(syslogForEvent(e, this.config.format, this.options), 'utf8');
+            const msg = Buffer.from(syslogFor(e, this.config.format, this.options), 'utf8');
             await new Promise<void>((resolve, reject) => socket.send(msg, this.config.port ?? 0, pinned.address, (err) => (err ? reject(err) : resolve())));
           }
         },
@@ -214,20 +215,9 @@ class UdpTransport implements Transport {
   close(): void {}
 }
 
-/** The HTTP Event Collector shape: one JSON object per event, newline-separated, in one POST. */
-export function hecBody(events: readonly SiemEvent[], format: SiemFormat, options: FormatOptions): string {
-  return events
-    .map((e) =>
-      JSON.stringify({
-        time: e.ts.getTime() / 1000,
-        host: options.hostname,
-        source: 'trustdesk',
-        sourcetype: format === 'cef' ? 'trustdesk:cef' : 'trustdesk:ocsf',
-        event: format === 'cef' ? formatCef(e, options) : toOcsf(e, options),
-        fields: { seq: e.seq, ...(e.prev !== null ? { prev: e.prev } : {}), ...(e.orgId ? { org: e.orgId } : {}) },
-      }),
-    )
-    .join('\n');
+/** The HTTP Event Collector shape: one JSON object per message, newline-separated, in one POST. */
+export function hecBody(events: readonly SiemMessage[], format: SiemFormat, options: FormatOptions): string {
+  return events.map((e) => JSON.stringify(hecObject(e, format, options))).join('\n');
 }
 
 class HttpTransport implements Transport {
@@ -236,7 +226,7 @@ class HttpTransport implements Transport {
     private readonly options: TransportOptions,
   ) {}
 
-  async deliver(events: readonly SiemEvent[]): Promise<void> {
+  async deliver(events: readonly SiemMessage[]): Promise<void> {
     if (events.length === 0) return;
     const res = await sendOutboundRequest(
       {
