@@ -11,7 +11,8 @@
  *   - A batch ends with the newest signed checkpoint that covers its last entry and no later entry of the
  *     organisation, when there is one. It needs no cursor of its own: it is sent again with a failed batch, and
  *     every later batch starts at or past its tree size, so any checkpoint sent after it is newer.
- *   - A failure keeps the cursor, records the reason and backs off exponentially (1 s doubling to 5 min).
+ *   - A failure keeps the cursor, records the reason and backs off exponentially (1 s doubling to 5 min), longer
+ *     when an HTTP collector asks for it with Retry-After (up to the same 5 min).
  *   - Lag (entries waiting) is counted after every pass; above the destination's threshold it is logged, shown in
  *     the status and recorded once in the audit trail (`siem.lag.alert`, and `siem.lag.recovered` when it falls back).
  */
@@ -27,7 +28,7 @@ import { checkpointMessage, type SiemCheckpoint, type SiemMessage } from './chec
 import type { FormatOptions, SiemEvent } from './format.js';
 import './schema.js';
 import type { SiemDestinationsTable } from './schema.js';
-import { createTransport, describeError, type Transport, type TransportConfig, type TransportOptions } from './transport.js';
+import { createTransport, describeError, RetryLaterError, type Transport, type TransportConfig, type TransportOptions } from './transport.js';
 
 export interface SiemSenderOptions {
   db: Kysely<Database>;
@@ -134,6 +135,15 @@ export async function readCheckpoint(db: Kysely<Database>, orgId: string, last: 
 export async function countLag(db: Kysely<Database>, orgId: string, cursor: number, cap = LAG_COUNT_CAP): Promise<number> {
   const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT 1 FROM audit_log WHERE org_id = ${orgId} AND idx IS NOT NULL AND idx > ${cursor} LIMIT ${cap}) AS waiting`.execute(db);
   return r.rows[0]?.n ?? 0;
+}
+
+/**
+ * The wait before the next attempt: the exponential backoff, or the collector's Retry-After when longer — capped at
+ * the backoff's maximum, so a collector cannot park the stream for a day with one header.
+ */
+export function retryDelay(failures: number, policy: BackoffPolicy, err: unknown): number {
+  const backoff = backoffDelay(failures, policy);
+  return err instanceof RetryLaterError ? Math.max(backoff, Math.min(err.retryAfterMs, policy.maxMs)) : backoff;
 }
 
 export class SiemSender {
@@ -303,7 +313,7 @@ export class SiemSender {
         failures,
         last_error: reason,
         last_error_at: now,
-        next_attempt_at: new Date(now.getTime() + backoffDelay(failures, this.backoff)),
+        next_attempt_at: new Date(now.getTime() + retryDelay(failures, this.backoff, err)),
         // Handed back: any instance may take the next attempt.
         lease_owner: null,
         lease_until: null,

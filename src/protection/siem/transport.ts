@@ -52,6 +52,26 @@ export function describeError(err: unknown): string {
   return `${message}${code}`.replace(/[\r\n]+/g, ' ').slice(0, 480);
 }
 
+/** A refusal that says when to come back (HTTP 429 or 503 with Retry-After); the sender waits at least that long. */
+export class RetryLaterError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+    this.name = 'RetryLaterError';
+  }
+}
+
+/** Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date; undefined when absent or unreadable. */
+export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 export function createTransport(config: TransportConfig, options: TransportOptions): Transport {
   if (config.transport === 'https') return new HttpTransport(config, options);
   if (config.transport === 'udp') return new UdpTransport(config, options);
@@ -244,7 +264,10 @@ class HttpTransport implements Transport {
         tls: { ca: this.config.caPem ?? undefined, cert: this.config.clientCertPem ?? undefined, key: this.config.clientKeyPem ?? undefined },
       },
     );
-    if (res.status < 200 || res.status >= 300) throw new Error(`the collector answered HTTP ${res.status}`);
+    if (res.status >= 200 && res.status < 300) return;
+    const wait = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers['retry-after']) : undefined;
+    if (wait !== undefined) throw new RetryLaterError(`the collector answered HTTP ${res.status} (retry after ${Math.ceil(wait / 1000)} s)`, wait);
+    throw new Error(`the collector answered HTTP ${res.status}`);
   }
 
   close(): void {}
