@@ -114,6 +114,11 @@ describe('SIEM destinations API', () => {
       [{ name: 'HEC', transport: 'https', url: 'https://collector.example.com/services/collector', format: 'ocsf' }, /token/],
       [{ name: 'HEC', transport: 'https', url: 'https://user:pw@collector.example.com/', format: 'ocsf', token: 'abcdefgh12' }, /not in the URL/],
       [{ ...tcp(), extra: 1 }, /additional/],
+      [{ ...tcp(), lagAlertThreshold: 0 }, /lagAlertThreshold/],
+      [{ ...tcp(), lagAlertThreshold: 1e12 }, /lagAlertThreshold/],
+      [{ ...tcp(), lagAlertThreshold: 'many' }, /lagAlertThreshold/],
+      [{ ...tcp(), startFrom: 'yesterday' }, /startFrom/],
+      [{ ...tcp(), transport: 'carrier-pigeon' }, /transport/],
     ];
     for (const [body, message] of cases) {
       const res = await api(officer, 'POST', '/api/siem/destinations', body);
@@ -123,6 +128,18 @@ describe('SIEM destinations API', () => {
       expect(problem.code).toBe('validation_failed');
       expect(`${problem.detail} ${JSON.stringify(problem.errors ?? [])}`, JSON.stringify(body)).toMatch(message);
     }
+    // A change with one good field and one bad one is refused whole: nothing of it is applied.
+    const made = await api(officer, 'POST', '/api/siem/destinations', tcp());
+    expect(made.statusCode).toBe(201);
+    const before = (await api(officer, 'GET', `/api/siem/destinations/${made.json().id}`)).json() as Record<string, unknown>;
+    for (const patch of [{ name: 'Renamed', port: 0 }, { name: 'Renamed', host: 'a b' }, { name: 'Renamed', transport: 'https' }, { name: 'Renamed', lagAlertThreshold: -1 }, { name: 'Renamed', caPem: 'junk' }, { name: '' }]) {
+      const res = await api(officer, 'PUT', `/api/siem/destinations/${made.json().id}`, patch);
+      expect(res.statusCode, JSON.stringify(patch)).toBe(400);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    }
+    const after = (await api(officer, 'GET', `/api/siem/destinations/${made.json().id}`)).json() as Record<string, unknown>;
+    expect({ ...after, status: undefined }).toEqual({ ...before, status: undefined });
+    expect((await api(officer, 'DELETE', `/api/siem/destinations/${made.json().id}`)).statusCode).toBe(200);
   });
 
   it('stores the HTTPS token and the TLS client key encrypted and never shows them again', async () => {
