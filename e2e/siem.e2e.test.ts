@@ -5,7 +5,7 @@
  * the database while a real `trustdesk start` sequences and streams them; mid-stream the process is killed with
  * SIGKILL, the workload goes on, and a new process resumes from the durable cursor. The receiver must hold every
  * sequence number of the organisation, none missing; duplicates are allowed, counted and printed. Every message
- * must read as RFC 5424 with a CEF payload.
+ * must read as RFC 5424 with a CEF payload, and the signed checkpoints that cover them arrive as the trail stored them.
  *
  * Needs rsyslogd (Debian `rsyslog` and `rsyslog-gnutls`; .ci/run installs them), openssl, and PostgreSQL and Redis
  * (TEST_DATABASE_URL, TEST_REDIS_URL) for the real process.
@@ -123,6 +123,9 @@ describe.skipIf(missing !== null)('the audit trail streamed to rsyslog over TLS,
     }
   };
   const seqOf = (line: string) => Number(/ seq="(\d+)"/.exec(line)?.[1] ?? NaN);
+  // Signed checkpoints travel in the stream too, without a sequence number.
+  const isCheckpoint = (line: string) => / trustdesk - audit\.checkpoint \[/.test(line);
+  const unescapeCef = (v: string) => v.replace(/\\(.)/g, (_m, c: string) => ({ n: '\n', r: '\r' })[c] ?? c);
 
   it('every sequence number arrives as RFC 5424 + CEF; after a SIGKILL mid-stream the new process resumes and none is missing', async () => {
     const started = Date.now();
@@ -156,7 +159,7 @@ describe.skipIf(missing !== null)('the audit trail streamed to rsyslog over TLS,
       throw new Error(`${String(err)}: missing ${expected.filter((s) => !got.has(s)).slice(0, 20).join(', ')}…\n${rsyslogOut}\n${cluster.instances[0]!.output}`);
     });
 
-    const lines = receivedLines();
+    const lines = receivedLines().filter((l) => !isCheckpoint(l));
     const seqs = lines.map(seqOf);
     const counts = new Map<number, number>();
     for (const s of seqs) counts.set(s, (counts.get(s) ?? 0) + 1);
@@ -178,5 +181,22 @@ describe.skipIf(missing !== null)('the audit trail streamed to rsyslog over TLS,
     const firstOf = new Map<number, string>();
     for (const line of lines) if (!firstOf.has(seqOf(line))) firstOf.set(seqOf(line), line);
     for (let i = 1; i < expected.length; i++) expect(firstOf.get(expected[i]!)).toContain(`prev="${expected[i - 1]}"`);
+
+    // Checkpoints: the signed note arrives byte for byte as the audit trail stored it, and the newest one received
+    // covers the organisation's last entry.
+    const newest = await until('a checkpoint covering the last entry', () => {
+      const sizes = receivedLines().filter(isCheckpoint).map((l) => Number(/ size="(\d+)"/.exec(l)?.[1]));
+      return sizes.some((n) => n > expected.at(-1)!) || undefined;
+    }, 10_000).then(() => receivedLines().filter(isCheckpoint));
+    for (const line of newest) {
+      const m = RFC5424.exec(line);
+      expect(m, line).not.toBeNull();
+      expect(m![6]).toMatch(/^CEF:0\|Trustdesk\|Trustdesk\|[^|]+\|audit\.checkpoint\|/);
+      const size = Number(/ size="(\d+)"/.exec(line)![1]);
+      const stored = await db.db.selectFrom('audit_checkpoints').where('tree_size', '=', size).select('note').executeTakeFirstOrThrow();
+      expect(unescapeCef(/ msg=(.*)$/.exec(m![6]!)![1]!)).toBe(stored.note);
+      expect(m![5]).toContain(`org="${orgId}"`);
+    }
+    console.log(`SIEM e2e: ${newest.length} signed checkpoints received`);
   }, 120_000);
 });

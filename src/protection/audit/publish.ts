@@ -5,7 +5,9 @@
  *   - a file (overwritten with the latest note) or a folder (one note per checkpoint
  *     plus `latest.note`), written atomically;
  *   - mail to the security officers, at most one per interval, with the latest note;
- *   - any further sink: the SIEM stream registers one with `addSink`.
+ *   - any further sink registered with `addSink`.
+ * (The SIEM stream does not use a sink: it reads checkpoints from `audit_checkpoints` beside the entries they cover,
+ * so an unreachable destination gets them later from the same durable cursor; see decision 0193.)
  * Sinks never fail the audit log: errors are logged and the next checkpoint tries again.
  */
 import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';

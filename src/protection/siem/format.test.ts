@@ -1,8 +1,12 @@
 /**
  * The SIEM wire formats, pure: RFC 5424 (header fields, SD-PARAM escaping, NILVALUE, lengths), RFC 6587 octet
- * counting, CEF escaping in header and extensions, and the OCSF classes chosen for each kind of action.
+ * counting, CEF escaping in header and extensions, the OCSF classes chosen for each kind of action, and the shapes of
+ * a signed audit checkpoint (which a receiver can verify from what it got).
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { createEd25519Signer, formatCheckpoint, openCheckpoint, signNote, verifierKeyString } from '../audit/checkpoint.js';
+import { checkpointCef, checkpointMessage, checkpointOcsf, hecObject, syslogFor } from './checkpoint-event.js';
 import {
   OCSF_CLASSES,
   escapeCefExtension,
@@ -188,5 +192,45 @@ describe('OCSF', () => {
     // The OCSF payload is one line of JSON inside the syslog message.
     const line = syslogForEvent(event(), 'ocsf', opts);
     expect(JSON.parse(line.slice(line.indexOf('] ') + 2))).toEqual(o);
+  });
+});
+
+describe('signed checkpoints', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const note = signNote(formatCheckpoint({ origin: 'help.example.com/audit', size: 4096, rootHash: Buffer.alloc(32, 7) }), [createEd25519Signer('help.example.com', privateKey)]);
+  const vkey = verifierKeyString('help.example.com', publicKey);
+  const cp = checkpointMessage({ note, createdAt: new Date('2026-12-03T10:11:12.345Z') }, '7c9e6679-7425-40de-944b-e07fc1f90ae7', 4095);
+  /** Undoes CEF extension escaping (what a CEF parser does). */
+  const unescapeCef = (v: string) => v.replace(/\\(.)/g, (_m, c: string) => ({ n: '\n', r: '\r' })[c] ?? c);
+
+  it('reads the tree size, root hash, key id and signature from the signed note', () => {
+    expect(cp).toMatchObject({ kind: 'checkpoint', origin: 'help.example.com/audit', treeSize: 4096, rootHash: Buffer.alloc(32, 7).toString('base64'), prev: 4095 });
+    expect(vkey.startsWith(`${cp.keyId}+`)).toBe(true);
+    expect(note).toContain(`\u2014 help.example.com ${cp.signature}\n`);
+  });
+
+  it('RFC 5424: MSGID audit.checkpoint, no seq (gap counting skips it), size, root, key, signature, prev and org', () => {
+    const line = syslogFor(cp, 'cef', opts);
+    expect(line).toMatch(/^<110>1 2026-12-03T10:11:12.345Z help.example.com trustdesk - audit.checkpoint \[trustdesk@32473 size="4096" root="[A-Za-z0-9+/=]{44}" key="help.example.com\+[0-9a-f]{8}" sig="[A-Za-z0-9+/=]+" prev="4095" org="7c9e[^"]+"\] CEF:0\|/);
+    expect(line).not.toMatch(/ seq="/);
+  });
+
+  it('CEF: the signed note travels whole in msg, and a receiver that unescapes it can verify it', () => {
+    const cef = checkpointCef(cp, opts);
+    expect(cef).toMatch(/^CEF:0\|Trustdesk\|Trustdesk\|1.2.3\|audit.checkpoint\|audit.checkpoint\|3\|rt=1796292672345 externalId=checkpoint-4096 act=audit.checkpoint outcome=success cn2=4095 cn2Label=prev cn3=4096 cn3Label=treeSize cs1=/);
+    expect(cef).not.toContain('\n');
+    const msg = unescapeCef(/ msg=(.*)$/.exec(cef)![1]!);
+    expect(msg).toBe(note);
+    expect(openCheckpoint(msg, { verifierKeys: [vkey] }).checkpoint.size).toBe(4096);
+  });
+
+  it('OCSF and HTTPS: API Activity like other actions, the checkpoint under unmapped, `checkpoint` instead of `seq` in the collector fields', () => {
+    const ocsf = checkpointOcsf(cp, opts) as { class_uid: number; metadata: Record<string, unknown>; unmapped: { checkpoint: Record<string, unknown> } };
+    expect(ocsf).toMatchObject({ class_uid: 6003, type_uid: 600399, metadata: { uid: 'checkpoint-4096', tenant_uid: cp.orgId }, unmapped: { prev: 4095, checkpoint: { size: 4096, root_hash: cp.rootHash, key_id: cp.keyId, signature: cp.signature, note } } });
+    expect(ocsf.metadata.sequence).toBeUndefined();
+    expect(openCheckpoint(ocsf.unmapped.checkpoint.note as string, { verifierKeys: [vkey] }).checkpoint.rootHash.toString('base64')).toBe(cp.rootHash);
+    const hec = hecObject(cp, 'ocsf', opts) as { fields: Record<string, unknown> };
+    expect(hec.fields).toEqual({ checkpoint: 4096, prev: 4095, org: cp.orgId });
+    expect(hecObject(event(), 'cef', opts)).toMatchObject({ fields: { seq: 123, prev: 120 } });
   });
 });

@@ -10,20 +10,31 @@ import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { buildOrg, type TestOrg } from '../../identity/auth/testing.js';
 import { siemDepsOf } from './deps.js';
 import { createDestination, getDestination, type SiemActor } from './destinations.service.js';
+import { openCheckpoint } from '../audit/checkpoint.js';
+import { isCheckpoint, type SiemCheckpoint, type SiemMessage } from './checkpoint-event.js';
 import type { SiemEvent } from './format.js';
 import { SiemSender } from './sender.js';
 import type { Transport } from './transport.js';
 
 class Capture implements Transport {
+  /** Entries, batch by batch; the checkpoints that ended batches apart. */
   batches: SiemEvent[][] = [];
+  checkpoints: SiemCheckpoint[] = [];
+  /** Every batch as it came, checkpoints in place. */
+  raw: SiemMessage[][] = [];
+  /** Batches refused (what the receiver never got). */
+  refused: SiemMessage[][] = [];
   fail = 0;
   failAlways = false;
-  async deliver(events: readonly SiemEvent[]): Promise<void> {
+  async deliver(events: readonly SiemMessage[]): Promise<void> {
     if (this.failAlways || this.fail > 0) {
+      this.refused.push([...events]);
       this.fail--;
       throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
     }
-    this.batches.push([...events]);
+    this.raw.push([...events]);
+    this.batches.push(events.filter((e): e is SiemEvent => !isCheckpoint(e)));
+    this.checkpoints.push(...events.filter(isCheckpoint));
   }
   close(): void {}
   get seqs(): number[] {
@@ -129,6 +140,69 @@ describe.each(testDatabaseKinds)('SIEM sender on %s', (kind) => {
     expect(await c.runOnce()).toBe(2);
     await loserSender.stop();
     await c.stop();
+  });
+
+  it('signed checkpoints ride the stream: a batch ends with the newest one covering it and no later entry; resent with a failed batch, never after', async () => {
+    const o = await buildOrg(services);
+    const id = await destination(o);
+    const start = (await getDestination(siemDepsOf(services), o.orgId, id)).status.cursorIdx;
+    await produce(o, 12);
+    const t = new Capture();
+    t.fail = 1;
+    // One batch of 20 would hold them all: the refused one ends with its checkpoint, and the retry sends it again.
+    const s = sender(t, 'checkpoints', 20);
+    expect(await s.runOnce()).toBe(0);
+    const refusedCp = t.refused[0]!.at(-1)!;
+    expect(isCheckpoint(refusedCp)).toBe(true);
+    clock += 60_000;
+    expect(await s.runOnce()).toBe(13);
+    expect((t.raw[0]!.at(-1) as SiemCheckpoint).note).toBe((refusedCp as SiemCheckpoint).note);
+    // Smaller batches, from the start again: 12 reads and the destination's creation in 5, 5, 3.
+    await services.database.db.updateTable('siem_cursors').set({ cursor_idx: start }).where('destination_id', '=', id).execute();
+    t.raw = [];
+    t.batches = [];
+    t.checkpoints = [];
+    const small = sender(t, 'checkpoints', 5);
+    await s.stop();
+    expect(await small.runOnce()).toBe(13);
+    expect(t.seqs).toEqual(await orgSeqs(o, start));
+    const seqs = await orgSeqs(o, -1);
+    const vkey = services.audit.vkey;
+    // A batch that ends inside a sequencing round has no checkpoint of its own yet (any would cover entries not sent);
+    // the one that ends the round has it, last. The final batch always ends with one.
+    expect(isCheckpoint(t.raw.at(-1)!.at(-1)!)).toBe(true);
+    for (const batch of t.raw) {
+      expect(batch.slice(0, -1).some(isCheckpoint)).toBe(false);
+      const cp = batch.at(-1)!;
+      if (!isCheckpoint(cp)) continue;
+      const last = batch.at(-2) as SiemEvent;
+      const c = cp as SiemCheckpoint;
+      expect(c.prev).toBe(last.seq);
+      expect(c.treeSize).toBeGreaterThan(last.seq!);
+      // It covers no entry of the organisation the destination has not been sent yet.
+      const next = seqs.find((q) => q > last.seq!);
+      if (next !== undefined) expect(c.treeSize).toBeLessThanOrEqual(next);
+      // A receiver can check it with the published verifier key, and the fields match the signed note.
+      const { checkpoint } = openCheckpoint(c.note, { verifierKeys: [vkey], origin: services.config.auditOrigin });
+      expect(checkpoint.size).toBe(c.treeSize);
+      expect(checkpoint.rootHash.toString('base64')).toBe(c.rootHash);
+      expect(vkey.startsWith(`${c.keyId}+`)).toBe(true);
+      expect(c.note).toContain(c.signature);
+    }
+    const sizes = t.checkpoints.map((c) => c.treeSize);
+    expect(sizes).toEqual([...sizes].sort((a, b) => a - b));
+    // Never the same one twice once accepted (each later batch starts past it).
+    expect(new Set(sizes).size).toBe(sizes.length);
+    // Another organisation's activity moves the tree but sends nothing here; the next own entry brings a new checkpoint.
+    const sent = t.raw.length;
+    await produce(other, 3);
+    expect(await small.runOnce()).toBe(0);
+    expect(t.raw.length).toBe(sent);
+    await produce(o, 1);
+    expect(await small.runOnce()).toBe(1);
+    expect(t.raw.at(-1)!.map((m) => (isCheckpoint(m) ? 'checkpoint' : m.action))).toEqual(['ticket.read', 'checkpoint']);
+    expect(t.checkpoints.at(-1)!.treeSize).toBeGreaterThan(sizes.at(-1)!);
+    await small.stop();
   });
 
   it('a lag above the threshold raises one alert (log, status, audit) and its end is recorded too', async () => {

@@ -8,7 +8,11 @@
  *     a whole round at once, so what is visible is always a prefix of the trail and nothing can be skipped.
  *   - The cursor moves only after the transport accepted the batch, and only if it still is where the batch
  *     started (compare-and-swap). A crash between the two sends the batch again: duplicates, never gaps.
- *   - A failure keeps the cursor, records the reason and backs off exponentially (1 s doubling to 5 min).
+ *   - A batch ends with the newest signed checkpoint that covers its last entry and no later entry of the
+ *     organisation, when there is one. It needs no cursor of its own: it is sent again with a failed batch, and
+ *     every later batch starts at or past its tree size, so any checkpoint sent after it is newer.
+ *   - A failure keeps the cursor, records the reason and backs off exponentially (1 s doubling to 5 min), longer
+ *     when an HTTP collector asks for it with Retry-After (up to the same 5 min).
  *   - Lag (entries waiting) is counted after every pass; above the destination's threshold it is logged, shown in
  *     the status and recorded once in the audit trail (`siem.lag.alert`, and `siem.lag.recovered` when it falls back).
  */
@@ -20,10 +24,11 @@ import { backoffDelay, type BackoffPolicy } from '../../platform/db/work-queue.j
 import type { OutboundOptions } from '../../platform/http/outbound.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
+import { checkpointMessage, type SiemCheckpoint, type SiemMessage } from './checkpoint-event.js';
 import type { FormatOptions, SiemEvent } from './format.js';
 import './schema.js';
 import type { SiemDestinationsTable } from './schema.js';
-import { createTransport, describeError, type Transport, type TransportConfig, type TransportOptions } from './transport.js';
+import { createTransport, describeError, RetryLaterError, type Transport, type TransportConfig, type TransportOptions } from './transport.js';
 
 export interface SiemSenderOptions {
   db: Kysely<Database>;
@@ -55,6 +60,8 @@ type DestinationRow = Pick<SiemDestinationsTable, 'id' | 'org_id' | 'transport' 
   updated_at: Date;
   lag_alert_threshold: number;
 };
+
+type Claimed = DestinationRow & { cursor_idx: number; lag_alert_at: Date | null };
 
 const fieldOf = (id: string, column: 'client_key_enc' | 'token_enc') => ({ table: 'siem_destinations', column, rowId: id });
 
@@ -107,10 +114,36 @@ export async function readEvents(db: Kysely<Database>, orgId: string, after: num
   });
 }
 
+/**
+ * The checkpoint to send after a batch whose last entry is `last`: the newest signed checkpoint that covers it
+ * (tree size > last) but no entry of the organisation after it (tree size <= the organisation's next sequenced idx).
+ * Entries and their round's checkpoint commit together, so the one statement sees a checkpoint only with every entry
+ * it covers. None when the batch ends inside a round whose later entries include the organisation's: the batch that
+ * ends the round carries it.
+ */
+export async function readCheckpoint(db: Kysely<Database>, orgId: string, last: number): Promise<SiemCheckpoint | undefined> {
+  const r = await sql<{ tree_size: string | number; note: string; created_at: Date | string }>`
+    SELECT tree_size, note, created_at FROM audit_checkpoints
+    WHERE tree_size > ${last}
+      AND tree_size <= COALESCE((SELECT min(idx) FROM audit_log WHERE org_id = ${orgId} AND idx IS NOT NULL AND idx > ${last}), tree_size)
+    ORDER BY tree_size DESC LIMIT 1`.execute(db);
+  const row = r.rows[0];
+  return row ? checkpointMessage({ note: row.note, createdAt: new Date(row.created_at) }, orgId, last) : undefined;
+}
+
 /** Sequenced entries of the organisation after the cursor, counted up to `cap` (an index range, no more). */
 export async function countLag(db: Kysely<Database>, orgId: string, cursor: number, cap = LAG_COUNT_CAP): Promise<number> {
   const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT 1 FROM audit_log WHERE org_id = ${orgId} AND idx IS NOT NULL AND idx > ${cursor} LIMIT ${cap}) AS waiting`.execute(db);
   return r.rows[0]?.n ?? 0;
+}
+
+/**
+ * The wait before the next attempt: the exponential backoff, or the collector's Retry-After when longer — capped at
+ * the backoff's maximum, so a collector cannot park the stream for a day with one header.
+ */
+export function retryDelay(failures: number, policy: BackoffPolicy, err: unknown): number {
+  const backoff = backoffDelay(failures, policy);
+  return err instanceof RetryLaterError ? Math.max(backoff, Math.min(err.retryAfterMs, policy.maxMs)) : backoff;
 }
 
 export class SiemSender {
@@ -179,7 +212,7 @@ export class SiemSender {
   }
 
   /** Takes the lease of one due, enabled destination that no live sender holds (and this pass has not served). */
-  private async claimOne(served: string[]): Promise<(DestinationRow & { cursor_idx: number; lag_alert_at: Date | null }) | undefined> {
+  private async claimOne(served: string[]): Promise<Claimed | undefined> {
     const now = this.now();
     const until = new Date(now.getTime() + this.leaseMs);
     const free = sql`(c.lease_owner IS NULL OR c.lease_owner = ${this.owner} OR c.lease_until IS NULL OR c.lease_until < ${now})`;
@@ -220,7 +253,7 @@ export class SiemSender {
   }
 
   /** Up to `batchesPerPass` batches for one leased destination; then its lag and alert state. */
-  private async serve(dest: DestinationRow & { cursor_idx: number; lag_alert_at: Date | null }): Promise<number> {
+  private async serve(dest: Claimed): Promise<number> {
     let cursor = Number(dest.cursor_idx);
     let delivered = 0;
     let failed = false;
@@ -229,15 +262,17 @@ export class SiemSender {
     for (let i = 0; i < this.batchesPerPass && !this.stopped && this.now().getTime() < until; i++) {
       const events = await readEvents(this.db, dest.org_id, cursor, this.batchSize);
       if (events.length === 0) break;
+      const last = events[events.length - 1]!.seq!;
+      const checkpoint = await readCheckpoint(this.db, dest.org_id, last);
+      const batch: SiemMessage[] = checkpoint ? [...events, checkpoint] : events;
       try {
         const transport = await this.transportFor(dest);
-        await transport.deliver(events);
+        await transport.deliver(batch);
       } catch (err) {
         failed = true;
         await this.recordFailure(dest.id, err);
         break;
       }
-      const last = events[events.length - 1]!.seq!;
       const now = this.now();
       const moved = await this.db
         .updateTable('siem_cursors')
@@ -278,7 +313,7 @@ export class SiemSender {
         failures,
         last_error: reason,
         last_error_at: now,
-        next_attempt_at: new Date(now.getTime() + backoffDelay(failures, this.backoff)),
+        next_attempt_at: new Date(now.getTime() + retryDelay(failures, this.backoff, err)),
         // Handed back: any instance may take the next attempt.
         lease_owner: null,
         lease_until: null,

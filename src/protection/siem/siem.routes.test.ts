@@ -3,6 +3,8 @@
  * secrets stored encrypted and never returned; another organisation's destination not found; an auditor reads
  * but changes nothing. And the guarantee that matters most: a customer's name, email and card number, seeded
  * into a ticket and read, revealed and searched by staff, never appear in what is streamed in either format.
+ * And a flood to a collector that hangs: the real sender times out, the screen's API shows why and that the
+ * destination is falling behind, and once the collector answers again every sequence number arrives, in bounded batches.
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -15,9 +17,9 @@ import { buildApp } from '../../platform/http/app.js';
 import { appRoutes } from '../../platform/http/routes.js';
 import { buildOrg, signIn, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
 import { siemDepsOf } from './deps.js';
-import { syslogForEvent, type SiemEvent } from './format.js';
+import { isCheckpoint, syslogFor, type SiemMessage } from './checkpoint-event.js';
 import { SiemSender } from './sender.js';
-import { hecBody, type Transport } from './transport.js';
+import { createTransport, hecBody, type Transport } from './transport.js';
 
 describe('SIEM destinations API', () => {
   let services: Services;
@@ -112,6 +114,11 @@ describe('SIEM destinations API', () => {
       [{ name: 'HEC', transport: 'https', url: 'https://collector.example.com/services/collector', format: 'ocsf' }, /token/],
       [{ name: 'HEC', transport: 'https', url: 'https://user:pw@collector.example.com/', format: 'ocsf', token: 'abcdefgh12' }, /not in the URL/],
       [{ ...tcp(), extra: 1 }, /additional/],
+      [{ ...tcp(), lagAlertThreshold: 0 }, /lagAlertThreshold/],
+      [{ ...tcp(), lagAlertThreshold: 1e12 }, /lagAlertThreshold/],
+      [{ ...tcp(), lagAlertThreshold: 'many' }, /lagAlertThreshold/],
+      [{ ...tcp(), startFrom: 'yesterday' }, /startFrom/],
+      [{ ...tcp(), transport: 'carrier-pigeon' }, /transport/],
     ];
     for (const [body, message] of cases) {
       const res = await api(officer, 'POST', '/api/siem/destinations', body);
@@ -121,6 +128,18 @@ describe('SIEM destinations API', () => {
       expect(problem.code).toBe('validation_failed');
       expect(`${problem.detail} ${JSON.stringify(problem.errors ?? [])}`, JSON.stringify(body)).toMatch(message);
     }
+    // A change with one good field and one bad one is refused whole: nothing of it is applied.
+    const made = await api(officer, 'POST', '/api/siem/destinations', tcp());
+    expect(made.statusCode).toBe(201);
+    const before = (await api(officer, 'GET', `/api/siem/destinations/${made.json().id}`)).json() as Record<string, unknown>;
+    for (const patch of [{ name: 'Renamed', port: 0 }, { name: 'Renamed', host: 'a b' }, { name: 'Renamed', transport: 'https' }, { name: 'Renamed', lagAlertThreshold: -1 }, { name: 'Renamed', caPem: 'junk' }, { name: '' }]) {
+      const res = await api(officer, 'PUT', `/api/siem/destinations/${made.json().id}`, patch);
+      expect(res.statusCode, JSON.stringify(patch)).toBe(400);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    }
+    const after = (await api(officer, 'GET', `/api/siem/destinations/${made.json().id}`)).json() as Record<string, unknown>;
+    expect({ ...after, status: undefined }).toEqual({ ...before, status: undefined });
+    expect((await api(officer, 'DELETE', `/api/siem/destinations/${made.json().id}`)).statusCode).toBe(200);
   });
 
   it('stores the HTTPS token and the TLS client key encrypted and never shows them again', async () => {
@@ -171,17 +190,17 @@ describe('SIEM destinations API', () => {
     const purposes = await services.database.db.selectFrom('audit_log').where('org_id', '=', leakOrg.orgId).where('purpose', 'is not', null).select('purpose').execute();
     expect(purposes.map((p) => p.purpose).join()).toContain('Dana Leakwood');
 
-    const captured: SiemEvent[] = [];
+    const captured: SiemMessage[] = [];
     const capture: Transport = { deliver: async (events) => void captured.push(...events), close: () => undefined };
     const sender = new SiemSender({ ...siemDepsOf(services), owner: 'leak-test', createTransport: () => capture });
     await sender.runOnce();
     await sender.stop();
-    const actions = captured.map((e) => e.action);
-    expect(actions).toEqual(expect.arrayContaining(['ticket.create', 'ticket.read', 'customer.field.reveal']));
+    const actions = captured.map((e) => (isCheckpoint(e) ? 'audit.checkpoint' : e.action));
+    expect(actions).toEqual(expect.arrayContaining(['ticket.create', 'ticket.read', 'customer.field.reveal', 'audit.checkpoint']));
     const fmt = { hostname: 'h', productVersion: '1' };
     const payloads = [
-      ...captured.map((e) => syslogForEvent(e, 'cef', fmt)),
-      ...captured.map((e) => syslogForEvent(e, 'ocsf', fmt)),
+      ...captured.map((e) => syslogFor(e, 'cef', fmt)),
+      ...captured.map((e) => syslogFor(e, 'ocsf', fmt)),
       hecBody(captured, 'cef', fmt),
       hecBody(captured, 'ocsf', fmt),
     ].join('\n');
@@ -190,4 +209,96 @@ describe('SIEM destinations API', () => {
     expect(payloads).not.toMatch(/4111[\s-]?1111/);
     expect(payloads.toLowerCase()).not.toContain('leakwood');
   });
+
+  it('a flood to a collector that hangs: the sender times out, the API shows the error and the lag, and after recovery every entry arrives in bounded batches', async () => {
+    const floodOrg = await buildOrg(services);
+    const floodOfficer = await signIn(app, floodOrg, { roles: ['security_officer'] });
+    // An HTTPS collector on 127.0.0.1 with a certificate made now; while `hang` it takes requests and never answers.
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/siem-hec-`);
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${dir}/k.pem`, '-out', `${dir}/c.pem`, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const cert = readFileSync(`${dir}/c.pem`, 'utf8');
+    const key = readFileSync(`${dir}/k.pem`, 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+    let hang = true;
+    const accepted: string[] = [];
+    const { createServer } = await import('node:https');
+    const collector = createServer({ cert, key }, (req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        if (hang) return;
+        accepted.push(body);
+        res.writeHead(200).end('{"code":0}');
+      });
+    });
+    await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
+    const port = (collector.address() as net.AddressInfo).port;
+    const created = await api(floodOfficer, 'POST', '/api/siem/destinations', { name: 'HEC', transport: 'https', url: `https://127.0.0.1:${port}/services/collector/event`, token: 'flood-token', caPem: cert, format: 'ocsf', lagAlertThreshold: 500 });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id, status: { cursorIdx: start } } = created.json() as { id: string; status: { cursorIdx: number } };
+
+    const N = 1200;
+    for (let i = 0; i < N; i += 600) {
+      await Promise.all(Array.from({ length: 600 }, (_, j) => services.audit.record({ orgId: floodOrg.orgId, actor: { type: 'user', id: `u-${i + j}` }, action: 'ticket.read', object: { type: 'ticket', id: `t-${i + j}` }, result: 'success' })));
+    }
+    await services.audit.flush();
+
+    // Every batch handed to the transport is counted; never more than one at a time, never more than a batch.
+    const sizes: number[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let clock = 0;
+    const sender = new SiemSender({
+      ...siemDepsOf(services),
+      owner: 'flood',
+      writeTimeoutMs: 300,
+      connectTimeoutMs: 300,
+      now: () => new Date(Date.now() + clock),
+      createTransport: (config, options) => {
+        const real = createTransport(config, options);
+        return {
+          deliver: async (batch) => {
+            sizes.push(batch.length);
+            maxInFlight = Math.max(maxInFlight, ++inFlight);
+            try {
+              await real.deliver(batch);
+            } finally {
+              inFlight--;
+            }
+          },
+          close: () => real.close(),
+        };
+      },
+    });
+    const heapBefore = process.memoryUsage().heapUsed;
+    await sender.runOnce();
+    const status = async () => (await api(floodOfficer, 'GET', `/api/siem/destinations/${id}`)).json() as { status: { lastError: string | null; failures: number; behind: boolean; lag: number; cursorIdx: number } };
+    const stuck = await status();
+    expect(stuck.status).toMatchObject({ lastError: 'outbound request timed out', failures: 1, behind: true, cursorIdx: start });
+    expect(stuck.status.lag).toBeGreaterThan(500);
+    // Backing off: the next pass before the retry is due tries nothing.
+    await sender.runOnce();
+    expect(sizes).toHaveLength(1);
+
+    // The collector answers again; after the backoff the sender resumes from the cursor.
+    hang = false;
+    for (let pass = 0; pass < 10 && (await status()).status.lag > 0; pass++) {
+      clock += 10 * 60_000;
+      await sender.runOnce();
+    }
+    await sender.stop();
+    const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+    const expected = (await services.database.db.selectFrom('audit_log').where('org_id', '=', floodOrg.orgId).where('idx', '>', start).orderBy('idx').select('idx').execute()).map((r) => Number(r.idx));
+    const got = accepted.flatMap((b) => b.split('\n').map((l) => (JSON.parse(l) as { fields: { seq?: number } }).fields.seq).filter((q): q is number => q !== undefined));
+    expect(got).toEqual(expected);
+    expect((await status()).status).toMatchObject({ lastError: 'outbound request timed out', failures: 0, behind: false, lag: 0 });
+    // Bounded: one batch at a time, each at most 500 entries and their checkpoint; memory far below the flood's size.
+    expect(maxInFlight).toBe(1);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(501);
+    expect(heapGrowth).toBeLessThan(64 * 1024 * 1024);
+    collector.closeAllConnections();
+    collector.close();
+  }, 60_000);
 });

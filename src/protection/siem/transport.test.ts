@@ -2,6 +2,10 @@
  * The transports against local servers: octet-counted frames over TCP, datagrams over UDP, the HTTP Event
  * Collector POST (token header, one JSON object per line), and destinations that refuse, hang in the TLS
  * handshake, answer an error or sit on a private address without permission: each gives a clear error.
+ * Misbehaving receivers, each a real local socket: one that accepts and never reads (the write times out and the
+ * connection is dropped), one that reads slowly (delivered), one that resets or stops mid-batch and comes back (the
+ * batch fails, so it is not counted delivered, and the new connection gets all of it); collectors answering 5xx,
+ * 429 with Retry-After, slowly, or with a body that never ends.
  */
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
@@ -13,7 +17,8 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readOctetCountedFrames, type SiemEvent } from './format.js';
-import { createTransport, type TransportConfig } from './transport.js';
+import { retryDelay } from './sender.js';
+import { createTransport, RetryLaterError, retryAfterMs, type TransportConfig } from './transport.js';
 
 const fmt = { hostname: 'help.example.com', productVersion: '1.0.0' };
 const base: TransportConfig = { transport: 'tcp', host: '127.0.0.1', port: 1, url: null, format: 'cef', caPem: null, clientCertPem: null, clientKeyPem: null, token: null };
@@ -161,5 +166,163 @@ describe('SIEM transports', () => {
     // A certificate for another name is refused, whoever signed it.
     await expect(createTransport({ ...base, transport: 'tls', port: other, caPem }, opts).deliver([ev(3)])).rejects.toThrow(/ERR_TLS_CERT_ALTNAME_INVALID|does not match|not in the cert/i);
     expect(frames).toHaveLength(1);
+  });
+});
+
+describe('SIEM transports against misbehaving receivers', () => {
+  // Bigger than what the kernel buffers on loopback (a few MB): the write completes only if the receiver reads.
+  const BIG = 10_000;
+  const many = (from: number, n: number) => Array.from({ length: n }, (_, i) => ev(from + i));
+  const quick = (over: { connectTimeoutMs?: number; writeTimeoutMs?: number } = {}) => ({ ...fmt, outbound: { allowPrivate: true }, connectTimeoutMs: 500, writeTimeoutMs: 500, ...over });
+  const seqsOf = (data: Buffer) => readOctetCountedFrames(data).frames.map((f) => Number(/ seq="(\d+)"/.exec(f)?.[1]));
+
+  it('TCP: a receiver that accepts and never reads: the write times out, the connection is dropped, the next batch opens a new one', async () => {
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((s) => {
+      s.pause();
+      sockets.push(s);
+      closers.push(() => s.destroy());
+    });
+    const port = await listen(server);
+    const t = createTransport({ ...base, port }, quick({ writeTimeoutMs: 300 }));
+    const started = Date.now();
+    await expect(t.deliver(many(1, BIG))).rejects.toThrow('writing to the destination timed out after 300 ms');
+    expect(Date.now() - started).toBeLessThan(5000);
+    await expect(t.deliver(many(1, 10))).resolves.toBeUndefined();
+    expect(sockets).toHaveLength(2);
+    t.close();
+  });
+
+  it('TCP: a receiver that reads slowly, within the time limit, gets the whole batch in order', async () => {
+    const chunks: Buffer[] = [];
+    const received = () => Buffer.concat(chunks);
+    const server = net.createServer((s) => {
+      s.pause();
+      setTimeout(() => s.resume(), 200);
+      s.on('data', (d: Buffer) => chunks.push(d));
+      closers.push(() => s.destroy());
+    });
+    const port = await listen(server);
+    const t = createTransport({ ...base, port }, quick({ writeTimeoutMs: 5000 }));
+    const started = Date.now();
+    await t.deliver(many(1, BIG));
+    // It waited for the reader: the batch did not fit in the buffers.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    await expect.poll(() => seqsOf(received()).length).toBe(BIG);
+    expect(seqsOf(received())).toEqual(many(1, BIG).map((e) => e.seq));
+    t.close();
+  });
+
+  it('TCP: a receiver that resets mid-batch fails the batch; the connection that comes back gets every message of it', async () => {
+    const chunks: Buffer[][] = [];
+    const got = (n: number) => Buffer.concat(chunks[n] ?? []);
+    const server = net.createServer((s) => {
+      const n = chunks.length;
+      chunks.push([]);
+      let length = 0;
+      s.on('data', (d: Buffer) => {
+        chunks[n]!.push(d);
+        length += d.length;
+        // The first connection is reset after 64 KiB, in the middle of the batch.
+        if (n === 0 && length > 64 * 1024) s.resetAndDestroy();
+      });
+      s.on('error', () => undefined);
+      closers.push(() => s.destroy());
+    });
+    const port = await listen(server);
+    const t = createTransport({ ...base, port }, quick({ writeTimeoutMs: 5000 }));
+    await expect(t.deliver(many(1, BIG))).rejects.toThrow(/ECONNRESET|EPIPE|closed the connection/);
+    expect(seqsOf(got(0)).length).toBeLessThan(BIG);
+    // The sender sends the batch again from its cursor: the new connection holds all of it (the first, a prefix).
+    await t.deliver(many(1, BIG));
+    await expect.poll(() => seqsOf(got(1)).length).toBe(BIG);
+    expect(seqsOf(got(1))).toEqual(many(1, BIG).map((e) => e.seq));
+    t.close();
+  });
+
+  it('TCP: a receiver that stops mid-batch is refused while down, and after its restart gets the whole batch', async () => {
+    let chunks: Buffer[] = [];
+    let length = 0;
+    let stopAt = 64 * 1024;
+    const sockets = new Set<net.Socket>();
+    const onConnection = (s: net.Socket) => {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('data', (d: Buffer) => {
+        chunks.push(d);
+        length += d.length;
+        if (length > stopAt) {
+          stopAt = Infinity;
+          // The receiver stops: no new connections, the open one dropped.
+          server.close();
+          for (const x of sockets) x.destroy();
+        }
+      });
+    };
+    let server = net.createServer(onConnection);
+    const port = await listen(server);
+    const t = createTransport({ ...base, port }, quick({ writeTimeoutMs: 5000 }));
+    await expect(t.deliver(many(1, BIG))).rejects.toThrow();
+    await expect(t.deliver(many(1, BIG))).rejects.toThrow(/ECONNREFUSED/);
+    chunks = [];
+    server = net.createServer(onConnection);
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    closers.push(() => {
+      server.close();
+      for (const x of sockets) x.destroy();
+    });
+    await t.deliver(many(1, BIG));
+    await expect.poll(() => seqsOf(Buffer.concat(chunks)).length).toBe(BIG);
+    t.close();
+  });
+
+  it('HTTPS: 5xx fails; 429 with Retry-After says when; a slow answer within the limit is accepted; a body that never ends times out', async () => {
+    let mode: 'error' | 'busy' | 'slow' | 'endless' = 'error';
+    const posts: string[] = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        posts.push(body);
+        if (mode === 'error') res.writeHead(503).end('upstream down');
+        else if (mode === 'busy') res.writeHead(429, { 'retry-after': '7' }).end();
+        else if (mode === 'slow') setTimeout(() => res.writeHead(200).end('{"code":0}'), 200);
+        else {
+          res.writeHead(200);
+          const drip = setInterval(() => res.write('.'), 50);
+          res.on('close', () => clearInterval(drip));
+          closers.push(() => clearInterval(drip));
+        }
+      });
+    });
+    const port = await listen(server);
+    const t = createTransport({ ...base, transport: 'https', host: null, port: null, url: `http://127.0.0.1:${port}/services/collector/event`, token: 'x' }, quick({ writeTimeoutMs: 1000 }));
+    const failure = await t.deliver([ev(1)]).catch((e: unknown) => e);
+    expect(String(failure)).toContain('the collector answered HTTP 503');
+    expect(failure).not.toBeInstanceOf(RetryLaterError);
+    mode = 'busy';
+    const busy = await t.deliver([ev(1)]).catch((e: unknown) => e);
+    expect(busy).toBeInstanceOf(RetryLaterError);
+    expect((busy as RetryLaterError).retryAfterMs).toBe(7000);
+    expect(String(busy)).toContain('HTTP 429 (retry after 7 s)');
+    mode = 'slow';
+    await expect(t.deliver([ev(1)])).resolves.toBeUndefined();
+    mode = 'endless';
+    const started = Date.now();
+    await expect(t.deliver([ev(1)])).rejects.toThrow('outbound request timed out');
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(posts).toHaveLength(4);
+  });
+
+  it('Retry-After: seconds or a date; the sender waits that long, never less than its backoff and never past its maximum', () => {
+    expect(retryAfterMs('120')).toBe(120_000);
+    expect(retryAfterMs(new Date(Date.UTC(2026, 11, 3, 0, 1)).toUTCString(), Date.UTC(2026, 11, 3))).toBe(60_000);
+    expect(retryAfterMs('soon')).toBeUndefined();
+    expect(retryAfterMs(undefined)).toBeUndefined();
+    const policy = { baseMs: 1000, maxMs: 300_000, maxAttempts: Infinity };
+    expect(retryDelay(1, policy, new RetryLaterError('busy', 60_000))).toBe(60_000);
+    expect(retryDelay(1, policy, new RetryLaterError('busy', 86_400_000))).toBe(300_000);
+    expect(retryDelay(1, policy, new RetryLaterError('busy', 0))).toBeGreaterThanOrEqual(800);
+    expect(retryDelay(1, policy, new Error('reset'))).toBeLessThanOrEqual(1200);
   });
 });

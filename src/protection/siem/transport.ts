@@ -15,7 +15,8 @@ import dgram from 'node:dgram';
 import net, { isIP } from 'node:net';
 import tls from 'node:tls';
 import { resolveOutboundHost, sendOutboundRequest, type OutboundOptions } from '../../platform/http/outbound.js';
-import { frameOctetCounted, syslogForEvent, toOcsf, formatCef, type FormatOptions, type SiemEvent } from './format.js';
+import { hecObject, syslogFor, type SiemMessage } from './checkpoint-event.js';
+import { frameOctetCounted, type FormatOptions } from './format.js';
 import type { SiemFormat, SiemTransport } from './schema.js';
 
 export interface TransportConfig {
@@ -37,8 +38,8 @@ export interface TransportOptions extends FormatOptions {
 }
 
 export interface Transport {
-  /** Resolves once the destination's transport has accepted every event of the batch; rejects otherwise. */
-  deliver(events: readonly SiemEvent[]): Promise<void>;
+  /** Resolves once the destination's transport has accepted every message of the batch; rejects otherwise. */
+  deliver(events: readonly SiemMessage[]): Promise<void>;
   close(): void;
 }
 
@@ -49,6 +50,26 @@ export function describeError(err: unknown): string {
   // The system's code (ECONNRESET, ERR_TLS_CERT_ALTNAME_INVALID …) when the message does not already say it.
   const code = typeof e?.code === 'string' && /^(E[A-Z]+|ERR_[A-Z_]+|[A-Z_]+_CERT[A-Z_]*|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)$/.test(e.code) && !message.includes(e.code) ? ` (${e.code})` : '';
   return `${message}${code}`.replace(/[\r\n]+/g, ' ').slice(0, 480);
+}
+
+/** A refusal that says when to come back (HTTP 429 or 503 with Retry-After); the sender waits at least that long. */
+export class RetryLaterError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+    this.name = 'RetryLaterError';
+  }
+}
+
+/** Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date; undefined when absent or unreadable. */
+export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 export function createTransport(config: TransportConfig, options: TransportOptions): Transport {
@@ -140,9 +161,9 @@ class StreamTransport implements Transport {
     });
   }
 
-  async deliver(events: readonly SiemEvent[]): Promise<void> {
+  async deliver(events: readonly SiemMessage[]): Promise<void> {
     if (events.length === 0) return;
-    const data = Buffer.concat(events.map((e) => frameOctetCounted(syslogForEvent(e, this.config.format, this.options))));
+    const data = Buffer.concat(events.map((e) => frameOctetCounted(syslogFor(e, this.config.format, this.options))));
     let socket = this.socket;
     if (!socket || socket.destroyed || !socket.writable || socket.readableEnded) {
       socket?.destroy();
@@ -189,7 +210,7 @@ class UdpTransport implements Transport {
     private readonly options: TransportOptions,
   ) {}
 
-  async deliver(events: readonly SiemEvent[]): Promise<void> {
+  async deliver(events: readonly SiemMessage[]): Promise<void> {
     if (events.length === 0) return;
     const pinned = await resolveOutboundHost(this.config.host ?? '', this.options.outbound);
     const socket = dgram.createSocket(pinned.family === 6 ? 'udp6' : 'udp4');
@@ -200,7 +221,7 @@ class UdpTransport implements Transport {
         async (fail) => {
           socket.once('error', fail);
           for (const e of events) {
-            const msg = Buffer.from(syslogForEvent(e, this.config.format, this.options), 'utf8');
+            const msg = Buffer.from(syslogFor(e, this.config.format, this.options), 'utf8');
             await new Promise<void>((resolve, reject) => socket.send(msg, this.config.port ?? 0, pinned.address, (err) => (err ? reject(err) : resolve())));
           }
         },
@@ -214,20 +235,9 @@ class UdpTransport implements Transport {
   close(): void {}
 }
 
-/** The HTTP Event Collector shape: one JSON object per event, newline-separated, in one POST. */
-export function hecBody(events: readonly SiemEvent[], format: SiemFormat, options: FormatOptions): string {
-  return events
-    .map((e) =>
-      JSON.stringify({
-        time: e.ts.getTime() / 1000,
-        host: options.hostname,
-        source: 'trustdesk',
-        sourcetype: format === 'cef' ? 'trustdesk:cef' : 'trustdesk:ocsf',
-        event: format === 'cef' ? formatCef(e, options) : toOcsf(e, options),
-        fields: { seq: e.seq, ...(e.prev !== null ? { prev: e.prev } : {}), ...(e.orgId ? { org: e.orgId } : {}) },
-      }),
-    )
-    .join('\n');
+/** The HTTP Event Collector shape: one JSON object per message, newline-separated, in one POST. */
+export function hecBody(events: readonly SiemMessage[], format: SiemFormat, options: FormatOptions): string {
+  return events.map((e) => JSON.stringify(hecObject(e, format, options))).join('\n');
 }
 
 class HttpTransport implements Transport {
@@ -236,7 +246,7 @@ class HttpTransport implements Transport {
     private readonly options: TransportOptions,
   ) {}
 
-  async deliver(events: readonly SiemEvent[]): Promise<void> {
+  async deliver(events: readonly SiemMessage[]): Promise<void> {
     if (events.length === 0) return;
     const res = await sendOutboundRequest(
       {
@@ -254,7 +264,10 @@ class HttpTransport implements Transport {
         tls: { ca: this.config.caPem ?? undefined, cert: this.config.clientCertPem ?? undefined, key: this.config.clientKeyPem ?? undefined },
       },
     );
-    if (res.status < 200 || res.status >= 300) throw new Error(`the collector answered HTTP ${res.status}`);
+    if (res.status >= 200 && res.status < 300) return;
+    const wait = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers['retry-after']) : undefined;
+    if (wait !== undefined) throw new RetryLaterError(`the collector answered HTTP ${res.status} (retry after ${Math.ceil(wait / 1000)} s)`, wait);
+    throw new Error(`the collector answered HTTP ${res.status}`);
   }
 
   close(): void {}

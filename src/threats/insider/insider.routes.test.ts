@@ -79,6 +79,24 @@ describe.each(testDatabaseKinds)('insider threats on %s', (kind) => {
     const now = (await app.inject({ url: '/api/insider/thresholds', headers: as.auditor!.headers })).json();
     expect(now.thresholds.volume.sigmas).toBe(4);
     expect(now.thresholds.denied.count).toBe(3);
+    // More shapes of wrong, each with a good change beside it that must not be applied either.
+    for (const [payload, field] of [
+      [{ denied: { count: 5 }, volume: 'high' }, 'volume'],
+      [{ denied: { count: 5 }, volume: { sigmas: '4' } }, 'volume.sigmas'],
+      [{ denied: { count: 5 }, volume: { sigmas: 1e9 } }, 'volume.sigmas'],
+      [{ denied: { count: 5 }, off_hours: { startHour: 20, endHour: 8 } }, 'off_hours.endHour'],
+      [{ denied: { count: 2.5 } }, 'denied.count'],
+    ] as const) {
+      const bad = await app.inject({ method: 'PUT', url: '/api/insider/thresholds', headers: officer.headers, payload: payload as object });
+      expect(bad.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(bad.headers['content-type']).toMatch(/problem\+json/);
+      expect(bad.json().errors.map((e: { field: string }) => e.field), JSON.stringify(payload)).toContain(field);
+    }
+    const array = await app.inject({ method: 'PUT', url: '/api/insider/thresholds', headers: officer.headers, payload: [] as unknown as object });
+    expect(array.statusCode).toBe(400);
+    expect(array.headers['content-type']).toMatch(/problem\+json/);
+    const still = (await app.inject({ url: '/api/insider/thresholds', headers: as.auditor!.headers })).json();
+    expect(still.thresholds).toEqual(now.thresholds);
   });
 
   it('resumes after a restart from its cursor: nothing skipped, nothing raised twice', async () => {
