@@ -9,7 +9,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
 import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
-import { buildOrg, buildTeam, signIn, type RoleKey, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
+import { buildOrg, buildTeam, buildUser, signIn, type RoleKey, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
+import { createApiToken } from '../../identity/auth/tokens.service.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { buildApp } from '../../platform/http/app.js';
 import { customerRoutes } from '../../helpdesk/customers/customers.routes.js';
@@ -121,6 +122,20 @@ describe.each(testDatabaseKinds)('insider threats on %s', (kind) => {
     const top = await services.database.db.selectFrom('audit_log').select((eb) => eb.fn.max('idx').as('max')).executeTakeFirstOrThrow();
     expect(Number(cursor.last_idx)).toBeGreaterThanOrEqual(Number(top.max) - 1);
     expect(await services.database.db.selectFrom('audit_log').where('action', '=', 'insider.alert.raise').where('object_id', '=', raised[0]!.id).select('id').execute()).toHaveLength(1);
+  });
+
+  it('what an API token does counts for its owner: refusals through a token raise the owner\'s alert', async () => {
+    await runner.drain();
+    const owner = await buildUser(services, org, { roles: ['agent'], teamIds: [await buildTeam(services, org)] });
+    const { id: tokenId, token } = await createApiToken({ db: services.database.db, audit: services.audit }, null, { ip: '127.0.0.1', userAgent: null, requestId: 'test' }, { ownerId: owner.userId, name: 'script', scopes: ['customers.read'], expiresInDays: 1, kind: 'personal' });
+    for (let i = 0; i < 3; i++) expect((await app.inject({ url: `/api/customers/${customer.customerId}`, headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(404);
+    await services.audit.flush();
+    await runner.drain();
+    const raised = await alerts('denied', owner.userId);
+    expect(raised).toHaveLength(1);
+    const refusals = await services.database.db.selectFrom('audit_log').where('action', '=', 'access.denied').where('actor_type', '=', 'token').where('actor_id', '=', tokenId).select(['id', 'idx']).orderBy('idx').execute();
+    expect(refusals).toHaveLength(3);
+    expect(raised[0]!.evidence).toEqual(refusals.map((r) => ({ id: r.id, idx: r.idx })));
   });
 
   it('a suppression with a reason quiets one rule for one person until it expires', async () => {

@@ -38,6 +38,8 @@ interface OrgContext {
   thresholds: InsiderThresholds;
   people: Map<string, Person>;
   suppressions: Array<{ rule: RuleKey; userId: string; expiresAt: number }>;
+  /** API token id → the person (or service account) it acts for. */
+  tokenOwners: Map<string, string>;
 }
 
 export async function loadThresholds(db: Kysely<Database> | Executor, orgId: string): Promise<InsiderThresholds> {
@@ -70,11 +72,12 @@ export class InsiderRunner {
   private async context(db: Executor, orgId: string): Promise<OrgContext> {
     const cached = this.contexts.get(orgId);
     if (cached && this.now() - cached.loadedAt < CONTEXT_TTL_MS) return cached;
-    const [thresholds, users, teams, suppressions] = await Promise.all([
+    const [thresholds, users, teams, suppressions, tokens] = await Promise.all([
       loadThresholds(db, orgId),
       db.selectFrom('users').where('org_id', '=', orgId).select(['id', 'name', 'deactivation_scheduled_at']).execute(),
       db.selectFrom('team_members').innerJoin('teams', 'teams.id', 'team_members.team_id').where('teams.org_id', '=', orgId).select(['team_members.user_id', 'team_members.team_id']).execute(),
       db.selectFrom('insider_suppressions').where('org_id', '=', orgId).where('expires_at', '>', new Date(this.now())).select(['rule', 'user_id', 'expires_at']).execute(),
+      db.selectFrom('api_tokens').where('org_id', '=', orgId).select(['id', 'user_id']).execute(),
     ]);
     const teamsOf = new Map<string, string[]>();
     for (const t of teams) teamsOf.set(t.user_id, [...(teamsOf.get(t.user_id) ?? []), t.team_id]);
@@ -84,9 +87,21 @@ export class InsiderRunner {
       thresholds,
       people,
       suppressions: suppressions.map((s) => ({ rule: s.rule, userId: s.user_id, expiresAt: new Date(s.expires_at).getTime() })),
+      tokenOwners: new Map(tokens.map((t) => [t.id, t.user_id])),
     };
     this.contexts.set(orgId, ctx);
     return ctx;
+  }
+
+  /** The owner of an API token of the organisation; a token made since the context was loaded is looked up once. */
+  private async tokenOwner(db: Executor, orgId: string, tokenId: string): Promise<string | null> {
+    const owners = (await this.context(db, orgId)).tokenOwners;
+    if (!owners.has(tokenId)) {
+      const row = await db.selectFrom('api_tokens').where('org_id', '=', orgId).where('id', '=', tokenId).select('user_id').executeTakeFirst();
+      if (!row) return null;
+      owners.set(tokenId, row.user_id);
+    }
+    return owners.get(tokenId) ?? null;
   }
 
   private newEngine(): InsiderEngine {
@@ -144,8 +159,11 @@ export class InsiderRunner {
         for (const orgId of new Set(rows.map((r) => r.org_id).filter((o): o is string => o !== null))) await this.context(trx, orgId);
         const alerts: Array<InsiderAlert & { idx: number }> = [];
         for (const r of rows) {
+          const owner = r.actor_type === 'token' && r.actor_id && r.org_id ? await this.tokenOwner(trx, r.org_id, r.actor_id) : null;
           const event: InsiderEvent = {
-            idx: Number(r.idx), id: r.id, ts: new Date(r.ts).getTime(), orgId: r.org_id ?? '', actorType: r.actor_type, actorId: r.actor_id,
+            idx: Number(r.idx), id: r.id, ts: new Date(r.ts).getTime(), orgId: r.org_id ?? '',
+            // What a token does, its owner does: a person cannot step around their baseline by scripting it.
+            actorType: owner ? 'user' : r.actor_type, actorId: owner ?? r.actor_id,
             action: r.action, objectType: r.object_type, objectId: r.object_id, subject: r.subject, result: r.result, sourceIp: r.source_ip,
             details: (typeof r.details === 'string' ? JSON.parse(r.details) : r.details) as Record<string, unknown> | null,
           };
