@@ -146,7 +146,7 @@ describe.each(testDatabaseKinds)('data-subject requests on %s', (kind) => {
   it('with the second-approver setting on, whoever recorded or verified a request cannot approve it', async () => {
     expect((await app.inject({ method: 'PUT', url: '/api/privacy/settings', headers: officer.headers, payload: { secondApprover: true } })).statusCode).toBe(403);
     const set = await app.inject({ method: 'PUT', url: '/api/privacy/settings', headers: admin.headers, payload: { secondApprover: true } });
-    expect(set.json()).toEqual({ secondApprover: true });
+    expect(set.json()).toEqual({ secondApprover: true, exportStaffNames: false, exportDays: 30 });
     const c = await customerWithTicket('Tam Access', 'tam@customer.example', 'What do you hold about me?');
     const created = (await post(admin, '/api/privacy/requests', { customerId: c.customerId, kind: 'access' })).json();
     expect(created.status).toBe('new');
@@ -157,7 +157,8 @@ describe.each(testDatabaseKinds)('data-subject requests on %s', (kind) => {
     expect(self.statusCode).toBe(403);
     expect(self.json().secondApprover).toBe(true);
     const second = await post(officer, `/api/privacy/requests/${created.id}/approve`);
-    expect(second.json()).toMatchObject({ status: 'approved', decidedBy: officer.userId });
+    // An access request's export is built on approval: it ends done.
+    expect(second.json()).toMatchObject({ status: 'done', decidedBy: officer.userId });
   });
 
   it('erases everything of the customer, or nothing when a step fails, and certifies what it destroyed', async () => {
