@@ -21,8 +21,6 @@ import type { BlobStore } from '../../protection/blobs/store.js';
 import { hashSecret } from '../../identity/auth/secrets.js';
 import { AppError, KeyDestroyedError } from '../../platform/errors.js';
 import type { AuditEvent } from '../../protection/audit/entry.js';
-
-type AuditActor = AuditEvent['actor'];
 import { brandName } from '../branding/branding.service.js';
 import { mergedFamily } from '../customers/customers.service.js';
 import { checkChallengeCode, consumeChallenge, createChallenge, registeredEmail } from '../portal/challenges.js';
@@ -33,6 +31,8 @@ import '../chat/schema.js';
 import '../portal/schema.js';
 import { EXPORT_FORMAT, safeName, zipExport, type AccessExport, type ExportAttachment, type ExportCounts, type ExportMessage, type ExportStaffAccess, type ExportTicket } from './bundle.js';
 import './schema.js';
+
+type AuditActor = AuditEvent['actor'];
 
 /** Codes one export link may have sent; each code gives one download. */
 export const MAX_CODES_PER_EXPORT = 5;
