@@ -1,12 +1,21 @@
 /**
  * Privacy requests in Chromium (decision 0198): the queue with an overdue request in red, an erasure approved from
- * the screen (after the browser's confirmation), the certificate offered for download; axe on the screen.
+ * the screen (after the browser's confirmation), the certificate offered for download; axe on the screen. The access
+ * export (decision 0205): the customer asks in the portal, an officer confirms the identity and approves, the
+ * customer downloads the zip from the emailed link after the code; it holds their tickets, messages, file and the
+ * staff accesses, and nothing of another customer.
  */
 import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildOrg, buildUser, signInAs, type SignedIn, type TestOrg } from '../../src/identity/auth/testing.js';
-import { buildCustomerWithTicket } from '../../src/helpdesk/portal/testing.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { strFromU8, unzipSync } from 'fflate';
+import type { MemoryMailer } from '../../src/platform/notify/mailer.js';
+import { buildCustomerWithTicket, lastCode, portalSignIn } from '../../src/helpdesk/portal/testing.js';
+import type { AccessExport } from '../../src/helpdesk/privacy/bundle.js';
 import { createPrivacyRequest } from '../../src/helpdesk/privacy/requests.service.js';
 import { createHelpdeskDeps } from '../../src/helpdesk/tickets/context.js';
 import { buildPrincipal } from '../../src/helpdesk/tickets/testing.js';
@@ -65,4 +74,83 @@ describeWeb('privacy requests', (kind) => {
     expect(seen.pageErrors).toEqual([]);
     await context.close();
   }, 90_000);
+
+  it('a customer asks for their data in the portal, an officer confirms and approves, the customer downloads it after the code', async () => {
+    const { services } = server;
+    const mailer = () => services.mailer as MemoryMailer;
+    const mailCount = (to: string) => mailer().sent.filter((m) => m.to === to).length;
+    const waitMail = async (to: string, before: number) => {
+      for (let i = 0; i < 200 && mailCount(to) <= before; i++) await new Promise((r) => setTimeout(r, 100));
+      if (mailCount(to) <= before) throw new Error(`no new mail to ${to}`);
+      return mailer().last(to)!.text;
+    };
+    const email = 'mira.export@customer.example';
+    const mira = await buildCustomerWithTicket(services, { orgId: org.orgId, email, name: 'Mira Exportwell', subject: 'Parcel tangerinewhale', body: 'Where is parcel tangerinewhale-7?' });
+    const other = await buildCustomerWithTicket(services, { orgId: org.orgId, email: 'otto.other@customer.example', name: 'Otto Otherly', subject: 'Otto private matter', body: 'ottosecret words' });
+    // A file on Mira's ticket, sent from her portal session; and a staff read of her ticket (audited).
+    const api = await portalSignIn(server.app, { orgId: org.orgId, email });
+    const up = await server.app.inject({ method: 'POST', url: `/api/portal/tickets/${mira.ticketId}/attachments?filename=label.txt`, headers: { ...api.headers, 'content-type': 'application/octet-stream' }, payload: Buffer.from('shipping label tangerinewhale'), remoteAddress: '10.66.0.1' });
+    expect(up.statusCode, up.body).toBe(201);
+    expect((await server.app.inject({ url: `/api/tickets/${mira.ticketId}`, headers: officer.headers })).statusCode).toBe(200);
+
+    // The customer, signed in with a code, asks for their data.
+    const customerContext = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: 1100, height: 820 } });
+    const page = await customerContext.newPage();
+    const seen = watchPage(page);
+    await page.goto('/portal');
+    await page.waitForURL(/\/portal\/signin\?next=/);
+    let before = mailCount(email);
+    await page.getByLabel('Email address').fill(email);
+    await page.getByRole('button', { name: 'Send me a code' }).click();
+    await waitMail(email, before);
+    await page.getByLabel('One-time code').fill(lastCode(mailer(), email));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((url) => url.pathname === '/portal');
+    await page.getByRole('button', { name: 'Download my data' }).click();
+    await page.getByText('We have your request.').waitFor();
+    await page.getByRole('table', { name: 'Your data requests' }).getByText('Received').waitFor();
+
+    // The officer confirms the identity and approves, on the requests screen.
+    const staff = await staffContext(browser, server, officer);
+    const desk = await staff.newPage();
+    const deskSeen = watchPage(desk);
+    await desk.goto('/security/privacy');
+    const row = desk.getByRole('table', { name: 'Privacy requests' }).getByRole('row').filter({ hasText: mira.customerId.slice(0, 8) });
+    await row.getByRole('button', { name: 'Confirm identity' }).click();
+    await desk.getByLabel('How was the identity checked?').fill('Signed in to the portal with a code to her registered address');
+    before = mailCount(email);
+    await desk.getByRole('dialog').getByRole('button', { name: 'Confirm identity' }).click();
+    await row.getByRole('button', { name: 'Approve' }).click();
+    const link = /\/portal\/export\?token=tdx_[A-Za-z0-9_-]+/.exec(await waitMail(email, before))?.[0];
+    expect(link).toBeDefined();
+
+    // The customer opens the link, has a code sent, and downloads the zip.
+    await page.goto(link!);
+    before = mailCount(email);
+    await page.getByRole('button', { name: 'Send me a code' }).click();
+    await waitMail(email, before);
+    await page.getByLabel('One-time code').fill(lastCode(mailer(), email));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download' }).click()]);
+    const saved = path.join(mkdtempSync(path.join(os.tmpdir(), 'td-export-')), 'export.zip');
+    await download.saveAs(saved);
+    const files = unzipSync(new Uint8Array(readFileSync(saved)));
+    rmSync(path.dirname(saved), { recursive: true, force: true });
+    const doc = JSON.parse(strFromU8(files['data.json']!)) as AccessExport;
+    expect(doc.customer).toMatchObject({ id: mira.customerId, name: 'Mira Exportwell', email });
+    expect(doc.tickets.map((t) => t.subject)).toEqual(['Parcel tangerinewhale']);
+    expect(doc.tickets[0]!.messages.map((m) => m.body).join('\n')).toContain('tangerinewhale-7');
+    const file = doc.tickets[0]!.messages.flatMap((m) => m.attachments).find((a) => a.filename === 'label.txt');
+    expect(strFromU8(files[file!.path!]!)).toBe('shipping label tangerinewhale');
+    expect(doc.staffAccesses.some((a) => a.action === 'ticket.read' && a.roles.includes('Security officer'))).toBe(true);
+    const everything = Object.values(files).map((f) => Buffer.from(f).toString('utf8')).join('\n');
+    expect(everything).not.toContain('ottosecret');
+    expect(everything).not.toContain(other.customerId);
+    expect(strFromU8(files['index.html']!)).toContain('tangerinewhale-7');
+    await page.getByText('Your data is downloading').waitFor();
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    expect(deskSeen.pageErrors).toEqual([]);
+    await customerContext.close();
+    await staff.close();
+  }, 120_000);
 });

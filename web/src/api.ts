@@ -211,6 +211,11 @@ export async function request<T>(method: string, url: string, body?: unknown, op
   return parse<T>(await send(method, url, body, options, false));
 }
 
+/** A download answered to a POST (a body the server checks first): the bytes, as a Blob. Errors as `call`. */
+export async function requestBlob(method: string, url: string, body?: unknown): Promise<Blob> {
+  return (await send(method, url, body, {}, false)).blob();
+}
+
 /** Human text for any error: the code's message, the server's safe detail, and the request id. */
 export function describeError(error: unknown): { message: string; detail: string | null; requestId: string | null } {
   if (error instanceof ApiError) return describeProblem(error);

@@ -25,6 +25,8 @@ export async function createChallenge(
     customerId: string;
     purpose: ChallengePurpose;
     secureMessageId?: string | null;
+    /** `privacy_export`: the access export whose download the code unlocks. */
+    privacyExportId?: string | null;
     withLink?: boolean;
     /** `chat_email`: the conversation, and the address typed (encrypted under `customerId`'s key, and its keyed hash). */
     chat?: { conversationId: string; addressEnc: Uint8Array; addressHash: Uint8Array };
@@ -42,6 +44,7 @@ export async function createChallenge(
       customer_id: input.customerId,
       purpose: input.purpose,
       secure_message_id: input.secureMessageId ?? null,
+      ...(input.privacyExportId ? { privacy_export_id: input.privacyExportId } : {}),
       code_hmac: codeHmac(deps.keys, input.purpose, id, code),
       link_hash: linkToken ? hashSecret(linkToken) : null,
       max_attempts: deps.policy.maxCodeAttempts,
@@ -68,6 +71,7 @@ export interface CheckedChallenge {
   org_id: string;
   customer_id: string;
   secure_message_id: string | null;
+  privacy_export_id: string | null;
 }
 
 const BAD_CODE = () => new AppError('unauthenticated', 'The code is wrong or has expired. Request a new one.');
@@ -88,14 +92,14 @@ export async function checkChallengeCode(deps: PortalDeps, input: { challengeId:
     .where('consumed_at', 'is', null)
     .where('expires_at', '>', new Date())
     .where((eb) => eb('attempts', '<', eb.ref('max_attempts')))
-    .returning(['id', 'org_id', 'customer_id', 'secure_message_id', 'code_hmac'])
+    .returning(['id', 'org_id', 'customer_id', 'secure_message_id', 'privacy_export_id', 'code_hmac'])
     .executeTakeFirst();
   if (!row) throw BAD_CODE();
   if (!sameCode(deps.keys, input.purpose, row.id, input.code, row.code_hmac)) {
     await deps.audit.record({ orgId: row.org_id, actor: { type: 'anonymous' }, action: 'portal.code.check', object: { type: 'portal_challenge', id: row.id }, subjectCustomerId: row.customer_id, result: 'failure', details: { purpose: input.purpose } });
     throw BAD_CODE();
   }
-  return { id: row.id, org_id: row.org_id, customer_id: row.customer_id, secure_message_id: row.secure_message_id };
+  return { id: row.id, org_id: row.org_id, customer_id: row.customer_id, secure_message_id: row.secure_message_id, privacy_export_id: row.privacy_export_id };
 }
 
 /** Marks a checked challenge used, in the transaction that acts on it; a concurrent use loses. */

@@ -20,8 +20,8 @@ export async function loadPortalKeys(keyring: Keyring): Promise<PortalKeys> {
 
 const mac = (keys: PortalKeys, label: string, value: string) => createHmac('sha256', keys.key).update(`${label}\0${value}`).digest();
 
-/** `tdp_` session tokens, `tdm_` link tokens (magic and secure-message links). */
-export type PortalTokenPrefix = 'tdp' | 'tdm' | 'tdc';
+/** `tdp_` session tokens, `tdm_` link tokens (magic and secure-message links), `tdx_` access-export links. */
+export type PortalTokenPrefix = 'tdp' | 'tdm' | 'tdc' | 'tdx';
 
 export function newPortalToken(prefix: PortalTokenPrefix): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;

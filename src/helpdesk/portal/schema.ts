@@ -43,8 +43,10 @@ export interface PortalChallengesTable {
   id: string;
   org_id: string;
   customer_id: string;
-  purpose: 'signin' | 'secure_message' | 'chat_email';
+  purpose: 'signin' | 'secure_message' | 'chat_email' | 'privacy_export';
   secure_message_id: string | null;
+  /** `privacy_export` only (migration 0040): the access export whose download the code unlocks. */
+  privacy_export_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** `chat_email` only (migration 0027): the conversation, and the address typed (encrypted, keyed hash). */
   conversation_id: ColumnType<string | null, string | null | undefined, string | null>;
   address_enc: ColumnType<Bytes | null, Bytes | null | undefined, Bytes | null>;

@@ -18,6 +18,8 @@ export interface ErasureCounts {
   portalSessions: number;
   portalChallenges: number;
   attachmentBlobs: number;
+  /** Access-export bundles removed (they were encrypted under the destroyed keys too). */
+  exportBundles: number;
 }
 
 export interface ErasureCertificate {
@@ -54,6 +56,7 @@ const COUNT_LABELS: Record<keyof ErasureCounts, string> = {
   portalSessions: 'portal sessions ended',
   portalChallenges: 'portal codes and links removed',
   attachmentBlobs: 'attachment files removed',
+  exportBundles: 'access-export bundles removed',
 };
 
 /** The certificate as a person reads it (plain text, one fact per line). */

@@ -29,6 +29,7 @@ import type { HelpdeskDeps } from '../tickets/context.js';
 import '../portal/schema.js';
 import '../sla/schema.js';
 import type { ErasureCertificate, ErasureCounts } from './certificate.js';
+import { removeExportsOf } from './export.js';
 import './schema.js';
 
 /** A step of the erasure, named for the fault-injection test (nothing half-erased survives a failure). */
@@ -153,6 +154,9 @@ export async function eraseForRequest(deps: HelpdeskDeps, trx: Executor, ctx: Ac
   const blobRows = await trx.selectFrom('attachments').where('org_id', '=', req.orgId).where('customer_id', 'in', family).where('blob_key', 'is not', null).select(['id', 'blob_key']).execute();
   if (blobRows.length) await trx.updateTable('attachments').set({ blob_key: null }).where('id', 'in', blobRows.map((b) => b.id)).execute();
 
+  // Access-export bundles: encrypted under the customer's key (unreadable once it goes); their rows and links go now.
+  const exportBundles = await removeExportsOf(trx, req.orgId, family);
+
   const shred = await shredCustomerFamily(deps, trx, { orgId: req.orgId, customerId: customer.id });
   await step('shredded');
 
@@ -169,6 +173,7 @@ export async function eraseForRequest(deps: HelpdeskDeps, trx: Executor, ctx: Ac
     portalSessions,
     portalChallenges,
     attachmentBlobs: blobRows.length,
+    exportBundles,
   };
   const base = { orgId: req.orgId, actor: ctx.actor, requestId: ctx.requestId ?? null, sourceIp: ctx.sourceIp ?? null };
   const eraseId = await deps.audit.append(trx, { ...base, action: 'customer.erase', object: { type: 'customer', id: customer.id }, subjectCustomerId: customer.id, purpose: `data-subject request ${req.id}`, result: 'success', details: { request: req.id, records: family.length, ...counts } });

@@ -2,7 +2,9 @@
  * Data-subject requests through the API (decision 0198): who may record, verify, approve; the second-approver
  * rule; erasure that leaves nothing of the customer to decrypt or match in the database dump, blob store,
  * search index, outbox, webhook queue and quarantine; a failure mid-way that leaves the customer whole; an
- * erasure racing the customer's new email; the certificate.
+ * erasure racing the customer's new email; the certificate. The access export (decision 0205): asked for in the
+ * portal (a repeat answers the open request), approved by staff, downloaded with the emailed link and a code; what
+ * it holds and leaves out; tampered links, wrong codes, expiry, and an erasure that wins over the export.
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -28,7 +30,12 @@ import { enqueueOutboundMail } from '../mail/outbound-queue.js';
 import { searchTokensFor } from '../search/search-index.js';
 import { createHelpdeskDeps, type HelpdeskDeps } from '../tickets/context.js';
 import { buildPrincipal, seedMailbox } from '../tickets/testing.js';
+import { insertMessage } from '../tickets/records.js';
 import type { ErasureCertificate } from './certificate.js';
+import { lastCode, portalSignIn, type PortalSignedIn } from '../portal/testing.js';
+import type { MemoryMailer } from '../../platform/notify/mailer.js';
+import { unzipSync, strFromU8 } from 'fflate';
+import type { AccessExport } from './bundle.js';
 import { createPrivacyRoutes, privacyRoutes } from './privacy.routes.js';
 import { approvePrivacyRequest } from './requests.service.js';
 
@@ -139,7 +146,7 @@ describe.each(testDatabaseKinds)('data-subject requests on %s', (kind) => {
   it('with the second-approver setting on, whoever recorded or verified a request cannot approve it', async () => {
     expect((await app.inject({ method: 'PUT', url: '/api/privacy/settings', headers: officer.headers, payload: { secondApprover: true } })).statusCode).toBe(403);
     const set = await app.inject({ method: 'PUT', url: '/api/privacy/settings', headers: admin.headers, payload: { secondApprover: true } });
-    expect(set.json()).toEqual({ secondApprover: true });
+    expect(set.json()).toEqual({ secondApprover: true, exportStaffNames: false, exportDays: 30 });
     const c = await customerWithTicket('Tam Access', 'tam@customer.example', 'What do you hold about me?');
     const created = (await post(admin, '/api/privacy/requests', { customerId: c.customerId, kind: 'access' })).json();
     expect(created.status).toBe('new');
@@ -150,7 +157,8 @@ describe.each(testDatabaseKinds)('data-subject requests on %s', (kind) => {
     expect(self.statusCode).toBe(403);
     expect(self.json().secondApprover).toBe(true);
     const second = await post(officer, `/api/privacy/requests/${created.id}/approve`);
-    expect(second.json()).toMatchObject({ status: 'approved', decidedBy: officer.userId });
+    // An access request's export is built on approval: it ends done.
+    expect(second.json()).toMatchObject({ status: 'done', decidedBy: officer.userId });
   });
 
   it('erases everything of the customer, or nothing when a step fails, and certifies what it destroyed', async () => {
@@ -273,5 +281,155 @@ describe.each(testDatabaseKinds)('data-subject requests on %s', (kind) => {
     }
     // Either way the erased record itself stays unreadable.
     expect(await readCustomer(deps, { orgId: org.orgId, actor: { type: 'system' } }, { customerId: c.customerId, purpose: 'test' })).toEqual({ id: c.customerId, erased: true });
+  });
+
+  /** The export link mailed to the customer, and a download with a fresh code. */
+  const mailer = () => services.mailer as MemoryMailer;
+  const exportLink = (email: string) => {
+    const token = /\/portal\/export\?token=(tdx_[A-Za-z0-9_-]+)/.exec(mailer().last(email)?.text ?? '')?.[1];
+    if (!token) throw new Error(`no export link mailed to ${email}`);
+    return token;
+  };
+  const pub = (url: string, payload: object) => app.inject({ method: 'POST', url, payload, remoteAddress: `10.77.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}` });
+  async function openAndCode(token: string, email: string): Promise<{ challengeId: string; code: string }> {
+    const opened = await pub('/api/portal/privacy-export/open', { token });
+    expect(opened.statusCode, opened.body).toBe(202);
+    return { challengeId: opened.json().challengeId, code: lastCode(mailer(), email) };
+  }
+  const portalPost = (who: PortalSignedIn, url: string, payload: object) => app.inject({ method: 'POST', url, headers: who.headers, payload, remoteAddress: '10.78.0.1' });
+
+  it('access export: asked in the portal once, approved by staff, downloaded with the link and a code; holds the customer’s data and the staff accesses, nothing of another customer', async () => {
+    const db = services.database.db;
+    await app.inject({ method: 'PUT', url: '/api/privacy/settings', headers: admin.headers, payload: { secondApprover: false, exportStaffNames: true } });
+    const email = 'petra.export@customer.example';
+    const o = await ingest(mail(`Petra Exportova <${email}>`, 'Invoice quokkaberry', 'My reference is quokkaberry-42', { name: 'scan.txt', text: 'scanned quokkaberry' }));
+    const { ticketId } = o as { ticketId: string };
+    const customerId = (await db.selectFrom('tickets').where('id', '=', ticketId).select('requester_id').executeTakeFirstOrThrow()).requester_id!;
+    // Another customer of the same organisation, with a copied message on Petra's ticket: neither may show.
+    const olaf = await customerWithTicket('Olaf Elsewhere', 'olaf.elsewhere@customer.example', 'olaf private words');
+    await db.transaction().execute((trx) => insertMessage(trx, deps, { orgId: org.orgId, ticketId, kind: 'inbound_email', authorType: 'customer', customerId: olaf.customerId, body: 'olaf copied on this thread' }));
+    // A staff access with a purpose, from the audit trail.
+    expect((await get(agent, `/api/tickets/${ticketId}`)).statusCode).toBe(200);
+
+    const customer = await portalSignIn(app, { orgId: org.orgId, email });
+    const first = await portalPost(customer, '/api/portal/privacy-requests', { kind: 'access' });
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toMatchObject({ created: true, request: { kind: 'access', status: 'new' } });
+    // Pressed again while open: the same request, not a second one.
+    const again = await portalPost(customer, '/api/portal/privacy-requests', { kind: 'access' });
+    expect(again.json()).toMatchObject({ created: false, request: { id: first.json().request.id } });
+    expect(await db.selectFrom('privacy_requests').where('customer_id', '=', customerId).select('via').execute()).toEqual([{ via: 'portal' }]);
+    expect((await portalPost(customer, '/api/portal/privacy-requests', { kind: 'something' })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'POST', url: '/api/portal/privacy-requests', payload: { kind: 'access' } })).statusCode).toBe(401);
+    const id = first.json().request.id as string;
+
+    // Another organisation cannot verify or approve it; approval needs the identity check first.
+    expect((await post(intruder, `/api/privacy/requests/${id}/verify`, { reason: 'Checked by phone' })).statusCode).toBe(404);
+    expect((await post(officer, `/api/privacy/requests/${id}/approve`)).statusCode).toBe(409);
+    expect((await post(officer, `/api/privacy/requests/${id}/verify`, { reason: 'Signed in to the portal and confirmed by phone' })).statusCode).toBe(200);
+    expect((await post(agent, `/api/privacy/requests/${id}/approve`)).statusCode).toBe(403);
+    const approved = await post(officer, `/api/privacy/requests/${id}/approve`);
+    expect(approved.statusCode, approved.body).toBe(200);
+    expect(approved.json()).toMatchObject({ status: 'done', kind: 'access' });
+    expect(approved.body).not.toContain('tdx_');
+    const token = exportLink(email);
+    expect(mailer().last(email)!.text).not.toContain('quokkaberry');
+    // The bundle at rest: encrypted, nothing of the customer in the clear.
+    const stored = await db.selectFrom('privacy_exports').where('request_id', '=', id).select(['bundle_enc', 'expires_at', 'counts']).executeTakeFirstOrThrow();
+    expect(Buffer.from(stored.bundle_enc).includes('quokkaberry')).toBe(false);
+    expect(Math.round((stored.expires_at.getTime() - Date.now()) / 86_400_000)).toBe(30);
+    // One audit event for the build, with counts.
+    const build = await db.selectFrom('audit_log').where('object_id', '=', id).where('action', '=', 'privacy.export.build').select(['details', 'actor_id']).execute();
+    expect(build).toHaveLength(1);
+    expect(build[0]!.details).toMatchObject({ tickets: 1, attachments: 1, customerRecords: 1 });
+
+    // Tampered token: gone, like an unknown one; the link alone gives nothing.
+    const tampered = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`;
+    expect((await pub('/api/portal/privacy-export/check', { token })).json()).toEqual({ state: 'usable' });
+    expect((await pub('/api/portal/privacy-export/check', { token: tampered })).json()).toEqual({ state: 'spent' });
+    expect((await pub('/api/portal/privacy-export/open', { token: tampered })).statusCode).toBe(410);
+    const { challengeId, code } = await openAndCode(token, email);
+    const wrong = code === '000000' ? '111111' : '000000';
+    expect((await pub('/api/portal/privacy-export/download', { token, challengeId, code: wrong })).statusCode).toBe(401);
+    expect((await pub('/api/portal/privacy-export/download', { token: tampered, challengeId, code })).statusCode).toBe(410);
+    const dl = await pub('/api/portal/privacy-export/download', { token, challengeId, code });
+    expect(dl.statusCode, dl.body).toBe(200);
+    expect(dl.headers['content-type']).toBe('application/zip');
+    // The code was used up with the download.
+    expect((await pub('/api/portal/privacy-export/download', { token, challengeId, code })).statusCode).toBe(401);
+
+    const files = unzipSync(new Uint8Array(dl.rawPayload));
+    const doc = JSON.parse(strFromU8(files['data.json']!)) as AccessExport;
+    expect(doc.format).toBe('trustdesk-access-export/v1');
+    expect(doc.customer).toMatchObject({ id: customerId, name: 'Petra Exportova', email });
+    expect(doc.tickets).toHaveLength(1);
+    expect(doc.tickets[0]!.subject).toBe('Invoice quokkaberry');
+    expect(doc.tickets[0]!.messages.map((m) => m.body).join('\n')).toContain('quokkaberry-42');
+    const file = doc.tickets[0]!.messages.flatMap((m) => m.attachments).find((a) => a.filename === 'scan.txt')!;
+    expect(strFromU8(files[file.path!]!)).toContain('scanned quokkaberry');
+    const reads = doc.staffAccesses.filter((a) => a.action === 'ticket.read');
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads[0]!.roles.join(' ').toLowerCase()).toContain('agent');
+    expect(reads[0]!.name).not.toBeNull();
+    expect(doc.staffAccesses.some((a) => a.action === 'privacy.request.verify' && a.purpose?.includes('confirmed by phone'))).toBe(true);
+    const html = strFromU8(files['index.html']!);
+    expect(html).toContain('quokkaberry-42');
+    expect(html).not.toMatch(/<script/i);
+    const everything = Object.values(files).map((f) => Buffer.from(f).toString('utf8')).join('\n');
+    expect(everything).not.toContain('olaf');
+    // The download is audited as the customer's.
+    expect(await db.selectFrom('audit_log').where('action', '=', 'privacy.export.download').where('actor_id', '=', customerId).select('id').execute()).toHaveLength(1);
+
+    // Wrong codes are counted and limited: after the challenge's attempts are spent, even the right code fails.
+    const second = await openAndCode(token, email);
+    for (let i = 0; i < 5; i++) await pub('/api/portal/privacy-export/download', { token, challengeId: second.challengeId, code: wrong });
+    expect((await pub('/api/portal/privacy-export/download', { token, ...second })).statusCode).toBe(401);
+    // And codes per link are capped.
+    for (let i = 0; i < 3; i++) await openAndCode(token, email);
+    expect((await pub('/api/portal/privacy-export/open', { token })).statusCode).toBe(429);
+
+    // Expired: gone, with a clear answer.
+    await db.updateTable('privacy_exports').set({ expires_at: new Date(Date.now() - 1000) }).where('request_id', '=', id).execute();
+    const expired = await pub('/api/portal/privacy-export/check', { token });
+    expect(expired.json()).toEqual({ state: 'spent' });
+    await db.deleteFrom('portal_challenges').where('purpose', '=', 'privacy_export').execute();
+    const late = await pub('/api/portal/privacy-export/open', { token });
+    expect(late.statusCode).toBe(410);
+    expect(late.json().detail).toMatch(/expired|erased/);
+  });
+
+  it('access export: unknown and other organisations’ customers are the same 404; an erasure wins over the export and takes the bundle', async () => {
+    const db = services.database.db;
+    const random = await post(admin, '/api/privacy/requests', { customerId: randomUUID(), kind: 'access' });
+    const c = await customerWithTicket('Quinn Racer', 'quinn.racer@customer.example', 'quinn words');
+    const foreign = await post(intruder, '/api/privacy/requests', { customerId: c.customerId, kind: 'access' });
+    expect([random.statusCode, foreign.statusCode]).toEqual([404, 404]);
+    expect(foreign.json().detail).toBe(random.json().detail);
+
+    // Export delivered, then the customer is erased before the download: the bundle is gone.
+    const access = (await post(agent, '/api/privacy/requests', { customerId: c.customerId, kind: 'access', verificationId: c.verificationId })).json();
+    expect((await post(officer, `/api/privacy/requests/${access.id}/approve`)).json().status).toBe('done');
+    const token = exportLink('quinn.racer@customer.example');
+    const { challengeId, code } = await openAndCode(token, 'quinn.racer@customer.example');
+    const erasure = (await post(agent, '/api/privacy/requests', { customerId: c.customerId, kind: 'erasure', verificationId: c.verificationId })).json();
+    const erased = await post(officer, `/api/privacy/requests/${erasure.id}/approve`);
+    expect(erased.json().status).toBe('done');
+    const cert = (await get(officer, `/api/privacy/requests/${erasure.id}/certificate`)).json() as ErasureCertificate;
+    expect(cert.destroyed.counts.exportBundles).toBe(1);
+    expect(await db.selectFrom('privacy_exports').where('customer_id', '=', c.customerId).select('id').execute()).toEqual([]);
+    const gone = await pub('/api/portal/privacy-export/download', { token, challengeId, code });
+    expect([401, 410]).toContain(gone.statusCode);
+    expect((await pub('/api/portal/privacy-export/open', { token })).statusCode).toBe(410);
+
+    // Both approved at once: the erasure wins; whatever the order, no bundle of the customer survives.
+    const d = await customerWithTicket('Dana Concurrent', 'dana.concurrent@customer.example', 'dana words');
+    const a2 = (await post(agent, '/api/privacy/requests', { customerId: d.customerId, kind: 'access', verificationId: d.verificationId })).json();
+    const e2 = (await post(agent, '/api/privacy/requests', { customerId: d.customerId, kind: 'erasure', verificationId: d.verificationId })).json();
+    const [ra, re] = await Promise.all([post(officer, `/api/privacy/requests/${a2.id}/approve`), post(officer, `/api/privacy/requests/${e2.id}/approve`)]);
+    expect(re.json().status).toBe('done');
+    expect([200, 409]).toContain(ra.statusCode);
+    expect(await db.selectFrom('privacy_exports').where('customer_id', '=', d.customerId).select('id').execute()).toEqual([]);
+    // Asked again after the erasure: refused, nothing left to export.
+    if (ra.statusCode === 409) expect(ra.json().detail).toMatch(/erased/);
   });
 });

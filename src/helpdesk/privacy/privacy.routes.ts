@@ -13,13 +13,18 @@ import { clientOf, requirePrincipal } from '../../identity/auth/auth.routes.js';
 import { LocalBlobStore, type BlobStore } from '../../protection/blobs/store.js';
 import { AppError } from '../../platform/errors.js';
 import { Binary, sendDownload } from '../../platform/http/download.js';
-import { problemResponses, routeSchema } from '../../platform/http/schemas/common.js';
-import { privacyEndpoints as e } from '../../platform/http/schemas/privacy.js';
+import { ProblemRef, problemResponses, routeSchema } from '../../platform/http/schemas/common.js';
+import { portalPrivacyEndpoints as pe, privacyEndpoints as e } from '../../platform/http/schemas/privacy.js';
+import { createPortalDeps } from '../portal/deps.js';
+import { authenticatePortal, clientOf as portalClientOf, requirePortalSessionFirst } from '../portal/sessions.js';
 import { createHelpdeskDeps } from '../tickets/context.js';
 import type { ErasureOptions } from './erasure.js';
+import { checkExportLink, downloadExport, openExportLink, sendExportLink } from './export.js';
 import {
   approvePrivacyRequest,
+  createPortalPrivacyRequest,
   createPrivacyRequest,
+  listPortalPrivacyRequests,
   listPrivacyRequests,
   readCertificate,
   readPrivacyRequest,
@@ -42,8 +47,10 @@ export function createPrivacyRoutes(options: { blobs?: BlobStore; afterStep?: Er
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
     const deps = await createHelpdeskDeps(app.services);
     const config = app.services.config;
+    const blobs = options.blobs ?? new LocalBlobStore(config.blobDirPath);
+    const portalDeps = await createPortalDeps(app.services, { blobs });
     const erasure = (orgId: string): ErasureOptions => ({
-      blobs: options.blobs ?? new LocalBlobStore(config.blobDirPath),
+      blobs,
       ...(config.relayUrl ? {} : { outbox: { dir: path.join(config.dataDirPath, 'outbox'), key: app.services.outboxKey } }),
       onKeysDestroyed: (keyIds) => {
         if (keyIds.length) app.bus.publish({ k: 'keys-destroyed', orgId, keyIds });
@@ -73,7 +80,8 @@ export function createPrivacyRoutes(options: { blobs?: BlobStore; afterStep?: Er
         if (scopeOf(p, 'customers.erase') !== 'org') throw new AppError('forbidden', 'Approving an erasure needs the customers.erase permission.');
         requireFreshFactor(p, app.auth?.stepUpWindowMs);
       }
-      return approvePrivacyRequest(deps, p, clientOf(request), { id: request.params.id }, erasure(p.orgId));
+      // An access request's export link goes to the customer after the commit (never to the approver).
+      return approvePrivacyRequest(deps, p, clientOf(request), { id: request.params.id }, { ...erasure(p.orgId), deliverExport: (link) => sendExportLink(portalDeps, link) });
     });
 
     r.post(e.reject.url, { preHandler: requirePermission('privacy.manage'), schema: routeSchema(e.reject, doc('Reject with a reason (kept on the request and in the audit trail)')) }, async (request) =>
@@ -97,3 +105,45 @@ export function createPrivacyRoutes(options: { blobs?: BlobStore; afterStep?: Er
 }
 
 export const privacyRoutes = createPrivacyRoutes();
+
+const portalErrors = { ...problemResponses, 410: ProblemRef, 429: ProblemRef };
+
+/**
+ * The customer's side (decision 0205): "Download my data" and "Delete my data" for the signed-in customer (a
+ * repeat while one is open answers the open request), and the access export's download from the emailed link:
+ * check it, have a code sent, then the code and the link give the zip (each code one download).
+ */
+export const privacyPortalRoutes = async function privacyPortalRoutes(app: FastifyInstance): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const deps = await createPortalDeps(app.services);
+  requirePortalSessionFirst(app, deps);
+  const tags = ['privacy'];
+
+  r.get(pe.list.url, {
+    config: { public: true, portalSession: true },
+    schema: { tags, summary: 'My data requests (access, erasure) and where they stand', response: { 200: pe.list.response, ...portalErrors } },
+  }, async (request) => ({ items: await listPortalPrivacyRequests(deps, await authenticatePortal(deps, request)) }));
+
+  r.post(pe.create.url, {
+    config: { public: true, portalSession: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
+    schema: { tags, summary: 'Ask for my data or for its erasure; while one of that kind is open, that one is answered', body: pe.create.body, response: { 200: pe.create.response, ...portalErrors } },
+  }, async (request) => createPortalPrivacyRequest(deps, await authenticatePortal(deps, request), { kind: request.body.kind }));
+
+  r.post(pe.check.url, {
+    config: { public: true, rateLimit: { max: 20, timeWindow: '1 minute' } },
+    schema: { tags, summary: 'Whether a data-download link can still be used (sends nothing)', body: pe.check.body, response: { 200: pe.check.response, ...portalErrors } },
+  }, async (request) => checkExportLink(deps, request.body));
+
+  r.post(pe.open.url, {
+    config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
+    schema: { tags, summary: 'Open a data-download link: emails a one-time code to the registered address', body: pe.open.body, response: { 202: pe.open.response, ...portalErrors } },
+  }, async (request, reply) => reply.code(202).send(await openExportLink(deps, portalClientOf(request), request.body)));
+
+  r.post(pe.download.url, {
+    config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
+    schema: { tags, summary: 'The code and the link: the data bundle (zip; each code gives one download; audited)', body: pe.download.body, response: { 200: Binary, ...portalErrors } },
+  }, async (request, reply) => {
+    const file = await downloadExport(deps, portalClientOf(request), request.body);
+    return sendDownload(reply, { filename: file.filename, bytes: file.bytes, contentType: 'application/zip' });
+  });
+};

@@ -14,6 +14,7 @@ import { ticketScope, type HelpdeskDeps } from '../tickets/context.js';
 import { verificationPolicyOf } from '../verification/verification.service.js';
 import { renderCertificateText, type ErasureCertificate } from './certificate.js';
 import { eraseForRequest, type ErasureOptions } from './erasure.js';
+import { buildAccessExport, DEFAULT_EXPORT_DAYS, type BuiltExport } from './export.js';
 import type { PrivacyRequestKind, PrivacyRequestsTable, PrivacyRequestStatus, PrivacyRequestVia } from './schema.js';
 import '../portal/schema.js';
 import './schema.js';
@@ -41,6 +42,10 @@ export interface PrivacyRequestView {
 
 export interface PrivacySettings {
   secondApprover: boolean;
+  /** Name staff members in an access export's list of staff accesses (otherwise their roles only). */
+  exportStaffNames: boolean;
+  /** Days an access export stays downloadable. */
+  exportDays: number;
 }
 
 const SETTINGS_KEY = 'privacy';
@@ -210,24 +215,32 @@ export async function verifyPrivacyRequest(deps: HelpdeskDeps, p: Principal, cli
 
 export async function readPrivacySettings(db: Executor, orgId: string): Promise<PrivacySettings> {
   const v = (await readOrgSetting(db, orgId, SETTINGS_KEY)) as Partial<PrivacySettings> | undefined;
-  return { secondApprover: v?.secondApprover === true };
+  const days = Number(v?.exportDays);
+  return { secondApprover: v?.secondApprover === true, exportStaffNames: v?.exportStaffNames === true, exportDays: Number.isInteger(days) && days >= 1 && days <= 90 ? days : DEFAULT_EXPORT_DAYS };
 }
 
-export async function savePrivacySettings(deps: HelpdeskDeps, p: Principal, client: ClientInfo, settings: PrivacySettings): Promise<PrivacySettings> {
+export async function savePrivacySettings(deps: HelpdeskDeps, p: Principal, client: ClientInfo, change: Partial<PrivacySettings>): Promise<PrivacySettings> {
   return deps.db.transaction().execute(async (trx) => {
     const before = await readPrivacySettings(trx, p.orgId);
+    const settings: PrivacySettings = { ...before, ...Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) };
     await writeOrgSetting(trx, p.orgId, SETTINGS_KEY, settings);
     await deps.audit.append(trx, { ...auditBase(p, client), action: 'policy.privacy.change', object: { type: 'organization', id: p.orgId }, result: 'success', details: { before, after: settings } });
     return settings;
   });
 }
 
+/** Approval's options: the erasure's, and how an access export's link reaches the customer (after the commit). */
+export interface ApprovalOptions extends ErasureOptions {
+  deliverExport?: (link: { orgId: string; customerId: string; token: string; expiresAt: Date }) => Promise<unknown>;
+}
+
 /**
  * verified → approved. An erasure is carried out at once in the same transaction and ends `done` with its
- * certificate; an access request stays `approved` until its export is delivered. With the organisation's
- * second-approver setting on, whoever recorded or verified the request cannot approve it.
+ * certificate; an access request's export is built in the same transaction (export.ts) and the request ends `done`,
+ * the link to the bundle going to the customer after the commit. With the organisation's second-approver setting
+ * on, whoever recorded or verified the request cannot approve it.
  */
-export async function approvePrivacyRequest(deps: HelpdeskDeps, p: Principal, client: ClientInfo, input: { id: string; now?: Date }, options: ErasureOptions = {}): Promise<PrivacyRequestView> {
+export async function approvePrivacyRequest(deps: HelpdeskDeps, p: Principal, client: ClientInfo, input: { id: string; now?: Date }, options: ApprovalOptions = {}): Promise<PrivacyRequestView> {
   const now = input.now ?? new Date();
   let afterCommit: (() => Promise<unknown>) | undefined;
   const result = await deps.db.transaction().execute(async (trx) => {
@@ -241,6 +254,14 @@ export async function approvePrivacyRequest(deps: HelpdeskDeps, p: Principal, cl
     }
     await trx.updateTable('privacy_requests').set({ status: 'approved', decided_by: p.userId, decided_at: now }).where('id', '=', row.id).execute();
     await deps.audit.append(trx, { ...auditBase(p, client), action: 'privacy.request.approve', object: { type: 'privacy_request', id: row.id }, subjectCustomerId: row.customer_id, result: 'success', details: { kind: row.kind, secondApprover: settings.secondApprover } });
+    if (row.kind === 'access') {
+      const built = await completeAccess(deps, trx, { orgId: p.orgId, actor: { type: 'user', id: p.userId }, requestId: client.requestId, sourceIp: client.ip }, row, { now, settings, store: true, via: row.via }, options);
+      const deliver = options.deliverExport;
+      if (deliver && built.token && built.expiresAt) {
+        const link = { orgId: p.orgId, customerId: row.customer_id, token: built.token, expiresAt: built.expiresAt };
+        afterCommit = () => deliver(link);
+      }
+    }
     if (row.kind === 'erasure') {
       const out = await eraseForRequest(
         deps,
@@ -265,6 +286,30 @@ export async function approvePrivacyRequest(deps: HelpdeskDeps, p: Principal, cl
   });
   if (afterCommit) await afterCommit();
   return result;
+}
+
+/** Builds the access export of an approved request and marks it done, inside the approving transaction. */
+async function completeAccess(
+  deps: HelpdeskDeps,
+  trx: Executor,
+  acting: { orgId: string; actor: { type: 'user'; id: string } | { type: 'system'; id: string }; requestId?: string | null; sourceIp?: string | null },
+  row: Pick<Row, 'id' | 'customer_id' | 'received_at'>,
+  how: { now: Date; settings: PrivacySettings; store: boolean; via: string },
+  options: ErasureOptions,
+): Promise<BuiltExport> {
+  const built = await buildAccessExport(deps, trx, acting, {
+    requestId: row.id,
+    customerId: row.customer_id,
+    receivedAt: new Date(row.received_at),
+    approvedAt: how.now,
+    staffNames: how.settings.exportStaffNames,
+    expiresAt: how.store ? new Date(how.now.getTime() + how.settings.exportDays * 86_400_000) : null,
+    store: how.store,
+    via: how.via,
+  }, options.blobs);
+  await trx.updateTable('privacy_requests').set({ status: 'done', completed_at: new Date() }).where('id', '=', row.id).execute();
+  await deps.audit.append(trx, { orgId: acting.orgId, actor: acting.actor, requestId: acting.requestId ?? null, sourceIp: acting.sourceIp ?? null, action: 'privacy.request.complete', object: { type: 'privacy_request', id: row.id }, subjectCustomerId: row.customer_id, result: 'success', details: { kind: 'access', ...built.counts } });
+  return built;
 }
 
 export async function rejectPrivacyRequest(deps: HelpdeskDeps, p: Principal, client: ClientInfo, input: { id: string; reason: string; now?: Date }): Promise<PrivacyRequestView> {
@@ -332,4 +377,82 @@ export async function eraseByOperator(deps: HelpdeskDeps, input: { orgId: string
     afterCommit = out.afterCommit;
   });
   return afterCommit ? afterCommit() : (certificate as ErasureCertificate);
+}
+
+/** What the portal shows the customer of their own requests (no staff names or reasons). */
+export interface PortalPrivacyRequestView {
+  id: string;
+  kind: PrivacyRequestKind;
+  status: PrivacyRequestStatus;
+  receivedAt: string;
+  dueAt: string;
+  completedAt: string | null;
+}
+
+const portalView = (r: Pick<Row, 'id' | 'kind' | 'status' | 'received_at' | 'due_at' | 'completed_at'>): PortalPrivacyRequestView => ({
+  id: r.id,
+  kind: r.kind,
+  status: r.status,
+  receivedAt: new Date(r.received_at).toISOString(),
+  dueAt: new Date(r.due_at).toISOString(),
+  completedAt: iso(r.completed_at),
+});
+
+/**
+ * The signed-in customer asks for their data or for its erasure ("Download my data", "Delete my data"). Asking
+ * again while a request of that kind is open answers the open request (`created: false`), not a duplicate: the
+ * customer pressing the button twice is not a mistake to report. The customer row is locked so two presses at once
+ * make one request. Staff still check the identity and approve.
+ */
+export async function createPortalPrivacyRequest(
+  deps: HelpdeskDeps,
+  customer: { orgId: string; customerId: string; ip: string; requestId: string },
+  input: { kind: PrivacyRequestKind; now?: Date },
+): Promise<{ request: PortalPrivacyRequestView; created: boolean }> {
+  const now = input.now ?? new Date();
+  return deps.db.transaction().execute(async (trx) => {
+    const c = await trx.selectFrom('customers').where('id', '=', customer.customerId).where('org_id', '=', customer.orgId).select(['id', 'merged_into']).forNoKeyUpdate().executeTakeFirst();
+    if (!c || c.merged_into) throw new AppError('not_found', 'No such customer.');
+    const open = await trx.selectFrom('privacy_requests').where('org_id', '=', customer.orgId).where('customer_id', '=', c.id).where('kind', '=', input.kind).where('status', 'in', OPEN).select(COLUMNS).executeTakeFirst();
+    if (open) return { request: portalView(open as Row), created: false };
+    const id = randomUUID();
+    await trx
+      .insertInto('privacy_requests')
+      .values({ id, org_id: customer.orgId, customer_id: c.id, kind: input.kind, via: 'portal', status: 'new', verification: null, verification_id: null, requested_by: null, verified_by: null, verified_at: null, decided_by: null, decided_at: null, rejected_reason: null, received_at: now, due_at: dueDate(now), completed_at: null })
+      .execute();
+    await deps.audit.append(trx, { orgId: customer.orgId, actor: { type: 'customer', id: c.id }, requestId: customer.requestId, sourceIp: customer.ip, action: 'privacy.request.create', object: { type: 'privacy_request', id }, subjectCustomerId: c.id, result: 'success', details: { kind: input.kind, via: 'portal', verified: false } });
+    return { request: portalView(await loadForUpdate(trx, customer.orgId, id)), created: true };
+  });
+}
+
+/** The signed-in customer's own requests, newest first. */
+export async function listPortalPrivacyRequests(deps: HelpdeskDeps, customer: { orgId: string; customerId: string }): Promise<PortalPrivacyRequestView[]> {
+  const rows = await deps.db.selectFrom('privacy_requests').where('org_id', '=', customer.orgId).where('customer_id', '=', customer.customerId).select(COLUMNS).orderBy('received_at', 'desc').limit(20).execute();
+  return rows.map((r) => portalView(r as Row));
+}
+
+/**
+ * `trustdesk customers export`: the operator records and approves an access request in one transaction (actor
+ * `system/cli`) and gets the bundle's bytes to write to a file; nothing is stored or mailed. An open access request
+ * for the customer is the one completed.
+ */
+export async function exportByOperator(deps: HelpdeskDeps, input: { orgId: string; customerId: string; now?: Date }, options: ErasureOptions = {}): Promise<BuiltExport & { requestId: string }> {
+  const now = input.now ?? new Date();
+  const actor = { type: 'system' as const, id: 'cli' };
+  return deps.db.transaction().execute(async (trx) => {
+    const customer = await trx.selectFrom('customers').where('id', '=', input.customerId).where('org_id', '=', input.orgId).select(['id', 'merged_into']).executeTakeFirst();
+    if (!customer) throw new AppError('not_found', 'No such customer in this organisation.');
+    if (customer.merged_into) throw new AppError('conflict', `This record was merged into customer ${customer.merged_into}: export that one.`);
+    const open = await trx.selectFrom('privacy_requests').where('org_id', '=', input.orgId).where('customer_id', '=', customer.id).where('kind', '=', 'access').where('status', 'in', OPEN).select(COLUMNS).forUpdate().executeTakeFirst();
+    const id = open?.id ?? randomUUID();
+    if (!open) {
+      await trx.insertInto('privacy_requests').values({ id, org_id: input.orgId, customer_id: customer.id, kind: 'access', via: 'cli', status: 'verified', verification: 'staff', verification_id: null, requested_by: null, verified_by: null, verified_at: now, decided_by: null, decided_at: null, rejected_reason: null, received_at: now, due_at: dueDate(now), completed_at: null }).execute();
+      await deps.audit.append(trx, { orgId: input.orgId, actor, action: 'privacy.request.create', object: { type: 'privacy_request', id }, subjectCustomerId: customer.id, result: 'success', details: { kind: 'access', via: 'cli' } });
+    }
+    await trx.updateTable('privacy_requests').set({ status: 'approved', decided_by: null, decided_at: now, verification: open?.verification ?? 'staff', verified_at: open?.verified_at ?? now }).where('id', '=', id).execute();
+    await deps.audit.append(trx, { orgId: input.orgId, actor, action: 'privacy.request.approve', object: { type: 'privacy_request', id }, subjectCustomerId: customer.id, result: 'success', details: { kind: 'access', via: 'cli' } });
+    const settings = await readPrivacySettings(trx, input.orgId);
+    const built = await completeAccess(deps, trx, { orgId: input.orgId, actor }, { id, customer_id: customer.id, received_at: open ? new Date(open.received_at) : now }, { now, settings, store: false, via: 'cli' }, options);
+    return { ...built, requestId: id };
+  });
 }

@@ -29,8 +29,25 @@ export interface PrivacyRequestsTable {
   certificate: ColumnType<ErasureCertificate | null, string | null | undefined, string | null>;
 }
 
+/** Migration 0040: an access request's export bundle, encrypted under the customer's key, and its download link. */
+export interface PrivacyExportsTable {
+  id: string;
+  org_id: string;
+  request_id: string;
+  customer_id: string;
+  bundle_enc: Uint8Array;
+  bundle_size: number;
+  counts: ColumnType<Record<string, number>, string, string>;
+  link_hash: Uint8Array;
+  expires_at: Date;
+  download_count: ColumnType<number, number | undefined, number>;
+  last_download_at: Date | null;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
 declare module '../../platform/db/schema.js' {
   interface Database {
     privacy_requests: PrivacyRequestsTable;
+    privacy_exports: PrivacyExportsTable;
   }
 }

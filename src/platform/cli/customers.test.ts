@@ -8,9 +8,12 @@ import { openServices } from '../app/services.js';
 import { buildOrg } from '../../identity/auth/testing.js';
 import { createCustomer, readCustomer } from '../../helpdesk/customers/customers.service.js';
 import '../../helpdesk/privacy/schema.js';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { strFromU8, unzipSync } from 'fflate';
 import { runCli } from './main.js';
 
-describe('trustdesk customers erase', () => {
+describe('trustdesk customers erase and export', () => {
   let env: TestEnvironment | undefined;
   afterEach(async () => {
     await env?.cleanup();
@@ -23,7 +26,19 @@ describe('trustdesk customers erase', () => {
     const org = await buildOrg(s, 'Erase Test Org');
     const deps = { db: s.database.db, keyring: s.keyring, audit: s.audit };
     const { id } = await createCustomer(deps, { orgId: org.orgId, actor: { type: 'system' } }, { name: 'Ottoline Brightwater', email: 'ottoline@customer.example' });
+    const other = await createCustomer(deps, { orgId: org.orgId, actor: { type: 'system' } }, { name: 'Ximena Exported', email: 'ximena@customer.example' });
     await s.close();
+
+    // The operator's export: the zip is written (owner-only), an existing file is not overwritten.
+    const out = path.join(env.dir, 'ximena.zip');
+    const exported = captureIo(env.env);
+    expect(await runCli(['customers', 'export', '--customer', other.id, '--out', out], exported.io)).toBe(0);
+    expect(exported.text()).toMatch(/0 tickets/);
+    const doc = JSON.parse(strFromU8(unzipSync(new Uint8Array(readFileSync(out)))['data.json']!)) as { customer: { name: string; email: string } };
+    expect(doc.customer).toMatchObject({ name: 'Ximena Exported', email: 'ximena@customer.example' });
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(await runCli(['customers', 'export', '--customer', other.id, '--out', out], captureIo(env.env).io)).toBe(2);
+    expect(await runCli(['customers', 'export', '--customer', '00000000-0000-4000-8000-000000000000', '--out', `${out}.2`], captureIo(env.env).io)).toBe(1);
 
     const dry = captureIo(env.env);
     expect(await runCli(['customers', 'erase', id, '--org', 'Erase Test Org'], dry.io)).toBe(2);

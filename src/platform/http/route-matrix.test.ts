@@ -329,6 +329,9 @@ describe('route access matrix', () => {
       // Allowed past the permission check: no such customer (404), or an agent without a verification (400).
       const expected = { agent: [400, 403], supervisor: [400, 403], administrator: [404, 404], security_officer: [404, 404], auditor: [403, 403] }[role];
       expect([create.statusCode, approve.statusCode], role).toEqual(expected);
+      // The customer's own requests need a portal session: a staff session is not one.
+      const portal = await app.inject({ method: 'POST', url: '/api/portal/privacy-requests', headers, payload: { kind: 'access' } });
+      expect(portal.statusCode, role).toBe(401);
     }
   });
 

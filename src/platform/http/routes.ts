@@ -10,7 +10,7 @@ import { mfaRoutes } from '../../identity/auth/mfa/mfa.routes.js';
 import { ticketRoutes } from '../../helpdesk/tickets/tickets.routes.js';
 import { userRoutes } from '../../identity/users/users.routes.js';
 import { customerRoutes } from '../../helpdesk/customers/customers.routes.js';
-import { privacyRoutes } from '../../helpdesk/privacy/privacy.routes.js';
+import { privacyPortalRoutes, privacyRoutes } from '../../helpdesk/privacy/privacy.routes.js';
 import { maskingPolicyRoutes } from '../../helpdesk/customers/masking-policy.routes.js';
 import { dlpPolicyRoutes } from '../../protection/dlp-policy/dlp-policy.routes.js';
 import { macroRoutes } from '../../helpdesk/macros/macros.routes.js';
@@ -65,6 +65,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   organizationRoutes,
   customerRoutes,
   privacyRoutes,
+  privacyPortalRoutes,
   maskingPolicyRoutes,
   dlpPolicyRoutes,
   secureMessageRoutes,

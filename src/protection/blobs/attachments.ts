@@ -20,8 +20,8 @@ export async function sealAttachment(input: { store: BlobStore; keyring: Keyring
   return { blobKey, contentKeyEnc };
 }
 
-export async function openAttachment(input: { store: BlobStore; keyring: Keyring; attachmentId: string; blobKey: string; contentKeyEnc: Uint8Array }): Promise<Uint8Array> {
-  const material = await input.keyring.decrypt({ table: 'attachments', column: 'content_key_enc', rowId: input.attachmentId }, input.contentKeyEnc);
+export async function openAttachment(input: { store: BlobStore; keyring: Keyring; attachmentId: string; blobKey: string; contentKeyEnc: Uint8Array; trx?: Executor }): Promise<Uint8Array> {
+  const material = await input.keyring.decrypt({ table: 'attachments', column: 'content_key_enc', rowId: input.attachmentId }, input.contentKeyEnc, input.trx);
   const [id, key] = material.split(':') as [string, string];
   const sealed = await input.store.get(input.blobKey);
   if (readCiphertextHeader(sealed).keyId !== id) throw new Error('attachment key does not match its blob');

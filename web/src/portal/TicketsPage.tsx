@@ -15,6 +15,7 @@ import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, EmptyState, ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
 import { RelativeTime } from '../ui/time.js';
+import { MyDataSection } from './PrivacyPages.js';
 import { portalCall } from './session.js';
 
 export function statusLabel(status: string): string {
@@ -97,6 +98,7 @@ export function TicketsPage() {
           />
         )
       ) : null}
+      <MyDataSection />
     </Page>
   );
 }

@@ -13,6 +13,7 @@ import { HelpArticlePage, HelpHomePage } from './HelpPages.js';
 import { RatePage } from './RatePage.js';
 import { RequestPage } from './RequestPage.js';
 import { SecurePage } from './SecurePage.js';
+import { ExportPage } from './PrivacyPages.js';
 import { PortalBrand } from './PortalBrand.js';
 import { PortalProvider, usePortal } from './session.js';
 import { SignInPage } from './SignInPage.js';
@@ -101,6 +102,7 @@ export default function PortalArea() {
           </Route>
           <Route path="/portal/signin" component={SignInPage} />
           <Route path="/portal/secure" component={SecurePage} />
+          <Route path="/portal/export" component={ExportPage} />
           <Route path="/portal/request" component={RequestPage} />
           <Route path="/portal/help" component={HelpHomePage} />
           <Route path="/portal/help/:slug">{(params: { slug: string }) => <HelpArticlePage slug={params.slug} />}</Route>

@@ -60,9 +60,19 @@ export const PrivacySettings = Type.Object(
   {
     /** When on, the person who recorded or verified a request cannot approve it. */
     secondApprover: Type.Boolean(),
+    /** Name staff members in an access export's list of staff accesses (otherwise their roles only). */
+    exportStaffNames: Type.Boolean(),
+    /** Days an access export stays downloadable (default 30). */
+    exportDays: Type.Integer({ minimum: 1, maximum: 90 }),
   },
   { additionalProperties: false },
 );
+/** A change of settings: the fields given are changed, the others kept. */
+export const PrivacySettingsChange = Type.Partial(PrivacySettings, { additionalProperties: false });
+
+/** The signed-in customer's own request, as the portal shows it. */
+export const PortalPrivacyRequest = Type.Object({ id: Type.String(), kind: Kind, status: Status, receivedAt: Type.String(), dueAt: Type.String(), completedAt: Nullable(Type.String()) });
+const ExportToken = Type.String({ minLength: 1, maxLength: 100 });
 
 export const privacyEndpoints = {
   list: { method: 'GET', url: '/api/privacy/requests', querystring: PrivacyListQuery, response: Type.Object({ items: Type.Array(PrivacyRequest) }) },
@@ -73,5 +83,23 @@ export const privacyEndpoints = {
   reject: { method: 'POST', url: '/api/privacy/requests/:id/reject', params: PrivacyRequestParams, body: RejectPrivacyRequestBody, response: PrivacyRequest },
   certificate: { method: 'GET', url: '/api/privacy/requests/:id/certificate', params: PrivacyRequestParams, querystring: CertificateQuery },
   settings: { method: 'GET', url: '/api/privacy/settings', response: PrivacySettings },
-  saveSettings: { method: 'PUT', url: '/api/privacy/settings', body: PrivacySettings, response: PrivacySettings },
+  saveSettings: { method: 'PUT', url: '/api/privacy/settings', body: PrivacySettingsChange, response: PrivacySettings },
+} as const satisfies Record<string, Endpoint>;
+
+/** The customer's side: their requests in the portal, and the export's download through the emailed link and a code. */
+export const portalPrivacyEndpoints = {
+  list: { method: 'GET', url: '/api/portal/privacy-requests', response: Type.Object({ items: Type.Array(PortalPrivacyRequest) }) },
+  create: {
+    method: 'POST',
+    url: '/api/portal/privacy-requests',
+    body: Type.Object({ kind: Kind }, { additionalProperties: false }),
+    response: Type.Object({ request: PortalPrivacyRequest, created: Type.Boolean() }),
+  },
+  check: { method: 'POST', url: '/api/portal/privacy-export/check', body: Type.Object({ token: ExportToken }, { additionalProperties: false }), response: Type.Object({ state: Type.Union([Type.Literal('usable'), Type.Literal('spent')]) }) },
+  open: { method: 'POST', url: '/api/portal/privacy-export/open', body: Type.Object({ token: ExportToken }, { additionalProperties: false }), response: Type.Object({ challengeId: Type.String(), expiresAt: Type.String() }) },
+  download: {
+    method: 'POST',
+    url: '/api/portal/privacy-export/download',
+    body: Type.Object({ token: ExportToken, challengeId: Uuid, code: Type.String({ minLength: 4, maxLength: 12 }) }, { additionalProperties: false }),
+  },
 } as const satisfies Record<string, Endpoint>;
