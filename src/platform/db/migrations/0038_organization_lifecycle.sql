@@ -37,6 +37,8 @@ $$;
 CREATE FUNCTION organizations_fill_slug() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.slug IS NULL THEN
+    -- Two organisations of the same name inserted at once would both find the slug free: one waits for the other.
+    PERFORM pg_advisory_xact_lock(7470202);
     NEW.slug := organization_default_slug(NEW.name, NEW.id);
   END IF;
   RETURN NEW;
