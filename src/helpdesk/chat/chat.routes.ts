@@ -7,6 +7,7 @@
  * the organisation's allowed origins; the loader script may be used by any
  * page (it holds nothing and reads nothing).
  */
+import { organizationStatus, SUSPENDED_MESSAGE } from '../../identity/organizations/status.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -179,6 +180,9 @@ export function chatRoutesWith(options: ChatRouteOptions = {}) {
       if (!frameHtml) return refuseFrame(reply, 503, 'The web app is not built. Run `npm run build:web`.\n');
       const orgId = request.query.org ?? '';
       if (!/^[0-9a-f-]{36}$/i.test(orgId)) return refuseFrame(reply, 404, 'Chat is not available here.\n');
+      const status = await organizationStatus(deps.db, orgId);
+      if (status === 'suspended') return refuseFrame(reply, 403, `${SUSPENDED_MESSAGE}\n`);
+      if (status !== 'active') return refuseFrame(reply, 404, 'Chat is not available here.\n');
       const settings = await loadChatSettings(deps.db, orgId);
       if (!settings.enabled) return refuseFrame(reply, 404, 'Chat is not available here.\n');
       const portal = request.query.portal === '1';

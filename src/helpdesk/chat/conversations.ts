@@ -10,6 +10,7 @@
  *
  * Events on the bus are published after the commit and carry ids only.
  */
+import { assertOrganizationOpen } from '../../identity/organizations/status.js';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { authorize } from '../../identity/auth/access.js';
@@ -93,6 +94,7 @@ export interface Started {
 
 /** Whether chat is on for the organisation and the page embedding it may. Returns the settings. */
 async function checkHost(deps: ChatDeps, orgId: string, host: string, portal: boolean) {
+  await assertOrganizationOpen(deps.db, orgId, 'Chat is not available here.');
   const settings = await loadChatSettings(deps.db, orgId);
   if (!settings.enabled) throw new AppError('not_found', 'Chat is not available here.');
   const origin = canonicalOrigin(host);

@@ -3,7 +3,8 @@
  * time (unknown → 550, so nothing is accepted that cannot be routed); the
  * message is answered 250 only after the ingest pipeline has stored it, and a
  * failure answers 451 so the sending server retries. STARTTLS is offered when a
- * certificate is configured. No AUTH: this is a receiving MX, not a relay.
+ * certificate is configured. A suspended organisation's mailbox answers
+ * 450 4.2.1 at RCPT time (the sender retries; decision 0202). No AUTH: this is a receiving MX, not a relay.
  */
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +14,7 @@ import type { IngestHooks } from '../ingest/hooks.js';
 import { ingestInboundEmail, type IngestOutcome } from '../ingest/pipeline.js';
 import type { HelpdeskDeps } from '../tickets/context.js';
 import { smtpMessages, smtpSessions } from '../../platform/metrics/metrics.js';
-import { resolveMailboxes } from './mailboxes.js';
+import { recipientSuspended, resolveMailboxes } from './mailboxes.js';
 
 export interface InboundSmtpOptions {
   deps: HelpdeskDeps;
@@ -70,9 +71,12 @@ export function createInboundSmtpServer(options: InboundSmtpOptions): InboundSmt
         return callback(new SmtpReply(452, 'Too many recipients'));
       }
       resolveMailboxes(deps.db, [address.address])
-        .then((routes) => {
+        .then(async (routes) => {
           if (routes.length) return callback();
           smtpMessages.inc({ outcome: 'refused_recipient' });
+          // A suspended organisation's mailbox: temporary, so the sending server keeps the message and retries
+          // (and bounces it to the sender only after its own retry period, commonly days) — decision 0202.
+          if (await recipientSuspended(deps.db, address.address)) return callback(new SmtpReply(450, 'Mailbox disabled: the organisation is suspended, try again later'));
           callback(new SmtpReply(550, 'No such mailbox here'));
         })
         .catch((err: unknown) => {

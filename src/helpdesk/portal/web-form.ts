@@ -6,6 +6,7 @@
  * nothing but a PII-free audit record, so a bot learns nothing to adapt to.
  * Accepted requests pass the same DLP stage as email before storage.
  */
+import { assertOrganizationOpen } from '../../identity/organizations/status.js';
 import { queueAcknowledgement } from '../branding/acknowledgement.js';
 import { findOrCreateSender } from '../ingest/sender.js';
 import { scanSensitiveData } from '../ingest/scan.js';
@@ -38,8 +39,7 @@ export interface WebRequestReceipt {
 }
 
 export async function submitWebRequest(deps: PortalDeps, client: ClientInfo, input: WebRequestInput, now = Date.now()): Promise<WebRequestReceipt & { ticketId: string | null }> {
-  const org = await deps.db.selectFrom('organizations').where('id', '=', input.orgId).select('id').executeTakeFirst();
-  if (!org) throw new AppError('not_found', 'No such organisation.');
+  await assertOrganizationOpen(deps.db, input.orgId);
   const token = checkFormToken(deps.keys, input.formToken, { orgId: input.orgId, now, minFillMs: deps.policy.minFillMs, maxAgeMs: deps.policy.maxFormAgeMs });
   // A forged or stale token is a person with an old page as often as a bot: tell them to reload.
   if (!token.ok && token.reason !== 'too_fast') throw new AppError('validation_failed', 'This form has expired; reload the page and send it again.');

@@ -14,6 +14,7 @@ import { AppError } from '../../platform/errors.js';
 import type { DeferredTasks } from '../../platform/deferred.js';
 import type { Mailer } from '../../platform/notify/mailer.js';
 import { assertPasswordAcceptable, dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
+import { SUSPENDED_MESSAGE } from '../organizations/status.js';
 import { createBuiltInRoles } from './principals.js';
 import { hashSecret, looksLikeSecret, newSecret } from './secrets.js';
 import { createSession, revokeUserSessions, type NewSession, type SessionPolicy } from './sessions.js';
@@ -184,7 +185,12 @@ export async function signIn(deps: AuthDeps, client: ClientInfo, input: { email:
     await releaseAddressAttempt(deps.db, addressKey);
     throw lockedError(await lockEnd(deps.db, accountKey, now));
   }
-  const user = await deps.db.selectFrom('users').where('email', '=', email).select(['id', 'org_id', 'password_hash', 'status', 'name']).executeTakeFirst();
+  const user = await deps.db
+    .selectFrom('users')
+    .innerJoin('organizations', 'organizations.id', 'users.org_id')
+    .where('users.email', '=', email)
+    .select(['users.id', 'users.org_id', 'users.password_hash', 'users.status', 'users.name', 'organizations.status as org_status'])
+    .executeTakeFirst();
   // Verify against a dummy hash when there is no account, so timing is the same.
   const verified = await verifyPassword(user?.password_hash ?? (await dummyPasswordHash()), input.password);
   const ok = Boolean(user?.password_hash) && verified;
@@ -215,6 +221,16 @@ export async function signIn(deps: AuthDeps, client: ClientInfo, input: { email:
       );
     }
     if (lock) throw lockedError(lock);
+    throw new AppError('unauthenticated', BAD_CREDENTIALS);
+  }
+  if (user.org_status !== 'active') {
+    // Told only after the right password: a stranger learns nothing of which organisations are suspended.
+    await deps.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('signin_throttle').where('key', '=', accountKey).execute();
+      await releaseAddressAttempt(trx, addressKey);
+      await deps.audit.append(trx, { orgId: user.org_id, actor: { type: 'user', id: user.id }, action: 'auth.signin', object: { type: 'user', id: user.id }, result: 'denied', details: { reason: `organization_${user.org_status}` }, requestId: client.requestId, sourceIp: client.ip });
+    });
+    if (user.org_status === 'suspended') throw new AppError('forbidden', SUSPENDED_MESSAGE);
     throw new AppError('unauthenticated', BAD_CREDENTIALS);
   }
   return deps.db.transaction().execute(async (trx) => {

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors.js';
+import { SUSPENDED_MESSAGE } from '../organizations/status.js';
 import type { Principal } from './access.js';
 import { addressAllowed, loadUserAccess, narrowToScopes, principalFrom } from './principals.js';
 import { hashSecret, looksLikeSecret, sameSecret } from './secrets.js';
@@ -68,6 +69,7 @@ export async function registerAuthentication(app: FastifyInstance): Promise<void
     if (!session) return;
     const access = await loadUserAccess(db, session.user_id);
     if (!access || access.status !== 'active') return;
+    if (access.orgStatus !== 'active') throw new AppError('forbidden', SUSPENDED_MESSAGE, { internal: `organisation ${access.orgId} ${access.orgStatus}` });
     if (!addressAllowed(request.ip, access.allowlists)) {
       throw new AppError('forbidden', 'Sign-in is not allowed from this network.', { internal: 'address allowlist' });
     }
@@ -110,6 +112,11 @@ export async function registerAuthentication(app: FastifyInstance): Promise<void
     }
     const access = await loadUserAccess(db, token.user_id);
     if (!access || access.status !== 'active') throw refuse();
+    if (access.orgStatus !== 'active') {
+      await audit.record({ orgId: token.org_id, actor: { type: 'token', id: token.id }, action: 'token.use', result: 'denied', details: { reason: `organization_${access.orgStatus}` }, requestId: String(request.id), sourceIp: request.ip });
+      if (access.orgStatus === 'suspended') throw new AppError('forbidden', SUSPENDED_MESSAGE, { internal: `organisation ${access.orgId} suspended` });
+      throw refuse();
+    }
     if (!addressAllowed(request.ip, access.allowlists)) throw new AppError('forbidden', 'Requests are not allowed from this network.', { internal: 'address allowlist' });
     const now = new Date();
     if (!token.last_used_at || now.getTime() - token.last_used_at.getTime() > 60_000) {

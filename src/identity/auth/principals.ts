@@ -18,6 +18,8 @@ export interface UserAccess {
   email: string;
   name: string;
   status: 'invited' | 'active' | 'deactivated';
+  /** The organisation's lifecycle status: only an active organisation's staff and tokens are let in. */
+  orgStatus: 'active' | 'suspended' | 'deleted';
   permissions: Map<Permission, Scope>;
   roleKeys: string[];
   teamIds: string[];
@@ -31,7 +33,7 @@ export async function loadUserAccess(db: Executor, userId: string): Promise<User
     .selectFrom('users')
     .innerJoin('organizations', 'organizations.id', 'users.org_id')
     .where('users.id', '=', userId)
-    .select(['users.id', 'users.org_id', 'users.email', 'users.name', 'users.status', 'organizations.allowed_cidrs'])
+    .select(['users.id', 'users.org_id', 'users.email', 'users.name', 'users.status', 'organizations.allowed_cidrs', 'organizations.status as org_status'])
     .executeTakeFirst();
   if (!user) return null;
   const roles = await db
@@ -57,6 +59,7 @@ export async function loadUserAccess(db: Executor, userId: string): Promise<User
     email: user.email,
     name: user.name,
     status: user.status,
+    orgStatus: user.org_status,
     permissions: mergeGrants(grants.filter((g) => isPermission(g.permission)).map((g) => ({ permission: g.permission as Permission, scope: g.scope }))),
     roleKeys: roles.map((r) => r.key),
     teamIds: teams.map((t) => t.id),

@@ -11,6 +11,7 @@ import type { Database } from '../../platform/db/schema.js';
 import { AppError } from '../../platform/errors.js';
 import { MAX_TOKEN_DAYS } from '../../platform/http/schemas/users.js';
 import type { ClientInfo } from './auth.service.js';
+import { SUSPENDED_MESSAGE } from '../organizations/status.js';
 import { isPermission } from './permissions.js';
 import { loadUserAccess } from './principals.js';
 import { hashSecret, newSecret } from './secrets.js';
@@ -43,7 +44,8 @@ export async function createApiToken(
   const unknown = input.scopes.filter((s) => !isPermission(s));
   if (unknown.length || input.scopes.length === 0) throw new AppError('validation_failed', `Unknown or missing scopes: ${unknown.join(', ') || '(none)'}.`);
   const owner = await loadUserAccess(deps.db, input.ownerId);
-  if (!owner || owner.status !== 'active') throw new AppError('not_found', 'No such active user.');
+  if (!owner || owner.status !== 'active' || owner.orgStatus === 'deleted') throw new AppError('not_found', 'No such active user.');
+  if (owner.orgStatus !== 'active') throw new AppError('forbidden', SUSPENDED_MESSAGE);
   if (actor) {
     if (owner.orgId !== actor.orgId) throw new AppError('not_found', 'No such active user.');
     if ((input.ownerId !== actor.userId || input.kind === 'service') && !actor.canManageTokens) {

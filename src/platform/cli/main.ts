@@ -16,6 +16,7 @@ import { outboxCommands } from './outbox.js';
 import { customerCommands } from './customers.js';
 import { importCommands } from './import.js';
 import { incidentCommands } from './incidents.js';
+import { orgCommands } from './orgs.js';
 import { userCommands } from './users.js';
 import { CliExit, cliConfig, defaultIo, type CliIo } from './io.js';
 
@@ -74,6 +75,7 @@ export function buildCli(io: CliIo = defaultIo): Command {
       }
     });
 
+  orgCommands(program, io);
   keyCommands(program, io);
   userCommands(program, io);
   auditCommands(program, io);

@@ -4,6 +4,9 @@ import type { Command } from 'commander';
 import { createSetupLink, inviteUser, setupNeeded } from '../../identity/auth/auth.service.js';
 import { createBuiltInRoles, roleIdByKey } from '../../identity/auth/principals.js';
 import { createApiToken } from '../../identity/auth/tokens.service.js';
+import { CLI_OPERATOR } from '../../identity/organizations/lifecycle.js';
+import { createServiceToken, parseScopes } from '../../identity/organizations/service-accounts.js';
+import { AppError } from '../errors.js';
 import { CliExit, withServices, type CliIo } from './io.js';
 
 const CLI_CLIENT = { ip: 'cli', userAgent: 'trustdesk-cli', requestId: 'cli' };
@@ -20,7 +23,7 @@ export function userCommands(program: Command, io: CliIo): void {
       await withServices(io, async (s) => {
         const db = s.database.db;
         const deps = { db, audit: s.audit, mailer: s.mailer, deferred: s.deferred, publicUrl: s.config.publicUrl, policy: { idleMs: s.config.sessionIdleMinutes * 60_000, absoluteMs: s.config.sessionMaxHours * 3_600_000 } };
-        let org = await db.selectFrom('organizations').select(['id']).orderBy('created_at').limit(1).executeTakeFirst();
+        let org = await db.selectFrom('organizations').where('status', '<>', 'deleted').select(['id']).orderBy('created_at').limit(1).executeTakeFirst();
         if (!org && !opts.org && (await setupNeeded(db))) {
           const token = await createSetupLink(db);
           io.out(`No organisation yet. Open this one-time link (24 hours) to create it and the administrator ${opts.email}:`);
@@ -47,14 +50,31 @@ export function userCommands(program: Command, io: CliIo): void {
   const tokens = program.command('tokens').description('API tokens');
   tokens
     .command('create')
-    .description('Create an API token for a person; it is printed once')
-    .requiredOption('--user <email>', 'owner of the token')
+    .description('Create an API token, printed once: for a person (--user), or for a service account of an organisation (--service --org --name)')
+    .option('--user <email>', 'owner of the token (a person)')
+    .option('--service', 'a service token; with --org and no --user, for the service account --name (made if missing)')
+    .option('--org <id-or-slug>', 'with --service: the organisation of the service account')
     .requiredOption('--scopes <list>', 'comma-separated permissions, e.g. tickets.read,customers.read')
     .option('--expires <days>', 'days until it expires (1-366)', '90')
-    .option('--name <name>', 'label', 'cli token')
-    .option('--service', 'a service token (for an integration account)')
-    .action(async (opts: { user: string; scopes: string; expires: string; name: string; service?: boolean }) => {
+    .option('--name <name>', 'label (with --org: the service account’s name)', 'cli token')
+    .action(async (opts: { user?: string; scopes: string; expires: string; name: string; service?: boolean; org?: string }) => {
       await withServices(io, async (s) => {
+        const step = async <T>(fn: () => Promise<T>) => {
+          try {
+            return await fn();
+          } catch (err) {
+            if (err instanceof AppError) throw new CliExit(1, `trustdesk: ${err.message}`);
+            throw err;
+          }
+        };
+        if (opts.org !== undefined || !opts.user) {
+          if (opts.user || !opts.service || !opts.org) throw new CliExit(1, 'trustdesk: give --user EMAIL for a person’s token, or --service --org ID --name NAME for a service account’s.');
+          const org = opts.org;
+          const created = await step(() => createServiceToken({ db: s.database.db, audit: s.audit }, CLI_OPERATOR, { org, name: opts.name, scopes: parseScopes(opts.scopes), expiresInDays: Number(opts.expires) }));
+          io.out(created.token);
+          io.err(`Service token ${created.id} of account ${created.accountId} (organisation ${created.orgId}) expires ${created.expiresAt.toISOString()}. It is shown only now; store it in a secret manager.`);
+          return;
+        }
         const user = await s.database.db.selectFrom('users').where('email', '=', opts.user.trim().toLowerCase()).select('id').executeTakeFirst();
         if (!user) throw new CliExit(1, `trustdesk: no user ${opts.user}`);
         const created = await createApiToken({ db: s.database.db, audit: s.audit }, null, CLI_CLIENT, {

@@ -13,6 +13,11 @@ export interface OrganizationsTable {
   created_at: Timestamp;
   allowed_cidrs: ColumnType<string[], string[] | undefined, string[]>;
   settings: ColumnType<Record<string, unknown>, string | undefined, string>;
+  /** Filled from the name by the database when not given (migration 0038). */
+  slug: ColumnType<string, string | undefined, string>;
+  status: ColumnType<'active' | 'suspended' | 'deleted', 'active' | 'suspended' | 'deleted' | undefined, 'active' | 'suspended' | 'deleted'>;
+  suspended_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  deleted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface UsersTable {

@@ -1,0 +1,150 @@
+/**
+ * `trustdesk setup` (headless: the first organisation and its administrator's
+ * invitation) and `trustdesk orgs …` (organisations as tenants: create, list,
+ * rename, suspend, resume, delete). The operator on the machine is the
+ * authority for these; there is no API for them (decision 0202).
+ */
+import type { Command } from 'commander';
+import { inviteUser } from '../../identity/auth/auth.service.js';
+import { roleIdByKey } from '../../identity/auth/principals.js';
+import {
+  CLI_OPERATOR, createOrganization, deleteOrganization, listOrganizations, renameOrganization, resumeOrganization, suspendOrganization, type OrganizationSummary,
+} from '../../identity/organizations/lifecycle.js';
+import type { Services } from '../app/services.js';
+import { AppError } from '../errors.js';
+import { LocalBlobStore } from '../../protection/blobs/store.js';
+import { openServices } from '../app/services.js';
+import { createLogger } from '../logging.js';
+import { CliExit, cliConfig, withServices, type CliIo } from './io.js';
+
+const CLI_CLIENT = { ip: 'cli', userAgent: 'trustdesk-cli', requestId: 'cli' };
+const NO_PERSON = '00000000-0000-0000-0000-000000000000';
+
+const orgDeps = (s: Services) => ({ db: s.database.db, audit: s.audit, keyring: s.keyring, blobs: new LocalBlobStore(s.config.blobDirPath) });
+
+/** Service errors become one line and exit code 1; anything else is left to runCli. */
+async function operatorStep<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof AppError) throw new CliExit(1, `trustdesk: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Creates the organisation and invites its administrator (the invitation link is printed once and emailed). */
+async function createWithAdmin(s: Services, io: CliIo, input: { name: string; slug?: string | undefined; admin: string; adminName: string }): Promise<void> {
+  const db = s.database.db;
+  const email = input.admin.trim().toLowerCase();
+  if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new CliExit(1, `trustdesk: "${input.admin}" is not an email address.`);
+  if (await db.selectFrom('users').where('email', '=', email).select('id').executeTakeFirst()) {
+    throw new CliExit(1, `trustdesk: ${email} already has an account; give the new organisation's administrator another address.`);
+  }
+  const org = await operatorStep(() => createOrganization(orgDeps(s), CLI_OPERATOR, { name: input.name, slug: input.slug }));
+  const adminRole = await roleIdByKey(db, org.id, 'administrator');
+  if (!adminRole) throw new CliExit(1, 'trustdesk: the organisation has no administrator role.');
+  const deps = { db, audit: s.audit, mailer: s.mailer, deferred: s.deferred, publicUrl: s.config.publicUrl, policy: { idleMs: s.config.sessionIdleMinutes * 60_000, absoluteMs: s.config.sessionMaxHours * 3_600_000 } };
+  const { link } = await operatorStep(() => inviteUser(deps, { userId: NO_PERSON, orgId: org.id }, CLI_CLIENT, { email, name: input.adminName, roleIds: [adminRole], teamIds: [] }));
+  io.out(`Organisation ${org.name} created: id ${org.id}, slug ${org.slug}.`);
+  io.out(`Administrator ${email} invited. One-time link (7 days; also emailed):`);
+  io.out(`  ${link}`);
+}
+
+function row(o: OrganizationSummary): string {
+  return [o.id, o.slug.padEnd(24), o.status.padEnd(9), String(o.staff).padStart(5), o.name].join('  ');
+}
+
+export function orgCommands(program: Command, io: CliIo): void {
+  program
+    .command('setup')
+    .description('Set up a new installation without a browser: the first organisation, and a one-time invitation link for its administrator')
+    .requiredOption('--org <name>', 'the organisation’s name')
+    .requiredOption('--admin <email>', 'the administrator’s email')
+    .option('--admin-name <name>', 'the administrator’s display name', 'Administrator')
+    .option('--slug <slug>', 'short name for commands (default: from the name)')
+    .action(async (opts: { org: string; admin: string; adminName: string; slug?: string }) => {
+      // A new installation has no schema yet: setup applies the migrations, as `start` would.
+      const config = cliConfig(io);
+      const services = await openServices({ config, logger: createLogger({ level: io.env.TRUSTDESK_LOG_LEVEL ?? 'warn' }), migrate: true });
+      try {
+        const live = await listOrganizations(services.database.db);
+        const anyone = await services.database.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+        if (live.length || anyone) {
+          throw new CliExit(1, `trustdesk: this installation is already set up (${live.length} organisation${live.length === 1 ? '' : 's'}). To add an organisation: trustdesk orgs create --name "${opts.org}" --admin ${opts.admin}`);
+        }
+        if (services.createdKeyFile) io.out(`Created key file ${config.keyFilePath} (owner-only). Back it up apart from the database: without it, encrypted data cannot be read.`);
+        await createWithAdmin(services, io, { name: opts.org, slug: opts.slug, admin: opts.admin, adminName: opts.adminName });
+      } finally {
+        await services.close();
+      }
+    });
+
+  const orgs = program.command('orgs').description('Organisations (tenants) of this installation');
+  orgs
+    .command('create')
+    .description('Create a further organisation and invite its administrator')
+    .requiredOption('--name <name>', 'the organisation’s name')
+    .requiredOption('--admin <email>', 'the administrator’s email')
+    .option('--admin-name <name>', 'the administrator’s display name', 'Administrator')
+    .option('--slug <slug>', 'short name for commands (default: from the name)')
+    .action(async (opts: { name: string; admin: string; adminName: string; slug?: string }) => {
+      await withServices(io, (s) => createWithAdmin(s, io, { name: opts.name, slug: opts.slug, admin: opts.admin, adminName: opts.adminName }));
+    });
+  orgs
+    .command('list')
+    .description('List organisations: id, slug, status, staff, name')
+    .option('--all', 'include deleted organisations (tombstones)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { all?: boolean; json?: boolean }) => {
+      await withServices(io, async (s) => {
+        const list = await listOrganizations(s.database.db, { includeDeleted: opts.all === true });
+        if (opts.json) return io.out(JSON.stringify(list));
+        if (!list.length) return io.out('No organisations. Set up with: trustdesk setup --org NAME --admin EMAIL');
+        for (const o of list) io.out(row(o));
+      });
+    });
+  orgs
+    .command('rename <org>')
+    .description('Rename an organisation (by id or slug); --slug changes its short name')
+    .option('--name <name>', 'the new name')
+    .option('--slug <slug>', 'the new slug')
+    .action(async (ref: string, opts: { name?: string; slug?: string }) => {
+      await withServices(io, async (s) => {
+        const o = await operatorStep(() => renameOrganization(orgDeps(s), CLI_OPERATOR, ref, opts));
+        io.out(`Organisation ${o.id} is now "${o.name}" (slug ${o.slug}).`);
+      });
+    });
+  orgs
+    .command('suspend <org>')
+    .description('Suspend an organisation: its data is kept; sign-in, API tokens, inbound mail, chat and portal are refused until resumed')
+    .option('--reason <text>', 'why (recorded in its audit trail; no personal data)')
+    .action(async (ref: string, opts: { reason?: string }) => {
+      await withServices(io, async (s) => {
+        const o = await operatorStep(() => suspendOrganization(orgDeps(s), CLI_OPERATOR, ref, opts));
+        io.out(`Organisation ${o.slug} is suspended. Its mail is answered "450 4.2.1" (senders retry); resume with: trustdesk orgs resume ${o.slug}`);
+      });
+    });
+  orgs
+    .command('resume <org>')
+    .description('Resume a suspended organisation')
+    .action(async (ref: string) => {
+      await withServices(io, async (s) => {
+        const o = await operatorStep(() => resumeOrganization(orgDeps(s), CLI_OPERATOR, ref));
+        io.out(`Organisation ${o.slug} is active.`);
+      });
+    });
+  orgs
+    .command('delete <org>')
+    .description('Delete an organisation for good: its keys are destroyed (nothing of it can be decrypted again, backups included) and its rows removed')
+    .option('--confirm <slug-or-id>', 'repeat the organisation’s slug or id')
+    .action(async (ref: string, opts: { confirm?: string }) => {
+      await withServices(io, async (s) => {
+        const r = await operatorStep(() => deleteOrganization(orgDeps(s), CLI_OPERATOR, ref, opts.confirm));
+        const rows = Object.values(r.purge.removed).reduce((a, b) => a + b, 0);
+        io.out(`Organisation ${r.slug} (${r.id}) deleted: ${r.keysDestroyed} keys destroyed, ${rows} rows and ${r.filesRemoved} attachment files removed.`);
+        if (r.purge.remaining.length) {
+          throw new CliExit(1, `trustdesk: rows remain in ${r.purge.remaining.join(', ')} (they cannot be decrypted). Run again to finish: trustdesk orgs delete ${r.id} --confirm ${r.id}`);
+        }
+      });
+    });
+}
