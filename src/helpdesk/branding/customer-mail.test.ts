@@ -34,6 +34,7 @@ const SENDING_FILES = [
   'chat/identify.ts',
   'mail/outbound-queue.ts',
   'portal/signin.service.ts',
+  'privacy/export.ts',
   'secure-messages/secure-messages.service.ts',
   'verification/verification.service.ts',
 ];

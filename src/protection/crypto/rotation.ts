@@ -44,6 +44,8 @@ export const ENCRYPTED_COLUMNS: Array<{ table: EncryptedTable; columns: string[]
   { table: 'incident_events', columns: ['text_enc'] },
   // A SIEM destination's HTTP token and TLS client key (src/protection/siem/destinations.service.ts).
   { table: 'siem_destinations', columns: ['client_key_enc', 'token_enc'] },
+  // A data-subject access export's zip, under the customer's key until it expires (decision 0205).
+  { table: 'privacy_exports', columns: ['bundle_enc'] },
 ];
 // Every *_enc column in the schema must be listed here: a rotation retires the old key version, so a column it
 // missed would become unreadable (rotation.test.ts reads the live schema and fails on any column not listed).
@@ -51,6 +53,7 @@ export const ENCRYPTED_COLUMNS: Array<{ table: EncryptedTable; columns: string[]
 // are the content_key_enc column, so rotating it covers the blobs too.
 type EncryptedTable =
   | 'customers'
+  | 'privacy_exports'
   | 'customer_contacts'
   | 'tickets'
   | 'messages'

@@ -9,16 +9,7 @@
  * file name is built from safe characters only. Invoice number, amount and dates vary per recipient.
  */
 import { randomInt } from 'node:crypto';
-import { cleanValue, escapeHtml, fill, safeValues, type TemplateValues } from './templates.js';
-
-/** What a template's attachment says (variables allowed in issuer and item). */
-export interface TemplateAttachment {
-  kind: 'invoice';
-  /** Who the invoice is from, e.g. "{{customerName}} Consulting" or "Northgate Office Supplies". */
-  issuer: string;
-  /** The one line item. */
-  item: string;
-}
+import { cleanValue, escapeHtml, fill, safeValues, type TemplateAttachment, type TemplateValues } from './templates.js';
 
 export interface SimulatedAttachment {
   filename: string;

@@ -3,7 +3,7 @@
  * times staggered over the send window), delivery into the support queue through
  * the ingest pipeline real mail takes, and results. Decision 0192.
  */
-import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Principal } from '../../identity/auth/access.js';
 import { AppError } from '../../platform/errors.js';
@@ -20,6 +20,7 @@ import { CUSTOMER_NAMES, renderTemplate } from './templates.js';
 import { buildSimulatedMessage } from './message.js';
 import { buildInvoiceHtml, buildInvoicePdf, drawInvoiceFacts } from './attachment.js';
 import { readSimulationSettings } from './settings.js';
+import { hashToken, recordEvent } from './events.js';
 import type { DeliveryPath, LandingForm, SimulationBanner, SimulationEventType } from './schema.js';
 import './schema.js';
 
@@ -100,10 +101,6 @@ export async function endCampaign(deps: HelpdeskDeps, ctx: AgentContext, id: str
   });
 }
 
-export function hashToken(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
-}
-
 export interface DeliveryOptions {
   blobs: BlobStore;
   maxAttachmentBytes: number;
@@ -135,10 +132,6 @@ export function simulationHooks(deps: HelpdeskDeps, banner: SimulationBanner): I
     scanSensitiveData,
     notify: async () => undefined,
   };
-}
-
-export async function recordEvent(db: HelpdeskDeps['db'], input: { orgId: string; recipientId: string; type: SimulationEventType; discountedReason?: string | null }): Promise<void> {
-  await db.insertInto('simulation_events').values({ id: randomUUID(), org_id: input.orgId, recipient_id: input.recipientId, type: input.type, discounted_reason: input.discountedReason ?? null }).execute();
 }
 
 /**

@@ -8,9 +8,17 @@
  * every character escaped, so neither a header nor markup can be injected.
  */
 
-import type { TemplateAttachment } from './attachment.js';
 
 export type Difficulty = 1 | 2 | 3;
+
+/** What a template's attachment says (variables allowed in issuer and item). */
+export interface TemplateAttachment {
+  kind: 'invoice';
+  /** Who the invoice is from, e.g. "{{customerName}} Consulting" or "Northgate Office Supplies". */
+  issuer: string;
+  /** The one line item. */
+  item: string;
+}
 
 export interface RedFlag {
   /** Where the quoted text is: the subject, the sender line or the body. */

@@ -11,7 +11,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../../platform/db/schema.js';
 import { actingFromAgent, type AgentContext, type HelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { assignModule } from '../../identity/training/assignments.service.js';
-import { hashToken, recordEvent } from './campaigns.service.js';
+import { hashToken, recordEvent } from './events.js';
 import { campaignTemplate } from './custom-templates.js';
 import { markFlags, renderTemplate, type MarkedPart } from './templates.js';
 import { readSimulationSettings, scannerRangeOf } from './settings.js';
