@@ -83,6 +83,9 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['e2e/web/**/*.test.ts'],
+          // A browser test is one user's whole scenario (thirty steps, each a render and a request): 17 s alone, and
+          // past 30 s while two other files load the same two cores.
+          testTimeout: 90_000,
           // The web app built once when its inputs changed; one Chromium for every browser test file.
           globalSetup: ['e2e/web/build.setup.ts', 'src/platform/db/testing.ts', 'e2e/web/browser.setup.ts'],
           pool: 'forks',
