@@ -7,11 +7,8 @@
  * provider's token answers pass through a proxy the test can tamper with, signing ID tokens with the provider's
  * own key, so each refusal is openid-client's validation at work, not a broken signature.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
-import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
 import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
@@ -22,20 +19,14 @@ import { SESSION_COOKIE } from '../auth/sessions.js';
 import { buildOrg, buildUser, signInAs, type SignedIn, type TestOrg, type TestUser } from '../auth/testing.js';
 import { outboundFetch } from './oidc.js';
 import { createSsoRoutes, ssoRoutes, SSO_COOKIE } from './sso.routes.js';
+import { startTestProvider, TEST_CLIENT_SECRET as CLIENT_SECRET, type TestProvider } from './testing.js';
 
 type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
-const CLIENT_SECRET = 'provider-client-secret-do-not-leak-7c1f';
-
-interface Account {
-  email: string;
-  emailVerified: boolean;
-}
 
 describe('staff single sign-on (OpenID Connect)', () => {
   let services: Services;
   let app: FastifyInstance;
-  let server: Server;
-  let provider: Provider;
+  let idp: TestProvider;
   let issuer: string;
   let orgA: TestOrg;
   let orgB: TestOrg;
@@ -44,9 +35,8 @@ describe('staff single sign-on (OpenID Connect)', () => {
   let ada: TestUser;
   let privateKey: SigningKey;
   let attackerKey: SigningKey;
-  const accounts = new Map<string, Account>();
-  /** Who the provider signs in next, and what it asserts about the authentication. */
-  let nextLogin: { accountId: string; amr?: string[]; acr?: string } = { accountId: 'alice' };
+  let accounts: TestProvider['accounts'];
+  type Login = Parameters<TestProvider['login']>[0];
   /** Rewrites the ID token of the next token answer. */
   let tamper: ((claims: JWTPayload) => Promise<string>) | null = null;
 
@@ -58,44 +48,12 @@ describe('staff single sign-on (OpenID Connect)', () => {
     attackerKey = (await generateKeyPair('RS256', { extractable: true })).privateKey;
     const jwk: JWK = { ...(await exportJWK(keys.privateKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
 
-    let handler: (req: IncomingMessage, res: ServerResponse) => void = (_q, s) => s.end();
-    server = createServer((req, res) => handler(req, res));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    provider = new Provider(issuer, {
-      clients: [
-        { client_id: 'trustdesk', client_secret: CLIENT_SECRET, redirect_uris: [redirectUri], response_types: ['code'], grant_types: ['authorization_code'] },
-        { client_id: 'other-app', client_secret: 'other-secret-0123456789', redirect_uris: ['https://other.example/cb'], response_types: ['code'], grant_types: ['authorization_code'] },
-      ],
+    idp = await startTestProvider(redirectUri, {
       jwks: { keys: [jwk] },
-      claims: { openid: ['sub', 'acr', 'amr', 'auth_time'], email: ['email', 'email_verified'], profile: ['name'] },
-      features: { devInteractions: { enabled: false } },
-      interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
-      cookies: { keys: ['test-cookie-key-0123456789'] },
-      pkce: { required: () => true },
-      async findAccount(_ctx: unknown, id: string) {
-        const a = accounts.get(id);
-        if (!a) return undefined;
-        return { accountId: id, claims: async () => ({ sub: id, email: a.email, email_verified: a.emailVerified, name: id }) };
-      },
+      clients: [{ client_id: 'other-app', client_secret: 'other-secret-0123456789', redirect_uris: ['https://other.example/cb'], response_types: ['code'], grant_types: ['authorization_code'] }],
     });
-    const callback = provider.callback();
-    handler = (req, res) => {
-      if (!req.url?.startsWith('/interaction/')) return void callback(req, res);
-      void (async () => {
-        const details = await provider.interactionDetails(req, res);
-        if (details.prompt.name === 'login') {
-          await provider.interactionFinished(req, res, { login: { accountId: nextLogin.accountId, ...(nextLogin.amr ? { amr: nextLogin.amr } : {}), ...(nextLogin.acr ? { acr: nextLogin.acr } : {}) } }, { mergeWithLastSubmission: false });
-          return;
-        }
-        const grant = new provider.Grant({ accountId: details.session?.accountId as string, clientId: details.params.client_id as string });
-        grant.addOIDCScope(String(details.params.scope));
-        await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
-      })().catch((e: unknown) => {
-        res.statusCode = 500;
-        res.end(String(e));
-      });
-    };
+    issuer = idp.issuer;
+    accounts = idp.accounts;
 
     // Every provider request goes through the outbound wrapper; token answers may be tampered with on the way.
     const viaWrapper = outboundFetch({ allowPrivate: true });
@@ -123,7 +81,7 @@ describe('staff single sign-on (OpenID Connect)', () => {
     accounts.set('bob', { email: 'bob@b.example', emailVerified: true });
   });
   afterAll(async () => {
-    server?.close();
+    idp?.close();
     await app?.close();
     await services?.close();
   });
@@ -141,8 +99,8 @@ describe('staff single sign-on (OpenID Connect)', () => {
   const save = (body: Record<string, unknown>, who: SignedIn = admin) => app.inject({ method: 'PUT', url: '/api/sso/connection', headers: who.headers, payload: body });
 
   /** A browser: discovery at Trustdesk, then the provider's redirects with its own cookie jar, up to the callback. */
-  async function toCallback(email: string, login: typeof nextLogin): Promise<{ path: string; binding: string; nonce: string }> {
-    nextLogin = login;
+  async function toCallback(email: string, login: Login): Promise<{ path: string; binding: string; nonce: string }> {
+    idp.login(login);
     const discovered = await app.inject({ method: 'POST', url: '/api/auth/sso/discover', payload: { email }, remoteAddress: nextAddress() });
     expect(discovered.statusCode, discovered.body).toBe(200);
     const { authorizationUrl } = discovered.json() as { authorizationUrl: string };
@@ -172,7 +130,7 @@ describe('staff single sign-on (OpenID Connect)', () => {
   let flows = 0;
   const nextAddress = () => `10.9.${Math.floor(++flows / 250)}.${(flows % 250) + 1}`;
   const finish = (path: string, binding: string | null) => app.inject({ url: path, remoteAddress: nextAddress(), ...(binding ? { cookies: { [SSO_COOKIE]: binding } } : {}) });
-  async function signInVia(email: string, login: typeof nextLogin) {
+  async function signInVia(email: string, login: Login) {
     const cb = await toCallback(email, login);
     return finish(cb.path, cb.binding);
   }
