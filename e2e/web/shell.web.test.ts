@@ -5,20 +5,25 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildOrg, signIn, type TestOrg } from '../../src/identity/auth/testing.js';
+import { buildOrg, buildUser, signIn, type TestOrg } from '../../src/identity/auth/testing.js';
+import { startTestProvider, TEST_CLIENT_SECRET, type TestProvider } from '../../src/identity/sso/testing.js';
 import { closeBrowser, describeWeb, launchBrowser, runAxe, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
 describeWeb('web shell', (kind) => {
   let server: WebServer;
   let browser: Browser;
   let org: TestOrg;
+  let idp: TestProvider;
 
   beforeAll(async () => {
-    server = await startWebServer({ kind });
+    // Private outbound allowed: the single-sign-on test's provider runs on a loopback port.
+    server = await startWebServer({ kind, config: { TRUSTDESK_ALLOW_PRIVATE_OUTBOUND: 'true' } });
+    idp = await startTestProvider(`${server.baseUrl}/api/auth/sso/callback`);
     browser = await launchBrowser();
     org = await buildOrg(server.services);
   });
   afterAll(async () => {
+    idp?.close();
     await closeBrowser(browser);
     await server?.close();
   });
@@ -108,4 +113,37 @@ describeWeb('web shell', (kind) => {
     await page.waitForURL(/\/signin\/factor\?next=/);
     await context.close();
   });
+
+  it('signs in with the organisation’s provider from the email alone; Trustdesk’s factor follows unless its MFA is trusted', async () => {
+    const ssoOrg = await buildOrg(server.services);
+    const admin = await signIn(server.app, ssoOrg, { roles: ['administrator'] });
+    const member = await buildUser(server.services, ssoOrg, { roles: ['agent'], email: 'mia@sso-web.example' });
+    idp.accounts.set('mia', { email: member.email, emailVerified: true });
+    const configure = (trustProviderMfa: boolean) =>
+      server.app.inject({ method: 'PUT', url: '/api/sso/connection', headers: admin.headers, payload: { enabled: true, displayName: 'Example IdP', issuer: idp.issuer, clientId: 'trustdesk', clientSecret: TEST_CLIENT_SECRET, emailDomains: ['sso-web.example'], trustProviderMfa } });
+    const viaProvider = async () => {
+      const context = await browser.newContext({ baseURL: server.baseUrl });
+      const page = await context.newPage();
+      const seen = watchPage(page);
+      await page.goto('/signin');
+      await page.getByLabel('Email').fill(member.email);
+      await page.getByLabel('Password').focus();
+      await page.getByRole('button', { name: 'Sign in with Example IdP' }).click();
+      return { context, page, seen };
+    };
+    idp.login({ accountId: 'mia', amr: ['pwd', 'mfa'] });
+
+    expect((await configure(false)).statusCode).toBe(200);
+    const first = await viaProvider();
+    await first.page.waitForURL(/\/signin\/factor/);
+    expect(first.seen.pageErrors).toEqual([]);
+    await first.context.close();
+
+    expect((await configure(true)).statusCode).toBe(200);
+    const second = await viaProvider();
+    await second.page.getByRole('navigation', { name: 'Main navigation' }).waitFor();
+    expect(new URL(second.page.url()).pathname).not.toMatch(/^\/signin/);
+    expect(second.seen.cspViolations).toEqual([]);
+    await second.context.close();
+  }, 60_000);
 }, { firstRun: true });

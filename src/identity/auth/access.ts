@@ -30,10 +30,16 @@ export interface Principal {
   ip: string;
 }
 
+/**
+ * The session methods that count as phishing-resistant: a passkey verified here, or an identity provider's
+ * phishing-resistant assertion that the organisation chose to trust (single sign-on, decision 0204).
+ */
+export const PHISHING_RESISTANT_METHODS: ReadonlySet<string> = new Set(['webauthn', 'sso-phishing-resistant']);
+
 /** Second factor verified in this session, and phishing-resistant (WebAuthn) where a role requires it. */
 export function sessionHasRequiredFactor(p: Principal): boolean {
   if (!p.mfaAt) return false;
-  return !p.requirePhishingResistant || p.mfaMethod === 'webauthn';
+  return !p.requirePhishingResistant || (p.mfaMethod !== null && PHISHING_RESISTANT_METHODS.has(p.mfaMethod));
 }
 
 /** A record's ownership, for object-level checks. */

@@ -13,6 +13,7 @@ import type { Database } from '../../platform/db/schema.js';
 import { AppError } from '../../platform/errors.js';
 import type { DeferredTasks } from '../../platform/deferred.js';
 import type { Mailer } from '../../platform/notify/mailer.js';
+import { passwordSignInAllowed } from '../sso/connection.service.js';
 import { assertPasswordAcceptable, dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
 import { SUSPENDED_MESSAGE } from '../organizations/status.js';
 import { createBuiltInRoles } from './principals.js';
@@ -20,7 +21,7 @@ import { hashSecret, looksLikeSecret, newSecret } from './secrets.js';
 import { createSession, revokeUserSessions, type NewSession, type SessionPolicy } from './sessions.js';
 
 /** The browser a sign-in came from, as a short hash of its user agent (never the string): new-device checks (decision 0194). */
-function deviceOf(userAgent: string | null | undefined): string | null {
+export function deviceOf(userAgent: string | null | undefined): string | null {
   return userAgent ? `ua1:${createHash('sha256').update(userAgent).digest('hex').slice(0, 16)}` : null;
 }
 
@@ -232,6 +233,16 @@ export async function signIn(deps: AuthDeps, client: ClientInfo, input: { email:
     });
     if (user.org_status === 'suspended') throw new AppError('forbidden', SUSPENDED_MESSAGE);
     throw new AppError('unauthenticated', BAD_CREDENTIALS);
+  }
+  // Single-sign-on-only organisations: the right password is not a guess (its attempts are given back), but only
+  // a named break-glass account may go on with it (decision 0204). Asked after the password, so it reveals nothing.
+  if (!(await passwordSignInAllowed(deps.db, user.org_id, user.id))) {
+    await deps.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('signin_throttle').where('key', '=', accountKey).execute();
+      await releaseAddressAttempt(trx, addressKey);
+      await deps.audit.append(trx, { orgId: user.org_id, actor: { type: 'user', id: user.id }, action: 'auth.signin', object: { type: 'user', id: user.id }, result: 'denied', details: { factor: 'password', reason: 'sso_required' }, requestId: client.requestId, sourceIp: client.ip });
+    });
+    throw new AppError('forbidden', 'Your organisation signs in with single sign-on. Use “Continue” with your work email.', { extra: { ssoRequired: true } });
   }
   return deps.db.transaction().execute(async (trx) => {
     await trx.deleteFrom('signin_throttle').where('key', '=', accountKey).execute();

@@ -27,7 +27,7 @@ export type SessionRow = Omit<Selectable<SessionsTable>, 'csrf_hash' | 'revoked_
 
 export async function createSession(
   exec: Executor,
-  input: { userId: string; orgId: string; ip: string | null; userAgent: string | null; policy: SessionPolicy; mfa?: { at: Date; method: string } | null; createdAt?: Date },
+  input: { userId: string; orgId: string; ip: string | null; userAgent: string | null; policy: SessionPolicy; mfa?: { at: Date; method: string } | null; createdAt?: Date; signinMethod?: 'password' | 'sso' },
 ): Promise<NewSession> {
   const token = newSecret('tds');
   const idHash = hashSecret(token);
@@ -48,6 +48,7 @@ export async function createSession(
       mfa_method: input.mfa?.method ?? null,
       ip: input.ip?.slice(0, 100) ?? null,
       user_agent: input.userAgent?.slice(0, 300) ?? null,
+      signin_method: input.signinMethod ?? 'password',
     })
     .execute();
   return { token, idHash, expiresAt };
@@ -60,7 +61,7 @@ export async function findLiveSession(db: Kysely<Database>, token: unknown, poli
     .selectFrom('sessions')
     .where('id_hash', '=', hashSecret(token))
     .where('revoked_at', 'is', null)
-    .select(['id_hash', 'user_id', 'org_id', 'created_at', 'last_seen_at', 'expires_at', 'mfa_at', 'mfa_method', 'step_up_at', 'ip', 'user_agent'])
+    .select(['id_hash', 'user_id', 'org_id', 'created_at', 'last_seen_at', 'expires_at', 'mfa_at', 'mfa_method', 'step_up_at', 'ip', 'user_agent', 'signin_method'])
     .executeTakeFirst();
   if (!row) return null;
   if (row.expires_at.getTime() <= now.getTime()) return null;
@@ -89,7 +90,7 @@ export async function rotateSession(
     .where('id_hash', '=', Buffer.from(old.id_hash))
     .execute();
   const mfa = input.mfa !== undefined ? input.mfa : old.mfa_at ? { at: old.mfa_at, method: old.mfa_method ?? 'unknown' } : null;
-  const created = await createSession(exec, { userId: old.user_id, orgId: old.org_id, ip: input.ip, userAgent: input.userAgent, policy: input.policy, mfa, createdAt: old.created_at });
+  const created = await createSession(exec, { userId: old.user_id, orgId: old.org_id, ip: input.ip, userAgent: input.userAgent, policy: input.policy, mfa, createdAt: old.created_at, signinMethod: old.signin_method === 'sso' ? 'sso' : 'password' });
   // Keep the original absolute expiry: rotation must not extend a session's life.
   await exec.updateTable('sessions').set({ expires_at: old.expires_at }).where('id_hash', '=', created.idHash).execute();
   return { ...created, expiresAt: old.expires_at };

@@ -88,6 +88,8 @@ export interface SessionsTable {
   step_up_at: Date | null;
   ip: string | null;
   user_agent: string | null;
+  /** How the first factor was proven: 'password' or 'sso' (migration 0039). */
+  signin_method: ColumnType<string, string | undefined, string>;
   revoked_at: Date | null;
   revoked_reason: string | null;
 }

@@ -365,6 +365,18 @@ describe('route access matrix', () => {
     }
   });
 
+  it('single sign-on connection: only holders of policies.manage (administrators) read or change it (decision 0204)', async () => {
+    for (const role of ROLES) {
+      const headers = as[role]!.headers;
+      const read = await app.inject({ url: '/api/sso/connection', headers });
+      const save = await app.inject({ method: 'PUT', url: '/api/sso/connection', headers, payload: { enabled: true, displayName: 'x', issuer: 'http://not-allowed.example', clientId: 'x', emailDomains: ['matrix.example'], trustProviderMfa: false } });
+      const remove = await app.inject({ method: 'DELETE', url: '/api/sso/connection', headers });
+      // Allowed: past the permission check (an http issuer refused, nothing to remove). Everyone else: refused.
+      const expected = role === 'administrator' ? [200, 400, 404] : [403, 403, 403];
+      expect([read.statusCode, save.statusCode, remove.statusCode], role).toEqual(expected);
+    }
+  });
+
   it('SIEM destinations: security officers and administrators manage them, auditors only read their status (decision 0193)', async () => {
     const destination = { name: 'x', transport: 'tcp', host: 'not a host', port: 6514, format: 'cef' };
     for (const role of ROLES) {

@@ -44,11 +44,13 @@ import { awarenessRoutes } from '../../threats/awareness/awareness.routes.js';
 import { incidentRoutes } from '../../threats/incidents/incidents.routes.js';
 import { siemRoutes } from '../../protection/siem/siem.routes.js';
 import { insiderRoutes } from '../../threats/insider/insider.routes.js';
+import { ssoRoutes } from '../../identity/sso/sso.routes.js';
 import { webRoutes } from './web.js';
 
 export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   authRoutes,
   mfaRoutes,
+  ssoRoutes,
   userRoutes,
   ticketRoutes,
   ticketBulkRoutes,

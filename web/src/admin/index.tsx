@@ -22,6 +22,7 @@ import { Routing } from './Routing.js';
 import { SenderLists } from './SenderLists.js';
 import { SensitiveData } from './SensitiveData.js';
 import { SecurityPolicy } from './SecurityPolicy.js';
+import { SingleSignOn } from './SingleSignOn.js';
 import { Sla } from './Sla.js';
 import { Staff } from './Staff.js';
 import { Teams } from './Teams.js';
@@ -49,6 +50,7 @@ export default function AdminArea() {
       <Route path="/admin/roles" component={Roles} />
       <Route path="/admin/teams" component={Teams} />
       <Route path="/admin/security-policy" component={SecurityPolicy} />
+      <Route path="/admin/single-sign-on" component={SingleSignOn} />
       <Route path="/admin/tokens" component={Tokens} />
       <Route path="/admin/email" component={EmailChannels} />
       <Route path="/admin/sla" component={Sla} />

@@ -12,7 +12,7 @@ import type { Executor, Keyring } from '../../../protection/crypto/keyring.js';
 import type { Database } from '../../../platform/db/schema.js';
 import { AppError } from '../../../platform/errors.js';
 import type { Mailer } from '../../../platform/notify/mailer.js';
-import type { Principal } from '../access.js';
+import { PHISHING_RESISTANT_METHODS, type Principal } from '../access.js';
 import type { ClientInfo } from '../auth.service.js';
 import { rotateSession, type NewSession, type SessionPolicy, type SessionRow } from '../sessions.js';
 import type { SmsSender } from './sms.js';
@@ -190,15 +190,15 @@ export async function lockSession(trx: Executor, caller: Caller): Promise<Sessio
     .selectFrom('sessions')
     .where('id_hash', '=', caller.sessionHash)
     .where('revoked_at', 'is', null)
-    .select(['id_hash', 'user_id', 'org_id', 'created_at', 'last_seen_at', 'expires_at', 'mfa_at', 'mfa_method', 'step_up_at', 'ip', 'user_agent'])
+    .select(['id_hash', 'user_id', 'org_id', 'created_at', 'last_seen_at', 'expires_at', 'mfa_at', 'mfa_method', 'step_up_at', 'ip', 'user_agent', 'signin_method'])
     .forUpdate()
     .executeTakeFirst();
   if (!row || row.user_id !== caller.principal.userId) throw new AppError('unauthenticated', 'Sign in to continue.');
   return row;
 }
 
-export function satisfiesPolicy(caller: Caller, method: FactorKind): boolean {
-  return !caller.principal.requirePhishingResistant || method === 'webauthn';
+export function satisfiesPolicy(caller: Caller, method: string): boolean {
+  return !caller.principal.requirePhishingResistant || PHISHING_RESISTANT_METHODS.has(method);
 }
 
 /**

@@ -22,8 +22,9 @@ import awareness from './awareness.js';
 import incidents from './incidents.js';
 import siem from './siem.js';
 import insider from './insider.js';
+import sso from './sso.js';
 
-export const en = { ...common, ...auth, ...account, ...agent, ...agentChat, ...admin, ...security, ...portal, ...notifications, ...knowledge, ...reports, ...brand, ...chat, ...training, ...simulations, ...awareness, ...incidents, ...siem, ...insider } as const;
+export const en = { ...common, ...auth, ...account, ...agent, ...agentChat, ...admin, ...security, ...portal, ...notifications, ...knowledge, ...reports, ...brand, ...chat, ...training, ...simulations, ...awareness, ...incidents, ...siem, ...insider, ...sso } as const;
 
 export type MessageKey = keyof typeof en;
 export type Messages = Record<MessageKey, string>;

@@ -1,0 +1,76 @@
+/**
+ * Contract of staff single sign-on (src/identity/sso/; docs/sso.md, decision 0204): an organisation's OpenID
+ * Connect connection (policies.manage reads and changes it; the client secret is accepted, never returned), and the
+ * sign-in screen's discovery by email domain. The provider's answer comes back to GET /api/auth/sso/callback, a
+ * browser redirect outside this table.
+ */
+import { Type } from 'typebox';
+import { Email, Nullable, Timestamp, Uuid, type Endpoint } from './common.js';
+
+export const SSO_CALLBACK_PATH = '/api/auth/sso/callback';
+
+/** The reasons the sign-in screen may be told (the audit trail keeps the precise one). */
+export const SSO_PUBLIC_ERRORS = ['expired', 'no_account', 'email_not_verified', 'provider', 'unavailable', 'failed', 'suspended'] as const;
+
+const Domain = Type.String({ minLength: 3, maxLength: 253, pattern: '^([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}$' });
+const Scope = Type.String({ minLength: 1, maxLength: 100, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' });
+const AcrValue = Type.String({ minLength: 1, maxLength: 200 });
+
+export const SsoConnectionBody = Type.Object(
+  {
+    enabled: Type.Boolean(),
+    displayName: Type.String({ minLength: 1, maxLength: 60 }),
+    issuer: Type.String({ minLength: 8, maxLength: 500 }),
+    clientId: Type.String({ minLength: 1, maxLength: 300 }),
+    /** Left out: the stored secret stays; null: none (a public client). */
+    clientSecret: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 1000 }))),
+    emailDomains: Type.Array(Domain, { minItems: 1, maxItems: 20 }),
+    scopes: Type.Optional(Type.Array(Scope, { minItems: 1, maxItems: 20 })),
+    trustProviderMfa: Type.Boolean(),
+    mfaAcrValues: Type.Optional(Type.Array(AcrValue, { maxItems: 10 })),
+    phishingResistantAcrValues: Type.Optional(Type.Array(AcrValue, { maxItems: 10 })),
+    ssoOnly: Type.Optional(Type.Boolean()),
+    /** Staff who may still sign in with password and second factor when `ssoOnly` is on. */
+    breakGlassUserIds: Type.Optional(Type.Array(Uuid, { maxItems: 10 })),
+  },
+  { additionalProperties: false },
+);
+
+export const SsoConnection = Type.Object({
+  id: Uuid,
+  protocol: Type.Literal('oidc'),
+  enabled: Type.Boolean(),
+  displayName: Type.String(),
+  issuer: Type.String(),
+  clientId: Type.String(),
+  hasClientSecret: Type.Boolean(),
+  emailDomains: Type.Array(Type.String()),
+  scopes: Type.Array(Type.String()),
+  trustProviderMfa: Type.Boolean(),
+  mfaAcrValues: Type.Array(Type.String()),
+  phishingResistantAcrValues: Type.Array(Type.String()),
+  ssoOnly: Type.Boolean(),
+  breakGlassUserIds: Type.Array(Uuid),
+  updatedAt: Timestamp,
+});
+
+export const SsoSettings = Type.Object({
+  connection: Nullable(SsoConnection),
+  /** The redirect URI to register at the provider. */
+  redirectUri: Type.String(),
+});
+
+export const SsoDiscoverBody = Type.Object({ email: Email }, { additionalProperties: false });
+export const SsoDiscoverResult = Type.Object({
+  /** The provider's name ("Sign in with …"), or null: no single sign-on for this address; use the password. */
+  provider: Nullable(Type.String()),
+  /** Where to send the browser, or null. */
+  authorizationUrl: Nullable(Type.String()),
+});
+
+export const ssoEndpoints = {
+  settings: { method: 'GET', url: '/api/sso/connection', response: SsoSettings },
+  save: { method: 'PUT', url: '/api/sso/connection', body: SsoConnectionBody, response: SsoSettings },
+  remove: { method: 'DELETE', url: '/api/sso/connection', response: Type.Object({ ok: Type.Literal(true) }) },
+  discover: { method: 'POST', url: '/api/auth/sso/discover', body: SsoDiscoverBody, response: SsoDiscoverResult },
+} as const satisfies Record<string, Endpoint>;

@@ -1,0 +1,105 @@
+/**
+ * The organisation's single sign-on connection (OpenID Connect): provider, client, email domains, whose second
+ * factor counts, single-sign-on-only with break-glass accounts. The client secret is write-only. Saving needs a
+ * fresh second factor (policies.manage), which the step-up host asks for.
+ */
+import { useEffect, useState } from 'react';
+import { ssoEndpoints, type SsoSettings } from '../../../src/platform/http/schemas/sso.js';
+import type { Static } from 'typebox';
+import { call } from '../api.js';
+import { t } from '../i18n/index.js';
+import { Button } from '../ui/Button.js';
+import { CheckboxField, TextAreaField, TextField } from '../ui/fields.js';
+import { useResource, useSubmit } from '../ui/hooks.js';
+import { ErrorNotice, Loading, Notice } from '../ui/notices.js';
+import { Page, Section } from '../ui/Page.js';
+import { AdminNav } from './AdminNav.js';
+import { ConfirmButton, linesToList } from './shared.js';
+
+type Settings = Static<typeof SsoSettings>;
+
+function Form({ settings, onSaved }: { settings: Settings; onSaved: () => void }) {
+  const c = settings.connection;
+  const [enabled, setEnabled] = useState(c?.enabled ?? false);
+  const [displayName, setDisplayName] = useState(c?.displayName ?? '');
+  const [issuer, setIssuer] = useState(c?.issuer ?? '');
+  const [clientId, setClientId] = useState(c?.clientId ?? '');
+  const [clientSecret, setClientSecret] = useState('');
+  const [domains, setDomains] = useState((c?.emailDomains ?? []).join('\n'));
+  const [scopes, setScopes] = useState((c?.scopes ?? ['openid', 'email', 'profile']).join(' '));
+  const [trustMfa, setTrustMfa] = useState(c?.trustProviderMfa ?? false);
+  const [mfaAcr, setMfaAcr] = useState((c?.mfaAcrValues ?? []).join('\n'));
+  const [phrAcr, setPhrAcr] = useState((c?.phishingResistantAcrValues ?? []).join('\n'));
+  const [ssoOnly, setSsoOnly] = useState(c?.ssoOnly ?? false);
+  const [breakGlass, setBreakGlass] = useState((c?.breakGlassUserIds ?? []).join('\n'));
+  const [saved, setSaved] = useState(false);
+  useEffect(() => setClientSecret(''), [settings]);
+  const submit = useSubmit(async () => {
+    await call(ssoEndpoints.save, {
+      body: {
+        enabled,
+        displayName: displayName.trim(),
+        issuer: issuer.trim(),
+        clientId: clientId.trim(),
+        ...(clientSecret ? { clientSecret } : {}),
+        emailDomains: linesToList(domains),
+        scopes: scopes.split(/\s+/).filter(Boolean),
+        trustProviderMfa: trustMfa,
+        mfaAcrValues: linesToList(mfaAcr),
+        phishingResistantAcrValues: linesToList(phrAcr),
+        ssoOnly,
+        breakGlassUserIds: linesToList(breakGlass),
+      },
+    });
+    return true as const;
+  });
+  const err = (field: string) => submit.fieldErrors[field] ?? Object.entries(submit.fieldErrors).find(([k]) => k.startsWith(field))?.[1];
+  return (
+    <form className="form" noValidate onSubmit={async (e) => { e.preventDefault(); setSaved(false); if (await submit.run()) { setSaved(true); onSaved(); } }}>
+      <CheckboxField label={t('sso.admin.enabled')} hint={t('sso.admin.enabledHint')} checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
+      <TextField label={t('sso.admin.displayName')} hint={t('sso.admin.displayNameHint')} value={displayName} onChange={(e) => setDisplayName(e.target.value)} error={err('displayName')} required />
+      <TextField label={t('sso.admin.issuer')} hint={t('sso.admin.issuerHint')} type="url" value={issuer} onChange={(e) => setIssuer(e.target.value)} error={err('issuer')} required />
+      <TextField label={t('sso.admin.clientId')} value={clientId} onChange={(e) => setClientId(e.target.value)} error={err('clientId')} required />
+      <TextField label={t('sso.admin.clientSecret')} hint={c?.hasClientSecret ? t('sso.admin.clientSecretKept') : t('sso.admin.clientSecretHint')} type="password" autoComplete="off" value={clientSecret} onChange={(e) => setClientSecret(e.target.value)} error={err('clientSecret')} optional />
+      <TextAreaField label={t('sso.admin.domains')} hint={t('sso.admin.domainsHint')} rows={3} value={domains} onChange={(e) => setDomains(e.target.value)} error={err('emailDomains')} />
+      <TextField label={t('sso.admin.scopes')} hint={t('sso.admin.scopesHint')} value={scopes} onChange={(e) => setScopes(e.target.value)} error={err('scopes')} />
+      <CheckboxField label={t('sso.admin.trustMfa')} hint={t('sso.admin.trustMfaHint')} checked={trustMfa} onChange={(e) => setTrustMfa(e.target.checked)} />
+      {trustMfa ? (
+        <>
+          <TextAreaField label={t('sso.admin.mfaAcr')} hint={t('sso.admin.acrHint')} rows={2} value={mfaAcr} onChange={(e) => setMfaAcr(e.target.value)} error={err('mfaAcrValues')} optional />
+          <TextAreaField label={t('sso.admin.phrAcr')} hint={t('sso.admin.acrHint')} rows={2} value={phrAcr} onChange={(e) => setPhrAcr(e.target.value)} error={err('phishingResistantAcrValues')} optional />
+        </>
+      ) : null}
+      <CheckboxField label={t('sso.admin.ssoOnly')} hint={t('sso.admin.ssoOnlyHint')} checked={ssoOnly} onChange={(e) => setSsoOnly(e.target.checked)} />
+      <TextAreaField label={t('sso.admin.breakGlass')} hint={t('sso.admin.breakGlassHint')} rows={2} value={breakGlass} onChange={(e) => setBreakGlass(e.target.value)} error={err('breakGlassUserIds')} optional />
+      <ErrorNotice error={submit.error} />
+      {saved ? <Notice tone="success">{t('form.saved')}</Notice> : null}
+      <div className="form__actions"><Button type="submit" variant="primary" busy={submit.busy}>{t('sso.admin.save')}</Button></div>
+    </form>
+  );
+}
+
+export function SingleSignOn() {
+  const settings = useResource(() => call(ssoEndpoints.settings), []);
+  const s = settings.data;
+  return (
+    <Page title={t('sso.admin.title')} subtitle={t('sso.admin.subtitle')} wide>
+      <AdminNav />
+      {settings.loading && !s ? <Loading /> : null}
+      <ErrorNotice error={settings.error} onRetry={settings.reload} />
+      {s ? (
+        <>
+          <Section title={t('sso.admin.redirectUri')} id="sso-redirect">
+            <p><code>{s.redirectUri}</code></p>
+          </Section>
+          <Section title={t('sso.admin.title')} id="sso-connection">
+            <Form settings={s} onSaved={settings.reload} />
+            {s.connection ? (
+              <ConfirmButton label={t('sso.admin.remove')} title={t('sso.admin.removeTitle')} body={<p>{t('sso.admin.removeBody')}</p>} variant="danger" onConfirm={async () => { await call(ssoEndpoints.remove); settings.reload(); }} />
+            ) : null}
+          </Section>
+        </>
+      ) : null}
+    </Page>
+  );
+}
