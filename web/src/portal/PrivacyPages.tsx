@@ -6,15 +6,14 @@
  * link gives the zip.
  */
 import { useEffect, useState, type FormEvent } from 'react';
-import { Link } from 'wouter';
 import { portalPrivacyEndpoints } from '../../../src/platform/http/schemas/privacy.js';
 import { ApiError, requestBlob, validate } from '../api.js';
+import { EmailedLinkCard, forgetLinkToken, useEmailedLink, type LinkCalls } from './emailed-link.js';
 import { formatDateTime, t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';
 import { DataTable } from '../ui/DataTable.js';
-import { TextField } from '../ui/fields.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
-import { Badge, ErrorNotice, Loading, Notice } from '../ui/notices.js';
+import { Badge, ErrorNotice, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
 import { portalCall } from './session.js';
 
@@ -54,57 +53,26 @@ export function MyDataSection() {
   );
 }
 
-let heldToken: string | null = null;
+type Saved = { kind: 'saved'; url: string; name: string };
 
-function takeToken(): string | null {
-  const url = new URL(window.location.href);
-  const token = url.searchParams.get('token');
-  if (token !== null) {
-    heldToken = token;
-    url.searchParams.delete('token');
-    window.history.replaceState(window.history.state, '', url.pathname + url.search + url.hash);
-  }
-  return heldToken;
-}
-
-type Step = { kind: 'checking' } | { kind: 'start' } | { kind: 'code'; challengeId: string } | { kind: 'saved'; url: string; name: string } | { kind: 'dead' };
+const calls: LinkCalls = {
+  check: (token) => portalCall(portalPrivacyEndpoints.check, { body: { token } }),
+  open: (token) => portalCall(portalPrivacyEndpoints.open, { body: { token } }),
+};
 
 /** The emailed link's page: send a code, enter it, save the zip. */
 export function ExportPage() {
-  const [token] = useState(takeToken);
-  const [step, setStep] = useState<Step>(token ? { kind: 'checking' } : { kind: 'start' });
-  const [code, setCode] = useState('');
-  const [codeError, setCodeError] = useState<string | undefined>();
+  const link = useEmailedLink<Saved>(calls, 'portal-export-code');
+  const { token, step, setStep, code, setCodeError } = link;
 
   useEffect(() => {
-    if (!token) return;
-    let live = true;
-    portalCall(portalPrivacyEndpoints.check, { body: { token } })
-      .then((res) => live && setStep((s) => (s.kind === 'checking' ? (res.state === 'usable' ? { kind: 'start' } : { kind: 'dead' }) : s)))
-      .catch(() => live && setStep((s) => (s.kind === 'checking' ? { kind: 'start' } : s)));
-    return () => {
-      live = false;
-    };
-  }, [token]);
-
-  useEffect(() => {
-    if (step.kind === 'code') document.getElementById('portal-export-code')?.focus();
+    if (step.kind === 'dead') forgetLinkToken();
     if (step.kind !== 'saved') return;
+    forgetLinkToken();
     const url = step.url;
     document.getElementById('portal-export-save')?.click();
     return () => URL.revokeObjectURL(url);
   }, [step]);
-
-  const open = useSubmit(async () => {
-    if (!token) return;
-    try {
-      const res = await portalCall(portalPrivacyEndpoints.open, { body: { token } });
-      setStep({ kind: 'code', challengeId: res.challengeId });
-    } catch (err) {
-      if (err instanceof ApiError && (err.status === 410 || err.code === 'validation_failed')) setStep({ kind: 'dead' });
-      else throw err;
-    }
-  });
 
   const download = useSubmit(async (e: FormEvent) => {
     e.preventDefault();
@@ -125,42 +93,16 @@ export function ExportPage() {
 
   return (
     <Page title={t('portal.privacy.exportTitle')}>
-      <div className="portal-card">
-        {!token || step.kind === 'dead' ? (
-          <>
-            <Notice tone="warning">{token ? t('portal.privacy.linkDead') : t('portal.secure.noToken')}</Notice>
-            <p>
-              <Link href="/portal/signin">{t('portal.nav.signIn')}</Link>
-            </p>
-          </>
-        ) : step.kind === 'checking' ? (
-          <Loading label={t('portal.secure.checking')} />
-        ) : step.kind === 'start' ? (
-          <div className="form">
-            <p>{t('portal.privacy.exportIntro')}</p>
-            <ErrorNotice error={open.error} />
-            <div className="form__actions">
-              <Button variant="primary" busy={open.busy} onClick={() => void open.run()}>{t('portal.secure.send')}</Button>
-            </div>
-          </div>
-        ) : step.kind === 'code' ? (
-          <form className="form" onSubmit={(e) => void download.run(e)} noValidate>
-            <Notice tone="info">{t('portal.secure.codeSent')}</Notice>
-            <TextField id="portal-export-code" label={t('portal.secure.code')} hint={t('portal.signin.codeHint')} name="code" inputMode="numeric" autoComplete="one-time-code" maxLength={8} required value={code} onChange={(e) => setCode(e.target.value)} error={codeError} />
-            <ErrorNotice error={download.error} />
-            <div className="form__actions">
-              <Button type="submit" variant="primary" busy={download.busy}>{t('portal.privacy.downloadNow')}</Button>
-            </div>
-          </form>
-        ) : (
+      <EmailedLinkCard link={link} deadText={t('portal.privacy.linkDead')} introText={t('portal.privacy.exportIntro')} codeFieldId="portal-export-code" submit={{ label: t('portal.privacy.downloadNow'), busy: download.busy, error: download.error, onSubmit: (e) => void download.run(e) }}>
+        {step.kind === 'saved' ? (
           <>
             <Notice tone="success">{t('portal.privacy.saved')}</Notice>
             <p>
               <a id="portal-export-save" href={step.url} download={step.name}>{t('portal.privacy.saveAgain')}</a>
             </p>
           </>
-        )}
-      </div>
+        ) : null}
+      </EmailedLinkCard>
     </Page>
   );
 }
