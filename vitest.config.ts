@@ -56,10 +56,9 @@ export default defineConfig({
     // Vitest's default is one worker fewer than the cores: a single worker on a 2-core machine, which ran the
     // files one after another (the sum of file times equalled the wall time). Much of a database or browser test
     // waits on I/O, so two workers on two cores finish far sooner.
-    // Four files in flight: the run is mostly waiting on PostgreSQL, Chromium and child processes. Two workers took
-    // 882 s and four 781 s (measured 2026-12-03); three were used while two browser waits raced the render under
-    // load; those waits are fixed and browser tests have 90 s each.
-    maxWorkers: Math.max(4, availableParallelism() + 2),
+    // A third worker: the run is mostly waiting on PostgreSQL, Chromium and child processes, and a third file in
+    // flight took 882 s down to about 781 s with four (measured 2026-12-03; four made two browser waits flaky).
+    maxWorkers: Math.max(3, availableParallelism() + 1),
     projects: [
       {
         extends: true,
