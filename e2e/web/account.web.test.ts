@@ -29,7 +29,7 @@ describeWeb('account pages in the browser', (kind) => {
   it('sets up an authenticator app (recovery codes shown once), email and SMS codes, then removes the app', async () => {
     const user = await buildUser(server.services, org, { roles: ['agent'], name: 'Tia Totp' });
     const context = await staffContext(browser, server, await signInAs(server.app, user, { mfa: 'webauthn' }));
-    context.setDefaultTimeout(10_000);
+    context.setDefaultTimeout(30_000);
     const page = await context.newPage();
     const seen = watchPage(page);
     await page.goto('/account/security');

@@ -161,7 +161,7 @@ describeWeb('administration', (kind) => {
     expect(await sections.getByRole('link').allTextContents()).toEqual(['API tokens']);
     expect(seen.pageErrors).toEqual([]);
     await context.close();
-  }, 60_000);
+  }, 90_000);
 
   it('roles, email channels, sensitive data and sender lists: read-outs, the send test outcome, changes, axe and screenshots', async () => {
     const { page, seen, close } = await adminPage();

@@ -133,7 +133,7 @@ describeWeb('agent console', (kind) => {
     expect(second).toMatchObject({ outcome: 'ticket_created' });
     routerTicket = (first as { ticketId: string }).ticketId;
     phishTicket = (second as { ticketId: string }).ticketId;
-  }, 60_000);
+  }, 90_000);
   afterAll(async () => {
     await closeBrowser(browser);
     await server?.close();

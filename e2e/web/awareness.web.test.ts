@@ -45,7 +45,7 @@ describeWeb('awareness scores', (kind) => {
     const context = await staffContext(browser, server, officer);
     contexts.push(context);
     const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(30_000);
     const seen = watchPage(page);
     await page.goto('/security/awareness');
     await page.getByRole('heading', { level: 1, name: 'Security awareness' }).waitFor({ timeout: 60_000 });
@@ -65,7 +65,7 @@ describeWeb('awareness scores', (kind) => {
     const context = await staffContext(browser, server, reporter);
     contexts.push(context);
     const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(30_000);
     const seen = watchPage(page);
     await page.goto('/training');
     await page.getByRole('link', { name: 'My awareness' }).click({ timeout: 60_000 });

@@ -61,7 +61,7 @@ describeWeb('the chat console', (kind) => {
     const other = await deps.db.transaction().execute((trx) => insertTicket(trx, deps, { orgId: org.orgId, subject: 'Kettle leaks', channel: 'web', requesterId: customerId, teamId: team }));
 
     const context = await staffContext(browser, server, lead);
-    context.setDefaultTimeout(10_000);
+    context.setDefaultTimeout(30_000);
     const page = await context.newPage();
     const seen = watchPage(page);
     await page.goto('/tickets');
@@ -185,7 +185,7 @@ describeWeb('the chat console', (kind) => {
     await server.services.database.db.updateTable('teams').set({ name: 'Front desk' }).where('id', '=', team).execute();
     const settings = async () => (await server.app.inject({ method: 'GET', url: '/api/chat-settings', headers: admin.headers })).json();
     const context = await staffContext(browser, server, admin);
-    context.setDefaultTimeout(10_000);
+    context.setDefaultTimeout(30_000);
     const page: Page = await context.newPage();
     const seen = watchPage(page);
     await page.goto('/admin/chat');

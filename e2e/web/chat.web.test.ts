@@ -82,7 +82,7 @@ ${identity}
 
   it('a card number never leaves the page; the agent answers and verifies inside the chat; the chat continues as a ticket', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    context.setDefaultTimeout(10_000);
+    context.setDefaultTimeout(30_000);
     const page = await context.newPage();
     const seen = watchPage(page);
     await page.goto(shopUrl);
@@ -153,7 +153,7 @@ ${identity}
 
   it('a guest on a phone verifies their email inside the chat and becomes that customer', async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-    context.setDefaultTimeout(20_000);
+    context.setDefaultTimeout(30_000);
     const page = await context.newPage();
     const seen = watchPage(page);
     await page.goto(`${shopUrl}/guest`);
@@ -185,7 +185,7 @@ ${identity}
     const customerId = await db.transaction().execute(async (trx) => (await findOrCreateSender(trx, deps, { orgId: org.orgId, address: 'robin@example.org', name: 'Robin Portal' })).id);
     const session = await db.transaction().execute((trx) => createPortalSession(trx, deps, { orgId: org.orgId, customerId, method: 'code', client: { ip: '127.0.0.1', userAgent: 'e2e', requestId: 'e2e' } }));
     const context = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: 1280, height: 860 } });
-    context.setDefaultTimeout(10_000);
+    context.setDefaultTimeout(30_000);
     await context.addCookies([{ name: PORTAL_COOKIE, value: session.token, url: server.baseUrl }]);
     const page = await context.newPage();
     const seen = watchPage(page);

@@ -52,7 +52,7 @@ describeWeb('composer, signatures, quoted text and shortcuts', (kind) => {
       });
       tickets.push(id);
     }
-  }, 60_000);
+  }, 90_000);
   afterAll(async () => {
     await closeBrowser(browser);
     await server?.close();

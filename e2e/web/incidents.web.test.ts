@@ -60,7 +60,7 @@ describeWeb('security incidents', (kind) => {
   it('a reported phishing message becomes an incident with its evidence; ending the reporter’s session really ends it', async () => {
     context = await staffContext(browser, server, officer);
     page = await context.newPage();
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(30_000);
     seen = watchPage(page);
     await page.goto('/security/phishing-reports');
     await page.getByRole('heading', { level: 1, name: 'Phishing reports' }).waitFor({ timeout: 60_000 });

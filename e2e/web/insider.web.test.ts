@@ -39,7 +39,7 @@ describeWeb('insider-threat alerts', (kind) => {
     const context = await staffContext(browser, server, officer);
     contexts.push(context);
     const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(30_000);
     const seen = watchPage(page);
     await page.goto('/security/insider');
     await page.getByRole('heading', { level: 1, name: 'Insider-threat alerts' }).waitFor({ timeout: 60_000 });

@@ -37,7 +37,7 @@ describeWeb('knowledge base', (kind) => {
     const context = await staffContext(browser, server, lead);
     contexts.push(context);
     const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(30_000);
     const seen = watchPage(page);
     await page.goto('/knowledge');
     // The first page of a run waits for the app's chunks on a busy machine.
@@ -119,7 +119,7 @@ describeWeb('knowledge base', (kind) => {
     const context = await staffContext(browser, server, agent);
     contexts.push(context);
     const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(30_000);
     const seen = watchPage(page);
     await page.goto(`/tickets/${c.ticketId}`);
     await page.getByRole('button', { name: 'Insert article link' }).waitFor({ timeout: 60_000 });
@@ -134,5 +134,5 @@ describeWeb('knowledge base', (kind) => {
     expect(await link.getAttribute('href')).toContain(`/portal/help/${slug}?org=${org.orgId}`);
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 });

@@ -37,7 +37,7 @@ describeWeb('notifications in the browser', (kind) => {
     const ticket = await deps.db.transaction().execute((trx) => insertTicket(trx, deps, { orgId: org.orgId, subject: 'Kettle leaks', channel: 'web', requesterId: customerId, teamId: team }));
 
     const context = await staffContext(browser, server, agent);
-    context.setDefaultTimeout(15_000);
+    context.setDefaultTimeout(30_000);
     const page = await context.newPage();
     const seen = watchPage(page);
     await page.goto('/tickets');
@@ -82,12 +82,12 @@ describeWeb('notifications in the browser', (kind) => {
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
     await context.close();
-  }, 60_000);
+  }, 90_000);
 
   it('saves a notification preference on the account page', async () => {
     const agent = await signInAs(server.app, await buildUser(server.services, org, { roles: ['agent'], name: 'Pat Prefs' }));
     const context = await staffContext(browser, server, agent);
-    context.setDefaultTimeout(15_000);
+    context.setDefaultTimeout(30_000);
     const page = await context.newPage();
     const seen = watchPage(page);
     await page.goto('/account/notifications');
@@ -103,5 +103,5 @@ describeWeb('notifications in the browser', (kind) => {
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
     await context.close();
-  }, 60_000);
+  }, 90_000);
 });

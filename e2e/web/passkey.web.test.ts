@@ -123,7 +123,7 @@ describeWeb('passkeys in the browser', (kind) => {
     const { secret } = await enrolTotp(server.app, officer);
     await forgetTotpUse(server.services, officer.userId);
     const context = await browser.newContext({ baseURL: server.baseUrl });
-    context.setDefaultTimeout(10_000);
+    context.setDefaultTimeout(30_000);
     const page = await context.newPage();
     await addVirtualAuthenticator(context, page);
     await page.goto('/signin?next=%2Faccount%2Fsecurity');

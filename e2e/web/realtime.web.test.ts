@@ -37,7 +37,7 @@ describeWeb('the live console', (kind) => {
     await newTicket('Kettle leaks');
 
     const context = await staffContext(browser, server, agent);
-    context.setDefaultTimeout(10_000);
+    context.setDefaultTimeout(30_000);
     const page = await context.newPage();
     const seen = watchPage(page);
     await page.goto('/tickets?view=my_team');

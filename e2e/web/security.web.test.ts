@@ -165,7 +165,7 @@ describeWeb('security centre', (kind) => {
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
     await close();
-  }, 60_000);
+  }, 90_000);
 
   it('a quarantined message is released with a reason, and the decision is audited', async () => {
     const { page, seen, close } = await officerPage();
@@ -198,7 +198,7 @@ describeWeb('security centre', (kind) => {
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
     await close();
-  }, 60_000);
+  }, 90_000);
 
   it('an access review is started, opened by its emailed link and decided item by item', async () => {
     const { page, seen, close } = await officerPage();
@@ -227,7 +227,7 @@ describeWeb('security centre', (kind) => {
     expect(String(csv.body)).toContain('Still on the billing team');
     expect(seen.pageErrors).toEqual([]);
     await close();
-  }, 60_000);
+  }, 90_000);
 
   it('an agent’s phishing report reaches the officer, who records the outcome; the overview counts what waits', async () => {
     const message = await server.services.database.db.selectFrom('messages').where('ticket_id', '=', ticketId).where('author_type', '=', 'customer').select('id').executeTakeFirstOrThrow();
@@ -263,7 +263,7 @@ describeWeb('security centre', (kind) => {
     await agentPage.goto('/security/audit');
     await agentPage.getByText('You do not have permission to do that.').first().waitFor();
     await agentContext.close();
-  }, 60_000);
+  }, 90_000);
 
   it('SIEM streaming: the officer adds a destination, a test names why it cannot be reached, and the list shows the sender’s last error and what waits', async () => {
     const { page, seen, close } = await officerPage();
@@ -302,7 +302,7 @@ describeWeb('security centre', (kind) => {
     expect(Number((await table.getByRole('cell').nth(3).textContent())?.replace(/\D/g, ''))).toBeGreaterThan(0);
     expect(seen.pageErrors).toEqual([]);
     await close();
-  }, 60_000);
+  }, 90_000);
 
   it('an administrator opening /security is told whom the centre is for and where to give the role, with no link in the top bar', async () => {
     const admin = await signInAs(server.app, await buildUser(server.services, org, { roles: ['administrator'], name: 'Alex Admin', email: `alex.admin-${randomUUID().slice(0, 6)}@staff.example` }));
@@ -317,7 +317,7 @@ describeWeb('security centre', (kind) => {
     expect(await runAxe(page)).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
     await context.close();
-  }, 60_000);
+  }, 90_000);
 
   // Last: it alters the log behind the application's back.
   it('"Verify integrity" names an entry changed in the database, and that entry’s proof fails in the browser', async () => {
@@ -343,5 +343,5 @@ describeWeb('security centre', (kind) => {
     expect(await runAxe(page)).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
     await close();
-  }, 60_000);
+  }, 90_000);
 });

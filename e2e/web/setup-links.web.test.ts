@@ -33,7 +33,7 @@ describeWeb('invitation and password-reset links in the browser', (kind) => {
     const email = 'newcomer@staff.example';
     const { link } = await inviteUser(authDeps(server.app), { userId: admin.userId, orgId: org.orgId }, { ip: '127.0.0.1', userAgent: null, requestId: 'test' }, { email, name: 'Nia Newcomer', roleIds: [org.roleIds.agent as string], teamIds: [] });
     const context = await browser.newContext({ baseURL: server.baseUrl });
-    context.setDefaultTimeout(10_000);
+    context.setDefaultTimeout(30_000);
     const page = await context.newPage();
     const seen = watchPage(page);
 

@@ -145,5 +145,5 @@ describeWeb('web shell', (kind) => {
     expect(new URL(second.page.url()).pathname).not.toMatch(/^\/signin/);
     expect(second.seen.cspViolations).toEqual([]);
     await second.context.close();
-  }, 60_000);
+  }, 90_000);
 }, { firstRun: true });
