@@ -6,6 +6,7 @@
  * portal (a repeat answers the open request), approved by staff, downloaded with the emailed link and a code; what
  * it holds and leaves out; tampered links, wrong codes, expiry, and an erasure that wins over the export.
  */
+import { randomInt } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -290,7 +291,7 @@ describe.each(testDatabaseKinds)('data-subject requests on %s', (kind) => {
     if (!token) throw new Error(`no export link mailed to ${email}`);
     return token;
   };
-  const pub = (url: string, payload: object) => app.inject({ method: 'POST', url, payload, remoteAddress: `10.77.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}` });
+  const pub = (url: string, payload: object) => app.inject({ method: 'POST', url, payload, remoteAddress: `10.77.${randomInt(250)}.${randomInt(1, 251)}` });
   async function openAndCode(token: string, email: string): Promise<{ challengeId: string; code: string }> {
     const opened = await pub('/api/portal/privacy-export/open', { token });
     expect(opened.statusCode, opened.body).toBe(202);

@@ -3,32 +3,12 @@
  * page, Helvetica, the given lines) and zip archives (fflate).
  */
 import { zipSync, type Zippable } from 'fflate';
-
-function pdfString(s: string): string {
-  return `(${s.replace(/[\\()]/g, (c) => `\\${c}`)})`;
-}
+import { onePagePdf, pdfString } from '../../platform/pdf.js';
 
 /** A one-page PDF showing `lines`, with a correct cross-reference table. */
 export function buildPdf(lines: readonly string[]): Buffer {
   const content = ['BT', '/F1 12 Tf', '72 720 Td', '14 TL', ...lines.map((l, i) => `${i === 0 ? '' : 'T* '}${pdfString(l)} Tj`), 'ET'].join('\n');
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>',
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-    `<< /Length ${Buffer.byteLength(content, 'latin1')} >>\nstream\n${content}\nendstream`,
-  ];
-  let out = '%PDF-1.4\n';
-  const offsets: number[] = [];
-  objects.forEach((body, i) => {
-    offsets.push(Buffer.byteLength(out, 'latin1'));
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
-  });
-  const xref = Buffer.byteLength(out, 'latin1');
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
+  return onePagePdf(content, { width: 612, height: 792 });
 }
 
 export function buildZip(files: Record<string, string | Uint8Array>, level: 0 | 6 = 6): Buffer {

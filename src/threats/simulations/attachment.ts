@@ -8,6 +8,7 @@
  * Every value is cleaned and bounded first; the PDF's strings are escaped for PDF, the HTML's for HTML; the
  * file name is built from safe characters only. Invoice number, amount and dates vary per recipient.
  */
+import { onePagePdf, pdfString } from '../../platform/pdf.js';
 import { randomInt } from 'node:crypto';
 import { cleanValue, escapeHtml, fill, safeValues, type TemplateAttachment, type TemplateValues } from './templates.js';
 
@@ -80,7 +81,7 @@ export function invoiceFilename(facts: InvoiceFacts, ext: 'pdf' | 'html'): strin
 function pdfText(s: string): string {
   const latin = [...s.normalize('NFC')].map((c) => (/^[\x20-\x7e\xa0-\xff]$/.test(c) ? c : c.normalize('NFKD').replace(/[\u0300-\u036f]/g, '')))
     .join('').replace(/[^\x20-\x7e\xa0-\xff]/g, '?');
-  return `(${latin.replace(/[\\()]/g, (c) => `\\${c}`)})`;
+  return pdfString(latin);
 }
 
 /**
@@ -90,24 +91,7 @@ function pdfText(s: string): string {
 export function buildInvoicePdf(spec: TemplateAttachment, values: TemplateValues, facts: InvoiceFacts): SimulatedAttachment {
   const t = invoiceText(spec, values, facts);
   const content = ['BT', '/F1 18 Tf', '72 720 Td', `${pdfText(t.title)} Tj`, '/F1 11 Tf', '15 TL', 'T* T*', ...t.lines.map((l) => `${pdfText(l)} '`), 'ET'].join('\n');
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>',
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>',
-    `<< /Length ${Buffer.byteLength(content, 'latin1')} >>\nstream\n${content}\nendstream`,
-  ];
-  let out = '%PDF-1.4\n';
-  const offsets: number[] = [];
-  objects.forEach((body, i) => {
-    offsets.push(Buffer.byteLength(out, 'latin1'));
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
-  });
-  const xref = Buffer.byteLength(out, 'latin1');
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return { filename: invoiceFilename(facts, 'pdf'), contentType: 'application/pdf', bytes: Buffer.from(out, 'latin1') };
+  return { filename: invoiceFilename(facts, 'pdf'), contentType: 'application/pdf', bytes: onePagePdf(content, { width: 595, height: 842, winAnsi: true }) };
 }
 
 /**
