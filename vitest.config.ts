@@ -72,6 +72,9 @@ export default defineConfig({
           exclude: [...unitTests, 'e2e/web/**', '**/node_modules/**'],
           // Database tests start PGlite from templates built once per set of migrations.
           globalSetup: ['src/platform/db/testing.ts'],
+          // A test that opens PGlite on a data folder three times (the CLI's tests), or sweeps every route, takes
+          // 5–10 s alone and went past 30 s in a CI run where three files and PostgreSQL shared the two cores.
+          testTimeout: 90_000,
           // PGlite instances are WebAssembly heaps; separate processes keep them apart. A process runs
           // several files in turn (no test file changes globals, mocks modules or fakes timers).
           pool: 'forks',

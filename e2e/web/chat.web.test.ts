@@ -19,7 +19,7 @@ import { createPortalDeps } from '../../src/helpdesk/portal/deps.js';
 import { createPortalSession, PORTAL_COOKIE } from '../../src/helpdesk/portal/sessions.js';
 import { findOrCreateSender } from '../../src/helpdesk/ingest/sender.js';
 import { connectSocket, type Client } from '../../src/platform/realtime/testing.js';
-import { closeBrowser, describeWeb, freePort, launchBrowser, runAxe, startWebServer, watchPage, type WebServer } from './harness.js';
+import { closeBrowser, describeWeb, explain, freePort, launchBrowser, runAxe, startWebServer, watchPage, type WebServer } from './harness.js';
 
 const CARD = '4111 1111 1111 1111';
 const digits = (s: string) => s.replace(/\D/g, '');
@@ -161,7 +161,7 @@ ${identity}
     const frame = page.frameLocator('iframe[title]');
     await frame.getByRole('textbox', { name: 'Your email (optional)' }).fill('pat@example.org');
     await frame.getByRole('button', { name: 'Start chat' }).click();
-    await frame.getByText('We sent a code to pat@example.org', { exact: false }).waitFor();
+    await explain(frame.getByText('We sent a code to pat@example.org', { exact: false }).waitFor(), seen, () => frame.locator('body').innerText());
     await server.services.deferred.drain();
     const code = /is (\d{6})\./.exec((server.services.mailer as MemoryMailer).last('pat@example.org')!.text ?? '')![1]!;
     await frame.getByRole('textbox', { name: 'Verification code' }).fill(code);

@@ -5,7 +5,6 @@
  * accessibility pass, CSP-violation capture and opt-in screenshots.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -18,6 +17,7 @@ import type { DatabaseKind } from '../../src/platform/db/database.js';
 import { testDatabaseKinds } from '../../src/platform/db/testing.js';
 import { buildApp } from '../../src/platform/http/app.js';
 import { appRoutes } from '../../src/platform/http/routes.js';
+import { freePort } from '../instances.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium } from './browser.setup.js';
 
 export { CHROMIUM_PATH, hasChromium };
@@ -44,17 +44,7 @@ export interface WebServer {
   close: () => Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /**
  * Starts the whole app (every route plus the built web app) on a fresh test
@@ -141,14 +131,32 @@ export async function addVirtualAuthenticator(context: BrowserContext, page: Pag
 }
 
 /** Collects Content-Security-Policy violations and uncaught page errors for a page. */
-export function watchPage(page: Page): { cspViolations: string[]; pageErrors: string[] } {
-  const seen = { cspViolations: [] as string[], pageErrors: [] as string[] };
+export function watchPage(page: Page): { cspViolations: string[]; pageErrors: string[]; failedResponses: string[] } {
+  const seen = { cspViolations: [] as string[], pageErrors: [] as string[], failedResponses: [] as string[] };
   page.on('console', (message) => {
     const text = message.text();
     if (/Content Security Policy/i.test(text)) seen.cspViolations.push(text);
   });
   page.on('pageerror', (error) => seen.pageErrors.push(error.message));
+  // What the server refused, from the page or any of its frames: said when a wait times out (see `explain`).
+  page.on('response', (response) => {
+    if (response.status() >= 400) seen.failedResponses.push(`${response.request().method()} ${new URL(response.url()).pathname} ${response.status()}`);
+  });
+  page.on('requestfailed', (request) => seen.failedResponses.push(`${request.method()} ${new URL(request.url()).pathname} failed: ${request.failure()?.errorText ?? '?'}`));
   return seen;
+}
+
+/**
+ * A wait that says, when it times out, what the server refused and what the
+ * page (or frame) showed, so a failure under a loaded CI can be read from its log.
+ */
+export async function explain<T>(wait: Promise<T>, seen: { failedResponses: string[]; pageErrors: string[] }, shown: () => Promise<string>): Promise<T> {
+  try {
+    return await wait;
+  } catch (error) {
+    const text = await shown().catch(() => '(page text unavailable)');
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\nrefused: ${seen.failedResponses.join('; ') || 'nothing'}\npage errors: ${seen.pageErrors.join('; ') || 'none'}\nshown: ${text.replace(/\s+/g, ' ').slice(0, 1500)}`, { cause: error });
+  }
 }
 
 const axeSource = () => readFileSync(path.join(root, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');

@@ -19,6 +19,9 @@ import { appRoutes } from './routes.js';
 const ZERO = '00000000-0000-4000-8000-000000000000';
 const ROLES: RoleKey[] = ['agent', 'supervisor', 'administrator', 'security_officer', 'auditor'];
 
+/** A test that calls every route: hundreds of requests, each audited; a loaded CI machine takes minutes. */
+const SWEEP_TIMEOUT = 180_000;
+
 describe('route access matrix', () => {
   let services: Services;
   let app: FastifyInstance;
@@ -65,7 +68,7 @@ describe('route access matrix', () => {
       }
     }
     expect(checked.length).toBeGreaterThan(15);
-  });
+  }, SWEEP_TIMEOUT);
 
   it('answers mfa_required to a password-only session everywhere but sign-in, enrolment and sign-out', async () => {
     const pwOnly = await signIn(app, org, { roles: ['administrator'], mfa: false });
@@ -77,7 +80,7 @@ describe('route access matrix', () => {
         expect(res.json().code, `${method} ${route.url}`).toBe('mfa_required');
       }
     }
-  });
+  }, SWEEP_TIMEOUT);
 
   it('declares in /api/openapi.json which operations are public (security: []) and what the others need', async () => {
     const doc = (await app.inject('/api/openapi.json')).json() as { paths: Record<string, Record<string, { security?: unknown[] }>> };
@@ -165,7 +168,7 @@ describe('route access matrix', () => {
     // The listing names only routes that exist, so a renamed route cannot leave a stale exception behind.
     const known = new Set(routes.flatMap((r) => methods(r).map((m) => `${m} ${r.url}`)));
     for (const key of Object.keys(READ_ONLY_MAY)) expect(known.has(key), key).toBe(true);
-  });
+  }, SWEEP_TIMEOUT);
 
   it('refuses every write to the caller’s own sign-in with a token, whatever its scopes', async () => {
     const owner = await buildUser(services, org, { roles: ['administrator', 'security_officer'] });
