@@ -60,7 +60,7 @@ export async function createTestDatabase(kind: DatabaseKind, options: { migrate?
 }
 
 /** Bump when the layout of the template folder changes. */
-const TEMPLATE_FORMAT = 1;
+const TEMPLATE_FORMAT = 2;
 const TEMPLATES_ROOT = path.join(tmpdir(), 'trustdesk-test-templates');
 
 /** Names the templates after what they contain: the migrations (names and checksums) and the PGlite that wrote them. */
@@ -108,6 +108,7 @@ export async function ensurePGliteTemplates(): Promise<PGliteTemplates> {
     const exec = async (sqlText: string) => ((await client.exec(sqlText)).at(-1)?.rows ?? []) as Array<Record<string, unknown>>;
     const scripts: ScriptRunner = { withSession: (fn) => fn(exec) };
     await client.exec('CHECKPOINT');
+    await dropTemplateDatabaseFiles(client);
     const empty = await client.dumpDataDir('none');
     writeFileSync(staging.emptyTar, Buffer.from(await empty.arrayBuffer()));
     await migrateToLatest(scripts);
@@ -128,6 +129,29 @@ export async function ensurePGliteTemplates(): Promise<PGliteTemplates> {
   }
   removeStaleTemplates(path.basename(final.dir));
   return final;
+}
+
+/**
+ * Removes the files of template0 and template1 from the in-memory data folder
+ * before it is dumped: PGlite only ever opens the `postgres` database, and the
+ * two templates were a third of every tarball each test database unpacks
+ * (about 14 MB of 42), measured at a fifth of the CPU of opening one. Their
+ * rows stay in pg_database; nothing in the tests creates a database.
+ */
+async function dropTemplateDatabaseFiles(client: PGlite): Promise<void> {
+  const { rows } = await client.query<{ oid: number }>(`SELECT oid::int AS oid FROM pg_database WHERE datname IN ('template0', 'template1')`);
+  const fs = client.Module.FS;
+  const dataDir = client.Module.ENV?.PGDATA ?? '/pglite/data';
+  const remove = (p: string): void => {
+    if (fs.isDir(fs.stat(p).mode)) {
+      for (const name of fs.readdir(p)) if (name !== '.' && name !== '..') remove(`${p}/${name}`);
+      fs.rmdir(p);
+    } else fs.unlink(p);
+  };
+  for (const { oid } of rows) {
+    const dir = `${dataDir}/base/${oid}`;
+    if (fs.analyzePath(dir).exists) remove(dir);
+  }
 }
 
 /** Templates of other migrations, or staging folders of crashed builds, untouched for a day. */
