@@ -12,7 +12,7 @@ import { hashSecret, sameSecret } from '../../identity/auth/secrets.js';
 import type { Database } from '../db/schema.js';
 import { sendProblem } from '../http/problem.js';
 import type { Logger } from '../logging.js';
-import { auditCheckpointAge, auditCheckpointSize, auditLag, auditPending, queueDepth, queueOldestAge, registry } from './metrics.js';
+import { auditCheckpointAge, auditCheckpointSize, auditLag, auditPending, queueDepth, queueOldestAge, registry, siemFailing } from './metrics.js';
 
 const DB_GAUGES_EVERY_MS = 1_000;
 const refreshed = new WeakMap<Kysely<Database>, { at: number; running: Promise<void> }>();
@@ -26,9 +26,19 @@ interface Row {
   audit_age: number | null;
   checkpoint_age: number | null;
   checkpoint_size: string | number | null;
+  siem_depth: number;
+  siem_age: number | null;
+  siem_failing: number;
 }
 
-/** Queue depths and ages, audit sequencing lag and the latest checkpoint: one statement. */
+/** A destination far behind is counted up to this many waiting entries (an index range, no more). */
+const SIEM_COUNT_CAP = 1_000_000;
+
+/**
+ * Queue depths and ages, audit sequencing lag, the latest checkpoint and the SIEM streams: one statement.
+ * A SIEM destination's queue is its organisation's sequenced entries after its cursor, counted live (the
+ * sender's own count is only as fresh as its last batch); its age is that of the first entry not delivered.
+ */
 async function readDatabaseGauges(db: Kysely<Database>): Promise<void> {
   const { rows } = await sql<Row>`
     SELECT
@@ -39,12 +49,22 @@ async function readDatabaseGauges(db: Kysely<Database>): Promise<void> {
       (SELECT count(*)::int FROM audit_log WHERE idx IS NULL) AS audit_pending,
       (SELECT extract(epoch FROM now() - min(ts))::float8 FROM audit_log WHERE idx IS NULL) AS audit_age,
       (SELECT extract(epoch FROM now() - created_at)::float8 FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1) AS checkpoint_age,
-      (SELECT tree_size FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1) AS checkpoint_size`.execute(db);
+      (SELECT tree_size FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1) AS checkpoint_size,
+      (SELECT coalesce(sum(w.n), 0)::int FROM siem_cursors c JOIN siem_destinations d ON d.id = c.destination_id
+         CROSS JOIN LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM audit_log a WHERE a.org_id = c.org_id AND a.idx IS NOT NULL AND a.idx > c.cursor_idx LIMIT ${SIEM_COUNT_CAP}) AS waiting) AS w
+         WHERE d.enabled) AS siem_depth,
+      (SELECT extract(epoch FROM now() - min(f.ts))::float8 FROM siem_cursors c JOIN siem_destinations d ON d.id = c.destination_id
+         CROSS JOIN LATERAL (SELECT a.ts FROM audit_log a WHERE a.org_id = c.org_id AND a.idx IS NOT NULL AND a.idx > c.cursor_idx ORDER BY a.idx LIMIT 1) AS f
+         WHERE d.enabled) AS siem_age,
+      (SELECT count(*)::int FROM siem_cursors c JOIN siem_destinations d ON d.id = c.destination_id WHERE d.enabled AND c.failures > 0) AS siem_failing`.execute(db);
   const r = rows[0]!;
   queueDepth.set({ queue: 'outbound_mail' }, r.outbound_depth);
   queueOldestAge.set({ queue: 'outbound_mail' }, Math.max(0, r.outbound_age ?? 0));
   queueDepth.set({ queue: 'webhooks' }, r.webhook_depth);
   queueOldestAge.set({ queue: 'webhooks' }, Math.max(0, r.webhook_age ?? 0));
+  queueDepth.set({ queue: 'siem' }, r.siem_depth);
+  queueOldestAge.set({ queue: 'siem' }, Math.max(0, r.siem_age ?? 0));
+  siemFailing.set(r.siem_failing);
   auditPending.set(r.audit_pending);
   auditLag.set(Math.max(0, r.audit_age ?? 0));
   if (r.checkpoint_age !== null) auditCheckpointAge.set(Math.max(0, r.checkpoint_age));

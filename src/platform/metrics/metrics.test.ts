@@ -3,6 +3,7 @@
  * operator needs are there, the token guards the main port, and no label value carries a customer's name,
  * address or id — or any id at all.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,11 @@ describe.each(testDatabaseKinds)('metrics on %s', (kind) => {
     const smtp = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
     await smtp.sendMail({ from: `"${CUSTOMER.name}" <${CUSTOMER.address}>`, to: SUPPORT, subject: `Refund for ${CUSTOMER.name}`, text: `Hello, my card ${CARD} was charged twice. ${CUSTOMER.name}` });
     await expect(smtp.sendMail({ from: CUSTOMER.address, to: 'nobody@metrics-shop.example', subject: 'x', text: 'x' })).rejects.toThrow();
+    // A SIEM destination that has delivered nothing and whose last attempt failed: the trail so far waits for it.
+    const destination = randomUUID();
+    await services.database.db.insertInto('siem_destinations').values({ id: destination, org_id: org.orgId, name: 'Unreachable SIEM', transport: 'tcp', host: '127.0.0.1', port: 9, format: 'cef' }).execute();
+    await services.database.db.insertInto('siem_cursors').values({ destination_id: destination, org_id: org.orgId, cursor_idx: -1, failures: 3, last_error: 'connection refused', last_error_at: new Date() }).execute();
+    await services.audit.flush();
   });
   afterAll(async () => {
     await inbound?.close();
@@ -98,6 +104,9 @@ describe.each(testDatabaseKinds)('metrics on %s', (kind) => {
     expect(text).toMatch(/trustdesk_dek_cache_lookups_total\{result="(hit|miss)"\} [1-9]/);
     expect(text).toMatch(/trustdesk_queue_depth\{queue="outbound_mail"\} [1-9]/);
     expect(text).toMatch(/trustdesk_queue_oldest_age_seconds\{queue="webhooks"\} \d/);
+    expect(text).toMatch(/trustdesk_queue_depth\{queue="siem"\} [1-9]/);
+    expect(text).toMatch(/trustdesk_queue_oldest_age_seconds\{queue="siem"\} \d/);
+    expect(text).toMatch(/trustdesk_siem_destinations_failing 1\b/);
     expect(text).toMatch(/trustdesk_audit_pending_entries [1-9]/);
     expect(text).toMatch(/trustdesk_audit_sequencing_lag_seconds \d/);
     expect(text).toMatch(/trustdesk_websocket_connections\{kind="console"\} \d/);

@@ -99,7 +99,7 @@ export const websockets = new Gauge({
 /** Gauges read from the database at scrape time (metrics-routes.ts sets them before rendering). */
 export const queueDepth = new Gauge({
   name: 'trustdesk_queue_depth',
-  help: 'Items waiting in a durable queue (outbound mail, webhooks)',
+  help: 'Items waiting in a durable queue (outbound mail, webhooks; siem: audit entries not yet delivered to enabled SIEM destinations)',
   labelNames: ['queue'] as const,
   registers: [registry],
 });
@@ -108,6 +108,12 @@ export const queueOldestAge = new Gauge({
   name: 'trustdesk_queue_oldest_age_seconds',
   help: 'Age of the oldest item waiting in a durable queue (0 when empty)',
   labelNames: ['queue'] as const,
+  registers: [registry],
+});
+
+export const siemFailing = new Gauge({
+  name: 'trustdesk_siem_destinations_failing',
+  help: 'Enabled SIEM destinations whose last delivery attempt failed (they retry with backoff)',
   registers: [registry],
 });
 
