@@ -139,6 +139,7 @@ describe('route access matrix', () => {
     'POST /api/notifications/:id/read': { who: 'sessions', why: 'the caller’s own notifications' },
     'POST /api/notifications/read-all': { who: 'sessions', why: 'the caller’s own notifications' },
     'PUT /api/notifications/preferences': { who: 'sessions', why: 'the caller’s own notification preferences' },
+    'PUT /api/account/language': { who: 'sessions', why: 'the caller’s own language for simulations' },
     'POST /api/training/assignments/:id/attempts': { who: 'sessions', why: 'the caller’s own quiz answers' },
   };
 

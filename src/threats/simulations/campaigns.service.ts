@@ -166,10 +166,11 @@ export async function deliverDueSimulations(deps: HelpdeskDeps, options: Deliver
 
 async function deliverOne(deps: HelpdeskDeps, options: DeliveryOptions, r: { id: string; org_id: string; campaign_id: string; user_id: string; customer_name: string }, now: Date): Promise<'delivered' | 'skipped'> {
   const c = await deps.db.selectFrom('simulation_campaigns').where('id', '=', r.campaign_id).selectAll().executeTakeFirstOrThrow();
-  const user = await deps.db.selectFrom('users').where('id', '=', r.user_id).where('org_id', '=', r.org_id).select(['name', 'email', 'status']).executeTakeFirst();
+  const user = await deps.db.selectFrom('users').where('id', '=', r.user_id).where('org_id', '=', r.org_id).select(['name', 'email', 'status', 'language']).executeTakeFirst();
   const mailbox = await deps.db.selectFrom('mailboxes').where('id', '=', c.mailbox_id).select(['id', 'org_id', 'address', 'team_id']).executeTakeFirst();
   const settings = await readSimulationSettings(deps.db, r.org_id);
-  const chosen = campaignTemplate(c, settings.language);
+  // The person's own language when they chose one, else the organisation's (decision 0197, migration 0043).
+  const chosen = campaignTemplate(c, user?.language ?? settings.language);
   const template = chosen?.template;
   const skip = c.status === 'ended' || new Date(c.ends_at) <= now ? 'campaign_ended' : user?.status !== 'active' ? 'deactivated' : !mailbox || !template ? 'mailbox_or_template_gone' : null;
   if (skip || !mailbox || !template || !user) {

@@ -98,7 +98,13 @@ export interface SimulationEventsTable {
   created_at: Generated<Date>;
 }
 
+/** A person's own simulation language (migration 0043); null follows the organisation's setting. */
+export interface UserLanguageColumn {
+  language: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
 declare module '../../platform/db/schema.js' {
+  interface UsersTable extends UserLanguageColumn {}
   interface Database {
     simulation_campaigns: SimulationCampaignsTable;
     simulation_recipients: SimulationRecipientsTable;

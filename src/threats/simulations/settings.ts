@@ -3,8 +3,8 @@
  * - scannerRanges: CIDR ranges of the organisation's own mail security scanners and link checkers; a click,
  *   a script confirmation or a form entry from one is kept but discounted, naming the range;
  * - banner: the phishing banner a campaign gets unless it chooses otherwise ("as_real" or "none");
- * - language: the language version of a template the organisation's staff are sent (staff have no language
- *   of their own in Trustdesk; a template without that version sends its default one).
+ * - language: the language version of a template the organisation's staff are sent, unless a person chose
+ *   their own (users.language, migration 0043); a template without that version sends its default one.
  */
 import { BlockList, isIP } from 'node:net';
 import type { Executor } from '../../protection/crypto/keyring.js';

@@ -215,6 +215,26 @@ describe.each(testDatabaseKinds)('simulations made complete on %s', (kind) => {
     await inject(officer, 'PUT', '/api/simulations/settings', { scannerRanges: [], banner: 'as_real', language: 'en' });
   });
 
+  it('sends a person the version in their own language when they chose one; only they set it, from their session', async () => {
+    const id = (await inject(officer, 'POST', '/api/simulations/custom-templates', template({ name: 'Per person' }))).json().id as string;
+    const reader = await signIn(app, org, { roles: ['agent'], teamIds: [team] });
+    const mine = (await inject(reader, 'GET', '/api/account/language')).json();
+    expect(mine).toMatchObject({ language: null, organizationLanguage: 'en' });
+    expect(mine.available).toEqual(expect.arrayContaining(['de', 'en']));
+    expect((await inject(reader, 'PUT', '/api/account/language', { language: 'de\r\nX' })).statusCode).toBe(400);
+    expect((await inject(reader, 'PUT', '/api/account/language', { language: 'de', userId: officer.userId })).statusCode).toBe(400);
+    const saved = await inject(reader, 'PUT', '/api/account/language', { language: 'de' });
+    expect(saved.statusCode, saved.body).toBe(200);
+    expect(saved.json().language).toBe('de');
+    expect(await db().selectFrom('audit_log').where('action', '=', 'user.language').where('actor_id', '=', reader.userId).select('id').executeTakeFirst()).toBeDefined();
+    // The organisation's language stays English for everyone else.
+    expect((await deliver(reader, { templateId: id })).subject).toBe('Erstattung für Complete Support');
+    expect((await deliver(agent, { templateId: id })).subject).toBe('Refund for Complete Support order');
+    // Back to the organisation's language.
+    expect((await inject(reader, 'PUT', '/api/account/language', { language: null })).json().language).toBeNull();
+    expect((await deliver(reader, { templateId: id })).subject).toBe('Refund for Complete Support order');
+  });
+
   it('records THAT something was typed on the landing form, never what: not in the database, not in the logs', async () => {
     const typist = await signIn(app, org, { roles: ['agent'], teamIds: [team] });
     const got = await deliver(typist, { landingForm: 'credentials' });

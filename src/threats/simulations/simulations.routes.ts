@@ -110,6 +110,32 @@ export function createSimulationRoutes(options: { blobs?: BlobStore; deliveryInt
       return { ok: true as const };
     });
 
+    // A person's own language for the simulations they are sent: their account, no permission beyond signing in
+    // (an auditor's session may set it; a token may not: ownAccount, decision 0107). Audited as any change to a
+    // person's settings; a language no template has falls back to each template's default when sending.
+    const myLanguage = async (orgId: string, userId: string) => {
+      const [user, settings, templates] = await Promise.all([
+        deps.db.selectFrom('users').where('id', '=', userId).where('org_id', '=', orgId).select('language').executeTakeFirstOrThrow(),
+        readSimulationSettings(deps.db, orgId),
+        listOrgTemplates(deps.db, orgId),
+      ]);
+      const available = [...new Set([SHIPPED_LANGUAGE, settings.language, ...templates.flatMap((t) => t.versions.map((v) => v.language))])].sort();
+      return { language: user.language, organizationLanguage: settings.language, available };
+    };
+    r.get(e.myLanguage.url, { schema: routeSchema(e.myLanguage, { tags, summary: 'Your language for security simulations (null: the organisation’s)' }) }, async (request) => {
+      const principal = requirePrincipal(request);
+      return myLanguage(principal.orgId, principal.userId);
+    });
+    r.put(e.saveMyLanguage.url, { config: { ownAccount: true }, schema: routeSchema(e.saveMyLanguage, { tags, summary: 'Choose your language for security simulations, or follow the organisation’s (null)' }) }, async (request) => {
+      const ctx = agentContext(request);
+      const { orgId, userId } = ctx.principal;
+      await deps.db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ language: request.body.language }).where('id', '=', userId).where('org_id', '=', orgId).execute();
+        await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'user.language', object: { type: 'user', id: userId }, result: 'success', details: { language: request.body.language } });
+      });
+      return myLanguage(orgId, userId);
+    });
+
     r.get(e.settings.url, { preHandler: requirePermission('simulations.read'), schema: routeSchema(e.settings, { tags, summary: 'Scanner address ranges, banner and language of the organisation’s simulations' }) }, async (request) => readSimulationSettings(deps.db, requirePrincipal(request).orgId));
 
     r.put(e.saveSettings.url, { preHandler: requirePermission('simulations.manage'), schema: routeSchema(e.saveSettings, { tags, summary: 'Save the simulation settings; a malformed range is refused (audited)' }) }, async (request) => {

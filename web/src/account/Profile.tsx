@@ -12,6 +12,7 @@ import { Section } from '../ui/Page.js';
 import { methodName } from './Sessions.js';
 import { signatureEndpoints } from '../../../src/platform/http/schemas/signatures.js';
 import { SignatureForm } from '../ui/SignatureForm.js';
+import { ExerciseLanguage } from './ExerciseLanguage.js';
 
 export function Profile() {
   const { me, can } = useMe();
@@ -51,6 +52,9 @@ export function Profile() {
             <Button type="submit" variant="primary" busy={submit.busy}>{t('account.password.submit')}</Button>
           </div>
         </form>
+      </Section>
+      <Section title={t('account.language.title')} id="account-language">
+        <ExerciseLanguage />
       </Section>
       {can('tickets.write') ? (
         <Section title={t('account.signature.title')} id="account-signature">

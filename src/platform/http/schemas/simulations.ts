@@ -135,7 +135,18 @@ export const CampaignResults = Type.Object({
 const Ok = Type.Object({ ok: Type.Literal(true) });
 export const LandingTokenBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
+/** A person's own simulation language (null: the organisation's), with what they may choose from. */
+export const MyLanguage = Type.Object({
+  language: Nullable(LanguageTag),
+  organizationLanguage: LanguageTag,
+  /** Languages the organisation's templates are written in (the shipped ones in English), for the picker. */
+  available: Type.Array(LanguageTag),
+});
+export const MyLanguageBody = Type.Object({ language: Nullable(LanguageTag) }, { additionalProperties: false });
+
 export const simulationEndpoints = {
+  myLanguage: { method: 'GET', url: '/api/account/language', response: MyLanguage },
+  saveMyLanguage: { method: 'PUT', url: '/api/account/language', body: MyLanguageBody, response: MyLanguage },
   templates: { method: 'GET', url: '/api/simulations/templates', response: Type.Object({ items: Type.Array(TemplateSummary) }) },
   preview: { method: 'GET', url: '/api/simulations/templates/:id/preview', params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }), querystring: Type.Object({ language: Type.Optional(LanguageTag) }), response: TemplatePreview },
   copy: { method: 'POST', url: '/api/simulations/templates/:id/copy', params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }), response: OrgTemplate, status: 201 },
