@@ -124,10 +124,9 @@ export function resourceTypeDocuments(base: string): Array<Record<string, unknow
 
 export const MAX_PAGE = 200;
 
-export function serviceProviderConfig(base: string, docsUrl: string): Record<string, unknown> {
+export function serviceProviderConfig(base: string): Record<string, unknown> {
   return {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
-    documentationUri: docsUrl,
     patch: { supported: true },
     bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
     filter: { supported: true, maxResults: MAX_PAGE },

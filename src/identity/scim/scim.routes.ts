@@ -38,7 +38,6 @@ async function scimPlugin(scim: FastifyInstance): Promise<void> {
   const s = scim.services;
   const deps: ScimDeps = { db: s.database.db, audit: s.audit };
   const base = `${s.config.publicUrl.replace(/\/$/, '')}${SCIM_PREFIX}`;
-  const docsUrl = `${s.config.publicUrl.replace(/\/$/, '')}/docs/scim.md`;
 
   // Every route here: outside the staff gate (public to it), the Authorization header read by the hook below only.
   scim.addHook('onRoute', (route) => {
@@ -104,7 +103,7 @@ async function scimPlugin(scim: FastifyInstance): Promise<void> {
   };
   const sendJson = (reply: FastifyReply, body: unknown) => reply.type(SCIM_JSON).send(body);
 
-  scim.get('/ServiceProviderConfig', async (_request, reply) => sendJson(reply, serviceProviderConfig(base, docsUrl)));
+  scim.get('/ServiceProviderConfig', async (_request, reply) => sendJson(reply, serviceProviderConfig(base)));
   scim.get('/ResourceTypes', async (_request, reply) => {
     const all = resourceTypeDocuments(base);
     return sendJson(reply, { schemas: [LIST_SCHEMA], totalResults: all.length, startIndex: 1, itemsPerPage: all.length, Resources: all });
