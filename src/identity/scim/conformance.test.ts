@@ -36,7 +36,7 @@ describe('SCIM 2.0 conformance (RFC 7643/7644)', () => {
   const names = (res: ScimAnswer) => (res.body.Resources ?? []).map((r) => r.userName);
 
   beforeAll(async () => {
-    services = await createTestServices('pglite');
+    services = await createTestServices(process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite');
     app = await buildScimApp(services);
     org = await buildScimOrg(services);
     scim = scimClient(app, org.token);

@@ -21,7 +21,7 @@ describe('identity providers’ documented SCIM sequences', () => {
   let scim: ReturnType<typeof scimClient>;
 
   beforeAll(async () => {
-    services = await createTestServices('pglite');
+    services = await createTestServices(process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite');
     app = await buildScimApp(services);
     org = await buildScimOrg(services);
     scim = scimClient(app, org.token);

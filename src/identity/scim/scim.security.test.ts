@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
 import { createTestServices } from '../../platform/app/testing.js';
+import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { accessReviewRoutes } from '../access-reviews/access-reviews.routes.js';
 import { buildOrg, buildTeam, buildUser, signIn, signInAs, type SignedIn } from '../auth/testing.js';
 import { createApiToken } from '../auth/tokens.service.js';
@@ -19,9 +20,7 @@ import { buildScimApp, buildScimOrg, scimClient, type ScimOrg } from './testing.
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-const kind = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
-
-describe(`SCIM security (${kind})`, () => {
+describe.each(testDatabaseKinds)('SCIM security on %s', (kind) => {
   let services: Services;
   let app: FastifyInstance;
   let orgA: ScimOrg;
