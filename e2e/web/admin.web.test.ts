@@ -121,8 +121,8 @@ describeWeb('administration', (kind) => {
     await page.goto('/admin/single-sign-on');
     await page.getByRole('heading', { name: 'Provisioning (SCIM)' }).waitFor();
     await expect(page.getByTestId('scim-base-url').textContent()).resolves.toMatch(/\/scim\/v2$/);
-    const section = page.locator('#scim');
-    await section.getByLabel('Name').fill('Entra ID');
+    const section = page.getByRole('region', { name: 'Provisioning (SCIM)' });
+    await section.getByLabel('Name', { exact: true }).fill('Entra ID');
     await section.getByRole('button', { name: 'Issue a SCIM token' }).click();
     const secret = page.getByTestId('scim-token-secret');
     await secret.waitFor();
