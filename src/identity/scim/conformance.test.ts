@@ -95,6 +95,17 @@ describe('SCIM 2.0 conformance (RFC 7643/7644)', () => {
     expect(res.body).not.toHaveProperty('phoneNumbers');
     const read = await scim('GET', `/Users/${res.body.id as string}`);
     expect(read.body).toEqual(res.body);
+    // The media type with parameters, and plain application/json, are both read.
+    const withCharset = await scim('POST', '/Users', user('charset@conf.example'), { 'content-type': 'application/scim+json; charset=utf-8' });
+    expect(withCharset.status, JSON.stringify(withCharset.body)).toBe(201);
+    const plainJson = await scim('POST', '/Users', user('plain.json@conf.example'), { 'content-type': 'application/json' });
+    expect(plainJson.status).toBe(201);
+  });
+
+  it('two creations racing for one userName: one 201, one 409 uniqueness, never a 5xx', async () => {
+    const [a, b] = await Promise.all([scim('POST', '/Users', user('racer@conf.example')), scim('POST', '/Users', user('RACER@conf.example'))]);
+    expect([a.status, b.status].sort()).toEqual([201, 409]);
+    expect((a.status === 409 ? a : b).body.scimType).toBe('uniqueness');
   });
 
   it('POST refuses what the schema forbids: no schemas, no userName, not an address, taken userName (any case) or externalId (§3.3, §3.12)', async () => {

@@ -56,6 +56,8 @@ async function scimPlugin(scim: FastifyInstance): Promise<void> {
   scim.setErrorHandler((error: FastifyError | ScimError | Error, request, reply) => {
     if (error instanceof ScimError) return sendError(reply, error);
     if (error instanceof AppError) return sendError(reply, new ScimError(error.status, null, error.status >= 500 ? 'Something went wrong on our side.' : error.message));
+    // Two creations racing for one userName, externalId or address: the database's unique index decides.
+    if ((error as { code?: unknown }).code === '23505') return sendError(reply, new ScimError(409, 'uniqueness', 'A resource with this userName, externalId, address or displayName exists.'));
     if (isDatabaseUnavailable(error)) {
       reply.header('retry-after', '5');
       return sendError(reply, new ScimError(503, null, 'The service is briefly unavailable. Try again in a few seconds.'));
