@@ -1,6 +1,7 @@
 /**
  * Administration in Chromium: an administrator invites a staff member and
- * finds the invitation; creates an API token and sees it exactly once; a form
+ * finds the invitation; creates an API token and sees it exactly once; issues a SCIM
+ * token on the single sign-on screen, shown once; a form
  * with invalid input shows the shared schema's field error without a request
  * reaching the server, and a server refusal reads as words, never a stack; an
  * agent sees no Administration and gets 403 from the API; axe on the main
@@ -109,6 +110,32 @@ describeWeb('administration', (kind) => {
     await expect(page.locator('main').textContent()).resolves.not.toContain(token);
     await page.reload();
     await page.getByRole('table', { name: 'API tokens' }).getByText('Nightly export').waitFor();
+    await expect(page.content()).resolves.not.toContain(token);
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    await close();
+  }, 90_000);
+
+  it('issues a SCIM token on the single sign-on screen, shown once; it provisions over /scim/v2 and opens no /api route', async () => {
+    const { page, seen, close } = await adminPage();
+    await page.goto('/admin/single-sign-on');
+    await page.getByRole('heading', { name: 'Provisioning (SCIM)' }).waitFor();
+    await expect(page.getByTestId('scim-base-url').textContent()).resolves.toMatch(/\/scim\/v2$/);
+    const section = page.getByRole('region', { name: 'Provisioning (SCIM)' });
+    await section.getByLabel('Name', { exact: true }).fill('Entra ID');
+    await section.getByRole('button', { name: 'Issue a SCIM token' }).click();
+    const secret = page.getByTestId('scim-token-secret');
+    await secret.waitFor();
+    const token = (await secret.textContent()) ?? '';
+    expect(token).toMatch(/^tdp_[A-Za-z0-9_-]{40,}$/);
+    await page.getByRole('table', { name: 'Provisioning (SCIM)' }).getByText('Entra ID').waitFor();
+    expect(await runAxe(page)).toEqual([]);
+    const scim = await fetch(`${server.baseUrl}/scim/v2/Users?count=1`, { headers: { authorization: `Bearer ${token}` } });
+    expect(scim.status).toBe(200);
+    expect(scim.headers.get('content-type')).toMatch(/scim\+json/);
+    expect((await fetch(`${server.baseUrl}/api/users`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    await page.reload();
+    await page.getByRole('table', { name: 'Provisioning (SCIM)' }).getByText('Entra ID').waitFor();
     await expect(page.content()).resolves.not.toContain(token);
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);

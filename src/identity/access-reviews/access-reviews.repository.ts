@@ -8,20 +8,25 @@ import { scopeOf, type Principal } from '../auth/access.js';
 import type { Executor } from '../../protection/crypto/keyring.js';
 import type { AccessReviewCampaignsTable, AccessReviewItemsTable, Database } from '../../platform/db/schema.js';
 import './schema.js';
+import '../scim/schema.js';
 import { ACTION_PERMISSIONS } from './usage.js';
 
 export type CampaignRow = Selectable<AccessReviewCampaignsTable>;
 export type ItemRow = Selectable<AccessReviewItemsTable>;
 
-/** People in a campaign's scope: the organisation's staff (or one team's members), deactivated accounts excepted. */
+/**
+ * People in a campaign's scope: the organisation's staff (or one team's members), deactivated accounts excepted,
+ * unless they were deprovisioned over SCIM since the last review (they are shown, flagged, once: decision 0208).
+ */
 function scopedUsers(orgId: string, teamId: string | null) {
   return sql`SELECT u.id FROM users u
-    WHERE u.org_id = ${orgId} AND u.status <> 'deactivated'
+    WHERE u.org_id = ${orgId}
+      AND (u.status <> 'deactivated' OR EXISTS (SELECT 1 FROM scim_deprovisionings d WHERE d.user_id = u.id AND d.org_id = ${orgId} AND d.campaign_id IS NULL))
       AND (${teamId}::uuid IS NULL OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.user_id = u.id AND tm.team_id = ${teamId}::uuid))`;
 }
 
 export interface AccessSnapshot {
-  users: Array<{ id: string; email: string; name: string; last_signin_at: Date | null }>;
+  users: Array<{ id: string; email: string; name: string; last_signin_at: Date | null; deprovisioned: boolean }>;
   roles: Array<{ user_id: string; role_id: string; key: string; name: string }>;
   grants: Array<{ role_id: string; permission: string }>;
   teams: Array<{ user_id: string; team_id: string; name: string }>;
@@ -40,6 +45,7 @@ export async function loadAccessSnapshot(db: Executor, options: { orgId: string;
     .selectFrom('users')
     .where('id', 'in', sql<string>`(${scoped})`)
     .select(['id', 'email', 'name', 'last_signin_at'])
+    .select(sql<boolean>`EXISTS (SELECT 1 FROM scim_deprovisionings d WHERE d.user_id = users.id AND d.org_id = ${orgId} AND d.campaign_id IS NULL)`.as('deprovisioned'))
     .orderBy('email')
     .execute();
   let rolesQuery = db
@@ -102,7 +108,7 @@ export async function insertItems(trx: Executor, items: Array<Parameters<typeof 
 function insertItemValues(v: {
   id: string; campaign_id: string; user_id: string; kind: 'role' | 'team'; role_id: string | null; team_id: string | null;
   dormant: boolean; unused_permissions: string[]; subject_email: string; subject_name: string; role_key: string | null;
-  role_name: string | null; team_name: string | null; last_signin_at: Date | null; granted_permissions: string[];
+  role_name: string | null; team_name: string | null; last_signin_at: Date | null; granted_permissions: string[]; deprovisioned: boolean;
 }) {
   return { ...v, decision: null, decided_by: null, decided_at: null, comment: null, applied_at: null };
 }

@@ -106,11 +106,14 @@ export async function startCampaign(deps: AccessReviewDeps, ctx: ReviewContext, 
     const exercised = await findExercisedPermissions(trx, { orgId: p.orgId, teamId, since: new Date(now.getTime() - unusedDays * DAY_MS) });
     const items = buildItems({ campaignId: id, snapshot, exercised, dormantDays, now });
     await insertItems(trx, items);
+    // People deprovisioned over SCIM are shown in one review, this one, then no more (src/identity/scim).
+    const shown = [...new Set(items.filter((i) => i.deprovisioned).map((i) => i.user_id))];
+    if (shown.length) await trx.updateTable('scim_deprovisionings').set({ campaign_id: id }).where('org_id', '=', p.orgId).where('campaign_id', 'is', null).where('user_id', 'in', shown).execute();
     await deps.audit.append(trx, {
       ...auditBase(ctx), action: 'access_review.start', object: { type: 'access_review', id }, result: 'success',
       details: {
         teamId, reviewerId, deadline: deadline.toISOString(), revokeUndecided: input.revokeUndecided ?? false, dormantDays, unusedDays,
-        items: items.length, dormant: items.filter((i) => i.dormant).length, withUnusedPermissions: items.filter((i) => i.unused_permissions.length > 0).length,
+        items: items.length, dormant: items.filter((i) => i.dormant).length, deprovisioned: items.filter((i) => i.deprovisioned).length, withUnusedPermissions: items.filter((i) => i.unused_permissions.length > 0).length,
       },
     });
   });

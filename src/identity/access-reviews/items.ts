@@ -14,6 +14,8 @@ export interface NewItem {
   role_id: string | null;
   team_id: string | null;
   dormant: boolean;
+  /** Deprovisioned over SCIM since the last review: the reviewer confirms the access left with them. */
+  deprovisioned: boolean;
   unused_permissions: string[];
   subject_email: string;
   subject_name: string;
@@ -51,6 +53,7 @@ export function buildItems(options: {
       subject_name: u.name,
       last_signin_at: u.last_signin_at,
       dormant: isDormant({ lastSigninAt: u.last_signin_at, days: options.dormantDays, now: options.now }),
+      deprovisioned: u.deprovisioned,
     };
   };
   const items: NewItem[] = [];

@@ -41,6 +41,7 @@ export function presentItem(row: ItemRow): ItemView {
     teamName: row.team_name,
     lastSigninAt: iso(row.last_signin_at),
     dormant: row.dormant,
+    deprovisioned: row.deprovisioned,
     grantedPermissions: row.granted_permissions,
     unusedPermissions: row.unused_permissions,
     decision: row.decision,

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export type SecretPrefix = 'tds' | 'tdt' | 'tdl' | 'tdr';
+export type SecretPrefix = 'tds' | 'tdt' | 'tdl' | 'tdr' | 'tdp';
 
 /** A new secret: prefix + 32 random bytes, base64url. The raw value is shown once. */
 export function newSecret(prefix: SecretPrefix): string {

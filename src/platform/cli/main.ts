@@ -18,6 +18,7 @@ import { importCommands } from './import.js';
 import { incidentCommands } from './incidents.js';
 import { orgCommands } from './orgs.js';
 import { userCommands } from './users.js';
+import { scimCommands } from './scim.js';
 import { CliExit, cliConfig, defaultIo, type CliIo } from './io.js';
 
 export { CliExit, cliConfig, defaultIo, withServices, type CliIo } from './io.js';
@@ -78,6 +79,7 @@ export function buildCli(io: CliIo = defaultIo): Command {
   orgCommands(program, io);
   keyCommands(program, io);
   userCommands(program, io);
+  scimCommands(program, io);
   auditCommands(program, io);
   outboxCommands(program, io);
   customerCommands(program, io);

@@ -13,6 +13,7 @@ import { createTestServices, testSchemaCache } from '../app/testing.js';
 import { buildOrg, buildTeam, buildUser, signIn, signInAs, type RoleKey, type SignedIn, type TestOrg } from '../../identity/auth/testing.js';
 import { READ_ONLY_PERMISSIONS } from '../../identity/auth/permissions.js';
 import { createApiToken } from '../../identity/auth/tokens.service.js';
+import { createScimToken } from '../../identity/scim/admin.service.js';
 import { buildApp } from './app.js';
 import { appRoutes } from './routes.js';
 
@@ -378,6 +379,56 @@ describe('route access matrix', () => {
       // Allowed: past the permission check (an http issuer refused, nothing to remove). Everyone else: refused.
       const expected = role === 'administrator' ? [200, 400, 404] : [403, 403, 403];
       expect([read.statusCode, save.statusCode, remove.statusCode], role).toEqual(expected);
+    }
+  });
+
+  it('SCIM (decision 0208): /scim/v2 answers only a SCIM token — never a session of any role, an API token or no one — and a SCIM token opens no /api route', async () => {
+    const scimRoutes = routes.filter((r) => r.url.startsWith('/scim/v2'));
+    expect(scimRoutes.map((r) => r.url)).toEqual(expect.arrayContaining(['/scim/v2/Users', '/scim/v2/Users/:id', '/scim/v2/Groups', '/scim/v2/Groups/:id', '/scim/v2/ServiceProviderConfig', '/scim/v2/ResourceTypes', '/scim/v2/Schemas']));
+    const owner = await buildUser(services, org, { roles: ['administrator'] });
+    const { token: apiToken } = await createApiToken({ db: services.database.db, audit: services.audit }, null, { ip: '127.0.0.1', userAgent: null, requestId: 'test' }, { ownerId: owner.userId, name: 'everything', scopes: ['users.read', 'users.manage', 'tokens.manage'], expiresInDays: 1, kind: 'personal' });
+    const { token: scimToken } = await createScimToken({ db: services.database.db, audit: services.audit }, { orgId: org.orgId, userId: null, requestId: 'test', ip: null }, { name: 'matrix', expiresInDays: 1 });
+    const { token: otherScim } = await createScimToken({ db: services.database.db, audit: services.audit }, { orgId: otherOrg.orgId, userId: null, requestId: 'test', ip: null }, { name: 'matrix', expiresInDays: 1 });
+    const callers: Array<[string, Record<string, string>]> = [['anonymous', {}], ['API token', { authorization: `Bearer ${apiToken}` }], ...ROLES.map((role): [string, Record<string, string>] => [role, as[role]!.headers])];
+    let checked = 0;
+    for (const route of scimRoutes) {
+      for (const method of methods(route)) {
+        const url = concrete(route.url).replace('*', 'Anything');
+        for (const [name, headers] of callers) {
+          const res = await app.inject({ method: method as 'GET', url, headers: { ...headers, 'content-type': 'application/scim+json' }, payload: method === 'GET' || method === 'DELETE' ? undefined : '{}' });
+          expect(res.statusCode, `${name}: ${method} ${route.url}`).toBe(401);
+          checked++;
+        }
+        // With a SCIM token: never 401; an id of nothing (or of another organisation) is not found.
+        const own = await app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json' }, payload: method === 'GET' || method === 'DELETE' ? undefined : '{}' });
+        expect(own.statusCode, `SCIM token: ${method} ${route.url}`).not.toBe(401);
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+    const intruder = await app.inject({ url: `/scim/v2/Users/${owner.userId}`, headers: { authorization: `Bearer ${otherScim}` } });
+    expect(intruder.statusCode).toBe(404);
+    let api = 0;
+    for (const route of routes) {
+      if ((route.config as { public?: boolean } | undefined)?.public || !route.url.startsWith('/api/')) continue;
+      for (const method of methods(route)) {
+        const res = await app.inject({ method: method as 'GET', url: concrete(route.url), headers: { authorization: `Bearer ${scimToken}` }, payload: method === 'GET' || method === 'DELETE' ? undefined : {} });
+        expect(res.statusCode, `SCIM token: ${method} ${route.url}`).toBe(401);
+        api++;
+      }
+    }
+    expect(api).toBeGreaterThan(100);
+  });
+
+  it('SCIM administration: administrators issue and revoke SCIM tokens and map teams to roles; the rest are refused (decision 0208)', async () => {
+    for (const role of ROLES) {
+      const headers = as[role]!.headers;
+      const list = await app.inject({ url: '/api/scim/tokens', headers });
+      const create = await app.inject({ method: 'POST', url: '/api/scim/tokens', headers, payload: { name: 'matrix', expiresInDays: 1 } });
+      const revoke = await app.inject({ method: 'DELETE', url: `/api/scim/tokens/${ZERO}`, headers });
+      const mappings = await app.inject({ method: 'PUT', url: '/api/scim/role-mappings', headers, payload: { mappings: [{ teamId: ZERO, roleKey: 'agent' }] } });
+      // Allowed: past the permission check (a token issued, no such token, an unknown team refused).
+      const expected = role === 'administrator' ? [200, 201, 404, 400] : [403, 403, 403, 403];
+      expect([list.statusCode, create.statusCode, revoke.statusCode, mappings.statusCode], role).toEqual(expected);
     }
   });
 

@@ -45,12 +45,16 @@ import { incidentRoutes } from '../../threats/incidents/incidents.routes.js';
 import { siemRoutes } from '../../protection/siem/siem.routes.js';
 import { insiderRoutes } from '../../threats/insider/insider.routes.js';
 import { ssoRoutes } from '../../identity/sso/sso.routes.js';
+import { scimRoutes } from '../../identity/scim/scim.routes.js';
+import { scimAdminRoutes } from '../../identity/scim/scim-admin.routes.js';
 import { webRoutes } from './web.js';
 
 export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   authRoutes,
   mfaRoutes,
   ssoRoutes,
+  scimRoutes,
+  scimAdminRoutes,
   userRoutes,
   ticketRoutes,
   ticketBulkRoutes,

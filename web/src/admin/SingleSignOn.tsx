@@ -14,6 +14,7 @@ import { useResource, useSubmit } from '../ui/hooks.js';
 import { ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
 import { AdminNav } from './AdminNav.js';
+import { ScimProvisioning } from './ScimProvisioning.js';
 import { ConfirmButton, linesToList } from './shared.js';
 
 type Settings = Static<typeof SsoSettings>;
@@ -100,6 +101,7 @@ export function SingleSignOn() {
           </Section>
         </>
       ) : null}
+      <ScimProvisioning />
     </Page>
   );
 }

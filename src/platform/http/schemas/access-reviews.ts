@@ -48,6 +48,8 @@ export const ItemSchema = Type.Object({
   teamName: Nullable(Type.String()),
   lastSigninAt: Nullable(Time),
   dormant: Type.Boolean(),
+  /** Deprovisioned over SCIM since the previous review (decision 0208). */
+  deprovisioned: Type.Boolean(),
   grantedPermissions: Type.Array(Type.String()),
   unusedPermissions: Type.Array(Type.String()),
   decision: Nullable(Type.Union([Type.Literal('certify'), Type.Literal('revoke')])),
