@@ -306,6 +306,7 @@ export default {
   'privacy.status.rejected': 'Rejected',
   'privacy.identity.code': 'Verification code',
   'privacy.identity.staff': 'Checked by staff',
+  'privacy.identity.policy': 'Retention policy (inactive customer)',
   'privacy.identity.none': 'Not yet checked',
   'privacy.verify': 'Confirm identity',
   'privacy.verifyTitle': 'Confirm the customer’s identity',
