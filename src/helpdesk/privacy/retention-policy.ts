@@ -17,18 +17,14 @@ import type { ClientInfo } from '../../identity/auth/auth.service.js';
 import type { Principal } from '../../identity/auth/access.js';
 import { readOrgSetting, writeOrgSetting } from '../../identity/organization/settings.js';
 import type { Executor } from '../../protection/crypto/keyring.js';
+import type { RetentionPolicyValue } from '../../platform/http/schemas/retention.js';
 import type { HelpdeskDeps } from '../tickets/context.js';
 import type { RetentionCategory, RetentionCounts } from './schema.js';
 
 export const RETENTION_CATEGORIES: readonly RetentionCategory[] = ['exports', 'quarantine', 'tickets', 'customers'];
 
-export interface RetentionPolicy {
-  /** Solved/closed tickets, `months` after they were solved; null: kept. Empty filters: every channel, tag, team. */
-  tickets: { months: number | null; channels: string[]; tags: string[]; teamIds: string[] };
-  quarantineDays: number | null;
-  exportDays: number | null;
-  inactiveCustomerMonths: number | null;
-}
+/** The policy as the API carries it (src/platform/http/schemas/retention.ts): null periods keep everything. */
+export type RetentionPolicy = RetentionPolicyValue;
 
 /** Off by default: nothing is deleted until an administrator sets a period. */
 export const DEFAULT_RETENTION_POLICY: RetentionPolicy = { tickets: { months: null, channels: [], tags: [], teamIds: [] }, quarantineDays: null, exportDays: null, inactiveCustomerMonths: null };
