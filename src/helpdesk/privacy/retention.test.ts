@@ -57,7 +57,7 @@ describe.each(testDatabaseKinds)('retention on %s', (kind) => {
     await generate(other.orgId, 300, 40, [await buildTeam(services, other), await buildTeam(services, other)]);
     const db = services.database.db;
     // Customers with no ticket for years: inactive. Two made by the service, with keys and an address.
-    await sql`INSERT INTO customers (id, org_id, created_at) SELECT gen_random_uuid(), ${org.orgId}, ${AS_OF}::timestamptz - make_interval(months => 25 + i) FROM generate_series(1, 30) i`.execute(db);
+    await sql`INSERT INTO customers (id, org_id, created_at) SELECT gen_random_uuid(), ${org.orgId}, ${AS_OF}::timestamptz - make_interval(months => 25 + i) FROM generate_series(1, 12) i`.execute(db);
     realCustomers = [];
     for (const name of ['Ada', 'Bo']) {
       const c = await createCustomer(deps, { orgId: org.orgId, actor: { type: 'system', id: 'test' } }, { name, email: `${name.toLowerCase()}@inactive.example` });
@@ -137,7 +137,7 @@ describe.each(testDatabaseKinds)('retention on %s', (kind) => {
     // Exports: expired (created more than 5 days back) or older than 7 days, the held customers' kept.
     expect(counts).toEqual({ tickets: want.ticketIds.length, quarantine: want.quarantine, exports: counts.exports, customers: want.customerIds.length });
     expect(counts.exports).toBeGreaterThan(0);
-    expect(counts.customers).toBeGreaterThanOrEqual(31);
+    expect(counts.customers).toBeGreaterThanOrEqual(13);
 
     const ticketsBefore = await db.selectFrom('tickets').select(['id', 'org_id']).execute();
     const otherBefore = ticketsBefore.filter((t) => t.org_id === other.orgId).length;
@@ -148,7 +148,9 @@ describe.each(testDatabaseKinds)('retention on %s', (kind) => {
     const done = await processRetentionRun(deps, run.id, { batchSize: 250 });
     const ms = Date.now() - t0;
     expect(done).toMatchObject({ status: 'done', deleted: counts, skipped: { tickets: 0, quarantine: 0, exports: 0, customers: 0 }, percent: 100 });
-    console.log(`retention on ${kind}: ${counts.tickets} tickets, ${counts.customers} customers erased in ${ms} ms (${Math.round((counts.tickets * 1000) / ms)} tickets/s overall)`);
+    const finish = await db.selectFrom('audit_log').where('org_id', '=', org.orgId).where('action', '=', 'retention.run.finish').select('details').executeTakeFirstOrThrow();
+    const spent = (finish.details as { ms: Record<string, number> }).ms;
+    console.log(`retention on ${kind}: whole run ${ms} ms; ${counts.tickets} tickets (with their messages) in ${spent.tickets} ms = ${Math.round((counts.tickets * 1000) / Math.max(1, spent.tickets!))} tickets/s in batches of 250; ${counts.customers} customers erased in ${spent.customers} ms`);
 
     // Exactly the expected tickets went, with their messages; the rest, the held ones and the other organisation's stayed.
     const after = new Set((await db.selectFrom('tickets').select('id').execute()).map((t) => t.id));

@@ -146,8 +146,11 @@ export async function processRetentionRun(deps: HelpdeskDeps, runId: string, opt
   const orgId = run.org_id;
   const { cutoffs, ...policy } = run.policy as unknown as RetentionPolicy & { cutoffs: Cutoffs };
   const actor = { type: 'system' as const, id: 'retention' };
+  // Milliseconds this worker spent per kind (written into the finishing audit entry: throughput for the operator).
+  const spent: Record<string, number> = {};
   try {
     for (const category of RETENTION_CATEGORIES) {
+      const began = Date.now();
       for (;;) {
         if (options.stopping?.()) return readRetentionRun(deps, orgId, runId);
         const more = category === 'customers' ? await eraseOneCustomer(deps, run, policy, cutoffs, options) : await deleteBatch(deps, orgId, runId, category, policy, cutoffs, batchSize, options);
@@ -155,10 +158,11 @@ export async function processRetentionRun(deps: HelpdeskDeps, runId: string, opt
         if (options.pauseMs) await sleep(options.pauseMs);
         else await new Promise((r) => setImmediate(r));
       }
+      spent[category] = Date.now() - began;
     }
     await deps.db.transaction().execute(async (trx) => {
       const row = await trx.updateTable('retention_runs').set({ status: 'done', finished_at: new Date(), locked_until: null }).where('id', '=', runId).returning(['deleted', 'skipped']).executeTakeFirstOrThrow();
-      await deps.audit.append(trx, { orgId, actor, action: 'retention.run.finish', object: { type: 'retention_run', id: runId }, result: 'success', details: { deleted: row.deleted, skipped: row.skipped } });
+      await deps.audit.append(trx, { orgId, actor, action: 'retention.run.finish', object: { type: 'retention_run', id: runId }, result: 'success', details: { deleted: row.deleted, skipped: row.skipped, ms: spent } });
     });
   } catch (err) {
     deps.logger.error({ err, runId }, 'retention run failed');
