@@ -2,7 +2,7 @@
  * Retention and legal hold (decision 0207): the policy (administrators), the dry run's counts, starting a run and
  * watching its progress, and the legal holds (set and lift with a reason; auditors read).
  */
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import type { Static } from 'typebox';
 import { RETENTION_CHANNELS, retentionEndpoints as e, type RetentionCounts, type RetentionPolicyValue } from '../../../src/platform/http/schemas/retention.js';
 import { call } from '../api.js';
@@ -25,7 +25,8 @@ function CountsLine({ counts }: { counts: Counts }) {
   return <span>{KINDS.map((k) => tp(`retention.count.${k}`, counts[k])).join(' · ')}</span>;
 }
 
-export function Retention() {
+/** `nav`: the security centre's tabs (default) or the administration's, as the screen is reached from either. */
+export function Retention({ nav = <SecurityNav /> }: { nav?: ReactNode } = {}) {
   const { can } = useMe();
   const policy = useResource((signal) => call(e.policy, {}, { signal }), []);
   const dry = useResource((signal) => call(e.dryRun, {}, { signal }), []);
@@ -37,7 +38,7 @@ export function Retention() {
   const mayRun = can('privacy.manage') && can('customers.erase');
   return (
     <Page title={t('retention.title')} subtitle={t('retention.subtitle')} wide>
-      <SecurityNav />
+      {nav}
       <Section title={t('retention.policy')} id="retention-policy">
         {policy.loading && !policy.data ? <Loading /> : null}
         <ErrorNotice error={policy.error} onRetry={policy.reload} />

@@ -38,7 +38,7 @@ export default function SecurityArea() {
       <Route path="/security/awareness" component={AwarenessDashboardPage} />
       <Route path="/security/awareness/people/:id">{(params) => <AwarenessPersonPage id={params.id} />}</Route>
       <Route path="/security/privacy" component={PrivacyRequests} />
-      <Route path="/security/retention" component={Retention} />
+      <Route path="/security/retention">{() => <Retention />}</Route>
       <Route path="/access-reviews" component={AccessReviews} />
       <Route path="/access-reviews/:id">{(params) => <AccessReview id={params.id} />}</Route>
       <Route path="/quarantine" component={Quarantine} />
