@@ -16,6 +16,8 @@ import { startNotificationWorker } from '../helpdesk/notifications/jobs.js';
 import { createInboundSmtpServer, type InboundSmtpServer } from '../helpdesk/mail/smtp-server.js';
 import { createMailTransport } from '../helpdesk/mail/transport.js';
 import { createHelpdeskDeps } from '../helpdesk/tickets/context.js';
+import { resumeRetentionRuns } from '../helpdesk/privacy/retention.js';
+import { startPeriodic } from './periodic.js';
 import { startWebhookWorker } from './webhooks/delivery-queue.js';
 import type { Config } from './config/config.js';
 import { openServices, type Services } from './app/services.js';
@@ -136,11 +138,33 @@ export async function startServer(options: { config: Config; logger: Logger; pri
       .catch((err: unknown) => logger.error({ err }, 'training jobs failed'));
   }, 5 * 60_000);
   jobs.unref();
+  // Retention runs left unfinished (a restart, an instance that died) are taken up again under a lease (decision 0207).
+  let retentionStopping = false;
+  const retentionBlobs = new LocalBlobStore(config.blobDirPath);
+  const stopRetention = startPeriodic(
+    () =>
+      resumeRetentionRuns(helpdesk, {
+        blobs: retentionBlobs,
+        pauseMs: 25,
+        stopping: () => retentionStopping,
+        erasure: (orgId) => ({
+          blobs: retentionBlobs,
+          ...(config.relayUrl ? {} : { outbox: { dir: path.join(config.dataDirPath, 'outbox'), key: services.outboxKey } }),
+          onKeysDestroyed: (keyIds) => {
+            if (keyIds.length) app.bus.publish({ k: 'keys-destroyed', orgId, keyIds });
+          },
+        }),
+      }),
+    60_000,
+    (err) => logger.error({ err }, 'retention runs failed'),
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       clearInterval(jobs);
+      retentionStopping = true;
+      stopRetention();
       await smtp?.close();
       await metrics?.close();
       await app.close();

@@ -5,7 +5,7 @@
  * destroying the key.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AuditLog } from '../../protection/audit/audit-log.js';
 import type { AuditEvent } from '../../protection/audit/entry.js';
 import type { Executor, Keyring } from '../../protection/crypto/keyring.js';
@@ -154,6 +154,11 @@ export async function eraseCustomer(deps: CustomerDeps, ctx: ActingContext, inpu
   await deps.db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('customers').where('id', '=', input.customerId).where('org_id', '=', ctx.orgId).select('id').executeTakeFirst();
     if (!row) throw new AppError('not_found', 'No such customer.');
+    // A legal hold (src/helpdesk/privacy/holds.ts, decision 0207) on the customer, a merged duplicate or a ticket of theirs stops it.
+    const family = await mergedFamily(trx, ctx.orgId, row.id);
+    const held = await sql<{ id: string }>`SELECT id FROM legal_holds WHERE org_id = ${ctx.orgId} AND lifted_at IS NULL AND ((object_type = 'customer' AND object_id = ANY (${family}::uuid[]))
+      OR (object_type = 'ticket' AND object_id IN (SELECT id FROM tickets WHERE org_id = ${ctx.orgId} AND requester_id = ANY (${family}::uuid[]))))`.execute(trx);
+    if (held.rows.length) throw new AppError('conflict', 'This customer is on legal hold: nothing of theirs can be erased until the hold is lifted.', { extra: { legalHold: true, holdIds: held.rows.map((h) => h.id) } });
     const shred = await shredCustomerFamily(deps, trx, { orgId: ctx.orgId, customerId: row.id });
     await deps.audit.append(trx, {
       ...auditBase(ctx),

@@ -30,7 +30,7 @@ export interface ErasureCertificate {
   /** Merged duplicates erased with the customer. */
   mergedRecordIds: string[];
   receivedAt: string;
-  verification: { method: 'code' | 'staff'; verificationId: string | null; verifiedBy: string | null; verifiedAt: string | null };
+  verification: { method: 'code' | 'staff' | 'policy'; verificationId: string | null; verifiedBy: string | null; verifiedAt: string | null };
   requestedBy: string | null;
   /** The approving user; null for an operator's `trustdesk customers erase`. */
   approvedBy: string | null;
@@ -68,7 +68,9 @@ export function renderCertificateText(c: ErasureCertificate): string {
     `Organisation:   ${c.organizationId}`,
     `Customer:       ${c.customerId}${c.mergedRecordIds.length ? ` (with merged records ${c.mergedRecordIds.join(', ')})` : ''}`,
     `Received:       ${c.receivedAt}`,
-    `Identity:       ${c.verification.method === 'code' ? `verification code ${c.verification.verificationId ?? ''}`.trim() : 'checked by staff'}${c.verification.verifiedBy ? `, confirmed by user ${c.verification.verifiedBy}` : ''}`,
+    c.verification.method === 'policy'
+      ? 'Identity:       not asked: erased under the organisation\'s retention policy (inactive customer)'
+      : `Identity:       ${c.verification.method === 'code' ? `verification code ${c.verification.verificationId ?? ''}`.trim() : 'checked by staff'}${c.verification.verifiedBy ? `, confirmed by user ${c.verification.verifiedBy}` : ''}`,
     `Requested by:   ${c.requestedBy ? `user ${c.requestedBy}` : 'the operator'}`,
     `Approved by:    ${c.approvedBy ? `user ${c.approvedBy}` : 'the operator (trustdesk customers erase)'}`,
     `Erased at:      ${c.erasedAt}`,

@@ -30,6 +30,7 @@ import '../portal/schema.js';
 import '../sla/schema.js';
 import type { ErasureCertificate, ErasureCounts } from './certificate.js';
 import { removeExportsOf } from './export.js';
+import { assertNoLegalHold } from './holds.js';
 import './schema.js';
 
 /** A step of the erasure, named for the fault-injection test (nothing half-erased survives a failure). */
@@ -51,7 +52,7 @@ export interface ErasureRequest {
   orgId: string;
   customerId: string;
   receivedAt: Date;
-  verification: 'code' | 'staff';
+  verification: 'code' | 'staff' | 'policy';
   verificationId: string | null;
   requestedBy: string | null;
   verifiedBy: string | null;
@@ -103,6 +104,8 @@ export async function eraseForRequest(deps: HelpdeskDeps, trx: Executor, ctx: Ac
   }
   // Read after the locks: a message committed meanwhile is included.
   const tickets = (await trx.selectFrom('tickets').where('org_id', '=', req.orgId).where('requester_id', 'in', family).select('id').execute()).map((t) => t.id);
+  // A legal hold on the customer, a merged duplicate or one of their tickets stops the erasure (decision 0207).
+  await assertNoLegalHold(trx, req.orgId, { customerIds: family, ticketIds: tickets });
   await step('locked');
 
   // Outbound mail not yet sent, to the customer or about their tickets. Sent rows keep only their (shredded) address.

@@ -25,7 +25,7 @@ export interface PrivacyRequestView {
   kind: PrivacyRequestKind;
   via: PrivacyRequestVia;
   status: PrivacyRequestStatus;
-  verification: 'code' | 'staff' | null;
+  verification: 'code' | 'staff' | 'policy' | null;
   verificationId: string | null;
   requestedBy: string | null;
   verifiedBy: string | null;
@@ -272,7 +272,7 @@ export async function approvePrivacyRequest(deps: HelpdeskDeps, p: Principal, cl
           orgId: p.orgId,
           customerId: row.customer_id,
           receivedAt: new Date(row.received_at),
-          verification: row.verification as 'code' | 'staff',
+          verification: row.verification as 'code' | 'staff' | 'policy',
           verificationId: row.verification_id,
           requestedBy: row.requested_by,
           verifiedBy: row.verified_by,

@@ -5,7 +5,7 @@ import type { ErasureCertificate } from './certificate.js';
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 export type PrivacyRequestKind = 'access' | 'erasure';
-export type PrivacyRequestVia = 'portal' | 'agent' | 'api' | 'cli';
+export type PrivacyRequestVia = 'portal' | 'agent' | 'api' | 'cli' | 'retention';
 export type PrivacyRequestStatus = 'new' | 'verified' | 'approved' | 'done' | 'rejected';
 
 export interface PrivacyRequestsTable {
@@ -15,7 +15,7 @@ export interface PrivacyRequestsTable {
   kind: PrivacyRequestKind;
   via: PrivacyRequestVia;
   status: ColumnType<PrivacyRequestStatus, PrivacyRequestStatus | undefined, PrivacyRequestStatus>;
-  verification: 'code' | 'staff' | null;
+  verification: 'code' | 'staff' | 'policy' | null;
   verification_id: string | null;
   requested_by: string | null;
   verified_by: string | null;
@@ -45,9 +45,56 @@ export interface PrivacyExportsTable {
   created_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
+/** Migration 0041: a legal hold on a customer or a ticket (active while lifted_at is null). */
+export interface LegalHoldsTable {
+  id: string;
+  org_id: string;
+  object_type: 'customer' | 'ticket';
+  object_id: string;
+  reason: string;
+  set_by: string | null;
+  set_at: ColumnType<Date, Date | string | undefined, never>;
+  lifted_by: string | null;
+  lifted_at: Date | null;
+  lift_reason: string | null;
+}
+
+export type RetentionCategory = 'tickets' | 'quarantine' | 'exports' | 'customers';
+export type RetentionCounts = Record<RetentionCategory, number>;
+export type RetentionRunStatus = 'queued' | 'running' | 'done' | 'failed';
+
+/** Migration 0041: one run of the retention policy, and the records it planned to delete. */
+export interface RetentionRunsTable {
+  id: string;
+  org_id: string;
+  status: ColumnType<RetentionRunStatus, RetentionRunStatus | undefined, RetentionRunStatus>;
+  via: 'api' | 'cli';
+  as_of: Date;
+  policy: ColumnType<Record<string, unknown>, string, string>;
+  planned: ColumnType<RetentionCounts, string, string>;
+  deleted: ColumnType<RetentionCounts, string | undefined, string>;
+  skipped: ColumnType<RetentionCounts, string | undefined, string>;
+  requested_by: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  started_at: Date | null;
+  finished_at: Date | null;
+  locked_until: Date | null;
+  error: string | null;
+}
+
+export interface RetentionRunItemsTable {
+  run_id: string;
+  category: RetentionCategory;
+  object_id: string;
+  state: ColumnType<'pending' | 'deleted' | 'skipped', 'pending' | 'deleted' | 'skipped' | undefined, 'pending' | 'deleted' | 'skipped'>;
+}
+
 declare module '../../platform/db/schema.js' {
   interface Database {
     privacy_requests: PrivacyRequestsTable;
     privacy_exports: PrivacyExportsTable;
+    legal_holds: LegalHoldsTable;
+    retention_runs: RetentionRunsTable;
+    retention_run_items: RetentionRunItemsTable;
   }
 }

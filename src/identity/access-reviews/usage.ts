@@ -70,6 +70,8 @@ export const ACTION_PERMISSIONS: ReadonlyArray<readonly [pattern: string, permis
   ['privacy.request.approve', 'privacy.manage'],
   ['privacy.request.reject', 'privacy.manage'],
   ['privacy.certificate.read', 'privacy.read'],
+  ['privacy.hold.', 'privacy.manage'],
+  ['retention.run.start', 'privacy.manage'],
   ['training.module.', 'training.manage'],
   ['training.rule.', 'training.manage'],
   ['training.progress.read', 'training.read'],

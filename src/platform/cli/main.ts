@@ -14,6 +14,7 @@ import { auditCommands } from './audit.js';
 import { keyCommands } from './keys.js';
 import { outboxCommands } from './outbox.js';
 import { customerCommands } from './customers.js';
+import { retentionCommands } from './retention.js';
 import { importCommands } from './import.js';
 import { incidentCommands } from './incidents.js';
 import { orgCommands } from './orgs.js';
@@ -83,6 +84,7 @@ export function buildCli(io: CliIo = defaultIo): Command {
   auditCommands(program, io);
   outboxCommands(program, io);
   customerCommands(program, io);
+  retentionCommands(program, io);
   importCommands(program, io);
   incidentCommands(program, io);
   return program;

@@ -224,6 +224,9 @@ describe('route access matrix', () => {
     { name: 'change insider-threat thresholds', method: 'PUT', url: () => '/api/insider/thresholds', body: () => ({ denied: { count: 6 } }), allow: ['security_officer'] },
     { name: 'data-subject requests', method: 'GET', url: () => '/api/privacy/requests', allow: ['administrator', 'security_officer', 'auditor'] },
     { name: 'privacy settings', method: 'PUT', url: () => '/api/privacy/settings', body: () => ({ secondApprover: false }), allow: ['administrator'] },
+    { name: 'retention dry run', method: 'GET', url: () => '/api/privacy/retention/dry-run', allow: ['administrator', 'security_officer', 'auditor'] },
+    { name: 'retention policy', method: 'PUT', url: () => '/api/privacy/retention/policy', body: () => ({ tickets: { months: null, channels: [], tags: [], teamIds: [] }, quarantineDays: null, exportDays: null, inactiveCustomerMonths: null }), allow: ['administrator'] },
+    { name: 'legal holds', method: 'GET', url: () => '/api/privacy/holds', allow: ['administrator', 'security_officer', 'auditor'] },
     { name: 'my sessions', method: 'GET', url: () => '/api/auth/sessions', allow: ROLES },
     { name: 'my tokens', method: 'GET', url: () => '/api/tokens', allow: ROLES },
   ];

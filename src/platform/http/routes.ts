@@ -11,6 +11,7 @@ import { ticketRoutes } from '../../helpdesk/tickets/tickets.routes.js';
 import { userRoutes } from '../../identity/users/users.routes.js';
 import { customerRoutes } from '../../helpdesk/customers/customers.routes.js';
 import { privacyPortalRoutes, privacyRoutes } from '../../helpdesk/privacy/privacy.routes.js';
+import { retentionRoutes } from '../../helpdesk/privacy/retention.routes.js';
 import { maskingPolicyRoutes } from '../../helpdesk/customers/masking-policy.routes.js';
 import { dlpPolicyRoutes } from '../../protection/dlp-policy/dlp-policy.routes.js';
 import { macroRoutes } from '../../helpdesk/macros/macros.routes.js';
@@ -72,6 +73,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   customerRoutes,
   privacyRoutes,
   privacyPortalRoutes,
+  retentionRoutes,
   maskingPolicyRoutes,
   dlpPolicyRoutes,
   secureMessageRoutes,

@@ -9,7 +9,8 @@ import { t } from '../i18n/index.js';
 import { NotFound } from '../shell/NotFound.js';
 import { EmptyState } from '../ui/notices.js';
 import { Page } from '../ui/Page.js';
-import { useAdminSections } from './AdminNav.js';
+import { AdminNav, useAdminSections } from './AdminNav.js';
+import { Retention } from '../security/Retention.js';
 import { Branding } from './Branding.js';
 import { ChatSettings } from './ChatSettings.js';
 import { EmailChannels } from './EmailChannels.js';
@@ -59,6 +60,7 @@ export default function AdminArea() {
       <Route path="/admin/routing" component={Routing} />
       <Route path="/admin/chat" component={ChatSettings} />
       <Route path="/admin/sensitive-data" component={SensitiveData} />
+      <Route path="/admin/retention">{() => <Retention nav={<AdminNav />} />}</Route>
       <Route path="/admin/sender-lists" component={SenderLists} />
       <Route path="/admin/masking" component={Masking} />
       <Route path="/admin/branding" component={Branding} />

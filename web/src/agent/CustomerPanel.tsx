@@ -9,6 +9,7 @@ import { useState, type FormEvent } from 'react';
 import { customerEndpoints, REVEAL_REASON_MAX, REVEAL_REASON_MIN, type RevealableField } from '../../../src/platform/http/schemas/customers.js';
 import { maskingEndpoints } from '../../../src/platform/http/schemas/masking.js';
 import { privacyEndpoints } from '../../../src/platform/http/schemas/privacy.js';
+import { LegalHold } from './LegalHold.js';
 import { verificationEndpoints, VERIFICATION_CHANNELS } from '../../../src/platform/http/schemas/verification.js';
 import { call } from '../api.js';
 import { formatDateTime, t } from '../i18n/index.js';
@@ -78,6 +79,8 @@ export function CustomerPanel({ customerId, ticketId, canReveal }: { customerId:
           ))}
         </dl>
       ) : null}
+      {c && !c.erased ? <LegalHold objectType="customer" objectId={customerId} /> : null}
+      {ticketId ? <LegalHold objectType="ticket" objectId={ticketId} /> : null}
       {c && !c.erased ? <EraseCustomer customerId={customerId} ticketId={ticketId} /> : null}
       {asking ? (
         <RevealDialog

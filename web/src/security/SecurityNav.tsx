@@ -16,6 +16,7 @@ export function SecurityNav() {
     { href: '/security/siem', label: t('siem.nav'), show: can('siem.read') },
     { href: '/security/insider', label: t('insider.nav'), show: can('insider.read') },
     { href: '/security/privacy', label: t('privacy.nav'), show: can('privacy.read') },
+    { href: '/security/retention', label: t('retention.nav'), show: can('privacy.read') },
   ].filter((i) => i.show);
   return <TabNav label={t('security.nav.label')} items={items} />;
 }

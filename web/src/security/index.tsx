@@ -16,6 +16,7 @@ import { PhishingReports } from './PhishingReports.js';
 import { Quarantine } from './Quarantine.js';
 import { QuarantineItem } from './QuarantineItem.js';
 import { PrivacyRequests } from './PrivacyRequests.js';
+import { Retention } from './Retention.js';
 import { SimulationResults, Simulations } from './Simulations.js';
 import { IncidentDetail } from './IncidentDetail.js';
 import { Incidents } from './Incidents.js';
@@ -37,6 +38,7 @@ export default function SecurityArea() {
       <Route path="/security/awareness" component={AwarenessDashboardPage} />
       <Route path="/security/awareness/people/:id">{(params) => <AwarenessPersonPage id={params.id} />}</Route>
       <Route path="/security/privacy" component={PrivacyRequests} />
+      <Route path="/security/retention">{() => <Retention />}</Route>
       <Route path="/access-reviews" component={AccessReviews} />
       <Route path="/access-reviews/:id">{(params) => <AccessReview id={params.id} />}</Route>
       <Route path="/quarantine" component={Quarantine} />

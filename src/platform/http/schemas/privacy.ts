@@ -16,10 +16,10 @@ export const PrivacyRequest = Type.Object({
   id: Type.String(),
   customerId: Type.String(),
   kind: Kind,
-  via: Type.Union([Type.Literal('portal'), Type.Literal('agent'), Type.Literal('api'), Type.Literal('cli')]),
+  via: Type.Union([Type.Literal('portal'), Type.Literal('agent'), Type.Literal('api'), Type.Literal('cli'), Type.Literal('retention')]),
   status: Status,
   /** How the customer's identity was checked: a verification code, or a staff check with a reason (audited). */
-  verification: Nullable(Type.Union([Type.Literal('code'), Type.Literal('staff')])),
+  verification: Nullable(Type.Union([Type.Literal('code'), Type.Literal('staff'), Type.Literal('policy')])),
   verificationId: Nullable(Type.String()),
   requestedBy: Nullable(Type.String()),
   verifiedBy: Nullable(Type.String()),

@@ -16,6 +16,7 @@ export default {
   'admin.nav.routing': 'Routing',
   'admin.nav.dlp': 'Sensitive data',
   'admin.nav.masking': 'Field masking',
+  'admin.nav.retention': 'Retention',
   'admin.nav.senderLists': 'Sender lists',
 
   'admin.common.actions': 'Actions',

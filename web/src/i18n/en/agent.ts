@@ -479,4 +479,9 @@ export default {
   'away.onHint': 'You are away: new tickets are not assigned to you automatically. Press to come back.',
   'away.offHint': 'Mark yourself away: automatic assignment skips you until you come back.',
   'away.failed': 'Could not change your away status. Try again.',
+  'agent.hold.reason': 'Why must nothing of this be deleted? (kept in the audit trail)',
+  'agent.hold.on.customer': 'Customer on legal hold',
+  'agent.hold.on.ticket': 'Ticket on legal hold',
+  'agent.hold.set.customer': 'Put customer on legal hold',
+  'agent.hold.set.ticket': 'Put ticket on legal hold',
 } as const;
