@@ -6,7 +6,7 @@
  */
 import { SIGNIN_LOCKOUT } from '../../platform/http/schemas/organization.js';
 import { createHash, randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AuditLog } from '../../protection/audit/audit-log.js';
 import type { Executor } from '../../protection/crypto/keyring.js';
 import type { Database } from '../../platform/db/schema.js';
@@ -365,25 +365,32 @@ export async function acceptInvite(deps: AuthDeps, client: ClientInfo, input: { 
 }
 
 /**
+ * Whether this person is the organisation's only active administrator. Locks the organisation's active
+ * administrators for the transaction, so two deactivations (by a person or by SCIM) cannot each leave the other last.
+ */
+export async function isLastActiveAdministrator(trx: Transaction<Database>, orgId: string, userId: string): Promise<boolean> {
+  const admins = await trx
+    .selectFrom('users')
+    .innerJoin('user_roles', 'user_roles.user_id', 'users.id')
+    .innerJoin('roles', 'roles.id', 'user_roles.role_id')
+    .where('users.org_id', '=', orgId)
+    .where('users.status', '=', 'active')
+    .where('roles.built_in', '=', true)
+    .where('roles.key', '=', 'administrator')
+    .select('users.id')
+    .forUpdate('users')
+    .execute();
+  return admins.some((a) => a.id === userId) && admins.length <= 1;
+}
+
+/**
  * Deactivation ends every session and token at once. The organisation's last
  * active administrator cannot be deactivated: nobody could undo it.
  */
 export async function deactivateUser(deps: AuthDeps, actor: { userId: string; orgId: string }, client: ClientInfo, userId: string): Promise<void> {
   if (userId === actor.userId) throw new AppError('conflict', 'You cannot deactivate your own account.');
   await deps.db.transaction().execute(async (trx) => {
-    // Locks the organisation's active administrators, so two deactivations cannot each leave the other last.
-    const admins = await trx
-      .selectFrom('users')
-      .innerJoin('user_roles', 'user_roles.user_id', 'users.id')
-      .innerJoin('roles', 'roles.id', 'user_roles.role_id')
-      .where('users.org_id', '=', actor.orgId)
-      .where('users.status', '=', 'active')
-      .where('roles.built_in', '=', true)
-      .where('roles.key', '=', 'administrator')
-      .select('users.id')
-      .forUpdate('users')
-      .execute();
-    if (admins.some((a) => a.id === userId) && admins.length <= 1) throw new AppError('conflict', 'This is the organisation’s last active administrator; make someone else an administrator first.');
+    if (await isLastActiveAdministrator(trx, actor.orgId, userId)) throw new AppError('conflict', 'This is the organisation’s last active administrator; make someone else an administrator first.');
     const r = await trx.updateTable('users').set({ status: 'deactivated', deactivated_at: new Date() }).where('id', '=', userId).where('org_id', '=', actor.orgId).where('status', '<>', 'deactivated').executeTakeFirst();
     if (Number(r.numUpdatedRows) === 0) throw new AppError('not_found', 'No such active user.');
     const sessions = await revokeUserSessions(trx, userId, 'deactivated');

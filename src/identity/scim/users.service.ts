@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../platform/db/schema.js';
 import type { AuditLog } from '../../protection/audit/audit-log.js';
+import { isLastActiveAdministrator } from '../auth/auth.service.js';
 import { revokeUserSessions } from '../auth/sessions.js';
 import { USER_ATTRS } from './attributes.js';
 import { ScimError } from './errors.js';
@@ -175,18 +176,7 @@ export async function deleteScimUser(deps: ScimDeps, caller: ScimCaller, id: str
  * token revoked, marked for the next access review, audited with the counts.
  */
 export async function deprovisionUser(deps: ScimDeps, trx: Transaction<Database>, caller: ScimCaller, userId: string, reason: 'inactive' | 'deleted'): Promise<void> {
-  const admins = await trx
-    .selectFrom('users')
-    .innerJoin('user_roles', 'user_roles.user_id', 'users.id')
-    .innerJoin('roles', 'roles.id', 'user_roles.role_id')
-    .where('users.org_id', '=', caller.orgId)
-    .where('users.status', '=', 'active')
-    .where('roles.built_in', '=', true)
-    .where('roles.key', '=', 'administrator')
-    .select('users.id')
-    .forUpdate('users')
-    .execute();
-  if (admins.some((a) => a.id === userId) && admins.length <= 1) {
+  if (await isLastActiveAdministrator(trx, caller.orgId, userId)) {
     throw new ScimError(409, null, 'This is the organisation’s last active administrator; Trustdesk keeps them until another administrator exists.');
   }
   await trx.updateTable('users').set({ status: 'deactivated', deactivated_at: new Date() }).where('id', '=', userId).where('org_id', '=', caller.orgId).execute();

@@ -5,6 +5,7 @@
  */
 import { loadConfig, type Config } from '../config/config.js';
 import { openServices, type Services } from '../app/services.js';
+import { AppError } from '../errors.js';
 import { createLogger } from '../logging.js';
 
 export interface CliIo {
@@ -26,6 +27,16 @@ export class CliExit extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** One step of a command: a refusal the service explains (AppError) ends the command with its words, exit code 1. */
+export async function cliStep<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof AppError) throw new CliExit(1, `trustdesk: ${err.message}`);
+    throw err;
   }
 }
 

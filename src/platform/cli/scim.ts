@@ -7,20 +7,11 @@ import type { Command } from 'commander';
 import { createScimToken, listScimTokens, revokeScimToken } from '../../identity/scim/admin.service.js';
 import { SCIM_PREFIX } from '../../identity/scim/scim.routes.js';
 import { findOrganization } from '../../identity/organizations/lifecycle.js';
-import { AppError } from '../errors.js';
-import { CliExit, withServices, type CliIo } from './io.js';
+import { cliStep, withServices, type CliIo } from './io.js';
 
 export function scimCommands(program: Command, io: CliIo): void {
   const scim = program.command('scim').description('SCIM provisioning (docs/scim.md)');
   const token = scim.command('token').description('SCIM tokens of an organisation');
-  const step = async <T>(fn: () => Promise<T>) => {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof AppError) throw new CliExit(1, `trustdesk: ${err.message}`);
-      throw err;
-    }
-  };
 
   token
     .command('create')
@@ -30,8 +21,8 @@ export function scimCommands(program: Command, io: CliIo): void {
     .option('--expires <days>', 'days until it expires (1-730)', '365')
     .action(async (opts: { org: string; name: string; expires: string }) => {
       await withServices(io, async (s) => {
-        const org = await step(() => findOrganization(s.database.db, opts.org));
-        const created = await step(() => createScimToken({ db: s.database.db, audit: s.audit }, { orgId: org.id, userId: null, requestId: 'cli', ip: null }, { name: opts.name, expiresInDays: Number(opts.expires) }));
+        const org = await cliStep(() => findOrganization(s.database.db, opts.org));
+        const created = await cliStep(() => createScimToken({ db: s.database.db, audit: s.audit }, { orgId: org.id, userId: null, requestId: 'cli', ip: null }, { name: opts.name, expiresInDays: Number(opts.expires) }));
         io.out(created.token);
         io.err(`SCIM token ${created.id} for ${org.name} expires ${created.expiresAt.toISOString()}; base URL ${s.config.publicUrl.replace(/\/$/, '')}${SCIM_PREFIX}. It is shown only now; paste it into the identity provider.`);
       });
@@ -43,7 +34,7 @@ export function scimCommands(program: Command, io: CliIo): void {
     .requiredOption('--org <id-or-slug>', 'the organisation')
     .action(async (opts: { org: string }) => {
       await withServices(io, async (s) => {
-        const org = await step(() => findOrganization(s.database.db, opts.org));
+        const org = await cliStep(() => findOrganization(s.database.db, opts.org));
         for (const t of await listScimTokens(s.database.db, org.id)) {
           io.out(`${t.id}  ${t.prefix}…  ${t.revoked ? 'revoked' : `expires ${t.expiresAt}`}  last used ${t.lastUsedAt ?? 'never'}  ${t.name}`);
         }
@@ -56,8 +47,8 @@ export function scimCommands(program: Command, io: CliIo): void {
     .requiredOption('--org <id-or-slug>', 'the organisation')
     .action(async (id: string, opts: { org: string }) => {
       await withServices(io, async (s) => {
-        const org = await step(() => findOrganization(s.database.db, opts.org));
-        await step(() => revokeScimToken({ db: s.database.db, audit: s.audit }, { orgId: org.id, userId: null, requestId: 'cli', ip: null }, id));
+        const org = await cliStep(() => findOrganization(s.database.db, opts.org));
+        await cliStep(() => revokeScimToken({ db: s.database.db, audit: s.audit }, { orgId: org.id, userId: null, requestId: 'cli', ip: null }, id));
         io.out(`Revoked ${id}.`);
       });
     });

@@ -6,8 +6,7 @@ import { createBuiltInRoles, roleIdByKey } from '../../identity/auth/principals.
 import { createApiToken } from '../../identity/auth/tokens.service.js';
 import { CLI_OPERATOR } from '../../identity/organizations/lifecycle.js';
 import { createServiceToken, parseScopes } from '../../identity/organizations/service-accounts.js';
-import { AppError } from '../errors.js';
-import { CliExit, withServices, type CliIo } from './io.js';
+import { CliExit, cliStep, withServices, type CliIo } from './io.js';
 
 const CLI_CLIENT = { ip: 'cli', userAgent: 'trustdesk-cli', requestId: 'cli' };
 
@@ -59,18 +58,10 @@ export function userCommands(program: Command, io: CliIo): void {
     .option('--name <name>', 'label (with --org: the service account’s name)', 'cli token')
     .action(async (opts: { user?: string; scopes: string; expires: string; name: string; service?: boolean; org?: string }) => {
       await withServices(io, async (s) => {
-        const step = async <T>(fn: () => Promise<T>) => {
-          try {
-            return await fn();
-          } catch (err) {
-            if (err instanceof AppError) throw new CliExit(1, `trustdesk: ${err.message}`);
-            throw err;
-          }
-        };
         if (opts.org !== undefined || !opts.user) {
           if (opts.user || !opts.service || !opts.org) throw new CliExit(1, 'trustdesk: give --user EMAIL for a person’s token, or --service --org ID --name NAME for a service account’s.');
           const org = opts.org;
-          const created = await step(() => createServiceToken({ db: s.database.db, audit: s.audit }, CLI_OPERATOR, { org, name: opts.name, scopes: parseScopes(opts.scopes), expiresInDays: Number(opts.expires) }));
+          const created = await cliStep(() => createServiceToken({ db: s.database.db, audit: s.audit }, CLI_OPERATOR, { org, name: opts.name, scopes: parseScopes(opts.scopes), expiresInDays: Number(opts.expires) }));
           io.out(created.token);
           io.err(`Service token ${created.id} of account ${created.accountId} (organisation ${created.orgId}) expires ${created.expiresAt.toISOString()}. It is shown only now; store it in a secret manager.`);
           return;
