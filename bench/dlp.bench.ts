@@ -15,8 +15,12 @@
  * not assertions.
  *
  *   npm run bench:dlp -- [--json] [--short-only]
+ *   npm run bench:dlp -- --count-rounds N
  *
- * `--json` prints every figure as one JSON object on the last line.
+ * `--json` prints every figure as one JSON object on the last line. `--count-rounds N` times nothing: it runs
+ * detection over the short messages 5 + N times and exits, for an instruction count that the load of a shared
+ * machine does not move (decision 0206): the difference between N and 0 rounds under
+ * `valgrind --tool=callgrind --separate-threads=yes`, divided by N × 5,000, is the cost of one message.
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -251,7 +255,18 @@ function shortMessages(): ShortFigures {
   };
 }
 
+/** Detection only, 5 warm-up rounds and then `rounds` more over the short messages: for callgrind. */
+function countRounds(rounds: number): void {
+  const r = prng(7);
+  const msgs = Array.from({ length: 5000 }, () => shortMessage(r));
+  let findings = 0;
+  for (let k = 0; k < 5 + rounds; k++) for (const m of msgs) findings += detectSensitiveData(m).length;
+  console.log(JSON.stringify({ count_rounds: rounds, warm_up_rounds: 5, messages: msgs.length, findings }));
+}
+
 function main(): void {
+  const at = process.argv.indexOf('--count-rounds');
+  if (at > 0) return countRounds(Number(process.argv[at + 1] ?? 0));
   const json = process.argv.includes('--json');
   const shortOnly = process.argv.includes('--short-only');
   console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${new Date().toISOString()}, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);

@@ -27,12 +27,19 @@ interface CompiledContext {
   /** Phrases keyed by the hash of their first word, longest first. */
   byFirstWord: Map<number, Phrase[]>;
   maxFirstWord: number;
+  /**
+   * Bit `length` of entry `c` is set when some phrase's first word starts with the (lower-case) character `c`
+   * and is `length` characters long (31 standing for 31 or more): most words of a message are ruled out without a hash or a lookup.
+   */
+  firstShapes: Uint32Array;
 }
 
 const MAX_PHRASE_LENGTH = 40;
 
+const BITS = new Map(CONTEXT_CATEGORIES.map((c, i) => [c, 1 << i]));
+
 export function categoryBit(category: ContextCategory): number {
-  return 1 << CONTEXT_CATEGORIES.indexOf(category);
+  return BITS.get(category) as number;
 }
 
 function normalizePhrase(phrase: string): string {
@@ -53,18 +60,20 @@ function compileContext(extra: DetectOptions['extraContextWords']): CompiledCont
     }
   }
   const byFirstWord = new Map<number, Phrase[]>();
+  const firstShapes = new Uint32Array(128);
   let maxFirstWord = 0;
   for (const [text, mask] of maskByPhrase) {
     let h = 0;
     let k = 0;
     while (k < text.length && isWordCode(text.charCodeAt(k))) h = step(h, text.charCodeAt(k++));
     maxFirstWord = Math.max(maxFirstWord, k);
+    firstShapes[text.charCodeAt(0)] = (firstShapes[text.charCodeAt(0)] as number) | (1 << Math.min(k, 31));
     const list = byFirstWord.get(h) ?? [];
     list.push({ text, mask });
     byFirstWord.set(h, list);
   }
   for (const list of byFirstWord.values()) list.sort((a, b) => b.text.length - a.text.length);
-  return { byFirstWord, maxFirstWord };
+  return { byFirstWord, maxFirstWord, firstShapes };
 }
 
 /** End of `phrase` matched at `i` (case-insensitive, flexible spaces, word boundary), or -1. */
@@ -109,8 +118,8 @@ function compiledFor(opts: DetectOptions | undefined): CompiledContext {
  * longest phrase per word start: linear.
  */
 export function indexContext(text: string, opts?: DetectOptions): ContextIndex {
-  const { byFirstWord, maxFirstWord } = compiledFor(opts);
-  const hits: ContextHit[] = [];
+  const { byFirstWord, maxFirstWord, firstShapes } = compiledFor(opts);
+  let hits: ContextHit[] | undefined;
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -119,27 +128,27 @@ export function indexContext(text: string, opts?: DetectOptions): ContextIndex {
       continue;
     }
     const start = i;
+    while (i < n && isWordCode(text.charCodeAt(i))) i++;
+    const length = i - start;
+    if (length > maxFirstWord || ((firstShapes[lower(text.charCodeAt(start))] as number) & (1 << Math.min(length, 31))) === 0) continue;
     let h = 0;
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (!isWordCode(c)) break;
-      h = step(h, lower(c));
-      i++;
-    }
-    if (i - start > maxFirstWord) continue;
+    for (let k = start; k < i; k++) h = step(h, lower(text.charCodeAt(k)));
     const candidates = byFirstWord.get(h);
     if (candidates === undefined) continue;
     for (const phrase of candidates) {
       const end = matchPhrase(text, start, phrase.text);
       if (end !== -1) {
-        hits.push({ start, end, mask: phrase.mask });
+        (hits ??= []).push({ start, end, mask: phrase.mask });
         i = Math.max(i, end);
         break;
       }
     }
   }
-  return { hits };
+  return hits === undefined ? NO_HITS : { hits };
 }
+
+/** The index of a text without context words: shared, never written to. */
+const NO_HITS: ContextIndex = Object.freeze({ hits: Object.freeze([]) as unknown as ContextHit[] });
 
 /** Index of the first hit whose end is > pos. */
 function firstEndingAfter(hits: ContextHit[], pos: number): number {
@@ -176,7 +185,8 @@ export function findContext(
 }
 
 /** All hits of `category`, in order (used by context-first detectors). */
-export function hitsOf(ctx: ContextIndex, category: ContextCategory): ContextHit[] {
+export function hitsOf(ctx: ContextIndex, category: ContextCategory): readonly ContextHit[] {
+  if (ctx.hits.length === 0) return ctx.hits;
   const bit = categoryBit(category);
   return ctx.hits.filter((h) => (h.mask & bit) !== 0);
 }

@@ -235,3 +235,23 @@ describe('digits inside a longer token', () => {
     expect(found('Call 082 490 1693-Office, thanks', { defaultRegion: 'ZA' })).toEqual([['phone', '082 490 1693']]);
   });
 });
+
+describe('short messages (issue 14)', () => {
+  it('finds what needs no digit in a text without one: email, an IPv6 address of hex letters, a password, a key', () => {
+    expect(found('write to anna@example.com or reach cafe::beef, my password is hunter-two and api key: AbCdEfGhIjKlMnOpQrStUv')).toEqual([
+      ['email', 'anna@example.com'],
+      ['ip_address', 'cafe::beef'],
+      ['password', 'hunter-two'],
+      ['secret', 'AbCdEfGhIjKlMnOpQrStUv'],
+    ]);
+  });
+
+  it('finds numbers written with fewer digits than a card, and a card written in other digits', () => {
+    expect(found('SSN 078-05-1120, CVV 123, code 482913')).toEqual([
+      ['us_ssn', '078-05-1120'],
+      ['card_security_code', '123'],
+      ['one_time_code', '482913'],
+    ]);
+    expect(found('card ４１１１ １１１１ １１１１ １１１１')).toEqual([['payment_card', '４１１１ １１１１ １１１１ １１１１']]);
+  });
+});

@@ -2,6 +2,7 @@ import { gluedToToken } from './tokens.js';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { hasContext, type ContextIndex } from './context.js';
 import { mayBeValidIn } from './phone-plans.js';
+import { internationalNumberValidity, nationalNumberValidity } from './phone-valid.js';
 import { groupDigits, type DigitGroup, type DigitRun } from './scan.js';
 import type { DetectOptions, Finding } from './types.js';
 
@@ -82,10 +83,20 @@ function isValidIn(candidate: string, region: CountryCode | undefined): boolean 
   return p !== undefined && p.isValid();
 }
 
-/** The first region, default first, in which the national-format candidate is valid; the plan filter skips hopeless parses. */
-function validRegion(candidate: string, digits: string, defaultRegion: CountryCode, regions: readonly CountryCode[]): CountryCode | undefined {
-  if (mayBeValidIn(digits, defaultRegion) && isValidIn(candidate, defaultRegion)) return defaultRegion;
-  for (const r of regions) if (r !== defaultRegion && mayBeValidIn(digits, r) && isValidIn(candidate, r)) return r;
+/**
+ * Whether the national-format candidate is valid in `region`: the plan filter first, then the same answer
+ * computed on compiled patterns (phone-valid.ts), libphonenumber itself only where that cannot say. `plain`:
+ * the candidate is the digits and their separators, no extension.
+ */
+function validIn(candidate: string, digits: string, region: CountryCode, plain: boolean): boolean {
+  if (!mayBeValidIn(digits, region)) return false;
+  return (plain ? nationalNumberValidity(digits, region) : undefined) ?? isValidIn(candidate, region);
+}
+
+/** The first region, default first, in which the national-format candidate is valid. */
+function validRegion(candidate: string, digits: string, plain: boolean, defaultRegion: CountryCode, regions: readonly CountryCode[]): CountryCode | undefined {
+  if (validIn(candidate, digits, defaultRegion, plain)) return defaultRegion;
+  for (const r of regions) if (r !== defaultRegion && validIn(candidate, digits, r, plain)) return r;
   return undefined;
 }
 
@@ -116,8 +127,10 @@ export function detectPhones(text: string, runs: readonly DigitRun[], ctx: Conte
     const bare = run.groups.length === 1 && !run.plus;
     let confidence = 0;
     let reason = '';
+    const plain = run.extensionEnd <= 0;
     if (run.plus) {
-      if (isValidIn(candidate, undefined)) [confidence, reason] = [0.9, 'intl-valid'];
+      const fast = plain ? internationalNumberValidity(groupDigits(text, run, 0, run.groups.length - 1)) : undefined;
+      if (fast ?? isValidIn(candidate, undefined)) [confidence, reason] = [0.9, 'intl-valid'];
       else if (isPossibleIntl(candidate)) [confidence, reason] = [0.7, 'intl-possible'];
     } else if (bare && !context) {
       continue;
@@ -125,7 +138,7 @@ export function detectPhones(text: string, runs: readonly DigitRun[], ctx: Conte
       continue;
     } else {
       const digits = groupDigits(text, run, 0, run.groups.length - 1);
-      const region = validRegion(candidate, digits, defaultRegion, regions);
+      const region = validRegion(candidate, digits, plain, defaultRegion, regions);
       if (region === defaultRegion) [confidence, reason] = [0.85, `valid:${defaultRegion}`];
       else if (region) [confidence, reason] = [context ? 0.8 : 0.65, `valid:${region}`];
       else if (context && !bare) [confidence, reason] = [0.5, 'shape+context'];

@@ -80,6 +80,7 @@ export function redactSensitiveData(text: string, policy: DlpPolicy = DEFAULT_DL
 
 /** Same as redactSensitiveData for findings the caller already has (avoids a second scan). */
 export function redactFindings(text: string, findings: readonly Finding[], policy: DlpPolicy = DEFAULT_DLP_POLICY): RedactResult {
+  if (findings.length === 0) return { text, redactions: [] };
   const parts: string[] = [];
   const redactions: Redaction[] = [];
   let cursor = 0;
