@@ -75,6 +75,8 @@ export default defineConfig({
           // A test that opens PGlite on a data folder three times (the CLI's tests), or sweeps every route, takes
           // 5–10 s alone and went past 30 s in a CI run where three files and PostgreSQL shared the two cores.
           testTimeout: 90_000,
+          // expect.poll's default 1 s is a single slow commit under load.
+          expect: { poll: { timeout: 15_000 } },
           // PGlite instances are WebAssembly heaps; separate processes keep them apart. A process runs
           // several files in turn (no test file changes globals, mocks modules or fakes timers).
           pool: 'forks',
@@ -89,6 +91,9 @@ export default defineConfig({
           // A browser test is one user's whole scenario (thirty steps, each a render and a request): 17 s alone, and
           // past 30 s while two other files load the same two cores.
           testTimeout: 90_000,
+          // expect.poll waits 1 s by default: a list the page fills after a request and a render missed it in a
+          // loaded CI run (chat console, 0 rows after 1 s). The same 30 s as a single wait.
+          expect: { poll: { timeout: 30_000 } },
           // The web app built once when its inputs changed; one Chromium for every browser test file.
           globalSetup: ['e2e/web/build.setup.ts', 'src/platform/db/testing.ts', 'e2e/web/browser.setup.ts'],
           pool: 'forks',

@@ -23,6 +23,13 @@ export function describeNotification(item: Item): string {
   return t(`notifications.kind.${item.kind}`, { number: item.ticket?.number ?? '' });
 }
 
+/**
+ * Marks in flight, for the whole page (a bell mounted again after a navigation sees them too). A count the
+ * server gave while a mark was being written is older than what the bell shows; it is dropped, and the count is
+ * read again once the mark is stored. Without this, a refresh racing the mark put "1 unread" back until the next poll.
+ */
+const marks = { pending: 0, generation: 0 };
+
 export function NotificationBell() {
   const [unread, setUnread] = useState(0);
   const [open, setOpen] = useState(false);
@@ -34,15 +41,19 @@ export function NotificationBell() {
   const panelId = useId();
 
   const refreshCount = useCallback(() => {
-    call(e.unreadCount).then((r) => setUnread(r.unread), () => undefined);
+    const asked = marks.generation;
+    call(e.unreadCount).then((r) => {
+      if (marks.pending === 0 && marks.generation === asked) setUnread(r.unread);
+    }, () => undefined);
   }, []);
 
   const load = useCallback(async (before?: string) => {
     try {
+      const asked = marks.generation;
       const page = await call(e.list, { query: before ? { before, limit: 20 } : { limit: 20 } });
       setItems((prev) => (before && prev ? [...prev, ...page.items] : page.items));
       setNext(page.next);
-      setUnread(page.unread);
+      if (marks.pending === 0 && marks.generation === asked) setUnread(page.unread);
       setError(null);
     } catch (err) {
       setError(err);
@@ -101,7 +112,15 @@ export function NotificationBell() {
     if (item.readAt) return;
     setItems((prev) => prev?.map((i) => (i.id === item.id ? { ...i, readAt: new Date().toISOString() } : i)) ?? prev);
     setUnread((n) => Math.max(0, n - 1));
-    await call(e.markRead, { params: { id: item.id } }).catch(() => refreshCount());
+    marks.pending += 1;
+    marks.generation += 1;
+    try {
+      await call(e.markRead, { params: { id: item.id } }).catch(() => undefined);
+    } finally {
+      marks.pending -= 1;
+      marks.generation += 1;
+      refreshCount();
+    }
   };
 
   const markAll = async () => {
