@@ -30,8 +30,11 @@ export function StartForm({ busy, expired, error, askName, focusRequest, onStart
   const [email, setEmail] = useState('');
   const [badEmail, setBadEmail] = useState(false);
   const first = useRef<HTMLInputElement & HTMLButtonElement>(null);
+  const form = useRef<HTMLFormElement>(null);
+  // The embedding page's "opened" can arrive after the visitor began typing (a slow page): focus then stays where
+  // they are, or the rest of what they type would land in the name field.
   useEffect(() => {
-    first.current?.focus();
+    if (!form.current?.contains(document.activeElement)) first.current?.focus();
   }, [focusRequest]);
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -41,7 +44,7 @@ export function StartForm({ busy, expired, error, askName, focusRequest, onStart
     if (!busy) onStart(name.trim(), address);
   };
   return (
-    <form className="chat-body chat-start" onSubmit={submit} noValidate>
+    <form ref={form} className="chat-body chat-start" onSubmit={submit} noValidate>
       <p>{ct('chat.intro')}</p>
       <div className="chat-alerts" aria-live="polite">
         {expired ? <div className="chat-notice chat-notice--warning"><p>{ct('chat.error.expired')}</p></div> : null}
