@@ -144,13 +144,10 @@ describe.each(testDatabaseKinds)('retention on %s', (kind) => {
     const run = await startRetentionRun(deps, { orgId: org.orgId, userId: null, via: 'cli', asOf: AS_OF });
     expect(run.planned).toEqual(counts);
     await expect(startRetentionRun(deps, { orgId: org.orgId, userId: null, via: 'cli', asOf: AS_OF })).rejects.toMatchObject({ code: 'conflict' });
-    const t0 = Date.now();
     const done = await processRetentionRun(deps, run.id, { batchSize: 250 });
-    const ms = Date.now() - t0;
     expect(done).toMatchObject({ status: 'done', deleted: counts, skipped: { tickets: 0, quarantine: 0, exports: 0, customers: 0 }, percent: 100 });
-    const finish = await db.selectFrom('audit_log').where('org_id', '=', org.orgId).where('action', '=', 'retention.run.finish').select('details').executeTakeFirstOrThrow();
-    const spent = (finish.details as { ms: Record<string, number> }).ms;
-    console.log(`retention on ${kind}: whole run ${ms} ms; ${counts.tickets} tickets (with their messages) in ${spent.tickets} ms = ${Math.round((counts.tickets * 1000) / Math.max(1, spent.tickets!))} tickets/s in batches of 250; ${counts.customers} customers erased in ${spent.customers} ms`);
+    // The run's finishing audit entry is there (it carries the time spent per kind, for the operator).
+    await db.selectFrom('audit_log').where('org_id', '=', org.orgId).where('action', '=', 'retention.run.finish').select('details').executeTakeFirstOrThrow();
 
     // Exactly the expected tickets went, with their messages; the rest, the held ones and the other organisation's stayed.
     const after = new Set((await db.selectFrom('tickets').select('id').execute()).map((t) => t.id));
