@@ -13,12 +13,14 @@ import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../../platform/db/schema.js';
 import type { Executor, Keyring } from '../crypto/keyring.js';
+import { workerLock } from '../../platform/db/locks.js';
 import { AppError } from '../../platform/errors.js';
 import { createEd25519Signer, formatCheckpoint, signNote, verifierKeyString, type NoteSigner } from './checkpoint.js';
 import { entryLeafHash, entryMac, eventToColumns, subjectHash, type AuditEntryColumns, type AuditEvent } from './entry.js';
 import { CompactRange } from './merkle.js';
 
-const SEQUENCER_LOCK = 7_470_002;
+export const SEQUENCER_LOCK = 7_470_002;
+
 const SEQUENCE_BATCH = 5000;
 /** A list or search names at most this many customers (a page is 200 at most). */
 const MAX_SUBJECTS = 500;
@@ -177,29 +179,36 @@ export class AuditLog {
     await this.flush();
   }
 
-  /** Sequences until nothing is pending. Returns how many entries were sequenced. */
+  /**
+   * Sequences until nothing is pending. Returns how many entries were
+   * sequenced. Unlike a background round, it waits for another instance's
+   * round to end instead of returning with entries still pending.
+   */
   async flush(): Promise<number> {
     await this.flushRecords();
     let total = 0;
     for (;;) {
-      const n = await this.sequence();
+      const n = await this.sequence(true);
       total += n;
       if (n < SEQUENCE_BATCH) return total;
     }
   }
 
-  /** One sequencing round (serialised within this process, locked across instances). */
-  sequence(): Promise<number> {
-    const run = (this.sequencing ?? Promise.resolve(0)).catch(() => 0).then(() => this.sequenceOnce());
+  /**
+   * One sequencing round (serialised within this process, locked across
+   * instances). Without `wait`, a round another instance holds the lock for is
+   * skipped: that instance is doing the work.
+   */
+  sequence(wait = false): Promise<number> {
+    const run = (this.sequencing ?? Promise.resolve(0)).catch(() => 0).then(() => this.sequenceOnce(wait));
     this.sequencing = run;
     return run;
   }
 
-  private async sequenceOnce(): Promise<number> {
+  private async sequenceOnce(wait: boolean): Promise<number> {
     let made: { treeSize: number; note: string } | undefined;
     const count = await this.db.transaction().execute(async (trx) => {
-      const locked = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${SEQUENCER_LOCK}) AS ok`.execute(trx);
-      if (!locked.rows[0]?.ok) return 0;
+      if (!(await workerLock(trx, SEQUENCER_LOCK, wait))) return 0;
       const pending = await trx
         .selectFrom('audit_log')
         .where('idx', 'is', null)

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../../platform/db/schema.js';
+import { workerLock } from '../../platform/db/locks.js';
 import { startPeriodic } from '../../platform/periodic.js';
 import type { AuditLog } from '../../protection/audit/audit-log.js';
 import type { Executor } from '../../protection/crypto/keyring.js';
@@ -133,8 +134,7 @@ export class InsiderRunner {
     const db = this.deps.db;
     try {
       return await db.transaction().execute(async (trx) => {
-        const locked = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${INSIDER_LOCK}) AS ok`.execute(trx);
-        if (!locked.rows[0]?.ok) return 0;
+        if (!(await workerLock(trx, INSIDER_LOCK, false))) return 0;
         const cursorRow = await trx.selectFrom('insider_cursor').where('id', '=', 1).select('last_idx').executeTakeFirst();
         const cursor = cursorRow ? Number(cursorRow.last_idx) : -1;
         const rows = await trx
