@@ -3,7 +3,9 @@
  * the screen (after the browser's confirmation), the certificate offered for download; axe on the screen. The access
  * export (decision 0205): the customer asks in the portal, an officer confirms the identity and approves, the
  * customer downloads the zip from the emailed link after the code; it holds their tickets, messages, file and the
- * staff accesses, and nothing of another customer.
+ * staff accesses, and nothing of another customer. Retention (decisions 0207, 0218): an administrator sets a policy,
+ * reads the dry run, sets a weekly schedule, and deletes now; the run's progress reaches done with the count the dry
+ * run gave.
  */
 import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
@@ -153,4 +155,39 @@ describeWeb('privacy requests', (kind) => {
     await customerContext.close();
     await staff.close();
   }, 120_000);
+
+  it('retention: policy, dry run, a weekly schedule and a run by hand, on the administration screen', async () => {
+    const { services } = server;
+    const admin = await signInAs(server.app, await buildUser(services, org, { roles: ['administrator'], name: 'Ada Keeper' }));
+    const old = new Date(Date.now() - 20 * 30 * 86_400_000);
+    await services.database.db.insertInto('tickets').values([1, 2].map((n) => ({ id: randomUUID(), org_id: org.orgId, number: 900 + n, status: 'closed' as const, channel: 'web' as const, closed_at: old }))).execute();
+    const context = await staffContext(browser, server, admin);
+    const page = await context.newPage();
+    const seen = watchPage(page);
+    await page.goto('/admin/retention');
+    await page.getByLabel('Solved tickets: months after solving').fill('12');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByText('The policy would delete now: 2 tickets').waitFor();
+
+    await page.getByText('No schedule: the policy runs only').waitFor();
+    await page.getByRole('button', { name: 'Set a schedule' }).click();
+    const form = page.getByRole('form', { name: 'Schedule' });
+    await form.getByLabel('Runs').selectOption('weekly');
+    await form.getByLabel('On').selectOption({ label: 'Sunday' });
+    await form.getByLabel('At').selectOption({ label: '03:00 UTC' });
+    await form.getByRole('button', { name: 'Save schedule' }).click();
+    await page.getByText('Runs by itself every Sunday at 03:00 UTC.').waitFor();
+    await page.getByText('Approved by Ada Keeper').waitFor();
+    expect(await runAxe(page)).toEqual([]);
+
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete now' }).click();
+    const run = page.getByRole('table', { name: 'Runs' }).getByRole('row').nth(1);
+    await run.getByText('Done').waitFor();
+    await expect(run.textContent()).resolves.toContain('By hand');
+    await expect(run.textContent()).resolves.toContain('2 tickets');
+    expect(seen.failedResponses).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    await context.close();
+  });
 });

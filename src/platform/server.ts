@@ -17,6 +17,7 @@ import { createInboundSmtpServer, type InboundSmtpServer } from '../helpdesk/mai
 import { createMailTransport } from '../helpdesk/mail/transport.js';
 import { createHelpdeskDeps } from '../helpdesk/tickets/context.js';
 import { resumeRetentionRuns } from '../helpdesk/privacy/retention.js';
+import { startScheduledRuns } from '../helpdesk/privacy/retention-schedule.js';
 import { startPeriodic } from './periodic.js';
 import { startWebhookWorker } from './webhooks/delivery-queue.js';
 import type { Config } from './config/config.js';
@@ -141,20 +142,24 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   // Retention runs left unfinished (a restart, an instance that died) are taken up again under a lease (decision 0207).
   let retentionStopping = false;
   const retentionBlobs = new LocalBlobStore(config.blobDirPath);
+  const retentionWorker = {
+    blobs: retentionBlobs,
+    pauseMs: 25,
+    stopping: () => retentionStopping,
+    erasure: (orgId: string) => ({
+      blobs: retentionBlobs,
+      ...(config.relayUrl ? {} : { outbox: { dir: path.join(config.dataDirPath, 'outbox'), key: services.outboxKey } }),
+      onKeysDestroyed: (keyIds: string[]) => {
+        if (keyIds.length) app.bus.publish({ k: 'keys-destroyed', orgId, keyIds });
+      },
+    }),
+  };
+  // Scheduled runs that are due are planned first (decision 0218); the worker then works them.
   const stopRetention = startPeriodic(
-    () =>
-      resumeRetentionRuns(helpdesk, {
-        blobs: retentionBlobs,
-        pauseMs: 25,
-        stopping: () => retentionStopping,
-        erasure: (orgId) => ({
-          blobs: retentionBlobs,
-          ...(config.relayUrl ? {} : { outbox: { dir: path.join(config.dataDirPath, 'outbox'), key: services.outboxKey } }),
-          onKeysDestroyed: (keyIds) => {
-            if (keyIds.length) app.bus.publish({ k: 'keys-destroyed', orgId, keyIds });
-          },
-        }),
-      }),
+    async () => {
+      await startScheduledRuns(helpdesk);
+      await resumeRetentionRuns(helpdesk, retentionWorker);
+    },
     60_000,
     (err) => logger.error({ err }, 'retention runs failed'),
   );

@@ -20,6 +20,7 @@ import { createCustomer } from '../customers/customers.service.js';
 import { createHelpdeskDeps, type HelpdeskDeps } from '../tickets/context.js';
 import { monthsBefore } from './retention-policy.js';
 import { createRetentionRoutes, retentionRoutes } from './retention.routes.js';
+import { nextOccurrence, startScheduledRuns } from './retention-schedule.js';
 
 describe.each(testDatabaseKinds)('retention and legal hold routes on %s', (kind) => {
   let services: Services;
@@ -139,5 +140,66 @@ describe.each(testDatabaseKinds)('retention and legal hold routes on %s', (kind)
     const left = (await db.selectFrom('tickets').where('org_id', '=', org.orgId).select('id').execute()).map((t) => t.id).sort();
     expect(left).toEqual([more[0]!.id].sort());
     // The customer's own chat, solved 30 months ago, went too; the held one stayed.
+  });
+
+  it('a schedule: set only with the right to start a run, runs once per occurrence across sweeps, stops when its approver may no longer', async () => {
+    const db = services.database.db;
+    const schedule = { frequency: 'daily', hour: 3 };
+    for (const who of [auditor, agent]) expect((await call(who, 'PUT', '/api/privacy/retention/schedule', { schedule })).statusCode).toBe(403);
+    expect((await call(readOnly, 'PUT', '/api/privacy/retention/schedule', { schedule })).statusCode).toBe(403);
+    const stale = await signIn(app, org, { roles: ['administrator'], stepUp: false });
+    expect((await call(stale, 'PUT', '/api/privacy/retention/schedule', { schedule })).json().code).toBe('step_up_required');
+    for (const bad of [{ frequency: 'weekly', hour: 3 }, { frequency: 'daily', hour: 3, weekday: 2 }, { frequency: 'daily', hour: 24 }, { frequency: 'hourly', hour: 1 }]) {
+      const r = await call(admin, 'PUT', '/api/privacy/retention/schedule', { schedule: bad });
+      expect(r.statusCode, JSON.stringify(bad)).toBe(400);
+      expect(r.headers['content-type']).toMatch(/problem\+json/);
+    }
+    expect((await call(admin, 'GET', '/api/privacy/retention/schedule')).json().schedule).toBeNull();
+
+    const approver = await signIn(app, org, { roles: ['administrator'] });
+    await call(approver, 'PUT', '/api/privacy/retention/policy', { tickets: { months: 12, channels: [], tags: [], teamIds: [] }, quarantineDays: null, exportDays: null, inactiveCustomerMonths: null });
+    const set = await call(approver, 'PUT', '/api/privacy/retention/schedule', { schedule: { frequency: 'weekly', hour: 3, weekday: 0 } });
+    expect(set.statusCode, set.body).toBe(200);
+    const s = set.json().schedule;
+    expect(s).toMatchObject({ frequency: 'weekly', hour: 3, weekday: 0, enabledBy: approver.userId, lastOutcome: null });
+    expect(new Date(s.nextRunAt).getUTCDay()).toBe(0);
+    expect(new Date(s.nextRunAt).getUTCHours()).toBe(3);
+    expect((await call(intruder, 'GET', '/api/privacy/retention/schedule')).json().schedule).toBeNull();
+    expect((await call(auditor, 'GET', '/api/privacy/retention/schedule')).json().schedule.nextRunAt).toBe(s.nextRunAt);
+
+    // Not due yet: nothing starts. Due: two sweeps at once start exactly one run, planned as the dry run counts.
+    await db.insertInto('tickets').values({ id: randomUUID(), org_id: org.orgId, number: 40, status: 'closed', channel: 'email', closed_at: monthsBefore(new Date(), 20) }).execute();
+    expect(await startScheduledRuns(deps, new Date(Date.parse(s.nextRunAt) - 1000))).toEqual([]);
+    const at = new Date(Date.parse(s.nextRunAt) + 30_000);
+    const [a, b] = await Promise.all([startScheduledRuns(deps, at), startScheduledRuns(deps, at)]);
+    const started = [...a, ...b];
+    expect(started).toHaveLength(1);
+    const run = (await call(auditor, 'GET', `/api/privacy/retention/runs/${started[0]}`)).json();
+    expect(run).toMatchObject({ via: 'schedule', status: 'queued', requestedBy: approver.userId });
+    expect(run.planned.tickets).toBeGreaterThanOrEqual(1);
+    const after = (await call(admin, 'GET', '/api/privacy/retention/schedule')).json().schedule;
+    expect(after).toMatchObject({ lastOutcome: 'started', lastRunId: started[0], nextRunAt: nextOccurrence({ frequency: 'weekly', hour: 3, weekday: 0 }, at).toISOString() });
+    expect(Date.parse(after.nextRunAt) - Date.parse(s.nextRunAt)).toBe(7 * 86_400_000);
+
+    // The next occurrence while that run is unfinished is not added to it.
+    const next = new Date(Date.parse(after.nextRunAt) + 1000);
+    expect(await startScheduledRuns(deps, next)).toEqual([]);
+    expect((await call(admin, 'GET', '/api/privacy/retention/schedule')).json().schedule.lastOutcome).toBe('run_unfinished');
+    await db.updateTable('retention_runs').set({ status: 'done', finished_at: new Date() }).where('id', '=', started[0]!).execute();
+
+    // The approver is deactivated: the schedule stays, its occurrences start nothing, and the trail says why.
+    await db.updateTable('users').set({ status: 'deactivated' }).where('id', '=', approver.userId).execute();
+    const later = new Date(Date.parse(next.toISOString()) + 7 * 86_400_000);
+    expect(await startScheduledRuns(deps, later)).toEqual([]);
+    expect((await call(admin, 'GET', '/api/privacy/retention/schedule')).json().schedule.lastOutcome).toBe('approver_lacks_permission');
+    const skip = await db.selectFrom('audit_log').where('org_id', '=', org.orgId).where('action', '=', 'retention.schedule.skip').select(['result', 'details']).executeTakeFirstOrThrow();
+    expect(skip.result).toBe('failure');
+
+    // Removing it needs privacy.manage only, and is audited with what it was.
+    expect((await call(stale, 'PUT', '/api/privacy/retention/schedule', { schedule: null })).json().schedule).toBeNull();
+    expect((await call(admin, 'GET', '/api/privacy/retention/schedule')).json().schedule).toBeNull();
+    const changes = await db.selectFrom('audit_log').where('org_id', '=', org.orgId).where('action', '=', 'policy.retention.schedule').select('details').orderBy('seq').execute();
+    expect(changes).toHaveLength(2);
+    expect(changes[1]!.details).toMatchObject({ before: { frequency: 'weekly', enabledBy: approver.userId }, after: null });
   });
 });

@@ -4,6 +4,7 @@
  * (with its fresh second factor); setting and lifting a hold needs privacy.manage; starting a run deletes data, so
  * it needs privacy.manage, customers.erase across the organisation and a fresh second factor, as approving an
  * erasure does (an API token cannot start one). The run is worked after the answer; its progress is read by id.
+ * Setting a schedule (decision 0218) is the same approval given once, so it needs the same.
  */
 import path from 'node:path';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -18,6 +19,7 @@ import { createHelpdeskDeps } from '../tickets/context.js';
 import type { ErasureOptions } from './erasure.js';
 import { liftLegalHold, listLegalHolds, setLegalHold } from './holds.js';
 import { readRetentionPolicy, saveRetentionPolicy } from './retention-policy.js';
+import { readRetentionSchedule, saveRetentionSchedule } from './retention-schedule.js';
 import { dryRunRetention, listRetentionRuns, processRetentionRun, readRetentionRun, startRetentionRun, type WorkerOptions } from './retention.js';
 
 const doc = (summary: string) => ({ tags: ['privacy'], summary });
@@ -75,6 +77,14 @@ export function createRetentionRoutes(options: { blobs?: BlobStore; worker?: Pic
       });
       return reply.code(200).send(run);
     });
+
+    r.get(e.schedule.url, { preHandler: requirePermission('privacy.read'), schema: routeSchema(e.schedule, doc('When the retention policy runs by itself (null: only when someone starts a run)')) }, async (request) => ({
+      schedule: await readRetentionSchedule(deps, requirePrincipal(request).orgId),
+    }));
+
+    r.put(e.saveSchedule.url, { preHandler: requirePermission('privacy.manage'), schema: routeSchema(e.saveSchedule, doc('Set, change or remove the schedule: setting it needs what starting a run needs (audited)')) }, async (request) => ({
+      schedule: await saveRetentionSchedule(deps, requirePrincipal(request), clientOf(request), request.body.schedule, { stepUpWindowMs: app.auth?.stepUpWindowMs }),
+    }));
 
     r.get(e.holds.url, { preHandler: requirePermission('privacy.read'), schema: routeSchema(e.holds, doc('Legal holds (active first when asked), newest first')) }, async (request) => {
       const q = request.query;

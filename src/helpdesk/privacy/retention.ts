@@ -21,13 +21,14 @@ import type { HelpdeskDeps } from '../tickets/context.js';
 import { eraseForRequest, type ErasureOptions } from './erasure.js';
 import { purgeExports, purgeQuarantine, purgeTickets } from './purge.js';
 import { candidates, countRetention, cutoffsOf, readRetentionPolicy, RETENTION_CATEGORIES, zeroCounts, type Cutoffs, type RetentionPolicy } from './retention-policy.js';
-import type { RetentionCategory, RetentionCounts, RetentionRunStatus } from './schema.js';
+import type { Executor } from '../../protection/crypto/keyring.js';
+import type { RetentionCategory, RetentionCounts, RetentionRunStatus, RetentionVia } from './schema.js';
 import './schema.js';
 
 export interface RetentionRun {
   id: string;
   status: RetentionRunStatus;
-  via: 'api' | 'cli';
+  via: RetentionVia;
   asOf: string;
   policy: RetentionPolicy;
   cutoffs: Cutoffs;
@@ -47,7 +48,7 @@ const COLUMNS = ['id', 'status', 'via', 'as_of', 'policy', 'planned', 'deleted',
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 const sum = (c: RetentionCounts) => c.tickets + c.quarantine + c.exports + c.customers;
 
-type RunRow = { id: string; status: RetentionRunStatus; via: 'api' | 'cli'; as_of: Date; policy: Record<string, unknown>; planned: RetentionCounts; deleted: RetentionCounts; skipped: RetentionCounts; requested_by: string | null; created_at: Date; started_at: Date | null; finished_at: Date | null; error: string | null };
+type RunRow = { id: string; status: RetentionRunStatus; via: RetentionVia; as_of: Date; policy: Record<string, unknown>; planned: RetentionCounts; deleted: RetentionCounts; skipped: RetentionCounts; requested_by: string | null; created_at: Date; started_at: Date | null; finished_at: Date | null; error: string | null };
 
 function present(r: RunRow): RetentionRun {
   const planned = { ...zeroCounts(), ...r.planned };
@@ -72,37 +73,42 @@ export async function dryRunRetention(deps: Pick<HelpdeskDeps, 'db'>, orgId: str
 export interface StartInput {
   orgId: string;
   userId: string | null;
-  via: 'api' | 'cli';
+  via: RetentionVia;
   client?: ClientInfo;
   asOf?: Date;
 }
 
 /** Plans a run: freezes the records the policy selects now, with the counts; audited. 409 while one is unfinished. */
 export async function startRetentionRun(deps: HelpdeskDeps, input: StartInput): Promise<RetentionRun> {
+  return deps.db.transaction().execute((trx) => planRetentionRun(deps, trx, input));
+}
+
+/** startRetentionRun inside the caller's transaction (a schedule claims its occurrence and plans in one commit). */
+export async function planRetentionRun(deps: Pick<HelpdeskDeps, 'audit'>, trx: Executor, input: StartInput): Promise<RetentionRun> {
   const asOf = input.asOf ?? new Date();
-  return deps.db.transaction().execute(async (trx) => {
-    // One run at a time per organisation (the partial unique index is the backstop).
-    await sql`SELECT id FROM organizations WHERE id = ${input.orgId} FOR UPDATE`.execute(trx);
-    const open = await trx.selectFrom('retention_runs').where('org_id', '=', input.orgId).where('status', 'in', ['queued', 'running']).select('id').executeTakeFirst();
-    if (open) throw new AppError('conflict', 'A retention run is already under way for this organisation.', { extra: { runId: open.id } });
-    const policy = await readRetentionPolicy(trx, input.orgId);
-    const cutoffs = cutoffsOf(policy, asOf);
-    const id = randomUUID();
-    await trx.insertInto('retention_runs').values({ id, org_id: input.orgId, via: input.via, as_of: asOf, policy: JSON.stringify({ ...policy, cutoffs }), planned: JSON.stringify(zeroCounts()), requested_by: input.userId }).execute();
-    const planned = zeroCounts();
-    for (const category of RETENTION_CATEGORIES) {
-      const q = candidates(category, input.orgId, policy, cutoffs);
-      if (!q) continue;
-      const r = await sql`INSERT INTO retention_run_items (run_id, category, object_id) SELECT ${id}, ${category}, c.id FROM (${q}) AS c`.execute(trx);
-      planned[category] = Number(r.numAffectedRows ?? 0);
-    }
-    const row = await trx.updateTable('retention_runs').set({ planned: JSON.stringify(planned) }).where('id', '=', id).returning(COLUMNS).executeTakeFirstOrThrow();
-    await deps.audit.append(trx, {
-      orgId: input.orgId, actor: input.userId ? { type: 'user', id: input.userId } : { type: 'system', id: 'cli' }, requestId: input.client?.requestId ?? null, sourceIp: input.client?.ip ?? null,
-      action: 'retention.run.start', object: { type: 'retention_run', id }, result: 'success', details: { planned, cutoffs, via: input.via },
-    });
-    return present(row as RunRow);
+  // One run at a time per organisation (the partial unique index is the backstop).
+  await sql`SELECT id FROM organizations WHERE id = ${input.orgId} FOR UPDATE`.execute(trx);
+  const open = await trx.selectFrom('retention_runs').where('org_id', '=', input.orgId).where('status', 'in', ['queued', 'running']).select('id').executeTakeFirst();
+  if (open) throw new AppError('conflict', 'A retention run is already under way for this organisation.', { extra: { runId: open.id } });
+  const policy = await readRetentionPolicy(trx, input.orgId);
+  const cutoffs = cutoffsOf(policy, asOf);
+  const id = randomUUID();
+  await trx.insertInto('retention_runs').values({ id, org_id: input.orgId, via: input.via, as_of: asOf, policy: JSON.stringify({ ...policy, cutoffs }), planned: JSON.stringify(zeroCounts()), requested_by: input.userId }).execute();
+  const planned = zeroCounts();
+  for (const category of RETENTION_CATEGORIES) {
+    const q = candidates(category, input.orgId, policy, cutoffs);
+    if (!q) continue;
+    const r = await sql`INSERT INTO retention_run_items (run_id, category, object_id) SELECT ${id}, ${category}, c.id FROM (${q}) AS c`.execute(trx);
+    planned[category] = Number(r.numAffectedRows ?? 0);
+  }
+  const row = await trx.updateTable('retention_runs').set({ planned: JSON.stringify(planned) }).where('id', '=', id).returning(COLUMNS).executeTakeFirstOrThrow();
+  // A scheduled run is the system's act, on the approval of the person who set the schedule (requested_by).
+  const actor = input.via === 'schedule' ? { type: 'system' as const, id: 'retention-schedule' } : input.userId ? { type: 'user' as const, id: input.userId } : { type: 'system' as const, id: 'cli' };
+  await deps.audit.append(trx, {
+    orgId: input.orgId, actor, requestId: input.client?.requestId ?? null, sourceIp: input.client?.ip ?? null,
+    action: 'retention.run.start', object: { type: 'retention_run', id }, result: 'success', details: { planned, cutoffs, via: input.via, ...(input.via === 'schedule' ? { approvedBy: input.userId } : {}) },
   });
+  return present(row as RunRow);
 }
 
 export async function readRetentionRun(deps: Pick<HelpdeskDeps, 'db'>, orgId: string, id: string): Promise<RetentionRun> {

@@ -62,13 +62,14 @@ export interface LegalHoldsTable {
 export type RetentionCategory = 'tickets' | 'quarantine' | 'exports' | 'customers';
 export type RetentionCounts = Record<RetentionCategory, number>;
 export type RetentionRunStatus = 'queued' | 'running' | 'done' | 'failed';
+export type RetentionVia = 'api' | 'cli' | 'schedule';
 
 /** Migration 0041: one run of the retention policy, and the records it planned to delete. */
 export interface RetentionRunsTable {
   id: string;
   org_id: string;
   status: ColumnType<RetentionRunStatus, RetentionRunStatus | undefined, RetentionRunStatus>;
-  via: 'api' | 'cli';
+  via: RetentionVia;
   as_of: Date;
   policy: ColumnType<Record<string, unknown>, string, string>;
   planned: ColumnType<RetentionCounts, string, string>;
@@ -89,6 +90,22 @@ export interface RetentionRunItemsTable {
   state: ColumnType<'pending' | 'deleted' | 'skipped', 'pending' | 'deleted' | 'skipped' | undefined, 'pending' | 'deleted' | 'skipped'>;
 }
 
+export type ScheduleOutcome = 'started' | 'run_unfinished' | 'approver_lacks_permission';
+
+/** Migration 0047: an organisation's retention schedule (no row: runs start only by hand). */
+export interface RetentionSchedulesTable {
+  org_id: string;
+  frequency: 'daily' | 'weekly';
+  weekday: number | null;
+  hour: number;
+  enabled_by: string | null;
+  enabled_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  next_run_at: Date;
+  last_run_at: Date | null;
+  last_run_id: string | null;
+  last_outcome: ScheduleOutcome | null;
+}
+
 declare module '../../platform/db/schema.js' {
   interface Database {
     privacy_requests: PrivacyRequestsTable;
@@ -96,5 +113,6 @@ declare module '../../platform/db/schema.js' {
     legal_holds: LegalHoldsTable;
     retention_runs: RetentionRunsTable;
     retention_run_items: RetentionRunItemsTable;
+    retention_schedules: RetentionSchedulesTable;
   }
 }

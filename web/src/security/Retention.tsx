@@ -1,6 +1,7 @@
 /**
  * Retention and legal hold (decision 0207): the policy (administrators), the dry run's counts, starting a run and
- * watching its progress, and the legal holds (set and lift with a reason; auditors read).
+ * watching its progress, the schedule that starts runs by itself (decision 0218), and the legal holds (set and lift
+ * with a reason; auditors read).
  */
 import { useState, type FormEvent, type ReactNode } from 'react';
 import type { Static } from 'typebox';
@@ -15,6 +16,7 @@ import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, EmptyState, ErrorNotice, Loading } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
 import { SecurityNav } from './SecurityNav.js';
+import { useStaff } from './staff.js';
 
 type Counts = Static<typeof RetentionCounts>;
 const KINDS = ['tickets', 'quarantine', 'exports', 'customers'] as const;
@@ -61,6 +63,9 @@ export function Retention({ nav = <SecurityNav /> }: { nav?: ReactNode } = {}) {
           </>
         ) : null}
       </Section>
+      <Section title={t('retention.schedule')} id="retention-schedule">
+        <Schedule mayRun={mayRun} onStarted={runs.reload} />
+      </Section>
       <Section title={t('retention.runs')} id="retention-runs">
         <ErrorNotice error={runs.error} onRetry={runs.reload} />
         {runs.data ? (
@@ -71,6 +76,7 @@ export function Retention({ nav = <SecurityNav /> }: { nav?: ReactNode } = {}) {
             empty={<EmptyState title={t('retention.noRuns')} />}
             columns={[
               { key: 'started', header: t('retention.col.started'), render: (r) => <time dateTime={r.createdAt}>{formatDateTime(r.createdAt)}</time> },
+              { key: 'via', header: t('retention.col.via'), render: (r) => t(`retention.via.${r.via}`) },
               { key: 'status', header: t('retention.col.status'), render: (r) => <Badge tone={r.status === 'done' ? 'success' : r.status === 'failed' ? 'danger' : 'warning'}>{t(`retention.status.${r.status}`)}</Badge> },
               { key: 'progress', header: t('retention.col.progress'), render: (r) => <progress max={100} value={r.percent} aria-label={t('retention.col.progress')}>{r.percent}%</progress> },
               { key: 'deleted', header: t('retention.col.deleted'), render: (r) => <CountsLine counts={r.deleted} /> },
@@ -81,6 +87,95 @@ export function Retention({ nav = <SecurityNav /> }: { nav?: ReactNode } = {}) {
       </Section>
       <Holds manage={can('privacy.manage')} />
     </Page>
+  );
+}
+
+const WEEKDAYS = [0, 1, 2, 3, 4, 5, 6] as const;
+const hourText = (h: number) => `${String(h).padStart(2, '0')}:00 UTC`;
+
+/** When the policy runs by itself: set by someone who may start a run (their approval), removed by any privacy manager. */
+function Schedule({ mayRun, onStarted }: { mayRun: boolean; onStarted: () => void }) {
+  const { can } = useMe();
+  const current = useResource((signal) => call(e.schedule, {}, { signal }), [], { pollMs: 60_000 });
+  const staff = useStaff();
+  const [frequency, setFrequency] = useState<'off' | 'daily' | 'weekly'>('off');
+  const [hour, setHour] = useState('3');
+  const [weekday, setWeekday] = useState('0');
+  const [editing, setEditing] = useState(false);
+  const save = useSubmit(async () => {
+    const schedule = frequency === 'off' ? null : { frequency, hour: Number(hour), ...(frequency === 'weekly' ? { weekday: Number(weekday) } : {}) };
+    await call(e.saveSchedule, { body: { schedule } });
+    setEditing(false);
+    current.reload();
+    onStarted();
+  });
+  if (current.loading && !current.data) return <Loading />;
+  if (!current.data) return <ErrorNotice error={current.error} onRetry={current.reload} />;
+  const s = current.data.schedule;
+  const edit = () => {
+    setFrequency(s?.frequency ?? 'weekly');
+    setHour(String(s?.hour ?? 3));
+    setWeekday(String(s?.weekday ?? 0));
+    setEditing(true);
+  };
+  const onSubmit = (ev: FormEvent) => {
+    ev.preventDefault();
+    void save.run();
+  };
+  const approver = s?.enabledBy ? (staff?.get(s.enabledBy)?.name ?? s.enabledBy) : t('retention.scheduleFormerApprover');
+  return (
+    <>
+      {s ? (
+        <div>
+          <p>
+            {s.frequency === 'daily' ? t('retention.scheduleDaily', { time: hourText(s.hour) }) : t('retention.scheduleWeekly', { day: t(`retention.weekday.${s.weekday ?? 0}` as 'retention.weekday.0'), time: hourText(s.hour) })}{' '}
+            {t('retention.scheduleApprovedBy', { name: approver })}
+          </p>
+          <p>
+            {t('retention.scheduleNext')} <time dateTime={s.nextRunAt}>{formatDateTime(s.nextRunAt)}</time>
+            {s.lastRunAt && s.lastOutcome ? (
+              <>
+                {' · '}
+                {t('retention.scheduleLast')} <time dateTime={s.lastRunAt}>{formatDateTime(s.lastRunAt)}</time>{' '}
+                <Badge tone={s.lastOutcome === 'started' ? 'success' : 'danger'}>{t(`retention.outcome.${s.lastOutcome}`)}</Badge>
+              </>
+            ) : null}
+          </p>
+        </div>
+      ) : (
+        <p className="form__hint">{t('retention.scheduleOff')}</p>
+      )}
+      {!editing && (mayRun || (s && can('privacy.manage'))) ? (
+        <Button className="btn--small" onClick={edit}>{s ? t('retention.scheduleChange') : t('retention.scheduleSet')}</Button>
+      ) : null}
+      {editing ? (
+        <form className="form" onSubmit={onSubmit} noValidate aria-label={t('retention.schedule')}>
+          <ErrorNotice error={save.error} />
+          <p className="form__hint">{t('retention.scheduleHint')}</p>
+          <FieldRow>
+            <SelectField
+              label={t('retention.scheduleFrequency')}
+              value={frequency}
+              onChange={(ev) => setFrequency(ev.target.value as 'off' | 'daily' | 'weekly')}
+              options={[
+                { value: 'off', label: t('retention.frequency.off') },
+                ...(mayRun ? [{ value: 'daily', label: t('retention.frequency.daily') }, { value: 'weekly', label: t('retention.frequency.weekly') }] : []),
+              ]}
+            />
+            {frequency === 'weekly' ? (
+              <SelectField label={t('retention.scheduleWeekday')} value={weekday} onChange={(ev) => setWeekday(ev.target.value)} options={WEEKDAYS.map((d) => ({ value: String(d), label: t(`retention.weekday.${d}`) }))} />
+            ) : null}
+            {frequency !== 'off' ? (
+              <SelectField label={t('retention.scheduleHour')} value={hour} onChange={(ev) => setHour(ev.target.value)} options={Array.from({ length: 24 }, (_, h) => ({ value: String(h), label: hourText(h) }))} />
+            ) : null}
+          </FieldRow>
+          <div className="form__actions">
+            <Button type="submit" variant={frequency === 'off' ? 'secondary' : 'danger'} busy={save.busy}>{t('retention.scheduleSave')}</Button>
+            <Button onClick={() => setEditing(false)}>{t('retention.cancel')}</Button>
+          </div>
+        </form>
+      ) : null}
+    </>
   );
 }
 

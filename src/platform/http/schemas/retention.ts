@@ -41,7 +41,7 @@ export const RetentionDryRun = Type.Object({ asOf: Type.String(), cutoffs: Reten
 export const RetentionRun = Type.Object({
   id: Type.String(),
   status: Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')]),
-  via: Type.Union([Type.Literal('api'), Type.Literal('cli')]),
+  via: Type.Union([Type.Literal('api'), Type.Literal('cli'), Type.Literal('schedule')]),
   asOf: Type.String(),
   policy: RetentionPolicy,
   cutoffs: RetentionCutoffs,
@@ -79,6 +79,36 @@ export const HoldListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** When the policy runs by itself (UTC); null: only when someone starts a run. */
+export const RetentionScheduleInput = Nullable(
+  Type.Object(
+    {
+      frequency: Type.Union([Type.Literal('daily'), Type.Literal('weekly')]),
+      hour: Type.Integer({ minimum: 0, maximum: 23 }),
+      /** Weekly only: 0 = Sunday … 6 = Saturday. */
+      weekday: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 6 }))),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+export const RetentionSchedule = Type.Object({
+  schedule: Nullable(
+    Type.Object({
+      frequency: Type.Union([Type.Literal('daily'), Type.Literal('weekly')]),
+      hour: Type.Integer(),
+      weekday: Nullable(Type.Integer()),
+      /** The person whose approval each run starts on; runs are skipped while they lack the right to start one. */
+      enabledBy: Nullable(Type.String()),
+      enabledAt: Type.String(),
+      nextRunAt: Type.String(),
+      lastRunAt: Nullable(Type.String()),
+      lastRunId: Nullable(Type.String()),
+      lastOutcome: Nullable(Type.Union([Type.Literal('started'), Type.Literal('run_unfinished'), Type.Literal('approver_lacks_permission')])),
+    }),
+  ),
+});
+
 export const retentionEndpoints = {
   policy: { method: 'GET', url: '/api/privacy/retention/policy', response: RetentionPolicy },
   savePolicy: { method: 'PUT', url: '/api/privacy/retention/policy', body: RetentionPolicy, response: RetentionPolicy },
@@ -86,6 +116,8 @@ export const retentionEndpoints = {
   runs: { method: 'GET', url: '/api/privacy/retention/runs', response: Type.Object({ items: Type.Array(RetentionRun) }) },
   startRun: { method: 'POST', url: '/api/privacy/retention/runs', response: RetentionRun },
   run: { method: 'GET', url: '/api/privacy/retention/runs/:id', params: Type.Object({ id: Uuid }), response: RetentionRun },
+  schedule: { method: 'GET', url: '/api/privacy/retention/schedule', response: RetentionSchedule },
+  saveSchedule: { method: 'PUT', url: '/api/privacy/retention/schedule', body: Type.Object({ schedule: RetentionScheduleInput }, { additionalProperties: false }), response: RetentionSchedule },
   holds: { method: 'GET', url: '/api/privacy/holds', querystring: HoldListQuery, response: Type.Object({ items: Type.Array(LegalHold) }) },
   setHold: { method: 'POST', url: '/api/privacy/holds', body: Type.Object({ objectType: ObjectType, objectId: Uuid, reason: Reason }, { additionalProperties: false }), response: LegalHold },
   liftHold: { method: 'POST', url: '/api/privacy/holds/:id/lift', params: Type.Object({ id: Uuid }), body: Type.Object({ reason: Reason }, { additionalProperties: false }), response: LegalHold },
