@@ -18,6 +18,7 @@ import { createMailTransport } from '../helpdesk/mail/transport.js';
 import { createHelpdeskDeps } from '../helpdesk/tickets/context.js';
 import { resumeRetentionRuns } from '../helpdesk/privacy/retention.js';
 import { startScheduledRuns } from '../helpdesk/privacy/retention-schedule.js';
+import { syncLedger } from '../helpdesk/privacy/ledger.js';
 import { startPeriodic } from './periodic.js';
 import { startWebhookWorker } from './webhooks/delivery-queue.js';
 import type { Config } from './config/config.js';
@@ -157,6 +158,8 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   // Scheduled runs that are due are planned first (decision 0218); the worker then works them.
   const stopRetention = startPeriodic(
     async () => {
+      // Erasures the ledger lacks (a crash between an erasure's commit and its append), decision 0219.
+      if (services.erasureLedger) await syncLedger(services.database.db, services.erasureLedger).catch((err: unknown) => logger.error({ err }, 'erasure ledger sync failed'));
       await startScheduledRuns(helpdesk);
       await resumeRetentionRuns(helpdesk, retentionWorker);
     },

@@ -31,6 +31,7 @@ import '../sla/schema.js';
 import type { ErasureCertificate, ErasureCounts } from './certificate.js';
 import { removeExportsOf } from './export.js';
 import { assertNoLegalHold } from './holds.js';
+import { appendLedger, ledgerEntryOf } from './ledger.js';
 import './schema.js';
 
 /** A step of the erasure, named for the fault-injection test (nothing half-erased survives a failure). */
@@ -210,6 +211,15 @@ export async function eraseForRequest(deps: HelpdeskDeps, trx: Executor, ctx: Ac
     deps.keyring.forget(shred.keyIds);
     options.onKeysDestroyed?.(shred.keyIds);
     const incomplete: string[] = [];
+    if (deps.erasureLedger) {
+      try {
+        appendLedger(deps.erasureLedger, [ledgerEntryOf(certificate)]);
+      } catch (err) {
+        // The periodic sync writes it from the database; until then a restore could bring the customer back.
+        deps.logger.error({ err, requestId: req.id }, 'erasure: not written to the erasure ledger');
+        incomplete.push('the erasure ledger (written by the next sync, within a minute)');
+      }
+    }
     let outboxFiles = 0;
     if (options.outbox) {
       try {

@@ -22,6 +22,8 @@ export interface HelpdeskDeps extends CustomerDeps {
   mailFrom: string;
   /** Where links mailed to customers point (no trailing slash). */
   publicUrl: string;
+  /** The erasure ledger file (decision 0219), when the installation keeps one. */
+  erasureLedger?: string | null;
 }
 
 export async function createHelpdeskDeps(services: Services): Promise<HelpdeskDeps> {
@@ -35,6 +37,7 @@ export async function createHelpdeskDeps(services: Services): Promise<HelpdeskDe
     messageIdHost: host,
     mailFrom: services.config.mailFrom,
     publicUrl: services.config.publicUrl.replace(/\/+$/, ''),
+    erasureLedger: services.erasureLedger,
   };
 }
 

@@ -40,7 +40,20 @@ export interface Services {
   deferred: DeferredTasks;
   /** True when this start created the key file. */
   createdKeyFile: boolean;
+  /**
+   * The erasure ledger (decision 0219): where each erasure is also written, apart from the database, so a restored
+   * backup does not bring an erased customer back. Null when none is configured (the env key provider without
+   * TRUSTDESK_ERASURE_LEDGER, and tests' own key providers).
+   */
+  erasureLedger: string | null;
   close(): Promise<void>;
+}
+
+/** The configured ledger, else beside the key file when the key is a file this installation opened itself. */
+export function erasureLedgerPath(config: Config, ownProvider = false): string | null {
+  if (config.erasureLedger) return path.resolve(config.erasureLedger);
+  if (config.keyProvider === 'file' && !ownProvider) return path.join(path.dirname(config.keyFilePath), 'erasure-ledger.jsonl');
+  return null;
 }
 
 export interface OpenServicesOptions {
@@ -173,6 +186,7 @@ export async function openServices(options: OpenServicesOptions): Promise<Servic
       outboxKey,
       checkpoints,
       createdKeyFile,
+      erasureLedger: erasureLedgerPath(config, options.provider !== undefined),
       async close() {
         await deferred.drain();
         await audit.stop().catch((err: unknown) => logger.error({ err }, 'audit flush on shutdown failed'));

@@ -15,6 +15,7 @@ import { keyCommands } from './keys.js';
 import { outboxCommands } from './outbox.js';
 import { customerCommands } from './customers.js';
 import { retentionCommands } from './retention.js';
+import { backupCommands } from './backup.js';
 import { importCommands } from './import.js';
 import { incidentCommands } from './incidents.js';
 import { orgCommands } from './orgs.js';
@@ -85,6 +86,7 @@ export function buildCli(io: CliIo = defaultIo): Command {
   outboxCommands(program, io);
   customerCommands(program, io);
   retentionCommands(program, io);
+  backupCommands(program, io);
   importCommands(program, io);
   incidentCommands(program, io);
   return program;

@@ -81,6 +81,12 @@ const settings = {
   databasePoolSize: { env: 'TRUSTDESK_DATABASE_POOL_SIZE', description: 'PostgreSQL connections per instance', default: 10, parse: int(1, 500) },
   keyProvider: { env: 'TRUSTDESK_KEY_PROVIDER', description: 'Where the key-encryption key comes from: file or env', default: 'file', parse: oneOf('file', 'env') },
   keyFile: { env: 'TRUSTDESK_KEY_FILE', description: 'Local key file (default: <data folder>/trustdesk.key)', default: undefined, parse: optionalStr },
+  erasureLedger: {
+    env: 'TRUSTDESK_ERASURE_LEDGER',
+    description: 'Append-only list of erased customers, replayed when a backup is restored (default with the key file: beside it; keep it apart from backups)',
+    default: undefined,
+    parse: optionalStr,
+  },
   kek: {
     env: 'TRUSTDESK_KEK',
     description: 'Key-encryption keys for the env provider: "id:base64key" entries separated by commas, newest first',

@@ -38,6 +38,8 @@ export interface DatabaseHandle {
    * anything sent meanwhile was lost. Returns a function that stops listening.
    */
   listen(channel: string, onPayload: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
+  /** PGlite only: the data folder as one tar, consistent (backups, decision 0219). */
+  dumpDataDir?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -120,7 +122,8 @@ async function openPGlite(dataDir: string | undefined, template: Blob | undefine
     });
     return () => db.connection().execute(() => unlisten());
   };
-  return { db, kind: 'pglite', scripts, queryArrays, listen, close: () => db.destroy() };
+  const dumpDataDir = () => db.connection().execute(() => client.dumpDataDir('gzip'));
+  return { db, kind: 'pglite', scripts, queryArrays, listen, dumpDataDir, close: () => db.destroy() };
 }
 
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<DatabaseHandle> {
