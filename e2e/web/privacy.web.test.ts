@@ -186,6 +186,15 @@ describeWeb('privacy requests', (kind) => {
     await run.getByText('Done').waitFor();
     await expect(run.textContent()).resolves.toContain('By hand');
     await expect(run.textContent()).resolves.toContain('2 tickets');
+
+    // The privacy settings beside the requests: how long exports stay downloadable, and staff named in them.
+    await page.goto('/security/privacy');
+    const settings = page.locator('section', { has: page.locator('#privacy-settings-title') });
+    await settings.getByLabel('Data exports stay downloadable for (days)').fill('14');
+    await settings.getByRole('button', { name: 'Save' }).click();
+    await settings.getByText('Saved.').waitFor();
+    await settings.getByLabel('Name staff in data exports').click();
+    await expect.poll(async () => (await pageFetch(page, 'GET', '/api/privacy/settings')).body).toMatchObject({ exportDays: 14, exportStaffNames: true });
     expect(seen.failedResponses).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
     await context.close();

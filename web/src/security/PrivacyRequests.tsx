@@ -12,9 +12,9 @@ import { useMe } from '../session.js';
 import { Button } from '../ui/Button.js';
 import { DataTable } from '../ui/DataTable.js';
 import { Dialog } from '../ui/Dialog.js';
-import { SelectField, TextAreaField } from '../ui/fields.js';
+import { FieldRow, SelectField, TextAreaField, TextField } from '../ui/fields.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
-import { Badge, EmptyState, ErrorNotice, Loading } from '../ui/notices.js';
+import { Badge, EmptyState, ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
 import { SecurityNav } from './SecurityNav.js';
 
@@ -102,10 +102,44 @@ export function PrivacyRequests() {
             label={t('privacy.secondApprover')}
             hint={t('privacy.secondApproverHint')}
           />
+          <SettingSwitch
+            load={(signal) => call(privacyEndpoints.settings, {}, { signal }).then((s) => s.exportStaffNames)}
+            save={(on) => call(privacyEndpoints.saveSettings, { body: { exportStaffNames: on } })}
+            label={t('privacy.exportStaffNames')}
+            hint={t('privacy.exportStaffNamesHint')}
+          />
+          <ExportDays />
         </Section>
       ) : null}
       {deciding ? <ReasonDialog decision={deciding} onClose={() => setDeciding(null)} onDone={() => { setDeciding(null); list.reload(); }} /> : null}
     </Page>
+  );
+}
+
+/** How long an access export stays downloadable (1–90 days). */
+function ExportDays() {
+  const current = useResource((signal) => call(privacyEndpoints.settings, {}, { signal }), []);
+  const [days, setDays] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  const save = useSubmit(async () => {
+    setSaved(false);
+    await call(privacyEndpoints.saveSettings, { body: { exportDays: Number(days) } });
+    current.reload();
+    setSaved(true);
+  });
+  if (!current.data) return <ErrorNotice error={current.error} onRetry={current.reload} />;
+  const value = days ?? String(current.data.exportDays);
+  return (
+    <form className="form" noValidate onSubmit={(ev) => { ev.preventDefault(); void save.run(); }}>
+      <ErrorNotice error={save.error} />
+      <FieldRow>
+        <TextField label={t('privacy.exportDays')} hint={t('privacy.exportDaysHint')} type="number" min={1} max={90} value={value} onChange={(ev) => { setDays(ev.target.value); setSaved(false); }} />
+      </FieldRow>
+      <div className="form__actions">
+        <Button type="submit" busy={save.busy}>{t('privacy.saveExportDays')}</Button>
+        {saved ? <Notice tone="success">{t('form.saved')}</Notice> : null}
+      </div>
+    </form>
   );
 }
 
