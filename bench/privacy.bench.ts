@@ -12,6 +12,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -91,9 +92,19 @@ async function main(): Promise<void> {
       await deps.db.transaction().execute((trx) => buildAccessExport(deps, trx, acting, { ...input, expiresAt: new Date(Date.now() + 86_400_000), store: true }, blobs));
       runs.push({ readZipMs, storedMs: ms(t0), bytes: plain.bytes.length });
     }
+    // The ceiling: the raw dump alone (pg_dump of the schema, or PGlite's data-folder tar), no files, no encryption.
+    let t0 = performance.now();
+    if (config.databaseUrl) {
+      const u = new URL(config.databaseUrl);
+      const schema = /search_path=(\S+)/.exec(u.searchParams.get('options') ?? '')?.[1] ?? 'public';
+      u.searchParams.delete('options');
+      execFileSync('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--schema=${schema}`, `--file=${path.join(env.dir, 'raw.dump')}`, u.toString()]);
+    } else await services.database.dumpDataDir!();
+    const rawDumpMs = ms(t0);
+
     // Backup of everything so far (the export bundles included).
     const archive = path.join(env.dir, 'bench.tdbak');
-    let t0 = performance.now();
+    t0 = performance.now();
     const backup = await createBackup({ config, database: services.database, provider: services.keyring.provider, installation: services.audit.vkey, out: archive });
     const backupMs = ms(t0);
 
@@ -154,6 +165,7 @@ async function main(): Promise<void> {
       backupBytes: backup.bytes,
       backupMs: Math.round(backupMs),
       backupMBps: mbps(backup.bytes, backupMs),
+      rawDumpMs: Math.round(rawDumpMs),
       restoreMs: Math.round(restoreMs),
       restoreMBps: mbps(backup.bytes, restoreMs),
       retentionTickets: done?.deleted.tickets ?? 0,
@@ -168,6 +180,7 @@ async function main(): Promise<void> {
     console.log(`  export: + encrypt + store        ${result.buildAndStoreMsMedian} ms median of ${RUNS} (the approval's path)`);
     console.log(`  export bundle                    ${(result.bundleBytes / 1024 / 1024).toFixed(2)} MiB`);
     console.log(`  backup create                    ${(result.backupBytes / 1024 / 1024).toFixed(1)} MB in ${result.backupMs} ms: ${result.backupMBps} MB/s`);
+    console.log(`  raw dump alone (the ceiling)     ${result.rawDumpMs} ms (${config.databaseUrl ? 'pg_dump of the schema' : 'PGlite data-folder tar'}, no files, no encryption)`);
     console.log(`  backup restore                   ${result.restoreMs} ms: ${result.restoreMBps} MB/s (checked, then written)`);
     console.log(`  retention run                    ${result.retentionTickets} tickets in ${result.retentionMs} ms (plan ${result.retentionPlanMs} ms): ${result.retentionTicketsPerSecond} tickets/s`);
     console.log(`  erasure of the ${TICKETS}-ticket customer  ${result.erasureMs} ms`);
