@@ -9,6 +9,7 @@ import { NotFound } from '../shell/NotFound.js';
 import { ManagePage } from './Manage.js';
 import { MyAwarenessPage } from './MyAwareness.js';
 import { MyTrainingPage, PlayerPage } from './MyTraining.js';
+import { MyPolicyPage } from '../policies/MyPolicy.js';
 import '../styles/articles.css';
 import './training.css';
 
@@ -18,6 +19,7 @@ export default function TrainingArea() {
       <Route path="/training" component={MyTrainingPage} />
       <Route path="/training/manage" component={ManagePage} />
       <Route path="/training/awareness" component={MyAwarenessPage} />
+      <Route path="/training/policy" component={MyPolicyPage} />
       <Route path="/training/:id">{(params: { id: string }) => <PlayerPage id={params.id} />}</Route>
       <Route component={NotFound} />
     </Switch>
