@@ -2,7 +2,8 @@
  * Training (decision 0191): /training lists the member's own modules (due, overdue, done); /training/:id is
  * the player (lesson, quiz, result with explanations, retry); /training/manage is for those who may follow
  * progress (training.read) or manage training (training.manage): rules, assigning, modules; /training/awareness
- * is the member's own awareness score (decision 0196).
+ * is the member's own awareness score (decision 0196); /training/policy the data-handling policy to confirm and,
+ * for those who follow training, who has not (decision 0213).
  */
 import { Route, Switch } from 'wouter';
 import { NotFound } from '../shell/NotFound.js';
