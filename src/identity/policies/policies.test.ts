@@ -148,6 +148,17 @@ describe.each(testDatabaseKinds)('data-handling policies on %s', (kind) => {
     expect(leadNotes).toHaveLength(1);
     const agentNotes = await services.database.db.selectFrom('notifications').where('user_id', '=', agent.userId).where('kind', '=', 'policy_attestation').select('id').execute();
     expect(agentNotes).toHaveLength(0);
+    // A week after the version took effect: one overdue reminder each, once.
+    const later = new Date(Date.now() + 8 * 86_400_000);
+    const overdue = await sendAttestationReminders({ db: services.database.db, mailer: services.mailer, publicUrl: 'https://desk.example' }, later);
+    expect(overdue.overdue).toBeGreaterThanOrEqual(1);
+    expect(overdue.due).toBe(0);
+    expect(await sendAttestationReminders({ db: services.database.db, mailer: services.mailer, publicUrl: 'https://desk.example' }, later)).toEqual({ due: 0, overdue: 0 });
+    const leadNotesLater = await services.database.db.selectFrom('notifications').where('user_id', '=', lead.userId).where('kind', '=', 'policy_attestation').select('id').execute();
+    expect(leadNotesLater).toHaveLength(2);
+    // The officer is not in the audience: never reminded.
+    const officerNotes = await services.database.db.selectFrom('notifications').where('user_id', '=', officer.userId).where('kind', '=', 'policy_attestation').select('id').execute();
+    expect(officerNotes).toHaveLength(0);
   });
 
   it('the generated part changes when a setting changes', async () => {

@@ -25,15 +25,19 @@ export async function sendAttestationReminders(deps: ReminderDeps, now = new Dat
     const current = inForce(rows, now);
     if (!current) continue;
     const kind = dueAtOf(current) <= now ? ('overdue' as const) : ('due' as const);
-    const people = await deps.db
+    let q = deps.db
       .selectFrom('users as u')
       .where('u.org_id', '=', current.org_id)
       .where('u.status', '=', 'active')
       .where((eb) => eb.not(eb.exists(eb.selectFrom('policy_attestations as a').whereRef('a.user_id', '=', 'u.id').where('a.version_id', '=', current.id).select('a.user_id'))))
       .where((eb) => eb.not(eb.exists(eb.selectFrom('policy_reminders as r').whereRef('r.user_id', '=', 'u.id').where('r.version_id', '=', current.id).where('r.kind', '=', kind).select('r.user_id'))))
       .select((eb) => ['u.id', 'u.email', eb.selectFrom('user_roles as ur').innerJoin('roles as ro', 'ro.id', 'ur.role_id').whereRef('ur.user_id', '=', 'u.id').select((e2) => e2.fn.agg<string[]>('array_agg', ['ro.key']).as('k')).as('roles')])
-      .limit(BATCH)
-      .execute();
+      .limit(BATCH);
+    // Only the people the version asks, in the query itself: a batch full of others would starve them.
+    if (current.audience.length) {
+      q = q.where((eb) => eb.exists(eb.selectFrom('user_roles as ur').innerJoin('roles as ro', 'ro.id', 'ur.role_id').whereRef('ur.user_id', '=', 'u.id').where('ro.key', 'in', current.audience).select('ur.user_id')));
+    }
+    const people = await q.execute();
     for (const person of people) {
       if (!isTargeted(current.audience, person.roles ?? [])) continue;
       if (await remind(deps, current, kind, person, now)) sent[kind] += 1;
