@@ -21,6 +21,7 @@ import { ingestInboundEmail } from '../../helpdesk/ingest/pipeline.js';
 import { createHelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { seedMailbox } from '../../helpdesk/tickets/testing.js';
 import { buildOrg, buildTeam, signIn, type SignedIn, type TestOrg } from '../auth/testing.js';
+import type { MemoryMailer } from '../../platform/notify/mailer.js';
 import { sendAttestationReminders } from './reminders.js';
 
 describe.each(testDatabaseKinds)('data-handling policies on %s', (kind) => {
@@ -191,7 +192,7 @@ describe.each(testDatabaseKinds)('data-handling policies on %s', (kind) => {
       raw: Buffer.from(`From: Ada <ada-${kind}@reader.example>\r\nTo: ${address}\r\nSubject: My order ${n}\r\nMessage-ID: <policy-${kind}-${n}@reader.example>\r\n\r\n${body}\r\n`),
       mailFrom: `ada-${kind}@reader.example`, rcptTo: [address],
     }, [{ id: mailboxId, orgId: org.orgId, address, teamId: team }]);
-    await ingest(1, 'My card is 4111 1111 1111 1111, please refund.');
+    const [first] = await ingest(1, 'My card is 4111 1111 1111 1111, please refund.');
     await ingest(2, 'And my other card 5555 5555 5555 4444.');
     await ingest(3, 'Just a question, nothing sensitive.');
     const sent: ComposedMail[] = [];
@@ -204,6 +205,9 @@ describe.each(testDatabaseKinds)('data-handling policies on %s', (kind) => {
     expect(sent.length).toBeGreaterThanOrEqual(1);
     for (const m of sent) expect(m.text).toContain(link);
     expect(sent.map((m) => m.text).join('\n')).not.toMatch(/4111 1111 1111 1111|5555 5555 5555 4444/);
-    void mailboxId;
+    // Mail sent outside the queue (a verification code) carries the same footer.
+    const verify = await req(agent, 'POST', `/api/tickets/${first && 'ticketId' in first ? first.ticketId : ''}/verifications`, { channel: 'email' });
+    expect(verify.statusCode, verify.body).toBe(201);
+    expect((services.mailer as MemoryMailer).last(`ada-${kind}@reader.example`)?.text).toContain(link);
   });
 });

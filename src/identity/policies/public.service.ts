@@ -39,6 +39,12 @@ export async function customerMailFooter(db: Executor, publicUrl: string, orgId:
   return { url, text: `--\n${SECURE_WAY_GUIDANCE}\nHow we handle your data: ${url}` };
 }
 
+/** A customer email's text with the footer added, when a public policy is in force (mail sent outside the outbound queue). */
+export async function withSecureWayFooter(db: Executor, publicUrl: string, orgId: string, text: string): Promise<string> {
+  const footer = await customerMailFooter(db, publicUrl, orgId);
+  return footer ? `${text}\n\n${footer.text}` : text;
+}
+
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** The same footer for the HTML alternative. */
