@@ -46,6 +46,9 @@ export default {
   'policies.mine.history': 'Your confirmations',
   'policies.mine.historyCaption': 'Versions you confirmed',
   'policies.mine.historyEmpty': 'You have not confirmed any version yet.',
+  'policies.person.title': 'Data-handling policy confirmations',
+  'policies.person.caption': 'Data-handling policy versions confirmed',
+  'policies.person.empty': 'No version confirmed yet.',
   'policies.col.confirmed': 'Confirmed',
 
   'policies.outstanding.title': 'Who has not confirmed yet',
