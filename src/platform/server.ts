@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { runAccessReviewJobs } from '../identity/access-reviews/access-reviews.jobs.js';
 import { runTrainingJobs } from '../identity/training/assignments.service.js';
 import { sendTrainingReminders } from '../identity/training/reminders.js';
+import { sendAttestationReminders } from '../identity/policies/reminders.js';
 import { LocalBlobStore } from '../protection/blobs/store.js';
 import { createDefaultHooks } from '../helpdesk/ingest/hooks.js';
 import { startOutboundWorker } from '../helpdesk/mail/outbound-queue.js';
@@ -137,6 +138,8 @@ export async function startServer(options: { config: Config; logger: Logger; pri
     // Then reminders for assignments due within three days or overdue, one per assignment and kind (decision 0197).
     runTrainingJobs({ db: services.database.db, audit: services.audit })
       .then(() => sendTrainingReminders({ db: services.database.db, mailer: services.mailer, publicUrl: config.publicUrl, logger }))
+      // Data-handling policy attestations: one reminder when due, one when overdue, per person and version (decision 0213).
+      .then(() => sendAttestationReminders({ db: services.database.db, mailer: services.mailer, publicUrl: config.publicUrl, logger }))
       .catch((err: unknown) => logger.error({ err }, 'training jobs failed'));
   }, 5 * 60_000);
   jobs.unref();

@@ -9,6 +9,7 @@ import { t } from './i18n/index.js';
 import { useSession } from './session.js';
 import { Layout } from './shell/Layout.js';
 import { Landing } from './shell/Landing.js';
+import { AttestationGate } from './policies/AttestationGate.js';
 import { NotFound } from './shell/NotFound.js';
 import { ErrorNotice, Loading } from './ui/notices.js';
 
@@ -84,7 +85,7 @@ function Staff({ children }: { children: ReactNode }) {
   return (
     <Layout>
       <Suspense fallback={<Fallback />}>
-        {children}
+        <AttestationGate>{children}</AttestationGate>
         <StepUpHost />
       </Suspense>
     </Layout>

@@ -29,6 +29,7 @@ import { findOrCreateSender } from '../ingest/sender.js';
 import { checkChallengeCode, consumeChallenge, createChallenge } from '../portal/challenges.js';
 import { appendEvent, customerName, ended, lockConversation, publishState, visitorActor, type ChatDeps, type ChatVisitor } from './conversations.js';
 import type { ChatIdentity } from './schema.js';
+import { withSecureWayFooter } from '../../identity/policies/public.service.js';
 
 const PURPOSE = 'chat_email';
 const HOUR_MS = 3_600_000;
@@ -100,11 +101,11 @@ async function sendEmailCode(deps: ChatDeps, input: { orgId: string; to: string;
     to: input.to,
     fromName: brand,
     subject: `Your ${brand} chat code`,
-    text: [
+    text: await withSecureWayFooter(deps.db, deps.publicUrl, input.orgId, [
       `Your code to confirm your email address in the ${brand} chat is ${input.code}. It expires in ${minutes} minutes.`,
       '',
       'Type it into the chat window. If you did not ask for it, ignore this email: without the code nobody can use your address in the chat.',
-    ].join('\n'),
+    ].join('\n')),
   });
 }
 

@@ -25,6 +25,7 @@ import { insertMessage, insertTicket } from '../tickets/records.js';
 import type { StoredRedaction, TicketStatus } from '../tickets/schema.js';
 import { filesNeedRawRebuild, scanAttachmentFiles, storeAttachments } from './attachments.js';
 import type { IngestHooks } from './hooks.js';
+import { queueSensitiveNotice } from './sensitive-notice.js';
 import { quarantineMessage } from './quarantine.js';
 import { redactRawMessage } from './raw.js';
 import { findOrCreateSender } from './sender.js';
@@ -236,6 +237,9 @@ async function storeForMailbox(deps: HelpdeskDeps, options: IngestOptions, envel
     });
     const stored = await storeAttachments(trx, deps, { blobs: options.blobs, orgId, messageId, customerId: sender.id, attachments: parsed.attachments, maxBytes: options.maxAttachmentBytes, scan: (texts) => hooks.scanSensitiveData(texts, policy), redactions: attachmentRedactions, files });
     if (!thread) await queueAcknowledgement(trx, deps, { orgId, ticketId, mailboxId: mailbox.id, customerId: sender.id, autoSubmitted: auto, verdict: threat?.verdict ?? null });
+    // The first time a customer emails sensitive data: one notice pointing to the secure way (decision 0214).
+    const removedTypes = [...new Set([...scan.redactions, ...attachmentRedactions].filter((r) => r.action === 'redact').map((r) => r.type))];
+    await queueSensitiveNotice(trx, deps, { orgId, ticketId, customerId: sender.id, removedTypes, autoSubmitted: auto !== null, verdict: threat?.verdict ?? null });
     if (attachmentRedactions.length) {
       await trx.updateTable('messages').set({ redactions: JSON.stringify([...scan.redactions, ...attachmentRedactions]) }).where('id', '=', messageId).execute();
     }

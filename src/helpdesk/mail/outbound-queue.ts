@@ -20,6 +20,7 @@ import { inlineImageIds, staffCid } from '../rich-text/staff-html.js';
 import { addressOf, brandedSender } from '../branding/brand.js';
 import { brandName } from '../branding/branding.service.js';
 import { outageLog } from '../../platform/logging.js';
+import { customerMailFooter, footerHtml } from '../../identity/policies/public.service.js';
 
 export interface MailTransport {
   /** Sends one composed message; resolves when the relay accepted it. */
@@ -141,14 +142,16 @@ async function buildMail(deps: HelpdeskDeps, row: Claimed, blobs: BlobStore | un
   const fromAddress = t.mailbox ? addressWithToken(t.mailbox, token) : null;
   // The customer sees the organisation's name as the sender, never the product's (decision 0158).
   const brand = await brandName(deps.db, row.org_id);
+  // Once the organisation publishes a public policy, every customer email ends with the secure way and its link (decision 0214).
+  const footer = await customerMailFooter(deps.db, deps.publicUrl, row.org_id);
   const mail = composeReply({
     from: brandedSender(brand, fromAddress ?? addressOf(deps.mailFrom)),
     to,
     // An acknowledgement of a form request does not echo the subject a stranger typed (decision 0159).
     subject: row.auto_reply && t.channel !== 'email' ? `${brand}: we received your request` : subject,
     ticketNumber: Number(t.number),
-    body: readableRedactionMarkers(body),
-    html,
+    body: readableRedactionMarkers(body) + (footer ? `\n\n${footer.text}` : ''),
+    html: html && footer ? `${html}${footerHtml(footer)}` : html,
     messageId: row.smtp_message_id,
     references: refs,
     attachments: await loadAttachments(deps, blobs, msg.id, new Set(html ? inlineImageIds(html) : [])),

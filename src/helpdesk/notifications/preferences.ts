@@ -21,6 +21,7 @@ export const DEFAULT_PREFERENCES: Readonly<Record<NotificationKind, Preference>>
   chat_waiting: { inApp: true, email: false },
   // Training reminders (decision 0197): sent by the training job itself, at most one per assignment and kind.
   training_due: { inApp: true, email: true },
+  policy_attestation: { inApp: true, email: true },
 };
 
 /** Each user's preference for one kind. */

@@ -14,6 +14,7 @@ import { checkChallengeCode, consumeChallenge, createChallenge, recentChallengeC
 import type { ClientInfo, PortalDeps } from './deps.js';
 import { looksLikePortalToken } from './keys.js';
 import { createPortalSession, type NewPortalSession } from './sessions.js';
+import { withSecureWayFooter } from '../../identity/policies/public.service.js';
 
 const anon = (orgId: string | null, client: ClientInfo) => ({ orgId, actor: { type: 'anonymous' as const }, requestId: client.requestId, sourceIp: client.ip });
 
@@ -59,14 +60,14 @@ async function sendPortalSignInCode(deps: PortalDeps, client: ClientInfo, input:
     to: input.email,
     fromName: brand,
     subject: `Your ${brand} sign-in code`,
-    text: [
+    text: await withSecureWayFooter(deps.db, deps.publicUrl, input.orgId, [
       `Your code to sign in to ${brand} support is ${challenge.code}. It expires in ${minutes} minutes.`,
       '',
       'Or open this link to sign in (it works once):',
       `${deps.publicUrl}/portal/signin?link=${challenge.linkToken}`,
       '',
       'If you did not ask to sign in, ignore this email.',
-    ].join('\n'),
+    ].join('\n')),
   });
 }
 

@@ -31,6 +31,7 @@ import '../chat/schema.js';
 import '../portal/schema.js';
 import { EXPORT_FORMAT, safeName, zipExport, type AccessExport, type ExportAttachment, type ExportCounts, type ExportMessage, type ExportStaffAccess, type ExportTicket } from './bundle.js';
 import './schema.js';
+import { withSecureWayFooter } from '../../identity/policies/public.service.js';
 
 type AuditActor = AuditEvent['actor'];
 
@@ -321,13 +322,13 @@ export async function sendExportLink(deps: PortalDeps, input: { orgId: string; c
     to: email,
     fromName: brand,
     subject: `Your data from ${brand} is ready`,
-    text: [
+    text: await withSecureWayFooter(deps.db, deps.publicUrl, input.orgId, [
       `You asked ${brand} for a copy of the data we hold about you. It is ready to download here:`,
       exportLinkUrl(deps.publicUrl, input.token),
       '',
       `The link works until ${input.expiresAt.toUTCString()}. You will be asked for a one-time code that we send to this address.`,
       'The download is a zip file: open index.html in it to read your data; data.json holds the same for programs.',
-    ].join('\n'),
+    ].join('\n')),
   });
   return true;
 }
@@ -366,7 +367,7 @@ export async function openExportLink(deps: PortalDeps, client: ClientInfo, input
     to: email,
     fromName: brand,
     subject: `Your code to download your data from ${brand}`,
-    text: `Your code to download your data from ${brand} is ${challenge.code}. It expires in ${Math.round(deps.policy.codeTtlMs / 60_000)} minutes.\n\nIf you did not open a download link just now, ignore this email.`,
+    text: await withSecureWayFooter(deps.db, deps.publicUrl, e.org_id, `Your code to download your data from ${brand} is ${challenge.code}. It expires in ${Math.round(deps.policy.codeTtlMs / 60_000)} minutes.\n\nIf you did not open a download link just now, ignore this email.`),
   });
   return { challengeId: challenge.id, expiresAt: challenge.expiresAt.toISOString() };
 }

@@ -27,6 +27,7 @@ import type { StoredRedaction, TicketStatus } from '../tickets/schema.js';
 import type { Executor } from '../../protection/crypto/keyring.js';
 import { loadTicketForAction, SECURE_NOTICE_NOTE } from '../tickets/tickets.service.js';
 import { loadOrgDlp, secureMessagePolicy } from '../../protection/dlp-policy/org-policy.js';
+import { withSecureWayFooter } from '../../identity/policies/public.service.js';
 
 const MAX_BODY_CHARS = 200_000;
 /** Codes one link may have sent before it must be re-issued by the agent. */
@@ -170,7 +171,7 @@ export async function openSecureLink(deps: PortalDeps, client: ClientInfo, input
     to: email,
     fromName: brand,
     subject: `Your code to read a secure message from ${brand}`,
-    text: `Your code to read the secure message from ${brand} is ${challenge.code}. It expires in ${Math.round(deps.policy.codeTtlMs / 60_000)} minutes.\n\nIf you did not open a secure-message link just now, ignore this email.`,
+    text: await withSecureWayFooter(deps.db, deps.publicUrl, sm.org_id, `Your code to read the secure message from ${brand} is ${challenge.code}. It expires in ${Math.round(deps.policy.codeTtlMs / 60_000)} minutes.\n\nIf you did not open a secure-message link just now, ignore this email.`),
   });
   return { challengeId: challenge.id, expiresAt: challenge.expiresAt.toISOString() };
 }

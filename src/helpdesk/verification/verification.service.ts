@@ -21,6 +21,7 @@ import { refuseIfHeld } from '../tickets/hold.js';
 import { loadTicketForAction } from '../tickets/tickets.service.js';
 import type { VerificationStatus } from '../portal/schema.js';
 import '../portal/schema.js';
+import { withSecureWayFooter } from '../../identity/policies/public.service.js';
 
 const PURPOSE = 'verify';
 const CODE_TTL_MS = 10 * 60_000;
@@ -64,7 +65,7 @@ export async function startVerification(deps: PortalDeps, ctx: AgentContext, inp
   });
   const brand = await brandName(deps.db, t.org_id);
   const text = `Your ${brand} verification code is ${code}. Read it to the person helping you, or enter it in the portal. It expires in 10 minutes. We will never ask for anything else.`;
-  if (input.channel === 'email') await deps.mailer.send({ to: destination, fromName: brand, subject: `Your ${brand} verification code`, text });
+  if (input.channel === 'email') await deps.mailer.send({ to: destination, fromName: brand, subject: `Your ${brand} verification code`, text: await withSecureWayFooter(deps.db, deps.publicUrl, t.org_id, text) });
   else await deps.sms.send({ orgId: t.org_id, to: destination, body: text });
   return { verificationId: id, channel: input.channel, sentTo: input.channel === 'email' ? maskEmail(destination) : maskPhone(destination), expiresAt: expiresAt.toISOString() };
 }

@@ -142,6 +142,7 @@ describe('route access matrix', () => {
     'PUT /api/notifications/preferences': { who: 'sessions', why: 'the caller’s own notification preferences' },
     'PUT /api/account/language': { who: 'sessions', why: 'the caller’s own language for simulations' },
     'POST /api/training/assignments/:id/attempts': { who: 'sessions', why: 'the caller’s own quiz answers' },
+    'POST /api/policies/attestations': { who: 'sessions', why: 'the caller’s own confirmation that they read the data-handling policy' },
   };
 
   it('refuses every write to a read-only token and to the auditor, before reading the body', async () => {
@@ -216,6 +217,9 @@ describe('route access matrix', () => {
     { name: 'training progress', method: 'GET', url: () => '/api/training/progress', allow: ['supervisor', 'administrator', 'security_officer', 'auditor'] },
     { name: 'training modules', method: 'GET', url: () => '/api/training/modules', allow: ['administrator', 'security_officer'] },
     { name: 'add a training rule', method: 'POST', url: () => '/api/training/rules', body: () => ({ moduleKey: 'reporting-incidents', roleKey: null, teamId: null, dueDays: 30, everyMonths: 12 }), allow: ['administrator', 'security_officer'] },
+    { name: 'data-handling policies (drafts, history)', method: 'GET', url: () => '/api/policies', allow: ['administrator'] },
+    { name: 'the data-handling policy in force for me', method: 'GET', url: () => '/api/policies/me', allow: ROLES },
+    { name: 'who has not attested the data-handling policy', method: 'GET', url: () => '/api/policies/attestations/outstanding', allow: ['supervisor', 'administrator', 'security_officer', 'auditor'] },
     { name: 'my awareness score', method: 'GET', url: () => '/api/awareness/me', allow: ROLES },
     { name: 'awareness dashboard (team leads: their teams; security officers: everyone)', method: 'GET', url: () => '/api/awareness/dashboard', allow: ['supervisor', 'security_officer'] },
     { name: 'awareness CSV export', method: 'GET', url: () => '/api/awareness/export?table=campaigns', allow: ['supervisor', 'security_officer'] },

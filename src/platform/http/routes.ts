@@ -40,6 +40,7 @@ import { onboardingRoutes } from '../../identity/onboarding/onboarding.routes.js
 import { realtimeRoutes } from '../realtime/realtime.routes.js';
 import { chatRoutes } from '../../helpdesk/chat/chat.routes.js';
 import { trainingRoutes } from '../../identity/training/training.routes.js';
+import { policyRoutes } from '../../identity/policies/policies.routes.js';
 import { simulationRoutes } from '../../threats/simulations/simulations.routes.js';
 import { awarenessRoutes } from '../../threats/awareness/awareness.routes.js';
 import { incidentRoutes } from '../../threats/incidents/incidents.routes.js';
@@ -92,6 +93,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   realtimeRoutes,
   chatRoutes,
   trainingRoutes,
+  policyRoutes,
   simulationRoutes,
   awarenessRoutes,
   incidentRoutes,

@@ -29,6 +29,7 @@ export const ADMIN_SECTIONS: AdminSection[] = [
   { href: '/admin/masking', label: 'admin.nav.masking', anyOf: ['policies.manage'] },
   { href: '/admin/sender-lists', label: 'admin.nav.senderLists', anyOf: ['policies.manage'] },
   { href: '/admin/retention', label: 'admin.nav.retention', anyOf: ['policies.manage'] },
+  { href: '/admin/policies', label: 'admin.nav.policies', anyOf: ['policies.manage'] },
   { href: '/admin/branding', label: 'admin.nav.branding', anyOf: ['channels.manage'] },
   { href: '/admin/getting-started', label: 'admin.nav.start', anyOf: ['users.manage'] },
 ];

@@ -18,6 +18,7 @@ import { GettingStarted } from './GettingStarted.js';
 import { Invitations } from './Invitations.js';
 import { Macros } from './Macros.js';
 import { Masking } from './Masking.js';
+import { Policies } from './Policies.js';
 import { Roles } from './Roles.js';
 import { Routing } from './Routing.js';
 import { SenderLists } from './SenderLists.js';
@@ -63,6 +64,7 @@ export default function AdminArea() {
       <Route path="/admin/retention">{() => <Retention nav={<AdminNav />} />}</Route>
       <Route path="/admin/sender-lists" component={SenderLists} />
       <Route path="/admin/masking" component={Masking} />
+      <Route path="/admin/policies" component={Policies} />
       <Route path="/admin/branding" component={Branding} />
       <Route path="/admin/getting-started" component={GettingStarted} />
       <Route component={NotFound} />

@@ -15,6 +15,7 @@ import { RequestPage } from './RequestPage.js';
 import { SecurePage } from './SecurePage.js';
 import { ExportPage } from './PrivacyPages.js';
 import { PortalBrand } from './PortalBrand.js';
+import { PolicyPage } from './PolicyPage.js';
 import { PortalProvider, usePortal } from './session.js';
 import { SignInPage } from './SignInPage.js';
 import { TicketPage } from './TicketPage.js';
@@ -69,6 +70,7 @@ function PortalLayout({ children }: { children: ReactNode }) {
       </main>
       <footer className="portal-footer">
         <p>{t('portal.footer')}</p>
+        <p><Link href={`/portal/policy${org ? `?org=${org.id}` : ''}`}>{t('policies.portal.link')}</Link></p>
       </footer>
     </div>
   );
@@ -107,6 +109,7 @@ export default function PortalArea() {
           <Route path="/portal/help" component={HelpHomePage} />
           <Route path="/portal/help/:slug">{(params: { slug: string }) => <HelpArticlePage slug={params.slug} />}</Route>
           <Route path="/portal/rate" component={RatePage} />
+          <Route path="/portal/policy" component={PolicyPage} />
           <Route>
             <Redirect to="/portal" replace />
           </Route>

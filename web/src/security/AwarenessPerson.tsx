@@ -1,6 +1,6 @@
 /**
  * One person's awareness page (decision 0196): the score with its history chart, what moved it, the
- * simulations they received with the outcome, and their training. Used for one's own page
+ * simulations they received with the outcome, their training and their data-handling policy confirmations. Used for one's own page
  * (/training/awareness) and for a lead's or officer's view of someone (/security/awareness/people/:id).
  */
 import type { Static } from 'typebox';
@@ -10,6 +10,7 @@ import { DataTable } from '../ui/DataTable.js';
 import { Badge, EmptyState } from '../ui/notices.js';
 import { Section } from '../ui/Page.js';
 import { LineChart } from './AwarenessCharts.js';
+import { PersonAttestations } from '../policies/PersonAttestations.js';
 import './awareness.css';
 
 type Person = Static<typeof AwarenessPerson>;
@@ -72,6 +73,7 @@ export function AwarenessPersonView({ data }: { data: Person }) {
           { key: 'score', header: t('training.col.score'), numeric: true, render: (a) => (a.bestScore === null ? t('awareness.none') : `${a.bestScore}%`) },
         ]} />
       </Section>
+      <PersonAttestations userId={data.person.userId} />
     </>
   );
 }

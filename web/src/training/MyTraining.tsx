@@ -35,6 +35,7 @@ export function MyTrainingPage() {
     <Page title={t('training.title')} subtitle={t('training.subtitle')}
       actions={<>
         <Link href="/training/awareness" className="btn btn--secondary">{t('awareness.me')}</Link>
+        <Link href="/training/policy" className="btn btn--secondary">{t('policies.mine.title')}</Link>
         {can('training.read') || can('training.manage') ? <Link href="/training/manage" className="btn btn--secondary">{t('training.manage')}</Link> : null}
       </>}>
       <ErrorNotice error={list.error} onRetry={list.reload} />
