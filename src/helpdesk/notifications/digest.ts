@@ -42,6 +42,7 @@ const PHRASES: Record<NotificationKind, (n: number) => string> = {
   sla_breach: () => 'SLA target about to be missed',
   chat_waiting: () => 'a chat is waiting',
   training_due: () => 'security training due',
+  new_device: () => 'your account was used from a new device or network',
 };
 
 interface Line {

@@ -18,6 +18,7 @@ export default {
   'notifications.kind.sla_breach': 'Ticket #{number} is about to miss its SLA target',
   'notifications.kind.chat_waiting': 'A chat is waiting',
   'notifications.kind.training_due': 'Security training is due: open Training',
+  'notifications.kind.new_device': 'Your account was used from a new device or network: check Account → Devices',
   'notifications.times.one': '({count} update)',
   'notifications.times.other': '({count} updates)',
 
@@ -34,6 +35,7 @@ export default {
   'notifications.prefs.label.sla_breach': 'A ticket of mine is about to miss its SLA target',
   'notifications.prefs.label.chat_waiting': 'A chat is waiting (when chat is enabled)',
   'notifications.prefs.label.training_due': 'Security training of mine is due in 3 days or overdue',
+  'notifications.prefs.label.new_device': 'My account is used from a new device or network (administrators and security officers)',
   'notifications.prefs.inAppFor': '{kind}: in the app',
   'notifications.prefs.emailFor': '{kind}: by email',
 } as const;
