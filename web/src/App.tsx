@@ -8,6 +8,7 @@ import { Redirect, useLocation, useSearch } from 'wouter';
 import { t } from './i18n/index.js';
 import { useSession } from './session.js';
 import { Layout } from './shell/Layout.js';
+import { DeviceBinder } from './devices/Binder.js';
 import { Landing } from './shell/Landing.js';
 import { NotFound } from './shell/NotFound.js';
 import { ErrorNotice, Loading } from './ui/notices.js';
@@ -86,6 +87,7 @@ function Staff({ children }: { children: ReactNode }) {
       <Suspense fallback={<Fallback />}>
         {children}
         <StepUpHost />
+        <DeviceBinder />
       </Suspense>
     </Layout>
   );
