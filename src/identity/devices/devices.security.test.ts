@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
 import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { buildApp } from '../../platform/http/app.js';
+import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { appRoutes } from '../../platform/http/routes.js';
 import { MemoryBlobStore } from '../../protection/blobs/store.js';
 import { createCustomer } from '../../helpdesk/customers/customers.service.js';
@@ -18,6 +19,7 @@ import { insertTicket } from '../../helpdesk/tickets/records.js';
 import { createTicketFileRoutes, ticketFileRoutes } from '../../helpdesk/tickets/ticket-files.routes.js';
 import { buildOrg, buildTeam, buildUser, signIn, signInAs, type SignedIn, type TestOrg } from '../auth/testing.js';
 import { roleIdByKey } from '../auth/principals.js';
+import { createApiToken } from '../auth/tokens.service.js';
 import { proofMessage, type ProofPurpose } from './proof.js';
 import { readCsvWatermark } from './watermark.js';
 
@@ -37,7 +39,7 @@ function signProof(b: Browser, purpose: ProofPurpose, ch: { challenge: string; b
   return { challenge: ch.challenge, timestamp, signature: signature.toString('base64url') };
 }
 
-describe('registered devices and where customer data may go', () => {
+describe.each(testDatabaseKinds)('registered devices and where customer data may go on %s', (kind) => {
   let services: Services;
   let app: FastifyInstance;
   let org: TestOrg;
@@ -49,7 +51,7 @@ describe('registered devices and where customer data may go', () => {
   const blobs = new MemoryBlobStore();
 
   beforeAll(async () => {
-    services = await createTestServices('pglite');
+    services = await createTestServices(kind);
     const routes = [...appRoutes.filter((r) => r !== ticketFileRoutes), createTicketFileRoutes({ blobs })];
     app = await buildApp({ services, routes, schemaCache: testSchemaCache });
     org = await buildOrg(services);
@@ -180,6 +182,10 @@ describe('registered devices and where customer data may go', () => {
       ['success', deviceId, null],
     ]);
     // An API token has no device: refused too while the policy asks for one.
+    const { token } = await createApiToken({ db: services.database.db, audit: services.audit }, null, { ip: '127.0.0.1', userAgent: null, requestId: 'test' }, { ownerId: user.userId, name: 'integration', scopes: ['tickets.read'], expiresInDays: 1, kind: 'personal' });
+    const byToken = await app.inject({ method: 'GET', url: `/api/tickets/${ticketId}/attachments/${attachmentId}`, headers: { authorization: `Bearer ${token}` } });
+    expect(byToken.statusCode).toBe(403);
+    expect(byToken.json()).toMatchObject({ egress: 'token' });
     await inject(admin, 'PUT', '/api/devices/policy', { roles: [{ roleId: agentRole, requireDevice: false, allowedCidrs: [] }] });
   });
 
