@@ -237,5 +237,20 @@ describe.each(testDatabaseKinds)('registered devices and where customer data may
     await register(fresh, b, 'Office');
     const told = await services.database.db.selectFrom('notifications').where('user_id', '=', user.userId).where('kind', '=', 'new_device').select('id').execute();
     expect(told).toHaveLength(1);
+    // The same device from a network it was never seen on: a fresh factor again, and the person is told.
+    const deviceId = (await services.database.db.selectFrom('devices').where('user_id', '=', user.userId).select('id').executeTakeFirstOrThrow()).id;
+    const away = '198.51.100.7';
+    const assertFrom = async (who: SignedIn) => {
+      const ch = (await app.inject({ method: 'POST', url: '/api/devices/challenge', headers: who.headers, remoteAddress: away })).json() as { challenge: string; binding: string };
+      return app.inject({ method: 'POST', url: '/api/devices/assert', headers: who.headers, remoteAddress: away, payload: { deviceId, ...signProof(b, 'assert', ch) } });
+    };
+    const staleAway = await assertFrom(await signInAs(app, user, { stepUp: false }));
+    expect(staleAway.json()).toMatchObject({ code: 'step_up_required' });
+    expect((await assertFrom(await signInAs(app, user))).statusCode).toBe(200);
+    const device = await services.database.db.selectFrom('devices').where('id', '=', deviceId).select(['known_networks', 'last_ip']).executeTakeFirstOrThrow();
+    expect(device).toMatchObject({ known_networks: ['127.0.0.0/24', '198.51.100.0/24'], last_ip: away });
+    // A second notification: the person hears of each new device or network.
+    const after = await services.database.db.selectFrom('notifications').where('user_id', '=', user.userId).where('kind', '=', 'new_device').select('id').execute();
+    expect(after).toHaveLength(2);
   });
 });
