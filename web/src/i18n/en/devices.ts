@@ -21,6 +21,7 @@ export default {
   'devices.revoke': 'Revoke',
   'devices.revokeLabel': 'Revoke {name}',
   'devices.refused.title': 'Files and exports are not available here',
+  'devices.refused.csv': 'CSV not available on this device',
   'devices.refused.print': 'Printing is not available on this device under your organisation’s policy.',
   'devices.refused.copy': '[Copying customer data is not allowed on this device]',
   'devices.admin.open': 'Devices',
