@@ -16,11 +16,13 @@ export function DeviceBinder() {
   const device = useDeviceState();
   const refused = device !== null && !device.egress.allowed;
 
+  // Once per session (its CSRF token is per session): a new sign-in in the same tab binds again.
+  const session = `${me.user.id}:${me.csrfToken}`;
   useEffect(() => {
-    if (boundFor === me.user.id) return;
-    boundFor = me.user.id;
+    if (boundFor === session) return;
+    boundFor = session;
     void bindThisBrowser(me.user.id).catch(() => undefined);
-  }, [me.user.id]);
+  }, [session, me.user.id]);
 
   useEffect(() => {
     document.body.classList.toggle('egress-refused', refused);
