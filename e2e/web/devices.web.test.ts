@@ -3,7 +3,8 @@
  * agents' role may take customer data only on registered devices. In the first browser the agent registers it
  * (a WebCrypto key kept in IndexedDB) and downloads an attachment; in the second, never registered, they can
  * still answer the ticket but the download is refused with the explanation. Both outcomes are in the audit
- * trail with the device.
+ * trail with the device. Then an administrator's network list that would lock every administrator out is
+ * refused on the settings screen with the reason.
  */
 import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildOrg, buildTeam, buildUser, signInAs, type SignedIn } from '../../src/identity/auth/testing.js';
 import { roleIdByKey } from '../../src/identity/auth/principals.js';
 import { buildCustomerWithTicket } from '../../src/helpdesk/portal/testing.js';
-import { closeBrowser, describeWeb, launchBrowser, startWebServer, watchPage, type WebServer } from './harness.js';
+import { closeBrowser, describeWeb, launchBrowser, runAxe, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
 describeWeb('registered devices', (kind) => {
   let server: WebServer;
@@ -20,6 +21,7 @@ describeWeb('registered devices', (kind) => {
   let unregistered: SignedIn;
   let ticketId: string;
   let userId: string;
+  let admin: SignedIn;
 
   beforeAll(async () => {
     server = await startWebServer({ kind });
@@ -29,6 +31,7 @@ describeWeb('registered devices', (kind) => {
     const team = await buildTeam(services, org);
     const agent = await buildUser(services, org, { roles: ['agent'], teamIds: [team], name: 'Dana Okafor', email: `dana-${randomUUID().slice(0, 6)}@staff.example` });
     userId = agent.userId;
+    admin = await signInAs(app, await buildUser(services, org, { roles: ['administrator'] }));
     registered = await signInAs(app, agent);
     unregistered = await signInAs(app, agent);
     ticketId = (await buildCustomerWithTicket(services, { orgId: org.orgId, email: 'ines@customer.example', name: 'Ines Lopez', teamId: team, subject: 'Invoice copy' })).ticketId;
@@ -85,4 +88,22 @@ describeWeb('registered devices', (kind) => {
     await first.close();
     await second.close();
   }, 60_000);
+
+  it('an administrator sets the policy on the security settings screen; a network list that would lock every administrator out is refused with the reason', async () => {
+    const context = await staffContext(browser, server, admin);
+    const page = await context.newPage();
+    await page.goto('/admin/devices');
+    const networks = page.getByLabel('Allowed networks for Administrator', { exact: false });
+    await networks.waitFor();
+    expect(await runAxe(page)).toEqual([]);
+    await networks.fill('203.0.113.0/24');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('alert').getByText(/would lock every administrator out/).waitFor();
+    await networks.fill('203.0.113.0/24\n127.0.0.0/8');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved').first().waitFor();
+    const row = await server.services.database.db.selectFrom('data_egress_policies as p').innerJoin('roles as r', 'r.id', 'p.role_id').where('r.org_id', '=', admin.orgId).where('r.key', '=', 'administrator').select('p.allowed_cidrs').executeTakeFirstOrThrow();
+    expect(row.allowed_cidrs).toEqual(['203.0.113.0/24', '127.0.0.0/8']);
+    await context.close();
+  }, 30_000);
 });
