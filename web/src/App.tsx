@@ -8,6 +8,7 @@ import { Redirect, useLocation, useSearch } from 'wouter';
 import { t } from './i18n/index.js';
 import { useSession } from './session.js';
 import { Layout } from './shell/Layout.js';
+import { DeviceBinder } from './devices/Binder.js';
 import { Landing } from './shell/Landing.js';
 import { AttestationGate } from './policies/AttestationGate.js';
 import { NotFound } from './shell/NotFound.js';
@@ -87,6 +88,7 @@ function Staff({ children }: { children: ReactNode }) {
       <Suspense fallback={<Fallback />}>
         <AttestationGate>{children}</AttestationGate>
         <StepUpHost />
+        <DeviceBinder />
       </Suspense>
     </Layout>
   );

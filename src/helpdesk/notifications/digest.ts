@@ -43,6 +43,7 @@ const PHRASES: Record<NotificationKind, (n: number) => string> = {
   chat_waiting: () => 'a chat is waiting',
   training_due: () => 'security training due',
   policy_attestation: () => 'data-handling policy to confirm',
+  new_device: () => 'your account was used from a new device or network',
 };
 
 interface Line {

@@ -22,6 +22,8 @@ export const DEFAULT_PREFERENCES: Readonly<Record<NotificationKind, Preference>>
   // Training reminders (decision 0197): sent by the training job itself, at most one per assignment and kind.
   training_due: { inApp: true, email: true },
   policy_attestation: { inApp: true, email: true },
+  // A new device or network used for a privileged role (docs/devices.md): told in the app and by email.
+  new_device: { inApp: true, email: true },
 };
 
 /** Each user's preference for one kind. */

@@ -13,6 +13,8 @@ import {
   quarantineVolume, resolutionPercentiles, slaAttainment, solvedPerDay, type ReportFilter,
 } from './queries.js';
 import { reportCsv } from './export.js';
+import { enforceDataEgress } from '../../identity/devices/egress.js';
+import { watermarkCsv } from '../../identity/devices/watermark.js';
 
 export interface ReportInput {
   from: string;
@@ -104,7 +106,9 @@ export async function readReportDashboard(deps: HelpdeskDeps, ctx: AgentContext,
 
 export async function exportReport(deps: HelpdeskDeps, ctx: AgentContext, input: ReportInput & { report: ReportName }): Promise<{ filename: string; body: string }> {
   const f = await reportFilter(deps, ctx, input);
+  // Only where the data egress policy allows (audited either way, with the device); the file says who, when, where.
+  const watermark = await enforceDataEgress(deps, ctx, { channel: `report_export:${input.report}` });
   const dashboard = await computeDashboard(deps, f, input);
   await audit(deps, ctx, f, input, `export:${input.report}`);
-  return { filename: `trustdesk-${input.report}-${input.from}-${input.to}.csv`, body: reportCsv(input.report, dashboard) };
+  return { filename: `trustdesk-${input.report}-${input.from}-${input.to}.csv`, body: watermarkCsv(reportCsv(input.report, dashboard), watermark) };
 }

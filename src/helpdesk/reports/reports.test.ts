@@ -189,7 +189,9 @@ describe.each(testDatabaseKinds)('reports on %s', (kind) => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/csv');
     expect(res.headers['content-disposition']).toBe('attachment; filename="trustdesk-volume-2026-03-01-2026-03-03.csv"');
-    expect(res.body).toBe('day,created,solved,backlog\r\n2026-03-01,2,1,2\r\n2026-03-02,1,2,1\r\n2026-03-03,1,0,2\r\n');
+    // A watermark line first (who, when, which device: docs/devices.md), then the report.
+    expect(res.body).toMatch(/^"# trustdesk-export; exported_by=[^"]+; exported_at=\d{4}-[^"]+; device=none \(unregistered\)"\r\n/);
+    expect(res.body.slice(res.body.indexOf('\r\n') + 2)).toBe('day,created,solved,backlog\r\n2026-03-01,2,1,2\r\n2026-03-02,1,2,1\r\n2026-03-03,1,0,2\r\n');
     for (const report of ['times', 'sla', 'csat', 'channels', 'threats']) {
       const r = await app.inject({ method: 'GET', url: `/api/reports/export${q}&report=${report}`, headers: admin.headers });
       expect(r.statusCode, report).toBe(200);

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { authorize } from '../../identity/auth/access.js';
+import { egressRefusal, evaluateDataEgress } from '../../identity/devices/egress.js';
 import { openAttachment } from '../../protection/blobs/attachments.js';
 import { sniffContentType } from '../../protection/blobs/sniff.js';
 import type { BlobStore } from '../../protection/blobs/store.js';
@@ -179,7 +180,13 @@ export async function downloadTicketAttachment(
       .select(['a.id', 'a.message_id', 'a.blob_key', 'a.content_key_enc', 'a.filename_enc', 'a.sniffed_type', 'a.dangerous', 'a.status', 'a.customer_id', 'm.reported_at'])
       .executeTakeFirst();
     if (!row) throw new AppError('not_found', 'No such file.');
-    const event = { ...actingFromAgent(ctx), action: 'ticket.attachment.download', object: { type: 'attachment', id: row.id }, subjectCustomerId: row.customer_id ?? ticket.requester_id, details: { ticketId: ticket.id, type: row.sniffed_type, dangerous: row.dangerous } };
+    // Where customer data may go (docs/devices.md): refused here is audited with the device, like an allowed one.
+    const egress = await evaluateDataEgress(trx, p, ctx.sourceIp ?? p.ip);
+    const event = { ...actingFromAgent(ctx), action: 'ticket.attachment.download', object: { type: 'attachment', id: row.id }, subjectCustomerId: row.customer_id ?? ticket.requester_id, details: { ticketId: ticket.id, type: row.sniffed_type, dangerous: row.dangerous, deviceId: egress.device?.id ?? null } };
+    if (!egress.allowed) {
+      await deps.audit.append(trx, { ...event, result: 'denied', details: { ...event.details, reason: `egress_${egress.reason}` } });
+      return { refused: 'egress' as const, egress };
+    }
     if (row.reported_at) {
       await deps.audit.append(trx, { ...event, result: 'denied', details: { ...event.details, reason: 'reported_phishing' } });
       return { refused: 'reported' as const };
@@ -194,6 +201,7 @@ export async function downloadTicketAttachment(
     const simulation = await recordConsoleAttachmentOpen(trx, deps, ctx, { messageId: row.message_id, ticketId: ticket.id, attachmentId: row.id });
     return { refused: null, row, simulation };
   });
+  if (found.refused === 'egress') throw egressRefusal(found.egress);
   if (found.refused === 'reported') throw new AppError('conflict', 'This message was reported as phishing; its files are held in quarantine.');
   if (found.refused === 'unconfirmed') {
     throw new AppError('conflict', 'This file could harm a computer (it may run code). Download it only if you trust it, and confirm to continue.', { extra: { dangerous: true } });

@@ -241,7 +241,9 @@ describe.each(testDatabaseKinds)('access review routes on %s', (kind) => {
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     expect(res.headers['content-disposition']).toBe(`attachment; filename="access-review-${id}.csv"`);
     const lines = res.body.split('\r\n');
-    expect(lines[0]).toMatch(/^campaign_id,campaign_name,item_id,/);
+    // The watermark line first (decision 0217), then the header.
+    expect(lines[0]).toMatch(/^"# trustdesk-export; exported_by=[^"]+; exported_at=[^"]+; device=none \(unregistered\)"$/);
+    expect(lines[1]).toMatch(/^campaign_id,campaign_name,item_id,/);
     const row = lines.find((l) => l.includes(item.id))!;
     expect(row).toContain(`,"'@evil ""campaign""",`);
     expect(row).toContain(`,"'+SUM(1,2)",`);

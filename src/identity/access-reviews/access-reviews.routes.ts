@@ -3,6 +3,8 @@
  * export (CSV or JSON). Each route checks the permission first; the service
  * then checks the campaign itself (another organisation's is "not found").
  */
+import { enforceDataEgress } from '../devices/egress.js';
+import { watermarkCsv } from '../devices/watermark.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requirePermission } from '../auth/access.js';
@@ -96,10 +98,13 @@ export async function accessReviewRoutes(app: FastifyInstance): Promise<void> {
       },
     },
   }, async (request, reply) => {
-    const result = await exportCampaign(deps(), ctx(request), request.params.id, request.query.format ?? 'csv');
+    const format = request.query.format ?? 'csv';
+    // A data export: only where the egress policy allows (audited with the device); the CSV is watermarked (docs/devices.md).
+    const watermark = await enforceDataEgress(deps(), ctx(request), { channel: `access_review_export:${format}`, object: { type: 'access_review', id: request.params.id } });
+    const result = await exportCampaign(deps(), ctx(request), request.params.id, format);
     reply.header('content-disposition', `attachment; filename="${result.filename}"`);
     reply.header('cache-control', 'no-store');
-    if (result.format === 'csv') return reply.type('text/csv; charset=utf-8; header=present').send(result.body);
+    if (result.format === 'csv') return reply.type('text/csv; charset=utf-8; header=present').send(watermarkCsv(result.body, watermark));
     return reply.type('application/json; charset=utf-8').send(result.body);
   });
 }

@@ -20,6 +20,8 @@ export interface Principal {
   teamIds: readonly string[];
   /** Session id hash, for session-bound actions. */
   sessionIdHash?: Buffer;
+  /** The registered device this session proved it runs on (docs/devices.md); absent or null: none. */
+  deviceId?: string | null;
   tokenId?: string;
   /** When and how a second factor was verified in this session (null: password only). */
   mfaAt: Date | null;

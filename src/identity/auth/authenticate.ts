@@ -88,6 +88,7 @@ export async function registerAuthentication(app: FastifyInstance): Promise<void
     request.principal = principalFrom(access, {
       kind: 'session',
       sessionIdHash: Buffer.from(session.id_hash),
+      deviceId: session.device_id,
       mfaAt: session.mfa_at,
       mfaMethod: session.mfa_method,
       stepUpAt: session.step_up_at,

@@ -61,7 +61,7 @@ export async function findLiveSession(db: Kysely<Database>, token: unknown, poli
     .selectFrom('sessions')
     .where('id_hash', '=', hashSecret(token))
     .where('revoked_at', 'is', null)
-    .select(['id_hash', 'user_id', 'org_id', 'created_at', 'last_seen_at', 'expires_at', 'mfa_at', 'mfa_method', 'step_up_at', 'ip', 'user_agent', 'signin_method'])
+    .select(['id_hash', 'user_id', 'org_id', 'created_at', 'last_seen_at', 'expires_at', 'mfa_at', 'mfa_method', 'step_up_at', 'ip', 'user_agent', 'signin_method', 'device_id'])
     .executeTakeFirst();
   if (!row) return null;
   if (row.expires_at.getTime() <= now.getTime()) return null;
@@ -91,8 +91,8 @@ export async function rotateSession(
     .execute();
   const mfa = input.mfa !== undefined ? input.mfa : old.mfa_at ? { at: old.mfa_at, method: old.mfa_method ?? 'unknown' } : null;
   const created = await createSession(exec, { userId: old.user_id, orgId: old.org_id, ip: input.ip, userAgent: input.userAgent, policy: input.policy, mfa, createdAt: old.created_at, signinMethod: old.signin_method === 'sso' ? 'sso' : 'password' });
-  // Keep the original absolute expiry: rotation must not extend a session's life.
-  await exec.updateTable('sessions').set({ expires_at: old.expires_at }).where('id_hash', '=', created.idHash).execute();
+  // Keep the original absolute expiry: rotation must not extend a session's life; and the device it proved.
+  await exec.updateTable('sessions').set({ expires_at: old.expires_at, device_id: old.device_id }).where('id_hash', '=', created.idHash).execute();
   return { ...created, expiresAt: old.expires_at };
 }
 

@@ -90,6 +90,8 @@ export interface SessionsTable {
   user_agent: string | null;
   /** How the first factor was proven: 'password' or 'sso' (migration 0039). */
   signin_method: ColumnType<string, string | undefined, string>;
+  /** The registered device this session proved it runs on (migration 0046); null until it does. */
+  device_id: ColumnType<string | null, string | null | undefined, string | null>;
   revoked_at: Date | null;
   revoked_reason: string | null;
 }

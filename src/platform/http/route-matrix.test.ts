@@ -141,6 +141,10 @@ describe('route access matrix', () => {
     'POST /api/notifications/read-all': { who: 'sessions', why: 'the caller’s own notifications' },
     'PUT /api/notifications/preferences': { who: 'sessions', why: 'the caller’s own notification preferences' },
     'PUT /api/account/language': { who: 'sessions', why: 'the caller’s own language for simulations' },
+    'POST /api/devices/challenge': { who: 'sessions', why: 'proves the caller’s own browser is a registered device' },
+    'POST /api/devices/register': { who: 'sessions', why: 'registers the caller’s own browser' },
+    'POST /api/devices/assert': { who: 'sessions', why: 'proves the caller’s own browser is a registered device' },
+    'DELETE /api/devices/:id': { who: 'sessions', why: 'the caller’s own devices' },
     'POST /api/training/assignments/:id/attempts': { who: 'sessions', why: 'the caller’s own quiz answers' },
     'POST /api/policies/attestations': { who: 'sessions', why: 'the caller’s own confirmation that they read the data-handling policy' },
   };
@@ -233,6 +237,8 @@ describe('route access matrix', () => {
     { name: 'legal holds', method: 'GET', url: () => '/api/privacy/holds', allow: ['administrator', 'security_officer', 'auditor'] },
     { name: 'my sessions', method: 'GET', url: () => '/api/auth/sessions', allow: ROLES },
     { name: 'my tokens', method: 'GET', url: () => '/api/tokens', allow: ROLES },
+    { name: 'my devices', method: 'GET', url: () => '/api/devices', allow: ROLES },
+    { name: 'data egress policy', method: 'GET', url: () => '/api/devices/policy', allow: ['administrator'] },
   ];
 
   for (const c of cases) {

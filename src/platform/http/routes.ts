@@ -49,6 +49,7 @@ import { insiderRoutes } from '../../threats/insider/insider.routes.js';
 import { ssoRoutes } from '../../identity/sso/sso.routes.js';
 import { scimRoutes } from '../../identity/scim/scim.routes.js';
 import { scimAdminRoutes } from '../../identity/scim/scim-admin.routes.js';
+import { deviceRoutes } from '../../identity/devices/devices.routes.js';
 import { webRoutes } from './web.js';
 
 export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
@@ -57,6 +58,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   ssoRoutes,
   scimRoutes,
   scimAdminRoutes,
+  deviceRoutes,
   userRoutes,
   ticketRoutes,
   ticketBulkRoutes,

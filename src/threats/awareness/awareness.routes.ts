@@ -16,6 +16,8 @@ import { problemResponses, routeSchema } from '../../platform/http/schemas/commo
 import { Binary, sendDownload } from '../../platform/http/download.js';
 import { buildDashboard, readDashboard, readPerson, type AwarenessActor, type AwarenessDeps } from './awareness.service.js';
 import { campaignsCsv, peopleCsv } from './export.js';
+import { enforceDataEgress } from '../../identity/devices/egress.js';
+import { watermarkCsv } from '../../identity/devices/watermark.js';
 
 const tags = ['awareness'];
 
@@ -57,8 +59,10 @@ export async function awarenessRoutes(app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const actor = actorOf(request);
     const table = request.query.table;
+    // A data export: only where the egress policy allows (audited with the device), watermarked (docs/devices.md).
+    const watermark = await enforceDataEgress(deps, { principal: actor.principal, requestId: String(request.id), sourceIp: request.ip }, { channel: `awareness_export:${table}` });
     const d = await buildDashboard(deps, actor.principal);
-    const text = table === 'people' ? peopleCsv(d) : campaignsCsv(d);
+    const text = watermarkCsv(table === 'people' ? peopleCsv(d) : campaignsCsv(d), watermark);
     await deps.db.transaction().execute((trx) => deps.audit.append(trx, {
       orgId: actor.principal.orgId,
       actor: { type: actor.principal.kind === 'token' ? 'token' : 'user', id: actor.principal.kind === 'token' ? (actor.principal.tokenId ?? actor.principal.userId) : actor.principal.userId },

@@ -188,13 +188,15 @@ describe.each(testDatabaseKinds)('awareness scores on %s', (kind) => {
     expect(people.headers['content-type']).toContain('text/csv');
     expect(people.headers['content-disposition']).toMatch(/^attachment; filename="awareness-people-/);
     expect(people.headers['x-content-type-options']).toBe('nosniff');
-    const lines = people.body.trim().split('\r\n');
+    // The watermark line first (decision 0217), then the table.
+    expect(people.body.split('\r\n')[0]).toMatch(/^"# trustdesk-export; exported_by=/);
+    const lines = people.body.trim().split('\r\n').slice(1);
     expect(lines[0]).toBe('user_id,name,teams,roles,score,simulations_delivered,clicked,attachment_opened,data_entered,reported,no_action,training_assigned,training_passed,training_overdue');
     expect(lines).toHaveLength(6);
     expect(people.body).toContain(`${formula},"'=HYPERLINK(""http://evil.example"",""x"")"`);
     expect(people.body).not.toContain(outsider.userId);
     const campaigns = await inject(officer, '/api/awareness/export?table=campaigns');
-    expect(campaigns.body.split('\r\n')[1]).toMatch(new RegExp(`^${campaignId},November check,Vendor announces new bank details,[^,]+,ended,3,1,0,0,1,1,0\\.3333,0,0,0\\.3333,`));
+    expect(campaigns.body.split('\r\n')[2]).toMatch(new RegExp(`^${campaignId},November check,Vendor announces new bank details,[^,]+,ended,3,1,0,0,1,1,0\\.3333,0,0,0\\.3333,`));
     expect((await inject(officer, '/api/awareness/export?table=secrets')).statusCode).toBe(400);
     expect((await inject(clicker, '/api/awareness/export?table=campaigns')).statusCode).toBe(403);
   });

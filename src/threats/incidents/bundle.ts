@@ -15,6 +15,7 @@ import { AppError } from '../../platform/errors.js';
 import { inclusionProofFromStore } from '../../protection/audit/audit-trail.service.js';
 import { canonicalEntry, type AuditEntryColumns, type AuditEvent } from '../../protection/audit/entry.js';
 import { loadIncident, type IncidentDeps } from './incidents.service.js';
+import { watermarkManifest, type Watermark } from '../../identity/devices/watermark.js';
 
 /** Who exports: a reader through the API, or the operator at the command line (actor `system`). */
 export interface Exporter {
@@ -22,6 +23,8 @@ export interface Exporter {
   actor: AuditEvent['actor'];
   requestId?: string | null;
   sourceIp?: string | null;
+  /** Who exported it, when and from which device (decision 0217); absent from the command line. */
+  watermark?: Watermark | undefined;
 }
 
 export const BUNDLE_FORMAT = 'trustdesk-incident-bundle/1';
@@ -80,7 +83,8 @@ export async function buildEvidenceBundle(deps: IncidentDeps & { database: Datab
   }
   const incident = {
     format: BUNDLE_FORMAT,
-    exportedAt: new Date().toISOString(),
+    exportedAt: who.watermark?.at.toISOString() ?? new Date().toISOString(),
+    ...(who.watermark ? { watermark: watermarkManifest(who.watermark) } : {}),
     incident: {
       id: view.id, number: view.number, title: view.title, type: view.type, severity: view.severity, status: view.status,
       ownerId: view.ownerId, sourceKind: view.sourceKind, sourceId: view.sourceId,

@@ -217,6 +217,9 @@ describe.each(testDatabaseKinds)('security incidents on %s', (kind) => {
     const doc = JSON.parse(strFromU8(Object.entries(unzipSync(zip.rawPayload)).find(([n]) => n.endsWith('incident.json'))![1]));
     expect(doc.evidence).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'ticket', ref: ticketId })]));
     expect(JSON.stringify(doc)).not.toContain('wrong recipient');
+    // Watermarked in its manifest: who exported it, when, from which device (none registered here; decision 0217).
+    expect(doc.watermark).toMatchObject({ exportedBy: { id: auditor.userId, email: auditor.email }, device: null });
+    expect(doc.watermark.exportedAt).toBe(doc.exportedAt);
   });
 
   it('opens from a failed simulation and from an insider alert through the service', async () => {

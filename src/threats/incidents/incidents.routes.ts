@@ -20,6 +20,7 @@ import { IdParams, problemResponses, routeSchema } from '../../platform/http/sch
 import { BreachRecordQuery, INCIDENT_BREACH_RECORD_URL, INCIDENT_BUNDLE_URL, incidentEndpoints as e } from '../../platform/http/schemas/incidents.js';
 import { breachRecordDocument, breachRecordHtml, breachRecordMarkdown, saveBreachRecord } from './breach.js';
 import { buildEvidenceBundle, zipBundle } from './bundle.js';
+import { enforceDataEgress } from '../../identity/devices/egress.js';
 import { containIncident } from './containment.js';
 import { handOffIncident, readIncidentSettings, saveIncidentSettings } from './handoff.js';
 import { addIncidentEvidence, addIncidentNote, auditActor, createIncident, listIncidents, readIncident, transitionIncident, updateIncident, type IncidentActor, type IncidentDeps } from './incidents.service.js';
@@ -94,7 +95,10 @@ export async function incidentRoutes(app: FastifyInstance): Promise<void> {
     preHandler: read,
     schema: { tags, summary: 'The evidence bundle (zip): verify it with `trustdesk audit verify --bundle DIR` (audited)', params: IdParams, response: { 200: Binary, ...problemResponses } },
   }, async (request, reply) => {
-    const bundle = await buildEvidenceBundle(deps, auditActor(actor(request)), request.params.id);
+    // A data export: only where the egress policy allows (audited with the device), and watermarked (docs/devices.md).
+    const who = actor(request);
+    const watermark = await enforceDataEgress(deps, { principal: who.principal, requestId: String(request.id), sourceIp: request.ip }, { channel: 'incident_bundle', object: { type: 'incident', id: request.params.id } });
+    const bundle = await buildEvidenceBundle(deps, { ...auditActor(who), watermark }, request.params.id);
     return sendDownload(reply, { filename: `${bundle.folder}.zip`, bytes: zipBundle(bundle), contentType: 'application/zip' });
   });
 

@@ -7,6 +7,7 @@ import { TabNav } from '../ui/Tabs.js';
 import { Profile } from './Profile.js';
 import { Security } from './Security.js';
 import { Sessions } from './Sessions.js';
+import { Devices } from './Devices.js';
 import { NotificationPreferences } from '../notifications/Preferences.js';
 import './account.css';
 
@@ -19,6 +20,7 @@ function Frame({ title, children }: { title: string; children: React.ReactNode }
           { href: '/account', label: t('account.tab.profile') },
           { href: '/account/security', label: t('account.tab.security') },
           { href: '/account/sessions', label: t('account.tab.sessions') },
+          { href: '/account/devices', label: t('account.tab.devices') },
           { href: '/account/notifications', label: t('account.tab.notifications') },
         ]}
       />
@@ -33,6 +35,7 @@ export default function AccountArea() {
       <Route path="/account"><Frame title={t('account.profile.title')}><Profile /></Frame></Route>
       <Route path="/account/security"><Frame title={t('account.security.title')}><Security /></Frame></Route>
       <Route path="/account/sessions"><Frame title={t('account.sessions.title')}><Sessions /></Frame></Route>
+      <Route path="/account/devices"><Frame title={t('devices.title')}><Devices /></Frame></Route>
       <Route path="/account/notifications"><Frame title={t('notifications.prefs.title')}><NotificationPreferences /></Frame></Route>
       <Route component={NotFound} />
     </Switch>

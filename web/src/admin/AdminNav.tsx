@@ -18,6 +18,7 @@ export const ADMIN_SECTIONS: AdminSection[] = [
   { href: '/admin/teams', label: 'admin.nav.teams', anyOf: ['users.read'] },
   { href: '/admin/security-policy', label: 'admin.nav.securityPolicy', anyOf: ['users.read', 'policies.manage'] },
   { href: '/admin/single-sign-on', label: 'sso.nav.label', anyOf: ['policies.manage'] },
+  { href: '/admin/devices', label: 'devices.nav', anyOf: ['policies.manage'] },
   { href: '/admin/tokens', label: 'admin.nav.tokens', anyOf: [] },
   { href: '/admin/email', label: 'admin.nav.email', anyOf: ['channels.manage'] },
   { href: '/admin/sla', label: 'admin.nav.sla', anyOf: ['channels.manage'] },

@@ -7,7 +7,9 @@ import { useState } from 'react';
 import type { Static } from 'typebox';
 import { mfaEndpoints } from '../../../src/platform/http/schemas/mfa.js';
 import { roleEndpoints, teamEndpoints, userEndpoints, type UserView } from '../../../src/platform/http/schemas/users.js';
+import { deviceEndpoints } from '../../../src/platform/http/schemas/devices.js';
 import { call } from '../api.js';
+import { DeviceList } from '../devices/DeviceList.js';
 import { t, tp } from '../i18n/index.js';
 import { useMe } from '../session.js';
 import { Button } from '../ui/Button.js';
@@ -96,6 +98,24 @@ function AccessDialog({ user, roles, teams, onClose, onSaved }: { user: User; ro
   );
 }
 
+/** A staff member's registered devices, with revoke (their sessions on it end). */
+function DevicesDialog({ user, onClose }: { user: User; onClose: () => void }) {
+  const devices = useResource(() => call(deviceEndpoints.ofUser, { params: { id: user.id } }), [user.id]);
+  const revoke = useSubmit(async (deviceId: string) => {
+    await call(deviceEndpoints.revokeOfUser, { params: { id: user.id, deviceId } });
+    devices.reload();
+    return true as const;
+  });
+  return (
+    <Dialog open title={t('devices.admin.title', { name: user.name })} onClose={onClose}>
+      <p>{t('devices.admin.body')}</p>
+      <ErrorNotice error={revoke.error} />
+      {devices.error ? <ErrorNotice error={devices.error} onRetry={devices.reload} /> : null}
+      {devices.data ? <DeviceList devices={devices.data.devices} busy={revoke.busy} onRevoke={(d) => void revoke.run(d.id)} /> : devices.error ? null : <Loading />}
+    </Dialog>
+  );
+}
+
 const statusTone = (s: string) => (s === 'active' ? 'success' : s === 'invited' ? 'info' : 'neutral');
 
 export function Staff() {
@@ -103,6 +123,7 @@ export function Staff() {
   const data = useDirectory();
   const [inviting, setInviting] = useState(false);
   const [editing, setEditing] = useState<User | null>(null);
+  const [devicesOf, setDevicesOf] = useState<User | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const roleName = (id: string) => data.data?.roles.find((r) => r.id === id)?.name ?? id;
   const teamName = (id: string) => data.data?.teams.find((x) => x.id === id)?.name ?? id;
@@ -141,6 +162,7 @@ export function Staff() {
                 render: (u) => u.id === me.user.id || u.status === 'deactivated' ? null : (
                   <div className="adm-actions">
                     {can('users.manage') ? <Button className="btn--small" onClick={() => setEditing(u)}>{t('admin.staff.access.open')}</Button> : null}
+                    {can('users.manage') ? <Button className="btn--small" onClick={() => setDevicesOf(u)} aria-label={t('devices.admin.openFor', { name: u.name })}>{t('devices.admin.open')}</Button> : null}
                     {can('sessions.manage') ? (
                       <ConfirmButton label={t('admin.staff.sessions.open')} title={t('admin.staff.sessions.title', { name: u.name })} body={<p>{t('admin.staff.sessions.body')}</p>}
                         onConfirm={async () => { const r = await call(userEndpoints.revokeSessions, { params: { id: u.id } }); done(tp('admin.staff.sessions.done', r.ended, { name: u.name })); }} />
@@ -165,6 +187,7 @@ export function Staff() {
           <InviteForm roles={data.data.roles} teams={data.data.teams} onDone={(email) => { setInviting(false); done(t('admin.staff.invite.done', { email })); }} />
         </Dialog>
       ) : null}
+      {devicesOf ? <DevicesDialog user={devicesOf} onClose={() => setDevicesOf(null)} /> : null}
       {editing && data.data ? <AccessDialog user={editing} roles={data.data.roles} teams={data.data.teams} onClose={() => setEditing(null)} onSaved={() => done(t('form.saved'))} /> : null}
     </Page>
   );

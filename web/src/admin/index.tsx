@@ -25,6 +25,7 @@ import { SenderLists } from './SenderLists.js';
 import { SensitiveData } from './SensitiveData.js';
 import { SecurityPolicy } from './SecurityPolicy.js';
 import { SingleSignOn } from './SingleSignOn.js';
+import { DevicePolicy } from './DevicePolicy.js';
 import { Sla } from './Sla.js';
 import { Staff } from './Staff.js';
 import { Teams } from './Teams.js';
@@ -53,6 +54,7 @@ export default function AdminArea() {
       <Route path="/admin/teams" component={Teams} />
       <Route path="/admin/security-policy" component={SecurityPolicy} />
       <Route path="/admin/single-sign-on" component={SingleSignOn} />
+      <Route path="/admin/devices" component={DevicePolicy} />
       <Route path="/admin/tokens" component={Tokens} />
       <Route path="/admin/email" component={EmailChannels} />
       <Route path="/admin/sla" component={Sla} />

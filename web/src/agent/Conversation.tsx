@@ -10,6 +10,7 @@ import { useState } from 'react';
 import { phishingReportEndpoints } from '../../../src/platform/http/schemas/phishing-reports.js';
 import { messageHtmlUrl, ticketAttachmentUrl } from '../../../src/platform/http/schemas/tickets.js';
 import { call } from '../api.js';
+import { fetchDownload, useDeviceState } from '../devices/device.js';
 import { summarizeRedactions } from './redactions.js';
 import { t, tp } from '../i18n/index.js';
 import { useMe } from '../session.js';
@@ -78,6 +79,24 @@ function RedactionNotice({ message }: { message: Message }) {
  */
 function Files({ ticketId, files }: { ticketId: string; files: Attachment[] }) {
   const [risky, setRisky] = useState<Attachment | null>(null);
+  const device = useDeviceState();
+  // Where the data egress policy refuses files here (docs/devices.md), the name asks the server anyway, so the
+  // refusal is audited and its explanation shown; the console stays usable for answering.
+  const refused = device !== null && !device.egress.allowed;
+  const [refusal, setRefusal] = useState<unknown>(null);
+  const tryDownload = async (a: Attachment) => {
+    setRefusal(null);
+    try {
+      const file = await fetchDownload(ticketAttachmentUrl(ticketId, a.id));
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(file.blob);
+      link.download = file.filename ?? a.filename ?? 'attachment';
+      link.click();
+      URL.revokeObjectURL(link.href);
+    } catch (error) {
+      setRefusal(error);
+    }
+  };
   if (files.length === 0) return null;
   return (
     <>
@@ -86,6 +105,8 @@ function Files({ ticketId, files }: { ticketId: string; files: Attachment[] }) {
           <li key={a.id} className="files__item">
             {a.status !== 'stored' ? (
               <span>{a.filename ?? t('agent.files.unnamed')} — {t(a.status === 'withheld' ? 'agent.files.withheld' : 'agent.files.notStored')}</span>
+            ) : refused ? (
+              <Button variant="ghost" className="btn--small" onClick={() => void tryDownload(a)}>{a.filename ?? t('agent.files.unnamed')}</Button>
             ) : a.dangerous ? (
               <Button variant="ghost" className="btn--small" onClick={() => setRisky(a)}>{a.filename ?? t('agent.files.unnamed')}</Button>
             ) : (
@@ -96,6 +117,7 @@ function Files({ ticketId, files }: { ticketId: string; files: Attachment[] }) {
           </li>
         ))}
       </ul>
+      {refusal ? <ErrorNotice error={refusal} /> : null}
       <Dialog open={risky !== null} title={t('agent.files.riskyTitle')} onClose={() => setRisky(null)}>
         {risky ? (
           <>

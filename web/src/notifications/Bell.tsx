@@ -163,6 +163,8 @@ export function NotificationBell() {
                     <Link href="/training" className="bell__link" onClick={() => { void markRead(item); close(false); }}>{describeNotification(item)}</Link>
                   ) : item.kind === 'policy_attestation' ? (
                     <Link href="/training/policy" className="bell__link" onClick={() => { void markRead(item); close(false); }}>{describeNotification(item)}</Link>
+                  ) : item.kind === 'new_device' ? (
+                    <Link href="/account/devices" className="bell__link" onClick={() => { void markRead(item); close(false); }}>{describeNotification(item)}</Link>
                   ) : (
                     <span className="bell__link">{describeNotification(item)}</span>
                   )}

@@ -5,6 +5,7 @@
  */
 import { useMemo, useState } from 'react';
 import { Route, Switch } from 'wouter';
+import { EgressNotice, useEgressRefused } from '../devices/EgressNotice.js';
 import { reportEndpoints, type ReportDashboardView, type ReportName } from '../../../src/platform/http/schemas/reports.js';
 import { call } from '../api.js';
 import { formatDuration, t, type MessageKey } from '../i18n/index.js';
@@ -37,6 +38,8 @@ function exportHref(q: Query, report: ReportName): string {
 }
 
 function Csv({ query, report, label }: { query: Query; report: ReportName; label: string }) {
+  // Refused on this browser by the data egress policy: the page's notice says why (docs/devices.md).
+  if (useEgressRefused()) return <span className="muted">{t('devices.refused.csv')}</span>;
   return (
     <a className="report-csv" href={exportHref(query, report)} download aria-label={t('reports.csvOf', { report: label })}>
       {t('reports.csv')}
@@ -104,6 +107,7 @@ function Dashboard() {
           <button type="button" className="btn btn--ghost btn--small" onClick={() => range(365)}>{t('reports.last365')}</button>
         </div>
       </form>
+      <EgressNotice />
       {!valid ? <p role="alert">{t('reports.badRange')}</p> : null}
       {res.error ? <ErrorNotice error={res.error} onRetry={res.reload} /> : null}
       {!d && res.loading ? <Loading /> : null}

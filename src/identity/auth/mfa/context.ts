@@ -190,7 +190,7 @@ export async function lockSession(trx: Executor, caller: Caller): Promise<Sessio
     .selectFrom('sessions')
     .where('id_hash', '=', caller.sessionHash)
     .where('revoked_at', 'is', null)
-    .select(['id_hash', 'user_id', 'org_id', 'created_at', 'last_seen_at', 'expires_at', 'mfa_at', 'mfa_method', 'step_up_at', 'ip', 'user_agent', 'signin_method'])
+    .select(['id_hash', 'user_id', 'org_id', 'created_at', 'last_seen_at', 'expires_at', 'mfa_at', 'mfa_method', 'step_up_at', 'ip', 'user_agent', 'signin_method', 'device_id'])
     .forUpdate()
     .executeTakeFirst();
   if (!row || row.user_id !== caller.principal.userId) throw new AppError('unauthenticated', 'Sign in to continue.');

@@ -7,7 +7,7 @@
 import { Type } from 'typebox';
 import { IdParams, Literals, Nullable, Timestamp, Uuid, type Endpoint } from './common.js';
 
-export const NOTIFICATION_KINDS = ['assigned', 'new_ticket', 'customer_reply', 'mention', 'sla_breach', 'chat_waiting', 'training_due', 'policy_attestation'] as const;
+export const NOTIFICATION_KINDS = ['assigned', 'new_ticket', 'customer_reply', 'mention', 'sla_breach', 'chat_waiting', 'training_due', 'policy_attestation', 'new_device'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 export const NotificationKindT = Literals(NOTIFICATION_KINDS);
 export const NOTIFICATION_PAGE_MAX = 50;

@@ -5,6 +5,7 @@ export default {
   'account.tab.profile': 'Profile and password',
   'account.tab.security': 'Sign-in methods',
   'account.tab.sessions': 'Sessions',
+  'account.tab.devices': 'Devices',
   'account.tab.notifications': 'Notifications',
   'account.on': 'On',
   'account.off': 'Off',

@@ -25,8 +25,9 @@ import insider from './insider.js';
 import sso from './sso.js';
 import scim from './scim.js';
 import policies from './policies.js';
+import devices from './devices.js';
 
-export const en = { ...common, ...auth, ...account, ...agent, ...agentChat, ...admin, ...security, ...portal, ...notifications, ...knowledge, ...reports, ...brand, ...chat, ...training, ...simulations, ...awareness, ...incidents, ...siem, ...insider, ...sso, ...scim, ...policies } as const;
+export const en = { ...common, ...auth, ...account, ...agent, ...agentChat, ...admin, ...security, ...portal, ...notifications, ...knowledge, ...reports, ...brand, ...chat, ...training, ...simulations, ...awareness, ...incidents, ...siem, ...insider, ...sso, ...scim, ...policies, ...devices } as const;
 
 export type MessageKey = keyof typeof en;
 export type Messages = Record<MessageKey, string>;

@@ -19,6 +19,7 @@ export default {
   'notifications.kind.chat_waiting': 'A chat is waiting',
   'notifications.kind.training_due': 'Security training is due: open Training',
   'notifications.kind.policy_attestation': 'A data-handling policy is waiting for you to read and confirm',
+  'notifications.kind.new_device': 'Your account was used from a new device or network: check Account → Devices',
   'notifications.times.one': '({count} update)',
   'notifications.times.other': '({count} updates)',
 
@@ -36,6 +37,7 @@ export default {
   'notifications.prefs.label.chat_waiting': 'A chat is waiting (when chat is enabled)',
   'notifications.prefs.label.training_due': 'Security training of mine is due in 3 days or overdue',
   'notifications.prefs.label.policy_attestation': 'A new data-handling policy for me to confirm, or my confirmation is overdue',
+  'notifications.prefs.label.new_device': 'My account is used from a new device or network (administrators and security officers)',
   'notifications.prefs.inAppFor': '{kind}: in the app',
   'notifications.prefs.emailFor': '{kind}: by email',
 } as const;
