@@ -141,10 +141,11 @@ describe('staff single sign-on (SAML 2.0)', () => {
 
   it('signs a member in with a signed assertion, a signed response or an encrypted assertion; Trustdesk’s factor follows by default', async () => {
     expect(await mfaOf(await signInWith())).toMatchObject({ verified: false, method: null });
-    expect(await lastSignIn()).toMatchObject({ result: 'success', details: { factor: 'sso', protocol: 'saml', secondFactor: 'trustdesk' } });
+    expect(await lastSignIn()).toMatchObject({ result: 'success', details: { factor: 'sso', protocol: 'saml', assertion: 'plain', secondFactor: 'trustdesk' } });
     expect(await mfaOf(await signInWith({ sign: 'response' }))).toMatchObject({ verified: false });
     expect(await mfaOf(await signInWith({ sign: 'both', encryptFor: sp.certificatePem }))).toMatchObject({ verified: false });
     expect(await mfaOf(await signInWith({ encryptFor: sp.certificatePem }))).toMatchObject({ verified: false });
+    expect(await lastSignIn()).toMatchObject({ result: 'success', details: { protocol: 'saml', assertion: 'encrypted' } });
     const session = await services.database.db.selectFrom('sessions').orderBy('created_at', 'desc').select(['signin_method']).executeTakeFirstOrThrow();
     expect(session.signin_method).toBe('sso');
   });

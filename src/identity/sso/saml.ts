@@ -62,6 +62,8 @@ export interface SamlIdentity {
   email: string | null;
   authnContextClassRef: string | null;
   groups: string[];
+  /** Whether the assertion came encrypted to Trustdesk's key. */
+  encrypted: boolean;
 }
 
 const EMAIL_ATTRIBUTES = ['email', 'mail', 'emailaddress', 'urn:oid:0.9.2342.19200300.100.1.3', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress'];
@@ -217,6 +219,7 @@ export async function validateResponse(c: SamlConnection, input: { samlResponse:
     email,
     authnContextClassRef,
     groups,
+    encrypted: Array.from({ length: root.childNodes.length }, (_, i) => root.childNodes.item(i)).some((n) => (n as Element).localName === 'EncryptedAssertion'),
   };
 }
 

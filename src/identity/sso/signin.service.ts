@@ -227,7 +227,7 @@ export async function finishSamlSignIn(deps: SignInDeps, client: ClientInfo, inp
   const email = identity.email?.trim().toLowerCase() ?? null;
   if (!email || !/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 320) return fail('email_missing', 'failed', at);
   const assurance = providerAssurance({ acr: identity.authnContextClassRef ?? undefined }, { trustProviderMfa: connection.trust_provider_mfa, mfaAcrValues: connection.mfa_acr_values, phishingResistantAcrValues: connection.phishing_resistant_acr_values });
-  return signInMember(deps, client, fail, connection, at, email, assurance, { protocol: 'saml' });
+  return signInMember(deps, client, fail, connection, at, email, assurance, { protocol: 'saml', assertion: identity.encrypted ? 'encrypted' : 'plain' });
 }
 
 /** The provider vouched for `email`: an active member of the connection's organisation gets a session. */
