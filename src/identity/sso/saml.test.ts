@@ -5,10 +5,17 @@
  * signed response, an encrypted assertion; the second-factor policy in both modes. Then the attacks: unsigned,
  * wrongly signed, signature wrapping, a replayed response and a replayed assertion, wrong audience, recipient,
  * destination and issuer, expired or not yet valid beyond the clock skew, an answer to another request or to none,
- * another browser, and an enormous body refused before it is read. On PostgreSQL too with TEST_DATABASE_URL.
+ * another browser, and an enormous body refused before it is read. On PostgreSQL too with TEST_DATABASE_URL, where
+ * two instances on one database also show that a replay is refused by the instance that did not see the first use.
  */
 import { inflateRawSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
+import { EnvKeyProvider } from '../../protection/crypto/key-provider.js';
+import { openServices } from '../../platform/app/services.js';
+import { randomKekSpec, silentLogger, testConfig } from '../../platform/app/testing.js';
+import { openDatabase } from '../../platform/db/database.js';
+import { createTestDatabase, TEST_DATABASE_URL } from '../../platform/db/testing.js';
+import { MemoryMailer } from '../../platform/notify/mailer.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../platform/app/services.js';
 import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
@@ -234,5 +241,63 @@ describe('staff single sign-on (SAML 2.0)', () => {
     expect((await services.database.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n).toBe(before);
     const trail = JSON.stringify(await services.database.db.selectFrom('audit_log').selectAll().execute());
     expect(trail).not.toMatch(/PHNhbWxwOlJlc3BvbnNl|SAMLResponse|<saml/);
+  });
+
+  it('switches to OpenID Connect and back: nothing of the other protocol is kept, and SAML needs metadata again', async () => {
+    const oidc = await app.inject({ method: 'PUT', url: '/api/sso/connection', headers: admin.headers, payload: { enabled: true, displayName: 'OIDC', issuer: 'https://login.example.test', clientId: 'trustdesk', clientSecret: 'a-secret-for-this-test', emailDomains: ['saml-a.example'], trustProviderMfa: false } });
+    expect(oidc.json()).toMatchObject({ connection: { protocol: 'oidc', saml: null, hasClientSecret: true }, samlMetadataUrl: null });
+    const row = await services.database.db.selectFrom('sso_connections').selectAll().executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ saml_sso_url: null, saml_idp_certs: [], saml_sp_key_enc: null, saml_sp_cert: null });
+    // Discovery now sends the browser to the OpenID provider; a SAML answer posted anyway is refused.
+    const { idpMetadataXml: _none, ...withoutMetadata } = connection();
+    expect((await save(withoutMetadata)).json()).toMatchObject({ code: 'validation_failed', field: 'idpMetadataXml' });
+    const back = await save(connection());
+    expect(back.json()).toMatchObject({ connection: { protocol: 'saml', hasClientSecret: false } });
+    // Same entity ID (the connection's), a new decryption key: the provider must read Trustdesk's metadata again.
+    sp = { ...sp, entityId: (back.json() as { connection: { saml: { spEntityId: string } } }).connection.saml.spEntityId };
+    expect((await signInWith()).headers.location).toBe('/');
+  });
+});
+
+describe.skipIf(!TEST_DATABASE_URL)('SAML replay across two instances on one PostgreSQL', () => {
+  const instances: Array<{ app: FastifyInstance; services: Services }> = [];
+  afterAll(async () => {
+    for (const { app, services } of [...instances].reverse()) {
+      await app.close();
+      await services.close();
+    }
+  });
+
+  it('refuses on instance B a response and an assertion first accepted on instance A', async () => {
+    const database = await createTestDatabase('postgres');
+    const kek = randomKekSpec();
+    for (let i = 0; i < 2; i++) {
+      const handle = i === 0 ? database : await openDatabase({ url: TEST_DATABASE_URL, schema: database.schema, poolSize: 2 });
+      const services = await openServices({ config: testConfig(), logger: silentLogger, migrate: false, database: handle, provider: new EnvKeyProvider(kek), mailer: new MemoryMailer() });
+      instances.push({ services, app: await buildApp({ services, routes: appRoutes, schemaCache: testSchemaCache }) });
+    }
+    const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
+    const keys = newIdpKeys();
+    const org = await buildOrg(a.services);
+    await buildUser(a.services, org, { roles: ['agent'], email: 'alice@saml-x.example' });
+    const admin = await signInAs(a.app, await buildUser(a.services, org, { roles: ['administrator'] }), { mfa: 'webauthn' });
+    const saved = await a.app.inject({ method: 'PUT', url: '/api/sso/connection/saml', headers: admin.headers, payload: { enabled: true, displayName: 'IdP', idpMetadataXml: idpMetadata({ entityId: IDP, ssoUrl: SSO_URL, certificatePem: keys.certificatePem }), emailDomains: ['saml-x.example'], trustProviderMfa: false } });
+    const { samlAcsUrl, connection } = saved.json() as { samlAcsUrl: string; connection: { saml: { spEntityId: string } } };
+    const start = async (app: FastifyInstance) => {
+      const res = await app.inject({ method: 'POST', url: '/api/auth/sso/discover', payload: { email: 'alice@saml-x.example' } });
+      const request = inflateRawSync(Buffer.from(new URL((res.json() as { authorizationUrl: string }).authorizationUrl).searchParams.get('SAMLRequest') as string, 'base64')).toString();
+      return { requestId: /ID="([^"]+)"/.exec(request)?.[1] as string, binding: res.cookies.find((c) => c.name === SSO_COOKIE)?.value as string };
+    };
+    const post = (app: FastifyInstance, samlResponse: string, binding: string) => app.inject({ method: 'POST', url: '/api/auth/sso/saml/acs', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ SAMLResponse: samlResponse }).toString(), cookies: { [SSO_COOKIE]: binding } });
+    const response = (requestId: string) => buildResponse({ idpEntityId: IDP, keys, audience: connection.saml.spEntityId, acsUrl: samlAcsUrl, inResponseTo: requestId, email: 'alice@saml-x.example', assertionId: '_shared-assertion' });
+
+    const first = await start(a.app);
+    const answer = await response(first.requestId);
+    expect((await post(a.app, answer, first.binding)).headers.location).toBe('/');
+    expect((await post(b.app, answer, first.binding)).headers.location).toBe('/signin?sso=expired');
+    const second = await start(b.app);
+    expect((await post(b.app, await response(second.requestId), second.binding)).headers.location).toBe('/signin?sso=expired');
+    const reasons = await b.services.database.db.selectFrom('audit_log').where('action', '=', 'auth.signin').orderBy('seq', 'asc').select('details').execute();
+    expect(reasons.map((r) => (r.details as { reason?: string }).reason).filter(Boolean)).toEqual(['response_replayed', 'assertion_replayed']);
   });
 });

@@ -16,6 +16,7 @@ import { requirePermission } from '../auth/access.js';
 import { clientOf, requirePrincipal } from '../auth/auth.routes.js';
 import { routeSchema } from '../../platform/http/schemas/common.js';
 import { SSO_CALLBACK_PATH, ssoEndpoints as e } from '../../platform/http/schemas/sso.js';
+import { AppError } from '../../platform/errors.js';
 import { Uuid } from '../../platform/http/schemas/common.js';
 import { deleteConnection, getConnection, SAML_ACS_PATH, samlConnectionOf, samlMetadataPath, saveConnection, saveSamlConnection, type ConnectionDeps } from './connection.service.js';
 import { OidcClient, type OidcOptions } from './oidc.js';
@@ -115,7 +116,7 @@ export function createSsoRoutes(options: { oidc?: Partial<OidcOptions> } = {}) {
       schema: { tags, summary: 'Trustdesk’s SAML service-provider metadata for a connection (XML): entity ID, assertion consumer service, encryption certificate', params: Type.Object({ connectionId: Uuid }) },
     }, async (request, reply) => {
       const row = await s.database.db.selectFrom('sso_connections').where('id', '=', request.params.connectionId).where('protocol', '=', 'saml').selectAll().executeTakeFirst();
-      if (!row) return reply.code(404).type('application/problem+json').send({ type: 'about:blank', title: 'Not found', status: 404, code: 'not_found', detail: 'No SAML connection here.', requestId: String(request.id) });
+      if (!row) throw new AppError('not_found', 'There is no SAML connection here.');
       // Public material only (the certificate, not the key): the key is not decrypted for this.
       const xml = serviceProviderMetadata(await samlConnectionOf(s.keyring, { ...row, saml_sp_key_enc: null }, s.config.publicUrl));
       return reply.type('application/samlmetadata+xml; charset=utf-8').header('cache-control', 'no-cache').send(xml);
