@@ -17,7 +17,7 @@ import { issuerAllowed } from './oidc.js';
 import type { SamlConnection } from './saml.js';
 import { MetadataError, parseIdpMetadata } from './saml-metadata.js';
 import { generateKeyAndCertificate } from './x509.js';
-import type { SsoConnectionsTable } from './schema.js';
+import type { GroupMapping, SsoConnectionsTable } from './schema.js';
 import './schema.js';
 
 export interface ConnectionDeps {
@@ -47,6 +47,8 @@ export interface ConnectionInput {
   phishingResistantAcrValues?: string[] | undefined;
   ssoOnly?: boolean | undefined;
   breakGlassUserIds?: string[] | undefined;
+  jitProvisioning?: boolean | undefined;
+  groupMappings?: GroupMapping[] | undefined;
 }
 
 /** A SAML connection: the provider from its metadata (required when the connection is new or was OpenID Connect). */
@@ -85,6 +87,8 @@ export interface ConnectionView {
   phishingResistantAcrValues: string[];
   ssoOnly: boolean;
   breakGlassUserIds: string[];
+  jitProvisioning: boolean;
+  groupMappings: GroupMapping[];
   saml: SamlView | null;
   updatedAt: string;
 }
@@ -110,6 +114,8 @@ function present(row: ConnectionRow, domains: string[]): ConnectionView {
     phishingResistantAcrValues: row.phishing_resistant_acr_values,
     ssoOnly: row.sso_only,
     breakGlassUserIds: row.break_glass_user_ids,
+    jitProvisioning: row.jit_provisioning,
+    groupMappings: row.group_mappings,
     saml:
       row.protocol === 'saml'
         ? {
@@ -173,9 +179,11 @@ interface Common {
   phishingResistantAcrValues?: string[] | undefined;
   ssoOnly?: boolean | undefined;
   breakGlassUserIds?: string[] | undefined;
+  jitProvisioning?: boolean | undefined;
+  groupMappings?: GroupMapping[] | undefined;
 }
 
-type Existing = Pick<ConnectionRow, 'id' | 'protocol' | 'client_id' | 'client_secret_enc' | 'saml_sp_key_enc' | 'saml_sp_cert'>;
+type Existing = Pick<ConnectionRow, 'id' | 'protocol' | 'client_id' | 'client_secret_enc' | 'saml_sp_key_enc' | 'saml_sp_cert' | 'jit_provisioning' | 'group_mappings'>;
 type Columns = Omit<Partial<ConnectionRow>, 'id' | 'org_id' | 'created_at'>;
 
 /** What both protocols share: checked, written with the protocol's own columns, domains claimed, audited; one transaction. */
@@ -189,7 +197,10 @@ async function persist(deps: ConnectionDeps, actor: Actor, input: Common, own: (
       const found = await trx.selectFrom('users').where('org_id', '=', actor.orgId).where('id', 'in', breakGlass).where('status', '=', 'active').select('id').execute();
       if (found.length !== breakGlass.length) throw invalid('breakGlassUserIds', 'Break-glass accounts must be active staff of this organisation.');
     }
-    const existing = await trx.selectFrom('sso_connections').where('org_id', '=', actor.orgId).select(['id', 'protocol', 'client_id', 'client_secret_enc', 'saml_sp_key_enc', 'saml_sp_cert']).forUpdate().executeTakeFirst();
+    const existing = await trx.selectFrom('sso_connections').where('org_id', '=', actor.orgId).select(['id', 'protocol', 'client_id', 'client_secret_enc', 'saml_sp_key_enc', 'saml_sp_cert', 'jit_provisioning', 'group_mappings']).forUpdate().executeTakeFirst();
+    // Provisioning settings left out are kept (a screen that does not show them does not erase them).
+    const mappings = input.groupMappings === undefined ? (existing?.group_mappings ?? []) : await checkedMappings(trx, actor.orgId, input.groupMappings);
+    const jit = input.jitProvisioning ?? existing?.jit_provisioning ?? false;
     const id = existing?.id ?? randomUUID();
     const taken = await trx.selectFrom('sso_domains').where('domain', 'in', domains).where('org_id', '!=', actor.orgId).select('domain').executeTakeFirst();
     // Which domain another organisation holds is not told: only that one is.
@@ -204,6 +215,8 @@ async function persist(deps: ConnectionDeps, actor: Actor, input: Common, own: (
       phishing_resistant_acr_values: distinct(input.phishingResistantAcrValues ?? []),
       sso_only: ssoOnly,
       break_glass_user_ids: breakGlass,
+      jit_provisioning: jit,
+      group_mappings: JSON.stringify(mappings),
       updated_at: new Date(),
     };
     if (existing) await trx.updateTable('sso_connections').set(columns).where('id', '=', id).execute();
@@ -224,6 +237,8 @@ async function persist(deps: ConnectionDeps, actor: Actor, input: Common, own: (
         trustProviderMfa: input.trustProviderMfa,
         ssoOnly,
         breakGlassAccounts: breakGlass.length,
+        jitProvisioning: jit,
+        groupMappings: mappings,
       },
       requestId: actor.requestId,
       sourceIp: actor.ip,
@@ -232,6 +247,31 @@ async function persist(deps: ConnectionDeps, actor: Actor, input: Common, own: (
     if (!view) throw new AppError('internal', 'The connection was not saved.');
     return view;
   });
+}
+
+/**
+ * Group mappings checked against the organisation: every role key and team must exist, or the save is refused with
+ * the group and the missing role named (nothing is written). Roles that need a passkey may be mapped: the person
+ * then meets that rule at sign-in like anyone holding the role.
+ */
+async function checkedMappings(trx: Executor, orgId: string, input: GroupMapping[]): Promise<GroupMapping[]> {
+  const groups = new Set<string>();
+  const out: GroupMapping[] = [];
+  const roleKeys = new Set((await trx.selectFrom('roles').where('org_id', '=', orgId).select('key').execute()).map((r) => r.key));
+  const teamIds = new Set((await trx.selectFrom('teams').where('org_id', '=', orgId).select('id').execute()).map((t) => t.id));
+  for (const [i, m] of input.entries()) {
+    const group = m.group.trim();
+    if (!group) throw new AppError('validation_failed', 'A group mapping has no group name.', { extra: { field: `groupMappings/${i}/group` } });
+    if (groups.has(group)) throw new AppError('validation_failed', `The group “${group}” is mapped twice.`, { extra: { field: `groupMappings/${i}/group` } });
+    groups.add(group);
+    const missingRole = m.roles.find((r) => !roleKeys.has(r));
+    if (missingRole !== undefined) throw new AppError('validation_failed', `The group “${group}” maps to the role “${missingRole}”, which does not exist in this organisation.`, { extra: { field: `groupMappings/${i}/roles` } });
+    const missingTeam = m.teams.find((t) => !teamIds.has(t));
+    if (missingTeam !== undefined) throw new AppError('validation_failed', `The group “${group}” maps to a team that does not exist in this organisation (${missingTeam}).`, { extra: { field: `groupMappings/${i}/teams` } });
+    if (m.roles.length === 0) throw new AppError('validation_failed', `The group “${group}” maps to no role: a provisioned account needs one.`, { extra: { field: `groupMappings/${i}/roles` } });
+    out.push({ group, roles: [...new Set(m.roles)], teams: [...new Set(m.teams)] });
+  }
+  return out;
 }
 
 const NO_SAML = { saml_sso_url: null, saml_idp_certs: [], saml_metadata_valid_until: null, saml_sp_key_enc: null, saml_sp_cert: null } satisfies Columns;

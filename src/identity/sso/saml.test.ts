@@ -23,7 +23,7 @@ import { dumpAllTables } from '../../platform/db/dump.js';
 import { buildApp } from '../../platform/http/app.js';
 import { appRoutes } from '../../platform/http/routes.js';
 import { SESSION_COOKIE } from '../auth/sessions.js';
-import { buildOrg, buildUser, signInAs, type SignedIn, type TestOrg } from '../auth/testing.js';
+import { buildOrg, buildTeam, buildUser, signInAs, type SignedIn, type TestOrg } from '../auth/testing.js';
 import { assertionXml, buildResponse, idpMetadata, newIdpKeys, signElement, wrapResponse, type ResponseInput, type TestIdpKeys } from './saml-testing.js';
 import { SSO_COOKIE } from './sso.routes.js';
 
@@ -256,6 +256,40 @@ describe('staff single sign-on (SAML 2.0)', () => {
     // Same entity ID (the connection's), a new decryption key: the provider must read Trustdesk's metadata again.
     sp = { ...sp, entityId: (back.json() as { connection: { saml: { spEntityId: string } } }).connection.saml.spEntityId };
     expect((await signInWith()).headers.location).toBe('/');
+  });
+
+  it('provisions on first sign-in only when turned on, from mapped groups in the connection’s domains; a mapping to a missing role is refused', async () => {
+    // Off by default: a stranger is refused.
+    await refusedWith(await signInWith({ email: 'newbie@saml-a.example', groups: ['support-agents'] }), 'unknown_person', 'no_account');
+    const team = await buildTeam(services, orgA);
+    const before = await services.database.db.selectFrom('sso_connections').select(['jit_provisioning', 'group_mappings']).executeTakeFirstOrThrow();
+    const bad = await save(connection({ idpMetadataXml: undefined, jitProvisioning: true, groupMappings: [{ group: 'support-agents', roles: ['agent'], teams: [team] }, { group: 'leads', roles: ['team-lead'], teams: [] }] }));
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ code: 'validation_failed', field: 'groupMappings/1/roles' });
+    expect((bad.json() as { detail: string }).detail).toBe('The group “leads” maps to the role “team-lead”, which does not exist in this organisation.');
+    expect(await services.database.db.selectFrom('sso_connections').select(['jit_provisioning', 'group_mappings']).executeTakeFirstOrThrow()).toEqual(before);
+
+    const ok = await save(connection({ idpMetadataXml: undefined, jitProvisioning: true, groupMappings: [{ group: 'support-agents', roles: ['agent'], teams: [team] }] }));
+    expect(ok.json()).toMatchObject({ connection: { jitProvisioning: true, groupMappings: [{ group: 'support-agents', roles: ['agent'], teams: [team] }] } });
+    // Saved from a screen that does not send them, the provisioning settings stay.
+    expect((await save(connection({ idpMetadataXml: undefined }))).json()).toMatchObject({ connection: { jitProvisioning: true } });
+
+    await refusedWith(await signInWith({ email: 'newbie@saml-a.example', groups: ['everyone'] }), 'no_mapped_group', 'no_account');
+    // An address outside the connection's domains is never provisioned, whatever the groups.
+    const s = await start();
+    await refusedWith(await post(await buildResponse(base(s.requestId, { email: 'eve@elsewhere.example', groups: ['support-agents'] })), s.binding), 'unknown_person', 'no_account');
+
+    expect(await mfaOf(await signInWith({ email: 'newbie@saml-a.example', groups: ['everyone', 'support-agents'] }))).toMatchObject({ verified: false });
+    const db = services.database.db;
+    const newbie = await db.selectFrom('users').where('email', '=', 'newbie@saml-a.example').select(['id', 'org_id', 'status', 'password_hash']).executeTakeFirstOrThrow();
+    expect(newbie).toMatchObject({ org_id: orgA.orgId, status: 'active', password_hash: null });
+    expect((await db.selectFrom('user_roles').innerJoin('roles', 'roles.id', 'user_roles.role_id').where('user_id', '=', newbie.id).select('roles.key').execute()).map((r) => r.key)).toEqual(['agent']);
+    expect((await db.selectFrom('team_members').where('user_id', '=', newbie.id).select('team_id').execute()).map((r) => r.team_id)).toEqual([team]);
+    const provisioned = await db.selectFrom('audit_log').where('action', '=', 'user.provision').where('object_id', '=', newbie.id).select('details').executeTakeFirstOrThrow();
+    expect(provisioned.details).toMatchObject({ via: 'sso', groups: ['support-agents'] });
+    // The second time, the account exists: signed in, not provisioned again.
+    expect((await signInWith({ email: 'newbie@saml-a.example', groups: ['support-agents'] })).headers.location).toBe('/');
+    expect(await db.selectFrom('audit_log').where('action', '=', 'user.provision').where('object_id', '=', newbie.id).select('seq').execute()).toHaveLength(1);
   });
 });
 

@@ -62,6 +62,8 @@ export interface SamlIdentity {
   email: string | null;
   authnContextClassRef: string | null;
   groups: string[];
+  /** The display name the provider gave, if any (for an account provisioned on first sign-in). */
+  name: string | null;
   /** Whether the assertion came encrypted to Trustdesk's key. */
   encrypted: boolean;
 }
@@ -219,6 +221,7 @@ export async function validateResponse(c: SamlConnection, input: { samlResponse:
     email,
     authnContextClassRef,
     groups,
+    name: values(attributes.displayname)[0] ?? values(attributes.name)[0] ?? values(attributes.cn)[0] ?? null,
     encrypted: Array.from({ length: root.childNodes.length }, (_, i) => root.childNodes.item(i)).some((n) => (n as Element).localName === 'EncryptedAssertion'),
   };
 }

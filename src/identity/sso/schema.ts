@@ -30,8 +30,17 @@ export interface SsoConnectionsTable {
   /** Trustdesk's decryption key for this connection, under the organisation's key; its certificate is public. */
   saml_sp_key_enc: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
   saml_sp_cert: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Just-in-time provisioning (0044): off by default; groups → role keys and team ids. */
+  jit_provisioning: Optional<boolean>;
+  group_mappings: ColumnType<GroupMapping[], string | undefined, string>;
   created_at: Generated<Date>;
   updated_at: Timestamp;
+}
+
+export interface GroupMapping {
+  group: string;
+  roles: string[];
+  teams: string[];
 }
 
 export interface SsoDomainsTable {

@@ -14,7 +14,7 @@
  * and the assertion's ID is recorded so that it is accepted once, by any instance. The AuthnContextClassRef plays
  * the `acr` in the second-factor policy; there is no `amr`.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../platform/db/schema.js';
 import { AppError } from '../../platform/errors.js';
@@ -184,7 +184,8 @@ export async function finishSsoSignIn(deps: SignInDeps, client: ClientInfo, inpu
   if (!email) return fail('email_missing', 'failed', at);
   if (claims.email_verified !== true) return fail('email_not_verified', 'email_not_verified', at);
   const assurance = providerAssurance(claims, { trustProviderMfa: connection.trust_provider_mfa, mfaAcrValues: connection.mfa_acr_values, phishingResistantAcrValues: connection.phishing_resistant_acr_values });
-  return signInMember(deps, client, fail, connection, at, email, assurance, {});
+  const groups = Array.isArray(claims.groups) ? claims.groups.filter((g): g is string => typeof g === 'string') : [];
+  return signInMember(deps, client, fail, connection, at, { email, groups, name: typeof claims.name === 'string' ? claims.name : null }, assurance, {});
 }
 
 /**
@@ -227,12 +228,30 @@ export async function finishSamlSignIn(deps: SignInDeps, client: ClientInfo, inp
   const email = identity.email?.trim().toLowerCase() ?? null;
   if (!email || !/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 320) return fail('email_missing', 'failed', at);
   const assurance = providerAssurance({ acr: identity.authnContextClassRef ?? undefined }, { trustProviderMfa: connection.trust_provider_mfa, mfaAcrValues: connection.mfa_acr_values, phishingResistantAcrValues: connection.phishing_resistant_acr_values });
-  return signInMember(deps, client, fail, connection, at, email, assurance, { protocol: 'saml', assertion: identity.encrypted ? 'encrypted' : 'plain' });
+  return signInMember(deps, client, fail, connection, at, { email, groups: identity.groups, name: identity.name }, assurance, { protocol: 'saml', assertion: identity.encrypted ? 'encrypted' : 'plain' });
 }
 
-/** The provider vouched for `email`: an active member of the connection's organisation gets a session. */
-async function signInMember(deps: SignInDeps, client: ClientInfo, fail: Fail, connection: ConnectionRow, at: { orgId: string; connectionId: string }, email: string, assurance: Assurance, extra: Record<string, unknown>): Promise<Finished> {
-  const user = await deps.db.selectFrom('users').where('email', '=', email).select(['id', 'org_id', 'status']).executeTakeFirst();
+/** The provider vouched for `person.email`: an active member of the connection's organisation gets a session. */
+async function signInMember(deps: SignInDeps, client: ClientInfo, fail: Fail, connection: ConnectionRow, at: { orgId: string; connectionId: string }, person: { email: string; groups: string[]; name: string | null }, assurance: Assurance, extra: Record<string, unknown>): Promise<Finished> {
+  const email = person.email;
+  let user = await deps.db.selectFrom('users').where('email', '=', email).select(['id', 'org_id', 'status']).executeTakeFirst();
+  let provision: { roleIds: string[]; teamIds: string[]; groups: string[] } | null = null;
+  if (!user && connection.jit_provisioning) {
+    // Just-in-time: only an address in one of the connection's own domains, only a person in a mapped group.
+    const domain = email.slice(email.lastIndexOf('@') + 1);
+    const owned = await deps.db.selectFrom('sso_domains').where('connection_id', '=', connection.id).where('domain', '=', domain).select('domain').executeTakeFirst();
+    if (!owned) return fail('unknown_person', 'no_account', { ...at, extra: { provisioning: 'domain_not_claimed' } });
+    const matched = connection.group_mappings.filter((m) => person.groups.includes(m.group));
+    if (matched.length === 0) return fail('no_mapped_group', 'no_account', at);
+    const roleKeys = [...new Set(matched.flatMap((m) => m.roles))];
+    const teamIds = [...new Set(matched.flatMap((m) => m.teams))];
+    const roles = await deps.db.selectFrom('roles').where('org_id', '=', connection.org_id).where('key', 'in', roleKeys).select('id').execute();
+    const teams = teamIds.length ? await deps.db.selectFrom('teams').where('org_id', '=', connection.org_id).where('id', 'in', teamIds).select('id').execute() : [];
+    // A role or team removed since the mapping was saved: refused, not provisioned with less than was meant.
+    if (roles.length !== roleKeys.length || teams.length !== teamIds.length) return fail('mapping_stale', 'failed', at);
+    provision = { roleIds: roles.map((r) => r.id), teamIds, groups: matched.map((m) => m.group) };
+    user = { id: randomUUID(), org_id: connection.org_id, status: 'active' };
+  }
   // Another organisation's member is refused like a stranger, and recorded only in the connection's organisation.
   if (!user) return fail('unknown_person', 'no_account', at);
   if (user.org_id !== connection.org_id) return fail('other_organization', 'no_account', at);
@@ -240,9 +259,27 @@ async function signInMember(deps: SignInDeps, client: ClientInfo, fail: Fail, co
   // A suspended organisation takes no sign-in by any way in (decision 0202), its provider's included.
   const orgStatus = await organizationStatus(deps.db, user.org_id);
   if (orgStatus !== 'active') return fail(`organization_${orgStatus ?? 'deleted'}`, orgStatus === 'suspended' ? 'suspended' : 'no_account', { ...at, userId: user.id });
+  const member = user;
 
   return deps.db.transaction().execute(async (trx) => {
     const signedIn = new Date();
+    const user = member;
+    if (provision) {
+      const name = (person.name?.trim() || email.slice(0, email.indexOf('@'))).slice(0, 200);
+      await trx.insertInto('users').values({ id: user.id, org_id: user.org_id, email, name, password_hash: null, status: 'active' }).execute();
+      for (const roleId of provision.roleIds) await trx.insertInto('user_roles').values({ user_id: user.id, role_id: roleId, granted_by: null }).execute();
+      for (const teamId of provision.teamIds) await trx.insertInto('team_members').values({ team_id: teamId, user_id: user.id, added_by: null }).execute();
+      await deps.audit.append(trx, {
+        orgId: user.org_id,
+        actor: { type: 'system' },
+        action: 'user.provision',
+        object: { type: 'user', id: user.id },
+        result: 'success',
+        details: { via: 'sso', connection: connection.id, groups: provision.groups, roles: provision.roleIds, teams: provision.teamIds },
+        requestId: client.requestId,
+        sourceIp: client.ip,
+      });
+    }
     await trx.updateTable('users').set({ last_signin_at: signedIn }).where('id', '=', user.id).execute();
     const session = await createSession(trx, {
       userId: user.id,

@@ -21,6 +21,13 @@ ALTER TABLE sso_connections ADD CONSTRAINT sso_connections_saml_complete CHECK (
 
 -- Assertions already used, by the hash of their ID, until they would have expired anyway: a replayed assertion is
 -- refused by whichever instance receives it (the primary key decides, not a process's memory).
+-- Just-in-time provisioning (either protocol), off by default: a person the provider vouches for, with an address in
+-- one of the connection's domains and in at least one mapped group, gets an account on first sign-in, with the roles
+-- (keys) and teams (ids) their groups map to: [{"group": "...", "roles": ["agent"], "teams": ["<uuid>"]}].
+ALTER TABLE sso_connections
+  ADD COLUMN jit_provisioning boolean NOT NULL DEFAULT false,
+  ADD COLUMN group_mappings jsonb NOT NULL DEFAULT '[]';
+
 CREATE TABLE sso_saml_assertions (
   connection_id uuid NOT NULL REFERENCES sso_connections (id) ON DELETE CASCADE,
   assertion_hash bytea NOT NULL,

@@ -17,6 +17,21 @@ const Domain = Type.String({ minLength: 3, maxLength: 253, pattern: '^([A-Za-z0-
 const Scope = Type.String({ minLength: 1, maxLength: 100, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' });
 const AcrValue = Type.String({ minLength: 1, maxLength: 200 });
 
+/** A provider group and the roles (keys) and teams (ids) a person in it gets when provisioned on first sign-in. */
+export const GroupMapping = Type.Object(
+  {
+    group: Type.String({ minLength: 1, maxLength: 200 }),
+    roles: Type.Array(Type.String({ minLength: 1, maxLength: 60 }), { maxItems: 10 }),
+    teams: Type.Array(Uuid, { maxItems: 20 }),
+  },
+  { additionalProperties: false },
+);
+const Provisioning = {
+  /** Create accounts on first sign-in for people in a mapped group (off by default). */
+  jitProvisioning: Type.Optional(Type.Boolean()),
+  groupMappings: Type.Optional(Type.Array(GroupMapping, { maxItems: 50 })),
+};
+
 export const SsoConnectionBody = Type.Object(
   {
     enabled: Type.Boolean(),
@@ -33,6 +48,7 @@ export const SsoConnectionBody = Type.Object(
     ssoOnly: Type.Optional(Type.Boolean()),
     /** Staff who may still sign in with password and second factor when `ssoOnly` is on. */
     breakGlassUserIds: Type.Optional(Type.Array(Uuid, { maxItems: 10 })),
+    ...Provisioning,
   },
   { additionalProperties: false },
 );
@@ -53,6 +69,7 @@ export const SamlConnectionBody = Type.Object(
     phishingResistantAcrValues: Type.Optional(Type.Array(AcrValue, { maxItems: 10 })),
     ssoOnly: Type.Optional(Type.Boolean()),
     breakGlassUserIds: Type.Optional(Type.Array(Uuid, { maxItems: 10 })),
+    ...Provisioning,
   },
   { additionalProperties: false },
 );
@@ -81,6 +98,8 @@ export const SsoConnection = Type.Object({
   phishingResistantAcrValues: Type.Array(Type.String()),
   ssoOnly: Type.Boolean(),
   breakGlassUserIds: Type.Array(Uuid),
+  jitProvisioning: Type.Boolean(),
+  groupMappings: Type.Array(GroupMapping),
   /** Null for OpenID Connect. */
   saml: Nullable(SamlDetails),
   updatedAt: Timestamp,
