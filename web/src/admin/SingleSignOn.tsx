@@ -20,6 +20,18 @@ import { ScimProvisioning } from './ScimProvisioning.js';
 import { ConfirmButton, linesToList } from './shared.js';
 
 type Settings = Static<typeof SsoSettings>;
+type Mapping = { group: string; roles: string[]; teams: string[] };
+
+/** One mapping a line: `group = role-key, role-key | team-id, team-id` (the teams part is optional). */
+const mappingsToText = (mappings: readonly Mapping[]) => mappings.map((m) => `${m.group} = ${m.roles.join(', ')}${m.teams.length ? ` | ${m.teams.join(', ')}` : ''}`).join('\n');
+function textToMappings(text: string): Mapping[] {
+  const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  return text.split('\n').map((line) => line.trim()).filter(Boolean).map((line) => {
+    const at = line.lastIndexOf('=');
+    const [roles, teams] = (at < 0 ? '' : line.slice(at + 1)).split('|');
+    return { group: at < 0 ? line : line.slice(0, at).trim(), roles: list(roles), teams: list(teams) };
+  });
+}
 
 function Form({ settings, onSaved }: { settings: Settings; onSaved: () => void }) {
   const c = settings.connection;
@@ -37,6 +49,8 @@ function Form({ settings, onSaved }: { settings: Settings; onSaved: () => void }
   const [phrAcr, setPhrAcr] = useState((c?.phishingResistantAcrValues ?? []).join('\n'));
   const [ssoOnly, setSsoOnly] = useState(c?.ssoOnly ?? false);
   const [breakGlass, setBreakGlass] = useState((c?.breakGlassUserIds ?? []).join('\n'));
+  const [jit, setJit] = useState(c?.jitProvisioning ?? false);
+  const [mappings, setMappings] = useState(mappingsToText(c?.groupMappings ?? []));
   const [saved, setSaved] = useState(false);
   useEffect(() => {
     setClientSecret('');
@@ -55,6 +69,8 @@ function Form({ settings, onSaved }: { settings: Settings; onSaved: () => void }
           phishingResistantAcrValues: linesToList(phrAcr),
           ssoOnly,
           breakGlassUserIds: linesToList(breakGlass),
+          jitProvisioning: jit,
+          groupMappings: textToMappings(mappings),
         },
       });
       return true as const;
@@ -73,6 +89,8 @@ function Form({ settings, onSaved }: { settings: Settings; onSaved: () => void }
         phishingResistantAcrValues: linesToList(phrAcr),
         ssoOnly,
         breakGlassUserIds: linesToList(breakGlass),
+        jitProvisioning: jit,
+        groupMappings: textToMappings(mappings),
       },
     });
     return true as const;
@@ -106,6 +124,8 @@ function Form({ settings, onSaved }: { settings: Settings; onSaved: () => void }
       ) : null}
       <CheckboxField label={t('sso.admin.ssoOnly')} hint={t('sso.admin.ssoOnlyHint')} checked={ssoOnly} onChange={(e) => setSsoOnly(e.target.checked)} />
       <TextAreaField label={t('sso.admin.breakGlass')} hint={t('sso.admin.breakGlassHint')} rows={2} value={breakGlass} onChange={(e) => setBreakGlass(e.target.value)} error={err('breakGlassUserIds')} optional />
+      <CheckboxField label={t('sso.admin.jit')} hint={t('sso.admin.jitHint')} checked={jit} onChange={(e) => setJit(e.target.checked)} />
+      <TextAreaField label={t('sso.admin.groupMappings')} hint={t('sso.admin.groupMappingsHint')} rows={3} spellCheck={false} value={mappings} onChange={(e) => setMappings(e.target.value)} error={err('groupMappings')} optional />
       <ErrorNotice error={submit.error} />
       {saved ? <Notice tone="success">{t('form.saved')}</Notice> : null}
       <div className="form__actions"><Button type="submit" variant="primary" busy={submit.busy}>{t('sso.admin.save')}</Button></div>
