@@ -9,7 +9,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOrg, buildUser, signIn } from '../../src/identity/auth/testing.js';
-import { closeBrowser, describeWeb, launchBrowser, startWebServer, staffContext, watchPage, type WebServer } from './harness.js';
+import { closeBrowser, describeWeb, launchBrowser, runAxe, startWebServer, staffContext, watchPage, type WebServer } from './harness.js';
 import { simpleSamlPhpMissing, startSimpleSamlPhp, type SimpleSamlPhp } from './simplesamlphp.js';
 
 const MFA_CLASS = 'urn:example:ac:mfa';
@@ -64,6 +64,8 @@ if (missing && !process.env.CI) {
       const adminPage = await adminContext.newPage();
       await adminPage.goto('/admin/single-sign-on');
       await adminPage.getByText(settings.samlMetadataUrl).first().waitFor();
+      await adminPage.getByLabel('Identity provider metadata (XML)').waitFor();
+      expect(await runAxe(adminPage)).toEqual([]);
       await adminContext.close();
 
       const viaProvider = async () => {
