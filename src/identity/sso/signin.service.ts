@@ -184,7 +184,7 @@ export async function finishSsoSignIn(deps: SignInDeps, client: ClientInfo, inpu
   if (!email) return fail('email_missing', 'failed', at);
   if (claims.email_verified !== true) return fail('email_not_verified', 'email_not_verified', at);
   const assurance = providerAssurance(claims, { trustProviderMfa: connection.trust_provider_mfa, mfaAcrValues: connection.mfa_acr_values, phishingResistantAcrValues: connection.phishing_resistant_acr_values });
-  const groups = Array.isArray(claims.groups) ? claims.groups.filter((g): g is string => typeof g === 'string') : [];
+  const groups = Array.isArray(claims.groups) ? claims.groups.filter((g): g is string => typeof g === 'string' && g.length <= 200).slice(0, 100) : [];
   return signInMember(deps, client, fail, connection, at, { email, groups, name: typeof claims.name === 'string' ? claims.name : null }, assurance, {});
 }
 
