@@ -1,5 +1,5 @@
 /**
- * Staff sign-in through the organisation's identity provider (OpenID Connect, decision 0204).
+ * Staff sign-in through the organisation's identity provider (OpenID Connect, decision 0204; SAML 2.0, decision 0209).
  *
  * Start: the person's email domain names the connection; a pending request is stored under the hash of a random
  * `state`, bound to this browser by the hash of a cookie; the PKCE verifier is derived from that cookie and the
@@ -8,8 +8,13 @@
  * an active member of the connection's organisation. The session records that it began with single sign-on; it
  * carries a second factor only when the organisation trusts the provider's MFA and the assertion says so.
  * Every outcome is audited as `auth.signin` with factor `sso`; no token, code or state is ever written down.
+ *
+ * SAML follows the same path: the AuthnRequest's ID takes the place of `state` (the pending request is stored under
+ * its hash and consumed when the Response claiming to answer it arrives), node-saml validates the Response (saml.ts),
+ * and the assertion's ID is recorded so that it is accepted once, by any instance. The AuthnContextClassRef plays
+ * the `acr` in the second-factor policy; there is no `amr`.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../platform/db/schema.js';
 import { AppError } from '../../platform/errors.js';
@@ -20,8 +25,9 @@ import { deviceOf, type ClientInfo } from '../auth/auth.service.js';
 import { createSession, type NewSession, type SessionPolicy } from '../auth/sessions.js';
 import { organizationStatus } from '../organizations/status.js';
 import { providerAssurance, type Assurance } from './assurance.js';
-import { oidcConnectionOf, type ConnectionRow } from './connection.service.js';
+import { oidcConnectionOf, samlConnectionOf, type ConnectionRow } from './connection.service.js';
 import { OidcError, type OidcClient } from './oidc.js';
+import { authorizationUrl as samlAuthorizationUrl, claimedInResponseTo, CLOCK_SKEW_MS, newRequestId, SamlError, validateResponse } from './saml.js';
 import './schema.js';
 
 export interface SignInDeps {
@@ -61,6 +67,7 @@ async function enabledConnection(db: Kysely<Database>, where: { domain: string }
 }
 
 export interface Started {
+  protocol: 'oidc' | 'saml';
   provider: string;
   authorizationUrl: string;
   /** The cookie binding the request to this browser (set it, httpOnly). */
@@ -75,18 +82,22 @@ export async function startSsoSignIn(deps: SignInDeps, client: ClientInfo, input
   const connection = await enabledConnection(deps.db, { domain });
   if (!connection) return null;
   const binding = random();
-  const state = random();
-  const nonce = random();
+  // SAML: the AuthnRequest's ID is the request's key, as `state` is for OpenID Connect.
+  const state = connection.protocol === 'saml' ? newRequestId() : random();
+  const nonce = connection.protocol === 'saml' ? 'saml' : random();
   let authorizationUrl: string;
   try {
-    authorizationUrl = await deps.oidc.authorizationUrl(await oidcConnectionOf(deps.keyring, connection), {
-      redirectUri: redirectUriOf(deps.publicUrl),
-      scopes: connection.scopes,
-      state,
-      nonce,
-      codeVerifier: codeVerifierOf(binding, state),
-      loginHint: email,
-    });
+    authorizationUrl =
+      connection.protocol === 'saml'
+        ? await samlAuthorizationUrl(await samlConnectionOf(deps.keyring, connection, deps.publicUrl), { requestId: state, relayState: '' })
+        : await deps.oidc.authorizationUrl(await oidcConnectionOf(deps.keyring, connection), {
+            redirectUri: redirectUriOf(deps.publicUrl),
+            scopes: connection.scopes,
+            state,
+            nonce,
+            codeVerifier: codeVerifierOf(binding, state),
+            loginHint: email,
+          });
   } catch (e) {
     const reason = e instanceof OidcError ? e.reason : 'discovery_failed';
     await deps.audit.record({ orgId: connection.org_id, actor: { type: 'anonymous' }, action: 'auth.signin', object: null, result: 'failure', details: { factor: 'sso', connection: connection.id, reason }, requestId: client.requestId, sourceIp: client.ip });
@@ -95,7 +106,7 @@ export async function startSsoSignIn(deps: SignInDeps, client: ClientInfo, input
   const now = new Date();
   await deps.db.deleteFrom('sso_requests').where('expires_at', '<', new Date(now.getTime() - 3_600_000)).execute();
   await deps.db.insertInto('sso_requests').values({ state_hash: sha256(state), binding_hash: sha256(binding), connection_id: connection.id, org_id: connection.org_id, nonce, expires_at: new Date(now.getTime() + REQUEST_TTL_MS) }).execute();
-  return { provider: connection.display_name, authorizationUrl, binding };
+  return { protocol: connection.protocol, provider: connection.display_name, authorizationUrl, binding };
 }
 
 export interface Finished {
@@ -105,10 +116,10 @@ export interface Finished {
   mfaRequired: boolean;
 }
 
-/** The provider's answer, at the callback. Throws SsoSignInError (already audited) when refused. */
-export async function finishSsoSignIn(deps: SignInDeps, client: ClientInfo, input: { query: Record<string, unknown>; binding: string | undefined }): Promise<Finished> {
-  const state = typeof input.query.state === 'string' && input.query.state.length <= 200 ? input.query.state : null;
-  const fail = async (reason: string, publicError: PublicError, at: { orgId?: string | null; connectionId?: string | null; userId?: string | null; extra?: Record<string, unknown> } = {}): Promise<never> => {
+type Fail = (reason: string, publicError: PublicError, at?: { orgId?: string | null; connectionId?: string | null; userId?: string | null; extra?: Record<string, unknown> }) => Promise<never>;
+
+function failWith(deps: SignInDeps, client: ClientInfo): Fail {
+  return async (reason, publicError, at = {}) => {
     await deps.audit.record({
       orgId: at.orgId ?? null,
       actor: { type: 'anonymous' },
@@ -121,27 +132,39 @@ export async function finishSsoSignIn(deps: SignInDeps, client: ClientInfo, inpu
     });
     throw new SsoSignInError(reason, publicError);
   };
-  if (!state) return fail('state_missing', 'failed');
+}
 
-  // Consume first: whatever follows, this answer cannot be used again.
+/** Consumes the pending request (single use, first of all), checks this browser started it and the connection is on. */
+async function consumeRequest(deps: SignInDeps, fail: Fail, key: string, binding: string | undefined, protocol: 'oidc' | 'saml') {
   const now = new Date();
   const request = await deps.db
     .updateTable('sso_requests')
     .set({ used_at: now })
-    .where('state_hash', '=', sha256(state))
+    .where('state_hash', '=', sha256(key))
     .where('used_at', 'is', null)
-    .returning(['connection_id', 'org_id', 'binding_hash', 'nonce', 'expires_at'])
+    .returning(['connection_id', 'org_id', 'binding_hash', 'nonce', 'expires_at', 'created_at'])
     .executeTakeFirst();
   if (!request) {
-    const seen = await deps.db.selectFrom('sso_requests').where('state_hash', '=', sha256(state)).select(['org_id', 'connection_id']).executeTakeFirst();
+    const seen = await deps.db.selectFrom('sso_requests').where('state_hash', '=', sha256(key)).select(['org_id', 'connection_id']).executeTakeFirst();
     return seen ? fail('response_replayed', 'expired', { orgId: seen.org_id, connectionId: seen.connection_id }) : fail('state_mismatch', 'expired');
   }
   const at = { orgId: request.org_id, connectionId: request.connection_id };
-  const bound = input.binding !== undefined && input.binding.length <= 100 && timingSafeEqual(sha256(input.binding), Buffer.from(request.binding_hash));
+  const bound = binding !== undefined && binding.length <= 100 && timingSafeEqual(sha256(binding), Buffer.from(request.binding_hash));
   if (!bound) return fail('browser_mismatch', 'expired', at);
   if (request.expires_at.getTime() <= now.getTime()) return fail('request_expired', 'expired', at);
   const connection = await enabledConnection(deps.db, { id: request.connection_id });
-  if (!connection) return fail('connection_disabled', 'unavailable', at);
+  if (!connection || connection.protocol !== protocol) return fail('connection_disabled', 'unavailable', at);
+  return { request, connection, at };
+}
+
+/** The provider's answer, at the callback. Throws SsoSignInError (already audited) when refused. */
+export async function finishSsoSignIn(deps: SignInDeps, client: ClientInfo, input: { query: Record<string, unknown>; binding: string | undefined }): Promise<Finished> {
+  const state = typeof input.query.state === 'string' && input.query.state.length <= 200 ? input.query.state : null;
+  const fail = failWith(deps, client);
+  if (!state) return fail('state_missing', 'failed');
+
+  // Consume first: whatever follows, this answer cannot be used again.
+  const { request, connection, at } = await consumeRequest(deps, fail, state, input.binding, 'oidc');
   if (typeof input.query.error === 'string') {
     const code = /^[a-z_]{1,40}$/.test(input.query.error) ? input.query.error : 'other';
     return fail('provider_error', 'provider', { ...at, extra: { providerError: code } });
@@ -160,7 +183,75 @@ export async function finishSsoSignIn(deps: SignInDeps, client: ClientInfo, inpu
   const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : null;
   if (!email) return fail('email_missing', 'failed', at);
   if (claims.email_verified !== true) return fail('email_not_verified', 'email_not_verified', at);
-  const user = await deps.db.selectFrom('users').where('email', '=', email).select(['id', 'org_id', 'status']).executeTakeFirst();
+  const assurance = providerAssurance(claims, { trustProviderMfa: connection.trust_provider_mfa, mfaAcrValues: connection.mfa_acr_values, phishingResistantAcrValues: connection.phishing_resistant_acr_values });
+  const groups = Array.isArray(claims.groups) ? claims.groups.filter((g): g is string => typeof g === 'string' && g.length <= 200).slice(0, 100) : [];
+  return signInMember(deps, client, fail, connection, at, { email, groups, name: typeof claims.name === 'string' ? claims.name : null }, assurance, {});
+}
+
+/**
+ * A SAML Response at the assertion consumer service. Unsolicited responses (no InResponseTo naming a request this
+ * browser started) are refused. Throws SsoSignInError (already audited) when refused.
+ */
+export async function finishSamlSignIn(deps: SignInDeps, client: ClientInfo, input: { samlResponse: unknown; binding: string | undefined }): Promise<Finished> {
+  const fail = failWith(deps, client);
+  if (typeof input.samlResponse !== 'string' || input.samlResponse.length === 0) return fail('response_missing', 'failed');
+  const samlResponse = input.samlResponse;
+  let requestId: string | null;
+  try {
+    requestId = claimedInResponseTo(samlResponse);
+  } catch (e) {
+    if (e instanceof SamlError) return fail(e.reason, 'failed');
+    throw e;
+  }
+  if (!requestId) return fail('unsolicited_response', 'expired');
+  const { request, connection, at } = await consumeRequest(deps, fail, requestId, input.binding, 'saml');
+
+  let identity: Awaited<ReturnType<typeof validateResponse>>;
+  try {
+    identity = await validateResponse(await samlConnectionOf(deps.keyring, connection, deps.publicUrl), { samlResponse, requestId, issuedAt: request.created_at });
+  } catch (e) {
+    if (e instanceof SamlError) return fail(e.reason, e.reason === 'provider_error' ? 'provider' : 'failed', at);
+    throw e;
+  }
+  // Each assertion is accepted once, by whichever instance sees it first: the database's primary key decides.
+  const now = Date.now();
+  const keepUntil = new Date(Math.max(identity.notOnOrAfter?.getTime() ?? now + 3_600_000, now) + CLOCK_SKEW_MS);
+  await deps.db.deleteFrom('sso_saml_assertions').where('expires_at', '<', new Date(now - CLOCK_SKEW_MS)).execute();
+  const fresh = await deps.db
+    .insertInto('sso_saml_assertions')
+    .values({ connection_id: connection.id, assertion_hash: sha256(identity.assertionId), expires_at: keepUntil })
+    .onConflict((oc) => oc.columns(['connection_id', 'assertion_hash']).doNothing())
+    .returning('connection_id')
+    .executeTakeFirst();
+  if (!fresh) return fail('assertion_replayed', 'expired', at);
+
+  const email = identity.email?.trim().toLowerCase() ?? null;
+  if (!email || !/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 320) return fail('email_missing', 'failed', at);
+  const assurance = providerAssurance({ acr: identity.authnContextClassRef ?? undefined }, { trustProviderMfa: connection.trust_provider_mfa, mfaAcrValues: connection.mfa_acr_values, phishingResistantAcrValues: connection.phishing_resistant_acr_values });
+  return signInMember(deps, client, fail, connection, at, { email, groups: identity.groups, name: identity.name }, assurance, { protocol: 'saml', assertion: identity.encrypted ? 'encrypted' : 'plain' });
+}
+
+/** The provider vouched for `person.email`: an active member of the connection's organisation gets a session. */
+async function signInMember(deps: SignInDeps, client: ClientInfo, fail: Fail, connection: ConnectionRow, at: { orgId: string; connectionId: string }, person: { email: string; groups: string[]; name: string | null }, assurance: Assurance, extra: Record<string, unknown>): Promise<Finished> {
+  const email = person.email;
+  let user = await deps.db.selectFrom('users').where('email', '=', email).select(['id', 'org_id', 'status']).executeTakeFirst();
+  let provision: { roleIds: string[]; teamIds: string[]; groups: string[] } | null = null;
+  if (!user && connection.jit_provisioning) {
+    // Just-in-time: only an address in one of the connection's own domains, only a person in a mapped group.
+    const domain = email.slice(email.lastIndexOf('@') + 1);
+    const owned = await deps.db.selectFrom('sso_domains').where('connection_id', '=', connection.id).where('domain', '=', domain).select('domain').executeTakeFirst();
+    if (!owned) return fail('unknown_person', 'no_account', { ...at, extra: { provisioning: 'domain_not_claimed' } });
+    const matched = connection.group_mappings.filter((m) => person.groups.includes(m.group));
+    if (matched.length === 0) return fail('no_mapped_group', 'no_account', at);
+    const roleKeys = [...new Set(matched.flatMap((m) => m.roles))];
+    const teamIds = [...new Set(matched.flatMap((m) => m.teams))];
+    const roles = await deps.db.selectFrom('roles').where('org_id', '=', connection.org_id).where('key', 'in', roleKeys).select('id').execute();
+    const teams = teamIds.length ? await deps.db.selectFrom('teams').where('org_id', '=', connection.org_id).where('id', 'in', teamIds).select('id').execute() : [];
+    // A role or team removed since the mapping was saved: refused, not provisioned with less than was meant.
+    if (roles.length !== roleKeys.length || teams.length !== teamIds.length) return fail('mapping_stale', 'failed', at);
+    provision = { roleIds: roles.map((r) => r.id), teamIds, groups: matched.map((m) => m.group) };
+    user = { id: randomUUID(), org_id: connection.org_id, status: 'active' };
+  }
   // Another organisation's member is refused like a stranger, and recorded only in the connection's organisation.
   if (!user) return fail('unknown_person', 'no_account', at);
   if (user.org_id !== connection.org_id) return fail('other_organization', 'no_account', at);
@@ -168,10 +259,27 @@ export async function finishSsoSignIn(deps: SignInDeps, client: ClientInfo, inpu
   // A suspended organisation takes no sign-in by any way in (decision 0202), its provider's included.
   const orgStatus = await organizationStatus(deps.db, user.org_id);
   if (orgStatus !== 'active') return fail(`organization_${orgStatus ?? 'deleted'}`, orgStatus === 'suspended' ? 'suspended' : 'no_account', { ...at, userId: user.id });
+  const member = user;
 
-  const assurance: Assurance = providerAssurance(claims, { trustProviderMfa: connection.trust_provider_mfa, mfaAcrValues: connection.mfa_acr_values, phishingResistantAcrValues: connection.phishing_resistant_acr_values });
   return deps.db.transaction().execute(async (trx) => {
     const signedIn = new Date();
+    const user = member;
+    if (provision) {
+      const name = (person.name?.trim() || email.slice(0, email.indexOf('@'))).slice(0, 200);
+      await trx.insertInto('users').values({ id: user.id, org_id: user.org_id, email, name, password_hash: null, status: 'active' }).execute();
+      for (const roleId of provision.roleIds) await trx.insertInto('user_roles').values({ user_id: user.id, role_id: roleId, granted_by: null }).execute();
+      for (const teamId of provision.teamIds) await trx.insertInto('team_members').values({ team_id: teamId, user_id: user.id, added_by: null }).execute();
+      await deps.audit.append(trx, {
+        orgId: user.org_id,
+        actor: { type: 'system' },
+        action: 'user.provision',
+        object: { type: 'user', id: user.id },
+        result: 'success',
+        details: { via: 'sso', connection: connection.id, groups: provision.groups, roles: provision.roleIds, teams: provision.teamIds },
+        requestId: client.requestId,
+        sourceIp: client.ip,
+      });
+    }
     await trx.updateTable('users').set({ last_signin_at: signedIn }).where('id', '=', user.id).execute();
     const session = await createSession(trx, {
       userId: user.id,
@@ -190,6 +298,7 @@ export async function finishSsoSignIn(deps: SignInDeps, client: ClientInfo, inpu
       result: 'success',
       details: {
         factor: 'sso',
+        ...extra,
         connection: connection.id,
         // Whose second factor counts for this session: the provider's (trusted and asserted) or Trustdesk's, still to come.
         secondFactor: assurance.factor ?? 'trustdesk',

@@ -46,8 +46,8 @@ export const ENCRYPTED_COLUMNS: Array<{ table: EncryptedTable; columns: string[]
   { table: 'siem_destinations', columns: ['client_key_enc', 'token_enc'] },
   // A data-subject access export's zip, under the customer's key until it expires (decision 0205).
   { table: 'privacy_exports', columns: ['bundle_enc'] },
-  // An organisation's single-sign-on client secret (src/identity/sso/connection.service.ts).
-  { table: 'sso_connections', columns: ['client_secret_enc'] },
+  // An organisation's single-sign-on client secret, and its SAML decryption key (src/identity/sso/connection.service.ts).
+  { table: 'sso_connections', columns: ['client_secret_enc', 'saml_sp_key_enc'] },
 ];
 // Every *_enc column in the schema must be listed here: a rotation retires the old key version, so a column it
 // missed would become unreadable (rotation.test.ts reads the live schema and fails on any column not listed).
