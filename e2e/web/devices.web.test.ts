@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildOrg, buildTeam, buildUser, signInAs, type SignedIn } from '../../src/identity/auth/testing.js';
 import { roleIdByKey } from '../../src/identity/auth/principals.js';
 import { buildCustomerWithTicket } from '../../src/helpdesk/portal/testing.js';
-import { closeBrowser, describeWeb, launchBrowser, runAxe, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
+import { closeBrowser, describeWeb, launchBrowser, pageFetch, runAxe, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
 describeWeb('registered devices', (kind) => {
   let server: WebServer;
@@ -104,6 +104,11 @@ describeWeb('registered devices', (kind) => {
     await page.getByText('Saved').first().waitFor();
     const row = await server.services.database.db.selectFrom('data_egress_policies as p').innerJoin('roles as r', 'r.id', 'p.role_id').where('r.org_id', '=', admin.orgId).where('r.key', '=', 'administrator').select('p.allowed_cidrs').executeTakeFirstOrThrow();
     expect(row.allowed_cidrs).toEqual(['203.0.113.0/24', '127.0.0.0/8']);
+
+    // New devices wait for another administrator's approval (decision 0222): the setting is saved with the policy.
+    await page.getByLabel('New devices need another administrator’s approval').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(async () => (await pageFetch(page, 'GET', '/api/devices/policy')).body).toMatchObject({ approvalRequired: true });
     await context.close();
   }, 30_000);
 });

@@ -13,7 +13,8 @@ import { requirePermission } from '../auth/access.js';
 import { requirePrincipal } from '../auth/auth.routes.js';
 import { routeSchema } from '../../platform/http/schemas/common.js';
 import { deviceEndpoints as e } from '../../platform/http/schemas/devices.js';
-import { assertDevice, currentDevice, issueDeviceChallenge, listDevices, registerDevice, revokeDevice, type DeviceCaller, type DeviceDeps } from './devices.service.js';
+import { approveDevice, assertDevice, currentDevice, issueDeviceChallenge, listDevices, registerDevice, revokeDevice, type DeviceCaller, type DeviceDeps } from './devices.service.js';
+import { readDeviceSettings } from './settings.js';
 import { evaluateDataEgress, readEgressPolicy, saveEgressPolicy } from './egress.js';
 
 const tags = ['devices'];
@@ -72,14 +73,23 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
     return { ok: true as const };
   });
 
-  r.get(e.policy.url, { preHandler: requirePermission('policies.manage'), schema: routeSchema(e.policy, { tags, summary: 'Per role: customer data only from registered devices and listed networks' }) }, async (request) => ({
-    roles: await readEgressPolicy(s.database.db, requirePrincipal(request).orgId),
-    yourAddress: request.ip,
-  }));
+  r.post(e.approveOfUser.url, { preHandler: requirePermission('users.manage'), schema: routeSchema(e.approveOfUser, { tags, summary: 'Approve a staff member’s new device, where the organisation asks for approval (users.manage; not one’s own; audited)' }) }, async (request) =>
+    approveDevice(deps(), caller(request), { userId: request.params.id, deviceId: request.params.deviceId }),
+  );
+
+  const policyView = async (orgId: string, ip: string) => ({
+    roles: await readEgressPolicy(s.database.db, orgId),
+    yourAddress: ip,
+    approvalRequired: (await readDeviceSettings(s.database.db, orgId)).approvalRequired,
+  });
+
+  r.get(e.policy.url, { preHandler: requirePermission('policies.manage'), schema: routeSchema(e.policy, { tags, summary: 'Per role: customer data only from registered devices and listed networks' }) }, async (request) =>
+    policyView(requirePrincipal(request).orgId, request.ip),
+  );
 
   r.put(e.savePolicy.url, { preHandler: requirePermission('policies.manage'), schema: routeSchema(e.savePolicy, { tags, summary: 'Change the per-role data egress policy; a network list that would lock every administrator out is refused (audited)' }) }, async (request) => {
     const p = requirePrincipal(request);
     await saveEgressPolicy({ db: s.database.db, audit: s.audit }, { principal: p, ip: request.ip, requestId: String(request.id) }, request.body);
-    return { roles: await readEgressPolicy(s.database.db, p.orgId), yourAddress: request.ip };
+    return policyView(p.orgId, request.ip);
   });
 }

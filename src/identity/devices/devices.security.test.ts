@@ -253,4 +253,39 @@ describe.each(testDatabaseKinds)('registered devices and where customer data may
     const after = await services.database.db.selectFrom('notifications').where('user_id', '=', user.userId).where('kind', '=', 'new_device').select('id').execute();
     expect(after).toHaveLength(2);
   });
+
+  it('where the organisation asks for approval, a new device counts only once another administrator approved it (not their own, not another organisation’s)', async () => {
+    const agentRole = (await roleIdByKey(services.database.db, org.orgId, 'agent'))!;
+    const saved = await inject(admin, 'PUT', '/api/devices/policy', { approvalRequired: true, roles: [{ roleId: agentRole, requireDevice: true, allowedCidrs: [] }] });
+    expect(saved.statusCode, saved.body).toBe(200);
+    expect(saved.json()).toMatchObject({ approvalRequired: true });
+    const user = await buildUser(services, org, { roles: ['agent'], teamIds: [team] });
+    const agent = await signInAs(app, user);
+    const deviceId = await register(agent, newBrowser(), 'Home laptop');
+    expect(((await inject(agent, 'GET', '/api/devices/current')).json() as { device: { approvedAt: string | null }; egress: unknown })).toMatchObject({ device: { approvedAt: null }, egress: { allowed: false, reason: 'device_pending' } });
+    const waiting = await inject(agent, 'GET', `/api/tickets/${ticketId}/attachments/${attachmentId}`);
+    expect(waiting.statusCode).toBe(403);
+    expect(waiting.json()).toMatchObject({ egress: 'device_pending' });
+
+    // The agent cannot approve it; an administrator cannot approve their own; another organisation's cannot see it.
+    const url = `/api/users/${user.userId}/devices/${deviceId}/approve`;
+    expect((await inject(agent, 'POST', url)).statusCode).toBe(403);
+    const ownAdmin = await signIn(app, org, { roles: ['administrator'] });
+    const ownDevice = await register(ownAdmin, newBrowser(), 'Admin laptop');
+    const self = await inject(ownAdmin, 'POST', `/api/users/${ownAdmin.userId}/devices/${ownDevice}/approve`);
+    expect(self.statusCode).toBe(403);
+    expect(self.json().detail).toMatch(/Another administrator/);
+    const foreign = await signIn(app, otherOrg, { roles: ['administrator'] });
+    expect((await inject(foreign, 'POST', url)).statusCode).toBe(404);
+
+    const approved = await inject(admin, 'POST', url);
+    expect(approved.statusCode, approved.body).toBe(200);
+    expect(approved.json().approvedAt).not.toBeNull();
+    expect((await inject(admin, 'POST', url)).statusCode).toBe(409);
+    const ok = await inject(agent, 'GET', `/api/tickets/${ticketId}/attachments/${attachmentId}`);
+    expect(ok.statusCode).toBe(200);
+    const audit = (await auditRows('device.approve')).filter((r) => r.object_id === deviceId);
+    expect(audit.map((r) => [r.result, r.actor_id])).toEqual([['success', admin.userId]]);
+    await inject(admin, 'PUT', '/api/devices/policy', { approvalRequired: false, roles: [{ roleId: agentRole, requireDevice: false, allowedCidrs: [] }] });
+  });
 });

@@ -21,6 +21,7 @@ import { preferencesFor } from '../../helpdesk/notifications/preferences.js';
 import { queueDigest } from '../../helpdesk/notifications/notify.js';
 import { requireFreshFactor, type Principal } from '../auth/access.js';
 import { hashSecret } from '../auth/secrets.js';
+import { readDeviceSettings } from './settings.js';
 import { sessionHandle } from '../auth/sessions.js';
 import { CHALLENGE_TTL_MS, networkOf, proofMessage, publicKeyFromJwk, verifyProof, withinSkew, type EcPublicJwk, type ProofPurpose } from './proof.js';
 import type { DevicesTable } from './schema.js';
@@ -47,6 +48,7 @@ export interface DeviceView {
   lastUsedAt: string;
   lastIp: string | null;
   revokedAt: string | null;
+  approvedAt: string | null;
   current: boolean;
 }
 
@@ -59,7 +61,7 @@ export const isPrivileged = (p: Principal): boolean => p.roleKeys.some((k) => PR
 
 type DeviceRow = Selectable<DevicesTable>;
 
-export function presentDevice(row: Pick<DeviceRow, 'id' | 'name' | 'user_agent' | 'created_at' | 'last_used_at' | 'last_ip' | 'revoked_at'>, currentId: string | null | undefined): DeviceView {
+export function presentDevice(row: Pick<DeviceRow, 'id' | 'name' | 'user_agent' | 'created_at' | 'last_used_at' | 'last_ip' | 'revoked_at' | 'approved_at'>, currentId: string | null | undefined): DeviceView {
   return {
     id: row.id,
     name: row.name,
@@ -68,6 +70,7 @@ export function presentDevice(row: Pick<DeviceRow, 'id' | 'name' | 'user_agent' 
     lastUsedAt: row.last_used_at.toISOString(),
     lastIp: row.last_ip,
     revokedAt: row.revoked_at?.toISOString() ?? null,
+    approvedAt: row.approved_at?.toISOString() ?? null,
     current: row.id === currentId,
   };
 }
@@ -179,6 +182,8 @@ export async function registerDevice(deps: DeviceDeps, c: DeviceCaller, input: P
       created_at: now,
       last_used_at: now,
       last_ip: c.ip.slice(0, 100),
+      // Where the organisation asks for approval, the device waits for another administrator (decision 0222).
+      approved_at: (await readDeviceSettings(trx, c.principal.orgId)).approvalRequired ? null : now,
     }).execute();
     await trx.updateTable('sessions').set({ device_id: id }).where('id_hash', '=', session).execute();
     if (privileged) await notifyNewDevice(trx, c, now);
@@ -227,6 +232,23 @@ export async function currentDevice(db: Kysely<Database>, p: Principal): Promise
 export async function listDevices(db: Kysely<Database>, orgId: string, userId: string, currentId: string | null | undefined): Promise<DeviceView[]> {
   const rows = await db.selectFrom('devices').where('org_id', '=', orgId).where('user_id', '=', userId).orderBy('revoked_at', 'desc').orderBy('last_used_at', 'desc').selectAll().limit(100).execute();
   return rows.map((r) => presentDevice(r, currentId));
+}
+
+/**
+ * Approves a person's device that waits for approval (users.manage). Nobody approves their own: the point is a
+ * second person's look at the browser before customer data may go to it. Another organisation's, a revoked or an
+ * unknown device answers not found; an approved one, conflict.
+ */
+export async function approveDevice(deps: DeviceDeps, c: DeviceCaller, input: { userId: string; deviceId: string }): Promise<DeviceView> {
+  if (input.userId === c.principal.userId) throw new AppError('forbidden', 'Another administrator approves your devices.', { internal: 'self-approval of a device' });
+  return deps.db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('devices').where('id', '=', input.deviceId).where('user_id', '=', input.userId).where('org_id', '=', c.principal.orgId).where('revoked_at', 'is', null).selectAll().forUpdate().executeTakeFirst();
+    if (!row) throw new AppError('not_found', 'No such device.');
+    if (row.approved_at) throw new AppError('conflict', 'This device is already approved.');
+    const updated = await trx.updateTable('devices').set({ approved_at: new Date(), approved_by: c.principal.userId }).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow();
+    await deps.audit.append(trx, { ...base(c), action: 'device.approve', object: { type: 'device', id: row.id }, result: 'success', details: { deviceId: row.id, ownerId: row.user_id } });
+    return presentDevice(updated, c.principal.deviceId);
+  });
 }
 
 /**

@@ -19,10 +19,11 @@ import { AppError } from '../../platform/errors.js';
 import type { Principal } from '../auth/access.js';
 import { addressAllowed } from '../auth/principals.js';
 import { validateCidrs } from '../users/users.service.js';
+import { writeDeviceSettings } from './settings.js';
 import type { Watermark } from './watermark.js';
 import './schema.js';
 
-export type EgressReason = 'unregistered_device' | 'network' | 'token';
+export type EgressReason = 'unregistered_device' | 'device_pending' | 'network' | 'token';
 
 export interface EgressDecision {
   allowed: boolean;
@@ -35,6 +36,8 @@ export interface EgressDecision {
 export const EGRESS_MESSAGES: Record<EgressReason, string> = {
   unregistered_device:
     'Files and exports are not available on this browser: your organisation allows customer data only on registered devices. Register this browser under Account → Devices, or use a registered one. You can still answer tickets here.',
+  device_pending:
+    'Files and exports are not available on this browser yet: it is registered, but your organisation asks another administrator to approve new devices first. You can still answer tickets here.',
   network: 'Files and exports are not available from this network: your organisation allows customer data only from its listed networks. You can still answer tickets here.',
   token: 'Files and exports need a registered device under your organisation’s policy; an API token has none.',
 };
@@ -55,21 +58,23 @@ async function policiesOf(db: Executor, orgId: string, userId: string): Promise<
 }
 
 /** Pure: the decision for a caller's policies, address and device. */
-export function decideEgress(policies: readonly RolePolicy[], input: { kind: 'session' | 'token'; ip: string; hasDevice: boolean }): { allowed: boolean; reason: EgressReason | null } {
+export function decideEgress(policies: readonly RolePolicy[], input: { kind: 'session' | 'token'; ip: string; hasDevice: boolean; pending?: boolean }): { allowed: boolean; reason: EgressReason | null } {
   const requireDevice = policies.some((p) => p.require_device);
   const lists = policies.map((p) => p.allowed_cidrs).filter((l) => l.length > 0);
   if (requireDevice && input.kind === 'token') return { allowed: false, reason: 'token' };
-  if (requireDevice && !input.hasDevice) return { allowed: false, reason: 'unregistered_device' };
+  if (requireDevice && !input.hasDevice) return { allowed: false, reason: input.pending ? 'device_pending' : 'unregistered_device' };
   if (lists.length > 0 && !addressAllowed(input.ip, lists)) return { allowed: false, reason: 'network' };
   return { allowed: true, reason: null };
 }
 
 export async function evaluateDataEgress(db: Executor, p: Principal, ip: string): Promise<EgressDecision> {
   const device = p.deviceId
-    ? await db.selectFrom('devices').where('id', '=', p.deviceId).where('user_id', '=', p.userId).where('revoked_at', 'is', null).select(['id', 'name']).executeTakeFirst()
+    ? await db.selectFrom('devices').where('id', '=', p.deviceId).where('user_id', '=', p.userId).where('revoked_at', 'is', null).select(['id', 'name', 'approved_at']).executeTakeFirst()
     : undefined;
-  const decision = decideEgress(await policiesOf(db, p.orgId, p.userId), { kind: p.kind, ip, hasDevice: Boolean(device) });
-  return { ...decision, message: decision.reason ? EGRESS_MESSAGES[decision.reason] : null, device: device ?? null };
+  // A device waiting for approval is not yet a registered device (decision 0222).
+  const approved = Boolean(device?.approved_at);
+  const decision = decideEgress(await policiesOf(db, p.orgId, p.userId), { kind: p.kind, ip, hasDevice: approved, pending: Boolean(device) && !approved });
+  return { ...decision, message: decision.reason ? EGRESS_MESSAGES[decision.reason] : null, device: device ? { id: device.id, name: device.name } : null };
 }
 
 export interface EgressContext {
@@ -133,7 +138,7 @@ export async function readEgressPolicy(db: Executor, orgId: string): Promise<Rol
 export async function saveEgressPolicy(
   deps: { db: Kysely<Database>; audit: AuditLog },
   ctx: { principal: Principal; ip: string; requestId: string },
-  input: { roles: Array<{ roleId: string; requireDevice: boolean; allowedCidrs: string[] }> },
+  input: { roles: Array<{ roleId: string; requireDevice: boolean; allowedCidrs: string[] }>; approvalRequired?: boolean | undefined },
 ): Promise<void> {
   const p = ctx.principal;
   for (const r of input.roles) validateCidrs(r.allowedCidrs);
@@ -150,6 +155,7 @@ export async function saveEgressPolicy(
         .onConflict((oc) => oc.column('role_id').doUpdateSet({ require_device: r.requireDevice, allowed_cidrs: r.allowedCidrs, updated_at: now, updated_by: p.userId }))
         .execute();
     }
+    if (input.approvalRequired !== undefined) await writeDeviceSettings(trx, p.orgId, { approvalRequired: input.approvalRequired });
     const lockout = await wouldLockOutManagers(trx, p, ctx.ip);
     if (lockout) {
       throw new AppError('conflict', `This network list would lock every administrator out of files and exports: your address ${ctx.ip} is not inside it, and no other administrator’s registered device was last seen inside it. Add your network (or theirs) first.`, {
@@ -164,7 +170,7 @@ export async function saveEgressPolicy(
       result: 'success',
       requestId: ctx.requestId,
       sourceIp: ctx.ip,
-      details: { roles: input.roles.map((r) => ({ roleId: r.roleId, requireDevice: r.requireDevice, allowedCidrs: r.allowedCidrs })) },
+      details: { roles: input.roles.map((r) => ({ roleId: r.roleId, requireDevice: r.requireDevice, allowedCidrs: r.allowedCidrs })), ...(input.approvalRequired !== undefined ? { approvalRequired: input.approvalRequired } : {}) },
     });
   });
 }

@@ -22,6 +22,9 @@ export interface DevicesTable {
   last_ip: string | null;
   revoked_at: Date | null;
   revoked_by: string | null;
+  /** Migration 0049: when an administrator approved it (or its registration, where no approval is asked). */
+  approved_at: Date | null;
+  approved_by: string | null;
 }
 
 export interface DeviceChallengesTable {

@@ -8,6 +8,7 @@ import { deviceEndpoints } from '../../../src/platform/http/schemas/devices.js';
 import { call } from '../api.js';
 import { t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';
+import { CheckboxField } from '../ui/fields.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
 import { ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
@@ -24,13 +25,15 @@ export function DevicePolicy() {
   const policy = useResource(() => call(deviceEndpoints.policy), []);
   const [rows, setRows] = useState<Row[]>([]);
   const [saved, setSaved] = useState(false);
+  const [approval, setApproval] = useState(false);
   useEffect(() => {
+    if (policy.data) setApproval(policy.data.approvalRequired);
     if (policy.data) setRows(policy.data.roles.map((r) => ({ roleId: r.roleId, roleName: r.roleName, requireDevice: r.requireDevice, cidrs: r.allowedCidrs.join('\n') })));
   }, [policy.data]);
   const save = useSubmit(async () => {
     setSaved(false);
     await call(deviceEndpoints.savePolicy, {
-      body: { roles: rows.map((r) => ({ roleId: r.roleId, requireDevice: r.requireDevice, allowedCidrs: r.cidrs.split(/[\s,]+/).map((c) => c.trim()).filter(Boolean) })) },
+      body: { approvalRequired: approval, roles: rows.map((r) => ({ roleId: r.roleId, requireDevice: r.requireDevice, allowedCidrs: r.cidrs.split(/[\s,]+/).map((c) => c.trim()).filter(Boolean) })) },
     });
     setSaved(true);
     policy.reload();
@@ -65,6 +68,7 @@ export function DevicePolicy() {
                 ))}
               </tbody>
             </table>
+            <CheckboxField label={t('devices.policy.approval')} hint={t('devices.policy.approvalHint')} checked={approval} onChange={(e) => setApproval(e.target.checked)} />
             <ErrorNotice error={save.error} />
             {saved ? <Notice tone="success">{t('form.saved')}</Notice> : null}
             <div className="form__actions">

@@ -98,9 +98,15 @@ function AccessDialog({ user, roles, teams, onClose, onSaved }: { user: User; ro
   );
 }
 
-/** A staff member's registered devices, with revoke (their sessions on it end). */
+/** A staff member's registered devices, with approve (decision 0222; not one's own) and revoke (their sessions on it end). */
 function DevicesDialog({ user, onClose }: { user: User; onClose: () => void }) {
+  const { me } = useMe();
   const devices = useResource(() => call(deviceEndpoints.ofUser, { params: { id: user.id } }), [user.id]);
+  const approve = useSubmit(async (deviceId: string) => {
+    await call(deviceEndpoints.approveOfUser, { params: { id: user.id, deviceId } });
+    devices.reload();
+    return true as const;
+  });
   const revoke = useSubmit(async (deviceId: string) => {
     await call(deviceEndpoints.revokeOfUser, { params: { id: user.id, deviceId } });
     devices.reload();
@@ -109,9 +115,16 @@ function DevicesDialog({ user, onClose }: { user: User; onClose: () => void }) {
   return (
     <Dialog open title={t('devices.admin.title', { name: user.name })} onClose={onClose}>
       <p>{t('devices.admin.body')}</p>
-      <ErrorNotice error={revoke.error} />
+      <ErrorNotice error={revoke.error ?? approve.error} />
       {devices.error ? <ErrorNotice error={devices.error} onRetry={devices.reload} /> : null}
-      {devices.data ? <DeviceList devices={devices.data.devices} busy={revoke.busy} onRevoke={(d) => void revoke.run(d.id)} /> : devices.error ? null : <Loading />}
+      {devices.data ? (
+        <DeviceList
+          devices={devices.data.devices}
+          busy={revoke.busy || approve.busy}
+          onRevoke={(d) => void revoke.run(d.id)}
+          {...(user.id !== me.user.id ? { onApprove: (d: { id: string }) => void approve.run(d.id) } : {})}
+        />
+      ) : devices.error ? null : <Loading />}
     </Dialog>
   );
 }

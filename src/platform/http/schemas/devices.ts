@@ -9,7 +9,7 @@ import { Ok } from './auth.js';
 import { IdParams, Literals, Nullable, Timestamp, Uuid, type Endpoint } from './common.js';
 
 /** Why files and exports are refused here; null when they are allowed. */
-export const EGRESS_REASONS = ['unregistered_device', 'network', 'token'] as const;
+export const EGRESS_REASONS = ['unregistered_device', 'device_pending', 'network', 'token'] as const;
 
 const B64Url = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: '^[A-Za-z0-9_-]+$' });
 const DeviceName = Type.String({ minLength: 1, maxLength: 80 });
@@ -44,6 +44,8 @@ export const DeviceView = Type.Object({
   lastUsedAt: Timestamp,
   lastIp: Nullable(Type.String()),
   revokedAt: Nullable(Timestamp),
+  /** Null while it waits for an administrator's approval (organisations that ask for it, decision 0222). */
+  approvedAt: Nullable(Timestamp),
   /** This browser's session is bound to it. */
   current: Type.Boolean(),
 });
@@ -68,10 +70,11 @@ export const EgressRolePolicy = Type.Object({
   requireDevice: Type.Boolean(),
   allowedCidrs: Type.Array(Type.String()),
 });
-export const EgressPolicy = Type.Object({ roles: Type.Array(EgressRolePolicy), yourAddress: Type.String() });
+export const EgressPolicy = Type.Object({ roles: Type.Array(EgressRolePolicy), yourAddress: Type.String(), /** New devices count only once another administrator approved them. */ approvalRequired: Type.Boolean() });
 export const EgressPolicyBody = Type.Object(
   {
     roles: Type.Array(Type.Object({ roleId: Uuid, requireDevice: Type.Boolean(), allowedCidrs: Type.Array(Cidr, { maxItems: 50 }) }, { additionalProperties: false }), { maxItems: 100 }),
+    approvalRequired: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -85,6 +88,7 @@ export const deviceEndpoints = {
   revokeMine: { method: 'DELETE', url: '/api/devices/:id', params: DeviceParams, response: Ok },
   ofUser: { method: 'GET', url: '/api/users/:id/devices', params: IdParams, response: DeviceList },
   revokeOfUser: { method: 'DELETE', url: '/api/users/:id/devices/:deviceId', params: UserDeviceParams, response: Ok },
+  approveOfUser: { method: 'POST', url: '/api/users/:id/devices/:deviceId/approve', params: UserDeviceParams, response: DeviceView },
   policy: { method: 'GET', url: '/api/devices/policy', response: EgressPolicy },
   savePolicy: { method: 'PUT', url: '/api/devices/policy', body: EgressPolicyBody, response: EgressPolicy },
 } as const satisfies Record<string, Endpoint>;
