@@ -34,14 +34,11 @@ export interface Actor {
   ip: string;
 }
 
-export interface ConnectionInput {
+/** What both protocols' connections share. */
+export interface ConnectionCommon {
   enabled: boolean;
   displayName: string;
-  issuer: string;
-  clientId: string;
-  clientSecret?: string | null | undefined;
   emailDomains: string[];
-  scopes?: string[] | undefined;
   trustProviderMfa: boolean;
   mfaAcrValues?: string[] | undefined;
   phishingResistantAcrValues?: string[] | undefined;
@@ -51,17 +48,17 @@ export interface ConnectionInput {
   groupMappings?: GroupMapping[] | undefined;
 }
 
+/** An OpenID Connect connection. */
+export interface ConnectionInput extends ConnectionCommon {
+  issuer: string;
+  clientId: string;
+  clientSecret?: string | null | undefined;
+  scopes?: string[] | undefined;
+}
+
 /** A SAML connection: the provider from its metadata (required when the connection is new or was OpenID Connect). */
-export interface SamlConnectionInput {
-  enabled: boolean;
-  displayName: string;
+export interface SamlConnectionInput extends ConnectionCommon {
   idpMetadataXml?: string | undefined;
-  emailDomains: string[];
-  trustProviderMfa: boolean;
-  mfaAcrValues?: string[] | undefined;
-  phishingResistantAcrValues?: string[] | undefined;
-  ssoOnly?: boolean | undefined;
-  breakGlassUserIds?: string[] | undefined;
 }
 
 export interface SamlView {
@@ -170,24 +167,12 @@ function invalid(field: string, detail: string): AppError {
   return new AppError('validation_failed', detail, { extra: { field } });
 }
 
-interface Common {
-  enabled: boolean;
-  displayName: string;
-  emailDomains: string[];
-  trustProviderMfa: boolean;
-  mfaAcrValues?: string[] | undefined;
-  phishingResistantAcrValues?: string[] | undefined;
-  ssoOnly?: boolean | undefined;
-  breakGlassUserIds?: string[] | undefined;
-  jitProvisioning?: boolean | undefined;
-  groupMappings?: GroupMapping[] | undefined;
-}
 
 type Existing = Pick<ConnectionRow, 'id' | 'protocol' | 'client_id' | 'client_secret_enc' | 'saml_sp_key_enc' | 'saml_sp_cert' | 'jit_provisioning' | 'group_mappings'>;
 type Columns = Omit<Partial<ConnectionRow>, 'id' | 'org_id' | 'created_at'>;
 
 /** What both protocols share: checked, written with the protocol's own columns, domains claimed, audited; one transaction. */
-async function persist(deps: ConnectionDeps, actor: Actor, input: Common, own: (trx: Executor, existing: Existing | undefined, id: string) => Promise<{ columns: Columns; audit: Record<string, unknown> }>): Promise<ConnectionView> {
+async function persist(deps: ConnectionDeps, actor: Actor, input: ConnectionCommon, own: (trx: Executor, existing: Existing | undefined, id: string) => Promise<{ columns: Columns; audit: Record<string, unknown> }>): Promise<ConnectionView> {
   const domains = distinct(input.emailDomains.map((d) => d.toLowerCase()));
   const breakGlass = distinct(input.breakGlassUserIds ?? []);
   const ssoOnly = input.ssoOnly ?? false;

@@ -32,6 +32,18 @@ const Provisioning = {
   groupMappings: Type.Optional(Type.Array(GroupMapping, { maxItems: 50 })),
 };
 
+/** What both protocols' connections share: domains, the second-factor policy, single-sign-on-only and break-glass. */
+const Policy = {
+  emailDomains: Type.Array(Domain, { minItems: 1, maxItems: 20 }),
+  trustProviderMfa: Type.Boolean(),
+  /** acr values (OpenID Connect) or AuthnContextClassRef values (SAML) that mean MFA, and phishing-resistant MFA. */
+  mfaAcrValues: Type.Optional(Type.Array(AcrValue, { maxItems: 10 })),
+  phishingResistantAcrValues: Type.Optional(Type.Array(AcrValue, { maxItems: 10 })),
+  ssoOnly: Type.Optional(Type.Boolean()),
+  /** Staff who may still sign in with password and second factor when `ssoOnly` is on. */
+  breakGlassUserIds: Type.Optional(Type.Array(Uuid, { maxItems: 10 })),
+};
+
 export const SsoConnectionBody = Type.Object(
   {
     enabled: Type.Boolean(),
@@ -40,14 +52,8 @@ export const SsoConnectionBody = Type.Object(
     clientId: Type.String({ minLength: 1, maxLength: 300 }),
     /** Left out: the stored secret stays; null: none (a public client). */
     clientSecret: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 1000 }))),
-    emailDomains: Type.Array(Domain, { minItems: 1, maxItems: 20 }),
     scopes: Type.Optional(Type.Array(Scope, { minItems: 1, maxItems: 20 })),
-    trustProviderMfa: Type.Boolean(),
-    mfaAcrValues: Type.Optional(Type.Array(AcrValue, { maxItems: 10 })),
-    phishingResistantAcrValues: Type.Optional(Type.Array(AcrValue, { maxItems: 10 })),
-    ssoOnly: Type.Optional(Type.Boolean()),
-    /** Staff who may still sign in with password and second factor when `ssoOnly` is on. */
-    breakGlassUserIds: Type.Optional(Type.Array(Uuid, { maxItems: 10 })),
+    ...Policy,
     ...Provisioning,
   },
   { additionalProperties: false },
@@ -62,13 +68,7 @@ export const SamlConnectionBody = Type.Object(
     displayName: Type.String({ minLength: 1, maxLength: 60 }),
     /** Required for a new SAML connection; left out, the stored provider stays. */
     idpMetadataXml: Type.Optional(Type.String({ minLength: 1, maxLength: SAML_METADATA_MAX_CHARS })),
-    emailDomains: Type.Array(Domain, { minItems: 1, maxItems: 20 }),
-    trustProviderMfa: Type.Boolean(),
-    /** AuthnContextClassRef values that mean MFA, and phishing-resistant MFA. */
-    mfaAcrValues: Type.Optional(Type.Array(AcrValue, { maxItems: 10 })),
-    phishingResistantAcrValues: Type.Optional(Type.Array(AcrValue, { maxItems: 10 })),
-    ssoOnly: Type.Optional(Type.Boolean()),
-    breakGlassUserIds: Type.Optional(Type.Array(Uuid, { maxItems: 10 })),
+    ...Policy,
     ...Provisioning,
   },
   { additionalProperties: false },
