@@ -57,41 +57,25 @@ function Form({ settings, onSaved }: { settings: Settings; onSaved: () => void }
     setMetadataXml('');
   }, [settings]);
   const submit = useSubmit(async () => {
+    // What both protocols share: domains, the second-factor policy, single-sign-on-only, provisioning.
+    const common = {
+      enabled,
+      displayName: displayName.trim(),
+      emailDomains: linesToList(domains),
+      trustProviderMfa: trustMfa,
+      mfaAcrValues: linesToList(mfaAcr),
+      phishingResistantAcrValues: linesToList(phrAcr),
+      ssoOnly,
+      breakGlassUserIds: linesToList(breakGlass),
+      jitProvisioning: jit,
+      groupMappings: textToMappings(mappings),
+    };
     if (protocol === 'saml') {
-      await call(ssoEndpoints.saveSaml, {
-        body: {
-          enabled,
-          displayName: displayName.trim(),
-          ...(metadataXml.trim() ? { idpMetadataXml: metadataXml.trim() } : {}),
-          emailDomains: linesToList(domains),
-          trustProviderMfa: trustMfa,
-          mfaAcrValues: linesToList(mfaAcr),
-          phishingResistantAcrValues: linesToList(phrAcr),
-          ssoOnly,
-          breakGlassUserIds: linesToList(breakGlass),
-          jitProvisioning: jit,
-          groupMappings: textToMappings(mappings),
-        },
-      });
+      await call(ssoEndpoints.saveSaml, { body: { ...common, ...(metadataXml.trim() ? { idpMetadataXml: metadataXml.trim() } : {}) } });
       return true as const;
     }
     await call(ssoEndpoints.save, {
-      body: {
-        enabled,
-        displayName: displayName.trim(),
-        issuer: issuer.trim(),
-        clientId: clientId.trim(),
-        ...(clientSecret ? { clientSecret } : {}),
-        emailDomains: linesToList(domains),
-        scopes: scopes.split(/\s+/).filter(Boolean),
-        trustProviderMfa: trustMfa,
-        mfaAcrValues: linesToList(mfaAcr),
-        phishingResistantAcrValues: linesToList(phrAcr),
-        ssoOnly,
-        breakGlassUserIds: linesToList(breakGlass),
-        jitProvisioning: jit,
-        groupMappings: textToMappings(mappings),
-      },
+      body: { ...common, issuer: issuer.trim(), clientId: clientId.trim(), ...(clientSecret ? { clientSecret } : {}), scopes: scopes.split(/\s+/).filter(Boolean) },
     });
     return true as const;
   });
