@@ -3,10 +3,10 @@
  * are altered, deleted and reordered directly in the database (as someone who
  * owns it could), and `trustdesk audit verify` must fail naming the index.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { captureIo, createTestEnvironment, silentLogger, type TestEnvironment } from '../../platform/app/testing.js';
 import { openConfiguredDatabase, openServices } from '../../platform/app/services.js';
 import { runCli } from '../../platform/cli/main.js';
@@ -48,14 +48,30 @@ async function verify(env: TestEnvironment, extra: string[] = []) {
 
 describe.each(testDatabaseKinds)('trustdesk audit verify on %s', (kind) => {
   let env: TestEnvironment | undefined;
+  // PGlite: one seeded data folder (database and key file), copied for each test that tampers with it; migrating
+  // and seeding a fresh folder costs seconds, copying it a fraction. PostgreSQL seeds a schema per test.
+  let golden: TestEnvironment | undefined;
   afterEach(async () => {
     await env?.cleanup();
     env = undefined;
   });
+  afterAll(async () => {
+    await golden?.cleanup();
+  });
 
   async function freshTrail() {
     env = await createTestEnvironment(kind);
-    await seedTrail(env);
+    if (kind !== 'pglite') {
+      await seedTrail(env);
+      return env;
+    }
+    if (!golden) {
+      golden = await createTestEnvironment('pglite');
+      await seedTrail(golden);
+    }
+    const to = env.config().dataDirPath;
+    rmSync(to, { recursive: true, force: true });
+    cpSync(golden.config().dataDirPath, to, { recursive: true });
     return env;
   }
 
