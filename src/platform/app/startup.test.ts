@@ -1,10 +1,10 @@
 /**
  * Bad input at start: each stops with a clear message and loses nothing.
  */
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { testDatabaseKinds } from '../db/testing.js';
 import { captureIo, createTestEnvironment, silentLogger, type TestEnvironment } from './testing.js';
 import { openConfiguredDatabase, openServices, StartupError } from './services.js';
@@ -19,15 +19,38 @@ describe.each(testDatabaseKinds)('start-up checks on %s', (kind) => {
     env = undefined;
   });
 
+  // PGlite: the first installation is made for real and kept; later tests get a copy of its data folder (database
+  // and key file), since migrating and seeding a fresh folder costs seconds. PostgreSQL installs each time.
+  let golden: { dir: string; orgId: string; customerId: string } | undefined;
+  const goldens: TestEnvironment[] = [];
+  afterAll(async () => {
+    for (const g of goldens) await g.cleanup();
+  });
+
   /** A started installation with one customer; returns how to read that customer back. */
-  async function installed() {
+  async function installed(options: { fresh?: boolean } = {}) {
     env = await createTestEnvironment(kind);
-    const s = await openServices({ config: env.config(), logger: silentLogger, migrate: true });
-    const orgId = randomUUID();
-    await s.database.db.insertInto('organizations').values({ id: orgId, name: 'Org' }).execute();
+    let orgId: string;
+    let id: string;
+    if (kind === 'pglite' && golden && !options.fresh) {
+      rmSync(env.config().dataDirPath, { recursive: true, force: true });
+      cpSync(golden.dir, env.config().dataDirPath, { recursive: true });
+      ({ orgId, customerId: id } = golden);
+    } else {
+      const s = await openServices({ config: env.config(), logger: silentLogger, migrate: true });
+      orgId = randomUUID();
+      await s.database.db.insertInto('organizations').values({ id: orgId, name: 'Org' }).execute();
+      ({ id } = await createCustomer({ db: s.database.db, keyring: s.keyring, audit: s.audit }, { orgId, actor: { type: 'system' as const, id: 'test' } }, { name: 'Kept Safe', email: 'kept@example.com' }));
+      await s.close();
+      if (kind === 'pglite' && !golden) {
+        const keep = await createTestEnvironment(kind);
+        goldens.push(keep);
+        rmSync(keep.config().dataDirPath, { recursive: true, force: true });
+        cpSync(env.config().dataDirPath, keep.config().dataDirPath, { recursive: true });
+        golden = { dir: keep.config().dataDirPath, orgId, customerId: id };
+      }
+    }
     const ctx = { orgId, actor: { type: 'system' as const, id: 'test' } };
-    const { id } = await createCustomer({ db: s.database.db, keyring: s.keyring, audit: s.audit }, ctx, { name: 'Kept Safe', email: 'kept@example.com' });
-    await s.close();
     const keyFile = env.config().keyFilePath;
     return {
       keyFile,
@@ -43,7 +66,7 @@ describe.each(testDatabaseKinds)('start-up checks on %s', (kind) => {
   }
 
   it('creates an owner-only key file on first start', async () => {
-    const { keyFile } = await installed();
+    const { keyFile } = await installed({ fresh: true });
     const mode = (await import('node:fs')).statSync(keyFile).mode & 0o777;
     expect(mode).toBe(0o600);
   });
