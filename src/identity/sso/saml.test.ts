@@ -219,6 +219,12 @@ describe('staff single sign-on (SAML 2.0)', () => {
     await refusedWith(await signInWith({ notBeforeMinutes: 10, notOnOrAfterMinutes: 20 }), 'assertion_expired');
     // Within the skew (a minute either way) it is accepted.
     expect((await signInWith({ notBeforeMinutes: 1, notOnOrAfterMinutes: 6 })).headers.location).toBe('/');
+    // Metadata that was valid when imported and has expired since: its certificates are no longer trusted.
+    const db = services.database.db;
+    const row = await db.selectFrom('sso_connections').where('org_id', '=', admin.orgId).select(['id', 'saml_metadata_valid_until']).executeTakeFirstOrThrow();
+    await db.updateTable('sso_connections').set({ saml_metadata_valid_until: new Date(Date.now() - 60_000) }).where('id', '=', row.id).execute();
+    await refusedWith(await signInWith(), 'metadata_expired');
+    await db.updateTable('sso_connections').set({ saml_metadata_valid_until: row.saml_metadata_valid_until }).where('id', '=', row.id).execute();
   });
 
   it('refuses an answer to another request, to none, or in another browser, and a body too large to read', async () => {

@@ -205,6 +205,8 @@ export async function finishSamlSignIn(deps: SignInDeps, client: ClientInfo, inp
   }
   if (!requestId) return fail('unsolicited_response', 'expired');
   const { request, connection, at } = await consumeRequest(deps, fail, requestId, input.binding, 'saml');
+  // The provider's certificates are trusted only while its metadata says they are (decision 0209).
+  if (connection.saml_metadata_valid_until && connection.saml_metadata_valid_until.getTime() <= Date.now()) return fail('metadata_expired', 'failed', at);
 
   let identity: Awaited<ReturnType<typeof validateResponse>>;
   try {
