@@ -296,6 +296,14 @@ describe('staff single sign-on (SAML 2.0)', () => {
     // The second time, the account exists: signed in, not provisioned again.
     expect((await signInWith({ email: 'newbie@saml-a.example', groups: ['support-agents'] })).headers.location).toBe('/');
     expect(await db.selectFrom('audit_log').where('action', '=', 'user.provision').where('object_id', '=', newbie.id).select('seq').execute()).toHaveLength(1);
+
+    // Two first sign-ins of one new person at once (two tabs): both get a session, one account is made.
+    const [a, b] = await Promise.all([start('twice@saml-a.example'), start('twice@saml-a.example')]);
+    const both = await Promise.all([a, b].map(async (x) => post(await buildResponse(base(x.requestId, { email: 'twice@saml-a.example', groups: ['support-agents'] })), x.binding)));
+    expect(both.map((r) => [r.statusCode, r.headers.location])).toEqual([[303, '/'], [303, '/']]);
+    const twice = await db.selectFrom('users').where('email', '=', 'twice@saml-a.example').select('id').execute();
+    expect(twice).toHaveLength(1);
+    expect(await db.selectFrom('audit_log').where('action', '=', 'user.provision').where('object_id', '=', twice[0]!.id).select('seq').execute()).toHaveLength(1);
   });
 });
 

@@ -233,6 +233,9 @@ export async function finishSamlSignIn(deps: SignInDeps, client: ClientInfo, inp
   return signInMember(deps, client, fail, connection, at, { email, groups: identity.groups, name: identity.name }, assurance, { protocol: 'saml', assertion: identity.encrypted ? 'encrypted' : 'plain' });
 }
 
+/** Thrown inside the sign-in transaction when a concurrent first sign-in created the same person. */
+class ProvisionedMeanwhile extends Error {}
+
 /** The provider vouched for `person.email`: an active member of the connection's organisation gets a session. */
 async function signInMember(deps: SignInDeps, client: ClientInfo, fail: Fail, connection: ConnectionRow, at: { orgId: string; connectionId: string }, person: { email: string; groups: string[]; name: string | null }, assurance: Assurance, extra: Record<string, unknown>): Promise<Finished> {
   const email = person.email;
@@ -263,54 +266,61 @@ async function signInMember(deps: SignInDeps, client: ClientInfo, fail: Fail, co
   if (orgStatus !== 'active') return fail(`organization_${orgStatus ?? 'deleted'}`, orgStatus === 'suspended' ? 'suspended' : 'no_account', { ...at, userId: user.id });
   const member = user;
 
-  return deps.db.transaction().execute(async (trx) => {
-    const signedIn = new Date();
-    const user = member;
-    if (provision) {
-      const name = (person.name?.trim() || email.slice(0, email.indexOf('@'))).slice(0, 200);
-      await trx.insertInto('users').values({ id: user.id, org_id: user.org_id, email, name, password_hash: null, status: 'active' }).execute();
-      for (const roleId of provision.roleIds) await trx.insertInto('user_roles').values({ user_id: user.id, role_id: roleId, granted_by: null }).execute();
-      for (const teamId of provision.teamIds) await trx.insertInto('team_members').values({ team_id: teamId, user_id: user.id, added_by: null }).execute();
+  try {
+    return await deps.db.transaction().execute(async (trx) => {
+      const signedIn = new Date();
+      const user = member;
+      if (provision) {
+        const name = (person.name?.trim() || email.slice(0, email.indexOf('@'))).slice(0, 200);
+        // Two first sign-ins of one new person at once: the second finds the address taken and signs in as the first made it.
+        const created = await trx.insertInto('users').values({ id: user.id, org_id: user.org_id, email, name, password_hash: null, status: 'active' }).onConflict((oc) => oc.column('email').doNothing()).returning('id').executeTakeFirst();
+        if (!created) throw new ProvisionedMeanwhile();
+        for (const roleId of provision.roleIds) await trx.insertInto('user_roles').values({ user_id: user.id, role_id: roleId, granted_by: null }).execute();
+        for (const teamId of provision.teamIds) await trx.insertInto('team_members').values({ team_id: teamId, user_id: user.id, added_by: null }).execute();
+        await deps.audit.append(trx, {
+          orgId: user.org_id,
+          actor: { type: 'system' },
+          action: 'user.provision',
+          object: { type: 'user', id: user.id },
+          result: 'success',
+          details: { via: 'sso', connection: connection.id, groups: provision.groups, roles: provision.roleIds, teams: provision.teamIds },
+          requestId: client.requestId,
+          sourceIp: client.ip,
+        });
+      }
+      await trx.updateTable('users').set({ last_signin_at: signedIn }).where('id', '=', user.id).execute();
+      const session = await createSession(trx, {
+        userId: user.id,
+        orgId: user.org_id,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        policy: deps.policy,
+        signinMethod: 'sso',
+        mfa: assurance.factor ? { at: signedIn, method: assurance.factor } : null,
+      });
       await deps.audit.append(trx, {
         orgId: user.org_id,
-        actor: { type: 'system' },
-        action: 'user.provision',
+        actor: { type: 'user', id: user.id },
+        action: 'auth.signin',
         object: { type: 'user', id: user.id },
         result: 'success',
-        details: { via: 'sso', connection: connection.id, groups: provision.groups, roles: provision.roleIds, teams: provision.teamIds },
+        details: {
+          factor: 'sso',
+          ...extra,
+          connection: connection.id,
+          // Whose second factor counts for this session: the provider's (trusted and asserted) or Trustdesk's, still to come.
+          secondFactor: assurance.factor ?? 'trustdesk',
+          amr: assurance.amr,
+          acr: assurance.acr,
+          device: deviceOf(client.userAgent),
+        },
         requestId: client.requestId,
         sourceIp: client.ip,
       });
-    }
-    await trx.updateTable('users').set({ last_signin_at: signedIn }).where('id', '=', user.id).execute();
-    const session = await createSession(trx, {
-      userId: user.id,
-      orgId: user.org_id,
-      ip: client.ip,
-      userAgent: client.userAgent,
-      policy: deps.policy,
-      signinMethod: 'sso',
-      mfa: assurance.factor ? { at: signedIn, method: assurance.factor } : null,
+      return { session, userId: user.id, mfaRequired: assurance.factor === null };
     });
-    await deps.audit.append(trx, {
-      orgId: user.org_id,
-      actor: { type: 'user', id: user.id },
-      action: 'auth.signin',
-      object: { type: 'user', id: user.id },
-      result: 'success',
-      details: {
-        factor: 'sso',
-        ...extra,
-        connection: connection.id,
-        // Whose second factor counts for this session: the provider's (trusted and asserted) or Trustdesk's, still to come.
-        secondFactor: assurance.factor ?? 'trustdesk',
-        amr: assurance.amr,
-        acr: assurance.acr,
-        device: deviceOf(client.userAgent),
-      },
-      requestId: client.requestId,
-      sourceIp: client.ip,
-    });
-    return { session, userId: user.id, mfaRequired: assurance.factor === null };
-  });
+  } catch (err) {
+    if (err instanceof ProvisionedMeanwhile && provision) return signInMember(deps, client, fail, connection, at, person, assurance, extra);
+    throw err;
+  }
 }
