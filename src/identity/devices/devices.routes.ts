@@ -11,6 +11,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requirePermission } from '../auth/access.js';
 import { requirePrincipal } from '../auth/auth.routes.js';
+import { AppError } from '../../platform/errors.js';
 import { routeSchema } from '../../platform/http/schemas/common.js';
 import { deviceEndpoints as e } from '../../platform/http/schemas/devices.js';
 import { approveDevice, assertDevice, currentDevice, issueDeviceChallenge, listDevices, registerDevice, revokeDevice, type DeviceCaller, type DeviceDeps } from './devices.service.js';
@@ -65,6 +66,9 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
 
   r.get(e.ofUser.url, { preHandler: requirePermission('users.manage'), schema: routeSchema(e.ofUser, { tags, summary: 'A staff member’s registered devices (users.manage)' }) }, async (request) => {
     const p = requirePrincipal(request);
+    // Someone of another organisation (or nobody) answers not found, as revoking their device does.
+    const member = await s.database.db.selectFrom('users').where('id', '=', request.params.id).where('org_id', '=', p.orgId).select('id').executeTakeFirst();
+    if (!member) throw new AppError('not_found', 'No such staff member.');
     return { devices: await listDevices(s.database.db, p.orgId, request.params.id, p.deviceId) };
   });
 

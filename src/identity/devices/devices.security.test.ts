@@ -277,6 +277,7 @@ describe.each(testDatabaseKinds)('registered devices and where customer data may
     expect(self.json().detail).toMatch(/Another administrator/);
     const foreign = await signIn(app, otherOrg, { roles: ['administrator'] });
     expect((await inject(foreign, 'POST', url)).statusCode).toBe(404);
+    expect((await inject(foreign, 'GET', `/api/users/${user.userId}/devices`)).statusCode).toBe(404);
 
     const approved = await inject(admin, 'POST', url);
     expect(approved.statusCode, approved.body).toBe(200);
