@@ -334,17 +334,16 @@ export async function removeCustomerFactor(deps: PortalDeps, customer: PortalCus
 export async function resetCustomerFactors(deps: Pick<PortalDeps, 'db' | 'audit'>, ctx: AgentContext, input: { customerId: string; verificationId: string; now?: Date }): Promise<{ removed: { totp: boolean; passkeys: number } }> {
   const orgId = ctx.principal.orgId;
   const now = input.now ?? new Date();
-  return deps.db.transaction().execute(async (trx) => {
+  // A refusal is audited after the transaction (on PGlite a second connection would wait for this one).
+  const outcome = await deps.db.transaction().execute(async (trx) => {
     const customer = await trx.selectFrom('customers').where('id', '=', input.customerId).where('org_id', '=', orgId).select('id').executeTakeFirst();
     if (!customer) throw new AppError('not_found', 'No such customer.');
     const v = await trx.selectFrom('customer_verifications').where('id', '=', input.verificationId).where('org_id', '=', orgId).where('customer_id', '=', input.customerId).select(['id', 'ticket_id', 'status', 'decided_at']).executeTakeFirst();
     const org = await trx.selectFrom('organizations').where('id', '=', orgId).select('settings').executeTakeFirst();
     const windowMs = verificationPolicyOf(org?.settings).validMinutes * 60_000;
-    const denied = async (reason: string) => {
-      await deps.audit.record({ ...actingFromAgent(ctx), action: 'customer.mfa.reset', object: { type: 'customer', id: input.customerId }, subjectCustomerId: input.customerId, result: 'denied', details: { reason, verificationId: input.verificationId } });
-      return new AppError('forbidden', 'Verify the customer’s identity first: a verification that succeeded in the last hour is needed.', { extra: { verificationRequired: true } });
-    };
-    if (!v || v.status !== 'verified' || !v.decided_at || now.getTime() - v.decided_at.getTime() > windowMs) throw await denied(!v ? 'no_verification' : v.status !== 'verified' ? 'not_verified' : 'verification_expired');
+    if (!v) return { denied: 'no_verification' } as const;
+    if (v.status !== 'verified' || !v.decided_at) return { denied: 'not_verified' } as const;
+    if (now.getTime() - new Date(v.decided_at).getTime() > windowMs) return { denied: 'verification_expired' } as const;
     await loadTicketForAction(trx, ctx, v.ticket_id, 'tickets.write');
     const totp = await trx.deleteFrom('customer_totp').where('customer_id', '=', input.customerId).executeTakeFirst();
     const keys = await trx.deleteFrom('customer_webauthn_credentials').where('customer_id', '=', input.customerId).executeTakeFirst();
@@ -353,4 +352,9 @@ export async function resetCustomerFactors(deps: Pick<PortalDeps, 'db' | 'audit'
     await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'customer.mfa.reset', object: { type: 'customer', id: input.customerId }, subjectCustomerId: input.customerId, result: 'success', details: { verificationId: v.id, ticketId: v.ticket_id, ...removed } });
     return { removed };
   });
+  if ('denied' in outcome) {
+    await deps.audit.record({ ...actingFromAgent(ctx), action: 'customer.mfa.reset', object: { type: 'customer', id: input.customerId }, subjectCustomerId: input.customerId, result: 'denied', details: { reason: outcome.denied, verificationId: input.verificationId } });
+    throw new AppError('forbidden', 'Verify the customer’s identity first: a verification of this customer that succeeded recently is needed.', { extra: { verificationRequired: true } });
+  }
+  return outcome;
 }

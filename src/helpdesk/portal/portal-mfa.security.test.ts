@@ -39,7 +39,7 @@ describe.each(testDatabaseKinds)('customer second factors on %s', (kind) => {
 
   beforeAll(async () => {
     services = await createTestServices(kind);
-    ({ app } = await buildPortalApp(services));
+    ({ app } = await buildPortalApp(services, { policy: { maxChallengesPerWindow: 50 } }));
     org = await buildOrg(services);
     otherOrg = await buildOrg(services);
     team = await buildTeam(services, org);
