@@ -4,7 +4,6 @@
  */
 import type { Executor } from '../../protection/crypto/keyring.js';
 import { AppError } from '../../platform/errors.js';
-import type { PortalCustomer } from './sessions.js';
 import './mfa-schema.js';
 
 export type CustomerMfaPolicy = 'never' | 'sensitive' | 'always';
@@ -39,7 +38,7 @@ export function fresh(mfaAt: Date | null, now = Date.now()): boolean {
  * `sensitive`: under `sensitive` or `always`, within the step-up window. Refuses with `customer_mfa_required`
  * (saying whether the customer has a factor to use, or must add one first).
  */
-export async function requireCustomerSecondFactor(db: Executor, customer: Pick<PortalCustomer, 'orgId' | 'customerId' | 'mfaAt'>, action: GuardedAction): Promise<void> {
+export async function requireCustomerSecondFactor(db: Executor, customer: { orgId: string; customerId: string; mfaAt: Date | null }, action: GuardedAction): Promise<void> {
   const policy = await readCustomerMfaPolicy(db, customer.orgId);
   if (policy === 'never') return;
   if (action === 'session' && policy !== 'always') return;
