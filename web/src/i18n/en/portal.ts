@@ -35,6 +35,7 @@ export default {
   'portal.mfa.stepUpIntro': 'To continue, confirm it is you with your passkey or authenticator app.',
   'portal.mfa.enrolTitle': 'Add a second factor to continue',
   'portal.mfa.enrolIntro': 'Your support team asks for a second factor here. Add a passkey (or an authenticator app) to your account; you will use it from now on.',
+  'portal.mfa.exportSignIn': 'Sign in to the portal in this browser and confirm it is you with your second factor, then open the link from the email again.',
   'portal.mfa.confirmToChange': 'Confirm it is you before adding or removing a second factor.',
   'portal.chat.title': 'Chat with us',
   'portal.chat.off': 'Chat is not available. Send us a new request instead and we will answer by email.',
