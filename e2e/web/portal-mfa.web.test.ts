@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildOrg, buildTeam, signIn, type SignedIn, type TestOrg } from '../../src/identity/auth/testing.js';
 import type { MemoryMailer } from '../../src/platform/notify/mailer.js';
 import { buildCustomerWithTicket, lastCode } from '../../src/helpdesk/portal/testing.js';
-import { addVirtualAuthenticator, closeBrowser, describeWeb, launchBrowser, runAxe, snap, startWebServer, watchPage, type WebServer } from './harness.js';
+import { addVirtualAuthenticator, closeBrowser, describeWeb, launchBrowser, runAxe, snap, staffContext, startWebServer, watchPage, type WebServer } from './harness.js';
 
 const SECRET = 'Your new PIN letter left on Tuesday; it comes in a plain envelope.';
 
@@ -71,8 +71,18 @@ describeWeb('customer second factors in the portal', (kind) => {
     expect(await runAxe(page)).toEqual([]);
     await snap(page, 'portal-security');
 
-    const policy = await server.app.inject({ method: 'PUT', url: '/api/settings/customer-mfa', headers: admin.headers, payload: { policy: 'sensitive' } });
-    expect(policy.statusCode).toBe(200);
+    // An administrator requires it before secure messages, on the security policy screen.
+    const staff = await staffContext(browser, server, admin);
+    const adminPage = await staff.newPage();
+    await adminPage.goto('/admin/security-policy');
+    const section = adminPage.getByRole('region', { name: 'Customer second factors' });
+    await section.getByLabel('Ask customers for a second factor in the portal').selectOption('sensitive');
+    await section.getByRole('button', { name: 'Save', exact: true }).click();
+    await section.getByText('Saved.').waitFor();
+    expect(await runAxe(adminPage)).toEqual([]);
+    await staff.close();
+    const changed = await server.services.database.db.selectFrom('audit_log').where('action', '=', 'policy.customer_mfa.change').select(['details', 'actor_id']).execute();
+    expect(changed).toEqual([{ actor_id: admin.userId, details: { before: 'never', after: 'sensitive' } }]);
     const sent = await server.app.inject({ method: 'POST', url: `/api/tickets/${c.ticketId}/secure-replies`, headers: agent.headers, payload: { body: SECRET } });
     expect(sent.statusCode).toBe(201);
     // The step-up made when adding the passkey has passed: this session has to prove the factor again.
