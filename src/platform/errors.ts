@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   unauthenticated: 401,
   mfa_required: 401,
   step_up_required: 401,
+  /** A portal route the organisation guards with a customer second factor (decision 0220). */
+  customer_mfa_required: 403,
   forbidden: 403,
   not_found: 404,
   conflict: 409,

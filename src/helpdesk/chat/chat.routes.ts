@@ -119,7 +119,7 @@ export function chatRoutesWith(options: ChatRouteOptions = {}) {
       const { status } = await deps.db.selectFrom('chat_conversations').where('id', '=', visitor.conversationId).select('status').executeTakeFirstOrThrow();
       if (status === 'ended') throw new AppError('conflict', 'This chat has ended.');
       if (!Buffer.isBuffer(request.body)) throw new AppError('unsupported_media_type', 'Send the file as application/octet-stream.');
-      const caller = { orgId: visitor.orgId, customerId: visitor.customerId, sessionHash: Buffer.alloc(0), method: 'code' as const, ip: visitor.ip, requestId: visitor.requestId };
+      const caller = { orgId: visitor.orgId, customerId: visitor.customerId, sessionHash: Buffer.alloc(0), method: 'code' as const, mfaAt: null, ip: visitor.ip, requestId: visitor.requestId };
       const stored = await uploadAttachment(deps, caller, { ticketId: visitor.ticketId, filename: request.query.name, declaredType: 'application/octet-stream', bytes: request.body });
       const seq = await appendAttachmentEvent(deps, visitor, stored.messageId);
       return reply.code(201).send({ seq, attachmentId: stored.attachmentId, dangerous: stored.dangerous });

@@ -60,7 +60,7 @@ export function createPortalRoutes(options: PortalDepsOptions = {}) {
     }, async (request, reply) => started(reply, await signInWithPortalLink(deps, clientOf(request), request.body)));
 
     r.post(e.signOut.url, {
-      config: { public: true, portalSession: true },
+      config: { public: true, portalSession: true, customerMfa: 'exempt' },
       schema: { tags, summary: 'End the portal session', response: { 200: e.signOut.response, ...errors } },
     }, async (request, reply) => {
       const c = await authenticatePortal(deps, request);
@@ -70,7 +70,7 @@ export function createPortalRoutes(options: PortalDepsOptions = {}) {
     });
 
     r.get(e.me.url, {
-      config: { public: true, portalSession: true },
+      config: { public: true, portalSession: true, customerMfa: 'exempt' },
       schema: { tags, summary: 'The signed-in customer, their organisation, the upload limit and the CSRF token for writes', response: { 200: e.me.response, ...errors } },
     }, async (request) => {
       const c = await authenticatePortal(deps, request);
@@ -109,7 +109,7 @@ export function createPortalRoutes(options: PortalDepsOptions = {}) {
     });
 
     r.get(e.download.url, {
-      config: { public: true, portalSession: true, rateLimit: { max: 60, timeWindow: '1 minute' } },
+      config: { public: true, portalSession: true, customerMfa: 'sensitive', rateLimit: { max: 60, timeWindow: '1 minute' } },
       schema: { tags, summary: 'Download a file of one of my requests (audited; a dangerous file needs confirm=1)', params: e.download.params, querystring: e.download.querystring, response: { 200: Binary, ...errors } },
     }, async (request, reply) => {
       const c = await authenticatePortal(deps, request);

@@ -10,8 +10,10 @@ import type { Executor } from '../../protection/crypto/keyring.js';
 import { hashSecret, sameSecret } from '../../identity/auth/secrets.js';
 import { AppError } from '../../platform/errors.js';
 import type { ClientInfo, PortalDeps } from './deps.js';
+import './mfa-schema.js';
 import { looksLikePortalToken, newPortalToken, portalCsrfToken } from './keys.js';
 import type { PortalSessionMethod } from './schema.js';
+import { requireCustomerSecondFactor } from './mfa-policy.js';
 
 export const PORTAL_COOKIE = 'td_portal';
 export const PORTAL_CSRF_HEADER = 'x-portal-csrf';
@@ -23,6 +25,8 @@ export interface PortalCustomer {
   customerId: string;
   sessionHash: Buffer;
   method: PortalSessionMethod;
+  /** When this session last proved a customer second factor (migration 0048); null until it does. */
+  mfaAt: Date | null;
   ip: string;
   requestId: string;
 }
@@ -88,10 +92,18 @@ export function authenticatePortal(deps: PortalDeps, request: FastifyRequest): P
  * Routes marked `portalSession` are refused before their body is read when the caller has no
  * live portal session (and no CSRF token on a write): an anonymous caller learns nothing of
  * their schemas, and the staff gate, for which these routes are public, stays out of it.
+ * Then the organisation's customer second-factor requirement (decision 0220), deny by default:
+ * under `always` every portal-session route needs a session that proved a factor unless it says
+ * `customerMfa: 'exempt'` (who am I, sign-out, the factor routes themselves); routes marked
+ * `customerMfa: 'sensitive'` need a fresh step-up under `sensitive` and `always`.
  */
 export function requirePortalSessionFirst(app: FastifyInstance, deps: PortalDeps): void {
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config.portalSession === true) await authenticatePortal(deps, request);
+    const config = request.routeOptions.config;
+    if (config.portalSession !== true) return;
+    const caller = await authenticatePortal(deps, request);
+    if (config.customerMfa === 'exempt') return;
+    await requireCustomerSecondFactor(deps.db, caller, config.customerMfa === 'sensitive' ? 'sensitive' : 'session');
   });
 }
 
@@ -104,7 +116,7 @@ async function checkPortalSession(deps: PortalDeps, request: FastifyRequest, now
     .selectFrom('customer_sessions')
     .where('id_hash', '=', idHash)
     .where('revoked_at', 'is', null)
-    .select(['org_id', 'customer_id', 'method', 'expires_at', 'last_seen_at'])
+    .select(['org_id', 'customer_id', 'method', 'expires_at', 'last_seen_at', 'mfa_at'])
     .executeTakeFirst();
   if (!row || row.expires_at.getTime() <= now.getTime() || now.getTime() - new Date(row.last_seen_at).getTime() > deps.policy.idleMs) throw refuse();
   if (UNSAFE.has(request.method)) {
@@ -116,7 +128,7 @@ async function checkPortalSession(deps: PortalDeps, request: FastifyRequest, now
   if (now.getTime() - new Date(row.last_seen_at).getTime() > 60_000) {
     await deps.db.updateTable('customer_sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
   }
-  return { orgId: row.org_id, customerId: row.customer_id, sessionHash: idHash, method: row.method, ip: request.ip, requestId: String(request.id), token };
+  return { orgId: row.org_id, customerId: row.customer_id, sessionHash: idHash, method: row.method, mfaAt: row.mfa_at ? new Date(row.mfa_at) : null, ip: request.ip, requestId: String(request.id), token };
 }
 
 export async function revokePortalSession(deps: PortalDeps, sessionHash: Buffer): Promise<void> {

@@ -5,6 +5,7 @@
  * bodies is audited in its transaction, and reading a secure message also
  * counts as that secure message's read.
  */
+import { requireCustomerSecondFactor } from './mfa-policy.js';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../platform/errors.js';
 import { openAttachment } from '../../protection/blobs/attachments.js';
@@ -93,6 +94,8 @@ export async function readMyTicket(deps: PortalDeps, customer: PortalCustomer, i
       .execute();
     const ids = messages.map((m) => m.id);
     const secure = ids.length ? await trx.selectFrom('secure_messages').where('message_id', 'in', ids).select(['id', 'message_id']).execute() : [];
+    // A conversation holding a secure message reads it: the organisation's second-factor requirement applies (decision 0220).
+    if (secure.length > 0) await requireCustomerSecondFactor(trx, customer, 'sensitive');
     const attachments = ids.length
       ? await trx.selectFrom('attachments').where('message_id', 'in', ids).where('status', '=', 'stored').select(['id', 'message_id', 'filename_enc', 'size', 'sniffed_type', 'dangerous']).execute()
       : [];

@@ -377,11 +377,18 @@ export async function openExportLink(deps: PortalDeps, client: ClientInfo, input
  * is counted before it is compared (checkChallengeCode); the challenge is used up with the download, in one
  * transaction that also audits it. An expired export, or one an erasure removed, answers 410.
  */
-export async function downloadExport(deps: PortalDeps, client: ClientInfo, input: { token: string; challengeId: string; code: string }): Promise<{ filename: string; bytes: Uint8Array }> {
+export async function downloadExport(
+  deps: PortalDeps,
+  client: ClientInfo,
+  input: { token: string; challengeId: string; code: string },
+  /** The organisation's customer second-factor requirement (decision 0220), checked once the code is right and before it is used up. */
+  secondFactor?: (customer: { orgId: string; customerId: string }) => Promise<void>,
+): Promise<{ filename: string; bytes: Uint8Array }> {
   const e = await liveExport(deps, input.token);
   if (!e) throw DEAD_EXPORT();
   const c = await checkChallengeCode(deps, { challengeId: input.challengeId, code: input.code, purpose: 'privacy_export', customerId: e.customer_id });
   if (c.privacy_export_id !== e.id) throw new AppError('unauthenticated', 'The code is wrong or has expired. Request a new one.');
+  await secondFactor?.({ orgId: c.org_id, customerId: e.customer_id });
   return deps.db.transaction().execute(async (trx) => {
     await consumeChallenge(trx, c.id);
     const row = await trx

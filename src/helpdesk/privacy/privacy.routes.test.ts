@@ -353,6 +353,15 @@ describe.each(testDatabaseKinds)('data-subject requests on %s', (kind) => {
     const wrong = code === '000000' ? '111111' : '000000';
     expect((await pub('/api/portal/privacy-export/download', { token, challengeId, code: wrong })).statusCode).toBe(401);
     expect((await pub('/api/portal/privacy-export/download', { token: tampered, challengeId, code })).statusCode).toBe(410);
+    // Where the organisation requires a customer second factor (decision 0220), the link and the code are not
+    // enough: the customer has none, so they are told to add one; the code stays usable.
+    const orgRow = await db.selectFrom('organizations').where('id', '=', org.orgId).select('settings').executeTakeFirstOrThrow();
+    const setMfa = (customerMfa: string) => db.updateTable('organizations').set({ settings: JSON.stringify({ ...(orgRow.settings ?? {}), customerMfa }) }).where('id', '=', org.orgId).execute();
+    await setMfa('sensitive');
+    const guarded = await pub('/api/portal/privacy-export/download', { token, challengeId, code });
+    expect(guarded.statusCode).toBe(403);
+    expect(guarded.json()).toMatchObject({ code: 'customer_mfa_required', enrolled: false });
+    await setMfa('never');
     const dl = await pub('/api/portal/privacy-export/download', { token, challengeId, code });
     expect(dl.statusCode, dl.body).toBe(200);
     expect(dl.headers['content-type']).toBe('application/zip');

@@ -17,6 +17,7 @@ import { ProblemRef, problemResponses, routeSchema } from '../../platform/http/s
 import { portalPrivacyEndpoints as pe, privacyEndpoints as e } from '../../platform/http/schemas/privacy.js';
 import { createPortalDeps } from '../portal/deps.js';
 import { authenticatePortal, clientOf as portalClientOf, requirePortalSessionFirst } from '../portal/sessions.js';
+import { requireCustomerSecondFactor } from '../portal/mfa-policy.js';
 import { createHelpdeskDeps } from '../tickets/context.js';
 import type { ErasureOptions } from './erasure.js';
 import { checkExportLink, downloadExport, openExportLink, sendExportLink } from './export.js';
@@ -143,7 +144,13 @@ export const privacyPortalRoutes = async function privacyPortalRoutes(app: Fasti
     config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
     schema: { tags, summary: 'The code and the link: the data bundle (zip; each code gives one download; audited)', body: pe.download.body, response: { 200: Binary, ...portalErrors } },
   }, async (request, reply) => {
-    const file = await downloadExport(deps, portalClientOf(request), request.body);
+    // The link and the code prove the mailbox; where the organisation requires a customer second factor, the
+    // download also needs this customer's portal session with a fresh step-up (decision 0220).
+    const file = await downloadExport(deps, portalClientOf(request), request.body, async (customer) => {
+      const session = await authenticatePortal(deps, request).catch(() => null);
+      const mfaAt = session && session.orgId === customer.orgId && session.customerId === customer.customerId ? session.mfaAt : null;
+      await requireCustomerSecondFactor(deps.db, { ...customer, mfaAt }, 'sensitive');
+    });
     return sendDownload(reply, { filename: file.filename, bytes: file.bytes, contentType: 'application/zip' });
   });
 };

@@ -62,7 +62,7 @@ export function createSecureMessageRoutes(options: PortalDepsOptions = {}) {
     });
 
     r.get(e.read.url, {
-      config: { public: true, portalSession: true },
+      config: { public: true, portalSession: true, customerMfa: 'sensitive' },
       schema: { tags, summary: 'Read a secure message (every read is audited)', params: e.read.params, response: { 200: e.read.response, ...errors } },
     }, async (request) => readSecureMessage(deps, await authenticatePortal(deps, request), { secureMessageId: request.params.id }));
   };

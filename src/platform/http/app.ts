@@ -51,6 +51,12 @@ declare module 'fastify' {
     readOnly?: boolean;
     /** Public to the staff gate but needs a customer's portal session, checked before the body is read. */
     portalSession?: boolean;
+    /**
+     * The organisation's customer second-factor requirement on a `portalSession` route (decision 0220):
+     * absent = the session must have proved a factor when the organisation requires one always;
+     * `sensitive` = a fresh step-up under `sensitive` and `always`; `exempt` = never (me, sign-out, the factor routes).
+     */
+    customerMfa?: 'sensitive' | 'exempt';
     /** Needs a staff session; an API token is refused (the console's live socket: a token has no console). */
     sessionOnly?: boolean;
   }

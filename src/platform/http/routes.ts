@@ -26,6 +26,7 @@ import { webhookRoutes } from '../webhooks/webhooks.routes.js';
 import { phishingReportRoutes } from '../../threats/phishing-reports/phishing-reports.routes.js';
 import { phishingLearningRoutes } from '../../threats/phishing-learning/phishing-learning.routes.js';
 import { portalRoutes } from '../../helpdesk/portal/portal.routes.js';
+import { portalMfaRoutes } from '../../helpdesk/portal/portal-mfa.routes.js';
 import { quarantineRoutes } from '../../threats/quarantine/quarantine.routes.js';
 import { routingRoutes } from '../../helpdesk/routing/routing.routes.js';
 import { signatureRoutes } from '../../helpdesk/signatures/signatures.routes.js';
@@ -87,6 +88,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   phishingReportRoutes,
   phishingLearningRoutes,
   portalRoutes,
+  portalMfaRoutes,
   notificationRoutes,
   csatRoutes,
   reportRoutes,

@@ -5,13 +5,14 @@
  */
 import { useEffect, useState } from 'react';
 import { organizationEndpoints } from '../../../src/platform/http/schemas/organization.js';
+import { portalMfaEndpoints } from '../../../src/platform/http/schemas/portal-mfa.js';
 import { allowlistEndpoints } from '../../../src/platform/http/schemas/users.js';
 import { call } from '../api.js';
 import { t, tp } from '../i18n/index.js';
 import { useMe } from '../session.js';
 import { Button } from '../ui/Button.js';
 import { DataTable } from '../ui/DataTable.js';
-import { TextAreaField } from '../ui/fields.js';
+import { SelectField, TextAreaField } from '../ui/fields.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
@@ -32,6 +33,29 @@ function Allowlist({ current, onSaved }: { current: string[]; onSaved: () => voi
       <ErrorNotice error={submit.error} />
       {saved ? <Notice tone="success">{t('form.saved')}</Notice> : null}
       <div className="form__actions"><Button type="submit" variant="primary" busy={submit.busy}>{t('admin.policy.allowlist.save')}</Button></div>
+    </form>
+  );
+}
+
+type CustomerMfa = 'never' | 'sensitive' | 'always';
+
+/** When customers must prove a second factor in the portal (decision 0220); saving is audited. */
+function CustomerSecondFactor() {
+  const current = useResource(() => call(portalMfaEndpoints.policy), []);
+  const [value, setValue] = useState<CustomerMfa>('never');
+  const [saved, setSaved] = useState(false);
+  useEffect(() => {
+    if (current.data) setValue(current.data.policy);
+  }, [current.data]);
+  const submit = useSubmit(async () => call(portalMfaEndpoints.setPolicy, { body: { policy: value } }));
+  if (!current.data) return current.error ? <ErrorNotice error={current.error} onRetry={current.reload} /> : <Loading />;
+  const options = (['never', 'sensitive', 'always'] as const).map((v) => ({ value: v, label: t(`admin.policy.customerMfa.${v}`) }));
+  return (
+    <form className="form" noValidate onSubmit={async (e) => { e.preventDefault(); setSaved(false); if (await submit.run()) setSaved(true); }}>
+      <SelectField label={t('admin.policy.customerMfa.label')} hint={t('admin.policy.customerMfa.hint')} options={options} value={value} onChange={(e) => setValue(e.target.value as CustomerMfa)} />
+      <ErrorNotice error={submit.error} />
+      {saved ? <Notice tone="success">{t('form.saved')}</Notice> : null}
+      <div className="form__actions"><Button type="submit" variant="primary" busy={submit.busy}>{t('admin.policy.customerMfa.save')}</Button></div>
     </form>
   );
 }
@@ -84,6 +108,11 @@ export function SecurityPolicy() {
             />
             <p className="adm-muted">{t('admin.policy.mfaHint')}</p>
           </Section>
+          {can('policies.manage') ? (
+            <Section title={t('admin.policy.customerMfa.title')} id="policy-customer-mfa">
+              <CustomerSecondFactor />
+            </Section>
+          ) : null}
           <Section title={t('admin.policy.allowlist.title')} id="policy-allowlist">
             {can('policies.manage') ? <Allowlist current={p.allowedCidrs} onSaved={policy.reload} /> : <p>{p.allowedCidrs.length ? p.allowedCidrs.join(', ') : t('admin.policy.allowlist.anywhere')}</p>}
           </Section>

@@ -15,7 +15,8 @@ import { DataTable } from '../ui/DataTable.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, ErrorNotice, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
-import { portalCall } from './session.js';
+import { portalCall, usePortal } from './session.js';
+import { isCustomerMfaRequired, StepUpCard } from './SecurityPage.js';
 
 /** "Your data": the two buttons and the customer's requests with their state. */
 export function MyDataSection() {
@@ -64,6 +65,7 @@ const calls: LinkCalls = {
 export function ExportPage() {
   const link = useEmailedLink<Saved>(calls, 'portal-export-code');
   const { token, step, setStep, code, setCodeError } = link;
+  const portal = usePortal();
 
   useEffect(() => {
     if (step.kind === 'dead') forgetLinkToken();
@@ -103,6 +105,10 @@ export function ExportPage() {
           </>
         ) : null}
       </EmailedLinkCard>
+      {isCustomerMfaRequired(download.error) ? (
+        // The organisation requires a second factor for downloads: prove it on this browser's portal session, then the same code downloads.
+        portal.state.status === 'signed-in' ? <StepUpCard onDone={() => download.run({ preventDefault() {} } as FormEvent)} /> : <Notice tone="info">{t('portal.mfa.exportSignIn')}</Notice>
+      ) : null}
     </Page>
   );
 }

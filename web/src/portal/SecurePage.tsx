@@ -15,8 +15,9 @@ import { useSubmit } from '../ui/hooks.js';
 import { Page } from '../ui/Page.js';
 import { RedactedText } from '../ui/redacted.js';
 import { portalCall, setPortalCsrf, usePortal } from './session.js';
+import { isCustomerMfaRequired, StepUpCard } from './SecurityPage.js';
 
-type Read = { kind: 'read'; message: Static<typeof SecureMessage> };
+type Read = { kind: 'read'; message: Static<typeof SecureMessage> } | { kind: 'mfa'; secureMessageId: string };
 
 const calls: LinkCalls = {
   check: (token) => portalCall(secureMessageEndpoints.check, { body: { token } }),
@@ -29,7 +30,7 @@ export function SecurePage() {
   const { step, setStep, code, setCodeError } = link;
 
   useEffect(() => {
-    if (step.kind === 'read' || step.kind === 'dead') forgetLinkToken();
+    if (step.kind === 'read' || step.kind === 'mfa' || step.kind === 'dead') forgetLinkToken();
   }, [step.kind]);
 
   const verify = useSubmit(async (e: FormEvent) => {
@@ -56,9 +57,27 @@ export function SecurePage() {
     setPortalCsrf(verified.csrfToken);
     // The session is known before the message shows, so its link to the conversation works at once.
     await reload();
-    const message = await portalCall(secureMessageEndpoints.read, { params: { id: verified.secureMessageId } });
-    setStep({ kind: 'read', message });
+    await readMessage(verified.secureMessageId);
   });
+
+  /** The read; where the organisation requires a second factor, the server says so and the step-up card shows first. */
+  async function readMessage(secureMessageId: string): Promise<void> {
+    try {
+      setStep({ kind: 'read', message: await portalCall(secureMessageEndpoints.read, { params: { id: secureMessageId } }) });
+    } catch (err) {
+      if (!isCustomerMfaRequired(err)) throw err;
+      setStep({ kind: 'mfa', secureMessageId });
+    }
+  }
+
+  if (step.kind === 'mfa') {
+    const id = step.secureMessageId;
+    return (
+      <Page title={t('portal.secure.title')}>
+        <StepUpCard onDone={() => readMessage(id)} />
+      </Page>
+    );
+  }
 
   if (step.kind === 'read') {
     const m = step.message;

@@ -17,6 +17,7 @@ import { formatDateTime, t } from '../i18n/index.js';
 import { Button } from '../ui/Button.js';
 import { TextAreaField } from '../ui/fields.js';
 import { useResource } from '../ui/hooks.js';
+import { isCustomerMfaRequired, StepUpCard } from './SecurityPage.js';
 import { Badge, ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
 import { formatBytes, portalCall, usePortalMe } from './session.js';
@@ -203,7 +204,7 @@ export function TicketPage({ id }: { id: string }) {
     return (
       <Page title={t('portal.ticket.title', { ref: '' }).trim()}>
         {ticket.loading ? <Loading /> : null}
-        <ErrorNotice error={ticket.error} onRetry={ticket.reload} />
+        {isCustomerMfaRequired(ticket.error) ? <StepUpCard onDone={ticket.reload} /> : <ErrorNotice error={ticket.error} onRetry={ticket.reload} />}
         <p><Link href="/portal">{t('portal.ticket.back')}</Link></p>
       </Page>
     );

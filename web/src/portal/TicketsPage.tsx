@@ -16,6 +16,7 @@ import { Badge, EmptyState, ErrorNotice, Loading, Notice } from '../ui/notices.j
 import { Page, Section } from '../ui/Page.js';
 import { RelativeTime } from '../ui/time.js';
 import { MyDataSection } from './PrivacyPages.js';
+import { isCustomerMfaRequired, StepUpCard } from './SecurityPage.js';
 import { portalCall } from './session.js';
 
 export function statusLabel(status: string): string {
@@ -78,7 +79,7 @@ export function TicketsPage() {
         </Section>
       ) : null}
       {tickets.loading && !tickets.data ? <Loading /> : null}
-      <ErrorNotice error={tickets.error} onRetry={tickets.reload} />
+      {isCustomerMfaRequired(tickets.error) ? <StepUpCard onDone={() => { tickets.reload(); pending.reload(); }} /> : <ErrorNotice error={tickets.error} onRetry={tickets.reload} />}
       {tickets.data ? (
         tickets.data.items.length === 0 ? (
           <EmptyState title={t('portal.tickets.empty')}>

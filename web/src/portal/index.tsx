@@ -13,6 +13,7 @@ import { HelpArticlePage, HelpHomePage } from './HelpPages.js';
 import { RatePage } from './RatePage.js';
 import { RequestPage } from './RequestPage.js';
 import { SecurePage } from './SecurePage.js';
+import { SecurityPage } from './SecurityPage.js';
 import { ExportPage } from './PrivacyPages.js';
 import { PortalBrand } from './PortalBrand.js';
 import { PolicyPage } from './PolicyPage.js';
@@ -47,6 +48,7 @@ function PortalLayout({ children }: { children: ReactNode }) {
             {link(`/portal/help${org ? `?org=${org.id}` : ''}`, t('kb.portal.nav'), location.startsWith('/portal/help'))}
             {link('/portal/request', t('portal.nav.newRequest'), location === '/portal/request')}
             {signedIn ? link('/portal/chat', t('portal.nav.chat'), location === '/portal/chat') : null}
+            {signedIn ? link('/portal/security', t('portal.nav.security'), location === '/portal/security') : null}
             {signedIn ? (
               <li>
                 <button
@@ -98,6 +100,9 @@ export default function PortalArea() {
             {(params: { id: string }) => (
               <RequireCustomer><TicketPage id={params.id} /></RequireCustomer>
             )}
+          </Route>
+          <Route path="/portal/security">
+            <RequireCustomer><SecurityPage /></RequireCustomer>
           </Route>
           <Route path="/portal/chat">
             <RequireCustomer><ChatPage /></RequireCustomer>

@@ -58,6 +58,7 @@ export default {
   'errors.validation_failed': 'Some fields need attention.',
   'errors.unauthenticated': 'Your session has ended. Sign in again.',
   'errors.mfa_required': 'Confirm your second factor to continue.',
+  'errors.customer_mfa_required': 'Confirm it is you with your second factor to continue.',
   'errors.step_up_required': 'This action needs you to confirm your second factor again.',
   'errors.forbidden': 'You do not have permission to do that.',
   'errors.not_found': 'That was not found, or you do not have access to it.',
