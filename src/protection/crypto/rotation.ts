@@ -48,6 +48,8 @@ export const ENCRYPTED_COLUMNS: Array<{ table: EncryptedTable; columns: string[]
   { table: 'privacy_exports', columns: ['bundle_enc'] },
   // An organisation's single-sign-on client secret, and its SAML decryption key (src/identity/sso/connection.service.ts).
   { table: 'sso_connections', columns: ['client_secret_enc', 'saml_sp_key_enc'] },
+  // A customer's authenticator-app secret, under the customer's key (rowId = customer_id, decision 0220).
+  { table: 'customer_totp', columns: ['secret_enc'], key: 'customer_id' },
 ];
 // Every *_enc column in the schema must be listed here: a rotation retires the old key version, so a column it
 // missed would become unreadable (rotation.test.ts reads the live schema and fails on any column not listed).
@@ -70,6 +72,7 @@ type EncryptedTable =
   | 'mfa_challenges'
   | 'portal_challenges'
   | 'mfa_totp'
+  | 'customer_totp'
   | 'user_phones'
   | 'phishing_models'
   | 'chat_settings'
