@@ -2,7 +2,8 @@
  * Customer second factors in Chromium (decision 0220), with its virtual authenticator: a customer signs in
  * to the portal by email code and adds a passkey on "Sign-in security"; the organisation then requires a
  * second factor for secure messages; the customer opens a secure message from its emailed link, enters
- * the emailed code, and the message shows only after the passkey confirms it is them.
+ * the emailed code, and the message shows only after the passkey confirms it is them. Then the customer has lost
+ * the laptop: an agent confirms who they are by a code to their address and removes their portal second factors.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -116,5 +117,28 @@ describeWeb('customer second factors in the portal', (kind) => {
     expect(verified.map((v) => v.details)).toEqual([{ factor: 'webauthn' }]);
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
+  });
+
+  it('an agent confirms the customer by a code to their address, then removes their lost passkey', async () => {
+    const db = server.services.database.db;
+    const grace = await db.selectFrom('customer_webauthn_credentials').select(['customer_id']).executeTakeFirstOrThrow();
+    const ticket = await db.selectFrom('tickets').where('requester_id', '=', grace.customer_id).select('id').executeTakeFirstOrThrow();
+    const staff = await staffContext(browser, server, agent);
+    const desk = await staff.newPage();
+    const seen = watchPage(desk);
+    desk.on('dialog', (d) => void d.accept());
+    await desk.goto(`/tickets/${ticket.id}`);
+    const verify = desk.getByRole('region', { name: 'Verify customer' });
+    const before = mailCount('grace@customer.example');
+    await verify.getByRole('button', { name: 'Send code' }).click();
+    await verify.getByLabel('Code the customer reads back').fill(await codeFor('grace@customer.example', before));
+    await verify.getByRole('button', { name: 'Check code' }).click();
+    await verify.getByRole('button', { name: 'Remove their portal second factors' }).click();
+    await verify.getByText('Removed: no authenticator app, 1 passkeys.', { exact: false }).waitFor();
+    expect(await db.selectFrom('customer_webauthn_credentials').where('customer_id', '=', grace.customer_id).select('id').execute()).toEqual([]);
+    const reset = await db.selectFrom('audit_log').where('action', '=', 'customer.mfa.reset').select(['result', 'actor_id']).execute();
+    expect(reset).toEqual([{ result: 'success', actor_id: agent.userId }]);
+    expect(seen.pageErrors).toEqual([]);
+    await staff.close();
   });
 });

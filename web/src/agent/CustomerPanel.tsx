@@ -11,6 +11,7 @@ import { maskingEndpoints } from '../../../src/platform/http/schemas/masking.js'
 import { privacyEndpoints } from '../../../src/platform/http/schemas/privacy.js';
 import { LegalHold } from './LegalHold.js';
 import { verificationEndpoints, VERIFICATION_CHANNELS } from '../../../src/platform/http/schemas/verification.js';
+import { portalMfaEndpoints } from '../../../src/platform/http/schemas/portal-mfa.js';
 import { call } from '../api.js';
 import { formatDateTime, t } from '../i18n/index.js';
 import { useMe } from '../session.js';
@@ -150,8 +151,15 @@ function RevealDialog({ customerId, ticketId, field, onClose, onRevealed }: { cu
   );
 }
 
-export function VerifyCustomer({ ticketId, held = false }: { ticketId: string; held?: boolean }) {
+export function VerifyCustomer({ ticketId, customerId, held = false }: { ticketId: string; customerId?: string; held?: boolean }) {
   const list = useResource((signal) => call(verificationEndpoints.list, { params: { id: ticketId } }, { signal }), [ticketId]);
+  const [reset, setReset] = useState<{ totp: boolean; passkeys: number } | null>(null);
+  // A customer who lost their passkey or app: after a verification that succeeded, the agent removes their portal
+  // second factors so they can add new ones (decision 0220; the server checks the verification's age and ticket).
+  const resetFactors = useSubmit(async (verificationId: string) => {
+    if (!customerId || !window.confirm(t('agent.verify.resetConfirm'))) return;
+    setReset((await call(portalMfaEndpoints.reset, { params: { id: customerId }, body: { verificationId } })).removed);
+  });
   const [channel, setChannel] = useState<(typeof VERIFICATION_CHANNELS)[number]>('email');
   const [pending, setPending] = useState<{ id: string; sentTo: string; expiresAt: string } | null>(null);
   const [code, setCode] = useState('');
@@ -185,6 +193,13 @@ export function VerifyCustomer({ ticketId, held = false }: { ticketId: string; h
       {outcome ? (
         <Notice tone={outcome === 'verified' ? 'success' : outcome === 'failed' ? 'danger' : 'info'}>{label('agent.verify.outcome', outcome)}</Notice>
       ) : null}
+      {customerId && latest?.status === 'verified' && !pending ? (
+        <div className="form__actions">
+          <ErrorNotice error={resetFactors.error} />
+          <Button className="btn--small" busy={resetFactors.busy} onClick={() => void resetFactors.run(latest.id)}>{t('agent.verify.resetFactors')}</Button>
+        </div>
+      ) : null}
+      {reset ? <Notice tone="success">{t('agent.verify.resetDone', { app: reset.totp ? t('agent.verify.resetApp') : t('agent.verify.resetNoApp'), passkeys: String(reset.passkeys) })}</Notice> : null}
       {pending && !held ? (
         <form className="form" onSubmit={(e) => { e.preventDefault(); void check.run(); }} noValidate>
           <p>{t('agent.verify.sent', { to: pending.sentTo })}</p>

@@ -99,7 +99,7 @@ export function TicketPage({ id }: { id: string }) {
           <Properties ticket={data} onChanged={ticket.reload} />
           <TicketCsat ticketId={data.id} status={data.status} />
           {data.requesterId && can('customers.read') ? <CustomerPanel customerId={data.requesterId} ticketId={data.id} canReveal={data.abilities['customers.reveal']} /> : null}
-          {data.requesterId && can('customers.verify') ? <VerifyCustomer ticketId={data.id} held={data.held !== null} /> : null}
+          {data.requesterId && can('customers.verify') ? <VerifyCustomer ticketId={data.id} customerId={data.requesterId} held={data.held !== null} /> : null}
         </aside>
       </div>
     </Page>
