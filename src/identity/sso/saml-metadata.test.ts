@@ -3,7 +3,7 @@ import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto'
 import { describe, expect, it } from 'vitest';
 import { idpMetadata, newIdpKeys } from './saml-testing.js';
 import { MetadataError, parseIdpMetadata } from './saml-metadata.js';
-import { generateKeyAndCertificate } from './x509.js';
+import { generateKeyAndCertificate, selfSignedCertificate } from './x509.js';
 
 describe('x509', () => {
   it('writes a self-signed certificate node:crypto reads and verifies, with UTCTime and GeneralizedTime validity', () => {
@@ -19,6 +19,15 @@ describe('x509', () => {
 describe('parseIdpMetadata', () => {
   const keys = newIdpKeys();
   const one = idpMetadata({ entityId: 'https://idp.example/saml', ssoUrl: 'https://idp.example/sso', certificatePem: keys.certificatePem });
+  it('writes a positive, minimally encoded serial number every time (a random serial once had illegal DER padding)', () => {
+    const { privateKeyPem } = generateKeyAndCertificate('Serial Test');
+    const key = createPrivateKey(privateKeyPem);
+    for (let i = 0; i < 600; i++) {
+      const cert = new X509Certificate(selfSignedCertificate({ commonName: 'Serial Test', privateKey: key }));
+      expect(Number.parseInt(cert.serialNumber.slice(0, 2), 16)).toBeLessThan(0x80);
+    }
+  });
+
   it('reads the entity, the redirect sign-on URL and the signing certificate', () => {
     const m = parseIdpMetadata(one);
     expect(m).toMatchObject({ entityId: 'https://idp.example/saml', ssoUrl: 'https://idp.example/sso', validUntil: null });

@@ -48,7 +48,8 @@ export function selfSignedCertificate(input: CertificateInput): string {
   const key = typeof input.privateKey === 'string' ? createPrivateKey(input.privateKey) : input.privateKey;
   const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
   const serial = randomBytes(16);
-  serial[0] = (serial[0] as number & 0x7f) | 0x01;
+  // Positive and minimal in DER: the top bit clear and the first byte never zero (`as` binds tighter than `&`).
+  serial[0] = ((serial[0] as number) & 0x7f) | 0x01;
   const notBefore = input.notBefore ?? new Date(Date.now() - 60_000);
   const notAfter = input.notAfter ?? new Date(notBefore.getTime() + 10 * 365 * 86_400_000);
   const subject = name(input.commonName.slice(0, 64));
