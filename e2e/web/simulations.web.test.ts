@@ -242,4 +242,30 @@ describeWeb('phishing simulations', (kind) => {
     expect(seen.pageErrors).toEqual([]);
     await snap(p, 'security-simulation-builder');
   }, 90_000);
+
+  it('the officer words the attachment of their own template, sees it in the preview, and a hostile file name is refused', async () => {
+    const { page: p, seen } = await page(officer);
+    await p.goto('/security/simulations');
+    await p.getByRole('heading', { level: 1, name: 'Phishing simulations' }).waitFor({ timeout: 60_000 });
+    await p.getByRole('button', { name: 'Copy “Overdue invoice to open”' }).click();
+    await p.getByRole('button', { name: 'Edit “Copy of Overdue invoice to open”' }).click();
+    await p.getByLabel('Template name').fill('Quote to open (our version)');
+    expect(await p.getByLabel('Attach a harmless file that reports when opened').isChecked()).toBe(true);
+    await p.getByLabel('File name, without extension').fill('../Quote\\x');
+    await p.getByRole('button', { name: 'Save template' }).click();
+    await p.getByText(/no path separators/).first().waitFor();
+    await p.getByLabel('File name, without extension').fill('Quote {{document.number}}');
+    await p.getByLabel('Heading of the file').fill('QUOTE for {{organisation.name}}');
+    await p.getByRole('button', { name: 'Preview for a sample agent' }).click();
+    const shown = p.locator('.sim-preview__attachment');
+    await shown.getByText('Quote INV-2026-04817.pdf').waitFor();
+    await shown.getByText('QUOTE for Example Support').waitFor();
+    expect(await runAxe(p)).toEqual([]);
+    await shown.scrollIntoViewIfNeeded();
+    await snap(p, 'security-simulation-template-attachment');
+    await p.getByRole('button', { name: 'Save template' }).click();
+    await p.getByRole('button', { name: 'Edit “Quote to open (our version)”' }).waitFor();
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+  }, 90_000);
 });

@@ -18,7 +18,7 @@ import { createLearnedLoader } from '../phishing-learning/store.js';
 import { campaignTemplate, resolveForCampaign } from './custom-templates.js';
 import { CUSTOMER_NAMES, renderTemplate } from './templates.js';
 import { buildSimulatedMessage } from './message.js';
-import { buildInvoiceHtml, buildInvoicePdf, drawInvoiceFacts } from './attachment.js';
+import { buildAttachment, drawInvoiceFacts } from './attachment.js';
 import { readSimulationSettings } from './settings.js';
 import { hashToken, recordEvent } from './events.js';
 import type { DeliveryPath, LandingForm, SimulationBanner, SimulationEventType } from './schema.js';
@@ -190,9 +190,9 @@ async function deliverOne(deps: HelpdeskDeps, options: DeliveryOptions, r: { id:
   const rendered = renderTemplate(template, values);
   // The harmless file: a PDF whose opening the console's download route sees (no token inside), or for a
   // mailbox an HTML page whose one link carries the attachment token.
-  const attachment = !template.attachment ? undefined : attachmentToken
-    ? buildInvoiceHtml(template.attachment, values, drawInvoiceFacts(now), `${options.publicUrl}/l/${attachmentToken}`)
-    : buildInvoicePdf(template.attachment, values, drawInvoiceFacts(now));
+  const attachment = template.attachment
+    ? buildAttachment(template.attachment, values, drawInvoiceFacts(now), attachmentToken ? `${options.publicUrl}/l/${attachmentToken}` : null)
+    : undefined;
   if (c.delivery === 'mailbox') {
     // The agent's own mailbox, through the relay: the same ordinary-looking message, addressed to them.
     if (!options.relay) throw new Error('no relay configured for mailbox delivery');

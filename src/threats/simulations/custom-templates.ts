@@ -12,7 +12,7 @@ import { AppError } from '../../platform/errors.js';
 import { latestModule } from '../../identity/training/modules.service.js';
 import { actingFromAgent, type AgentContext, type HelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { findTemplate } from './shipped-templates.js';
-import { checkTemplate, type Difficulty, type SimulationTemplate } from './templates.js';
+import { checkTemplate, type Difficulty, type SimulationTemplate, type TemplateAttachment } from './templates.js';
 import type { StoredTemplate, StoredTemplateVersion } from './schema.js';
 import './schema.js';
 
@@ -35,6 +35,7 @@ export function versionAsTemplate(t: Omit<StoredTemplate, 'versions'>, v: Stored
   return {
     id: t.id, version: t.version, name: t.name, scenario: t.scenario, difficulty: t.difficulty as Difficulty, trainingTopic: t.trainingTopic,
     from: { name: v.fromName, localPart: v.fromLocalPart }, subject: v.subject, body: v.body, redFlags: v.redFlags,
+    attachment: v.attachment ? { kind: 'document', ...v.attachment } : undefined,
   };
 }
 
@@ -165,6 +166,17 @@ export async function copyShippedTemplate(deps: HelpdeskDeps, ctx: AgentContext,
   if (!t) throw new AppError('not_found', 'No such shipped template.');
   return createOrgTemplate(deps, ctx, {
     name: `Copy of ${t.name}`.slice(0, 200), scenario: t.scenario, difficulty: t.difficulty, trainingTopic: t.trainingTopic, defaultLanguage: SHIPPED_LANGUAGE,
-    versions: [{ language: SHIPPED_LANGUAGE, fromName: t.from.name, fromLocalPart: t.from.localPart, subject: t.subject, body: t.body, redFlags: t.redFlags.map((f) => ({ ...f })) }],
+    versions: [{ language: SHIPPED_LANGUAGE, fromName: t.from.name, fromLocalPart: t.from.localPart, subject: t.subject, body: t.body, redFlags: t.redFlags.map((f) => ({ ...f })), ...(t.attachment ? { attachment: attachmentAsDocument(t.attachment) } : {}) }],
   });
+}
+
+/** A shipped attachment in the own-template form, worded as the shipped invoice is (decision 0223), to edit. */
+export function attachmentAsDocument(a: TemplateAttachment): NonNullable<StoredTemplateVersion['attachment']> {
+  if (a.kind === 'document') return { filename: a.filename, title: a.title, text: a.text, button: a.button };
+  return {
+    filename: 'Invoice_{{document.number}}',
+    title: 'INVOICE {{document.number}}',
+    text: [a.issuer, '', 'Bill to: {{organisation.name}}', 'Invoice date: {{document.date}}', 'Due date: {{document.due}}', '', `${a.item}: {{document.amount}}`, 'Amount due: {{document.amount}}', '', 'Payment terms: on receipt. Late payment fees apply.'].join('\n'),
+    button: 'View invoice',
+  };
 }

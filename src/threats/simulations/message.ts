@@ -61,7 +61,7 @@ export function buildSimulatedMessage(m: RenderedMessage, input: { to: string; d
   const a = input.attachment;
   if (!a) return Buffer.from([...head, `Content-Type: multipart/alternative; boundary="${boundary}"`, '', ...alternative, ''].join('\r\n'));
   const outer = `${varying(12, 24)}`;
-  const name = a.filename.replace(/[^A-Za-z0-9._-]/g, '_');
+  const name = a.filename.replace(/[^A-Za-z0-9 ._()-]/g, '_');
   const lines = [
     ...head,
     `Content-Type: multipart/mixed; boundary="${outer}"`,

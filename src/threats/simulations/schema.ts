@@ -43,6 +43,8 @@ export interface StoredTemplateVersion {
   subject: string;
   body: string;
   redFlags: Array<{ in: 'subject' | 'from' | 'body'; quote: string; explanation: string }>;
+  /** Decision 0223: a harmless file that reports when opened, in this version's words (absent: none). */
+  attachment?: { filename: string; title: string; text: string; button: string } | null | undefined;
 }
 
 export interface StoredTemplate {

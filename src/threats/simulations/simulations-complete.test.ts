@@ -434,4 +434,48 @@ describe.each(testDatabaseKinds)('simulations made complete on %s', (kind) => {
     await inject(null, 'GET', `/l/${token}`);
     expect((await eventsOf(r.id)).at(-1)).toEqual({ type: 'attachment_opened', discounted_reason: 'after_campaign_end' });
   });
+
+  it('carries an officer’s own attachment per language version: hostile names refused, previewed, delivered and its opening counted', async () => {
+    // Copying the shipped invoice keeps its file, now in words the officer can edit.
+    const copy = await inject(officer, 'POST', '/api/simulations/templates/invoice-attachment/copy');
+    expect(copy.statusCode, copy.body).toBe(201);
+    const en = copy.json().versions[0];
+    expect(en.attachment).toMatchObject({ filename: 'Invoice_{{document.number}}', button: 'View invoice' });
+    const de = {
+      ...en, language: 'de', subject: 'ÜBERFÄLLIG: Rechnung im Anhang', body: 'Guten Tag,\n\ndie angehängte Rechnung ist überfällig. Bitte öffnen Sie den Anhang noch heute.\n\nBuchhaltung',
+      redFlags: [{ in: 'body', quote: 'öffnen Sie den Anhang noch heute', explanation: 'Ein unerwarteter Anhang von Unbekannten.' }, { in: 'subject', quote: 'ÜBERFÄLLIG', explanation: 'Druck durch Fristen.' }],
+      attachment: { filename: 'Rechnung {{document.number}}', title: 'Rechnung für {{organisation.name}}', text: 'Betrag: {{document.amount}}\nFällig am {{document.due}}', button: 'Rechnung ansehen' },
+    };
+    const body = (over: object) => ({ name: 'Own invoice', scenario: 'x', difficulty: 1, trainingTopic: 'phishing-in-the-queue', defaultLanguage: 'en', versions: [en, { ...de, attachment: { ...de.attachment, ...over } }] });
+    const id = copy.json().id as string;
+    for (const [name, over] of [
+      ['a path', { filename: '../../etc/passwd' }], ['a header', { filename: 'a"\r\nBcc: x@evil.example' }], ['an extension', { filename: 'Rechnung.exe' }],
+      ['oversized text', { text: 'x'.repeat(2001) }], ['too many lines', { text: 'Zeile\n'.repeat(60) }], ['{{link}} in the file', { text: '{{link}}' }], ['an unknown field', { script: 'x' }],
+    ] as const) {
+      const r = await inject(officer, 'PUT', `/api/simulations/custom-templates/${id}`, body(over));
+      expect(r.statusCode, name).toBe(400);
+      expect(r.headers['content-type'], name).toContain('application/problem+json');
+    }
+    const saved = await inject(officer, 'PUT', `/api/simulations/custom-templates/${id}`, body({}));
+    expect(saved.statusCode, saved.body).toBe(200);
+    // Previewable in each language, as the sample agent would get it.
+    const preview = (await inject(officer, 'GET', `/api/simulations/templates/${id}/preview?language=de`)).json();
+    expect(preview.attachment).toEqual({ filename: 'Rechnung INV-2026-04817.pdf', title: 'Rechnung für Example Support', lines: ['Betrag: EUR 1,280.00', 'Fällig am 2026-03-09'], button: 'Rechnung ansehen' });
+    const draft = (await inject(officer, 'POST', '/api/simulations/templates/preview', { template: body({ text: '{{agent.password}}' }), language: 'de' })).json();
+    expect(draft.problems.join()).toMatch(/unknown template variable/);
+    // A German-speaking agent gets the German file through the queue; opening it counts as the shipped one does.
+    const target = await signIn(app, org, { roles: ['agent'], teamIds: [team] });
+    await inject(target, 'PUT', '/api/account/language', { language: 'de' });
+    const { campaignId, r } = await deliverInvoice(target, { templateId: id });
+    const files = await db().selectFrom('attachments').where('message_id', '=', r.message_id!).select(['id', 'sniffed_type', 'dangerous']).execute();
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatchObject({ sniffed_type: 'application/pdf', dangerous: false });
+    const ticket = (await inject(target, 'GET', `/api/tickets/${r.ticket_id}`)).json();
+    const message = (ticket.messages as Array<{ id: string; attachments: Array<{ filename: string | null }> }>).find((m) => m.id === r.message_id)!;
+    expect(message.attachments[0]!.filename).toMatch(/^Rechnung [A-Za-z0-9-]+\.pdf$/);
+    const opened = await inject(target, 'GET', `/api/tickets/${r.ticket_id}/attachments/${files[0]!.id}`);
+    expect(opened.body).toContain('öffnen Sie den Anhang noch heute');
+    expect((await eventsOf(r.id)).filter((e) => e.type === 'attachment_opened')).toEqual([{ type: 'attachment_opened', discounted_reason: null }]);
+    expect((await inject(officer, 'GET', `/api/simulations/campaigns/${campaignId}`)).json().recipients[0].outcome).toBe('attachment_opened');
+  });
 });

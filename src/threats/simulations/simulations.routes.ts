@@ -21,7 +21,8 @@ import { simulationEndpoints as e } from '../../platform/http/schemas/simulation
 import { LocalBlobStore, type BlobStore } from '../../protection/blobs/store.js';
 import { actingFromAgent, createHelpdeskDeps, type AgentContext } from '../../helpdesk/tickets/context.js';
 import { campaignResults, createCampaign, deliverDueSimulations, endCampaign, listCampaigns } from './campaigns.service.js';
-import { copyShippedTemplate, createOrgTemplate, deleteOrgTemplate, listOrgTemplates, pickVersion, readOrgTemplate, resolveForCampaign, SHIPPED_LANGUAGE, updateOrgTemplate, versionAsTemplate } from './custom-templates.js';
+import { documentText } from './attachment.js';
+import { attachmentAsDocument, copyShippedTemplate, createOrgTemplate, deleteOrgTemplate, listOrgTemplates, pickVersion, readOrgTemplate, resolveForCampaign, SHIPPED_LANGUAGE, updateOrgTemplate, versionAsTemplate } from './custom-templates.js';
 import { LANDING_CSS, renderInvalidLink, renderLandingForm, renderLandingPage, SEEN_SCRIPT } from './landing-page.js';
 import { findTemplate, SHIPPED_TEMPLATES } from './shipped-templates.js';
 import { readSimulationSettings, validateSettings, writeSimulationSettings } from './settings.js';
@@ -38,7 +39,20 @@ const orgSummary = (t: StoredTemplate) => ({ id: t.id, version: t.version, name:
 /** A template rendered for the sample agent, with its red flags (the builder's and the editor's preview). */
 function previewOf(t: SimulationTemplate, language: string) {
   const m = renderTemplate(t, SAMPLE_VALUES);
-  return { fromName: m.fromName, fromAddress: m.fromAddress, subject: m.subject, text: m.text, redFlags: t.redFlags, language };
+  return { fromName: m.fromName, fromAddress: m.fromAddress, subject: m.subject, text: m.text, redFlags: t.redFlags, language, attachment: attachmentPreview(t) };
+}
+
+/** The attachment as the sample agent would get it through the support queue (decision 0223). */
+function attachmentPreview(t: SimulationTemplate) {
+  if (!t.attachment) return null;
+  const facts = { number: 'INV-2026-04817', issued: new Date('2026-03-02T09:00:00Z'), due: new Date('2026-03-09T09:00:00Z'), amountCents: 128_000 };
+  const spec = t.attachment.kind === 'document' ? t.attachment : { kind: 'document' as const, ...attachmentAsDocument(t.attachment) };
+  try {
+    const d = documentText(spec, SAMPLE_VALUES, facts);
+    return { filename: `${d.filename}.pdf`, title: d.title, lines: d.lines, button: d.button };
+  } catch {
+    return null; // an unknown variable: listed among the draft's problems
+  }
 }
 
 function agentContext(request: FastifyRequest): AgentContext {
@@ -85,7 +99,7 @@ export function createSimulationRoutes(options: { blobs?: BlobStore; deliveryInt
       const v = pickVersion(stored, request.body.language ?? body.defaultLanguage);
       const t = versionAsTemplate(stored, v);
       const problems = checkTemplate(t).filter((x) => !x.startsWith('id:'));
-      if (problems.some((x) => x.startsWith('unknown template variable'))) return { fromName: '', fromAddress: '', subject: '', text: '', redFlags: t.redFlags, language: v.language, problems };
+      if (problems.some((x) => x.startsWith('unknown template variable'))) return { fromName: '', fromAddress: '', subject: '', text: '', redFlags: t.redFlags, language: v.language, attachment: null, problems };
       return { ...previewOf(t, v.language), problems };
     });
 

@@ -11,13 +11,102 @@
 
 export type Difficulty = 1 | 2 | 3;
 
-/** What a template's attachment says (variables allowed in issuer and item). */
-export interface TemplateAttachment {
+/** The shipped invoice's attachment (variables allowed in issuer and item). */
+export interface InvoiceAttachment {
   kind: 'invoice';
   /** Who the invoice is from, e.g. "{{customerName}} Consulting" or "Northgate Office Supplies". */
   issuer: string;
   /** The one line item. */
   item: string;
+}
+
+/**
+ * An organisation's own attachment (decision 0223): its file name, heading and text, per language version.
+ * Title and text may use the message's variables (not {{link}}) and {{document.number}}, {{document.date}},
+ * {{document.due}}, {{document.amount}}, drawn per recipient.
+ */
+export interface DocumentAttachment {
+  kind: 'document';
+  /** Without extension: Trustdesk adds .pdf (support queue) or .html (own mailbox). */
+  filename: string;
+  title: string;
+  text: string;
+  /** The one button of the mailbox variant, e.g. "View the quote". */
+  button: string;
+}
+
+export type TemplateAttachment = InvoiceAttachment | DocumentAttachment;
+
+/** Bounds of an own attachment (the API schema has the same; checkAttachment says why in words). */
+export const ATTACHMENT_LIMITS = { filename: 80, title: 120, text: 2000, button: 40, lines: 40, lineChars: 84 } as const;
+
+/** Variables of an attachment's text beyond the message's: values drawn per recipient. */
+export const DOCUMENT_VARIABLES = ['document.number', 'document.date', 'document.due', 'document.amount'] as const;
+export type DocumentFacts = Record<(typeof DOCUMENT_VARIABLES)[number], string>;
+export const SAMPLE_DOCUMENT_FACTS: DocumentFacts = { 'document.number': 'INV-2026-04817', 'document.date': '2026-03-02', 'document.due': '2026-03-09', 'document.amount': 'EUR 1,280.00' };
+
+/** Places the per-recipient document values, then the message's (an unknown variable throws, as fill does). */
+export function fillDocument(text: string, values: TemplateValues, facts: DocumentFacts): string {
+  const placed = text.replace(/\{\{\s*(document\.[a-z]+)\s*\}\}/g, (m, name: string) => (Object.hasOwn(facts, name) ? facts[name as keyof DocumentFacts] : m));
+  return fill(placed, values);
+}
+
+/** Splits text into lines of at most `width` characters at spaces (a longer word is cut). */
+export function wrapLines(text: string, width: number = ATTACHMENT_LIMITS.lineChars): string[] {
+  const out: string[] = [];
+  for (const para of text.replace(/\r\n?/g, '\n').split('\n')) {
+    // eslint-disable-next-line no-control-regex
+    const words = para.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').split(/ +/).filter(Boolean);
+    let line = '';
+    for (let w of words) {
+      while ([...w].length > width) {
+        if (line) { out.push(line); line = ''; }
+        out.push([...w].slice(0, width).join(''));
+        w = [...w].slice(width).join('');
+      }
+      if (!line) line = w;
+      else if ([...line].length + 1 + [...w].length <= width) line += ` ${w}`;
+      else { out.push(line); line = w; }
+    }
+    out.push(line);
+  }
+  while (out.length && out[out.length - 1] === '') out.pop();
+  return out;
+}
+
+/**
+ * Problems with an own attachment, empty when it is valid. The file name is refused, never repaired, when it
+ * could mean something else: a path separator, a control character (CR, LF: a header), a quote, "..", a
+ * leading dot or dash, or an extension of its own (the type is Trustdesk's to set).
+ */
+export function checkAttachment(a: DocumentAttachment): string[] {
+  const problems: string[] = [];
+  // {{document.number}} is the one variable a file name may carry (a name that differs per recipient).
+  const name = a.filename.replace(/\{\{\s*document\.number\s*\}\}/g, 'INV-2026-04817');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(name)) problems.push('attachment.filename: no line breaks or control characters');
+  else if (/[/\\]/.test(name)) problems.push('attachment.filename: no path separators');
+  else if (name.includes('..')) problems.push('attachment.filename: no ".."');
+  else if (!/^[A-Za-z0-9][A-Za-z0-9 ._()-]*$/.test(name)) problems.push('attachment.filename: letters, digits, spaces and . _ ( ) - only, starting with a letter or digit');
+  else if (/\.[A-Za-z0-9]{1,5}$/.test(name)) problems.push('attachment.filename: no extension (Trustdesk adds .pdf or .html)');
+  if ([...name].length > ATTACHMENT_LIMITS.filename || name.trim() === '') problems.push(`attachment.filename: 1 to ${ATTACHMENT_LIMITS.filename} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(a.title)) problems.push('attachment.title: one line, no control characters');
+  if ([...a.title].length > ATTACHMENT_LIMITS.title || a.title.trim() === '') problems.push(`attachment.title: 1 to ${ATTACHMENT_LIMITS.title} characters`);
+  if ([...a.button].length > ATTACHMENT_LIMITS.button || a.button.trim() === '') problems.push(`attachment.button: 1 to ${ATTACHMENT_LIMITS.button} characters`);
+  if ([...a.text].length > ATTACHMENT_LIMITS.text) problems.push(`attachment.text: at most ${ATTACHMENT_LIMITS.text} characters`);
+  for (const part of [a.title, a.text, a.button]) {
+    if (/\{\{\s*link\s*\}\}/.test(part)) { problems.push('attachment: {{link}} is not allowed (the file reports its opening by itself)'); break; }
+  }
+  try {
+    const text = fillDocument(a.text, safeValues(SAMPLE_VALUES), SAMPLE_DOCUMENT_FACTS);
+    fillDocument(a.title, safeValues(SAMPLE_VALUES), SAMPLE_DOCUMENT_FACTS);
+    fillDocument(a.button, safeValues(SAMPLE_VALUES), SAMPLE_DOCUMENT_FACTS);
+    if (wrapLines(text).length > ATTACHMENT_LIMITS.lines) problems.push(`attachment.text: at most ${ATTACHMENT_LIMITS.lines} lines on the page`);
+  } catch (err) {
+    problems.push(`attachment: ${(err as Error).message}`);
+  }
+  return problems;
 }
 
 export interface RedFlag {
@@ -136,6 +225,7 @@ export function checkTemplate(t: SimulationTemplate): string[] {
   if (!t.attachment && !/\{\{\s*link\s*\}\}/.test(t.body)) problems.push('body: needs {{link}}');
   if (t.redFlags.length < 2 || t.redFlags.length > LIMITS.flags) problems.push(`redFlags: 2 to ${LIMITS.flags}`);
   if (!t.trainingTopic) problems.push('trainingTopic: required');
+  if (t.attachment?.kind === 'document') problems.push(...checkAttachment(t.attachment));
   try {
     const sample = renderTemplate(t, SAMPLE_VALUES);
     for (const flag of t.redFlags) {

@@ -14,7 +14,7 @@ import { formatDateTime, t } from '../i18n/index.js';
 import { useMe } from '../session.js';
 import { Button } from '../ui/Button.js';
 import { DataTable } from '../ui/DataTable.js';
-import { SelectField, TextAreaField, TextField } from '../ui/fields.js';
+import { CheckboxField, SelectField, TextAreaField, TextField } from '../ui/fields.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, EmptyState, ErrorNotice, Loading } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
@@ -24,7 +24,21 @@ import { SecurityNav } from './SecurityNav.js';
 type Banner = (typeof SIMULATION_BANNERS)[number];
 type LandingFormKind = (typeof LANDING_FORMS)[number];
 type FlagPlace = 'subject' | 'from' | 'body';
-interface VersionDraft { language: string; fromName: string; fromLocalPart: string; subject: string; body: string; redFlags: Array<{ in: FlagPlace; quote: string; explanation: string }> }
+interface AttachmentDraft { filename: string; title: string; text: string; button: string }
+interface VersionDraft { language: string; fromName: string; fromLocalPart: string; subject: string; body: string; redFlags: Array<{ in: FlagPlace; quote: string; explanation: string }>; attachment?: AttachmentDraft | null | undefined }
+const NEW_ATTACHMENT: AttachmentDraft = { filename: 'Invoice_{{document.number}}', title: 'INVOICE {{document.number}}', text: 'Bill to: {{organisation.name}}\nDue date: {{document.due}}\n\nAmount due: {{document.amount}}', button: 'View invoice' };
+
+/** The attachment as the preview shows it: its file name, heading and the page's lines (decision 0223). */
+function AttachmentShown({ a }: { a: { filename: string; title: string; lines: string[]; button: string } | null | undefined }) {
+  if (!a) return null;
+  return (
+    <div className="sim-preview__attachment" aria-label={t('sims.preview.attachment')}>
+      <p><strong>{t('sims.preview.attachment')}:</strong> {a.filename}</p>
+      <pre className="sim-preview__body"><strong>{a.title}</strong>{'\n\n'}{a.lines.join('\n')}</pre>
+      <p>{t('sims.preview.attachmentButton', { button: a.button })}</p>
+    </div>
+  );
+}
 interface TemplateDraft { name: string; scenario: string; difficulty: number; trainingTopic: string; defaultLanguage: string; versions: VersionDraft[] }
 
 /** A discounted event's reason in words ("scanner_range:203.0.113.0/24" names the range). */
@@ -44,6 +58,7 @@ function Preview({ templateId }: { templateId: string }) {
       <p><strong>{t('sims.preview.subject')}:</strong> {p.subject}</p>
       <p>{t('sims.difficulty', { level: p.template.difficulty })}</p>
       <pre className="sim-preview__body">{p.text}</pre>
+      <AttachmentShown a={p.attachment} />
       <h4>{t('sims.preview.flags')}</h4>
       <ol>{p.redFlags.map((f, i) => <li key={i}><mark>{f.quote}</mark> — {f.explanation}</li>)}</ol>
     </div>
@@ -149,11 +164,21 @@ function TemplateEditor({ id, initial, onDone }: { id: string | null; initial: T
         <TextField label={t('sims.tpl.fromName')} value={v.fromName} onChange={(ev) => setVersion({ fromName: ev.target.value })} required />
         <TextField label={t('sims.tpl.fromLocalPart')} value={v.fromLocalPart} onChange={(ev) => setVersion({ fromLocalPart: ev.target.value })} required />
         <TextField label={t('sims.tpl.subject')} value={v.subject} onChange={(ev) => setVersion({ subject: ev.target.value })} required />
-        <TextAreaField label={t('sims.tpl.body')} hint={t('sims.tpl.bodyHint')} rows={10} value={v.body} onChange={(ev) => setVersion({ body: ev.target.value })}
+        <TextAreaField label={t('sims.tpl.body')} hint={v.attachment ? `${t('sims.tpl.bodyHint')} ${t('sims.tpl.bodyHintAttachment')}` : t('sims.tpl.bodyHint')} rows={10} value={v.body} onChange={(ev) => setVersion({ body: ev.target.value })}
           onSelect={(ev) => { const el = ev.currentTarget; setSelection(el.value.slice(el.selectionStart, el.selectionEnd)); }} required />
         <div className="form__actions">
           <Button disabled={!selection.trim()} onClick={() => { setVersion({ redFlags: [...v.redFlags, { in: 'body', quote: selection, explanation: '' }] }); setSelection(''); }}>{t('sims.tpl.markFlag')}</Button>
         </div>
+        <CheckboxField label={t('sims.tpl.attach')} hint={t('sims.tpl.attachHint')} checked={Boolean(v.attachment)} onChange={(ev) => setVersion({ attachment: ev.target.checked ? { ...NEW_ATTACHMENT } : null })} />
+        {v.attachment ? (
+          <fieldset>
+            <legend>{t('sims.preview.attachment')}</legend>
+            <TextField label={t('sims.tpl.att.filename')} hint={t('sims.tpl.att.filenameHint')} maxLength={100} value={v.attachment.filename} onChange={(ev) => setVersion({ attachment: { ...v.attachment!, filename: ev.target.value } })} required />
+            <TextField label={t('sims.tpl.att.title')} maxLength={120} value={v.attachment.title} onChange={(ev) => setVersion({ attachment: { ...v.attachment!, title: ev.target.value } })} required />
+            <TextAreaField label={t('sims.tpl.att.text')} hint={t('sims.tpl.att.textHint')} rows={6} maxLength={2000} value={v.attachment.text} onChange={(ev) => setVersion({ attachment: { ...v.attachment!, text: ev.target.value } })} />
+            <TextField label={t('sims.tpl.att.button')} maxLength={40} value={v.attachment.button} onChange={(ev) => setVersion({ attachment: { ...v.attachment!, button: ev.target.value } })} required />
+          </fieldset>
+        ) : null}
         <fieldset>
           <legend>{t('sims.preview.flags')}</legend>
           {v.redFlags.length === 0 ? <p>{t('sims.tpl.noFlags')}</p> : null}
@@ -182,6 +207,7 @@ function TemplateEditor({ id, initial, onDone }: { id: string | null; initial: T
             <p><strong>{t('sims.preview.from')}:</strong> {shown.fromName} &lt;{shown.fromAddress}&gt;</p>
             <p><strong>{t('sims.preview.subject')}:</strong> {shown.subject}</p>
             <pre className="sim-preview__body">{shown.text}</pre>
+            <AttachmentShown a={shown.attachment} />
           </>
         ) : <p>{t('sims.tpl.previewHint')}</p>}
       </div>

@@ -12,6 +12,23 @@ export const DELIVERY_PATHS = ['queue', 'mailbox'] as const;
 export const TEMPLATE_BOUNDS = { subject: 200, fromName: 100, localPart: 64, body: 8000, flags: 12, flagText: 400, versions: 10, perOrg: 50 } as const;
 const LanguageTag = Type.String({ minLength: 2, maxLength: 35, pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$' });
 
+/**
+ * Decision 0223: a version's own harmless attachment. The service refuses (problem+json) a file name with a path
+ * separator, a line break, a quote, "..", or an extension of its own, and a text longer than one page.
+ */
+export const AttachmentBody = Type.Object({
+  /** Without extension; letters, digits, spaces and . _ ( ) -; may carry {{document.number}}. */
+  filename: Type.String({ minLength: 1, maxLength: 100 }),
+  title: Type.String({ minLength: 1, maxLength: 120 }),
+  /** Plain text with the message's variables (not {{link}}) and {{document.number|date|due|amount}}. */
+  text: Type.String({ maxLength: 2000 }),
+  /** The mailbox variant's one button. */
+  button: Type.String({ minLength: 1, maxLength: 40 }),
+}, { additionalProperties: false });
+export const AttachmentView = Type.Object({ filename: Type.String(), title: Type.String(), text: Type.String(), button: Type.String() });
+/** The attachment as placed for the sample agent: the name with .pdf, the heading, the page's lines. */
+export const AttachmentPreview = Type.Object({ filename: Type.String(), title: Type.String(), lines: Type.Array(Type.String()), button: Type.String() });
+
 export const RedFlagView = Type.Object({ in: Literals(['subject', 'from', 'body'] as const), quote: Type.String(), explanation: Type.String() });
 export const TemplateSummary = Type.Object({
   id: Type.String(), version: Type.Integer(), name: Type.String(), scenario: Type.String(), difficulty: Type.Integer({ minimum: 1, maximum: 3 }), trainingTopic: Type.String(),
@@ -24,6 +41,8 @@ export const TemplatePreview = Type.Object({
   fromName: Type.String(), fromAddress: Type.String(), subject: Type.String(), text: Type.String(),
   redFlags: Type.Array(RedFlagView),
   language: Type.String(),
+  /** The attachment as the sample agent would get it (null: none). */
+  attachment: Type.Optional(Nullable(AttachmentPreview)),
 });
 
 const RedFlagInput = Type.Object({
@@ -41,6 +60,8 @@ export const TemplateVersionBody = Type.Object({
   body: Type.String({ minLength: 1, maxLength: TEMPLATE_BOUNDS.body }),
   /** Each marks a span of the subject, sender or body by quoting it exactly. */
   redFlags: Type.Array(RedFlagInput, { minItems: 2, maxItems: TEMPLATE_BOUNDS.flags }),
+  /** A harmless file that reports when opened; the body then needs no {{link}}. Absent or null: none. */
+  attachment: Type.Optional(Nullable(AttachmentBody)),
 }, { additionalProperties: false });
 
 export const TemplateBody = Type.Object({
@@ -58,6 +79,7 @@ export const OrgTemplate = Type.Object({
   versions: Type.Array(Type.Object({
     language: Type.String(), fromName: Type.String(), fromLocalPart: Type.String(), subject: Type.String(), body: Type.String(),
     redFlags: Type.Array(RedFlagView),
+    attachment: Type.Optional(Nullable(AttachmentView)),
   })),
   updatedAt: Timestamp,
 });
@@ -65,6 +87,7 @@ export const OrgTemplate = Type.Object({
 export const DraftPreviewBody = Type.Object({ template: TemplateBody, language: Type.Optional(LanguageTag) }, { additionalProperties: false });
 export const DraftPreview = Type.Object({
   fromName: Type.String(), fromAddress: Type.String(), subject: Type.String(), text: Type.String(), redFlags: Type.Array(RedFlagView), language: Type.String(),
+  attachment: Type.Optional(Nullable(AttachmentPreview)),
   /** What keeps it from being saved (empty: valid). */
   problems: Type.Array(Type.String()),
 });
