@@ -21,6 +21,7 @@ describeWeb('training', (kind) => {
   let browser: Browser;
   let officer: SignedIn;
   let agent: SignedIn;
+  let germanAgent: SignedIn;
 
   beforeAll(async () => {
     server = await startWebServer({ kind });
@@ -33,6 +34,12 @@ describeWeb('training', (kind) => {
     agent = await signInAs(server.app, agentUser);
     const assigned = await server.app.inject({ method: 'POST', url: '/api/training/assignments', headers: officer.headers, payload: { moduleKey: MODULE, userIds: [agentUser.userId], dueDays: 14 } });
     expect(assigned.statusCode, assigned.body).toBe(201);
+    // A colleague who chose German (the same preference simulations use) gets the German version of a module.
+    const germanUser = await buildUser(services, org, { roles: ['agent'], teamIds: [team], name: 'Lena Keller', email: `lena-${randomUUID().slice(0, 6)}@northwind.example` });
+    germanAgent = await signInAs(server.app, germanUser);
+    expect((await server.app.inject({ method: 'PUT', url: '/api/account/language', headers: germanAgent.headers, payload: { language: 'de' } })).statusCode).toBe(200);
+    const assignedDe = await server.app.inject({ method: 'POST', url: '/api/training/assignments', headers: officer.headers, payload: { moduleKey: 'phishing-in-the-queue', userIds: [germanUser.userId], dueDays: 14 } });
+    expect(assignedDe.statusCode, assignedDe.body).toBe(201);
   });
   afterAll(async () => {
     await closeBrowser(browser);
@@ -40,8 +47,8 @@ describeWeb('training', (kind) => {
   });
 
   /** Ticks the choices `pick` gives for each question. */
-  async function answer(page: Page, pick: (q: QuizQuestion, i: number) => number[]) {
-    for (const [i, q] of quiz.quiz.entries()) {
+  async function answer(page: Page, pick: (q: QuizQuestion, i: number) => number[], module = quiz) {
+    for (const [i, q] of module.quiz.entries()) {
       const group = page.getByRole('group', { name: `${i + 1}. ${q.text}` });
       for (const c of pick(q, i)) await group.getByLabel(q.choices[c]!, { exact: true }).check();
     }
@@ -86,5 +93,25 @@ describeWeb('training', (kind) => {
     expect(await runAxe(officerPage)).toEqual([]);
     await snap(officerPage, 'training-progress');
     await officerContext.close();
+  }, 90_000);
+
+  it('a German-speaking agent reads the module in German and passes its German quiz; it counts for the module', async () => {
+    const de = parseModule(readFileSync(path.join(import.meta.dirname, '../../src/identity/training/modules/de/phishing-in-the-queue.md'), 'utf8'));
+    const context = await staffContext(browser, server, germanAgent);
+    const page = await context.newPage();
+    const seen = watchPage(page);
+    await page.goto('/training');
+    await page.getByRole('link', { name: de.title }).click();
+    await page.getByRole('heading', { name: 'Warum der Support ein Ziel ist' }).waitFor();
+    expect(await page.locator('.kb-article').getAttribute('lang')).toBe('de');
+    expect(await runAxe(page)).toEqual([]);
+    await snap(page, 'training-in-german');
+    await answer(page, (q) => q.correct, de);
+    await page.getByText('Passed with 100%').waitFor();
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    await context.close();
+    const progress = (await server.app.inject({ method: 'GET', url: '/api/training/progress?moduleKey=phishing-in-the-queue', headers: officer.headers })).json();
+    expect(progress.items.find((r: { userName: string }) => r.userName === 'Lena Keller')).toMatchObject({ status: 'passed' });
   }, 90_000);
 });

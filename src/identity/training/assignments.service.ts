@@ -18,7 +18,7 @@ import type { Database } from '../../platform/db/schema.js';
 import { AppError } from '../../platform/errors.js';
 import { scopeOf, type Principal } from '../auth/access.js';
 import { gradeAttempt, publicQuiz } from './format.js';
-import { actingOf, latestModule, presentModule, type ModuleRow, type TrainingActor, type TrainingDeps } from './modules.service.js';
+import { actingOf, latestModule, personLanguage, presentModule, versionInLanguage, type ModuleRow, type TrainingActor, type TrainingDeps } from './modules.service.js';
 import type { AssignmentSource, AssignmentStatus } from './schema.js';
 import './schema.js';
 
@@ -227,7 +227,7 @@ async function loadOwn(db: Executor, p: Principal, assignmentId?: string, lock =
     .where('a.user_id', '=', p.userId)
     .where('a.org_id', '=', p.orgId)
     .select(['a.id', 'a.status', 'a.due_at', 'a.assigned_at', 'a.completed_at', 'a.attempts_used', 'a.best_score'])
-    .select(['m.id as m_id', 'm.org_id as m_org_id', 'm.key as m_key', 'm.version as m_version', 'm.title as m_title', 'm.summary as m_summary', 'm.audience as m_audience', 'm.minutes as m_minutes', 'm.pass_mark as m_pass_mark', 'm.max_attempts as m_max_attempts', 'm.source as m_source', 'm.lesson_html as m_lesson_html', 'm.quiz as m_quiz', 'm.created_by as m_created_by', 'm.created_at as m_created_at'])
+    .select(['m.id as m_id', 'm.org_id as m_org_id', 'm.key as m_key', 'm.version as m_version', 'm.title as m_title', 'm.summary as m_summary', 'm.audience as m_audience', 'm.minutes as m_minutes', 'm.pass_mark as m_pass_mark', 'm.max_attempts as m_max_attempts', 'm.source as m_source', 'm.lesson_html as m_lesson_html', 'm.quiz as m_quiz', 'm.created_by as m_created_by', 'm.created_at as m_created_at', 'm.language as m_language'])
     .orderBy('a.assigned_at', 'desc');
   if (assignmentId) q = q.where('a.id', '=', assignmentId);
   if (lock) q = q.forUpdate('a');
@@ -236,7 +236,7 @@ async function loadOwn(db: Executor, p: Principal, assignmentId?: string, lock =
     id: r.id, status: r.status, due_at: r.due_at as Date, assigned_at: r.assigned_at, completed_at: r.completed_at as Date | null, attempts_used: r.attempts_used, best_score: r.best_score,
     module: {
       id: r.m_id, org_id: r.m_org_id, key: r.m_key, version: r.m_version, title: r.m_title, summary: r.m_summary, audience: r.m_audience, minutes: r.m_minutes,
-      pass_mark: r.m_pass_mark, max_attempts: r.m_max_attempts, source: r.m_source, lesson_html: r.m_lesson_html, quiz: r.m_quiz, created_by: r.m_created_by, created_at: r.m_created_at,
+      pass_mark: r.m_pass_mark, max_attempts: r.m_max_attempts, source: r.m_source, lesson_html: r.m_lesson_html, quiz: r.m_quiz, created_by: r.m_created_by, created_at: r.m_created_at, language: r.m_language,
     },
   }));
 }
@@ -244,7 +244,11 @@ async function loadOwn(db: Executor, p: Principal, assignmentId?: string, lock =
 /** The caller's own assignments, newest first, after applying the organisation's rules to them. */
 export async function myAssignments(deps: TrainingDeps, p: Principal, now = new Date()) {
   if (p.kind === 'session') await applyTrainingRules(deps, { orgId: p.orgId, userId: p.userId }, now);
-  return (await loadOwn(deps.db, p)).map((a) => presentAssignment(a, now));
+  const language = await personLanguage(deps.db, p.orgId, p.userId);
+  return Promise.all((await loadOwn(deps.db, p)).map(async (a) => {
+    const shown = await versionInLanguage(deps.db, p.orgId, a.module, language);
+    return { ...presentAssignment({ ...a, module: { ...a.module, title: shown.title, summary: shown.summary, minutes: shown.minutes } }, now), language: shown.language };
+  }));
 }
 
 function gradedView(closed: boolean, quizLength: number, attempt: { attempt: number; score: number; passed: boolean; created_at: Date; answers: number[][]; correct: boolean[] }, module: ModuleRow) {
@@ -262,30 +266,54 @@ function gradedView(closed: boolean, quizLength: number, attempt: { attempt: num
   };
 }
 
-/** One of the caller's own assignments: the lesson, the quiz without answers, the last attempt. Another person's: not found. */
+/**
+ * The language version of a module row of the caller's organisation by id, when it is a version of `assigned`
+ * (same key and version); not found otherwise, so an attempt cannot be graded against another module's quiz.
+ */
+async function languageVersionById(db: Executor, orgId: string, assigned: ModuleRow, id: string): Promise<ModuleRow> {
+  if (id === assigned.id) return assigned;
+  const row = await db.selectFrom('training_modules').where('id', '=', id).where('key', '=', assigned.key).where('version', '=', assigned.version)
+    .where((eb) => eb.or([eb('org_id', 'is', null), eb('org_id', '=', orgId)])).selectAll().executeTakeFirst();
+  if (!row) throw new AppError('validation_failed', 'That is not a language version of the module you were assigned.');
+  return row;
+}
+
+/**
+ * One of the caller's own assignments: the lesson, the quiz without answers, the last attempt. Another person's:
+ * not found. Shown in the person's language when the module has that language version (decision 0224): the
+ * answer names the version shown (`moduleId`, `language`), and the quiz is graded against that version.
+ */
 export async function readAssignment(deps: TrainingDeps, p: Principal, assignmentId: string, now = new Date()) {
   const [a] = await loadOwn(deps.db, p, assignmentId);
   if (!a) throw new AppError('not_found', 'No such assignment.');
+  const shown = await versionInLanguage(deps.db, p.orgId, a.module, await personLanguage(deps.db, p.orgId, p.userId));
   const last = await deps.db.selectFrom('training_attempts').where('assignment_id', '=', a.id).selectAll().orderBy('attempt', 'desc').limit(1).executeTakeFirst();
+  // The last attempt is explained in the version that graded it, whatever the person reads now.
+  const graded = last?.module_id ? await languageVersionById(deps.db, p.orgId, a.module, last.module_id).catch(() => a.module) : a.module;
   return {
-    ...presentAssignment(a, now),
-    lessonHtml: a.module.lesson_html,
-    quiz: publicQuiz(a.module.quiz),
-    lastAttempt: last ? gradedView(a.status !== 'assigned', a.module.quiz.length, last, a.module) : null,
+    ...presentAssignment({ ...a, module: { ...a.module, title: shown.title, summary: shown.summary, minutes: shown.minutes } }, now),
+    moduleId: shown.id,
+    language: shown.language,
+    lessonHtml: shown.lesson_html,
+    quiz: publicQuiz(shown.quiz),
+    lastAttempt: last ? gradedView(a.status !== 'assigned', graded.quiz.length, last, graded) : null,
   };
 }
 
 /** Answers the quiz of one's own open assignment. */
-export async function submitAttempt(deps: TrainingDeps, actor: TrainingActor, assignmentId: string, answers: number[][], now = new Date()) {
+export async function submitAttempt(deps: TrainingDeps, actor: TrainingActor, assignmentId: string, answers: number[][], now = new Date(), shownId?: string) {
   const p = actor.principal;
   return deps.db.transaction().execute(async (trx) => {
     const [a] = await loadOwn(trx, p, assignmentId, true);
     if (!a) throw new AppError('not_found', 'No such assignment.');
     if (a.status === 'passed') throw new AppError('conflict', 'You have passed this module already.');
     if (a.status === 'failed' || a.attempts_used >= a.module.max_attempts) throw new AppError('conflict', 'No attempts are left for this module. Ask your team lead or security officer to assign it again.');
+    // Graded against the language version the person answered (decision 0224): the one the player named, else the
+    // one they would be shown now. Pass mark and attempts stay the assigned version's: the assignment is one.
+    const shown = shownId ? await languageVersionById(trx, p.orgId, a.module, shownId) : await versionInLanguage(trx, p.orgId, a.module, await personLanguage(trx, p.orgId, p.userId));
     let grade;
     try {
-      grade = gradeAttempt(a.module.quiz, a.module.pass_mark, answers);
+      grade = gradeAttempt(shown.quiz, a.module.pass_mark, answers);
     } catch (err) {
       if (err instanceof RangeError) throw new AppError('validation_failed', `Your answers do not fit the quiz: ${err.message}.`);
       throw err;
@@ -297,12 +325,12 @@ export async function submitAttempt(deps: TrainingDeps, actor: TrainingActor, as
     await trx.updateTable('training_assignments').set({ attempts_used: attempt, status, best_score: bestScore, completed_at: closed ? now : null }).where('id', '=', a.id).execute();
     const chosen = grade.questions.map((q) => q.chosen);
     const correct = grade.questions.map((q) => q.correct);
-    await trx.insertInto('training_attempts').values({ id: randomUUID(), assignment_id: a.id, org_id: p.orgId, user_id: p.userId, attempt, answers: JSON.stringify(chosen), correct: JSON.stringify(correct), score: grade.score, passed: grade.passed, created_at: now }).execute();
-    const details = { module: a.module.key, version: a.module.version, attempt, score: grade.score, passMark: a.module.pass_mark };
+    await trx.insertInto('training_attempts').values({ id: randomUUID(), assignment_id: a.id, org_id: p.orgId, user_id: p.userId, attempt, answers: JSON.stringify(chosen), correct: JSON.stringify(correct), score: grade.score, passed: grade.passed, created_at: now, module_id: shown.id }).execute();
+    const details = { module: a.module.key, version: a.module.version, language: shown.language, attempt, score: grade.score, passMark: a.module.pass_mark };
     await deps.audit.append(trx, { ...actingOf(actor), action: grade.passed ? 'training.quiz.pass' : 'training.quiz.fail', object: { type: 'training_assignment', id: a.id }, result: 'success', details });
     if (closed) await deps.audit.append(trx, { ...actingOf(actor), action: grade.passed ? 'training.complete' : 'training.attempts_exhausted', object: { type: 'training_assignment', id: a.id }, result: 'success', details });
     return {
-      ...gradedView(closed, a.module.quiz.length, { attempt, score: grade.score, passed: grade.passed, created_at: now, answers: chosen, correct }, a.module),
+      ...gradedView(closed, shown.quiz.length, { attempt, score: grade.score, passed: grade.passed, created_at: now, answers: chosen, correct }, shown),
       status: statusView(status, new Date(a.due_at), now),
       attemptsLeft: closed ? 0 : a.module.max_attempts - attempt,
     };

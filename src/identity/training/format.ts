@@ -10,6 +10,8 @@
  *   pass_mark: 80                      percent of questions right to pass, 1–100
  *   max_attempts: 3                    1–10
  *   summary: One line for the list.    optional, up to 300 characters
+ *   language: de                       optional (default en): a language version of the module of this id
+ *                                      and version (decision 0224)
  *   ---
  *   The lesson, in Markdown (markdown.ts says which).
  *
@@ -60,6 +62,8 @@ export interface ParsedModule {
   passMark: number;
   maxAttempts: number;
   summary: string;
+  /** The language it is written in ("en" unless the front matter says otherwise). */
+  language: string;
   /** The lesson as Markdown (what follows the front matter, up to the quiz). */
   lesson: string;
   quiz: QuizQuestion[];
@@ -74,7 +78,12 @@ export class ModuleFormatError extends Error {
   }
 }
 
-const KEYS = new Set(['id', 'title', 'version', 'audience', 'minutes', 'pass_mark', 'max_attempts', 'summary']);
+const KEYS = new Set(['id', 'title', 'version', 'audience', 'minutes', 'pass_mark', 'max_attempts', 'summary', 'language']);
+
+/** The language modules are written in unless they say otherwise. */
+export const DEFAULT_MODULE_LANGUAGE = 'en';
+/** BCP 47-like, as simulations' language setting: "de", "pt-BR". */
+export const MODULE_LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$/;
 
 function wholeNumber(value: string | undefined, min: number, max: number): number | null {
   if (value === undefined || !/^\d{1,6}$/.test(value)) return null;
@@ -114,6 +123,8 @@ export function parseModule(source: string): ParsedModule {
   if (!title || title.length > MODULE_LIMITS.titleChars) problems.push(`title: required, at most ${MODULE_LIMITS.titleChars} characters`);
   const summary = meta.get('summary') ?? '';
   if (summary.length > MODULE_LIMITS.summaryChars) problems.push(`summary: at most ${MODULE_LIMITS.summaryChars} characters`);
+  const language = meta.get('language') ?? DEFAULT_MODULE_LANGUAGE;
+  if (!MODULE_LANGUAGE.test(language) || language.length > 35) problems.push('language: a language tag such as "de" or "pt-BR"');
   const version = wholeNumber(meta.get('version'), 1, 100_000);
   if (version === null) problems.push('version: a whole number from 1');
   const minutes = wholeNumber(meta.get('minutes'), 1, 60);
@@ -185,7 +196,7 @@ export function parseModule(source: string): ParsedModule {
   }
 
   if (problems.length > 0) throw new ModuleFormatError(problems);
-  return { key, title, version: version!, audience, minutes: minutes!, passMark: passMark!, maxAttempts: maxAttempts!, summary, lesson, quiz };
+  return { key, title, version: version!, audience, minutes: minutes!, passMark: passMark!, maxAttempts: maxAttempts!, summary, language, lesson, quiz };
 }
 
 /** The quiz as a learner sees it before answering: no right answers, no explanations. */

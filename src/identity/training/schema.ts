@@ -24,6 +24,8 @@ export interface TrainingModulesTable {
   quiz: JSONColumnType<QuizQuestion[], string, string>;
   created_by: string | null;
   created_at: Generated<Date>;
+  /** Migration 0050: the language this row is written in; one key and version may have several. */
+  language: ColumnType<string, string | undefined, string>;
 }
 
 export interface TrainingRulesTable {
@@ -66,6 +68,8 @@ export interface TrainingAttemptsTable {
   score: number;
   passed: boolean;
   created_at: Generated<Date>;
+  /** Migration 0050: the language version whose quiz graded the attempt (null: before 0050, the assigned one). */
+  module_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Migration 0034: one reminder per assignment and kind (the reminder job's memory). */

@@ -44,7 +44,7 @@ export async function trainingRoutes(app: FastifyInstance): Promise<void> {
   r.post(e.attempt.url, {
     config: { ownAccount: true, rateLimit: { max: 30, timeWindow: '1 minute' } },
     schema: routeSchema(e.attempt, { tags, summary: 'Answer the quiz of one of your assignments (graded on the server)' }),
-  }, async (request, reply) => reply.code(201).send(await submitAttempt(deps, actorOf(request), request.params.id, request.body.answers)));
+  }, async (request, reply) => reply.code(201).send(await submitAttempt(deps, actorOf(request), request.params.id, request.body.answers, new Date(), request.body.moduleId)));
 
   r.get(e.progress.url, { preHandler: requireProgressReader, schema: routeSchema(e.progress, { tags, summary: 'Training progress: your teams’ (team leads) or everyone’s' }) }, async (request) =>
     readProgress(deps, actorOf(request), { ...(request.query.status ? { status: request.query.status } : {}), ...(request.query.moduleKey ? { moduleKey: request.query.moduleKey } : {}) }),

@@ -17,7 +17,7 @@ import { buildOrg, buildTeam, buildUser, signIn, signInAs, type SignedIn, type T
 import { applyTrainingRules, assignModule } from './assignments.service.js';
 import { gradeAttempt, MODULE_LIMITS, ModuleFormatError, parseModule, publicQuiz } from './format.js';
 import { renderModuleMarkdown } from './markdown.js';
-import { loadShippedModules } from './shipped.js';
+import { loadShippedModules, loadShippedTranslations } from './shipped.js';
 
 const MODULE = (over: { front?: string; lesson?: string; quiz?: string } = {}) => `---
 ${over.front ?? `id: test-module
@@ -129,6 +129,26 @@ describe('training module format (pure)', () => {
     }
   });
 
+  it('reads `language:` (default en); ships translations that are versions of a shipped module, each a real translation', () => {
+    expect(parseModule(MODULE()).language).toBe('en');
+    expect(parseModule(MODULE({ front: MODULE().split('---')[1]!.trim() + '\nlanguage: pt-BR' })).language).toBe('pt-BR');
+    for (const bad of ['de\u202e', 'german', 'DE', '../x', 'de-']) {
+      expect(problemsOf(MODULE({ front: MODULE().split('---')[1]!.trim() + `\nlanguage: ${bad}` })).join(' '), bad).toMatch(/language: a language tag|bidirectional/);
+    }
+    const base = new Map(loadShippedModules().map((s) => [s.module.key, s.module]));
+    const translations = loadShippedTranslations();
+    expect(translations.map((t) => t.file)).toContain('de/phishing-in-the-queue.md');
+    for (const { file, module: m } of translations) {
+      const original = base.get(m.key);
+      expect(original, file).toBeDefined();
+      expect(m.version, file).toBe(original!.version);
+      expect(m.language, file).not.toBe('en');
+      expect(m.quiz.length, file).toBe(original!.quiz.length);
+      expect(m.title, file).not.toBe(original!.title);
+      expect(m.lesson.length, file).toBeGreaterThan(original!.lesson.length * 0.8);
+    }
+  });
+
   it('grades a question right only when exactly its right choices are chosen; hides answers in the public quiz', () => {
     const m = parseModule(MODULE());
     expect(gradeAttempt(m.quiz, 60, [[1], [1, 0]])).toMatchObject({ score: 100, passed: true });
@@ -198,7 +218,7 @@ describe.each(testDatabaseKinds)('training over HTTP on %s', (kind) => {
     const keys = res.json().items.map((m: { key: string }) => m.key);
     expect(keys).toEqual(expect.arrayContaining(loadShippedModules().map((s) => s.module.key)));
     const count = await services.database.db.selectFrom('training_modules').where('org_id', 'is', null).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
-    expect(Number(count.n)).toBe(loadShippedModules().length);
+    expect(Number(count.n)).toBe(loadShippedModules().length + loadShippedTranslations().length);
     for (const who of [agentA, lead, auditor]) expect((await req(who, 'GET', '/api/training/modules')).statusCode).toBe(403);
     expect((await req(admin, 'GET', '/api/training/modules')).statusCode).toBe(200);
   });
@@ -365,5 +385,66 @@ describe.each(testDatabaseKinds)('training over HTTP on %s', (kind) => {
     await expect(services.database.db.transaction().execute((trx) => assignModule({ db: services.database.db, audit: services.audit }, trx, { orgId: org.orgId, userId: gone.userId, moduleKey: 'reporting-incidents', dueAt: new Date(), source: 'manual' }))).rejects.toThrow(/No such person/);
     const auditorOwn = await signInAs(app, await buildUser(services, org, { roles: ['auditor'] }));
     expect((await mine(auditorOwn))).toEqual([]);
+  });
+
+  it('shows a module in the person’s language, grades the version shown, counts completion for the module; admins add language versions', async () => {
+    const de = loadShippedTranslations().find((t) => t.module.key === 'phishing-in-the-queue' && t.module.language === 'de')!.module;
+    const en = loadShippedModules().find((t) => t.module.key === 'phishing-in-the-queue')!.module;
+    const person = await signIn(app, org, { roles: ['agent'], teamIds: [teamB] });
+    const assign = await req(officer, 'POST', '/api/training/assignments', { moduleKey: 'phishing-in-the-queue', userIds: [person.userId], dueDays: 7 });
+    expect(assign.statusCode, assign.body).toBe(201);
+    const [a] = await mine(person);
+    // No language chosen and the organisation's is English: the English module.
+    expect((await req(person, 'GET', `/api/training/assignments/${a!.id}`)).json()).toMatchObject({ language: 'en', module: { title: en.title } });
+    // The person's own choice (the same preference simulations use) picks the German version.
+    expect((await app.inject({ method: 'PUT', url: '/api/account/language', headers: person.headers, payload: { language: 'de' } })).statusCode).toBe(200);
+    const read = (await req(person, 'GET', `/api/training/assignments/${a!.id}`)).json();
+    expect(read).toMatchObject({ language: 'de', module: { title: de.title, key: 'phishing-in-the-queue' } });
+    expect(read.lessonHtml).toContain('Warum der Support ein Ziel ist');
+    expect(read.quiz[0].text).toBe(de.quiz[0]!.text);
+    expect((await mine(person))[0]).toMatchObject({ language: 'de' });
+    // The German choices are in another order: English answer indexes fail the German quiz; a module id that is
+    // not a language version of this assignment is refused.
+    const enRight = en.quiz.map((q) => q.correct);
+    const deRight = de.quiz.map((q) => q.correct);
+    expect(enRight).not.toEqual(deRight);
+    const otherModule = (await req(officer, 'GET', '/api/training/modules')).json().items.find((m: { key: string }) => m.key === 'gdpr-basics-for-agents').id as string;
+    for (const moduleId of [otherModule, randomUUID()]) {
+      const forged = await req(person, 'POST', `/api/training/assignments/${a!.id}/attempts`, { answers: deRight, moduleId });
+      expect(forged.statusCode, moduleId).toBe(400);
+      expect(forged.headers['content-type']).toMatch(/problem\+json/);
+    }
+    const wrong = await req(person, 'POST', `/api/training/assignments/${a!.id}/attempts`, { answers: enRight, moduleId: read.moduleId });
+    expect(wrong.json()).toMatchObject({ attempt: 1, passed: false });
+    const pass = await req(person, 'POST', `/api/training/assignments/${a!.id}/attempts`, { answers: deRight, moduleId: read.moduleId });
+    expect(pass.json()).toMatchObject({ attempt: 2, passed: true, status: 'passed' });
+    expect(pass.json().questions[0].explanation).toBe(de.quiz[0]!.explanation);
+    const attempt = await services.database.db.selectFrom('training_attempts').where('assignment_id', '=', a!.id).where('attempt', '=', 2).select('module_id').executeTakeFirstOrThrow();
+    expect(attempt.module_id).toBe(read.moduleId);
+    expect((await auditRows('training.complete', a!.id))[0]!.details).toMatchObject({ module: 'phishing-in-the-queue', language: 'de' });
+    // Completion counts for the module, whatever the language: the progress view shows it passed.
+    const progress = (await req(officer, 'GET', '/api/training/progress?moduleKey=phishing-in-the-queue')).json().items.find((r: { userId: string }) => r.userId === person.userId);
+    expect(progress).toMatchObject({ status: 'passed' });
+
+    // Admins: a language version of a shipped module (same id and version, a new language) is accepted; the
+    // shipped language, a version that does not exist, or the same language twice is refused.
+    const fr = MODULE({ front: 'id: phishing-in-the-queue\ntitle: Reconnaître le phishing\nversion: 1\naudience: all\nminutes: 5\npass_mark: 60\nmax_attempts: 3\nlanguage: fr' });
+    const added = await req(admin, 'POST', '/api/training/modules', { source: fr });
+    expect(added.statusCode, added.body).toBe(201);
+    expect(added.json()).toMatchObject({ key: 'phishing-in-the-queue', language: 'fr', shipped: false });
+    expect((await req(admin, 'POST', '/api/training/modules', { source: fr })).statusCode).toBe(409);
+    expect((await req(admin, 'POST', '/api/training/modules', { source: fr.replace('language: fr', 'language: de') })).statusCode).toBe(409);
+    expect((await req(admin, 'POST', '/api/training/modules', { source: fr.replace('version: 1', 'version: 7') })).statusCode).toBe(409);
+    const listed = (await req(officer, 'GET', '/api/training/modules')).json().items.find((m: { key: string }) => m.key === 'phishing-in-the-queue');
+    expect(listed).toMatchObject({ language: 'en', languages: ['de', 'en', 'fr'] });
+    // Another organisation neither sees nor gets that version.
+    expect((await req(otherOfficer, 'GET', '/api/training/modules')).json().items.find((m: { key: string }) => m.key === 'phishing-in-the-queue').languages).toEqual(['de', 'en']);
+    // An own module in German first, then its English version: both versions of one key.
+    const own = MODULE({ front: 'id: own-lang-module\ntitle: Eigenes Modul\nversion: 1\naudience: all\nminutes: 3\npass_mark: 60\nmax_attempts: 2\nlanguage: de' });
+    expect((await req(admin, 'POST', '/api/training/modules', { source: own })).statusCode).toBe(201);
+    expect((await req(admin, 'POST', '/api/training/modules', { source: own.replace('language: de', 'language: en').replace('Eigenes Modul', 'Own module') })).statusCode).toBe(201);
+    // A language with no version falls back to the assigned one: pt-BR reads English.
+    await app.inject({ method: 'PUT', url: '/api/account/language', headers: person.headers, payload: { language: 'pt-BR' } });
+    expect((await req(person, 'GET', `/api/training/assignments/${a!.id}`)).json().language).toBe('en');
   });
 });

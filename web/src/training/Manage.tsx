@@ -109,6 +109,7 @@ function Modules({ list, reload }: { list: Array<{ id: string; key: string; titl
       <DataTable caption={t('training.modulesCaption')} rows={list} rowKey={(m) => m.id}
         columns={[
           { key: 'title', header: t('training.col.module'), render: (m) => `${m.title} (v${m.version})` },
+          { key: 'languages', header: t('training.col.languages'), render: (m) => m.languages.join(', ') },
           { key: 'kind', header: '', render: (m) => <Badge tone={m.shipped ? 'neutral' : 'info'}>{m.shipped ? t('training.module.shipped') : t('training.module.own')}</Badge> },
           { key: 'time', header: '', render: (m) => t('training.minutes', { n: m.minutes }) },
         ]} />

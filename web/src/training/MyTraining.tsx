@@ -82,7 +82,8 @@ export function PlayerPage({ id }: { id: string }) {
       return;
     }
     setMissing(false);
-    const r = await call(e.attempt, { params: { id }, body: { answers: quiz.map((_, i) => answers[i] ?? []) } });
+    // Graded against the language version shown (decision 0224).
+    const r = await call(e.attempt, { params: { id }, body: { answers: quiz.map((_, i) => answers[i] ?? []), ...(a.data?.moduleId ? { moduleId: a.data.moduleId } : {}) } });
     setResult(r);
     a.reload();
   });
@@ -98,7 +99,7 @@ export function PlayerPage({ id }: { id: string }) {
       actions={<Link href="/training">{t('training.back')}</Link>}>
       <Section title={t('training.lesson')}>
         {/* Sanitised on the server: HTML written in a module is escaped, then the rich-text allowlist applies. */}
-        <div className="kb-article" dangerouslySetInnerHTML={{ __html: d.lessonHtml }} />
+        <div className="kb-article" lang={d.language} dangerouslySetInnerHTML={{ __html: d.lessonHtml }} />
       </Section>
       <Section title={t('training.quiz')} id="training-quiz">
         {shown ? (
@@ -113,7 +114,7 @@ export function PlayerPage({ id }: { id: string }) {
           <div className="training-actions"><Button variant="primary" onClick={() => { setResult(null); setAnswers({}); }}>{t('training.retry')}</Button></div>
         ) : null}
         {open && !result ? (
-          <form className="training-quiz" onSubmit={(ev) => void submit.run(ev)} noValidate>
+          <form className="training-quiz" lang={d.language} onSubmit={(ev) => void submit.run(ev)} noValidate>
             <p>{t('training.quizIntro', { mark: d.module.passMark, left: d.attemptsLeft })}</p>
             {d.quiz.map((q, i) => (
               <fieldset key={i}>

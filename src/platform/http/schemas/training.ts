@@ -26,6 +26,9 @@ export const ModuleSummary = Type.Object({
   maxAttempts: Type.Integer(),
   questions: Type.Integer(),
   shipped: Type.Boolean(),
+  /** The language of this row (decision 0224), and every language its version is written in. */
+  language: Type.String(),
+  languages: Type.Array(Type.String()),
 });
 
 export const QuizQuestionView = Type.Object({ text: Type.String(), choices: Type.Array(Type.String()), multiple: Type.Boolean() });
@@ -48,6 +51,8 @@ export const AssignmentSummary = Type.Object({
   attemptsUsed: Type.Integer(),
   attemptsLeft: Type.Integer(),
   bestScore: Nullable(Type.Integer()),
+  /** The language the person is shown it in: theirs when the module has that version, else the assigned one's. */
+  language: Type.Optional(Type.String()),
 });
 
 export const GradedQuestionView = Type.Object({
@@ -66,6 +71,8 @@ export const AttemptResult = Type.Object({
 });
 
 export const AssignmentDetail = Type.Intersect([AssignmentSummary, Type.Object({
+  /** The language version shown (send it back with the answers: the quiz is graded against it). */
+  moduleId: Uuid,
   lessonHtml: Type.String(),
   quiz: Type.Array(QuizQuestionView),
   lastAttempt: Nullable(AttemptResult),
@@ -74,6 +81,8 @@ export const AssignmentDetail = Type.Intersect([AssignmentSummary, Type.Object({
 export const AttemptBody = Type.Object({
   /** Per question, in order, the indexes of the chosen choices. */
   answers: Type.Array(Type.Array(Type.Integer({ minimum: 0, maximum: 9 }), { minItems: 1, maxItems: 10 }), { minItems: 1, maxItems: 20 }),
+  /** The language version answered (the assignment's `moduleId`); absent: the one the person would be shown now. */
+  moduleId: Type.Optional(Uuid),
 }, { additionalProperties: false });
 export const AttemptResponse = Type.Intersect([AttemptResult, Type.Object({ status: Literals(TRAINING_STATUSES), attemptsLeft: Type.Integer() })]);
 

@@ -6,6 +6,7 @@ export default {
   'training.empty': 'Nothing to do',
   'training.emptyBody': 'No training is assigned to you right now.',
   'training.caption': 'Your training modules',
+  'training.col.languages': 'Languages',
   'training.col.module': 'Module',
   'training.col.status': 'Status',
   'training.col.due': 'Due',
