@@ -11,7 +11,7 @@
  *     stored (encrypted); two pollers never both hold the mailbox, and the second takes over when the first stops.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { ImapFlow } from 'imapflow';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,14 +74,15 @@ function startTokenServer() {
   );
 }
 
-function message(n: number, tag: string, extra = ''): string {
-  return [`From: Customer ${n} <customer${n}@shop.example>`, 'To: help@pull.example', `Subject: Order question ${tag} ${n}`, `Message-ID: <pull-${tag}-${n}@shop.example>`, 'Date: Fri, 04 Dec 2026 10:00:00 +0000', '', `Hello, where is my order ${n}?${extra}`, ''].join('\r\n');
+function message(n: number, tag: string, extra = '', withMessageId = true): string {
+  const id = withMessageId ? [`Message-ID: <pull-${tag}-${n}@shop.example>`] : [];
+  return [`From: Customer ${n} <customer${n}@shop.example>`, 'To: help@pull.example', `Subject: Order question ${tag} ${n}`, ...id, 'Date: Fri, 04 Dec 2026 10:00:00 +0000', '', `Hello, where is my order ${n}?${extra}`, ''].join('\r\n');
 }
 
 describe.skipIf(!dovecotAvailable)('IMAP pull against dovecot', () => {
   let dovecot: Dovecot;
   let tokens: Awaited<ReturnType<typeof startTokenServer>>;
-  const users = testDatabaseKinds.flatMap((k) => [`agent-${k}`, `oauth-${k}`]);
+  const users = testDatabaseKinds.flatMap((k) => [`agent-${k}`, `oauth-${k}`, `garbled-${k}`]);
 
   beforeAll(async () => {
     tokens = await startTokenServer();
@@ -221,7 +222,8 @@ describe.skipIf(!dovecotAvailable)('IMAP pull against dovecot', () => {
       await puller.stop();
       crashing.start(100);
       const c2 = await admin(user);
-      await c2.append('INBOX', message(5, kind));
+      // No Message-ID: only the UID row written with the ticket keeps it from being stored twice.
+      await c2.append('INBOX', message(5, kind, '', false));
       await c2.logout();
       await until('moved after the crash', async () => (await folderState(user, 'Processed')).length === 5, 30_000);
       expect(crash).toBe(false);
@@ -282,5 +284,64 @@ describe.skipIf(!dovecotAvailable)('IMAP pull against dovecot', () => {
       await c2.logout();
       await until('pulled by the other poller', async () => (await folderState(oauthUser, 'INBOX')).filter((m) => m.flags.includes('$Trustdesk')).length === 2, 30_000);
     }, 90_000);
+
+    it('a server answering garbage: the status names it, the puller backs off and recovers once the server behaves', async () => {
+      const garbledUser = `garbled-${kind}`;
+      const c = await admin(garbledUser);
+      await c.append('INBOX', message(1, `garbled-${kind}`));
+      await c.logout();
+      // The first connections get a greeting, then bytes no IMAP parser accepts; later ones reach dovecot.
+      let garbled = 2;
+      const sockets = new Set<net.Socket>();
+      const proxy = net.createServer((sock) => {
+        sockets.add(sock);
+        sock.on('error', () => undefined);
+        if (garbled > 0) {
+          garbled--;
+          sock.write('* OK IMAP4rev1 ready\r\n');
+          sock.once('data', () => sock.end('* OK [CAPABILITY IMAP4rev1 STARTTLS\r\n)(( \u0000 {99999999999}\r\n'));
+          return;
+        }
+        const up = net.connect(dovecot.starttlsPort, dovecot.host);
+        up.on('error', () => sock.destroy());
+        sock.pipe(up).pipe(sock);
+      });
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+      try {
+        // Only this mailbox is read now, by one new poller.
+        for (const earlier of pullers) await earlier.stop();
+        await s.database.db.updateTable('imap_accounts').set({ enabled: false }).where('org_id', '=', orgId).execute();
+        const account = await createAccount(imapDeps, actor, {
+          name: 'Garbled',
+          mailboxId,
+          host: '127.0.0.1',
+          port: (proxy.address() as AddressInfo).port,
+          security: 'starttls',
+          caPem: dovecot.certPem,
+          username: garbledUser,
+          auth: 'password',
+          password: PASSWORD,
+          afterStore: 'flag',
+        });
+        const errors = new Set<string>();
+        const p = newPuller();
+        p.start(100);
+        await until('recovered', async () => {
+          const v = await getAccount(imapDeps, orgId, account.id);
+          if (v.status.lastError) errors.add(v.status.lastError);
+          return (await folderState(garbledUser, 'INBOX')).some((m) => m.flags.includes('$Trustdesk'));
+        }, 30_000);
+        expect([...errors]).toContain('the server sent a response that could not be understood');
+        const v = await until('status clear', async () => {
+          const x = await getAccount(imapDeps, orgId, account.id);
+          return x.status.state === 'connected' && x.status.failures === 0 ? x : undefined;
+        });
+        expect(v.status).toMatchObject({ fetched: 1, lastError: null });
+        await p.stop();
+      } finally {
+        for (const sock of sockets) sock.destroy();
+        await new Promise((r) => proxy.close(() => r(undefined)));
+      }
+    }, 60_000);
   });
 });
