@@ -31,6 +31,8 @@ import { ACCOUNT_COLUMNS, describeImapError, fieldOf, openClient, TokenCache, ty
 import './schema.js';
 
 export const TOO_LARGE_KEYWORD = '$TrustdeskTooLarge';
+/** UIDs looked up (recorded? size?) at once in a pass. */
+const PASS_CHUNK = 100;
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 5 * 60_000, maxAttempts: Number.POSITIVE_INFINITY };
 
 export interface ImapPullerOptions {
@@ -246,14 +248,35 @@ export class ImapPuller {
       const uids = (found || []).slice().sort((a, b) => a - b);
       this.options.deps.logger.debug({ account: account.id, waiting: uids.length }, 'IMAP pass');
       let renewedAt = Date.now();
-      for (const uid of uids) {
-        if (this.stopped) return true;
-        if (Date.now() - renewedAt > this.leaseMs / 3) {
-          if (!(await this.renew(account.id))) return false;
-          renewedAt = Date.now();
+      // In chunks: what is already recorded, and every size, in one query and one FETCH per chunk.
+      for (let at = 0; at < uids.length; at += PASS_CHUNK) {
+        const chunk = uids.slice(at, at + PASS_CHUNK);
+        const known = new Map(
+          (
+            await this.db
+              .selectFrom('imap_messages')
+              .where('account_id', '=', account.id)
+              .where('uid_validity', '=', uidValidity)
+              .where('uid', 'in', chunk)
+              .select(['uid', 'outcome', 'marked_at'])
+              .execute()
+          ).map((r) => [Number(r.uid), r]),
+        );
+        const unknown = chunk.filter((u) => !known.has(u));
+        const sizes = new Map<number, number>();
+        if (unknown.length) for (const m of await client.fetchAll(unknown.join(','), { uid: true, size: true }, { uid: true })) sizes.set(m.uid, m.size ?? 0);
+        for (const uid of chunk) {
+          if (this.stopped) return true;
+          if (Date.now() - renewedAt > this.leaseMs / 3) {
+            if (!(await this.renew(account.id))) return false;
+            renewedAt = Date.now();
+          }
+          const k = known.get(uid);
+          if (k) await this.markKnown(client, account, uidValidity, uid, k);
+          // No size: expunged meanwhile.
+          else if (sizes.has(uid)) await this.takeOne(client, account, uidValidity, uid, sizes.get(uid)!);
+          if (this.options.betweenMessages) await this.options.betweenMessages();
         }
-        await this.takeOne(client, account, uidValidity, uid);
-        if (this.options.betweenMessages) await this.options.betweenMessages();
       }
       await this.db.updateTable('imap_accounts').set({ last_success_at: new Date(), state: 'connected', failures: 0, last_error: null }).where('id', '=', account.id).where('lease_owner', '=', this.owner).execute();
       return true;
@@ -262,24 +285,14 @@ export class ImapPuller {
     }
   }
 
-  private async takeOne(client: ImapFlow, account: AccountRow, uidValidity: string, uid: number): Promise<void> {
-    const known = await this.db
-      .selectFrom('imap_messages')
-      .where('account_id', '=', account.id)
-      .where('uid_validity', '=', uidValidity)
-      .where('uid', '=', uid)
-      .select(['outcome', 'marked_at'])
-      .executeTakeFirst();
-    if (known) {
-      // Stored before (a crash or a lost connection before the mark): only the mark is missing.
-      if (known.outcome === 'too_large' && known.marked_at) return;
-      await this.mark(client, account, uid, known.outcome);
-      await this.markedAt(account.id, uidValidity, uid);
-      return;
-    }
-    const meta = await client.fetchOne(String(uid), { uid: true, size: true }, { uid: true });
-    if (!meta) return; // Expunged meanwhile.
-    const size = meta.size ?? 0;
+  /** Stored before (a crash or a lost connection before the mark): only the mark is missing. */
+  private async markKnown(client: ImapFlow, account: AccountRow, uidValidity: string, uid: number, known: { outcome: 'stored' | 'too_large'; marked_at: Date | null }): Promise<void> {
+    if (known.outcome === 'too_large' && known.marked_at) return;
+    await this.mark(client, account, uid, known.outcome);
+    await this.markedAt(account.id, uidValidity, uid);
+  }
+
+  private async takeOne(client: ImapFlow, account: AccountRow, uidValidity: string, uid: number, size: number): Promise<void> {
     if (size > account.max_bytes) {
       await this.tooLarge(client, account, uidValidity, uid, size);
       return;
