@@ -27,6 +27,7 @@ import { openServices, type Services } from './app/services.js';
 import { sealSenderDataAtRest } from '../threats/phishing-reports/seal.js';
 import { siemDepsOf } from '../protection/siem/deps.js';
 import { SiemSender } from '../protection/siem/sender.js';
+import { ImapPuller } from '../helpdesk/mail/imap/puller.js';
 import { buildApp } from './http/app.js';
 import { appRoutes } from './http/routes.js';
 import { createSetupLink, setupNeeded } from '../identity/auth/auth.service.js';
@@ -69,6 +70,21 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   // The audit trail streamed to each organisation's SIEM destinations: one sender per destination across instances.
   const siem = new SiemSender({ ...siemDepsOf(services), logger });
   siem.start(config.siemIntervalMs);
+  // Pulled IMAP mailboxes (docs/mail-pull.md): one poller per mailbox across instances, into the same ingest pipeline.
+  const imap = new ImapPuller({
+    deps: helpdesk,
+    hooks: createDefaultHooks({
+      trustedAuthservIds: config.smtpAuthservIds.split(',').map((x) => x.trim()).filter(Boolean),
+      logger,
+      db: services.database.db,
+      keyring: services.keyring,
+      mailer: services.mailer,
+      publicUrl: config.publicUrl,
+    }),
+    blobs: new LocalBlobStore(config.blobDirPath),
+    outbound: { allowPrivate: config.allowPrivateWebhooks },
+  });
+  imap.start(config.imapIntervalMs);
   try {
     app = await buildApp({ services, routes: appRoutes });
     await app.listen({ host: config.host, port: config.port });
@@ -97,6 +113,7 @@ export async function startServer(options: { config: Config; logger: Logger; pri
     await webhooks.stop();
     await notifications.stop();
     await siem.stop();
+    await imap.stop();
     await smtp?.close();
     await metrics?.close();
     await services.close();
@@ -183,6 +200,7 @@ export async function startServer(options: { config: Config; logger: Logger; pri
       await webhooks.stop();
       await notifications.stop();
       await siem.stop();
+      await imap.stop();
       await services.close();
     })();
     return stopping;

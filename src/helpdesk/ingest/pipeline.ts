@@ -47,6 +47,12 @@ export interface IngestOptions {
   hooks: IngestHooks;
   blobs: BlobStore;
   maxAttachmentBytes: number;
+  /**
+   * Runs inside the transaction that stores the message (as a ticket message or in quarantine), so a caller's own
+   * record of it commits with it or not at all: the IMAP puller writes the message's UID here (decision 0225). An
+   * error rolls the storing back. Not called for a duplicate (nothing is stored).
+   */
+  withinStore?: (trx: Transaction<Database>, orgId: string) => Promise<void>;
 }
 
 export type IngestOutcome =
@@ -91,7 +97,7 @@ async function ingestForMailbox(deps: HelpdeskDeps, options: IngestOptions, enve
     deps.logger.warn({ err }, 'inbound message could not be stored as a ticket; quarantined');
     const { raw } = await redactForStorage(deps, options.hooks, mailbox.orgId, parsed, envelope.raw, options.maxAttachmentBytes);
     const codes = ['unstorable_content', ...(raw.rebuilt ? ['raw_rebuilt'] : []), ...ingestNotes];
-    const q = await quarantineMessage(deps, { orgId: mailbox.orgId, mailboxId: mailbox.id, reason: 'malformed', codes, raw: raw.raw, threat: null, redactions: [] });
+    const q = await quarantineMessage(deps, { orgId: mailbox.orgId, mailboxId: mailbox.id, reason: 'malformed', codes, raw: raw.raw, threat: null, redactions: [] }, options.withinStore);
     await safeNotify(deps, options.hooks, { type: 'message.quarantined', orgId: mailbox.orgId, quarantineId: q });
     return { outcome: 'quarantined', quarantineId: q, reason: 'malformed', codes, orgId: mailbox.orgId };
   }
@@ -174,7 +180,7 @@ async function storeForMailbox(deps: HelpdeskDeps, options: IngestOptions, envel
   if (malformed.length > 0 || threat?.verdict === 'phishing') {
     const reason = malformed.length > 0 ? 'malformed' : 'phishing';
     const codes = malformed.length > 0 ? malformed : (threat?.reasons.map((r) => r.code) ?? []);
-    const q = await quarantineMessage(deps, { orgId, mailboxId: mailbox.id, reason, codes: [...codes, ...notes], raw: raw.raw, threat, redactions: scan.redactions });
+    const q = await quarantineMessage(deps, { orgId, mailboxId: mailbox.id, reason, codes: [...codes, ...notes], raw: raw.raw, threat, redactions: scan.redactions }, options.withinStore);
     await safeNotify(deps, hooks, { type: 'message.quarantined', orgId, quarantineId: q });
     return { outcome: 'quarantined', quarantineId: q, reason, codes, orgId };
   }
@@ -264,6 +270,7 @@ async function storeForMailbox(deps: HelpdeskDeps, options: IngestOptions, envel
       },
     });
     await notifyCustomerMessage(trx, { orgId, ticketId, newTicket: !thread, automatic: auto !== null });
+    if (options.withinStore) await options.withinStore(trx, orgId);
     return { outcome: thread ? ('threaded' as const) : ('ticket_created' as const), ticketId, messageId, orgId, autoSubmitted: auto !== null };
   }).catch(async (err: unknown) => {
     // Another instance stored it between our check and our insert: the constraint said no, and that copy stands.

@@ -6,6 +6,8 @@
  * audited decision (quarantine.release).
  */
 import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { Database } from '../../platform/db/schema.js';
 import type { Analysis } from '../../threats/phishing/index.js';
 import { readEnvelope } from '../../threats/quarantine/envelope.js';
 import type { HelpdeskDeps } from '../tickets/context.js';
@@ -14,6 +16,8 @@ import type { QuarantineReason, StoredRedaction } from '../tickets/schema.js';
 export async function quarantineMessage(
   deps: HelpdeskDeps,
   input: { orgId: string; mailboxId: string | null; reason: QuarantineReason; codes: string[]; raw: Buffer; threat: Analysis | null; redactions: StoredRedaction[] },
+  /** The caller's own record, committed with the quarantined copy (IngestOptions.withinStore). */
+  withinStore?: (trx: Transaction<Database>, orgId: string) => Promise<void>,
 ): Promise<string> {
   const id = randomUUID();
   const owner = { type: 'organization' as const, id: input.orgId };
@@ -35,6 +39,7 @@ export async function quarantineMessage(
       result: 'success',
       details: { reason: input.reason, codes: [...new Set(input.codes)].slice(0, 50), score: input.threat?.score ?? null },
     });
+    if (withinStore) await withinStore(trx, input.orgId);
   });
   return id;
 }

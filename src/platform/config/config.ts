@@ -139,6 +139,7 @@ const settings = {
   mailFrom: { env: 'TRUSTDESK_MAIL_FROM', description: 'From address of mail Trustdesk sends', default: 'Trustdesk <no-reply@localhost>', parse: str },
   blobDir: { env: 'TRUSTDESK_BLOB_DIR', description: 'Folder for encrypted attachments (default: <data folder>/blobs)', default: undefined, parse: optionalStr },
   allowPrivateWebhooks: { env: 'TRUSTDESK_ALLOW_PRIVATE_OUTBOUND', description: 'Let webhooks and SIEM destinations reach private and loopback addresses', default: false, parse: bool },
+  imapIntervalMs: { env: 'TRUSTDESK_IMAP_INTERVAL_MS', description: 'How often this instance looks for pulled IMAP mailboxes to take over (milliseconds; docs/mail-pull.md)', default: 5000, parse: int(100, 300_000) },
   siemIntervalMs: { env: 'TRUSTDESK_SIEM_INTERVAL_MS', description: 'How often the audit trail is streamed to SIEM destinations (milliseconds between passes)', default: 1000, parse: int(50, 60_000) },
   metricsToken: {
     env: 'TRUSTDESK_METRICS_TOKEN',

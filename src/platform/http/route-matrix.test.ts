@@ -459,4 +459,18 @@ describe('route access matrix', () => {
       expect([create.statusCode, test.statusCode, read.statusCode, list.statusCode], role).toEqual(expected);
     }
   });
+
+  it('pulled IMAP mailboxes: only channels.manage (administrators) reads or changes them; bad input answers problem+json (decision 0226)', async () => {
+    const account = { name: 'x', mailboxId: ZERO, host: 'not a host', username: 'u', auth: 'password', password: 'p' };
+    for (const role of ROLES) {
+      const headers = as[role]!.headers;
+      const create = await app.inject({ method: 'POST', url: '/api/organization/mail/imap', headers, payload: account });
+      const test = await app.inject({ method: 'POST', url: `/api/organization/mail/imap/${ZERO}/test`, headers });
+      const read = await app.inject({ url: `/api/organization/mail/imap/${ZERO}`, headers });
+      const list = await app.inject({ url: '/api/organization/mail/imap', headers });
+      const expected = role === 'administrator' ? [400, 404, 404, 200] : [403, 403, 403, 403];
+      expect([create.statusCode, test.statusCode, read.statusCode, list.statusCode], role).toEqual(expected);
+      if (create.statusCode === 400) expect(create.headers['content-type']).toMatch(/application\/problem\+json/);
+    }
+  });
 });

@@ -46,6 +46,7 @@ import { simulationRoutes } from '../../threats/simulations/simulations.routes.j
 import { awarenessRoutes } from '../../threats/awareness/awareness.routes.js';
 import { incidentRoutes } from '../../threats/incidents/incidents.routes.js';
 import { siemRoutes } from '../../protection/siem/siem.routes.js';
+import { imapRoutes } from '../../helpdesk/mail/imap/imap.routes.js';
 import { insiderRoutes } from '../../threats/insider/insider.routes.js';
 import { ssoRoutes } from '../../identity/sso/sso.routes.js';
 import { scimRoutes } from '../../identity/scim/scim.routes.js';
@@ -102,6 +103,7 @@ export const appRoutes: Array<(app: FastifyInstance) => Promise<void>> = [
   awarenessRoutes,
   incidentRoutes,
   siemRoutes,
+  imapRoutes,
   insiderRoutes,
   // Last: the web app's HTML shell and assets (public; the shell holds no data).
   webRoutes,

@@ -44,6 +44,8 @@ export const ENCRYPTED_COLUMNS: Array<{ table: EncryptedTable; columns: string[]
   { table: 'incident_events', columns: ['text_enc'] },
   // A SIEM destination's HTTP token and TLS client key (src/protection/siem/destinations.service.ts).
   { table: 'siem_destinations', columns: ['client_key_enc', 'token_enc'] },
+  // A pulled IMAP mailbox's password, OAuth client secret and refresh token (src/helpdesk/mail/imap/accounts.service.ts).
+  { table: 'imap_accounts', columns: ['password_enc', 'oauth_client_secret_enc', 'oauth_refresh_token_enc'] },
   // A data-subject access export's zip, under the customer's key until it expires (decision 0205).
   { table: 'privacy_exports', columns: ['bundle_enc'] },
   // An organisation's single-sign-on client secret, and its SAML decryption key (src/identity/sso/connection.service.ts).
@@ -79,6 +81,7 @@ type EncryptedTable =
   | 'incidents'
   | 'incident_events'
   | 'siem_destinations'
+  | 'imap_accounts'
   | 'sso_connections';
 
 // Header layout (field-cipher.ts): format(1) algorithm(1) key id(16) key version(4, big-endian).

@@ -23,6 +23,7 @@ import { Page, Section } from '../ui/Page.js';
 import { Acknowledgements, SurveySetting } from './Acknowledgements.js';
 import { AdminNav } from './AdminNav.js';
 import { ConfirmButton } from './shared.js';
+import { PulledMailboxes } from './PulledMailboxes.js';
 
 function AddMailbox({ teams, onDone }: { teams: Array<{ id: string; name: string }>; onDone: () => void }) {
   const [address, setAddress] = useState('');
@@ -130,6 +131,7 @@ export function EmailChannels() {
             <h3 className="adm-subtitle">{t('admin.email.addTitle')}</h3>
             <AddMailbox teams={data.data.teams} onDone={data.reload} />
           </Section>
+          <Section title={t('imap.title')} id="pulled"><PulledMailboxes mailboxes={data.data.mailboxes} /></Section>
           {data.data.mailboxes.length ? <Section title={t('admin.ack.title')} id="acknowledgements"><Acknowledgements mailboxes={data.data.mailboxes} /></Section> : null}
           <Section title={t('admin.csat.title')} id="survey"><SurveySetting /></Section>
           <div className="adm-cards">

@@ -21,13 +21,14 @@ import simulations from './simulations.js';
 import awareness from './awareness.js';
 import incidents from './incidents.js';
 import siem from './siem.js';
+import imap from './imap.js';
 import insider from './insider.js';
 import sso from './sso.js';
 import scim from './scim.js';
 import policies from './policies.js';
 import devices from './devices.js';
 
-export const en = { ...common, ...auth, ...account, ...agent, ...agentChat, ...admin, ...security, ...portal, ...notifications, ...knowledge, ...reports, ...brand, ...chat, ...training, ...simulations, ...awareness, ...incidents, ...siem, ...insider, ...sso, ...scim, ...policies, ...devices } as const;
+export const en = { ...common, ...auth, ...account, ...agent, ...agentChat, ...admin, ...security, ...portal, ...notifications, ...knowledge, ...reports, ...brand, ...chat, ...training, ...simulations, ...awareness, ...incidents, ...siem, ...imap, ...insider, ...sso, ...scim, ...policies, ...devices } as const;
 
 export type MessageKey = keyof typeof en;
 export type Messages = Record<MessageKey, string>;
