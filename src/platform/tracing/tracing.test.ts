@@ -123,7 +123,7 @@ describe.each(testDatabaseKinds)('traces on %s', (kind) => {
       req.on('end', () => res.writeHead(204).end());
     });
     await new Promise<void>((resolve) => hookServer.listen(0, '127.0.0.1', resolve));
-  });
+  }, 180_000);
   afterAll(async () => {
     await inbound?.close();
     await app?.close();

@@ -122,7 +122,7 @@ export function startTracing(options: TracingOptions): void {
   provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'trustdesk', ...(options.serviceVersion ? { 'service.version': options.serviceVersion } : {}) }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio ?? 1) }),
-    spanProcessors: [new BatchSpanProcessor(new AllowlistExporter(exporter), { maxQueueSize: 4096, scheduledDelayMillis: 2000 })],
+    spanProcessors: [new BatchSpanProcessor({ exporter: new AllowlistExporter(exporter), maxQueueSize: 4096, scheduledDelayMillis: 2000 })],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
