@@ -34,6 +34,7 @@ import { createSetupLink, setupNeeded } from '../identity/auth/auth.service.js';
 import type { Logger } from './logging.js';
 import { collectProcessMetrics } from './metrics/metrics.js';
 import { listenMetrics } from './metrics/metrics.routes.js';
+import { startTracing, stopTracing } from './tracing/tracing.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -45,6 +46,8 @@ export interface RunningServer {
 export async function startServer(options: { config: Config; logger: Logger; print?: (line: string) => void }): Promise<RunningServer> {
   const { config, logger } = options;
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // Traces (src/platform/tracing) start before the database opens, so its statements are traced too.
+  if (config.otlpEndpoint) startTracing({ endpoint: config.otlpEndpoint, headers: config.otlpHeaders, sampleRatio: config.traceSampleRatio });
   const services = await openServices({ config, logger, migrate: true, sequencer: true });
   let app: FastifyInstance;
   let smtp: InboundSmtpServer | undefined;
@@ -133,6 +136,7 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   }
   if (metrics) print(`  metrics:  http://${config.metricsHost}:${metrics.port}/metrics (Prometheus, no token: keep this address internal)`);
   else if (config.metricsToken) print(`  metrics:  ${url}/metrics with the bearer token TRUSTDESK_METRICS_TOKEN`);
+  if (config.otlpEndpoint) print(`  traces:   OpenTelemetry over OTLP/HTTP to ${new URL(config.otlpEndpoint).host} (sampling ${config.traceSampleRatio})`);
   print(
     config.relayUrl
       ? `  outgoing mail: through the relay ${relayHost(config.relayUrl)}`
@@ -202,6 +206,7 @@ export async function startServer(options: { config: Config; logger: Logger; pri
       await siem.stop();
       await imap.stop();
       await services.close();
+      await stopTracing();
     })();
     return stopping;
   };

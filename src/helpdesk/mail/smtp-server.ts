@@ -14,6 +14,7 @@ import type { IngestHooks } from '../ingest/hooks.js';
 import { ingestInboundEmail, type IngestOutcome } from '../ingest/pipeline.js';
 import type { HelpdeskDeps } from '../tickets/context.js';
 import { smtpMessages, smtpSessions } from '../../platform/metrics/metrics.js';
+import { inSpan, SpanKind } from '../../platform/tracing/tracing.js';
 import { recipientSuspended, resolveMailboxes } from './mailboxes.js';
 
 export interface InboundSmtpOptions {
@@ -101,10 +102,18 @@ export function createInboundSmtpServer(options: InboundSmtpOptions): InboundSmt
         const raw = Buffer.concat(chunks, size);
         const rcptTo = session.envelope.rcptTo.map((r) => r.address);
         const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        resolveMailboxes(deps.db, rcptTo)
-          .then((routes) =>
-            ingestInboundEmail(deps, { hooks: options.hooks, blobs: options.blobs, maxAttachmentBytes: options.maxAttachmentBytes ?? options.maxBytes }, { raw, mailFrom, rcptTo, remoteAddress: session.remoteAddress, helo: session.hostNameAppearsAs }, routes),
-          )
+        // One server span per message (src/platform/tracing): the ingest stages and their statements are its children.
+        inSpan(
+          'smtp receive',
+          {},
+          (span) =>
+            resolveMailboxes(deps.db, rcptTo)
+              .then((routes) =>
+                ingestInboundEmail(deps, { hooks: options.hooks, blobs: options.blobs, maxAttachmentBytes: options.maxAttachmentBytes ?? options.maxBytes }, { raw, mailFrom, rcptTo, remoteAddress: session.remoteAddress, helo: session.hostNameAppearsAs }, routes),
+              )
+              .then((outcomes) => (span?.setAttribute('trustdesk.outcome', 'stored'), outcomes)),
+          SpanKind.SERVER,
+        )
           .then((outcomes) => {
             options.onIngested?.(outcomes);
             // Stored (as a ticket message or in quarantine): only now do we take responsibility.

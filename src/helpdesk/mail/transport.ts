@@ -8,6 +8,7 @@ import nodemailer from 'nodemailer';
 import { writeOutboxMessage, type OutboxKeySource } from '../../platform/notify/outbox.js';
 import type { ComposedMail } from './compose.js';
 import type { MailTransport } from './outbound-queue.js';
+import { inSpan, SpanKind } from '../../platform/tracing/tracing.js';
 
 export interface DkimOptions {
   domainName: string;
@@ -36,9 +37,11 @@ export function createMailTransport(options: CreateTransportOptions): MailTransp
       disableFileAccess: true,
       disableUrlAccess: true,
     });
+    // A client span per message (src/platform/tracing): the relay's host, never a recipient.
+    const relayHost = URL.canParse(options.relayUrl) ? new URL(options.relayUrl).hostname : '';
     return {
       async send(mail) {
-        await transporter.sendMail(toNodemailer(mail));
+        await inSpan('smtp send', { 'server.address': relayHost, 'trustdesk.queue': 'outbound_mail' }, () => transporter.sendMail(toNodemailer(mail)), SpanKind.CLIENT);
         return { delivery: 'sent' };
       },
       close: () => transporter.close(),

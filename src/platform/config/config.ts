@@ -159,6 +159,24 @@ const settings = {
     parse: (raw: string) => (raw.trim() === '' ? undefined : int(1, 65535)(raw)),
   },
   metricsHost: { env: 'TRUSTDESK_METRICS_HOST', description: 'Address the separate metrics port binds to', default: '127.0.0.1', parse: str },
+  otlpEndpoint: {
+    env: 'TRUSTDESK_OTLP_ENDPOINT',
+    description: 'Send OpenTelemetry traces over OTLP/HTTP to this URL (e.g. http://collector:4318/v1/traces); unset: no tracing',
+    default: undefined,
+    parse: optionalUrl(['http:', 'https:']),
+    secret: true,
+  },
+  otlpHeaders: { env: 'TRUSTDESK_OTLP_HEADERS', description: 'Headers for the trace collector, as name=value pairs separated by commas (an API key)', default: undefined, parse: optionalStr, secret: true },
+  traceSampleRatio: {
+    env: 'TRUSTDESK_TRACE_SAMPLE_RATIO',
+    description: 'Share of new traces kept, from 0 to 1 (requests arriving inside a sampled trace are always kept)',
+    default: 1,
+    parse: (raw: string) => {
+      const v = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(v) || v < 0 || v > 1) throw new Error('must be a number from 0 to 1');
+      return v;
+    },
+  },
   redisUrl: { env: 'REDIS_URL', description: 'Redis URL for several instances (presence, fan-out, rate limits)', default: undefined, parse: optionalUrl(['redis:', 'rediss:']), secret: true },
 } satisfies Record<string, Setting<unknown>>;
 

@@ -11,6 +11,7 @@ import { Kysely, PostgresDialect, sql, type RawBuilder, type Transaction } from 
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { traceDialect } from '../tracing/database.js';
 
 export type Db = Kysely<Database>;
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -101,7 +102,7 @@ async function openPGlite(dataDir: string | undefined, template: Blob | undefine
     ...(template ? { loadDataDir: template } : {}),
   });
   await client.waitReady;
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
+  const db = new Kysely<Database>({ dialect: traceDialect(new PGliteDialect(client)) });
   // PGlite has one session. Scripts borrow it through Kysely's driver, which
   // queues every caller, so a migration never interleaves with other queries.
   const exec = async (sqlText: string) => {
@@ -154,7 +155,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     throw new Error(`Cannot connect to PostgreSQL at ${redactUrl(url)}: ${err.message}`);
   });
   probe.release();
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: traceDialect(new PostgresDialect({ pool })) });
   const scripts: ScriptRunner = {
     async withSession(fn) {
       const c = await pool.connect();

@@ -20,6 +20,8 @@ import { READ_ONLY_PERMISSIONS } from '../../identity/auth/permissions.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from '../metrics/metrics.routes.js';
 import { observeHttp } from '../metrics/metrics.js';
+import { traceRequests } from '../tracing/http.js';
+import { tracingEnabled } from '../tracing/tracing.js';
 import { sql } from 'kysely';
 import { openBus, type Bus } from '../realtime/bus.js';
 import { openPresence, type Presence } from '../realtime/presence.js';
@@ -102,6 +104,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const httpsOptions: FastifyHttpsOptions<HttpsServer> | undefined = tls ? { ...(fastifyOptions as FastifyHttpsOptions<HttpsServer>), https: tls } : undefined;
   const app = (httpsOptions ? Fastify(httpsOptions) : Fastify(fastifyOptions)) as unknown as FastifyInstance;
 
+  // A span per request when tracing is on (src/platform/tracing): first, so every later hook runs inside it.
+  if (tracingEnabled()) traceRequests(app);
   app.decorate('services', services);
   // Work deferred past an answer finishes before the app stops.
   app.addHook('onClose', async () => services.deferred.drain());

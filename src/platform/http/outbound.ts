@@ -15,6 +15,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { AppError } from '../errors.js';
+import { injectContext, inSpan, SpanKind } from '../tracing/tracing.js';
 
 export type ResolveHost = (hostname: string) => Promise<Array<{ address: string; family: 4 | 6 }>>;
 
@@ -209,6 +210,22 @@ function tlsOptions(options: OutboundOptions): https.RequestOptions {
 
 /** Sends one request through the checks above. Network failures reject with the socket error; refusals with OutboundRefusedError. */
 export async function sendOutboundRequest(req: OutboundRequest, options: OutboundOptions = {}): Promise<OutboundResponse> {
+  // A client span (src/platform/tracing) named by method only; the host someone configured, never the path or query.
+  const method = req.method ?? 'POST';
+  const host = URL.canParse(req.url) ? new URL(req.url).hostname : '';
+  return inSpan(
+    method,
+    { 'http.request.method': method, 'server.address': host },
+    async (span) => {
+      const res = await sendFollowingRedirects({ ...req, headers: injectContext(req.headers ?? {}) }, options);
+      span?.setAttribute('http.response.status_code', res.status);
+      return res;
+    },
+    SpanKind.CLIENT,
+  );
+}
+
+async function sendFollowingRedirects(req: OutboundRequest, options: OutboundOptions): Promise<OutboundResponse> {
   const maxRedirects = options.maxRedirects ?? 3;
   let url = parseUrl(req.url);
   let current: OutboundRequest = req;

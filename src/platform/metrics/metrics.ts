@@ -7,6 +7,7 @@
  * address or id cannot reach a scrape. metrics.test.ts greps a scrape for a workload's customers.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { inSpan } from '../tracing/tracing.js';
 
 export const registry = new Registry();
 
@@ -154,7 +155,7 @@ export function collectProcessMetrics(): void {
 export async function timeIngestStage<T>(stage: 'parse' | 'threats' | 'redact' | 'store', work: () => Promise<T>): Promise<T> {
   const end = ingestStage.startTimer({ stage });
   try {
-    return await work();
+    return await inSpan(`ingest ${stage}`, { 'trustdesk.stage': stage }, work);
   } finally {
     end();
   }

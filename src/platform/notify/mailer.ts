@@ -7,6 +7,7 @@
 import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { writeOutboxMessage, type OutboxKeySource } from './outbox.js';
+import { inSpan, SpanKind } from '../tracing/tracing.js';
 
 export interface MailMessage {
   to: string;
@@ -46,12 +47,14 @@ export function createMailer(config: { relayUrl?: string | undefined; mailFrom: 
       },
     };
   }
+  // A client span per message (src/platform/tracing): the relay's host, never a recipient.
+  const attributes = { 'server.address': URL.canParse(config.relayUrl) ? new URL(config.relayUrl).hostname : '', 'trustdesk.queue': 'notifications' };
   return {
     async send({ fromName, ...message }) {
-      await transport.sendMail({ ...message, from: senderFor(config.mailFrom, fromName) });
+      await inSpan('smtp send', attributes, () => transport.sendMail({ ...message, from: senderFor(config.mailFrom, fromName) }), SpanKind.CLIENT);
     },
     async sendRaw(envelope, raw) {
-      await transport.sendMail({ envelope, raw });
+      await inSpan('smtp send', attributes, () => transport.sendMail({ envelope, raw }), SpanKind.CLIENT);
     },
   };
 }
