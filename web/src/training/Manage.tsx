@@ -92,7 +92,7 @@ function Rules({ modules }: { modules: Array<{ key: string; title: string }> }) 
   );
 }
 
-function Modules({ list, reload }: { list: Array<{ id: string; key: string; title: string; version: number; shipped: boolean; questions: number; minutes: number }>; reload: () => void }) {
+function Modules({ list, reload }: { list: Array<{ id: string; key: string; title: string; version: number; shipped: boolean; questions: number; minutes: number; languages: string[] }>; reload: () => void }) {
   const [source, setSource] = useState('');
   const [added, setAdded] = useState(false);
   const add = useSubmit(async (ev: FormEvent) => {
