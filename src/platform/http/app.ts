@@ -13,6 +13,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyContextConfig, type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from '../config/config.js';
 import type { Services } from '../app/services.js';
 import { sessionHasRequiredFactor, type Principal } from '../../identity/auth/access.js';
 import { registerAuthentication } from '../../identity/auth/authenticate.js';
@@ -83,13 +84,24 @@ export interface BuildAppOptions {
   schemaCache?: SchemaCompileCache;
 }
 
+/**
+ * Fastify's `trustProxy` from TRUSTDESK_TRUST_PROXY (decision 0227). A hop count becomes a function trusting the
+ * socket's peer and the entries nearest to it: Fastify's own number form trusts nothing, and `true` there would
+ * trust every entry, so a client's forged X-Forwarded-For (which HAProxy and nginx keep and append to) would win.
+ */
+export function proxyTrustOf(trust: Config['trustProxy']): false | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === false || (Array.isArray(trust) && trust.length === 0)) return false;
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust;
+}
+
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { services } = options;
   const { config } = services;
   const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
   const fastifyOptions: FastifyServerOptions = {
     loggerInstance: services.logger,
-    trustProxy: config.trustProxy,
+    trustProxy: proxyTrustOf(config.trustProxy),
     bodyLimit: 1024 * 1024,
     // Keep a caller's (or proxy's) request id when it is well formed, so logs line up across hops.
     genReqId: (req) => {
