@@ -21,8 +21,8 @@ import { READ_ONLY_PERMISSIONS } from '../../identity/auth/permissions.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from '../metrics/metrics.routes.js';
 import { observeHttp } from '../metrics/metrics.js';
-import { sql } from 'kysely';
-import { openBus, type Bus } from '../realtime/bus.js';
+import { sql, type Kysely } from 'kysely';
+import { busNamespace, openBus, type Bus } from '../realtime/bus.js';
 import { openPresence, type Presence } from '../realtime/presence.js';
 import { AppError } from '../errors.js';
 import { registerProblemHandlers, sendProblem, ProblemSchema } from './problem.js';
@@ -191,6 +191,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // With several instances, counters live in Redis so a limit holds across all of them.
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 }) : undefined;
   if (redis) {
+    // Rate limits fail closed while Redis is away (skipOnError: false); /readyz says so. One warning a minute.
+    let warnedAt = 0;
+    redis.on('error', (err: Error) => {
+      if (Date.now() - warnedAt < 60_000) return;
+      warnedAt = Date.now();
+      services.logger.warn({ err: { message: err.message } }, 'redis for rate limits unreachable');
+    });
     await redis.connect().catch((err: Error) => {
       throw new Error(`Cannot connect to Redis at REDIS_URL: ${err.message}`);
     });
@@ -198,7 +205,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   }
   // Chat events and presence between instances (src/platform/realtime/bus.ts, presence.ts): Redis when
   // configured, else this process alone. Namespaced like the database's NOTIFY channels, by schema.
-  const namespace = (await sql<{ ns: string }>`SELECT left(md5(current_schema()), 12) AS ns`.execute(services.database.db)).rows[0]!.ns;
+  const namespace = await busNamespace(services.database.db as Kysely<unknown>);
   const bus = await openBus({ redisUrl: config.redisUrl, namespace, logger: services.logger });
   const presence = await openPresence({ redisUrl: config.redisUrl, namespace, logger: services.logger }).catch(async (err: Error) => {
     await bus.close();
@@ -207,11 +214,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.decorate('bus', bus);
   app.decorate('presence', presence);
   // An erasure on any instance: drop the destroyed data keys from this instance's cache at once (decision 0198).
-  const unsubscribeKeys = bus.subscribe((e) => {
-    if (e.k === 'keys-destroyed') services.keyring.forget(e.keyIds);
-  });
+  // While Redis is away an erasure elsewhere goes unheard: no cached key is used until the bus is back, and then
+  // every cached key is dropped (decision 0228).
+  const unsubscribeKeys = bus.subscribe(
+    (e) => {
+      if (e.k === 'keys-destroyed') services.keyring.forget(e.keyIds);
+    },
+    () => services.keyring.forgetAll(),
+  );
+  if (bus.kind === 'redis') services.keyring.cacheTrusted = () => bus.healthy;
   app.addHook('onClose', async () => {
     unsubscribeKeys();
+    services.keyring.cacheTrusted = () => true;
     await bus.close();
     await presence.close();
   });
