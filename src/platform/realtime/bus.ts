@@ -229,7 +229,9 @@ export async function announce(options: { redisUrl?: string; db: Kysely<unknown>
   pub.on('error', () => undefined);
   try {
     await pub.connect();
-    await pub.publish(channel, JSON.stringify({ i: randomUUID(), e: event }));
+    // Other instances take at most 1,000 key ids an event (parseBusEvent): a long list goes in parts.
+    const parts = event.k === 'keys-destroyed' ? Array.from({ length: Math.ceil(event.keyIds.length / 500) }, (_, n) => ({ ...event, keyIds: event.keyIds.slice(n * 500, n * 500 + 500) })) : [event];
+    for (const part of parts) await pub.publish(channel, JSON.stringify({ i: randomUUID(), e: part }));
     return true;
   } catch {
     return false;
