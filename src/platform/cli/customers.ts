@@ -18,6 +18,8 @@ import { LocalBlobStore } from '../../protection/blobs/store.js';
 import { createHelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { renderCertificateText } from '../../helpdesk/privacy/certificate.js';
 import { eraseByOperator, exportByOperator } from '../../helpdesk/privacy/requests.service.js';
+import type { Kysely } from 'kysely';
+import { announce } from '../realtime/bus.js';
 import { CliExit, withServices, type CliIo } from './io.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -83,12 +85,17 @@ export function customerCommands(program: Command, io: CliIo): void {
         const deps = await createHelpdeskDeps(services);
         const config = services.config;
         try {
+          const destroyed: string[] = [];
           const certificate = await eraseByOperator(deps, { orgId: org.id, customerId }, {
             blobs: new LocalBlobStore(config.blobDirPath),
             ...(config.relayUrl ? {} : { outbox: { dir: path.join(config.dataDirPath, 'outbox'), key: services.outboxKey } }),
-            // Running servers drop cached keys within the cache TTL (five minutes); none can decrypt new reads of the rows.
+            onKeysDestroyed: (keyIds) => destroyed.push(...keyIds),
           });
           io.out(renderCertificateText(certificate).trimEnd());
+          // Running instances drop their cached copies of the keys now (through Redis), not after the cache TTL.
+          if (destroyed.length && config.redisUrl && !(await announce({ redisUrl: config.redisUrl, db: services.database.db as Kysely<unknown> }, { k: 'keys-destroyed', orgId: org.id, keyIds: destroyed }))) {
+            io.err(`trustdesk: could not tell the running instances through Redis; they drop the destroyed keys within ${config.dekCacheTtlSeconds} seconds`);
+          }
         } catch (err) {
           if (err instanceof AppError && (err.code === 'conflict' || err.code === 'not_found')) throw new CliExit(1, `trustdesk: ${err.message}`);
           throw err;

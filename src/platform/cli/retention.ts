@@ -12,6 +12,8 @@ import { createHelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { dryRunRetention, processRetentionRun, startRetentionRun } from '../../helpdesk/privacy/retention.js';
 import type { RetentionCounts } from '../../helpdesk/privacy/schema.js';
 import type { Services } from '../app/services.js';
+import type { Kysely } from 'kysely';
+import { announce } from '../realtime/bus.js';
 import { CliExit, withServices, type CliIo } from './io.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -66,7 +68,19 @@ export function retentionCommands(program: Command, io: CliIo): void {
         }
         io.out(`Run ${run.id}: deleting ${line(run.planned)}.`);
         const blobs = new LocalBlobStore(services.config.blobDirPath);
-        const done = await processRetentionRun(deps, run.id, { batchSize, blobs, erasure: () => ({ blobs }) });
+        // Running instances drop the keys destroyed here at once (through Redis), not after the cache TTL.
+        const redisUrl = services.config.redisUrl;
+        const told: Array<Promise<boolean>> = [];
+        const erasure = (orgId: string) => ({
+          blobs,
+          onKeysDestroyed: (keyIds: string[]) => {
+            if (keyIds.length && redisUrl) told.push(announce({ redisUrl, db: services.database.db as Kysely<unknown> }, { k: 'keys-destroyed', orgId, keyIds }));
+          },
+        });
+        const done = await processRetentionRun(deps, run.id, { batchSize, blobs, erasure });
+        if ((await Promise.all(told)).includes(false)) {
+          io.err(`trustdesk: could not tell the running instances through Redis; they drop the destroyed keys within ${services.config.dekCacheTtlSeconds} seconds`);
+        }
         if (!done || done.status !== 'done') throw new CliExit(1, `trustdesk: the run stopped${done?.error ? `: ${done.error}` : ''}.`);
         io.out(`Deleted ${line(done.deleted)}.`);
         const skipped = done.skipped.tickets + done.skipped.quarantine + done.skipped.exports + done.skipped.customers;

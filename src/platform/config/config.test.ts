@@ -33,6 +33,19 @@ describe('configuration', () => {
     ]);
   });
 
+  it('reads which reverse proxies to trust: none, hops (true is one hop, never "all"), or addresses and ranges', () => {
+    const trust = (v: string) => loadConfig({ env: { TRUSTDESK_TRUST_PROXY: v }, cwd: '/srv/td' }).trustProxy;
+    expect(loadConfig({ env: {}, cwd: '/srv/td' }).trustProxy).toBe(false);
+    expect(trust('false')).toBe(false);
+    expect(trust('0')).toBe(false);
+    expect(trust('true')).toBe(1);
+    expect(trust('2')).toBe(2);
+    expect(trust('10.0.0.5, 192.168.0.0/16,::1,loopback')).toEqual(['10.0.0.5', '192.168.0.0/16', '::1', 'loopback']);
+    expect(problems({ TRUSTDESK_TRUST_PROXY: '10.0.0.0/33' })[0]).toMatch(/^TRUSTDESK_TRUST_PROXY: .*"10.0.0.0\/33" is none of these/);
+    expect(problems({ TRUSTDESK_TRUST_PROXY: 'proxy.internal' })[0]).toMatch(/^TRUSTDESK_TRUST_PROXY: /);
+    expect(problems({ TRUSTDESK_TRUST_PROXY: '11' })).toEqual(['TRUSTDESK_TRUST_PROXY: must be at most 10 proxy hops, got 11']);
+  });
+
   it('checks settings that go together', () => {
     expect(problems({ TRUSTDESK_TLS_CERT: '/c.pem' })).toEqual(['TRUSTDESK_TLS_CERT and TRUSTDESK_TLS_KEY: set both or neither']);
     expect(problems({ TRUSTDESK_KEY_PROVIDER: 'env' })).toEqual(['TRUSTDESK_KEK: required when TRUSTDESK_KEY_PROVIDER=env']);

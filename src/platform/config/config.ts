@@ -5,6 +5,7 @@
  * names the setting and the reason (STYLE.md rule 9).
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export class ConfigError extends Error {
@@ -40,6 +41,35 @@ const bool: Parser<boolean> = (raw) => {
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
   throw new Error(`must be true or false, got "${raw}"`);
+};
+/**
+ * Which reverse proxies may tell the client's address (X-Forwarded-For) and scheme (decision 0227):
+ * false (none: the socket's address is the client), a number of proxy hops in front of Trustdesk (`true` is one:
+ * only the address the nearest proxy appended is believed, never what a client sent it), or the proxies'
+ * addresses and CIDR ranges, comma-separated (`loopback`, `linklocal` and `uniquelocal` name ranges).
+ */
+export type ProxyTrust = false | number | string[];
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+const proxyTrust: Parser<ProxyTrust> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (['', '0', 'false', 'no', 'off'].includes(v)) return false;
+  if (['true', 'yes', 'on'].includes(v)) return 1;
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    if (hops > 10) throw new Error(`must be at most 10 proxy hops, got ${hops}`);
+    return hops;
+  }
+  const items = v.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const item of items) {
+    if (PROXY_RANGE_NAMES.includes(item)) continue;
+    const [address, bits, ...rest] = item.split('/');
+    const family = isIP(address ?? '');
+    const maxBits = family === 4 ? 32 : 128;
+    if (!family || rest.length > 0 || (bits !== undefined && (!/^\d+$/.test(bits) || Number(bits) > maxBits))) {
+      throw new Error(`must be true, false, a number of proxy hops, or proxy addresses/CIDR ranges separated by commas; "${item}" is none of these`);
+    }
+  }
+  return items;
 };
 const oneOf = <T extends string>(...values: T[]): Parser<T> => (raw) => {
   const v = raw.trim() as T;
@@ -114,7 +144,12 @@ const settings = {
   auditBatchMs: { env: 'TRUSTDESK_AUDIT_BATCH_MS', description: 'How often pending audit entries are sequenced and checkpointed', default: 250, parse: int(10, 60_000) },
   tlsCert: { env: 'TRUSTDESK_TLS_CERT', description: 'TLS certificate (PEM) path; enables HTTPS and HSTS', default: undefined, parse: optionalStr },
   tlsKey: { env: 'TRUSTDESK_TLS_KEY', description: 'TLS private key (PEM) path', default: undefined, parse: optionalStr },
-  trustProxy: { env: 'TRUSTDESK_TRUST_PROXY', description: 'Trust X-Forwarded-* from a reverse proxy', default: false, parse: bool },
+  trustProxy: {
+    env: 'TRUSTDESK_TRUST_PROXY',
+    description: 'Reverse proxies whose X-Forwarded-For/-Proto are believed: false, true (one proxy hop), a number of hops, or proxy addresses/CIDRs (comma-separated)',
+    default: false as ProxyTrust,
+    parse: proxyTrust,
+  },
   logLevel: { env: 'TRUSTDESK_LOG_LEVEL', description: 'Log level', default: 'info', parse: oneOf(...LOG_LEVELS) },
   sessionIdleMinutes: { env: 'TRUSTDESK_SESSION_IDLE_MINUTES', description: 'Staff session idle timeout', default: 30, parse: int(1, 24 * 60) },
   sessionMaxHours: { env: 'TRUSTDESK_SESSION_MAX_HOURS', description: 'Staff session absolute lifetime', default: 12, parse: int(1, 24 * 30) },

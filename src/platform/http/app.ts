@@ -13,6 +13,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyContextConfig, type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from '../config/config.js';
 import type { Services } from '../app/services.js';
 import { sessionHasRequiredFactor, type Principal } from '../../identity/auth/access.js';
 import { registerAuthentication } from '../../identity/auth/authenticate.js';
@@ -22,8 +23,8 @@ import { metricsRoutes } from '../metrics/metrics.routes.js';
 import { observeHttp } from '../metrics/metrics.js';
 import { traceRequests } from '../tracing/http.js';
 import { tracingEnabled } from '../tracing/tracing.js';
-import { sql } from 'kysely';
-import { openBus, type Bus } from '../realtime/bus.js';
+import { sql, type Kysely } from 'kysely';
+import { busNamespace, openBus, type Bus } from '../realtime/bus.js';
 import { openPresence, type Presence } from '../realtime/presence.js';
 import { AppError } from '../errors.js';
 import { registerProblemHandlers, sendProblem, ProblemSchema } from './problem.js';
@@ -85,13 +86,24 @@ export interface BuildAppOptions {
   schemaCache?: SchemaCompileCache;
 }
 
+/**
+ * Fastify's `trustProxy` from TRUSTDESK_TRUST_PROXY (decision 0227). A hop count becomes a function trusting the
+ * socket's peer and the entries nearest to it: Fastify's own number form trusts nothing, and `true` there would
+ * trust every entry, so a client's forged X-Forwarded-For (which HAProxy and nginx keep and append to) would win.
+ */
+export function proxyTrustOf(trust: Config['trustProxy']): false | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === false || (Array.isArray(trust) && trust.length === 0)) return false;
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust;
+}
+
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { services } = options;
   const { config } = services;
   const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
   const fastifyOptions: FastifyServerOptions = {
     loggerInstance: services.logger,
-    trustProxy: config.trustProxy,
+    trustProxy: proxyTrustOf(config.trustProxy),
     bodyLimit: 1024 * 1024,
     // Keep a caller's (or proxy's) request id when it is well formed, so logs line up across hops.
     genReqId: (req) => {
@@ -183,6 +195,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // With several instances, counters live in Redis so a limit holds across all of them.
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 }) : undefined;
   if (redis) {
+    // Rate limits fail closed while Redis is away (skipOnError: false); /readyz says so. One warning a minute.
+    let warnedAt = 0;
+    redis.on('error', (err: Error) => {
+      if (Date.now() - warnedAt < 60_000) return;
+      warnedAt = Date.now();
+      services.logger.warn({ err: { message: err.message } }, 'redis for rate limits unreachable');
+    });
     await redis.connect().catch((err: Error) => {
       throw new Error(`Cannot connect to Redis at REDIS_URL: ${err.message}`);
     });
@@ -190,7 +209,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   }
   // Chat events and presence between instances (src/platform/realtime/bus.ts, presence.ts): Redis when
   // configured, else this process alone. Namespaced like the database's NOTIFY channels, by schema.
-  const namespace = (await sql<{ ns: string }>`SELECT left(md5(current_schema()), 12) AS ns`.execute(services.database.db)).rows[0]!.ns;
+  const namespace = await busNamespace(services.database.db as Kysely<unknown>);
   const bus = await openBus({ redisUrl: config.redisUrl, namespace, logger: services.logger });
   const presence = await openPresence({ redisUrl: config.redisUrl, namespace, logger: services.logger }).catch(async (err: Error) => {
     await bus.close();
@@ -199,11 +218,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.decorate('bus', bus);
   app.decorate('presence', presence);
   // An erasure on any instance: drop the destroyed data keys from this instance's cache at once (decision 0198).
-  const unsubscribeKeys = bus.subscribe((e) => {
-    if (e.k === 'keys-destroyed') services.keyring.forget(e.keyIds);
-  });
+  // While Redis is away an erasure elsewhere goes unheard: no cached key is used until the bus is back, and then
+  // every cached key is dropped (decision 0228).
+  const unsubscribeKeys = bus.subscribe(
+    (e) => {
+      if (e.k === 'keys-destroyed') services.keyring.forget(e.keyIds);
+    },
+    () => services.keyring.forgetAll(),
+  );
+  if (bus.kind === 'redis') services.keyring.cacheTrusted = () => bus.healthy;
   app.addHook('onClose', async () => {
     unsubscribeKeys();
+    services.keyring.cacheTrusted = () => true;
     await bus.close();
     await presence.close();
   });

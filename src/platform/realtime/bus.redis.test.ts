@@ -10,7 +10,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../app/testing.js';
-import { RedisBus, type BusEvent } from './bus.js';
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { createTestDatabase } from '../db/testing.js';
+import { announce, busNamespace, RedisBus, type BusEvent } from './bus.js';
 import { freePort } from '../../../e2e/instances.js';
 
 const hasRedis = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -93,4 +96,28 @@ describe.skipIf(!hasRedis)('the chat bus through a Redis outage', () => {
     await until('B to hear A again', () => seenB.length === 2);
     expect((seenB[1] as { seq: number }).seq).toBe(3);
   }, 40_000);
+
+  it('carries a CLI command\'s announcement of destroyed keys to the running instances, a long list in parts', async () => {
+    const database = await createTestDatabase('pglite');
+    try {
+      const db = database.db as Kysely<unknown>;
+      const url = `redis://127.0.0.1:${port}`;
+      const server = new RedisBus(url, await busNamespace(db), silentLogger);
+      buses.push(server);
+      await server.connect();
+      const heard: string[] = [];
+      server.subscribe((e) => {
+        if (e.k === 'keys-destroyed') heard.push(...e.keyIds);
+      });
+      const keyIds = Array.from({ length: 1_200 }, () => randomUUID());
+      expect(await announce({ redisUrl: url, db }, { k: 'keys-destroyed', orgId: randomUUID(), keyIds })).toBe(true);
+      await until('every key id to be heard', () => heard.length === keyIds.length);
+      expect(heard).toEqual(keyIds);
+      // Without Redis there is nobody to tell; an unreachable one is reported, not thrown.
+      expect(await announce({ db }, { k: 'keys-destroyed', orgId: randomUUID(), keyIds })).toBe(false);
+      expect(await announce({ redisUrl: `redis://127.0.0.1:${await freePort()}`, db }, { k: 'keys-destroyed', orgId: randomUUID(), keyIds })).toBe(false);
+    } finally {
+      await database.close();
+    }
+  }, 30_000);
 });

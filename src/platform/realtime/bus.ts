@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
+import { sql, type Kysely } from 'kysely';
 import type { Logger } from '../logging.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -210,4 +211,31 @@ export async function openBus(options: { redisUrl?: string; namespace: string; l
     throw new Error(`Cannot connect to Redis at REDIS_URL: ${(err as Error).message}`);
   }
   return bus;
+}
+
+/** The bus's namespace for a database: installations (and test schemas) sharing one Redis stay apart. */
+export async function busNamespace(db: Kysely<unknown>): Promise<string> {
+  return (await sql<{ ns: string }>`SELECT left(md5(current_schema()), 12) AS ns`.execute(db)).rows[0]!.ns;
+}
+
+/**
+ * One event from a process that serves nothing (a CLI command such as `customers erase`): published to the
+ * running instances through Redis and waited for. False when there is no Redis (one instance alone) or it failed.
+ */
+export async function announce(options: { redisUrl?: string; db: Kysely<unknown> }, event: BusEvent): Promise<boolean> {
+  if (!options.redisUrl) return false;
+  const channel = `trustdesk:${await busNamespace(options.db)}:chat`;
+  const pub = new Redis(options.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  pub.on('error', () => undefined);
+  try {
+    await pub.connect();
+    // Other instances take at most 1,000 key ids an event (parseBusEvent): a long list goes in parts.
+    const parts = event.k === 'keys-destroyed' ? Array.from({ length: Math.ceil(event.keyIds.length / 500) }, (_, n) => ({ ...event, keyIds: event.keyIds.slice(n * 500, n * 500 + 500) })) : [event];
+    for (const part of parts) await pub.publish(channel, JSON.stringify({ i: randomUUID(), e: part }));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await pub.quit().catch(() => pub.disconnect());
+  }
 }

@@ -127,7 +127,10 @@ export class Keyring {
   /** A specific key version, from the cache or unwrapped from the database. */
   async key(keyId: string, version: number, exec: Executor = this.db): Promise<DataKey> {
     const cacheKey = `${keyId}/${version}`;
-    const hit = this.cache.get(cacheKey);
+    const trusted = this.cacheTrusted();
+    // While another instance's erasure could go unheard, no cached key is used (each read unwraps from the database).
+    if (!trusted && this.cache.size > 0) this.cache.clear();
+    const hit = trusted ? this.cache.get(cacheKey) : undefined;
     dekCacheLookups.inc({ result: hit ? 'hit' : 'miss' });
     if (hit) return hit;
     const row = await exec
@@ -140,7 +143,7 @@ export class Keyring {
     if (!row.wrapped) throw new KeyDestroyedError(keyId);
     const key = await this.provider.unwrap(row.kek_id, row.wrapped, dekAad(keyId, version));
     const dek: DataKey = { id: keyId, version, key };
-    this.cache.set(cacheKey, dek);
+    if (trusted) this.cache.set(cacheKey, dek);
     return dek;
   }
 
@@ -302,6 +305,18 @@ export class Keyring {
     return this.systemSecret(name, () => {
       throw new Error('unreachable');
     });
+  }
+
+  /**
+   * Whether cached keys can be trusted to be live: false while the bus between instances is down, when an erasure
+   * on another instance would not be heard (decision 0228). The server sets it; alone, a process is always heard.
+   */
+  cacheTrusted: () => boolean = () => true;
+
+  /** Drops every cached key (the bus came back: what was destroyed meanwhile was not heard). */
+  forgetAll(): void {
+    this.cache.clear();
+    this.indexRoots.clear();
   }
 
   forget(keyIds: string[]): void {
