@@ -1,8 +1,9 @@
 /** `trustdesk audit …`: verify the trail (live or from a bundle), export a bundle, show the latest checkpoint. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { exportBundle, isProofBundle, openBundle, openProofBundle, readStoredCheckpoints, readStoredEntries } from '../../protection/audit/trail-io.js';
+import { exportBundle, isProofBundle, openBundle, openProofBundle, readStoredCheckpoints } from '../../protection/audit/trail-io.js';
 import { verifyAuditTrail, verifyEntryProofs, type VerifyReport } from '../../protection/audit/verify.js';
+import { hashStoredEntriesInParallel } from '../../protection/audit/verify-parallel.js';
 import { CliExit, withServices, type CliIo } from './io.js';
 
 function printReport(io: CliIo, report: VerifyReport, json: boolean): void {
@@ -74,11 +75,13 @@ export function auditCommands(program: Command, io: CliIo): void {
         if (opts.vkey && opts.vkey !== log.vkey) {
           throw new CliExit(3, `the installation's audit key (${log.vkey}) is not the one you pinned`);
         }
+        const checkpoints = await readStoredCheckpoints(db);
+        const macKey = log.macKeyForVerification();
         const report = await verifyAuditTrail({
-          entries: readStoredEntries(database, { leafHashes: false }),
-          checkpoints: await readStoredCheckpoints(db),
+          chunks: hashStoredEntriesInParallel({ database, macKey, signedSizes: checkpoints.map((c) => c.treeSize) }),
+          checkpoints,
           vkey: log.vkey,
-          macKey: log.macKeyForVerification(),
+          macKey,
           ...pinned,
           onProgress: (n) => (opts.json ? undefined : io.out(`  ${n} entries…`)),
         });

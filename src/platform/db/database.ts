@@ -39,6 +39,11 @@ export interface DatabaseHandle {
    * anything sent meanwhile was lost. Returns a function that stops listening.
    */
   listen(channel: string, onPayload: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
+  /**
+   * PostgreSQL only: how to open more connections to the same database and schema, for work
+   * that reads in parallel from worker threads (audit verification).
+   */
+  connection?: { url: string; schema?: string | undefined };
   /** PGlite only: the data folder as one tar, consistent (backups, decision 0219). */
   dumpDataDir?: () => Promise<Blob>;
   close(): Promise<void>;
@@ -184,6 +189,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     kind: 'postgres',
     scripts,
     queryArrays,
+    connection: { url, schema: options.schema },
     listen: (channel, onPayload, onReconnect) => listener.listen(channel, onPayload, onReconnect),
     close: async () => {
       await listener.close();

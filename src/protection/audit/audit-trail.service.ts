@@ -17,8 +17,9 @@ import type { AuditLog } from './audit-log.js';
 import { openCheckpoint, parseVerifierKey } from './checkpoint.js';
 import { canonicalEntry, type AuditEntryColumns } from './entry.js';
 import { CompactRange, consistencyRanges, hashChildren, hashLeaf, MerkleProofError, verifyInclusion } from './merkle.js';
-import { readStoredCheckpoints, readStoredEntries } from './trail-io.js';
-import { verifyAuditTrail, type StoredEntry } from './verify.js';
+import { readStoredCheckpoints } from './trail-io.js';
+import { verifyAuditTrail, type LeafChunk } from './verify.js';
+import { hashStoredEntriesInParallel } from './verify-parallel.js';
 
 export interface AuditTrailDeps {
   database: DatabaseHandle;
@@ -429,12 +430,12 @@ class VerifyTimeout extends Error {
   }
 }
 
-async function* bounded(pages: AsyncIterable<StoredEntry[]>, deadline: number): AsyncGenerator<StoredEntry[]> {
+async function* bounded(chunks: AsyncIterable<LeafChunk>, deadline: number): AsyncGenerator<LeafChunk> {
   let verified = 0;
-  for await (const page of pages) {
+  for await (const chunk of chunks) {
     if (Date.now() > deadline) throw new VerifyTimeout(verified);
-    verified += page.length;
-    yield page;
+    verified += chunk.count;
+    yield chunk;
   }
 }
 
@@ -443,11 +444,12 @@ async function runVerification(deps: AuditTrailDeps, timeLimitMs: number): Promi
   const checkedAt = new Date().toISOString();
   const checkpoints = await readStoredCheckpoints(deps.database.db as Kysely<Database>);
   try {
+    const macKey = deps.audit.macKeyForVerification();
     const report = await verifyAuditTrail({
-      entries: bounded(readStoredEntries(deps.database, { leafHashes: false }), started + timeLimitMs),
+      chunks: bounded(hashStoredEntriesInParallel({ database: deps.database, macKey, signedSizes: checkpoints.map((c) => c.treeSize) }), started + timeLimitMs),
       checkpoints,
       vkey: deps.audit.vkey,
-      macKey: deps.audit.macKeyForVerification(),
+      macKey,
     });
     return {
       status: 'complete',

@@ -239,3 +239,35 @@ describe('proofs', () => {
     expect(() => verifyConsistency({ oldSize: 4, newSize: 4, oldRoot: root, newRoot: Buffer.from(root), proof: [] })).not.toThrow();
   });
 });
+
+describe('CompactRange.appendAligned', () => {
+  it('joins a run given by its own frontier exactly as appending its leaves one by one, and refuses a misaligned run', () => {
+    const leaf = (i: number) => hashLeaf(Buffer.from(`leaf ${i}`));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 40 }), (blocks, count) => {
+        // The run starts on a multiple of the largest power of two not above its length.
+        const start = blocks * 2 ** Math.floor(Math.log2(count));
+        const one = new CompactRange();
+        const run = new CompactRange();
+        for (let i = 0; i < start; i++) one.append(leaf(i));
+        const joined = CompactRange.restore(one.frontier);
+        for (let i = start; i < start + count; i++) {
+          one.append(leaf(i));
+          run.append(leaf(i));
+        }
+        joined.appendAligned(count, run.frontier.hashes);
+        expect(joined.size).toBe(one.size);
+        expect(joined.root().equals(one.root())).toBe(true);
+        expect(joined.frontier.hashes.map((h) => h.toString('hex'))).toEqual(one.frontier.hashes.map((h) => h.toString('hex')));
+      }),
+      { numRuns: 200 },
+    );
+    const three = new CompactRange();
+    for (let i = 0; i < 3; i++) three.append(leaf(i));
+    const pair = new CompactRange();
+    pair.append(leaf(3));
+    pair.append(leaf(4));
+    expect(() => CompactRange.restore(three.frontier).appendAligned(2, pair.frontier.hashes)).toThrow(RangeError);
+    expect(() => CompactRange.restore(three.frontier).appendAligned(2, [])).toThrow(RangeError);
+  });
+});

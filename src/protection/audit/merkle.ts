@@ -100,6 +100,33 @@ export class CompactRange {
     this.#size += 1;
   }
 
+  /**
+   * Appends a run of `count` leaves given by its own frontier (what `frontier.hashes` of a range holding just
+   * those leaves would be): the same state as appending them one by one, when this range's size is a multiple
+   * of the largest power of two not above `count` (each subtree then lands on a boundary of its own height).
+   * Verification hashes leaves in worker threads, each building its chunk's frontier; this joins them.
+   */
+  appendAligned(count: number, hashes: readonly Uint8Array[]): void {
+    if (!isCount(count)) throw new RangeError('count must be a non-negative safe integer');
+    if (hashes.length !== popCount(count)) throw new RangeError(`a run of ${count} leaves has ${popCount(count)} frontier hashes, got ${hashes.length}`);
+    let i = 0;
+    for (let bit = 52; bit >= 0; bit--) {
+      const unit = 2 ** bit;
+      if (Math.floor(count / unit) % 2 === 0) continue;
+      if (this.#size % unit !== 0) throw new RangeError(`a subtree of ${unit} leaves cannot start at ${this.#size}`);
+      const hash = hashes[i++] as Uint8Array;
+      assertHash(hash, 'frontier hash');
+      let node: Buffer = Buffer.from(hash);
+      let s = this.#size / unit;
+      while (s % 2 === 1) {
+        node = hashChildren(this.#hashes.pop() as Buffer, node);
+        s = (s - 1) / 2;
+      }
+      this.#hashes.push(node);
+      this.#size += unit;
+    }
+  }
+
   /** MTH of everything appended so far; leaves the range untouched. */
   root(): Buffer {
     const hashes = this.#hashes;

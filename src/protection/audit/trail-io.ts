@@ -19,25 +19,48 @@ import { canonicalEntry, type AuditEntryColumns } from './entry.js';
 import type { ProvenEntry, StoredCheckpoint, StoredEntry } from './verify.js';
 
 /**
+ * The columns of a sequenced entry as `rowToStoredEntry` reads them: arrays, not objects, and timestamps as
+ * epoch milliseconds. Shared by the reader below and the verification workers (verify-worker.ts), so both
+ * build an entry from the same columns the same way.
+ */
+export function storedEntrySelect(leafHashes = true): string {
+  // Verification with the MAC key recomputes leaves and never needs the stored ones.
+  return `idx, id, (extract(epoch from ts) * 1000)::float8, org_id, actor_type, actor_id, action, object_type, object_id,
+              subject, purpose, result, request_id, source_ip, details::text, ${leafHashes ? 'leaf_hash' : 'NULL::bytea'}, mac`;
+}
+
+/** One row of `storedEntrySelect` as an entry. */
+export function rowToStoredEntry(r: unknown[]): StoredEntry {
+  const [idx, id, tsMs, org, actorType, actorId, action, objectType, objectId, subject, purpose, result, requestId, sourceIp, details, leaf, mac] = r as [
+    number | string, string, number, string | null, string, string | null, string, string | null, string | null,
+    string | null, string | null, string, string | null, string | null, string | null, Uint8Array | null, Uint8Array | null,
+  ];
+  return {
+    idx: Number(idx),
+    columns: {
+      id, ts: new Date(tsMs), org_id: org, actor_type: actorType, actor_id: actorId, action, object_type: objectType, object_id: objectId,
+      subject, purpose, result, request_id: requestId, source_ip: sourceIp, details: details === null ? null : (JSON.parse(details) as Record<string, unknown>),
+    },
+    leafHash: leaf,
+    mac,
+  };
+}
+
+/**
  * Sequenced entries in tree order, read in pages so a million rows stream in
  * bounded memory. Rows come as arrays (no object per row), timestamps as epoch
  * milliseconds, and the next page is fetched while the caller hashes this one:
- * reading dominated verification time.
+ * reading dominated verification time. (Verification of the live database on
+ * PostgreSQL reads and hashes in worker threads instead: verify-parallel.ts.)
  */
 export async function* readStoredEntries(
   database: Pick<DatabaseHandle, 'queryArrays'>,
   options: { pageSize?: number; leafHashes?: boolean } = {},
 ): AsyncGenerator<StoredEntry[]> {
   const pageSize = options.pageSize ?? 20_000;
-  // Verification with the MAC key recomputes leaves and never needs the stored ones.
-  const leafColumn = options.leafHashes === false ? 'NULL::bytea' : 'leaf_hash';
+  const columns = storedEntrySelect(options.leafHashes !== false);
   const page = (after: number) =>
-    database.queryArrays(
-      `SELECT idx, id, (extract(epoch from ts) * 1000)::float8, org_id, actor_type, actor_id, action, object_type, object_id,
-              subject, purpose, result, request_id, source_ip, details::text, ${leafColumn}, mac
-         FROM audit_log WHERE idx IS NOT NULL AND idx > $1 ORDER BY idx LIMIT $2`,
-      [after, pageSize],
-    );
+    database.queryArrays(`SELECT ${columns} FROM audit_log WHERE idx IS NOT NULL AND idx > $1 ORDER BY idx LIMIT $2`, [after, pageSize]);
   let pending = page(-1);
   for (;;) {
     const rows = await pending;
@@ -45,22 +68,7 @@ export async function* readStoredEntries(
     if (rows.length === pageSize && last !== undefined) pending = page(Number(last));
     // Pages, not single entries: a million awaited yields cost more than the hashing they feed.
     const entries: StoredEntry[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i] as unknown[];
-      const [idx, id, tsMs, org, actorType, actorId, action, objectType, objectId, subject, purpose, result, requestId, sourceIp, details, leaf, mac] = r as [
-        number | string, string, number, string | null, string, string | null, string, string | null, string | null,
-        string | null, string | null, string, string | null, string | null, string | null, Uint8Array | null, Uint8Array | null,
-      ];
-      entries[i] = {
-        idx: Number(idx),
-        columns: {
-          id, ts: new Date(tsMs), org_id: org, actor_type: actorType, actor_id: actorId, action, object_type: objectType, object_id: objectId,
-          subject, purpose, result, request_id: requestId, source_ip: sourceIp, details: details === null ? null : (JSON.parse(details) as Record<string, unknown>),
-        },
-        leafHash: leaf,
-        mac,
-      };
-    }
+    for (let i = 0; i < rows.length; i++) entries[i] = rowToStoredEntry(rows[i] as unknown[]);
     if (entries.length) yield entries;
     if (rows.length < pageSize) return;
   }

@@ -24,8 +24,13 @@ export interface StoredCheckpoint {
 }
 
 export interface VerifyOptions {
-  /** Entries in tree order, a page at a time. */
-  entries: AsyncIterable<readonly StoredEntry[]>;
+  /** Entries in tree order, a page at a time (hashed on this thread)… */
+  entries?: AsyncIterable<readonly StoredEntry[]>;
+  /**
+   * …or entries already hashed and checked, in tree order, by `EntryHasher` (in worker threads: verify-parallel.ts).
+   * Exactly one of `entries` and `chunks`.
+   */
+  chunks?: AsyncIterable<LeafChunk>;
   checkpoints: StoredCheckpoint[];
   /** Verifier key (C2SP note vkey) the checkpoints must be signed by. */
   vkey: string;
@@ -57,6 +62,87 @@ export interface VerifyReport {
 }
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && timingSafeEqual(a, b);
+
+/**
+ * A run of stored entries, hashed and checked: what the tree walk needs of them. The leaf hashes are
+ * recomputed from the content; `bad` names the positions whose MAC (or, without the MAC key, recorded leaf
+ * hash) did not match. With `frontiers`, the run's own Merkle frontier at each offset the walk needs
+ * (the end, and every signed size inside the run), so the walk joins the run in a few hashes instead of
+ * one per leaf; it does so only when the run starts where the tree ends on a boundary (`CompactRange.appendAligned`).
+ */
+export interface LeafChunk {
+  /** Tree index (`idx`) of the first entry. */
+  first: number;
+  count: number;
+  /** The entries' idx when they are not exactly first, first + 1, … (a gap or a move). */
+  idxs?: number[];
+  /** count × 32 bytes. */
+  leaves: Uint8Array;
+  bad: Array<{ pos: number; reason: 'mac' | 'leaf' }>;
+  frontiers?: Array<{ offset: number; hashes: Uint8Array[] }>;
+}
+
+/**
+ * Hashes and checks entries into a `LeafChunk`: the one place a stored entry's leaf and MAC are checked,
+ * on the main thread (bundles, PGlite) and in the verification workers alike.
+ */
+export class EntryHasher {
+  readonly #leaves: Buffer[] = [];
+  readonly #idxs: number[] = [];
+  readonly #bad: LeafChunk['bad'] = [];
+  readonly #frontiers: NonNullable<LeafChunk['frontiers']> = [];
+  #contiguous = true;
+  readonly #range: CompactRange | undefined;
+
+  constructor(private readonly options: { macKey?: Uint8Array | undefined; first: number; frontiersAt?: ReadonlySet<number> | undefined }) {
+    this.#range = options.frontiersAt ? new CompactRange() : undefined;
+  }
+
+  add(entries: readonly StoredEntry[]): void {
+    const { macKey, first, frontiersAt } = this.options;
+    for (const e of entries) {
+      const pos = this.#idxs.length;
+      if (e.idx !== first + pos) this.#contiguous = false;
+      this.#idxs.push(e.idx);
+      const leaf = entryLeafHash(e.columns);
+      if (macKey) {
+        if (!e.mac || !same(entryMac(macKey, e.idx, leaf), e.mac)) this.#bad.push({ pos, reason: 'mac' });
+      } else if (e.leafHash && !same(leaf, e.leafHash)) {
+        this.#bad.push({ pos, reason: 'leaf' });
+      }
+      this.#leaves.push(leaf);
+      if (this.#range) {
+        this.#range.append(leaf);
+        if (frontiersAt?.has(first + pos + 1)) this.#frontiers.push({ offset: pos + 1, hashes: this.#range.frontier.hashes });
+      }
+    }
+  }
+
+  finish(): LeafChunk {
+    const count = this.#idxs.length;
+    const leaves = Buffer.allocUnsafe(count * 32);
+    for (let i = 0; i < count; i++) leaves.set(this.#leaves[i] as Buffer, i * 32);
+    const chunk: LeafChunk = { first: this.options.first, count, leaves, bad: this.#bad };
+    if (!this.#contiguous) chunk.idxs = this.#idxs;
+    if (this.#range && this.#contiguous) {
+      if (this.#frontiers.at(-1)?.offset !== count) this.#frontiers.push({ offset: count, hashes: this.#range.frontier.hashes });
+      chunk.frontiers = this.#frontiers;
+    }
+    return chunk;
+  }
+}
+
+async function* hashOnThisThread(pages: AsyncIterable<readonly StoredEntry[]>, macKey: Uint8Array | undefined): AsyncGenerator<LeafChunk> {
+  for await (const page of pages) {
+    if (!page.length) continue;
+    const hasher = new EntryHasher({ macKey, first: (page[0] as StoredEntry).idx });
+    hasher.add(page);
+    yield hasher.finish();
+  }
+}
+
+/** The largest power of two not above n (n ≥ 1). */
+const floorPow2 = (n: number) => 2 ** Math.floor(Math.log2(n));
 
 export async function verifyAuditTrail(options: VerifyOptions): Promise<VerifyReport> {
   const problems: VerifyProblem[] = [];
@@ -99,31 +185,70 @@ export async function verifyAuditTrail(options: VerifyOptions): Promise<VerifyRe
   const tree = new CompactRange();
   let expected = 0;
   let gapReported = false;
-  for await (const page of options.entries) {
-    for (const e of page) {
-      if (e.idx !== expected) {
+  const badMessage = (idx: number, reason: 'mac' | 'leaf') =>
+    reason === 'mac'
+      ? `entry ${idx} was altered or moved (its MAC does not match its content and position)`
+      : `entry ${idx} was altered (its content does not match its recorded leaf hash)`;
+  const checkRoot = (size: number, root: () => Buffer) => {
+    const expectedRoot = checkpoints.get(size);
+    if (expectedRoot && !same(expectedRoot, root())) add(null, `checkpoint at size ${size} does not match the entries (root differs)`);
+  };
+  if ((options.entries === undefined) === (options.chunks === undefined)) throw new TypeError('verifyAuditTrail needs exactly one of entries and chunks');
+  const chunks = options.chunks ?? hashOnThisThread(options.entries as AsyncIterable<readonly StoredEntry[]>, options.macKey);
+  for await (const chunk of chunks) {
+    if (chunk.count === 0) continue;
+    const leafAt = (i: number) => Buffer.from(chunk.leaves.buffer, chunk.leaves.byteOffset + i * 32, 32);
+    const frontiers = new Map((chunk.frontiers ?? []).map((f) => [f.offset, f.hashes] as const));
+    // The signed sizes inside this run; the joined walk needs the run's frontier at each.
+    const inside = signedSizes.filter((size) => size > chunk.first && size <= chunk.first + chunk.count).sort((a, b) => a - b);
+    const joinable =
+      chunk.idxs === undefined && chunk.first === expected && tree.size === expected && tree.size % floorPow2(chunk.count) === 0 &&
+      frontiers.has(chunk.count) && inside.every((size) => frontiers.has(size - chunk.first));
+    if (joinable) {
+      // The same checks in the same order as one entry at a time below, without a hash per leaf.
+      let b = 0;
+      for (const size of inside) {
+        for (; b < chunk.bad.length && (chunk.bad[b] as { pos: number }).pos < size - chunk.first; b++) {
+          const bad = chunk.bad[b] as LeafChunk['bad'][number];
+          add(chunk.first + bad.pos, badMessage(chunk.first + bad.pos, bad.reason));
+        }
+        checkRoot(size, () => {
+          const at = CompactRange.restore(tree.frontier);
+          at.appendAligned(size - chunk.first, frontiers.get(size - chunk.first) as Uint8Array[]);
+          return at.root();
+        });
+      }
+      for (; b < chunk.bad.length; b++) {
+        const bad = chunk.bad[b] as LeafChunk['bad'][number];
+        add(chunk.first + bad.pos, badMessage(chunk.first + bad.pos, bad.reason));
+      }
+      const before = tree.size;
+      tree.appendAligned(chunk.count, frontiers.get(chunk.count) as Uint8Array[]);
+      if (pinned) for (let i = 0; i < chunk.count; i++) pinnedLeaves.push(leafAt(i));
+      expected += chunk.count;
+      for (let n = Math.ceil((before + 1) / 100_000) * 100_000; n <= tree.size; n += 100_000) options.onProgress?.(n);
+      continue;
+    }
+    let b = 0;
+    for (let i = 0; i < chunk.count; i++) {
+      const idx = chunk.idxs ? (chunk.idxs[i] as number) : chunk.first + i;
+      if (idx !== expected) {
         if (!gapReported) {
-          add(expected, e.idx > expected ? `entry ${expected} is missing (next stored entry is ${e.idx})` : `entry ${e.idx} appears out of order`);
+          add(expected, idx > expected ? `entry ${expected} is missing (next stored entry is ${idx})` : `entry ${idx} appears out of order`);
           gapReported = true;
         }
         // Keep going from what is stored, so later checkpoints are still reported.
-        expected = e.idx;
+        expected = idx;
       }
-      const leaf = entryLeafHash(e.columns);
-      if (options.macKey) {
-        if (!e.mac || !same(entryMac(options.macKey, e.idx, leaf), e.mac)) {
-          add(e.idx, `entry ${e.idx} was altered or moved (its MAC does not match its content and position)`);
-        }
-      } else if (e.leafHash && !same(leaf, e.leafHash)) {
-        add(e.idx, `entry ${e.idx} was altered (its content does not match its recorded leaf hash)`);
+      if (b < chunk.bad.length && (chunk.bad[b] as { pos: number }).pos === i) {
+        add(idx, badMessage(idx, (chunk.bad[b] as LeafChunk['bad'][number]).reason));
+        b++;
       }
+      const leaf = leafAt(i);
       tree.append(leaf);
       if (pinned) pinnedLeaves.push(leaf);
       expected += 1;
-      const root = checkpoints.get(tree.size);
-      if (root && !same(root, tree.root())) {
-        add(null, `checkpoint at size ${tree.size} does not match the entries (root differs)`);
-      }
+      checkRoot(tree.size, () => tree.root());
       if (tree.size % 100_000 === 0) options.onProgress?.(tree.size);
     }
   }
