@@ -73,18 +73,22 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   // The audit trail streamed to each organisation's SIEM destinations: one sender per destination across instances.
   const siem = new SiemSender({ ...siemDepsOf(services), logger });
   siem.start(config.siemIntervalMs);
+  // One set of ingest hooks for SMTP and pulled mail: the organisation's staff, allow/block lists and known senders
+  // feed the analysis of every message, whichever way it arrived.
+  const inboundHooks = createDefaultHooks({
+    trustedAuthservIds: config.smtpAuthservIds.split(',').map((x) => x.trim()).filter(Boolean),
+    logger,
+    db: services.database.db,
+    keyring: services.keyring,
+    mailer: services.mailer,
+    publicUrl: config.publicUrl,
+  });
+  const inboundBlobs = new LocalBlobStore(config.blobDirPath);
   // Pulled IMAP mailboxes (docs/mail-pull.md): one poller per mailbox across instances, into the same ingest pipeline.
   const imap = new ImapPuller({
     deps: helpdesk,
-    hooks: createDefaultHooks({
-      trustedAuthservIds: config.smtpAuthservIds.split(',').map((x) => x.trim()).filter(Boolean),
-      logger,
-      db: services.database.db,
-      keyring: services.keyring,
-      mailer: services.mailer,
-      publicUrl: config.publicUrl,
-    }),
-    blobs: new LocalBlobStore(config.blobDirPath),
+    hooks: inboundHooks,
+    blobs: inboundBlobs,
     outbound: { allowPrivate: config.allowPrivateWebhooks },
   });
   imap.start(config.imapIntervalMs);
@@ -94,16 +98,8 @@ export async function startServer(options: { config: Config; logger: Logger; pri
     if (config.smtpEnabled) {
       smtp = createInboundSmtpServer({
         deps: helpdesk,
-        hooks: createDefaultHooks({
-          trustedAuthservIds: config.smtpAuthservIds.split(',').map((x) => x.trim()).filter(Boolean),
-          logger,
-          // The organisation's staff, allow/block lists and known senders feed the analysis of every message.
-          db: services.database.db,
-          keyring: services.keyring,
-          mailer: services.mailer,
-          publicUrl: config.publicUrl,
-        }),
-        blobs: new LocalBlobStore(config.blobDirPath),
+        hooks: inboundHooks,
+        blobs: inboundBlobs,
         maxBytes: config.smtpMaxBytes,
         tlsCertPath: config.smtpTlsCert,
         tlsKeyPath: config.smtpTlsKey,

@@ -69,33 +69,7 @@ export const ImapAccountCreateBody = Type.Object(
 );
 
 /** Any field; a secret left out stays, null removes it. */
-export const ImapAccountUpdateBody = Type.Object(
-  {
-    name: Type.Optional(Fields.name),
-    mailboxId: Type.Optional(Fields.mailboxId),
-    host: Type.Optional(Fields.host),
-    port: Type.Optional(Fields.port),
-    security: Type.Optional(Fields.security),
-    caPem: Type.Optional(Fields.caPem),
-    username: Type.Optional(Fields.username),
-    auth: Type.Optional(Fields.auth),
-    password: Type.Optional(Fields.password),
-    oauthTokenUrl: Type.Optional(Fields.oauthTokenUrl),
-    oauthClientId: Type.Optional(Fields.oauthClientId),
-    oauthClientSecret: Type.Optional(Fields.oauthClientSecret),
-    oauthRefreshToken: Type.Optional(Fields.oauthRefreshToken),
-    oauthScope: Type.Optional(Fields.oauthScope),
-    folder: Type.Optional(Fields.folder),
-    afterStore: Type.Optional(Fields.afterStore),
-    moveTo: Type.Optional(Fields.moveTo),
-    keyword: Type.Optional(Fields.keyword),
-    maxBytes: Type.Optional(Fields.maxBytes),
-    pollSeconds: Type.Optional(Fields.pollSeconds),
-    enabled: Type.Optional(Fields.enabled),
-    allowPlaintext: Type.Optional(Fields.allowPlaintext),
-  },
-  { additionalProperties: false, minProperties: 1 },
-);
+export const ImapAccountUpdateBody = Type.Partial(ImapAccountCreateBody, { additionalProperties: false, minProperties: 1 });
 
 export const ImapStatus = Type.Object({
   /** pending: not tried yet; connected: the last session is up or ended well; error: see lastError. */
