@@ -123,7 +123,13 @@ export async function confirmEmailCode(deps: ChatDeps, visitor: ChatVisitor, inp
     // Counted before compared, and only among this visitor's own challenges: another conversation's is not touched.
     checked = await checkChallengeCode(deps, { challengeId: input.challengeId, code: input.code, purpose: PURPOSE, customerId: visitor.customerId });
   } catch (err) {
-    if (err instanceof AppError && err.code === 'unauthenticated') throw await fail('bad_code');
+    if (err instanceof AppError && err.code === 'unauthenticated') {
+      // The same code sent twice at once: the winner may have spent it and identified the chat between our first
+      // look and this check. The loser then hears what a later replay hears (409), not "wrong code".
+      const now = await deps.db.selectFrom('chat_conversations').where('id', '=', visitor.conversationId).select(['status', 'identity']).executeTakeFirst();
+      if (now) refuseUnlessOpenAndAnonymous(now.status, now.identity);
+      throw await fail('bad_code');
+    }
     throw err;
   }
   let raced = false;
