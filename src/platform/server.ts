@@ -28,6 +28,7 @@ import { sealSenderDataAtRest } from '../threats/phishing-reports/seal.js';
 import { siemDepsOf } from '../protection/siem/deps.js';
 import { SiemSender } from '../protection/siem/sender.js';
 import { ImapPuller } from '../helpdesk/mail/imap/puller.js';
+import { createLazySchemaCompilers } from './http/lazy-schemas.js';
 import { buildApp } from './http/app.js';
 import { appRoutes } from './http/routes.js';
 import { createSetupLink, setupNeeded } from '../identity/auth/auth.service.js';
@@ -93,8 +94,11 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   });
   imap.start(config.imapIntervalMs);
   try {
-    app = await buildApp({ services, routes: appRoutes });
+    // Schemas compile after the server listens (decision 0233): a start does not wait for every route's.
+    const lazySchemas = createLazySchemaCompilers();
+    app = await buildApp({ services, routes: appRoutes, lazySchemas });
     await app.listen({ host: config.host, port: config.port });
+    void lazySchemas.warm({ onError: (route, err) => logger.error({ err, route }, 'a route schema does not compile: its requests fail') });
     if (config.smtpEnabled) {
       smtp = createInboundSmtpServer({
         deps: helpdesk,

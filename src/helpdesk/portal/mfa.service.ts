@@ -8,17 +8,16 @@
  * factors only with that customer's identity verification that succeeded (audited with its id).
  */
 import { randomUUID } from 'node:crypto';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransportFuture,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransportFuture,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+
+/** Loaded on the first passkey ceremony, not at every start (decision 0233). */
+const webauthn = () => import('@simplewebauthn/server');
 import type { Executor } from '../../protection/crypto/keyring.js';
 import { AppError } from '../../platform/errors.js';
 import { matchTotpStep, newTotpSecret, totpUri } from '../../identity/auth/mfa/totp.js';
@@ -180,7 +179,7 @@ export async function startCustomerPasskey(deps: PortalDeps, rp: RelyingParty, c
   return deps.db.transaction().execute(async (trx) => {
     await assertMayEnrol(trx, customer);
     const existing = await credentialsOf(trx, customer.customerId);
-    const options = await generateRegistrationOptions({
+    const options = await (await webauthn()).generateRegistrationOptions({
       rpName: brand,
       rpID: rp.id,
       userName: `${brand} portal`,
@@ -204,7 +203,7 @@ export async function finishCustomerPasskey(deps: PortalDeps, rp: RelyingParty, 
     if (!expectedChallenge) throw new AppError('gone', 'This registration expired or was already used; start again.');
     let verification;
     try {
-      verification = await verifyRegistrationResponse({ response: input.response, expectedChallenge, expectedOrigin: rp.origin, expectedRPID: rp.id, requireUserVerification: false, supportedAlgorithmIDs: ALGORITHMS });
+      verification = await (await webauthn()).verifyRegistrationResponse({ response: input.response, expectedChallenge, expectedOrigin: rp.origin, expectedRPID: rp.id, requireUserVerification: false, supportedAlgorithmIDs: ALGORITHMS });
     } catch {
       verification = null;
     }
@@ -236,7 +235,7 @@ export async function startCustomerPasskeyCheck(deps: PortalDeps, rp: RelyingPar
   return deps.db.transaction().execute(async (trx) => {
     const creds = await credentialsOf(trx, customer.customerId);
     if (creds.length === 0) throw new AppError('bad_request', 'No passkey is registered for this account.');
-    const options = await generateAuthenticationOptions({
+    const options = await (await webauthn()).generateAuthenticationOptions({
       rpID: rp.id,
       allowCredentials: creds.map((c) => ({ id: c.credential_id, transports: c.transports as AuthenticatorTransportFuture[] })),
       userVerification: 'preferred',
@@ -274,7 +273,7 @@ export async function verifyCustomerFactor(deps: PortalDeps, rp: RelyingParty, c
       if (!cred) return fail('unknown_credential');
       let verification;
       try {
-        verification = await verifyAuthenticationResponse({
+        verification = await (await webauthn()).verifyAuthenticationResponse({
           response: proof.response,
           expectedChallenge,
           expectedOrigin: rp.origin,

@@ -6,7 +6,6 @@
  * are object-level checked and audited; a dangerous file needs confirmation.
  */
 import { randomUUID } from 'node:crypto';
-import { simpleParser } from 'mailparser';
 import { authorize } from '../../identity/auth/access.js';
 import { egressRefusal, evaluateDataEgress } from '../../identity/devices/egress.js';
 import { openAttachment } from '../../protection/blobs/attachments.js';
@@ -266,6 +265,7 @@ async function inlineImagesOf(deps: HelpdeskDeps, messageId: string, rawEnc: Uin
   const out = new Map<string, string>();
   const raw = await decryptOrNull(deps, { table: 'messages', column: 'raw_enc', rowId: messageId }, rawEnc);
   if (!raw) return out;
+  const { simpleParser } = await import('mailparser');
   const mail = await simpleParser(Buffer.from(raw, 'base64'), { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true });
   let total = 0;
   for (const a of mail.attachments ?? []) {

@@ -8,7 +8,7 @@
  * assertion consumer URL, and the signed confirmation answers this very request. Nothing here reads the database;
  * failures come back as a closed set of reasons for the audit trail, never the provider's text.
  */
-import { SAML, ValidateInResponseTo, type CacheProvider, type Profile } from '@node-saml/node-saml';
+import type { CacheProvider, Profile, SAML } from '@node-saml/node-saml';
 import { DOMParser } from '@xmldom/xmldom';
 
 export interface SamlConnection {
@@ -72,7 +72,9 @@ const EMAIL_ATTRIBUTES = ['email', 'mail', 'emailaddress', 'urn:oid:0.9.2342.192
 const EMAIL_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 
-function samlFor(c: SamlConnection, request: { id: string; issuedAt: Date } | null): SAML {
+async function samlFor(c: SamlConnection, request: { id: string; issuedAt: Date } | null): Promise<SAML> {
+  // Loaded on the first SAML sign-in, not at every start (decision 0233).
+  const { SAML, ValidateInResponseTo } = await import('@node-saml/node-saml');
   // The one request this answer may belong to: node-saml asks this cache, never a process-wide one.
   const cache: CacheProvider = {
     saveAsync: async (key, value) => ({ value, createdAt: Date.now() }),
@@ -106,7 +108,7 @@ export function newRequestId(): string {
 
 /** The provider's URL with the deflated, encoded AuthnRequest (HTTP-Redirect binding). */
 export async function authorizationUrl(c: SamlConnection, input: { requestId: string; relayState: string }): Promise<string> {
-  return samlFor(c, { id: input.requestId, issuedAt: new Date() }).getAuthorizeUrlAsync(input.relayState, undefined, {});
+  return (await samlFor(c, { id: input.requestId, issuedAt: new Date() })).getAuthorizeUrlAsync(input.relayState, undefined, {});
 }
 
 const escapeXml = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -174,7 +176,7 @@ export async function validateResponse(c: SamlConnection, input: { samlResponse:
   if (destination && destination !== c.acsUrl) throw new SamlError('destination_mismatch', 'Destination');
   let profile: Profile | null;
   try {
-    ({ profile } = await samlFor(c, { id: input.requestId, issuedAt: input.issuedAt }).validatePostResponseAsync({ SAMLResponse: input.samlResponse }));
+    ({ profile } = await (await samlFor(c, { id: input.requestId, issuedAt: input.issuedAt })).validatePostResponseAsync({ SAMLResponse: input.samlResponse }));
   } catch (e) {
     throw new SamlError(classify(e, root), e instanceof Error ? e.message.slice(0, 300) : 'unknown');
   }

@@ -5,10 +5,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseModule, type ParsedModule } from './format.js';
+import { projectPath } from '../../platform/paths.js';
 
-export const SHIPPED_MODULES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'modules');
+export const SHIPPED_MODULES_DIR = projectPath('src', 'identity', 'training', 'modules');
 
 export interface ShippedModule {
   file: string;

@@ -9,10 +9,10 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ScriptRunner } from './database.js';
+import { projectPath } from '../paths.js';
 
-export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+export const MIGRATIONS_DIR = projectPath('src', 'platform', 'db', 'migrations');
 const LOCK_KEY = 7_470_001; // arbitrary, constant: "trustdesk migrations"
 
 export interface Migration {

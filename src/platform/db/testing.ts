@@ -19,6 +19,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { openDatabase, quoteIdent, type DatabaseHandle, type DatabaseKind, type ScriptRunner } from './database.js';
 import { loadMigrations, migrateToLatest, type Migration } from './migrate.js';
+import { buildServer } from '../../../scripts/build.mjs';
 
 export interface TestDatabase extends DatabaseHandle {
   /** The database URL and schema, for code that opens its own connection (e.g. the CLI). */
@@ -192,7 +193,13 @@ export async function seedPGliteDataDir(dataDir: string): Promise<void> {
   chmodSync(path.join(dataDir, 'pgdata'), 0o700);
 }
 
-/** Vitest global setup: builds the templates once, before the workers start. */
+/**
+ * Vitest global setup: builds the templates once, before the workers start, and the server bundle when the
+ * sources changed (scripts/build.mjs, decision 0232), so that every `trustdesk` process a test spawns runs what
+ * `npm start` runs, and starts in a second instead of three. A failed bundle is reported and the run goes on:
+ * spawned processes then run the sources through tsx.
+ */
 export async function setup(): Promise<void> {
   await ensurePGliteTemplates();
+  await buildServer({ quiet: true }).catch((err: unknown) => console.warn(`server bundle not built, spawned servers run the sources: ${err instanceof Error ? err.message : String(err)}`));
 }

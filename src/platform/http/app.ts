@@ -28,6 +28,7 @@ import { busNamespace, openBus, type Bus } from '../realtime/bus.js';
 import { openPresence, type Presence } from '../realtime/presence.js';
 import { AppError } from '../errors.js';
 import { registerProblemHandlers, sendProblem, ProblemSchema } from './problem.js';
+import type { LazySchemaCompilers } from './lazy-schemas.js';
 import type { SchemaCompileCache } from './schema-cache.js';
 
 declare module 'fastify' {
@@ -84,6 +85,12 @@ export interface BuildAppOptions {
    * which builds one app, passes none and Fastify compiles as it always does.
    */
   schemaCache?: SchemaCompileCache;
+  /**
+   * Validators and serializers compiled on first use (src/platform/http/lazy-schemas.ts, decision 0233): the
+   * server passes these and warms them after it listens. Without either option Fastify compiles every route's
+   * schemas while the app is readied.
+   */
+  lazySchemas?: LazySchemaCompilers;
 }
 
 /**
@@ -112,6 +119,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     ...(options.schemaCache ? { schemaController: { compilersFactory: options.schemaCache.compilersFactory() } } : {}),
+    ...(options.lazySchemas && !options.schemaCache ? { schemaController: { compilersFactory: options.lazySchemas.compilersFactory() } } : {}),
   };
   const httpsOptions: FastifyHttpsOptions<HttpsServer> | undefined = tls ? { ...(fastifyOptions as FastifyHttpsOptions<HttpsServer>), https: tls } : undefined;
   const app = (httpsOptions ? Fastify(httpsOptions) : Fastify(fastifyOptions)) as unknown as FastifyInstance;

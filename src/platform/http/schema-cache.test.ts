@@ -11,6 +11,7 @@ import type { Services } from '../app/services.js';
 import { createTestServices } from '../app/testing.js';
 import { buildApp } from './app.js';
 import { appRoutes } from './routes.js';
+import { createLazySchemaCompilers } from './lazy-schemas.js';
 import { createSchemaCompileCache, type SchemaCompileCache, type SchemaCompilers } from './schema-cache.js';
 
 type Validate = ((data: unknown) => boolean) & { errors?: unknown };
@@ -126,6 +127,12 @@ describe('schema compile cache with every route', () => {
   const fresh = new Map<string, string>();
   const cached = new Map<string, string>();
   const cache = createSchemaCompileCache();
+  // The server's compilers (decision 0233): Fastify's own, run on first use or by warm().
+  const lazySources = new Map<string, string>();
+  const lazy = createLazySchemaCompilers({ inner: () => recording(() => ({ buildValidator: AjvCompiler(), buildSerializer: SerializerSelector() }) as never, lazySources).compilersFactory() });
+  let lazyApp: FastifyInstance;
+  let compiledWhileReadied = -1;
+  let pendingWhenReady = 0;
 
   beforeAll(async () => {
     services = await createTestServices('pglite');
@@ -140,6 +147,11 @@ describe('schema compile cache with every route', () => {
     const afterFirst = cache.stats();
     await build(recording(() => cache.compilersFactory(), cached));
     expect(cache.stats().misses).toBe(afterFirst.misses);
+    lazyApp = await buildApp({ services, routes: appRoutes, lazySchemas: lazy });
+    apps.push(lazyApp);
+    await lazyApp.ready();
+    compiledWhileReadied = lazySources.size;
+    pendingWhenReady = lazy.pending();
   });
   afterAll(async () => {
     for (const app of apps) await app.close();
@@ -151,5 +163,33 @@ describe('schema compile cache with every route', () => {
     expect([...cached.keys()].sort()).toEqual([...fresh.keys()].sort());
     const differing = [...fresh].filter(([k, src]) => cached.get(k) !== src).map(([k]) => k);
     expect(differing).toEqual([]);
+  });
+
+  it('compiles nothing while the server readies, a route on its first request, and the rest when warmed, exactly as Fastify would', async () => {
+    expect(compiledWhileReadied).toBe(0);
+    expect(pendingWhenReady).toBeGreaterThanOrEqual(fresh.size);
+    // A bad sign-in body: the same problem from the lazy app as from Fastify's eager compile, and only that route compiled.
+    const request = { method: 'POST' as const, url: '/api/auth/signin', payload: { email: 'a@example.org', password: 12, extra: true } };
+    const eager = await apps[0]!.inject(request);
+    const first = await lazyApp.inject(request);
+    expect(first.statusCode).toBe(400);
+    const withoutId = (r: typeof first) => ({ ...r.json(), requestId: undefined });
+    expect(withoutId(first)).toEqual(withoutId(eager));
+    expect(first.json().errors[0].message).toMatch(/additional properties|must be string/);
+    expect(first.headers['content-type']).toBe(eager.headers['content-type']);
+    expect(lazy.pending()).toBeLessThan(pendingWhenReady);
+    expect(pendingWhenReady - lazy.pending()).toBeLessThanOrEqual(10);
+    // Query coercion (ajv's coerceTypes: 'array') and response serialization behave as eagerly compiled ones.
+    for (const url of ['/api/setup', '/healthz', '/api/auth/session']) {
+      const [a, b] = [await apps[0]!.inject({ method: 'GET', url }), await lazyApp.inject({ method: 'GET', url })];
+      expect([b.statusCode, b.body], url).toEqual([a.statusCode, a.body]);
+    }
+    const warmed = await lazy.warm({ sliceMs: 5 });
+    expect(warmed.failed).toBe(0);
+    expect(lazy.pending()).toBe(0);
+    expect([...lazySources.keys()].sort()).toEqual([...fresh.keys()].sort());
+    expect([...fresh].filter(([k, src]) => lazySources.get(k) !== src).map(([k]) => k)).toEqual([]);
+    // Warm again: nothing left to do.
+    expect(await lazy.warm()).toEqual({ compiled: 0, failed: 0 });
   });
 });

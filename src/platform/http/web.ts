@@ -7,12 +7,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { WEB_APP_PATHS } from './schemas/web-paths.js';
+import { projectPath } from '../paths.js';
 
-export const WEB_DIST_DIR = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
+export const WEB_DIST_DIR = `${projectPath('web', 'dist')}${path.sep}`;
 
 export function createWebRoutes(options: { distDir?: string } = {}) {
   const distDir = options.distDir ?? WEB_DIST_DIR;

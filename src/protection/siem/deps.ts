@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import type { Services } from '../../platform/app/services.js';
 import type { FormatOptions } from './format.js';
 import type { SiemDeps } from './destinations.service.js';
+import { projectPath } from '../../platform/paths.js';
 
 let version: string | undefined;
 function productVersion(): string {
-  version ??= (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '0';
+  version ??= (JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version?: string }).version ?? '0';
   return version;
 }
 

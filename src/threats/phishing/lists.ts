@@ -4,9 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Lexicon } from './types.js';
+import { projectPath } from '../../platform/paths.js';
 
 function readData(name: string): string {
-  return readFileSync(new URL(`./data/${name}`, import.meta.url), 'utf8');
+  return readFileSync(projectPath('src', 'threats', 'phishing', 'data', name), 'utf8');
 }
 
 /** Lines of a list file without comments and blanks, trimmed. */

@@ -3,7 +3,6 @@
  * Never throws: a message the parser rejects still yields headers and a best-effort body,
  * marked truncated, so it can be analysed and kept (product invariant 8).
  */
-import { simpleParser } from 'mailparser';
 import type { AddressObject, ParsedMail } from 'mailparser';
 import { textFromHtml } from './html-text.js';
 import type { HeaderMap, ParsedAddress, ParsedAttachment, ParsedMessage } from './types.js';
@@ -215,6 +214,7 @@ export async function parseRawMessage(raw: Buffer, limits: Partial<ParseLimits> 
   const lim: ParseLimits = { ...DEFAULT_PARSE_LIMITS, ...limits };
   const prep = prepareRaw(raw, lim);
   try {
+    const { simpleParser } = await import('mailparser');
     const mail = await simpleParser(prep.raw, {
       skipHtmlToText: true,
       skipTextToHtml: true,

@@ -7,7 +7,7 @@
  */
 import { isIP } from 'node:net';
 import type { Selectable } from 'kysely';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { resolveOutboundHost, OutboundRefusedError, type OutboundOptions } from '../../../platform/http/outbound.js';
 import type { Keyring } from '../../../protection/crypto/keyring.js';
 import { refreshAccessToken, TokenRefreshError, type AccessToken } from './oauth.js';
@@ -118,6 +118,8 @@ export async function openClient(ctx: ClientContext, account: AccountRow, option
       if (!account.password_enc) throw new ImapSetupError('no password is set for this mailbox');
       auth = { user: account.username, pass: await ctx.keyring.decrypt(fieldOf(account.id, 'password_enc'), account.password_enc) };
     }
+    // Loaded when a mailbox is first pulled, not at every start (decision 0233).
+    const { ImapFlow } = await import('imapflow');
     const client = new ImapFlow({
       host: pinned.address,
       port: account.port,

@@ -6,17 +6,16 @@
  * tried once. Signature counters only move forward (compare-and-swap).
  */
 import { randomUUID } from 'node:crypto';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransportFuture,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransportFuture,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+
+/** Loaded on the first passkey ceremony, not at every start (decision 0233). */
+const webauthn = () => import('@simplewebauthn/server');
 import type { Executor } from '../../../protection/crypto/keyring.js';
 import { AppError } from '../../../platform/errors.js';
 import { assertMayEnrol, auditEvent, completeIfUnverified, lockUser, notifyOwner, refuse, settle, type Caller, type Check, type Enrolled, type MfaDeps } from './context.js';
@@ -65,7 +64,7 @@ export async function startWebAuthnRegistration(deps: MfaDeps, caller: Caller): 
     await lockUser(trx, p.userId);
     await assertMayEnrol(trx, caller);
     const existing = await credentialsOf(trx, p.userId);
-    const options = await generateRegistrationOptions({
+    const options = await (await webauthn()).generateRegistrationOptions({
       rpName: deps.rp.name,
       rpID: deps.rp.id,
       userName: p.email,
@@ -92,7 +91,7 @@ export async function finishWebAuthnRegistration(deps: MfaDeps, caller: Caller, 
     if (!expectedChallenge) return refuse(trx, deps, caller, { action: 'mfa.enrol', factor: 'webauthn', reason: 'no_live_challenge', error: new AppError('gone', 'This registration expired or was already used; start again.') });
     let verification;
     try {
-      verification = await verifyRegistrationResponse({ response: input.response, expectedChallenge, expectedOrigin: deps.rp.origin, expectedRPID: deps.rp.id, requireUserVerification: false, supportedAlgorithmIDs: ALGORITHMS });
+      verification = await (await webauthn()).verifyRegistrationResponse({ response: input.response, expectedChallenge, expectedOrigin: deps.rp.origin, expectedRPID: deps.rp.id, requireUserVerification: false, supportedAlgorithmIDs: ALGORITHMS });
     } catch {
       return fail('invalid_attestation', 'The passkey or security key response could not be verified.');
     }
@@ -130,7 +129,7 @@ export async function startWebAuthnAuthentication(deps: MfaDeps, caller: Caller)
     await lockUser(trx, caller.principal.userId);
     const creds = await credentialsOf(trx, caller.principal.userId);
     if (creds.length === 0) throw new AppError('bad_request', 'No passkey or security key is registered for this account.');
-    const options = await generateAuthenticationOptions({
+    const options = await (await webauthn()).generateAuthenticationOptions({
       rpID: deps.rp.id,
       allowCredentials: creds.map((c) => ({ id: c.credential_id, transports: c.transports as AuthenticatorTransportFuture[] })),
       userVerification: 'preferred',
@@ -155,7 +154,7 @@ export async function checkWebAuthnAssertion(trx: Executor, deps: MfaDeps, calle
   if (!cred) return refused('unknown_credential');
   let verification;
   try {
-    verification = await verifyAuthenticationResponse({
+    verification = await (await webauthn()).verifyAuthenticationResponse({
       response: input.response,
       expectedChallenge,
       expectedOrigin: deps.rp.origin,

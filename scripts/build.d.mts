@@ -1,0 +1,3 @@
+export function inputsHash(): string;
+export function buildWeb(options?: { force?: boolean; quiet?: boolean }): Promise<'built' | 'fresh'>;
+export function buildServer(options?: { force?: boolean; quiet?: boolean }): Promise<'built' | 'fresh'>;
