@@ -17,6 +17,7 @@ import type { DeliveryStatus, MessageKind, StoredRedaction, ThreatVerdict, Ticke
 import { loadOrgDlp } from '../../protection/dlp-policy/org-policy.js';
 import { requesterDisplays, type RequesterDisplay } from '../customers/requester-display.js';
 import { quotedTextStart } from '../rich-text/quoted.js';
+import { clearFieldsOfPrincipal } from '../customers/masking-policy.js';
 
 export interface TicketSummary {
   id: string;
@@ -231,13 +232,17 @@ export async function listTickets(deps: HelpdeskDeps, ctx: AgentContext, input: 
     q = q.where((eb) => eb.or([eb('tickets.last_message_at', '<', new Date(lastMessageAt)), eb.and([eb('tickets.last_message_at', '=', new Date(lastMessageAt)), eb('tickets.id', '<', id)])]));
   }
   const rows = (await q.orderBy('tickets.last_message_at', 'desc').orderBy('tickets.id', 'desc').limit(limit).execute()) as TicketRow[];
-  const { byTicket, nameInClear } = await requesterDisplays(deps, deps.db, p, rows);
+  // Subjects and requester names are customer data: the list is a recorded read (ids only, no PII). The entry is
+  // written while the names are fetched; nothing is returned unless it was (decision 0234).
+  const clearFields = clearFieldsOfPrincipal(deps.db, p);
+  const [{ byTicket }] = await Promise.all([
+    requesterDisplays(deps, deps.db, p, rows, clearFields),
+    rows.length > 0
+      ? clearFields.then((clear) => deps.audit.record({ ...actingFromAgent(ctx), action: 'ticket.list', result: 'success', subjectCustomerIds: rows.map((r) => r.requester_id), details: { view, count: rows.length, ticketIds: rows.map((r) => r.id), clearFields: clear.has('name') ? ['name'] : [] } }))
+      : undefined,
+  ]);
   const out: TicketSummary[] = [];
   for (const r of rows) out.push({ ...(await presentSummary(deps, r)), requester: byTicket.get(r.id) ?? null });
-  if (rows.length > 0) {
-    // Subjects and requester names are customer data: the list is a recorded read (ids only, no PII).
-    await deps.audit.record({ ...actingFromAgent(ctx), action: 'ticket.list', result: 'success', subjectCustomerIds: rows.map((r) => r.requester_id), details: { view, count: rows.length, ticketIds: rows.map((r) => r.id), clearFields: nameInClear ? ['name'] : [] } });
-  }
   return out;
 }
 
@@ -270,18 +275,26 @@ export const SECURE_NOTICE_NOTE = 'Secure message sent. The customer was emailed
 /** A ticket with its conversation, decrypted. The read is audited before anything is returned. */
 export async function readTicket(deps: HelpdeskDeps, ctx: AgentContext, input: { ticketId: string; purpose?: string }): Promise<TicketDetail> {
   const p = ctx.principal;
-  return deps.db.transaction().execute(async (trx) => {
-    const row = (await trx
-      .selectFrom('tickets')
-      .select([...SUMMARY_COLUMNS, 'tickets.merged_into_id'])
-      .where('tickets.id', '=', input.ticketId)
-      .where('tickets.org_id', '=', p.orgId)
-      .executeTakeFirst()) as (TicketRow & { merged_into_id: string | null }) | undefined;
-    authorize(p, 'tickets.read', row ? { orgId: row.org_id, teamId: row.team_id, assigneeId: row.assignee_id } : null);
-    const r = row as NonNullable<typeof row>;
-    const requester = await requesterDisplays(deps, trx, p, [r]);
-    await deps.audit.append(trx, { ...actingFromAgent(ctx), action: 'ticket.read', object: { type: 'ticket', id: r.id }, subjectCustomerId: r.requester_id, purpose: input.purpose ?? null, result: 'success', details: { clearFields: requester.nameInClear ? ['name'] : [] } });
-    const messages = await trx
+  const db = deps.db;
+  const row = (await db
+    .selectFrom('tickets')
+    .select([...SUMMARY_COLUMNS, 'tickets.merged_into_id'])
+    .where('tickets.id', '=', input.ticketId)
+    .where('tickets.org_id', '=', p.orgId)
+    .executeTakeFirst()) as (TicketRow & { merged_into_id: string | null }) | undefined;
+  authorize(p, 'tickets.read', row ? { orgId: row.org_id, teamId: row.team_id, assigneeId: row.assignee_id } : null);
+  const r = row as NonNullable<typeof row>;
+  // Once the caller may read it, everything else depends only on the ticket: asked for at once, on the pool's
+  // connections, so the read waits about two round trips instead of one per query (decision 0234). The audit entry
+  // is written (group commit) while the rest is fetched, and nothing is decrypted or returned unless it was:
+  // Promise.all fails with it.
+  const clearFields = clearFieldsOfPrincipal(db, p);
+  const [requester, , messages, attachments, staff, merged, held] = await Promise.all([
+    requesterDisplays(deps, db, p, [r], clearFields),
+    clearFields.then((clear) =>
+      deps.audit.record({ ...actingFromAgent(ctx), action: 'ticket.read', object: { type: 'ticket', id: r.id }, subjectCustomerId: r.requester_id, purpose: input.purpose ?? null, result: 'success', details: { clearFields: clear.has('name') ? ['name'] : [] } }),
+    ),
+    db
       .selectFrom('messages')
       .where('ticket_id', '=', r.id)
       .select(['id', 'kind', 'author_type', 'author_user_id', 'body_enc', 'auto_submitted', 'redactions', 'threat_score', 'threat_verdict', 'threat_codes', 'threat_reasons_enc', 'delivery_status', 'created_at', 'reported_at'])
@@ -290,38 +303,48 @@ export async function readTicket(deps: HelpdeskDeps, ctx: AgentContext, input: {
       .select((eb) => eb.exists(eb.selectFrom('secure_messages as n').select('n.id').whereRef('n.notice_message_id', '=', 'messages.id')).as('secure_notice'))
       .orderBy('created_at')
       .orderBy('id')
-      .execute();
-    const attachments = messages.length
-      ? await trx.selectFrom('attachments').where('message_id', 'in', messages.map((m) => m.id)).select(['id', 'message_id', 'filename_enc', 'sniffed_type', 'size', 'dangerous', 'danger_reasons', 'status']).execute()
-      : [];
-    const summary = await presentSummary(deps, r, trx);
-    const views: MessageView[] = [];
-    const filenames = new Map<string, string | null>();
-    for (const a of attachments) filenames.set(a.id, await decryptOrNull(deps, { table: 'attachments', column: 'filename_enc', rowId: a.id }, a.filename_enc, trx));
-    for (const m of messages) {
-      const body = m.reported_at ? null : m.secure_notice ? SECURE_NOTICE_NOTE : await decryptOrNull(deps, { table: 'messages', column: 'body_enc', rowId: m.id }, m.body_enc, trx);
-      views.push({
-        id: m.id,
-        kind: m.kind,
-        authorType: m.author_type,
-        authorUserId: m.author_user_id,
-        body,
-        quoteStart: m.kind === 'inbound_email' && body ? quotedTextStart(body) : null,
-        hasHtml: Boolean(m.has_html) && m.reported_at === null && !m.secure_notice,
-        reported: m.reported_at !== null,
-        autoSubmitted: m.auto_submitted,
-        redactions: m.redactions,
-        threat: m.threat_verdict ? { score: m.threat_score ?? 0, verdict: m.threat_verdict, codes: m.threat_codes, reasons: m.threat_verdict === 'clean' ? [] : await threatReasons(deps, m.id, m.threat_reasons_enc, trx) } : null,
-        deliveryStatus: m.delivery_status,
-        attachments: attachments
-          .filter((a) => a.message_id === m.id)
-          .map((a) => ({ id: a.id, filename: filenames.get(a.id) ?? null, sniffedType: a.sniffed_type, size: Number(a.size), dangerous: a.dangerous, dangerReasons: a.danger_reasons, status: a.status })),
-        createdAt: new Date(m.created_at).toISOString(),
-      });
-    }
-    const staff = await staffNames(trx, p.orgId, [r.assignee_id, ...messages.map((m) => m.author_user_id)]);
-    const merged = r.merged_into_id ? await trx.selectFrom('tickets').where('id', '=', r.merged_into_id).select(['id', 'number']).executeTakeFirst() : undefined;
-    const held = await loadTicketHold(trx, r.id);
-    return { ...summary, requester: requester.byTicket.get(r.id) ?? null, messages: views, staff, mergedInto: merged ? { id: merged.id, number: Number(merged.number) } : null, held };
-  });
+      .execute(),
+    db
+      .selectFrom('attachments')
+      .where('message_id', 'in', (eb) => eb.selectFrom('messages').where('ticket_id', '=', r.id).select('id'))
+      .select(['id', 'message_id', 'filename_enc', 'sniffed_type', 'size', 'dangerous', 'danger_reasons', 'status'])
+      .execute(),
+    // The assignee and every staff author of the conversation.
+    db
+      .selectFrom('users')
+      .where('org_id', '=', p.orgId)
+      .where((eb) => eb.or([eb('id', '=', r.assignee_id), eb('id', 'in', eb.selectFrom('messages').where('ticket_id', '=', r.id).where('author_user_id', 'is not', null).select('author_user_id'))]))
+      .select(['id', 'name'])
+      .orderBy('name')
+      .orderBy('id')
+      .execute(),
+    r.merged_into_id ? db.selectFrom('tickets').where('id', '=', r.merged_into_id).select(['id', 'number']).executeTakeFirst() : undefined,
+    loadTicketHold(db, r.id),
+  ]);
+  const summary = await presentSummary(deps, r, db);
+  const views: MessageView[] = [];
+  const filenames = new Map<string, string | null>();
+  for (const a of attachments) filenames.set(a.id, await decryptOrNull(deps, { table: 'attachments', column: 'filename_enc', rowId: a.id }, a.filename_enc, db));
+  for (const m of messages) {
+    const body = m.reported_at ? null : m.secure_notice ? SECURE_NOTICE_NOTE : await decryptOrNull(deps, { table: 'messages', column: 'body_enc', rowId: m.id }, m.body_enc, db);
+    views.push({
+      id: m.id,
+      kind: m.kind,
+      authorType: m.author_type,
+      authorUserId: m.author_user_id,
+      body,
+      quoteStart: m.kind === 'inbound_email' && body ? quotedTextStart(body) : null,
+      hasHtml: Boolean(m.has_html) && m.reported_at === null && !m.secure_notice,
+      reported: m.reported_at !== null,
+      autoSubmitted: m.auto_submitted,
+      redactions: m.redactions,
+      threat: m.threat_verdict ? { score: m.threat_score ?? 0, verdict: m.threat_verdict, codes: m.threat_codes, reasons: m.threat_verdict === 'clean' ? [] : await threatReasons(deps, m.id, m.threat_reasons_enc, db) } : null,
+      deliveryStatus: m.delivery_status,
+      attachments: attachments
+        .filter((a) => a.message_id === m.id)
+        .map((a) => ({ id: a.id, filename: filenames.get(a.id) ?? null, sniffedType: a.sniffed_type, size: Number(a.size), dangerous: a.dangerous, dangerReasons: a.danger_reasons, status: a.status })),
+      createdAt: new Date(m.created_at).toISOString(),
+    });
+  }
+  return { ...summary, requester: requester.byTicket.get(r.id) ?? null, messages: views, staff, mergedInto: merged ? { id: merged.id, number: Number(merged.number) } : null, held };
 }
