@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../platform/errors.js';
 import type { Services } from '../../platform/app/services.js';
 import { createTestServices } from '../../platform/app/testing.js';
 import { createCustomer } from '../customers/customers.service.js';
@@ -52,6 +53,31 @@ describe.each(testDatabaseKinds)('tickets on %s', (kind) => {
     expect((await listTickets(deps, { principal: admin }, { view: 'mine' })).map((x) => x.id)).not.toContain(t.id);
     expect((await listTickets(deps, { principal: agentA }, { view: 'my_team' })).map((x) => x.id)).toContain(t.id);
     expect((await listTickets(deps, { principal: agentA }, { tag: 'refund' })).map((x) => x.id)).toContain(t.id);
+  });
+
+  it('decrypts and returns nothing of a ticket or a list whose read could not be recorded', async () => {
+    const t = await createTicket(deps, { principal: agentA }, { requesterId: customerId, subject: 'Unrecorded read', body: 'Nobody may see this unrecorded.', teamId: teamA });
+    const decrypted: string[] = [];
+    const watched: HelpdeskDeps = {
+      ...deps,
+      keyring: Object.assign(Object.create(Object.getPrototypeOf(deps.keyring) as object) as typeof deps.keyring, deps.keyring, {
+        decrypt: (ctx: { table: string; column: string }, ...rest: unknown[]) => {
+          decrypted.push(`${ctx.table}.${ctx.column}`);
+          return (deps.keyring.decrypt as (...a: unknown[]) => Promise<string>).call(deps.keyring, ctx, ...rest);
+        },
+      }),
+      // The audit trail refuses the entry (its database away): the read must fail with it.
+      audit: Object.assign(Object.create(Object.getPrototypeOf(deps.audit) as object) as typeof deps.audit, deps.audit, {
+        record: async () => {
+          await new Promise((r) => setTimeout(r, 20)); // the other queries finish first
+          throw new AppError('audit_unavailable', 'The action could not be recorded, so it was not performed.');
+        },
+      }),
+    };
+    await expect(readTicket(watched, { principal: agentA }, { ticketId: t.id })).rejects.toMatchObject({ code: 'audit_unavailable' });
+    await expect(listTickets(watched, { principal: agentA })).rejects.toMatchObject({ code: 'audit_unavailable' });
+    // The requester's name may be decrypted to be masked, but no subject, body or file name.
+    expect(decrypted.filter((f) => f !== 'customers.name_enc')).toEqual([]);
   });
 
   it('redacts card numbers in replies and notes before storing; a full number is nowhere in the database', async () => {
