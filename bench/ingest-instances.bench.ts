@@ -15,6 +15,7 @@ import nodemailer from 'nodemailer';
 import { startCluster, type Cluster } from '../e2e/instances.js';
 import { openDatabase } from '../src/platform/db/database.js';
 import { seedMailbox, seedOrganization, seedTeam } from '../src/helpdesk/tickets/testing.js';
+import { supportMailBody } from './support-mail.js';
 
 const serverUrl = process.env.TEST_DATABASE_URL;
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -29,15 +30,6 @@ function arg(name: string, fallback: number): number {
 const MESSAGES = arg('messages', 600);
 const CONNECTIONS = arg('connections', 8);
 const JSON_OUT = process.argv.includes('--json');
-
-function body(i: number): string {
-  return [
-    `Hello, order ${100000 + i} has not arrived yet and the tracking page shows no update since Monday.`,
-    'Could you check with the courier and let me know? I have attached nothing, this is plain text.',
-    i % 10 === 0 ? 'My card was 4111 1111 1111 1111, please refund it.' : 'Thanks for your help.',
-    'Kind regards',
-  ].join('\n\n');
-}
 
 interface Result {
   instances: number;
@@ -65,7 +57,7 @@ async function run(count: number): Promise<Result> {
     const perInstance = Math.max(1, Math.round(CONNECTIONS / count));
     const mailers = smtpPorts.map((port) => nodemailer.createTransport({ host: '127.0.0.1', port, pool: true, maxConnections: perInstance, maxMessages: Infinity, ignoreTLS: true }));
     const send = (i: number) =>
-      mailers[i % mailers.length]!.sendMail({ from: `Customer ${i % 50} <customer${i % 50}@mail.example>`, to: 'support@bench.example', subject: `Where is order ${100000 + i}?`, text: body(i) });
+      mailers[i % mailers.length]!.sendMail({ from: `Customer ${i % 50} <customer${i % 50}@mail.example>`, to: 'support@bench.example', subject: `Where is order ${100000 + i}?`, text: supportMailBody(i) });
     // Warm-up: keys, caches, JIT, the lazily compiled parts of each instance.
     await Promise.all(Array.from({ length: 20 * count }, (_, i) => send(i)));
     const load = os.loadavg()[0] as number;

@@ -18,6 +18,7 @@ import { createDefaultHooks } from '../src/helpdesk/ingest/hooks.js';
 import { createInboundSmtpServer } from '../src/helpdesk/mail/smtp-server.js';
 import { createHelpdeskDeps } from '../src/helpdesk/tickets/context.js';
 import { seedMailbox, seedOrganization, seedTeam } from '../src/helpdesk/tickets/testing.js';
+import { supportMailBody } from './support-mail.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,15 +27,6 @@ function arg(name: string, fallback: number): number {
 
 const MESSAGES = arg('messages', 400);
 const CONNECTIONS = arg('connections', 8);
-
-function body(i: number): string {
-  return [
-    `Hello, order ${100000 + i} has not arrived yet and the tracking page shows no update since Monday.`,
-    'Could you check with the courier and let me know? I have attached nothing, this is plain text.',
-    i % 10 === 0 ? 'My card was 4111 1111 1111 1111, please refund it.' : 'Thanks for your help.',
-    'Kind regards',
-  ].join('\n\n');
-}
 
 async function run(kind: DatabaseKind): Promise<void> {
   const s = await createTestServices(kind, { sequencer: true });
@@ -46,7 +38,7 @@ async function run(kind: DatabaseKind): Promise<void> {
   const port = await server.listen(0, '127.0.0.1');
   const mailer = nodemailer.createTransport({ host: '127.0.0.1', port, pool: true, maxConnections: CONNECTIONS, maxMessages: Infinity, ignoreTLS: true });
   const send = (i: number) =>
-    mailer.sendMail({ from: `Customer ${i % 50} <customer${i % 50}@mail.example>`, to: 'support@bench.example', subject: `Where is order ${100000 + i}?`, text: body(i) });
+    mailer.sendMail({ from: `Customer ${i % 50} <customer${i % 50}@mail.example>`, to: 'support@bench.example', subject: `Where is order ${100000 + i}?`, text: supportMailBody(i) });
   // Warm-up: keys, caches, JIT.
   await Promise.all(Array.from({ length: 20 }, (_, i) => send(i)));
   const cpu0 = process.cpuUsage();

@@ -12,18 +12,8 @@
  */
 import AjvCompiler from '@fastify/ajv-compiler';
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
-import type { SchemaCompilers } from './schema-cache.js';
+import type { Builder, RouteCompiler, RouteSchema, SchemaCompilers } from './schema-cache.js';
 
-interface RouteSchema {
-  schema: unknown;
-  method: string;
-  url: string;
-  httpPart?: string;
-  httpStatus?: string;
-  contentType?: string;
-}
-type RouteCompiler = (route: RouteSchema) => unknown;
-type Builder = (externalSchemas: unknown, options: unknown) => RouteCompiler;
 type Validate = ((data: unknown, context?: unknown) => unknown) & { errors?: unknown; schemaEnv?: unknown };
 type Serialize = (data: unknown) => string;
 
@@ -61,15 +51,22 @@ export function createLazySchemaCompilers(options: { inner?: () => SchemaCompile
     };
   }
 
-  function lazyValidator(compile: () => unknown, name: string): Validate {
-    let real: Validate | undefined;
-    const ensure = (): Validate => {
-      if (!real) {
+  /** The compiled function, made on the first call; waiting for warm() until then. */
+  function compiledOnce<T>(compile: () => unknown, name: string): () => T {
+    let real: T | undefined;
+    const ensure = (): T => {
+      if (real === undefined) {
         waiting.delete(ensure);
-        real = compile() as Validate;
+        real = compile() as T;
       }
       return real;
     };
+    waiting.set(ensure, name);
+    return ensure;
+  }
+
+  function lazyValidator(compile: () => unknown, name: string): Validate {
+    const ensure = compiledOnce<Validate>(compile, name);
     const stand = ((data: unknown, context?: unknown) => {
       const fn = ensure();
       const out = fn.schemaEnv ? fn(data, context) : fn(data);
@@ -84,20 +81,11 @@ export function createLazySchemaCompilers(options: { inner?: () => SchemaCompile
     }) as Validate;
     // Fastify hands the parent object only to a validator that has a schemaEnv.
     stand.schemaEnv = true;
-    waiting.set(ensure, name);
     return stand;
   }
 
   function lazySerializer(compile: () => unknown, name: string): Serialize {
-    let real: Serialize | undefined;
-    const ensure = (): Serialize => {
-      if (!real) {
-        waiting.delete(ensure);
-        real = compile() as Serialize;
-      }
-      return real;
-    };
-    waiting.set(ensure, name);
+    const ensure = compiledOnce<Serialize>(compile, name);
     return (data) => ensure()(data);
   }
 

@@ -21,7 +21,7 @@ type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaCont
 /** Fastify's `schemaController.compilersFactory`: what builds an app's validator and serializer compilers. */
 export type SchemaCompilers = Required<CompilersFactory>;
 /** What Fastify hands a compiler for one route: the schema of a request part or of a response status. */
-interface RouteSchema {
+export interface RouteSchema {
   schema: unknown;
   method: string;
   url: string;
@@ -29,8 +29,9 @@ interface RouteSchema {
   httpStatus?: string;
   contentType?: string;
 }
-type RouteCompiler = (route: RouteSchema) => unknown;
-type Builder = (externalSchemas: unknown, options: unknown) => RouteCompiler;
+export type RouteCompiler = (route: RouteSchema) => unknown;
+/** A compiler factory as Fastify calls it: with the app's shared schemas and options, once per app. */
+export type Builder = (externalSchemas: unknown, options: unknown) => RouteCompiler;
 
 export interface SchemaCompileCache {
   /** Compilers for one app (Fastify's `schemaController.compilersFactory`), backed by the shared store. */
