@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { exportBundle, isProofBundle, openBundle, openProofBundle, readStoredCheckpoints } from '../../protection/audit/trail-io.js';
+import { parseVerifierKey } from '../../protection/audit/checkpoint.js';
 import { verifyAuditTrail, verifyEntryProofs, type VerifyReport } from '../../protection/audit/verify.js';
 import { hashStoredEntriesInParallel } from '../../protection/audit/verify-parallel.js';
 import { CliExit, withServices, type CliIo } from './io.js';
@@ -19,6 +20,25 @@ function printReport(io: CliIo, report: VerifyReport, json: boolean): void {
     const first = report.problems.find((p) => p.index !== null)?.index;
     throw new CliExit(3, first === undefined || first === null ? 'audit verification failed' : `audit verification failed; first bad index: ${first}`);
   }
+}
+
+/**
+ * Checkpoints name their log in their first line: `<public host>/trustdesk/audit` unless TRUSTDESK_AUDIT_ORIGIN says
+ * otherwise. When every stored checkpoint names one log and this command runs as another (the CLI started without
+ * the servers' TRUSTDESK_PUBLIC_URL), none of them can be checked: that is a setting to fix, not evidence of
+ * tampering, and nothing is reported as intact either. Checkpoints that disagree among themselves are judged.
+ */
+function refuseForeignOrigin(checkpoints: ReadonlyArray<{ note: string }>, vkey: string): void {
+  if (checkpoints.length === 0) return;
+  const expected = parseVerifierKey(vkey).name;
+  const named = new Set(checkpoints.map((c) => c.note.split('\n', 1)[0] ?? ''));
+  if (named.size !== 1 || named.has(expected)) return;
+  const [stored] = [...named];
+  throw new CliExit(
+    2,
+    `trustdesk: the stored checkpoints are signed for the log ${JSON.stringify(stored)}, but this command runs as ${JSON.stringify(expected)}. ` +
+      `Run it with the servers' TRUSTDESK_PUBLIC_URL (or TRUSTDESK_AUDIT_ORIGIN=${JSON.stringify(stored)}). Nothing was verified.`,
+  );
 }
 
 /** A pinned checkpoint: the note itself (it has several lines) or a file holding it. */
@@ -76,6 +96,7 @@ export function auditCommands(program: Command, io: CliIo): void {
           throw new CliExit(3, `the installation's audit key (${log.vkey}) is not the one you pinned`);
         }
         const checkpoints = await readStoredCheckpoints(db);
+        refuseForeignOrigin(checkpoints, log.vkey);
         const macKey = log.macKeyForVerification();
         const report = await verifyAuditTrail({
           chunks: hashStoredEntriesInParallel({ database, macKey, signedSizes: checkpoints.map((c) => c.treeSize) }),

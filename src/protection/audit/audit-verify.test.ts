@@ -125,6 +125,24 @@ describe.each(testDatabaseKinds)('trustdesk audit verify on %s', (kind) => {
     expect(r.text).toContain('checkpoint at size 2 is not validly signed');
   });
 
+  it('says which setting is wrong, rather than "altered", when run as another log than the servers (another public URL)', async () => {
+    const e = await freshTrail();
+    const elsewhere = captureIo({ ...e.env, TRUSTDESK_PUBLIC_URL: 'https://elsewhere.example' });
+    expect(await runCli(['audit', 'verify'], elsewhere.io)).toBe(2);
+    const stored = `${new URL(e.config().publicUrl).host}/trustdesk/audit`;
+    expect(elsewhere.text()).toContain(`signed for the log "${stored}", but this command runs as "elsewhere.example/trustdesk/audit"`);
+    expect(elsewhere.text()).toContain('Nothing was verified');
+    expect(elsewhere.text()).not.toMatch(/intact|altered/);
+    // The origin it names is the one to run with.
+    const named = captureIo({ ...e.env, TRUSTDESK_PUBLIC_URL: 'https://elsewhere.example', TRUSTDESK_AUDIT_ORIGIN: stored });
+    expect(await runCli(['audit', 'verify'], named.io)).toBe(0);
+    // One checkpoint renamed among correctly named ones is still a forgery, not a setting.
+    await tamper(e, [`UPDATE audit_checkpoints SET note = replace(note, '${stored}', 'other.example/trustdesk/audit') WHERE tree_size = 3`]);
+    const r = await verify(e);
+    expect(r.code).toBe(3);
+    expect(r.text).toContain('checkpoint at size 3 is not validly signed');
+  });
+
   it('exports a bundle that verifies offline, and fails offline when the bundle is edited', async () => {
     const e = await freshTrail();
     const out = path.join(e.dir, 'bundle');
