@@ -12,7 +12,7 @@ import { hashSecret, sameSecret } from '../../identity/auth/secrets.js';
 import type { Database } from '../db/schema.js';
 import { sendProblem } from '../http/problem.js';
 import type { Logger } from '../logging.js';
-import { auditCheckpointAge, auditCheckpointSize, auditLag, auditPending, queueDepth, queueOldestAge, registry, siemFailing } from './metrics.js';
+import { auditCheckpointAge, auditCheckpointSize, auditLag, auditPending, imapMailboxes, queueDepth, queueOldestAge, registry, siemFailing } from './metrics.js';
 
 const DB_GAUGES_EVERY_MS = 1_000;
 const refreshed = new WeakMap<Kysely<Database>, { at: number; running: Promise<void> }>();
@@ -29,6 +29,10 @@ interface Row {
   siem_depth: number;
   siem_age: number | null;
   siem_failing: number;
+  imap_pending: number;
+  imap_connected: number;
+  imap_error: number;
+  imap_disabled: number;
 }
 
 /** A destination far behind is counted up to this many waiting entries (an index range, no more). */
@@ -56,7 +60,11 @@ async function readDatabaseGauges(db: Kysely<Database>): Promise<void> {
       (SELECT extract(epoch FROM now() - min(f.ts))::float8 FROM siem_cursors c JOIN siem_destinations d ON d.id = c.destination_id
          CROSS JOIN LATERAL (SELECT a.ts FROM audit_log a WHERE a.org_id = c.org_id AND a.idx IS NOT NULL AND a.idx > c.cursor_idx ORDER BY a.idx LIMIT 1) AS f
          WHERE d.enabled) AS siem_age,
-      (SELECT count(*)::int FROM siem_cursors c JOIN siem_destinations d ON d.id = c.destination_id WHERE d.enabled AND c.failures > 0) AS siem_failing`.execute(db);
+      (SELECT count(*)::int FROM siem_cursors c JOIN siem_destinations d ON d.id = c.destination_id WHERE d.enabled AND c.failures > 0) AS siem_failing,
+      (SELECT count(*)::int FROM imap_accounts WHERE enabled AND state = 'pending') AS imap_pending,
+      (SELECT count(*)::int FROM imap_accounts WHERE enabled AND state = 'connected') AS imap_connected,
+      (SELECT count(*)::int FROM imap_accounts WHERE enabled AND state = 'error') AS imap_error,
+      (SELECT count(*)::int FROM imap_accounts WHERE NOT enabled) AS imap_disabled`.execute(db);
   const r = rows[0]!;
   queueDepth.set({ queue: 'outbound_mail' }, r.outbound_depth);
   queueOldestAge.set({ queue: 'outbound_mail' }, Math.max(0, r.outbound_age ?? 0));
@@ -65,6 +73,10 @@ async function readDatabaseGauges(db: Kysely<Database>): Promise<void> {
   queueDepth.set({ queue: 'siem' }, r.siem_depth);
   queueOldestAge.set({ queue: 'siem' }, Math.max(0, r.siem_age ?? 0));
   siemFailing.set(r.siem_failing);
+  imapMailboxes.set({ state: 'pending' }, r.imap_pending);
+  imapMailboxes.set({ state: 'connected' }, r.imap_connected);
+  imapMailboxes.set({ state: 'error' }, r.imap_error);
+  imapMailboxes.set({ state: 'disabled' }, r.imap_disabled);
   auditPending.set(r.audit_pending);
   auditLag.set(Math.max(0, r.audit_age ?? 0));
   if (r.checkpoint_age !== null) auditCheckpointAge.set(Math.max(0, r.checkpoint_age));

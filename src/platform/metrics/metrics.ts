@@ -54,6 +54,20 @@ export const ingestOutcomes = new Counter({
   registers: [registry],
 });
 
+export const imapMessages = new Counter({
+  name: 'trustdesk_imap_messages_total',
+  help: 'Messages taken from pulled IMAP mailboxes by outcome: stored (or already stored: duplicate), too_large (left on the server, flagged)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+export const imapSessions = new Counter({
+  name: 'trustdesk_imap_sessions_total',
+  help: 'Connections to pulled IMAP mailboxes by result: connected, or failed (retried with backoff)',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
 export const phishingVerdicts = new Counter({
   name: 'trustdesk_phishing_verdicts_total',
   help: 'Phishing verdicts on inbound mail',
@@ -115,6 +129,13 @@ export const queueOldestAge = new Gauge({
 export const siemFailing = new Gauge({
   name: 'trustdesk_siem_destinations_failing',
   help: 'Enabled SIEM destinations whose last delivery attempt failed (they retry with backoff)',
+  registers: [registry],
+});
+
+export const imapMailboxes = new Gauge({
+  name: 'trustdesk_imap_mailboxes',
+  help: 'Pulled IMAP mailboxes by state: pending (not tried yet), connected, error (the last session failed), disabled',
+  labelNames: ['state'] as const,
   registers: [registry],
 });
 

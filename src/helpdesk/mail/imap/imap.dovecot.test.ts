@@ -27,6 +27,13 @@ import { createAccount, getAccount, testAccount, updateAccount, type ImapActor, 
 import { fieldOf } from './client.js';
 import { dovecotAvailable, startDovecot, type Dovecot } from './dovecot-testing.js';
 import { ImapPuller, TOO_LARGE_KEYWORD } from './puller.js';
+import { imapMessages, imapSessions } from '../../../platform/metrics/metrics.js';
+import { renderMetrics } from '../../../platform/metrics/metrics.routes.js';
+
+/** A counter's value for one label set (the registry is the process's: tests compare before and after). */
+async function counted(metric: typeof imapMessages | typeof imapSessions, labels: Record<string, string>): Promise<number> {
+  return (await metric.get()).values.find((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))?.value ?? 0;
+}
 
 const PASSWORD = 'imap-test-password';
 const BACKOFF = { baseMs: 100, maxMs: 400, maxAttempts: Number.POSITIVE_INFINITY };
@@ -149,6 +156,7 @@ describe.skipIf(!dovecotAvailable)('IMAP pull against dovecot', () => {
       (await s.database.db.selectFrom(table).where('org_id', '=', orgId).select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()).n;
 
     it('pulls over TLS: stored once, then moved; survives a dovecot kill mid-fetch; a large message is flagged, not fetched', async () => {
+      const [storedBefore, tooLargeBefore, connectedBefore] = [await counted(imapMessages, { outcome: 'stored' }), await counted(imapMessages, { outcome: 'too_large' }), await counted(imapSessions, { result: 'connected' })];
       const c = await admin(user);
       for (let i = 1; i <= 4; i++) await c.append('INBOX', message(i, kind));
       await c.append('INBOX', message(99, kind, `\r\n${'x'.repeat(40_000)}`));
@@ -206,6 +214,11 @@ describe.skipIf(!dovecotAvailable)('IMAP pull against dovecot', () => {
         return v.status.state === 'connected' && v.status.tooLarge === 1 ? v : undefined;
       });
       expect(view.status).toMatchObject({ fetched: 4, tooLarge: 1, failures: 0, lastError: null, polling: true });
+      // The same in the metrics: messages by outcome, sessions, and mailboxes by state at scrape time.
+      expect(await counted(imapMessages, { outcome: 'stored' })).toBeGreaterThanOrEqual(storedBefore + 4);
+      expect(await counted(imapMessages, { outcome: 'too_large' })).toBe(tooLargeBefore + 1);
+      expect(await counted(imapSessions, { result: 'connected' })).toBeGreaterThan(connectedBefore);
+      expect(await renderMetrics(s.database.db, s.logger)).toMatch(/^trustdesk_imap_mailboxes\{state="connected"\} [1-9]/m);
       const tooLarge = await s.database.db.selectFrom('audit_log').where('org_id', '=', orgId).where('action', '=', 'imap.message.too_large').select('id').execute();
       expect(tooLarge).toHaveLength(1);
 
@@ -286,6 +299,7 @@ describe.skipIf(!dovecotAvailable)('IMAP pull against dovecot', () => {
     }, 90_000);
 
     it('a server answering garbage: the status names it, the puller backs off and recovers once the server behaves', async () => {
+      const failedBefore = await counted(imapSessions, { result: 'failed' });
       const garbledUser = `garbled-${kind}`;
       const c = await admin(garbledUser);
       await c.append('INBOX', message(1, `garbled-${kind}`));
@@ -332,6 +346,7 @@ describe.skipIf(!dovecotAvailable)('IMAP pull against dovecot', () => {
           return (await folderState(garbledUser, 'INBOX')).some((m) => m.flags.includes('$Trustdesk'));
         }, 30_000);
         expect([...errors]).toContain('the server sent a response that could not be understood');
+        expect(await counted(imapSessions, { result: 'failed' })).toBeGreaterThan(failedBefore);
         const v = await until('status clear', async () => {
           const x = await getAccount(imapDeps, orgId, account.id);
           return x.status.state === 'connected' && x.status.failures === 0 ? x : undefined;

@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { ImapFlow } from 'imapflow';
 import type { Database } from '../../../platform/db/schema.js';
+import { imapMessages, imapSessions } from '../../../platform/metrics/metrics.js';
 import { backoffDelay, type BackoffPolicy } from '../../../platform/db/work-queue.js';
 import type { OutboundOptions } from '../../../platform/http/outbound.js';
 import type { BlobStore } from '../../../protection/blobs/store.js';
@@ -327,6 +328,8 @@ export class ImapPuller {
       await this.db.insertInto('imap_messages').values({ account_id: account.id, org_id: account.org_id, uid_validity: uidValidity, uid, outcome: 'stored', size: raw.length }).onConflict((oc) => oc.doNothing()).execute();
     }
     if (outcomes.length) this.options.onIngested?.(outcomes);
+    // Already stored (the same Message-ID, or another poller's copy of this UID) counts apart from stored now.
+    imapMessages.inc({ outcome: outcomes.every((o) => o.outcome === 'duplicate') ? 'duplicate' : 'stored' });
     await this.db.updateTable('imap_accounts').set({ fetched: sql<number>`fetched + 1` }).where('id', '=', account.id).execute();
     // Durably stored: only now is it moved or flagged.
     await this.mark(client, account, uid, 'stored');
@@ -340,6 +343,7 @@ export class ImapPuller {
       .onConflict((oc) => oc.doNothing())
       .executeTakeFirst();
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) {
+      imapMessages.inc({ outcome: 'too_large' });
       await this.db.updateTable('imap_accounts').set({ too_large: sql<number>`too_large + 1` }).where('id', '=', account.id).execute();
       this.options.deps.logger.warn({ account: account.id, size, limit: account.max_bytes }, 'pulled message above the size limit: left on the server, flagged');
       await this.options.deps.audit.record({
@@ -393,10 +397,12 @@ export class ImapPuller {
   }
 
   private async recordConnected(accountId: string): Promise<void> {
+    imapSessions.inc({ result: 'connected' });
     await this.db.updateTable('imap_accounts').set({ state: 'connected' }).where('id', '=', accountId).where('lease_owner', '=', this.owner).execute();
   }
 
   private async recordFailure(accountId: string, err: unknown): Promise<void> {
+    imapSessions.inc({ result: 'failed' });
     const reason = describeImapError(err);
     try {
       const row = await this.db.selectFrom('imap_accounts').where('id', '=', accountId).select('failures').executeTakeFirst();
