@@ -36,15 +36,13 @@ export async function requesterDisplays(
   ]);
   const nameInClear = clear.has('name');
   const names = new Map<string, RequesterDisplay | null>();
-  {
-    for (const c of customers) {
-      try {
-        const name = c.name_enc ? await deps.keyring.decrypt({ table: 'customers', column: 'name_enc', rowId: c.id }, c.name_enc, exec) : '';
-        names.set(c.id, { name: nameInClear ? name : maskName(name), masked: !nameInClear });
-      } catch (err) {
-        if (!(err instanceof KeyDestroyedError)) throw err;
-        names.set(c.id, null);
-      }
+  for (const c of customers) {
+    try {
+      const name = c.name_enc ? await deps.keyring.decrypt({ table: 'customers', column: 'name_enc', rowId: c.id }, c.name_enc, exec) : '';
+      names.set(c.id, { name: nameInClear ? name : maskName(name), masked: !nameInClear });
+    } catch (err) {
+      if (!(err instanceof KeyDestroyedError)) throw err;
+      names.set(c.id, null);
     }
   }
   const byTicket = new Map<string, RequesterDisplay | null>();

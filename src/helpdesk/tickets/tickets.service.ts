@@ -286,8 +286,9 @@ export async function readTicket(deps: HelpdeskDeps, ctx: AgentContext, input: {
   const r = row as NonNullable<typeof row>;
   // Once the caller may read it, everything else depends only on the ticket: asked for at once, on the pool's
   // connections, so the read waits about two round trips instead of one per query (decision 0234). The audit entry
-  // is written (group commit) while the rest is fetched, and nothing is decrypted or returned unless it was:
-  // Promise.all fails with it.
+  // is written (group commit) while the rest is fetched; no subject, message or file name is decrypted, and nothing
+  // is returned, unless it was: Promise.all fails with it. (The requester's name is decrypted meanwhile, to be
+  // masked, and leaves only with the rest.)
   const clearFields = clearFieldsOfPrincipal(db, p);
   const [requester, , messages, attachments, staff, merged, held] = await Promise.all([
     requesterDisplays(deps, db, p, [r], clearFields),
