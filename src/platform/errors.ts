@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   /** A portal route the organisation guards with a customer second factor (decision 0220). */
   customer_mfa_required: 403,
   forbidden: 403,
+  /** An organisation's limit set by the installation's operator (seats, storage, inbound per day; decision 0235). */
+  limit_reached: 403,
   not_found: 404,
   conflict: 409,
   gone: 410,

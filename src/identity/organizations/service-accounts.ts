@@ -57,7 +57,7 @@ export async function createServiceToken(
     if (!userId) {
       userId = randomUUID();
       roleId = randomUUID();
-      await trx.insertInto('users').values({ id: userId, org_id: org.id, email, name: `Service: ${name}`.slice(0, 200), status: 'active' }).execute();
+      await trx.insertInto('users').values({ id: userId, org_id: org.id, email, name: `Service: ${name}`.slice(0, 200), status: 'active', service_account: true }).execute();
       await trx.insertInto('roles').values({ id: roleId, org_id: org.id, key: `service_${userId.replace(/-/g, '').slice(0, 12)}`, name: `Service account: ${name}`.slice(0, 100) }).execute();
       await trx.insertInto('user_roles').values({ user_id: userId, role_id: roleId, granted_by: null }).execute();
       await deps.audit.append(trx, { orgId: org.id, actor, action: 'service_account.create', object: { type: 'user', id: userId }, result: 'success', details: { role: roleId }, requestId: operator.requestId });

@@ -18,6 +18,17 @@ export interface OrganizationsTable {
   status: ColumnType<'active' | 'suspended' | 'deleted', 'active' | 'suspended' | 'deleted' | undefined, 'active' | 'suspended' | 'deleted'>;
   suspended_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   deleted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Limits set by the operator (migration 0052); null is unlimited. */
+  limit_seats: ColumnType<number | null, number | null | undefined, number | null>;
+  limit_storage_bytes: ColumnType<string | number | null, number | null | undefined, number | null>;
+  limit_inbound_per_day: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** Inbound messages of one organisation on one UTC day (migration 0052). */
+export interface OrganizationInboundDaysTable {
+  org_id: string;
+  day: ColumnType<Date | string, string, string>;
+  count: ColumnType<number, number | undefined, number>;
 }
 
 export interface UsersTable {
@@ -35,6 +46,8 @@ export interface UsersTable {
   deactivated_at: Date | null;
   /** A leaver's scheduled deactivation (migration 0031), watched by the insider rules. */
   deactivation_scheduled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** An operator-made service account (migration 0052): takes no seat. */
+  service_account: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface RolesTable {
@@ -300,6 +313,7 @@ export interface AuditCheckpointsTable {
 
 export interface Database {
   organizations: OrganizationsTable;
+  organization_inbound_days: OrganizationInboundDaysTable;
   users: UsersTable;
   roles: RolesTable;
   role_permissions: RolePermissionsTable;
