@@ -13,6 +13,7 @@ import type { AuditLog } from '../../protection/audit/audit-log.js';
 import { isLastActiveAdministrator } from '../auth/auth.service.js';
 import { revokeUserSessions } from '../auth/sessions.js';
 import { USER_ATTRS } from './attributes.js';
+import { assertSeatsAvailable, isLimitReached } from '../organizations/limits.js';
 import { ScimError } from './errors.js';
 import { requiredEqualities } from './filter.js';
 import { applyPatch, type Resource } from './patch.js';
@@ -105,6 +106,7 @@ export async function createScimUser(deps: ScimDeps, caller: ScimCaller, body: u
       return revived.id;
     }
     await assertUnique(trx, caller, input, null);
+    if (input.active) await scimSeat(trx, caller.orgId);
     const userId = randomUUID();
     await trx.insertInto('users').values({ id: userId, org_id: caller.orgId, email: input.email, name: input.name, password_hash: null, status: input.active ? 'active' : 'deactivated', deactivated_at: input.active ? null : new Date() }).execute();
     await trx.insertInto('scim_users').values({ user_id: userId, org_id: caller.orgId, user_name: input.userName, external_id: input.externalId, given_name: input.givenName, family_name: input.familyName, display_name: input.displayName, updated_at: new Date() }).execute();
@@ -134,9 +136,20 @@ async function changeUser(deps: ScimDeps, caller: ScimCaller, id: string, ifMatc
   return getScimUser(deps, caller, id);
 }
 
+/** A seat for a person provisioned or reactivated; the organisation's seat limit answers in SCIM's error format (403). */
+async function scimSeat(trx: Transaction<Database>, orgId: string): Promise<void> {
+  try {
+    await assertSeatsAvailable(trx, orgId);
+  } catch (err) {
+    if (isLimitReached(err)) throw new ScimError(403, null, err.message);
+    throw err;
+  }
+}
+
 async function writeUser(deps: ScimDeps, trx: Transaction<Database>, caller: ScimCaller, user: StoredUser, input: UserInput): Promise<void> {
   await assertUnique(trx, caller, input, user.id);
   const wasActive = user.status !== 'deactivated';
+  if (!wasActive && input.active) await scimSeat(trx, caller.orgId);
   if (wasActive && !input.active) await deprovisionUser(deps, trx, caller, user.id, 'inactive');
   await trx.updateTable('users').set({ email: input.email, name: input.name, ...(!wasActive && input.active ? { status: 'active', deactivated_at: null } : {}) }).where('id', '=', user.id).execute();
   await trx

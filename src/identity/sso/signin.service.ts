@@ -23,6 +23,7 @@ import type { Keyring } from '../../protection/crypto/keyring.js';
 import { SSO_CALLBACK_PATH, type SSO_PUBLIC_ERRORS } from '../../platform/http/schemas/sso.js';
 import { deviceOf, type ClientInfo } from '../auth/auth.service.js';
 import { createSession, type NewSession, type SessionPolicy } from '../auth/sessions.js';
+import { assertSeatsAvailable, isLimitReached } from '../organizations/limits.js';
 import { organizationStatus } from '../organizations/status.js';
 import { providerAssurance, type Assurance } from './assurance.js';
 import { oidcConnectionOf, samlConnectionOf, type ConnectionRow } from './connection.service.js';
@@ -272,6 +273,7 @@ async function signInMember(deps: SignInDeps, client: ClientInfo, fail: Fail, co
       const user = member;
       if (provision) {
         const name = (person.name?.trim() || email.slice(0, email.indexOf('@'))).slice(0, 200);
+        await assertSeatsAvailable(trx, user.org_id);
         // Two first sign-ins of one new person at once: the second finds the address taken and signs in as the first made it.
         const created = await trx.insertInto('users').values({ id: user.id, org_id: user.org_id, email, name, password_hash: null, status: 'active' }).onConflict((oc) => oc.column('email').doNothing()).returning('id').executeTakeFirst();
         if (!created) throw new ProvisionedMeanwhile();
@@ -321,6 +323,7 @@ async function signInMember(deps: SignInDeps, client: ClientInfo, fail: Fail, co
     });
   } catch (err) {
     if (err instanceof ProvisionedMeanwhile && provision) return signInMember(deps, client, fail, connection, at, person, assurance, extra);
+    if (isLimitReached(err)) return fail('seat_limit_reached', 'seats', at);
     throw err;
   }
 }

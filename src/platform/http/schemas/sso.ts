@@ -11,7 +11,7 @@ import { Email, Nullable, Timestamp, Uuid, type Endpoint } from './common.js';
 export const SSO_CALLBACK_PATH = '/api/auth/sso/callback';
 
 /** The reasons the sign-in screen may be told (the audit trail keeps the precise one). */
-export const SSO_PUBLIC_ERRORS = ['expired', 'no_account', 'email_not_verified', 'provider', 'unavailable', 'failed', 'suspended'] as const;
+export const SSO_PUBLIC_ERRORS = ['expired', 'no_account', 'email_not_verified', 'provider', 'unavailable', 'failed', 'suspended', 'seats'] as const;
 
 const Domain = Type.String({ minLength: 3, maxLength: 253, pattern: '^([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}$' });
 const Scope = Type.String({ minLength: 1, maxLength: 100, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' });

@@ -61,5 +61,6 @@ export default {
   'sso.signin.error.provider': 'The sign-in provider did not sign you in.',
   'sso.signin.error.unavailable': 'Single sign-on is not available right now. Try again in a moment.',
   'sso.signin.error.failed': 'Single sign-on failed. Try again, or ask an administrator.',
+  'sso.signin.error.seats': 'Your organisation has no staff seat left for a new account. An administrator can free one, or ask the provider that runs Trustdesk for more.',
   'sso.signin.error.suspended': 'This organisation is suspended: it takes no sign-in until its provider resumes it. Its data is kept.',
 } as const;
