@@ -20,6 +20,7 @@ import { DEFAULT_DLP_POLICY, type DlpPolicy } from '../../protection/dlp/index.j
 import { scanFile, type FileScan } from '../../protection/file-scan/scan-file.js';
 import { AppError } from '../../platform/errors.js';
 import type { SensitiveDataScanner } from './scan.js';
+import { assertStorageAvailable } from '../../identity/organizations/limits.js';
 
 /**
  * Reads every attachment's name and contents against the policy. Slow files
@@ -79,6 +80,9 @@ export async function storeAttachments(
   let withheld = 0;
   const owner = { type: 'customer' as const, id: input.customerId };
   const files = input.files ?? (await scanAttachmentFiles(input.attachments, input.policy ?? DEFAULT_DLP_POLICY, input.maxBytes));
+  // The organisation's storage limit (decision 0235): checked for the files that will be kept, before any is sealed.
+  const keeping = input.attachments.reduce((sum, a, i) => (a.content && a.size <= input.maxBytes && a.content.length <= input.maxBytes && !files[i]?.withhold ? sum + a.size : sum), 0);
+  await assertStorageAvailable(trx, input.orgId, keeping);
   for (const [index, a] of input.attachments.entries()) {
     const id = randomUUID();
     const file = files[index] as FileScan;

@@ -34,6 +34,7 @@ import { crlfLineEndings, normalizeParsedMessage, TEXT_NORMALIZED } from './norm
 import { loadOrgDlp } from '../../protection/dlp-policy/org-policy.js';
 import { routeNewTicket } from '../routing/routing.js';
 import { notifyCustomerMessage } from '../notifications/notify.js';
+import { takeInbound } from '../../identity/organizations/limits.js';
 
 export interface InboundEnvelope {
   raw: Buffer;
@@ -198,6 +199,8 @@ async function storeForMailbox(deps: HelpdeskDeps, options: IngestOptions, envel
       const dup = await findStoredCopy(trx, orgId, ownIdHash);
       if (dup) return { outcome: 'duplicate' as const, ticketId: dup.ticket_id, messageId: dup.id, orgId };
     }
+    // The organisation's inbound messages per day (decision 0235): counted with the message, given back if it rolls back.
+    await takeInbound(trx, orgId);
     const sender = await findOrCreateSender(trx, deps, { orgId, address: from.address, name: from.name });
     const thread = await findThread(trx, deps, { orgId, recipients: envelope.rcptTo, messageIds: refs, subject: parsed.subject, senderCustomerId: sender.id });
     const now = new Date();

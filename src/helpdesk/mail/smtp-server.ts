@@ -16,6 +16,7 @@ import type { HelpdeskDeps } from '../tickets/context.js';
 import { smtpMessages, smtpSessions } from '../../platform/metrics/metrics.js';
 import { inSpan, SpanKind } from '../../platform/tracing/tracing.js';
 import { recipientSuspended, resolveMailboxes } from './mailboxes.js';
+import { inboundOpen, isLimitReached } from '../../identity/organizations/limits.js';
 
 export interface InboundSmtpOptions {
   deps: HelpdeskDeps;
@@ -73,7 +74,17 @@ export function createInboundSmtpServer(options: InboundSmtpOptions): InboundSmt
       }
       resolveMailboxes(deps.db, [address.address])
         .then(async (routes) => {
-          if (routes.length) return callback();
+          if (routes.length) {
+            // An organisation past its inbound messages for today (UTC): temporary, the sender retries (decision 0235).
+            for (const r of routes) {
+              const today = await inboundOpen(deps.db, r.orgId);
+              if (!today.open) {
+                smtpMessages.inc({ outcome: 'refused_limit' });
+                return callback(new SmtpReply(450, `Mailbox not accepting messages: the organisation has taken its ${today.max} messages for today (UTC), try again later`));
+              }
+            }
+            return callback();
+          }
           smtpMessages.inc({ outcome: 'refused_recipient' });
           // A suspended organisation's mailbox: temporary, so the sending server keeps the message and retries
           // (and bounces it to the sender only after its own retry period, commonly days) — decision 0202.
@@ -121,6 +132,13 @@ export function createInboundSmtpServer(options: InboundSmtpOptions): InboundSmt
             callback(null, 'Message stored');
           })
           .catch((err: unknown) => {
+            // A limit reached between RCPT and the end of DATA (another instance took the last message, or the
+            // attachments would exceed the storage limit): a temporary refusal naming it, so the sender retries.
+            if (isLimitReached(err)) {
+              smtpMessages.inc({ outcome: 'refused_limit' });
+              if (err.limit === 'storage') return callback(new SmtpReply(452, "Mailbox full: the organisation's attachment storage is used up, try again later"));
+              return callback(new SmtpReply(450, 'Mailbox not accepting messages: the organisation has taken its messages for today (UTC), try again later'));
+            }
             deps.logger.error({ err, size }, 'inbound message could not be stored');
             smtpMessages.inc({ outcome: 'failed_temporary' });
             callback(new SmtpReply(451, 'Temporary failure storing the message, try again later'));

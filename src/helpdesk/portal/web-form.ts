@@ -6,6 +6,7 @@
  * nothing but a PII-free audit record, so a bot learns nothing to adapt to.
  * Accepted requests pass the same DLP stage as email before storage.
  */
+import { takeInbound } from '../../identity/organizations/limits.js';
 import { assertOrganizationOpen } from '../../identity/organizations/status.js';
 import { queueAcknowledgement } from '../branding/acknowledgement.js';
 import { findOrCreateSender } from '../ingest/sender.js';
@@ -54,6 +55,8 @@ export async function submitWebRequest(deps: PortalDeps, client: ClientInfo, inp
   const name = scanSensitiveData({ body: input.name }, policy).body;
   const mailbox = await deps.db.selectFrom('mailboxes').where('org_id', '=', input.orgId).select(['id', 'team_id']).orderBy('created_at').executeTakeFirst();
   const ticketId = await deps.db.transaction().execute(async (trx) => {
+    // Counts against the organisation's inbound messages per day; over it, refused (403 limit_reached), nothing stored.
+    await takeInbound(trx, input.orgId);
     const sender = await findOrCreateSender(trx, deps, { orgId: input.orgId, address: input.email, name });
     // The team's assignment strategy (round robin, least busy) may hand it to a member straight away.
     const assigneeId = mailbox?.team_id ? await pickAssignee(trx, input.orgId, mailbox.team_id) : null;

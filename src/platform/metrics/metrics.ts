@@ -28,7 +28,7 @@ export function observeHttp(method: string, route: string | undefined, status: n
 
 export const smtpMessages = new Counter({
   name: 'trustdesk_smtp_messages_total',
-  help: 'Inbound SMTP transactions by outcome: stored (250), refused_size (552), refused_recipient (550/452), failed_temporary (451)',
+  help: 'Inbound SMTP transactions by outcome: stored (250), refused_size (552), refused_recipient (550/452), refused_limit (450/452: an organisation\'s inbound or storage limit), failed_temporary (451)',
   labelNames: ['outcome'] as const,
   registers: [registry],
 });
@@ -56,7 +56,7 @@ export const ingestOutcomes = new Counter({
 
 export const imapMessages = new Counter({
   name: 'trustdesk_imap_messages_total',
-  help: 'Messages taken from pulled IMAP mailboxes by outcome: stored (or already stored: duplicate), too_large (left on the server, flagged)',
+  help: 'Messages taken from pulled IMAP mailboxes by outcome: stored (or already stored: duplicate), too_large (left on the server, flagged), deferred_limit (left on the server: the organisation\'s inbound messages for today are taken)',
   labelNames: ['outcome'] as const,
   registers: [registry],
 });

@@ -30,6 +30,7 @@ import type { HelpdeskDeps } from '../../tickets/context.js';
 import type { MailboxRoute } from '../mailboxes.js';
 import { ACCOUNT_COLUMNS, describeImapError, fieldOf, openClient, TokenCache, type AccountRow, type ClientContext } from './client.js';
 import './schema.js';
+import { inboundOpen, isLimitReached, LimitReachedError } from '../../../identity/organizations/limits.js';
 
 export const TOO_LARGE_KEYWORD = '$TrustdeskTooLarge';
 /** UIDs looked up (recorded? size?) at once in a pass. */
@@ -268,6 +269,7 @@ export class ImapPuller {
         if (unknown.length) for (const m of await client.fetchAll(unknown.join(','), { uid: true, size: true }, { uid: true })) sizes.set(m.uid, m.size ?? 0);
         for (const uid of chunk) {
           if (this.stopped) return true;
+          if (!known.has(uid) && sizes.has(uid) && !(await this.inboundToday(account))) return true;
           if (Date.now() - renewedAt > this.leaseMs / 3) {
             if (!(await this.renew(account.id))) return false;
             renewedAt = Date.now();
@@ -319,6 +321,8 @@ export class ImapPuller {
         [route],
       );
     } catch (err) {
+      // The organisation's last message of the day taken meanwhile (another instance, SMTP): left for tomorrow.
+      if (isLimitReached(err) && err.limit === 'inbound_per_day') return void (await this.deferForLimit(account, err));
       // Another poller (a lease hand-over) stored this UID first: its copy stands.
       if (!isUidConflict(err)) throw err;
       outcomes = [];
@@ -334,6 +338,23 @@ export class ImapPuller {
     // Durably stored: only now is it moved or flagged.
     await this.mark(client, account, uid, 'stored');
     await this.markedAt(account.id, uidValidity, uid);
+  }
+
+  /**
+   * Whether the organisation takes another inbound message today (decision 0235). When not, the rest of the folder
+   * stays on the server, unmarked, and is taken on the first pass of the next UTC day; the account shows why.
+   */
+  private async inboundToday(account: AccountRow): Promise<boolean> {
+    const today = await inboundOpen(this.db, account.org_id);
+    if (today.open) return true;
+    await this.deferForLimit(account, new LimitReachedError('inbound_per_day', today.usage, today.max ?? 0));
+    return false;
+  }
+
+  private async deferForLimit(account: AccountRow, err: LimitReachedError): Promise<void> {
+    imapMessages.inc({ outcome: 'deferred_limit' });
+    const reason = `The organisation has taken its ${String(err.extra?.max ?? '')} inbound messages for today (UTC); the rest stay on the server and are taken from midnight UTC.`;
+    await this.db.updateTable('imap_accounts').set({ last_error: reason, last_error_at: new Date() }).where('id', '=', account.id).where('lease_owner', '=', this.owner).execute();
   }
 
   private async tooLarge(client: ImapFlow, account: AccountRow, uidValidity: string, uid: number, size: number): Promise<void> {
