@@ -1,5 +1,5 @@
 /**
- * /api/organization/mail (+ /test) and /api/organization/security-policy:
+ * /api/organization/mail (+ /test), /api/organization/security-policy and /api/organization/limits:
  * read-outs of the settings in force for the administration screens, and the
  * email "send test". Schemas: src/platform/http/schemas/organization.ts. Decision 0093.
  */
@@ -13,6 +13,7 @@ import { AppError } from '../../platform/errors.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../platform/http/schemas/auth.js';
 import { routeSchema } from '../../platform/http/schemas/common.js';
 import { organizationEndpoints as e, SIGNIN_LOCKOUT } from '../../platform/http/schemas/organization.js';
+import { organizationLimits, organizationUsage, utcDay } from '../organizations/limits.js';
 import { mailSettings, sendTestMail, type MailTestOptions } from './mail-settings.js';
 
 export interface OrganizationRouteOptions {
@@ -89,6 +90,18 @@ export function organizationRoutesWith(options: OrganizationRouteOptions = {}) {
         passwords: { minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, breachedListChecked: true, contextWordsChecked: true },
         lockout: { ...SIGNIN_LOCKOUT },
         allowedCidrs: org.allowed_cidrs,
+      };
+    });
+
+    r.get(e.limits.url, { preHandler: requirePermission('users.read'), schema: routeSchema(e.limits, { tags, summary: 'Limits set by the installation’s operator (seats, storage, inbound per day) and what is used; read-only' }) }, async (request) => {
+      const p = requirePrincipal(request);
+      const now = new Date();
+      const [limits, usage] = await Promise.all([organizationLimits(db(), p.orgId), organizationUsage(db(), p.orgId, now)]);
+      return {
+        seats: { limit: limits.seats, used: usage.seats },
+        storageBytes: { limit: limits.storageBytes, used: usage.storageBytes },
+        inboundPerDay: { limit: limits.inboundPerDay, used: usage.inboundToday },
+        day: utcDay(now),
       };
     });
   };

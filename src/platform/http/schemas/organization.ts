@@ -107,6 +107,24 @@ export const SecurityPolicy = Type.Object({
   allowedCidrs: Type.Array(Type.String()),
 });
 
+const Limit = Type.Object({
+  /** null: no limit. */
+  limit: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  used: Type.Integer({ minimum: 0 }),
+});
+
+/** The organisation's limits and usage (decision 0235); only the installation's operator changes them. */
+export const OrganizationLimits = Type.Object({
+  /** Active and invited staff; service accounts take no seat. */
+  seats: Limit,
+  /** Bytes of attachment files kept. */
+  storageBytes: Limit,
+  /** Inbound messages (email, request form) today, UTC. */
+  inboundPerDay: Limit,
+  /** The UTC day the inbound count is for (YYYY-MM-DD). */
+  day: Type.String(),
+});
+
 export const organizationEndpoints = {
   /** channels.manage: the email settings in force, secrets never included. */
   mail: { method: 'GET', url: '/api/organization/mail', response: MailSettings },
@@ -114,4 +132,6 @@ export const organizationEndpoints = {
   mailTest: { method: 'POST', url: '/api/organization/mail/test', body: MailTestBody, response: MailTestResult },
   /** users.read: the security policy in force (read-only; the allowlist and per-role passkey flag have their own routes). */
   securityPolicy: { method: 'GET', url: '/api/organization/security-policy', response: SecurityPolicy },
+  /** users.read: the limits the installation's operator set, and what is used (read-only). */
+  limits: { method: 'GET', url: '/api/organization/limits', response: OrganizationLimits },
 } as const satisfies Record<string, Endpoint>;
