@@ -10,6 +10,10 @@ import { roleIdByKey } from '../../identity/auth/principals.js';
 import {
   CLI_OPERATOR, createOrganization, deleteOrganization, listOrganizations, renameOrganization, resumeOrganization, suspendOrganization, type OrganizationSummary,
 } from '../../identity/organizations/lifecycle.js';
+import {
+  formatBytes, organizationLimits, organizationUsage, parseCount, parseSize, setOrganizationLimits, type LimitChanges, type OrganizationLimits, type OrganizationUsage,
+} from '../../identity/organizations/limits.js';
+import { findOrganization } from '../../identity/organizations/lifecycle.js';
 import type { Services } from '../app/services.js';
 import { AppError } from '../errors.js';
 import { LocalBlobStore } from '../../protection/blobs/store.js';
@@ -52,6 +56,16 @@ async function createWithAdmin(s: Services, io: CliIo, input: { name: string; sl
 
 function row(o: OrganizationSummary): string {
   return [o.id, o.slug.padEnd(24), o.status.padEnd(9), String(o.staff).padStart(5), o.name].join('  ');
+}
+
+function limitsReport(slug: string, l: OrganizationLimits, u: OrganizationUsage): string[] {
+  const of = (used: string, max: string | null) => (max === null ? `${used} (no limit)` : `${used} of ${max}`);
+  return [
+    `Limits of ${slug}:`,
+    `  staff seats          ${of(String(u.seats), l.seats === null ? null : String(l.seats))}`,
+    `  attachment storage   ${of(formatBytes(u.storageBytes), l.storageBytes === null ? null : formatBytes(l.storageBytes))}`,
+    `  inbound per day      ${of(`${u.inboundToday} today (UTC)`, l.inboundPerDay === null ? null : String(l.inboundPerDay))}`,
+  ];
 }
 
 export function orgCommands(program: Command, io: CliIo): void {
@@ -98,7 +112,10 @@ export function orgCommands(program: Command, io: CliIo): void {
     .action(async (opts: { all?: boolean; json?: boolean }) => {
       await withServices(io, async (s) => {
         const list = await listOrganizations(s.database.db, { includeDeleted: opts.all === true });
-        if (opts.json) return io.out(JSON.stringify(list));
+        if (opts.json) {
+          const db = s.database.db;
+          return io.out(JSON.stringify(await Promise.all(list.map(async (o) => ({ ...o, limits: await organizationLimits(db, o.id), usage: await organizationUsage(db, o.id) })))));
+        }
         if (!list.length) return io.out('No organisations. Set up with: trustdesk setup --org NAME --admin EMAIL');
         for (const o of list) io.out(row(o));
       });
@@ -131,6 +148,33 @@ export function orgCommands(program: Command, io: CliIo): void {
       await withServices(io, async (s) => {
         const o = await operatorStep(() => resumeOrganization(orgDeps(s), CLI_OPERATOR, ref));
         io.out(`Organisation ${o.slug} is active.`);
+      });
+    });
+  orgs
+    .command('limits <org>')
+    .description('Show an organisation’s limits and usage; with options, set them (a number, or "none" for no limit)')
+    .option('--seats <n>', 'staff seats: active and invited people, service accounts excluded')
+    .option('--storage <size>', 'attachment storage, e.g. 500MB, 5GB')
+    .option('--inbound-per-day <n>', 'inbound messages (email, request form) per UTC day')
+    .action(async (ref: string, opts: { seats?: string; storage?: string; inboundPerDay?: string }) => {
+      // Bad input is refused before the data folder is opened.
+      const changes: LimitChanges = await operatorStep(async () => ({
+        ...(opts.seats !== undefined ? { seats: parseCount(opts.seats, '--seats') } : {}),
+        ...(opts.storage !== undefined ? { storageBytes: parseSize(opts.storage) } : {}),
+        ...(opts.inboundPerDay !== undefined ? { inboundPerDay: parseCount(opts.inboundPerDay, '--inbound-per-day') } : {}),
+      }));
+      await withServices(io, async (s) => {
+        const db = s.database.db;
+        let org = await operatorStep(() => findOrganization(db, ref));
+        if (org.status === 'deleted') throw new CliExit(1, `trustdesk: No organisation "${ref.trim()}" (it was deleted).`);
+        if (Object.keys(changes).length) {
+          const r = await operatorStep(() => setOrganizationLimits({ db, audit: s.audit }, CLI_OPERATOR, ref, changes));
+          org = { ...org, slug: r.slug };
+        }
+        const [limits, usage] = await Promise.all([organizationLimits(db, org.id), organizationUsage(db, org.id)]);
+        for (const line of limitsReport(org.slug, limits, usage)) io.out(line);
+        if (limits.seats !== null && usage.seats > limits.seats) io.out(`  Note: ${usage.seats - limits.seats} more seat(s) in use than the limit; existing people keep their accounts, new ones are refused.`);
+        if (limits.storageBytes !== null && usage.storageBytes > limits.storageBytes) io.out('  Note: storage is over the limit; stored files are kept, new ones are refused.');
       });
     });
   orgs
