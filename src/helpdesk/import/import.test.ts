@@ -284,4 +284,25 @@ describe.each(testDatabaseKinds)('import from other helpdesks, on %s', (kind) =>
     expect(resumed).toMatchObject({ imported: 1, alreadyImported: 2, failed: 4, stoppedEarly: null });
     expect((await ticketByTag(target.orgId, 'zendesk:6')).number).toBe(3);
   });
+
+  it('stops at the organisation’s storage limit with what was imported and how to resume; the ticket it stopped at leaves nothing', { timeout: 120_000 }, async () => {
+    const target = await buildOrg(services);
+    await seedMailbox(services.database.db, target.orgId, `limit-${kind}@import.example`, null);
+    await services.database.db.updateTable('organizations').set({ limit_storage_bytes: 0 }).where('id', '=', target.orgId).execute();
+    const dir = path.join(root, `zendesk-limit-${kind}`);
+    writeZendeskExport(dir);
+    const stopped = await run('zendesk', dir, { orgId: target.orgId });
+    expect(stopped.limitReached).toMatch(/would exceed this organisation's attachment storage: 0 B used of 0 B\. Ask the operator/);
+    expect(stopped.imported).toBeLessThan(3);
+    const db = services.database.db;
+    const tickets = await db.selectFrom('tickets').where('org_id', '=', target.orgId).select('id').execute();
+    expect(tickets).toHaveLength(stopped.imported);
+    expect(await db.selectFrom('attachments').where('org_id', '=', target.orgId).select('id').execute()).toEqual([]);
+    const runs = await db.selectFrom('audit_log').where('org_id', '=', target.orgId).where('action', '=', 'import.run').select(['result', 'details']).execute();
+    expect(runs[0]).toMatchObject({ result: 'failure', details: expect.objectContaining({ limitReached: true }) });
+
+    await db.updateTable('organizations').set({ limit_storage_bytes: null }).where('id', '=', target.orgId).execute();
+    const resumed = await run('zendesk', dir, { orgId: target.orgId });
+    expect(resumed).toMatchObject({ imported: 3 - stopped.imported, alreadyImported: stopped.imported, limitReached: null });
+  });
 });

@@ -35,6 +35,7 @@ import type { MessageKind, StoredRedaction } from '../tickets/schema.js';
 import { ExportFileError } from './json-stream.js';
 import type { ExportSource, SourceAttachment, SourceComment, SourcePerson, SourceTicket } from './model.js';
 import './schema.js';
+import { isLimitReached } from '../../identity/organizations/limits.js';
 
 const ACTOR = { type: 'system' as const, id: 'import' };
 const SOURCE_NAME = { zendesk: 'Zendesk', freescout: 'FreeScout' } as const;
@@ -72,6 +73,11 @@ export interface ImportReport {
   moreProblems: number;
   /** Set when the file could not be read to its end: what was complete before it is in the counts. */
   stoppedEarly: string | null;
+  /**
+   * Set when an organisation limit (storage) was reached: the run stopped at that ticket, which was rolled back
+   * whole; what is counted is stored, and a re-run once the limit is raised resumes after it (decision 0235).
+   */
+  limitReached: string | null;
 }
 
 export interface ImportOptions {
@@ -111,6 +117,7 @@ export function emptyReport(source: ExportSource['source'], dryRun: boolean): Im
     problems: [],
     moreProblems: 0,
     stoppedEarly: null,
+    limitReached: null,
   };
 }
 
@@ -150,8 +157,10 @@ export async function runImport(deps: HelpdeskDeps, opts: ImportOptions, report:
       progress();
     }
   } catch (err) {
-    if (!(err instanceof ExportFileError)) throw err;
-    report.stoppedEarly = err.message;
+    // An organisation limit: every ticket after this one would be refused the same way, so the run stops here.
+    if (isLimitReached(err)) report.limitReached = err.message;
+    else if (err instanceof ExportFileError) report.stoppedEarly = err.message;
+    else throw err;
   }
   progress();
   if (!opts.dryRun) {
@@ -159,8 +168,8 @@ export async function runImport(deps: HelpdeskDeps, opts: ImportOptions, report:
       orgId: opts.orgId,
       actor: ACTOR,
       action: 'import.run',
-      result: report.stoppedEarly || report.failed ? 'failure' : 'success',
-      details: { source: report.source, imported: report.imported, alreadyImported: report.alreadyImported, leftOut: report.leftOut, failed: report.failed, redactions: report.redactions, stoppedEarly: report.stoppedEarly !== null },
+      result: report.stoppedEarly || report.limitReached || report.failed ? 'failure' : 'success',
+      details: { source: report.source, imported: report.imported, alreadyImported: report.alreadyImported, leftOut: report.leftOut, failed: report.failed, redactions: report.redactions, stoppedEarly: report.stoppedEarly !== null, limitReached: report.limitReached !== null },
     });
   }
   return report;
@@ -303,7 +312,7 @@ async function importOne(ctx: Context, t: SourceTicket, index: number): Promise<
   } catch (err) {
     if (!(err instanceof DryRunRollback)) {
       await blobs.discardUnreferenced(async (keys) => new Set((await deps.db.selectFrom('attachments').where('blob_key', 'in', keys).select('blob_key').execute()).map((r) => r.blob_key as string)));
-      if (isDatabaseUnavailable(err)) throw err;
+      if (isDatabaseUnavailable(err) || isLimitReached(err)) throw err;
       report.failed++;
       // The error's code only: a database message can quote the values it refused (invariant 7).
       deps.logger.warn({ error: describeError(err), source: opts.source.source, externalId: t.externalId }, 'import: ticket not imported');

@@ -85,7 +85,7 @@ async function importCommand(io: CliIo, source: 'zendesk' | 'freescout', folder:
     }
     progress.finish();
     for (const line of summary(report)) io.out(line);
-    return report.failed > 0 || report.stoppedEarly || report.problems.length > 0 ? 1 : 0;
+    return report.failed > 0 || report.stoppedEarly || report.limitReached || report.problems.length > 0 ? 1 : 0;
   });
 }
 
@@ -101,6 +101,10 @@ export function summary(r: ImportReport): string[] {
     `  redactions   ${r.redactions} sensitive value(s) redacted on the way in`,
   ];
   if (r.stoppedEarly) lines.push(`Stopped early: ${r.stoppedEarly}`);
+  if (r.limitReached) {
+    lines.push(`Stopped at an organisation limit: ${r.limitReached}`);
+    lines.push(`The tickets counted above are stored; the one it stopped at was not (nothing of it was kept). Once the limit is raised (trustdesk orgs limits ORG --storage SIZE), run the same command again: what was imported is skipped.`);
+  }
   if (r.problems.length) {
     lines.push(`Problems (${r.problems.length + r.moreProblems}):`);
     for (const p of r.problems) lines.push(`  - ${p}`);
