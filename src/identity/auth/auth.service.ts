@@ -15,7 +15,7 @@ import type { DeferredTasks } from '../../platform/deferred.js';
 import type { Mailer } from '../../platform/notify/mailer.js';
 import { passwordSignInAllowed } from '../sso/connection.service.js';
 import { assertPasswordAcceptable, dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
-import { assertSeatsAvailable } from '../organizations/limits.js';
+import { assertSeatsAvailable, holdsSeat } from '../organizations/limits.js';
 import { SUSPENDED_MESSAGE } from '../organizations/status.js';
 import { createBuiltInRoles } from './principals.js';
 import { hashSecret, looksLikeSecret, newSecret } from './secrets.js';
@@ -330,8 +330,8 @@ export async function inviteUser(
     const existing = await trx.selectFrom('users').where('email', '=', email).select(['id', 'org_id', 'status']).executeTakeFirst();
     if (existing && (existing.org_id !== actor.orgId || existing.status !== 'invited')) throw new AppError('conflict', 'This address already has an account.');
     const id = existing?.id ?? randomUUID();
-    // A new invitation takes a seat (re-inviting someone already invited does not).
-    if (!existing) await assertSeatsAvailable(trx, actor.orgId);
+    // A new invitation takes a seat; so does renewing a revoked or expired one (re-inviting a pending one does not).
+    if (!existing || !(await holdsSeat(trx, existing.id))) await assertSeatsAvailable(trx, actor.orgId);
     if (!existing) await trx.insertInto('users').values({ id, org_id: actor.orgId, email, name: input.name, status: 'invited' }).execute();
     const roles = input.roleIds.length ? await trx.selectFrom('roles').where('org_id', '=', actor.orgId).where('id', 'in', input.roleIds).select('id').execute() : [];
     if (roles.length !== input.roleIds.length) throw new AppError('validation_failed', 'Unknown role.');

@@ -131,6 +131,27 @@ describe.each(testDatabaseKinds)('organisation limits on %s', (kind) => {
     expect((await scim('PATCH', `/Users/${id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'active', value: true }] })).statusCode).toBe(200);
   });
 
+  it('seats: a revoked or expired invitation frees its seat; renewing it takes one again, refused when none is left', async () => {
+    const org = await buildOrg(s);
+    const admin = await signIn(app, org, { roles: ['administrator'] });
+    await limit(org, { seats: 2 });
+    const first = await invite(admin, 'pending@limits-c.example');
+    expect(first.statusCode).toBe(201);
+    const pendingId = first.json().id as string;
+    expect((await invite(admin, 'over@limits-c.example')).json()).toMatchObject({ code: 'limit_reached', usage: 2, max: 2 });
+    expect((await app.inject({ method: 'DELETE', url: `/api/users/invitations/${pendingId}`, headers: admin.headers })).statusCode).toBe(200);
+    expect((await organizationUsage(s.database.db, org.orgId)).seats).toBe(1);
+    const expiring = await invite(admin, 'expiring@limits-c.example');
+    expect(expiring.statusCode).toBe(201);
+    // The revoked one renewed while the seat is taken: refused.
+    const renew = await app.inject({ method: 'POST', url: `/api/users/invitations/${pendingId}/resend`, headers: admin.headers });
+    expect(renew.json()).toMatchObject({ code: 'limit_reached' });
+    await s.database.db.updateTable('auth_links').set({ expires_at: new Date(Date.now() - 1000) }).where('user_id', '=', expiring.json().id as string).execute();
+    expect((await organizationUsage(s.database.db, org.orgId)).seats).toBe(1);
+    expect((await app.inject({ method: 'POST', url: `/api/users/invitations/${pendingId}/resend`, headers: admin.headers })).statusCode).toBe(200);
+    expect((await organizationUsage(s.database.db, org.orgId)).seats).toBe(2);
+  });
+
   it('inbound per day: SMTP answers 450 4.2.1 at RCPT once the day’s messages are taken (the sender retries), the request form answers limit_reached, the other organisation still takes mail', async () => {
     const today = (await organizationUsage(s.database.db, a.orgId)).inboundToday;
     await limit(a, { inboundPerDay: today + 1 });

@@ -9,7 +9,8 @@
  * additions at once cannot both take the last seat or byte. The inbound count is
  * one conditional upsert per message on a per-day row.
  */
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { Database } from '../../platform/db/schema.js';
 import type { Db } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { AuditLog } from '../../protection/audit/audit-log.js';
@@ -97,9 +98,31 @@ export function utcDay(now: Date): string {
   return now.toISOString().slice(0, 10);
 }
 
+/** Active people, and invited ones whose link is still pending (not accepted, revoked or expired); no service account. */
 async function countSeats(db: Executor, orgId: string): Promise<number> {
-  const r = await db.selectFrom('users').where('org_id', '=', orgId).where('status', 'in', ['active', 'invited']).where('service_account', '=', false).select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom('users')
+    .where('org_id', '=', orgId)
+    .where('service_account', '=', false)
+    .where((eb) => eb.or([eb('status', '=', 'active'), eb('status', '=', 'invited').and(eb.exists(pendingInvite(eb)))]))
+    .select(sql<number>`count(*)::int`.as('n'))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
+}
+
+function pendingInvite(eb: ExpressionBuilder<Database, 'users'>) {
+  return eb.selectFrom('auth_links').whereRef('auth_links.user_id', '=', 'users.id').where('auth_links.kind', '=', 'invite').where('auth_links.used_at', 'is', null).where('auth_links.expires_at', '>', new Date()).select('auth_links.user_id');
+}
+
+/** Whether this person holds a seat already (active, or invited with a pending link): re-inviting them takes none. */
+export async function holdsSeat(db: Executor, userId: string): Promise<boolean> {
+  const r = await db
+    .selectFrom('users')
+    .where('id', '=', userId)
+    .where((eb) => eb.or([eb('status', '=', 'active'), eb('status', '=', 'invited').and(eb.exists(pendingInvite(eb)))]))
+    .select('id')
+    .executeTakeFirst();
+  return r !== undefined;
 }
 
 async function countStorage(db: Executor, orgId: string): Promise<number> {
