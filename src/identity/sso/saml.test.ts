@@ -17,6 +17,8 @@ import { openDatabase } from '../../platform/db/database.js';
 import { createTestDatabase, TEST_DATABASE_URL } from '../../platform/db/testing.js';
 import { MemoryMailer } from '../../platform/notify/mailer.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_OPERATOR } from '../organizations/lifecycle.js';
+import { organizationUsage, setOrganizationLimits } from '../organizations/limits.js';
 import type { Services } from '../../platform/app/services.js';
 import { createTestServices, testSchemaCache } from '../../platform/app/testing.js';
 import { dumpAllTables } from '../../platform/db/dump.js';
@@ -304,6 +306,19 @@ describe('staff single sign-on (SAML 2.0)', () => {
     const twice = await db.selectFrom('users').where('email', '=', 'twice@saml-a.example').select('id').execute();
     expect(twice).toHaveLength(1);
     expect(await db.selectFrom('audit_log').where('action', '=', 'user.provision').where('object_id', '=', twice[0]!.id).select('seq').execute()).toHaveLength(1);
+  });
+
+  it('provisioning at first sign-in is refused when the organisation has no seat left (decision 0235); people who have an account still sign in', async () => {
+    const db = services.database.db;
+    const used = (await organizationUsage(db, orgA.orgId)).seats;
+    await setOrganizationLimits({ db, audit: services.audit }, CLI_OPERATOR, orgA.orgId, { seats: used });
+    try {
+      await refusedWith(await signInWith({ email: 'seatless@saml-a.example', groups: ['support-agents'] }), 'seat_limit_reached', 'seats');
+      expect(await db.selectFrom('users').where('email', '=', 'seatless@saml-a.example').select('id').executeTakeFirst()).toBeUndefined();
+      expect((await signInWith({ email: 'newbie@saml-a.example', groups: ['support-agents'] })).headers.location).toBe('/');
+    } finally {
+      await setOrganizationLimits({ db, audit: services.audit }, CLI_OPERATOR, orgA.orgId, { seats: null });
+    }
   });
 });
 

@@ -33,6 +33,25 @@ describe.each(testDatabaseKinds)('migrations on %s', (kind) => {
     expect(rows.map((r) => [r.email, r.last_signin_at?.toISOString() ?? null])).toEqual([['first@before.example', at.toISOString()], ['later@before.example', null]]);
   });
 
+  it('0052 marks existing service accounts (their address and their own role), not a person given such an address', async () => {
+    db = await createTestDatabase(kind, { migrate: false });
+    await migrateToLatest(db.scripts, loadMigrations().filter((m) => m.name < '0052'));
+    const org = randomUUID();
+    const [service, person] = [randomUUID(), randomUUID()];
+    const role = randomUUID();
+    const d = db.db;
+    await d.insertInto('organizations').values({ id: org, name: 'Before limits' }).execute();
+    await d.insertInto('users').values([
+      { id: service, org_id: org, email: 'provisioner@before.service.invalid', name: 'Service: provisioner', status: 'active' },
+      { id: person, org_id: org, email: 'looks-like@before.service.invalid', name: 'A person', status: 'active' },
+    ]).execute();
+    await d.insertInto('roles').values({ id: role, org_id: org, key: `service_${service.replace(/-/g, '').slice(0, 12)}`, name: 'Service account: provisioner' }).execute();
+    await d.insertInto('user_roles').values({ user_id: service, role_id: role, granted_by: null }).execute();
+    await migrateToLatest(db.scripts);
+    const rows = await db.db.selectFrom('users').where('org_id', '=', org).orderBy('email', 'desc').select(['email', 'service_account']).execute();
+    expect(rows).toEqual([{ email: 'provisioner@before.service.invalid', service_account: true }, { email: 'looks-like@before.service.invalid', service_account: false }]);
+  });
+
   it('refuse an applied migration whose file changed', async () => {
     db = await createTestDatabase(kind);
     const changed = loadMigrations().map((m, i) => (i === 0 ? { ...m, checksum: 'different' } : m));
