@@ -8,7 +8,8 @@
  *   - a crash after storing but before marking: the next session only marks (no second ticket);
  *   - flag mode: \Seen and the keyword, left in INBOX;
  *   - XOAUTH2: a token the server refuses is refreshed once and the session goes on; a rotated refresh token is
- *     stored (encrypted); two pollers never both hold the mailbox, and the second takes over when the first stops.
+ *     stored (encrypted); two pollers never both hold the mailbox, and the second takes over when the first stops;
+ *   - the organisation's inbound messages for today taken: the rest stay on the server, unmarked, with the reason.
  */
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -29,6 +30,8 @@ import { dovecotAvailable, startDovecot, type Dovecot } from './dovecot-testing.
 import { ImapPuller, TOO_LARGE_KEYWORD } from './puller.js';
 import { imapMessages, imapSessions } from '../../../platform/metrics/metrics.js';
 import { renderMetrics } from '../../../platform/metrics/metrics.routes.js';
+import { CLI_OPERATOR } from '../../../identity/organizations/lifecycle.js';
+import { setOrganizationLimits } from '../../../identity/organizations/limits.js';
 
 /** A counter's value for one label set (the registry is the process's: tests compare before and after). */
 async function counted(metric: typeof imapMessages | typeof imapSessions, labels: Record<string, string>): Promise<number> {
@@ -89,7 +92,7 @@ function message(n: number, tag: string, extra = '', withMessageId = true): stri
 describe.skipIf(!dovecotAvailable)('IMAP pull against dovecot', () => {
   let dovecot: Dovecot;
   let tokens: Awaited<ReturnType<typeof startTokenServer>>;
-  const users = testDatabaseKinds.flatMap((k) => [`agent-${k}`, `oauth-${k}`, `garbled-${k}`]);
+  const users = testDatabaseKinds.flatMap((k) => [`agent-${k}`, `oauth-${k}`, `garbled-${k}`, `limited-${k}`]);
 
   beforeAll(async () => {
     tokens = await startTokenServer();
@@ -252,6 +255,40 @@ describe.skipIf(!dovecotAvailable)('IMAP pull against dovecot', () => {
       expect(await count('tickets')).toBe(6);
       await crashing.stop();
     }, 120_000);
+
+    it('the organisation’s inbound messages for today taken: the rest stay on the server, unmarked, the account says why; taken once the limit allows', async () => {
+      const limitedUser = `limited-${kind}`;
+      const org = await seedOrganization(s.database.db, `Pull limited ${kind}`);
+      const box = await seedMailbox(s.database.db, org, `limited-${kind}@pull.example`, null);
+      const orgActor = { ...actor, orgId: org };
+      const tickets = async () => (await s.database.db.selectFrom('tickets').where('org_id', '=', org).select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()).n;
+      await setOrganizationLimits({ db: s.database.db, audit: s.audit }, CLI_OPERATOR, org, { inboundPerDay: 2 });
+      const c = await admin(limitedUser);
+      for (let i = 1; i <= 4; i++) await c.append('INBOX', message(i, `limited-${kind}`));
+      await c.logout();
+      const deferredBefore = await counted(imapMessages, { outcome: 'deferred_limit' });
+      const account = await createAccount(imapDeps, orgActor, {
+        name: 'Limited', mailboxId: box, host: dovecot.host, port: dovecot.tlsPort, security: 'tls', caPem: dovecot.certPem,
+        username: limitedUser, auth: 'password', password: PASSWORD, afterStore: 'move', moveTo: 'Processed', maxBytes: 20_000, pollSeconds: 5,
+      });
+      const p = newPuller();
+      p.start(100);
+      const view = await until('deferred', async () => {
+        const v = await getAccount(imapDeps, org, account.id);
+        return v.status.lastError?.includes('inbound messages for today') ? v : undefined;
+      }, 30_000);
+      expect(view.status.lastError).toMatch(/taken its 2 inbound messages for today \(UTC\); the rest stay on the server and are taken from midnight UTC/);
+      expect(await tickets()).toBe(2);
+      expect(await folderState(limitedUser, 'INBOX')).toHaveLength(2);
+      expect((await folderState(limitedUser, 'Processed')).length).toBe(2);
+      expect(await counted(imapMessages, { outcome: 'deferred_limit' })).toBeGreaterThan(deferredBefore);
+
+      // The limit raised (as the next UTC day would): the next poll takes the rest and the reason clears.
+      await setOrganizationLimits({ db: s.database.db, audit: s.audit }, CLI_OPERATOR, org, { inboundPerDay: null });
+      await until('the rest pulled', async () => (await folderState(limitedUser, 'Processed')).length === 4 && (await tickets()) === 4, 30_000);
+      await until('reason cleared', async () => (await getAccount(imapDeps, org, account.id)).status.lastError === null, 30_000);
+      await p.stop();
+    }, 60_000);
 
     it('XOAUTH2: a refused token is refreshed once, the rotated refresh token is stored; one poller per mailbox', async () => {
       const oauthUser = `oauth-${kind}`;
