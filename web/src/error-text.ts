@@ -10,9 +10,10 @@ export interface ProblemLike {
 
 /**
  * Codes whose generic text only says "something is in the way": when the server says what (the last
- * administrator cannot lose the role, the link was already used), that sentence is the whole message.
+ * administrator cannot lose the role, the link was already used, which limit is reached and who can raise it), that
+ * sentence is the whole message.
  */
-const REASON_IS_THE_MESSAGE = new Set(['conflict', 'gone']);
+const REASON_IS_THE_MESSAGE = new Set(['conflict', 'gone', 'limit_reached']);
 
 export function describeProblem(p: ProblemLike): { message: string; detail: string | null; requestId: string | null } {
   if (REASON_IS_THE_MESSAGE.has(p.code) && p.detail && p.status < 500) return { message: p.detail, detail: null, requestId: p.requestId };

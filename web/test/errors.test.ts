@@ -15,6 +15,11 @@ describe('describeProblem', () => {
     expect(describeProblem({ status: 410, code: 'gone', detail: 'This secure-message link has expired or was already used.', requestId: null }).message).toBe('This secure-message link has expired or was already used.');
   });
 
+  it('shows which limit is reached and who can raise it, alone', () => {
+    const reason = 'This organisation has reached its limit of staff seats: 10 used of 10. Ask the operator of this Trustdesk installation (your provider) to raise it.';
+    expect(describeProblem({ status: 403, code: 'limit_reached', detail: reason, requestId: null })).toMatchObject({ message: reason, detail: null });
+  });
+
   it('keeps the generic text when the server gave no reason, and for other codes puts the reason under it', () => {
     expect(describeProblem({ status: 409, code: 'conflict', detail: '', requestId: null }).message).toBe(t('errors.conflict'));
     const forbidden = describeProblem({ status: 403, code: 'forbidden', detail: 'Only administrators can do this.', requestId: null });

@@ -20,6 +20,7 @@ import { useResource, useSubmit } from '../ui/hooks.js';
 import { Badge, ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page, Section } from '../ui/Page.js';
 import { AdminNav } from './AdminNav.js';
+import { OrganizationLimits } from './Limits.js';
 import { ChoiceList, ConfirmButton, When } from './shared.js';
 
 type User = Static<typeof UserView>;
@@ -156,6 +157,7 @@ export function Staff() {
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       {data.loading && !data.data ? <Loading /> : null}
       <ErrorNotice error={data.error} onRetry={data.reload} />
+      <OrganizationLimits />
       {data.data ? (
         <Section title={tp('admin.staff.count', data.data.users.length)} id="staff">
           <DataTable

@@ -61,6 +61,7 @@ export default {
   'errors.customer_mfa_required': 'Confirm it is you with your second factor to continue.',
   'errors.step_up_required': 'This action needs you to confirm your second factor again.',
   'errors.forbidden': 'You do not have permission to do that.',
+  'errors.limit_reached': 'This organisation has reached a limit set by the provider that runs Trustdesk.',
   'errors.not_found': 'That was not found, or you do not have access to it.',
   'errors.conflict': 'That conflicts with the current state. Reload and try again.',
   'errors.gone': 'That is no longer available.',
