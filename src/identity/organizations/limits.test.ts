@@ -190,7 +190,7 @@ describe.each(testDatabaseKinds)('organisation limits on %s', (kind) => {
     await expect(takeInbound(s.database.db, org.orgId, new Date(Date.now() + 86_400_000))).resolves.toBeUndefined();
   });
 
-  it('storage: inbound mail whose files would exceed it is refused 452 4.2.2 with nothing stored; a portal upload answers limit_reached; lowered below usage, stored files are kept', async () => {
+  it('storage: inbound mail whose files would exceed it is refused 452 4.2.2 with nothing stored; portal and agent uploads answer limit_reached; lowered below usage, stored files are kept', async () => {
     const file = (n: number) => ({ filename: 'scan.pdf', content: Buffer.alloc(n, 0x41) });
     await limit(a, { storageBytes: 3000 });
     await send(addrA, 'Small file', [file(1000)]);
@@ -205,6 +205,11 @@ describe.each(testDatabaseKinds)('organisation limits on %s', (kind) => {
     const up = await app.inject({ method: 'POST', url: `/api/portal/tickets/${ticketId}/attachments?filename=photo.png`, headers: { ...portal.headers, 'content-type': 'application/octet-stream', 'x-file-type': 'image/png' }, payload: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(2500)]) });
     expect(up.statusCode).toBe(403);
     expect(up.json()).toMatchObject({ code: 'limit_reached', limit: 'storage', detail: expect.stringMatching(/attachment storage: 1 KB used of 3 KB\. Ask the operator/) });
+
+    const agentUp = await app.inject({ method: 'POST', url: `/api/tickets/${ticketId}/attachments?filename=notes.txt`, headers: { ...adminA.headers, 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(2500, 0x41) });
+    expect(agentUp.statusCode, agentUp.body).toBe(403);
+    expect(agentUp.json()).toMatchObject({ code: 'limit_reached', limit: 'storage' });
+    expect(blobs.blobs.size).toBe(blobCount);
 
     await limit(a, { storageBytes: 10 });
     expect((await organizationUsage(s.database.db, a.orgId)).storageBytes).toBe(1000);

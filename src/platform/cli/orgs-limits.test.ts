@@ -48,6 +48,10 @@ describe('trustdesk orgs limits', () => {
     expect(lowered.text).toMatch(/attachment storage +0 B \(no limit\)/);
     expect(lowered.text).toMatch(/inbound per day +0 today \(UTC\) of 200/);
 
+    // The operator's own invitation is held to the limit too, with the same words.
+    const invite = await run('users', 'create-admin', '--email', 'second@harbour.example');
+    expect(invite).toMatchObject({ code: 1, text: expect.stringMatching(/limit of staff seats: 1 used of 0\. Ask the operator/) });
+
     const list = await run('orgs', 'list', '--json');
     expect(JSON.parse(list.out[0]!)).toEqual([expect.objectContaining({ slug: 'harbour-dental', limits: { seats: 0, storageBytes: null, inboundPerDay: 200 }, usage: { seats: 1, storageBytes: 0, inboundToday: 0 } })]);
   }, 240_000);
