@@ -34,7 +34,7 @@ import { crlfLineEndings, normalizeParsedMessage, TEXT_NORMALIZED } from './norm
 import { loadOrgDlp } from '../../protection/dlp-policy/org-policy.js';
 import { routeNewTicket } from '../routing/routing.js';
 import { notifyCustomerMessage } from '../notifications/notify.js';
-import { takeInbound } from '../../identity/organizations/limits.js';
+import { countInbound, takeInbound } from '../../identity/organizations/limits.js';
 
 export interface InboundEnvelope {
   raw: Buffer;
@@ -199,8 +199,8 @@ async function storeForMailbox(deps: HelpdeskDeps, options: IngestOptions, envel
       const dup = await findStoredCopy(trx, orgId, ownIdHash);
       if (dup) return { outcome: 'duplicate' as const, ticketId: dup.ticket_id, messageId: dup.id, orgId };
     }
-    // The organisation's inbound messages per day (decision 0235): counted with the message, given back if it rolls back.
-    await takeInbound(trx, orgId);
+    // The organisation's inbound messages per day (decision 0235): taken with the message, given back if it rolls back.
+    const counted = await takeInbound(trx, orgId);
     const sender = await findOrCreateSender(trx, deps, { orgId, address: from.address, name: from.name });
     const thread = await findThread(trx, deps, { orgId, recipients: envelope.rcptTo, messageIds: refs, subject: parsed.subject, senderCustomerId: sender.id });
     const now = new Date();
@@ -274,7 +274,7 @@ async function storeForMailbox(deps: HelpdeskDeps, options: IngestOptions, envel
     });
     await notifyCustomerMessage(trx, { orgId, ticketId, newTicket: !thread, automatic: auto !== null });
     if (options.withinStore) await options.withinStore(trx, orgId);
-    return { outcome: thread ? ('threaded' as const) : ('ticket_created' as const), ticketId, messageId, orgId, autoSubmitted: auto !== null };
+    return { outcome: thread ? ('threaded' as const) : ('ticket_created' as const), ticketId, messageId, orgId, autoSubmitted: auto !== null, counted };
   }).catch(async (err: unknown) => {
     // Another instance stored it between our check and our insert: the constraint said no, and that copy stands.
     const dup = ownIdHash && isStoredCopyConflict(err) ? await findStoredCopy(deps.db, orgId, ownIdHash) : undefined;
@@ -282,9 +282,19 @@ async function storeForMailbox(deps: HelpdeskDeps, options: IngestOptions, envel
     return { outcome: 'duplicate' as const, ticketId: dup.ticket_id, messageId: dup.id, orgId };
   }));
   if (result.outcome !== 'duplicate') {
+    if (!result.counted) await countStored(deps, orgId);
     await safeNotify(deps, hooks, { type: result.outcome === 'threaded' ? 'message.received' : 'ticket.created', orgId, ticketId: result.ticketId, messageId: result.messageId, autoSubmitted: result.autoSubmitted });
   }
   return { outcome: result.outcome, ticketId: result.ticketId, messageId: result.messageId, orgId };
+}
+
+/** Usage of an organisation without an inbound limit, counted after storing: never fatal, the message is stored. */
+async function countStored(deps: HelpdeskDeps, orgId: string): Promise<void> {
+  try {
+    await countInbound(deps.db, orgId);
+  } catch (err) {
+    deps.logger.warn({ err }, 'inbound message stored but not counted');
+  }
 }
 
 async function safeNotify(deps: HelpdeskDeps, hooks: IngestHooks, event: Parameters<IngestHooks['notify']>[0]): Promise<void> {

@@ -6,7 +6,7 @@
  * nothing but a PII-free audit record, so a bot learns nothing to adapt to.
  * Accepted requests pass the same DLP stage as email before storage.
  */
-import { takeInbound } from '../../identity/organizations/limits.js';
+import { countInbound, takeInbound } from '../../identity/organizations/limits.js';
 import { assertOrganizationOpen } from '../../identity/organizations/status.js';
 import { queueAcknowledgement } from '../branding/acknowledgement.js';
 import { findOrCreateSender } from '../ingest/sender.js';
@@ -54,9 +54,9 @@ export async function submitWebRequest(deps: PortalDeps, client: ClientInfo, inp
   const scan = scanSensitiveData({ subject: input.subject, body: input.body }, policy);
   const name = scanSensitiveData({ body: input.name }, policy).body;
   const mailbox = await deps.db.selectFrom('mailboxes').where('org_id', '=', input.orgId).select(['id', 'team_id']).orderBy('created_at').executeTakeFirst();
-  const ticketId = await deps.db.transaction().execute(async (trx) => {
+  const stored = await deps.db.transaction().execute(async (trx) => {
     // Counts against the organisation's inbound messages per day; over it, refused (403 limit_reached), nothing stored.
-    await takeInbound(trx, input.orgId);
+    const counted = await takeInbound(trx, input.orgId);
     const sender = await findOrCreateSender(trx, deps, { orgId: input.orgId, address: input.email, name });
     // The team's assignment strategy (round robin, least busy) may hand it to a member straight away.
     const assigneeId = mailbox?.team_id ? await pickAssignee(trx, input.orgId, mailbox.team_id) : null;
@@ -65,7 +65,10 @@ export async function submitWebRequest(deps: PortalDeps, client: ClientInfo, inp
     await queueAcknowledgement(trx, deps, { orgId: input.orgId, ticketId: t.id, mailboxId: mailbox?.id ?? null, customerId: sender.id, autoSubmitted: null, verdict: null });
     await deps.audit.append(trx, { ...anon, action: 'ticket.create', object: { type: 'ticket', id: t.id }, subjectCustomerId: sender.id, result: 'success', details: { channel: 'web', redactions: scan.redactions.length } });
     await notifyCustomerMessage(trx, { orgId: input.orgId, ticketId: t.id, newTicket: true });
-    return t.id;
+    return { id: t.id, counted };
   });
+  // Without a limit, counted once stored (usage is known if one is set later); never fatal.
+  if (!stored.counted) await countInbound(deps.db, input.orgId).catch(() => undefined);
+  const ticketId = stored.id;
   return { received: true, ticketId };
 }

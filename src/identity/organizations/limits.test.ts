@@ -159,7 +159,10 @@ describe.each(testDatabaseKinds)('organisation limits on %s', (kind) => {
     const stored = await messages(a);
     await expect(send(addrA, 'Second of the day')).rejects.toMatchObject({ responseCode: 450, response: expect.stringMatching(/^450 4\.2\.1 .*messages for today \(UTC\), try again later/) });
     expect(await messages(a)).toBe(stored);
+    const bBefore = (await organizationUsage(s.database.db, b.orgId)).inboundToday;
     await send(addrB, 'Bakery order');
+    // Without a limit, still counted (after storing), so the usage is known when a limit is set.
+    expect((await organizationUsage(s.database.db, b.orgId)).inboundToday).toBe(bBefore + 1);
 
     const form = (await app.inject({ url: `/api/portal/request-form?organizationId=${a.orgId}`, remoteAddress: nextIp() })).json().formToken as string;
     await new Promise((r) => setTimeout(r, 80));
@@ -187,7 +190,10 @@ describe.each(testDatabaseKinds)('organisation limits on %s', (kind) => {
     }).catch(() => undefined);
     expect((await organizationUsage(s.database.db, org.orgId)).inboundToday).toBe(3);
     // Yesterday's count does not hold today's messages back.
-    await expect(takeInbound(s.database.db, org.orgId, new Date(Date.now() + 86_400_000))).resolves.toBeUndefined();
+    await expect(takeInbound(s.database.db, org.orgId, new Date(Date.now() + 86_400_000))).resolves.toBe(true);
+    // Without a limit nothing is taken in the storing transaction (the caller counts once stored).
+    await limit(org, { inboundPerDay: null });
+    await expect(takeInbound(s.database.db, org.orgId)).resolves.toBe(false);
   });
 
   it('storage: inbound mail whose files would exceed it is refused 452 4.2.2 with nothing stored; portal and agent uploads answer limit_reached; lowered below usage, stored files are kept', async () => {

@@ -177,23 +177,32 @@ export async function inboundOpen(db: Executor, orgId: string, now = new Date())
 }
 
 /**
- * Counts one inbound message against today's limit, atomically: the increment
+ * Takes one inbound message from today's limit, atomically: the increment
  * happens only while the count is under the limit, in one statement, so two
- * instances cannot both take the last one. Inside the transaction that stores
- * the message, a rollback gives the count back. Counted always (also without a
- * limit), so usage is known when one is set.
+ * instances cannot both take the last one. Call it inside the transaction that
+ * stores the message: a rollback gives the count back (the counter row stays
+ * locked until then, which serialises that organisation's storing). Returns
+ * false when the organisation has no limit and nothing was counted: the caller
+ * counts with countInbound once the message is stored, so organisations without
+ * a limit never wait on a counter row.
  */
-export async function takeInbound(db: Executor, orgId: string, now = new Date()): Promise<void> {
-  const { inboundPerDay } = await organizationLimits(db, orgId);
+export async function takeInbound(trx: Executor, orgId: string, now = new Date()): Promise<boolean> {
+  const { inboundPerDay } = await organizationLimits(trx, orgId);
+  if (inboundPerDay === null) return false;
   const day = utcDay(now);
-  const max = inboundPerDay ?? MAX_COUNT;
   const r = await sql<{ count: number }>`
-    INSERT INTO organization_inbound_days (org_id, day, count) SELECT ${orgId}::uuid, ${day}::date, 1 WHERE ${max}::int > 0
-    ON CONFLICT (org_id, day) DO UPDATE SET count = organization_inbound_days.count + 1 WHERE organization_inbound_days.count < ${max}::int
-    RETURNING count`.execute(db);
-  if (r.rows.length) return;
-  const row = await db.selectFrom('organization_inbound_days').where('org_id', '=', orgId).where('day', '=', day).select('count').executeTakeFirst();
-  throw new LimitReachedError('inbound_per_day', row?.count ?? 0, max, `This organisation has taken its ${max} inbound messages for today (UTC); more are taken from midnight UTC.`);
+    INSERT INTO organization_inbound_days (org_id, day, count) SELECT ${orgId}::uuid, ${day}::date, 1 WHERE ${inboundPerDay}::int > 0
+    ON CONFLICT (org_id, day) DO UPDATE SET count = organization_inbound_days.count + 1 WHERE organization_inbound_days.count < ${inboundPerDay}::int
+    RETURNING count`.execute(trx);
+  if (r.rows.length) return true;
+  const row = await trx.selectFrom('organization_inbound_days').where('org_id', '=', orgId).where('day', '=', day).select('count').executeTakeFirst();
+  throw new LimitReachedError('inbound_per_day', row?.count ?? 0, inboundPerDay, `This organisation has taken its ${inboundPerDay} inbound messages for today (UTC); more are taken from midnight UTC.`);
+}
+
+/** Counts a stored inbound message of an organisation without a limit (after takeInbound returned false), so usage is known. */
+export async function countInbound(db: Executor, orgId: string, now = new Date()): Promise<void> {
+  await sql`INSERT INTO organization_inbound_days (org_id, day, count) VALUES (${orgId}::uuid, ${utcDay(now)}::date, 1)
+    ON CONFLICT (org_id, day) DO UPDATE SET count = organization_inbound_days.count + 1`.execute(db);
 }
 
 export interface LimitChanges {
