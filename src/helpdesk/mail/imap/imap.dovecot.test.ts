@@ -9,7 +9,8 @@
  *   - flag mode: \Seen and the keyword, left in INBOX;
  *   - XOAUTH2: a token the server refuses is refreshed once and the session goes on; a rotated refresh token is
  *     stored (encrypted); two pollers never both hold the mailbox, and the second takes over when the first stops;
- *   - the organisation's inbound messages for today taken: the rest stay on the server, unmarked, with the reason.
+ *   - the organisation's inbound messages for today taken: the rest stay on the server, unmarked, with the reason;
+ *     files over its storage limit: that message stays, later ones without files still come.
  */
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -287,6 +288,23 @@ describe.skipIf(!dovecotAvailable)('IMAP pull against dovecot', () => {
       await setOrganizationLimits({ db: s.database.db, audit: s.audit }, CLI_OPERATOR, org, { inboundPerDay: null });
       await until('the rest pulled', async () => (await folderState(limitedUser, 'Processed')).length === 4 && (await tickets()) === 4, 30_000);
       await until('reason cleared', async () => (await getAccount(imapDeps, org, account.id)).status.lastError === null, 30_000);
+
+      // Files over the storage limit: that message stays on the server with the reason; one without files still comes.
+      await setOrganizationLimits({ db: s.database.db, audit: s.audit }, CLI_OPERATOR, org, { storageBytes: 100 });
+      const withFile = [`From: Customer 7 <customer7@shop.example>`, 'To: help@pull.example', `Subject: Invoice limited ${kind}`, `Message-ID: <pull-file-${kind}@shop.example>`, 'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b1"', '', '--b1', 'Content-Type: text/plain', '', 'Invoice attached.', '--b1', 'Content-Type: application/pdf; name="invoice.pdf"',
+        'Content-Disposition: attachment; filename="invoice.pdf"', 'Content-Transfer-Encoding: base64', '', Buffer.alloc(2000, 0x41).toString('base64'), '--b1--', ''].join('\r\n');
+      const c2 = await admin(limitedUser);
+      await c2.append('INBOX', withFile);
+      await c2.append('INBOX', message(8, `limited-${kind}`));
+      await c2.logout();
+      await until('the one without files pulled', async () => (await tickets()) === 5, 30_000);
+      const held = await until('storage reason shown', async () => {
+        const v = await getAccount(imapDeps, org, account.id);
+        return v.status.lastError?.includes('attachment storage is used up') ? v : undefined;
+      }, 30_000);
+      expect(held.status.state).toBe('connected');
+      expect((await folderState(limitedUser, 'INBOX')).map((m) => m.subject)).toEqual([`Invoice limited ${kind}`]);
       await p.stop();
     }, 60_000);
 

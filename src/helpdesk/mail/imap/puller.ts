@@ -65,6 +65,8 @@ export class ImapPuller {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = false;
+  /** Accounts whose current pass left a message on the server for an organisation limit: the pass keeps the reason shown. */
+  private readonly deferred = new Set<string>();
 
   constructor(private readonly options: ImapPullerOptions) {
     this.db = options.deps.db;
@@ -240,6 +242,7 @@ export class ImapPuller {
 
   /** Every message of the folder not yet taken: stored, then marked. False when the lease was lost. */
   private async pass(client: ImapFlow, account: AccountRow): Promise<boolean> {
+    this.deferred.delete(account.id);
     const lock = await client.getMailboxLock(account.folder);
     try {
       const box = client.mailbox;
@@ -281,7 +284,8 @@ export class ImapPuller {
           if (this.options.betweenMessages) await this.options.betweenMessages();
         }
       }
-      await this.db.updateTable('imap_accounts').set({ last_success_at: new Date(), state: 'connected', failures: 0, last_error: null }).where('id', '=', account.id).where('lease_owner', '=', this.owner).execute();
+      const keepReason = this.deferred.delete(account.id);
+      await this.db.updateTable('imap_accounts').set({ last_success_at: new Date(), state: 'connected', failures: 0, ...(keepReason ? {} : { last_error: null }) }).where('id', '=', account.id).where('lease_owner', '=', this.owner).execute();
       return true;
     } finally {
       lock.release();
@@ -321,8 +325,9 @@ export class ImapPuller {
         [route],
       );
     } catch (err) {
-      // The organisation's last message of the day taken meanwhile (another instance, SMTP): left for tomorrow.
-      if (isLimitReached(err) && err.limit === 'inbound_per_day') return void (await this.deferForLimit(account, err));
+      // The organisation's last message of the day taken meanwhile (another instance, SMTP): left for tomorrow. Its files
+      // over the storage limit: left on the server until the limit is raised; messages after it are still taken.
+      if (isLimitReached(err)) return void (await this.deferForLimit(account, err));
       // Another poller (a lease hand-over) stored this UID first: its copy stands.
       if (!isUidConflict(err)) throw err;
       outcomes = [];
@@ -353,7 +358,10 @@ export class ImapPuller {
 
   private async deferForLimit(account: AccountRow, err: LimitReachedError): Promise<void> {
     imapMessages.inc({ outcome: 'deferred_limit' });
-    const reason = `The organisation has taken its ${String(err.extra?.max ?? '')} inbound messages for today (UTC); the rest stay on the server and are taken from midnight UTC.`;
+    this.deferred.add(account.id);
+    const reason = err.limit === 'storage'
+      ? 'The organisation\'s attachment storage is used up: messages whose files would exceed it stay on the server until its provider raises the limit.'
+      : `The organisation has taken its ${String(err.extra?.max ?? '')} inbound messages for today (UTC); the rest stay on the server and are taken from midnight UTC.`;
     await this.db.updateTable('imap_accounts').set({ last_error: reason, last_error_at: new Date() }).where('id', '=', account.id).where('lease_owner', '=', this.owner).execute();
   }
 
