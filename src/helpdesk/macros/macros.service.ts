@@ -59,6 +59,13 @@ export async function saveMacro(deps: HelpdeskDeps, ctx: AgentContext, input: Ma
   const p = ctx.principal;
   const id = input.macroId ?? randomUUID();
   return deps.db.transaction().execute(async (trx) => {
+    // A macro may only name a team and a person of its own organisation: checked when saved, not first when applied.
+    if (actions.teamId && !(await trx.selectFrom('teams').where('id', '=', actions.teamId).where('org_id', '=', p.orgId).select('id').executeTakeFirst())) {
+      throw new AppError('bad_request', 'The macro assigns to a team that does not exist here.');
+    }
+    if (actions.assigneeId && !(await trx.selectFrom('users').where('id', '=', actions.assigneeId).where('org_id', '=', p.orgId).where('status', '=', 'active').select('id').executeTakeFirst())) {
+      throw new AppError('bad_request', 'The macro assigns to a person who is not an active member of staff here.');
+    }
     const body_enc = await deps.keyring.encrypt({ type: 'organization', id: p.orgId }, bodyField(id), input.body, trx);
     const now = new Date();
     if (input.macroId) {

@@ -17,6 +17,7 @@ import type { ClientInfo } from '../../identity/auth/auth.service.js';
 import type { Principal } from '../../identity/auth/access.js';
 import { readOrgSetting, writeOrgSetting } from '../../identity/organization/settings.js';
 import type { Executor } from '../../protection/crypto/keyring.js';
+import { AppError } from '../../platform/errors.js';
 import type { RetentionPolicyValue } from '../../platform/http/schemas/retention.js';
 import type { HelpdeskDeps } from '../tickets/context.js';
 import type { RetentionCategory, RetentionCounts } from './schema.js';
@@ -40,6 +41,10 @@ export async function saveRetentionPolicy(deps: HelpdeskDeps, p: Principal, clie
   return deps.db.transaction().execute(async (trx) => {
     const before = await readRetentionPolicy(trx, p.orgId);
     const after: RetentionPolicy = { ...policy, tickets: { ...policy.tickets, channels: [...new Set(policy.tickets.channels)].sort(), tags: [...new Set(policy.tickets.tags)].sort(), teamIds: [...new Set(policy.tickets.teamIds)].sort() } };
+    if (after.tickets.teamIds.length) {
+      const known = await trx.selectFrom('teams').where('org_id', '=', p.orgId).where('id', 'in', after.tickets.teamIds).select('id').execute();
+      if (known.length !== after.tickets.teamIds.length) throw new AppError('bad_request', 'The policy names a team that does not exist here.');
+    }
     await writeOrgSetting(trx, p.orgId, SETTINGS_KEY, after);
     await deps.audit.append(trx, { orgId: p.orgId, actor: { type: 'user', id: p.userId }, requestId: client.requestId, sourceIp: client.ip, action: 'policy.retention.change', object: { type: 'organization', id: p.orgId }, result: 'success', details: { before, after } });
     return after;

@@ -5,6 +5,9 @@ import { exportBundle, isProofBundle, openBundle, openProofBundle, readStoredChe
 import { parseVerifierKey } from '../../protection/audit/checkpoint.js';
 import { verifyAuditTrail, verifyEntryProofs, type VerifyReport } from '../../protection/audit/verify.js';
 import { hashStoredEntriesInParallel } from '../../protection/audit/verify-parallel.js';
+import { findOrganization } from '../../identity/organizations/lifecycle.js';
+import { exportOrganizationBundle } from '../../protection/audit/org-export.js';
+import { AppError } from '../errors.js';
 import { CliExit, withServices, type CliIo } from './io.js';
 
 function printReport(io: CliIo, report: VerifyReport, json: boolean): void {
@@ -115,9 +118,26 @@ export function auditCommands(program: Command, io: CliIo): void {
     .command('export')
     .description('Write a bundle (entries, signed checkpoints, public key) that anyone can verify offline')
     .requiredOption('--out <dir>', 'folder to write')
-    .action(async (opts: { out: string }) => {
+    .option('--org <org>', 'only this organisation\'s entries (id or slug), each with its inclusion proof: for its own auditors')
+    .action(async (opts: { out: string; org?: string }) => {
       await withServices(io, async ({ database, audit: log }) => {
         await log.flush();
+        if (opts.org !== undefined) {
+          let org;
+          try {
+            org = await findOrganization(database.db, opts.org);
+          } catch (err) {
+            if (err instanceof AppError) throw new CliExit(1, `trustdesk: ${err.message} See: trustdesk orgs list`);
+            throw err;
+          }
+          const r = await exportOrganizationBundle({ database, dir: opts.out, vkey: log.vkey, orgId: org.id, orgName: org.name });
+          await log.record({ orgId: org.id, actor: { type: 'system', id: 'cli' }, requestId: 'cli', sourceIp: null, action: 'audit.export', object: { type: 'organization', id: org.id }, result: 'success', details: { entries: r.entries, pending: r.pending, treeSize: r.treeSize } });
+          await log.flush();
+          io.out(`Exported ${r.entries} entries of ${org.name} (${org.slug}), each with its inclusion proof against the signed checkpoint of ${r.treeSize} entries, to ${opts.out}`);
+          if (r.pending) io.out(`${r.pending} newer entries are not in a signed checkpoint yet: they will be in the next export.`);
+          io.out(`Verify with: trustdesk audit verify --bundle ${opts.out} --vkey '${log.vkey}'`);
+          return;
+        }
         const r = await exportBundle({ database, dir: opts.out, vkey: log.vkey });
         io.out(`Exported ${r.entries} entries and ${r.checkpoints} checkpoints to ${opts.out}`);
         io.out(`Verify with: trustdesk audit verify --bundle ${opts.out} --vkey '${log.vkey}'`);
