@@ -239,6 +239,7 @@ describe('route access matrix', () => {
     { name: 'my tokens', method: 'GET', url: () => '/api/tokens', allow: ROLES },
     { name: 'my devices', method: 'GET', url: () => '/api/devices', allow: ROLES },
     { name: 'data egress policy', method: 'GET', url: () => '/api/devices/policy', allow: ['administrator'] },
+    { name: 'the organisation’s limits and usage', method: 'GET', url: () => '/api/organization/limits', allow: ['supervisor', 'administrator', 'security_officer', 'auditor'] },
   ];
 
   for (const c of cases) {
