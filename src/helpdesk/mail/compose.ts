@@ -22,6 +22,8 @@ export interface ComposedMail {
   headers: Record<string, string>;
   /** Files the agent sent with the reply, decrypted at send time. */
   attachments?: Array<{ filename: string; contentType: string; content: Uint8Array; /** Shown inline by the HTML (`cid:` reference), without angle brackets. */ cid?: string }>;
+  /** The organisation's own DKIM key for this message (decision 0237); else the transport's, if any. */
+  dkim?: { domainName: string; keySelector: string; privateKey: string };
 }
 
 export interface ComposeReplyInput {

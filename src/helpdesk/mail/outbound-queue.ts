@@ -5,6 +5,7 @@
  * through the relay, and records the delivery status on the message. Failures
  * retry with exponential backoff; a permanent refusal (5xx) stops at once.
  */
+import { dkimForSending } from '../../identity/organizations/dkim.js';
 import { readableRedactionMarkers } from './redaction-markers.js';
 import { randomUUID } from 'node:crypto';
 import { backoffDelay, claimDueRows, type BackoffPolicy } from '../../platform/db/work-queue.js';
@@ -156,6 +157,9 @@ async function buildMail(deps: HelpdeskDeps, row: Claimed, blobs: BlobStore | un
     references: refs,
     attachments: await loadAttachments(deps, blobs, msg.id, new Set(html ? inlineImageIds(html) : [])),
   });
+  // Signed with the organisation's own DKIM key when the sender address is at its signing domain (decision 0237).
+  const dkim = fromAddress ? await dkimForSending(deps, row.org_id, fromAddress) : undefined;
+  if (dkim) mail.dkim = dkim;
   // RFC 3834: an automatic answer says so, and asks other responders not to answer it.
   if (row.auto_reply) Object.assign(mail.headers, { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All', Precedence: 'auto_reply' });
   return mail;

@@ -67,6 +67,8 @@ export function toNodemailer(mail: ComposedMail): nodemailer.SendMailOptions {
     text: mail.text,
     ...(mail.html ? { html: mail.html } : {}),
     messageId: mail.messageId,
+    // A message's own key replaces the transport's (nodemailer's per-message option).
+    ...(mail.dkim ? { dkim: mail.dkim } : {}),
     ...(mail.inReplyTo ? { inReplyTo: mail.inReplyTo } : {}),
     ...(mail.references ? { references: mail.references } : {}),
     headers: mail.headers,

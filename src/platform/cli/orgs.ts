@@ -4,7 +4,9 @@
  * rename, suspend, resume, delete). The operator on the machine is the
  * authority for these; there is no API for them (decision 0202).
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { clearOrganizationDkim, readOrganizationDkim, setOrganizationDkim } from '../../identity/organizations/dkim.js';
 import { inviteUser } from '../../identity/auth/auth.service.js';
 import { roleIdByKey } from '../../identity/auth/principals.js';
 import {
@@ -175,6 +177,45 @@ export function orgCommands(program: Command, io: CliIo): void {
         for (const line of limitsReport(org.slug, limits, usage)) io.out(line);
         if (limits.seats !== null && usage.seats > limits.seats) io.out(`  Note: ${usage.seats - limits.seats} more seat(s) in use than the limit; existing people keep their accounts, new ones are refused.`);
         if (limits.storageBytes !== null && usage.storageBytes > limits.storageBytes) io.out('  Note: storage is over the limit; stored files are kept, new ones are refused.');
+      });
+    });
+  orgs
+    .command('dkim <org>')
+    .description('Sign the organisation’s customer mail with its own DKIM key: show it; set a domain and selector (a new 2048-bit key, or --key-file); or --off')
+    .option('--domain <domain>', 'the domain its mailboxes send from, e.g. client-a.example')
+    .option('--selector <selector>', 'the DNS selector, e.g. td2026 (the record is <selector>._domainkey.<domain>)')
+    .option('--key-file <pem>', 'import this RSA private key (PEM, at least 2048 bits) instead of making one')
+    .option('--off', 'stop signing with the organisation’s key and forget it')
+    .action(async (ref: string, opts: { domain?: string; selector?: string; keyFile?: string; off?: boolean }) => {
+      if (opts.off && (opts.domain || opts.selector || opts.keyFile)) throw new CliExit(1, 'trustdesk: --off takes no other option.');
+      if ((opts.domain === undefined) !== (opts.selector === undefined)) throw new CliExit(1, 'trustdesk: give --domain and --selector together.');
+      if (opts.keyFile && !opts.domain) throw new CliExit(1, 'trustdesk: --key-file needs --domain and --selector.');
+      let pem: string | undefined;
+      if (opts.keyFile) {
+        try {
+          pem = readFileSync(opts.keyFile, 'utf8');
+        } catch (err) {
+          throw new CliExit(1, `trustdesk: cannot read ${opts.keyFile}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+        }
+      }
+      await withServices(io, async (s) => {
+        const deps = { db: s.database.db, keyring: s.keyring, audit: s.audit };
+        const org = await operatorStep(() => findOrganization(deps.db, ref));
+        if (opts.off) {
+          await operatorStep(() => clearOrganizationDkim(deps, CLI_OPERATOR, org.id));
+          io.out(`${org.slug}: its customer mail is no longer signed with its own key (the installation's key applies, if set). Remove the DNS record when no mail in flight needs it.`);
+          return;
+        }
+        const shown = opts.domain && opts.selector
+          ? await operatorStep(() => setOrganizationDkim(deps, CLI_OPERATOR, org.id, { domain: opts.domain!, selector: opts.selector!, privateKeyPem: pem }))
+          : await readOrganizationDkim(deps.db, org.id);
+        if (!shown) {
+          io.out(`${org.slug}: no DKIM key of its own. Set one with: trustdesk orgs dkim ${org.slug} --domain DOMAIN --selector SELECTOR`);
+          return;
+        }
+        io.out(`${org.slug}: replies sent from addresses at ${shown.domain} (or below it) are signed with selector ${shown.selector}.`);
+        io.out('Publish this TXT record in DNS before mail is sent with it:');
+        io.out(`  ${shown.dnsName}  TXT  "${shown.dnsValue}"`);
       });
     });
   orgs

@@ -22,6 +22,11 @@ export interface OrganizationsTable {
   limit_seats: ColumnType<number | null, number | null | undefined, number | null>;
   limit_storage_bytes: ColumnType<string | number | null, number | null | undefined, number | null>;
   limit_inbound_per_day: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The organisation's own DKIM signing (migration 0053): all four set, or none. */
+  dkim_domain: ColumnType<string | null, string | null | undefined, string | null>;
+  dkim_selector: ColumnType<string | null, string | null | undefined, string | null>;
+  dkim_key_enc: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
+  dkim_public_key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Inbound messages of one organisation on one UTC day (migration 0052). */
