@@ -110,5 +110,5 @@ describeWeb('registered devices', (kind) => {
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(async () => (await pageFetch(page, 'GET', '/api/devices/policy')).body).toMatchObject({ approvalRequired: true });
     await context.close();
-  }, 30_000);
+  }, 60_000);
 });

@@ -25,6 +25,8 @@ import { buildPortalApp } from '../../helpdesk/portal/testing.js';
 import { createHelpdeskDeps } from '../../helpdesk/tickets/context.js';
 import { seedMailbox } from '../../helpdesk/tickets/testing.js';
 import { checkAuthentication } from '../../threats/phishing/auth.js';
+import { Keyring } from '../../protection/crypto/keyring.js';
+import { runKeyRotation, startKeyRotation } from '../../protection/crypto/rotation.js';
 import { alignedWith, clearOrganizationDkim, dkimForSending, readOrganizationDkim, setOrganizationDkim } from './dkim.js';
 import { CLI_OPERATOR } from './lifecycle.js';
 
@@ -120,6 +122,12 @@ describe.each(testDatabaseKinds)('an organisation’s own DKIM key on %s', (kind
     const own = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     await set({ domain: 'quayside.example', selector: 's1', privateKeyPem: own });
     expect((await dkimForSending(deps(), other.orgId, 'desk@quayside.example'))?.privateKey).toBe(own);
+    // A rotation of the organisation's data key re-encrypts it (rotation.ts lists the column); the old version is gone.
+    const key = await services.database.db.selectFrom('data_keys').where('owner_id', '=', other.orgId).select('id').executeTakeFirstOrThrow();
+    const rotationId = await startKeyRotation({ db: services.database.db, keyring: services.keyring, keyId: key.id });
+    await runKeyRotation({ db: services.database.db, keyring: services.keyring, rotationId });
+    const fresh = new Keyring({ db: services.database.db, provider: services.keyring.provider });
+    expect((await dkimForSending({ db: services.database.db, keyring: fresh }, other.orgId, 'desk@quayside.example'))?.privateKey).toBe(own);
     await clearOrganizationDkim(deps(), CLI_OPERATOR, other.orgId);
     expect(await dkimForSending(deps(), other.orgId, 'desk@quayside.example')).toBeUndefined();
     const cleared = await services.database.db.selectFrom('organizations').where('id', '=', other.orgId).select(['dkim_key_enc', 'dkim_domain']).executeTakeFirstOrThrow();

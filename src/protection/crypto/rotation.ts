@@ -52,12 +52,15 @@ export const ENCRYPTED_COLUMNS: Array<{ table: EncryptedTable; columns: string[]
   { table: 'sso_connections', columns: ['client_secret_enc', 'saml_sp_key_enc'] },
   // A customer's authenticator-app secret, under the customer's key (rowId = customer_id, decision 0220).
   { table: 'customer_totp', columns: ['secret_enc'], key: 'customer_id' },
+  // An organisation's own DKIM private key, under the organisation's key (rowId = organizations.id, decision 0237).
+  { table: 'organizations', columns: ['dkim_key_enc'] },
 ];
 // Every *_enc column in the schema must be listed here: a rotation retires the old key version, so a column it
 // missed would become unreadable (rotation.test.ts reads the live schema and fails on any column not listed).
 // Attachment contents live in the blob store under per-blob keys; those keys
 // are the content_key_enc column, so rotating it covers the blobs too.
 type EncryptedTable =
+  | 'organizations'
   | 'customers'
   | 'privacy_exports'
   | 'customer_contacts'
