@@ -4,6 +4,7 @@
  * another organisation unaffected; two additions at once never both taking the last one; a limit lowered below
  * what is used keeps what exists.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,8 +49,8 @@ describe.each(testDatabaseKinds)('organisation limits on %s', (kind) => {
   let b: TestOrg;
   let adminA: SignedIn;
   let adminB: SignedIn;
-  const addrA = `help-${Math.random().toString(36).slice(2, 8)}@limits-a.example`;
-  const addrB = `help-${Math.random().toString(36).slice(2, 8)}@limits-b.example`;
+  const addrA = `help-${randomUUID().slice(0, 6)}@limits-a.example`;
+  const addrB = `help-${randomUUID().slice(0, 6)}@limits-b.example`;
 
   const limit = (org: TestOrg, changes: LimitChanges) => setOrganizationLimits({ db: s.database.db, audit: s.audit }, CLI_OPERATOR, org.orgId, changes);
   const invite = (admin: SignedIn, email: string) =>

@@ -14,7 +14,7 @@
  *   exist and once after: a route that answered the same twice must answer the
  *   same again, and no answer may hold any of B's ids or its marker text.
  */
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../app/services.js';
@@ -395,7 +395,7 @@ describe.each(testDatabaseKinds)('isolation between organisations, from the rout
       const randoms = new Map<string, string>();
       const random = (kind: Kind, name: string) => {
         const key = `${kind}:${name}`;
-        if (!randoms.has(key)) randoms.set(key, kind === 'auditEntry' ? String(900_000_000 + Math.floor(Math.random() * 1000)) : kind === 'kbArticleSlug' ? `no-such-article-${randomUUID().slice(0, 8)}` : randomUUID());
+        if (!randoms.has(key)) randoms.set(key, kind === 'auditEntry' ? String(900_000_000 + randomInt(1000)) : kind === 'kbArticleSlug' ? `no-such-article-${randomUUID().slice(0, 8)}` : randomUUID());
         return randoms.get(key)!;
       };
       const words = [`w${randomUUID().slice(0, 7)}`, `w${randomUUID().slice(0, 7)}`];

@@ -19,7 +19,7 @@ import type { DatabaseHandle } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { inclusionProofFromStore } from './audit-trail.service.js';
 import { canonicalEntry } from './entry.js';
-import { rowToStoredEntry, storedEntrySelect } from './trail-io.js';
+import { provenEntryLine, rowToStoredEntry, storedEntrySelect } from './trail-io.js';
 
 export const ORG_BUNDLE_FORMAT = 'trustdesk-organization-audit/1';
 
@@ -60,8 +60,7 @@ export async function exportOrganizationBundle(options: { database: DatabaseHand
     for (const row of rows) {
       const e = rowToStoredEntry(row as unknown[]);
       const { leafHash, proof } = await inclusionProofFromStore(database, e.idx, size);
-      // The entry is written as the canonical text that was hashed, never re-serialised.
-      const line = `{"idx":${e.idx},"leaf_hash":"${leafHash.toString('hex')}","tree_size":${size},"proof":${JSON.stringify(proof.map((h) => h.toString('hex')))},"entry":${canonicalEntry(e.columns)}}\n`;
+      const line = `${provenEntryLine(e.idx, leafHash, size, proof, canonicalEntry(e.columns))}\n`;
       if (!out.write(line)) await once(out, 'drain');
       included.push(e.idx);
       after = e.idx;

@@ -124,6 +124,11 @@ export interface ProofBundle {
   expected: number[];
 }
 
+/** One line of proofs.jsonl: the entry as the canonical text that was hashed (never re-serialised), and its proof. */
+export function provenEntryLine(idx: number, leafHash: Uint8Array, treeSize: number, proof: readonly Uint8Array[], canonical: string): string {
+  return `{"idx":${idx},"leaf_hash":"${Buffer.from(leafHash).toString('hex')}","tree_size":${treeSize},"proof":${JSON.stringify(proof.map((h) => Buffer.from(h).toString('hex')))},"entry":${canonical}}`;
+}
+
 /** True when the folder is a bundle of selected entries with inclusion proofs. */
 export function isProofBundle(dir: string): boolean {
   return existsSync(path.join(dir, 'proofs.jsonl')) && !existsSync(path.join(dir, 'entries.jsonl'));

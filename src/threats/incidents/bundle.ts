@@ -13,6 +13,7 @@ import { sql } from 'kysely';
 import type { DatabaseHandle } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { inclusionProofFromStore } from '../../protection/audit/audit-trail.service.js';
+import { provenEntryLine } from '../../protection/audit/trail-io.js';
 import { canonicalEntry, type AuditEntryColumns, type AuditEvent } from '../../protection/audit/entry.js';
 import { loadIncident, type IncidentDeps } from './incidents.service.js';
 import { watermarkManifest, type Watermark } from '../../identity/devices/watermark.js';
@@ -76,9 +77,7 @@ export async function buildEvidenceBundle(deps: IncidentDeps & { database: Datab
     const idx = Number(r.idx);
     const { leafHash, proof } = await inclusionProofFromStore(deps.database, idx, size);
     const { idx: _idx, leaf_hash: _leaf, ...columns } = r;
-    // The entry is written as the canonical text that was hashed, never re-serialised.
-    const entry = canonicalEntry({ ...columns, ts: new Date(columns.ts) });
-    proofs.push(`{"idx":${idx},"leaf_hash":"${leafHash.toString('hex')}","tree_size":${size},"proof":${JSON.stringify(proof.map((h) => h.toString('hex')))},"entry":${entry}}`);
+    proofs.push(provenEntryLine(idx, leafHash, size, proof, canonicalEntry({ ...columns, ts: new Date(columns.ts) })));
     included.push(idx);
   }
   const incident = {
