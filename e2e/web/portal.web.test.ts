@@ -10,6 +10,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildOrg, buildTeam, signIn, type SignedIn, type TestOrg } from '../../src/identity/auth/testing.js';
 import type { MemoryMailer } from '../../src/platform/notify/mailer.js';
 import { buildCustomerWithTicket, lastCode } from '../../src/helpdesk/portal/testing.js';
+import { setOrganizationHost } from '../../src/identity/organizations/hosts.js';
+import { CLI_OPERATOR } from '../../src/identity/organizations/lifecycle.js';
 import { closeBrowser, describeWeb, launchBrowser, runAxe, snap, startWebServer, watchPage, type WebServer } from './harness.js';
 
 const SECRET = 'Your replacement card ending 0042 was posted on Monday; activate it by calling the number on the back.';
@@ -337,6 +339,45 @@ describeWeb('customer portal', (kind) => {
     await page.getByText('margaret@customer.example').waitFor();
     expect(await page.getByRole('link', { name: 'Follow your requests' }).getAttribute('href')).toBe('/portal/signin');
     expect(await count()).toBe(before + 1);
+    expect(seen.cspViolations).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+  }, 90_000);
+  it('an organisation at its own host name: its customers sign in there, mailed links point there, and the shared address says where it is', async () => {
+    // Chromium resolves *.trustdesk.test to this machine (browser.setup.ts); the same server answers every name.
+    const harbour = await buildOrg(server.services, 'Harbour Dental');
+    const harbourTeam = await buildTeam(server.services, harbour);
+    const host = `support-${kind}.trustdesk.test`;
+    const s = server.services;
+    await setOrganizationHost({ db: s.database.db, audit: s.audit, publicUrl: s.config.publicUrl }, CLI_OPERATOR, harbour.orgId, host);
+    const own = `http://${host}:${new URL(server.baseUrl).port}`;
+    const email = 'lee@harbour-customer.example';
+    await buildCustomerWithTicket(s, { orgId: harbour.orgId, email, name: 'Lee Harbour', teamId: harbourTeam, subject: 'Crown fitting' });
+
+    const { page, seen } = await newPage();
+    await page.goto(`${own}/portal`);
+    await page.waitForURL((url) => url.host === new URL(own).host && url.pathname === '/portal/signin');
+    await page.getByText('Harbour Dental').first().waitFor();
+    await page.getByLabel('Email address').waitFor();
+    // The code is asked for from another address than the browser's: this file's earlier sign-ins used up the
+    // browser's five a minute. The mailed link is this organisation's address, and signs in there.
+    const before = mailCount(email);
+    const asked = await server.app.inject({ method: 'POST', url: '/api/portal/signin', headers: { host }, remoteAddress: '10.77.0.1', payload: { organizationId: harbour.orgId, email } });
+    expect(asked.statusCode).toBe(202);
+    await codeFor(email, before);
+    const link = new RegExp(`(${own.replace(/[.]/g, '\\.')}/portal/signin\\?link=[A-Za-z0-9_-]+)`).exec(mailer().last(email)!.text)?.[1];
+    expect(link, mailer().last(email)!.text).toBeDefined();
+    await page.goto(link!);
+    await page.waitForURL((url) => url.host === new URL(own).host && url.pathname === '/portal');
+    await page.getByText('Crown fitting').waitFor();
+
+    // The installation's shared address no longer serves it, and says where it is instead of a dead end.
+    await page.goto(`${server.baseUrl}/portal/signin?org=${harbour.orgId}`);
+    const elsewhere = page.getByRole('link', { name: `${own}/portal` });
+    await elsewhere.waitFor();
+    expect(await elsewhere.getAttribute('href')).toBe(`${own}/portal`);
+    // The first organisation, without a host name, is still the one the shared address serves.
+    await page.goto(`${server.baseUrl}/portal/request`);
+    await page.getByLabel('Your name').waitFor();
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
   }, 90_000);

@@ -36,6 +36,7 @@ import type { Logger } from './logging.js';
 import { collectProcessMetrics } from './metrics/metrics.js';
 import { listenMetrics } from './metrics/metrics.routes.js';
 import { startTracing, stopTracing } from './tracing/tracing.js';
+import { checkOrganizationHosts } from '../identity/organizations/hosts.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -54,6 +55,14 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   let smtp: InboundSmtpServer | undefined;
   let smtpPort: number | undefined;
   let metrics: { port: number; close: () => Promise<void> } | undefined;
+  // Each organisation's own host name must be one this server can answer for (decision 0238): checked before anything starts.
+  let organizationHosts: string[];
+  try {
+    organizationHosts = await checkOrganizationHosts({ db: services.database.db, publicUrl: config.publicUrl, tlsCert: config.tlsCert });
+  } catch (err) {
+    await services.close();
+    throw err;
+  }
   collectProcessMetrics();
   // Databases from before migration 0012 still hold list values and known domains in clear: seal them now.
   const sealed = await sealSenderDataAtRest(services.database.db, services.keyring);
@@ -133,6 +142,10 @@ export async function startServer(options: { config: Config; logger: Logger; pri
   print(`  health:   ${url}/healthz   API docs: ${url}/api/docs`);
   if (smtpPort !== undefined) {
     print(`  inbound mail:  SMTP on ${config.smtpHost}:${smtpPort}, for the mailboxes added under Administration → Email channels (${url}/admin/email)`);
+  }
+  if (organizationHosts.length) {
+    print('  organisations at their own host names:');
+    for (const line of organizationHosts) print(`    ${line}`);
   }
   if (metrics) print(`  metrics:  http://${config.metricsHost}:${metrics.port}/metrics (Prometheus, no token: keep this address internal)`);
   else if (config.metricsToken) print(`  metrics:  ${url}/metrics with the bearer token TRUSTDESK_METRICS_TOKEN`);

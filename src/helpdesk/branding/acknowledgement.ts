@@ -16,6 +16,7 @@ import { insertMessage } from '../tickets/records.js';
 import { ACK_TEMPLATE_MAX, DEFAULT_ACK_TEMPLATE, renderAcknowledgement, unknownPlaceholders } from './brand.js';
 import { brandName } from './branding.service.js';
 import './schema.js';
+import { customerAddress, type CustomerAddress } from '../../identity/organizations/hosts.js';
 
 /** One acknowledgement per customer in this window, whatever mailbox or channel they write to. */
 export const ACK_QUIET_MINUTES = 60;
@@ -43,8 +44,8 @@ export interface AckSettings {
   isDefault: boolean;
 }
 
-export function portalLink(publicUrl: string | undefined, orgId: string): string {
-  return `${(publicUrl ?? '').replace(/\/+$/, '')}/portal?org=${orgId}`;
+export function portalLink(address: CustomerAddress): string {
+  return `${address.baseUrl}/portal${address.orgQuery}`;
 }
 
 /**
@@ -71,7 +72,7 @@ export async function queueAcknowledgement(trx: Executor, deps: HelpdeskDeps, in
   const customer = await trx.selectFrom('customers').where('id', '=', input.customerId).select('email_enc').executeTakeFirst();
   if (!customer?.email_enc) return { queued: false, reason: 'no_address' };
   const ticket = await trx.selectFrom('tickets').where('id', '=', input.ticketId).select('number').executeTakeFirstOrThrow();
-  const body = renderAcknowledgement(settings.template, { ticketNumber: Number(ticket.number), portalLink: portalLink(deps.publicUrl, input.orgId), organizationName: await brandName(trx, input.orgId) });
+  const body = renderAcknowledgement(settings.template, { ticketNumber: Number(ticket.number), portalLink: portalLink(await customerAddress({ db: trx, publicUrl: deps.publicUrl ?? '' }, input.orgId)), organizationName: await brandName(trx, input.orgId) });
   const messageId = randomUUID();
   const smtpMessageId = `${randomUUID()}@${deps.messageIdHost}`;
   await insertMessage(trx, deps, { id: messageId, orgId: input.orgId, ticketId: input.ticketId, kind: 'public_reply', authorType: 'system', customerId: input.customerId, body: ACK_NOTE, messageId: smtpMessageId, deliveryStatus: 'queued' });

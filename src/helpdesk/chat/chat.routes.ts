@@ -41,6 +41,7 @@ import { startAbandonedChatSweeper } from './abandoned.js';
 import { listChats, startOfferSweeper } from './inbox.js';
 import { canonicalOrigin, loadChatSettings, rotateIdentitySecret, updateChatSettings } from './settings.js';
 import { ChatSocketHub, type ChatSocketOptions } from './socket.js';
+import { customerBaseUrl, isServedOrigin } from '../../identity/organizations/hosts.js';
 
 const errors = { ...problemResponses, 409: ProblemRef, 410: ProblemRef, 413: ProblemRef, 415: ProblemRef, 429: ProblemRef };
 const tags = ['chat'];
@@ -62,7 +63,6 @@ export function chatRoutesWith(options: ChatRouteOptions = {}) {
   return async function chatRoutes(app: FastifyInstance): Promise<void> {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
     const deps: ChatDeps = { ...(await createPortalDeps(app.services, options)), bus: app.bus, presence: app.presence };
-    const publicOrigin = new URL(app.services.config.publicUrl).origin;
     const hub = new ChatSocketHub(deps, app.services.logger, options.socket);
     app.addHook('onClose', async () => hub.close());
     if ((options.sweepEveryMs ?? 5_000) > 0) {
@@ -100,7 +100,7 @@ export function chatRoutesWith(options: ChatRouteOptions = {}) {
       const b = request.body;
       const settings = await loadChatSettings(deps.db, b.orgId);
       const origin = canonicalOrigin(b.host);
-      if (!settings.enabled || !origin || (origin !== publicOrigin && !settings.allowedOrigins.includes(origin))) throw new AppError('forbidden', 'This website may not embed the chat.');
+      if (!settings.enabled || !origin || (!(await isServedOrigin(deps, origin, b.orgId)) && !settings.allowedOrigins.includes(origin))) throw new AppError('forbidden', 'This website may not embed the chat.');
       // The public form's path: the same DLP stage, routing and acknowledgement. The widget is the form here,
       // so it is issued its fill-time token now and checked as already filled.
       const formToken = issueFormToken(deps, b.orgId, Date.now() - deps.policy.minFillMs);
@@ -152,7 +152,8 @@ export function chatRoutesWith(options: ChatRouteOptions = {}) {
         response: { 400: { $ref: 'Problem#' }, 403: { $ref: 'Problem#' } },
       },
       preHandler: async (request) => {
-        if (request.headers.origin !== publicOrigin) {
+        // The chat frame is served from the installation's address or an organisation's own host name.
+        if (!(await isServedOrigin(deps, request.headers.origin))) {
           throw new AppError('forbidden', 'The chat connects only from its own frame.', { internal: `chat socket: origin ${String(request.headers.origin).slice(0, 100)}` });
         }
         if (!request.ws) throw new AppError('bad_request', 'This address takes a WebSocket connection.');
@@ -263,7 +264,7 @@ export function chatRoutesWith(options: ChatRouteOptions = {}) {
     const view = async (orgId: string) => ({
       ...(await loadChatSettings(deps.db, orgId)),
       orgId,
-      embedSnippet: `<script src="${deps.publicUrl}/chat/widget.js" data-org="${orgId}" async></script>`,
+      embedSnippet: `<script src="${await customerBaseUrl(deps, orgId)}/chat/widget.js" data-org="${orgId}" async></script>`,
     });
 
     r.get(e.settings.url, {

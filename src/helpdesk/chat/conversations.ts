@@ -32,6 +32,7 @@ import { anyoneAvailable, chooseAgent } from './routing.js';
 import type { ChatAuthor, ChatEventKind, ChatIdentity, ChatStatus } from './schema.js';
 import { canonicalOrigin, loadChatSettings, verifySiteIdentity } from './settings.js';
 import type { TicketStatus } from '../tickets/schema.js';
+import { isServedOrigin } from '../../identity/organizations/hosts.js';
 
 export interface ChatDeps extends PortalDeps {
   bus: Bus;
@@ -98,7 +99,7 @@ async function checkHost(deps: ChatDeps, orgId: string, host: string, portal: bo
   const settings = await loadChatSettings(deps.db, orgId);
   if (!settings.enabled) throw new AppError('not_found', 'Chat is not available here.');
   const origin = canonicalOrigin(host);
-  const ok = portal ? origin === new URL(deps.publicUrl).origin : origin !== null && settings.allowedOrigins.includes(origin);
+  const ok = portal ? await isServedOrigin(deps, origin, orgId) : origin !== null && settings.allowedOrigins.includes(origin);
   if (!ok) throw new AppError('forbidden', 'This website may not embed the chat.', { internal: `chat: host ${host.slice(0, 100)} not allowed` });
   return { settings, origin: origin as string };
 }

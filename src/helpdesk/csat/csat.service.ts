@@ -21,6 +21,7 @@ import { insertMessage, keyOwnerFor } from '../tickets/records.js';
 import { decryptOrNull } from '../tickets/tickets.service.js';
 import { composeCsatSurvey, CSAT_LINK_TTL_MS, csatTokenHash, looksLikeCsatToken, newCsatToken } from './csat-token.js';
 import './schema.js';
+import { customerBaseUrl } from '../../identity/organizations/hosts.js';
 
 /** What the conversation shows for a survey: that it was sent, never the email's links. */
 export const CSAT_SURVEY_NOTE = 'Satisfaction survey sent: the customer was emailed links to rate this ticket (the links are not kept here).';
@@ -74,7 +75,7 @@ export async function sendCsatSurveys(trx: Executor, deps: HelpdeskDeps, ticketI
         messageId: noteId,
         customerId,
         smtpMessageId,
-        body: composeCsatSurvey({ ticketNumber: Number(t.number), publicUrl: deps.publicUrl, token, expiresAt, brand: await brandName(trx, t.org_id) }),
+        body: composeCsatSurvey({ ticketNumber: Number(t.number), publicUrl: await customerBaseUrl({ db: trx, publicUrl: deps.publicUrl }, t.org_id), token, expiresAt, brand: await brandName(trx, t.org_id) }),
       });
     } catch (err) {
       // A requester erased in this very transaction: no survey, the status change stands.

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Executor } from '../../protection/crypto/keyring.js';
+import { customerAddress } from '../../identity/organizations/hosts.js';
 import { claimSensitiveNotice, composeSensitiveNotice, publicPolicyUrl, SENSITIVE_NOTICE_NOTE } from '../../identity/policies/public.service.js';
 import { enqueueOutboundMail } from '../mail/outbound-queue.js';
 import type { HelpdeskDeps } from '../tickets/context.js';
@@ -29,7 +30,7 @@ export async function queueSensitiveNotice(trx: Executor, deps: HelpdeskDeps, in
   const customer = await trx.selectFrom('customers').where('id', '=', input.customerId).select('email_enc').executeTakeFirst();
   if (!customer?.email_enc) return null;
   if (!(await claimSensitiveNotice(trx, input.orgId, input.customerId))) return null;
-  const body = composeSensitiveNotice({ brand: await brandName(trx, input.orgId), policyUrl: publicPolicyUrl(deps.publicUrl, input.orgId) });
+  const body = composeSensitiveNotice({ brand: await brandName(trx, input.orgId), policyUrl: publicPolicyUrl(await customerAddress({ db: trx, publicUrl: deps.publicUrl }, input.orgId)) });
   const messageId = randomUUID();
   const smtpMessageId = `${randomUUID()}@${deps.messageIdHost}`;
   await insertMessage(trx, deps, { id: messageId, orgId: input.orgId, ticketId: input.ticketId, kind: 'public_reply', authorType: 'system', customerId: input.customerId, body: SENSITIVE_NOTICE_NOTE, messageId: smtpMessageId, deliveryStatus: 'queued' });

@@ -90,20 +90,20 @@ export async function knowledgeRoutes(app: FastifyInstance): Promise<void> {
   r.get(pe.home.url, {
     config: { public: true, rateLimit: { max: 60, timeWindow: '1 minute' } },
     schema: { tags: ptags, summary: 'The public knowledge base: categories and published public articles', querystring: pe.home.querystring, response: { 200: pe.home.response, ...errors } },
-  }, async (request) => portalHome(deps, await portalOrganization(deps, request.query.organizationId)));
+  }, async (request) => portalHome(deps, await portalOrganization(deps, request.query.organizationId, request.hostname)));
   r.get(pe.search.url, {
     // Suggestions follow typing (debounced in the page): a person's pace, not a crawler's.
     config: { public: true, rateLimit: { max: 90, timeWindow: '1 minute' } },
     schema: { tags: ptags, summary: 'Search published public articles (the request form’s suggestions)', querystring: pe.search.querystring, response: { 200: pe.search.response, ...errors } },
   }, async (request) => {
-    const org = await portalOrganization(deps, request.query.organizationId);
+    const org = await portalOrganization(deps, request.query.organizationId, request.hostname);
     return { items: await portalSearch(deps, org.id, { q: request.query.q, ...(request.query.limit ? { limit: request.query.limit } : {}) }) };
   });
   r.get(pe.article.url, {
     config: { public: true, rateLimit: { max: 60, timeWindow: '1 minute' } },
     schema: { tags: ptags, summary: 'One published public article', params: pe.article.params, querystring: pe.article.querystring, response: { 200: pe.article.response, ...errors } },
   }, async (request) => {
-    const org = await portalOrganization(deps, request.query.organizationId);
+    const org = await portalOrganization(deps, request.query.organizationId, request.hostname);
     return portalArticle(deps, org.id, request.params.slug);
   });
 }

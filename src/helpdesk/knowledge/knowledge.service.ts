@@ -21,6 +21,7 @@ import { actingFromAgent, type AgentContext } from '../tickets/context.js';
 import type { ArticleVisibility } from './schema.js';
 import './schema.js';
 import { scanArticle, slugify, type ArticleFinding } from './text.js';
+import { customerAddress, type CustomerAddress } from '../../identity/organizations/hosts.js';
 
 export interface KnowledgeDeps {
   db: Kysely<Database>;
@@ -68,8 +69,8 @@ export interface CategoryView {
 const isManager = (ctx: AgentContext) => can(ctx.principal, 'kb.manage');
 
 /** Where a published public article is read on the portal. */
-export function portalArticleUrl(publicUrl: string, orgId: string, slug: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/portal/help/${slug}?org=${orgId}`;
+export function portalArticleUrl(address: CustomerAddress, slug: string): string {
+  return `${address.baseUrl}/portal/help/${slug}${address.orgQuery}`;
 }
 
 // ---- categories ------------------------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ function summaryOf(r: Omit<ArticleRow, 'body_html' | 'body_text' | 'v_title' | '
 }
 
 async function present(deps: KnowledgeDeps, db: Executor, ctx: AgentContext, r: ArticleRow): Promise<ArticleView> {
-  const portalUrl = r.visibility === 'public' && r.published_version_id ? portalArticleUrl(deps.publicUrl, r.org_id, r.slug) : null;
+  const portalUrl = r.visibility === 'public' && r.published_version_id ? portalArticleUrl(await customerAddress({ db, publicUrl: deps.publicUrl }, r.org_id), r.slug) : null;
   if (isManager(ctx)) {
     const { policy } = await loadOrgDlp(db, r.org_id);
     return {

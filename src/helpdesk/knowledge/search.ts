@@ -14,6 +14,7 @@ import type { ArticleVisibility } from './schema.js';
 import './schema.js';
 import { portalArticleUrl, type KnowledgeDeps } from './knowledge.service.js';
 import { excerptOf, toTsQuery } from './text.js';
+import { customerAddress } from '../../identity/organizations/hosts.js';
 
 export interface SearchHit {
   id: string;
@@ -45,7 +46,8 @@ export async function searchPublished(deps: Pick<KnowledgeDeps, 'db'>, input: { 
 
 export async function searchForStaff(deps: KnowledgeDeps, orgId: string, input: { q: string; audience?: 'all' | 'public'; limit?: number }) {
   const hits = await searchPublished(deps, { orgId, text: input.q, audience: input.audience ?? 'all', limit: input.limit ?? 8 });
-  return hits.map((h) => ({ id: h.id, slug: h.slug, title: h.title, excerpt: h.excerpt, visibility: h.visibility, portalUrl: h.visibility === 'public' ? portalArticleUrl(deps.publicUrl, orgId, h.slug) : null }));
+  const address = await customerAddress(deps, orgId);
+  return hits.map((h) => ({ id: h.id, slug: h.slug, title: h.title, excerpt: h.excerpt, visibility: h.visibility, portalUrl: h.visibility === 'public' ? portalArticleUrl(address, h.slug) : null }));
 }
 
 // ---- the portal ---------------------------------------------------------------------------------------------------

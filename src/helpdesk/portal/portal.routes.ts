@@ -39,13 +39,14 @@ export function createPortalRoutes(options: PortalDepsOptions = {}) {
     r.get(e.organization.url, {
       config: { public: true, rateLimit: { max: 60, timeWindow: '1 minute' } },
       schema: { tags, summary: 'The organisation the portal belongs to: the one given, or the only one on this installation', querystring: e.organization.querystring, response: { 200: e.organization.response, ...errors } },
-    }, async (request) => portalOrganization(deps, request.query.organizationId));
+    }, async (request) => portalOrganization(deps, request.query.organizationId, request.hostname));
 
     r.post(e.signIn.url, {
       config: { public: true, rateLimit: { max: 5, timeWindow: '1 minute' } },
       schema: { tags, summary: 'Email a one-time code and sign-in link (same answer for unknown addresses)', body: e.signIn.body, response: { 202: e.signIn.response, ...errors } },
     }, async (request, reply) => {
-      const res = await startPortalSignIn(deps, clientOf(request), { orgId: request.body.organizationId, email: request.body.email });
+      const org = await portalOrganization(deps, request.body.organizationId, request.hostname);
+      const res = await startPortalSignIn(deps, clientOf(request), { orgId: org.id, email: request.body.email });
       return reply.code(202).send(res);
     });
 
@@ -74,7 +75,7 @@ export function createPortalRoutes(options: PortalDepsOptions = {}) {
       schema: { tags, summary: 'The signed-in customer, their organisation, the upload limit and the CSRF token for writes', response: { 200: e.me.response, ...errors } },
     }, async (request) => {
       const c = await authenticatePortal(deps, request);
-      const org = await portalOrganization(deps, c.orgId);
+      const org = await portalOrganization(deps, c.orgId, request.hostname);
       return { customerId: c.customerId, organizationId: c.orgId, organizationName: org.name, method: c.method, csrfToken: portalCsrfToken(deps.keys, c.token), maxUploadBytes: deps.policy.maxUploadBytes };
     });
 
@@ -120,14 +121,15 @@ export function createPortalRoutes(options: PortalDepsOptions = {}) {
     r.get(e.requestForm.url, {
       config: { public: true, rateLimit: { max: 30, timeWindow: '1 minute' } },
       schema: { tags, summary: 'A signed fill-time token for the public request form', querystring: e.requestForm.querystring, response: { 200: e.requestForm.response, ...errors } },
-    }, async (request) => ({ formToken: issueFormToken(deps, request.query.organizationId), honeypotField: HONEYPOT_FIELD, minFillSeconds: Math.ceil(deps.policy.minFillMs / 1000) }));
+    }, async (request) => ({ formToken: issueFormToken(deps, (await portalOrganization(deps, request.query.organizationId, request.hostname)).id), honeypotField: HONEYPOT_FIELD, minFillSeconds: Math.ceil(deps.policy.minFillMs / 1000) }));
 
     r.post(e.submitRequest.url, {
       config: { public: true, rateLimit: { max: 5, timeWindow: '10 minutes' } },
       schema: { tags, summary: 'Public new-request form (rate limited; honeypot and fill-time checks)', body: e.submitRequest.body, response: { 202: e.submitRequest.response, ...errors } },
     }, async (request, reply) => {
       const b = request.body;
-      await submitWebRequest(deps, clientOf(request), { orgId: b.organizationId, name: b.name, email: b.email, subject: b.subject, body: b.body, formToken: b.formToken, ...(b.website !== undefined ? { website: b.website } : {}) });
+      const org = await portalOrganization(deps, b.organizationId, request.hostname);
+      await submitWebRequest(deps, clientOf(request), { orgId: org.id, name: b.name, email: b.email, subject: b.subject, body: b.body, formToken: b.formToken, ...(b.website !== undefined ? { website: b.website } : {}) });
       return reply.code(202).send({ received: true as const });
     });
   };

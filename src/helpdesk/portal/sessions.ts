@@ -14,6 +14,7 @@ import './mfa-schema.js';
 import { looksLikePortalToken, newPortalToken, portalCsrfToken } from './keys.js';
 import type { PortalSessionMethod } from './schema.js';
 import { requireCustomerSecondFactor } from './mfa-policy.js';
+import { assertPortalSessionHost } from './organization.js';
 
 export const PORTAL_COOKIE = 'td_portal';
 export const PORTAL_CSRF_HEADER = 'x-portal-csrf';
@@ -113,12 +114,14 @@ async function checkPortalSession(deps: PortalDeps, request: FastifyRequest, now
   if (!looksLikePortalToken(token, 'tdp')) throw refuse();
   const idHash = hashSecret(token);
   const row = await deps.db
-    .selectFrom('customer_sessions')
-    .where('id_hash', '=', idHash)
-    .where('revoked_at', 'is', null)
-    .select(['org_id', 'customer_id', 'method', 'expires_at', 'last_seen_at', 'mfa_at'])
+    .selectFrom('customer_sessions as s')
+    .innerJoin('organizations as o', 'o.id', 's.org_id')
+    .where('s.id_hash', '=', idHash)
+    .where('s.revoked_at', 'is', null)
+    .select(['s.org_id', 's.customer_id', 's.method', 's.expires_at', 's.last_seen_at', 's.mfa_at', 'o.host_name'])
     .executeTakeFirst();
   if (!row || row.expires_at.getTime() <= now.getTime() || now.getTime() - new Date(row.last_seen_at).getTime() > deps.policy.idleMs) throw refuse();
+  await assertPortalSessionHost(deps, { id: row.org_id, host_name: row.host_name }, request.hostname);
   if (UNSAFE.has(request.method)) {
     const sent = request.headers[PORTAL_CSRF_HEADER];
     if (typeof sent !== 'string' || !sameSecret(Buffer.from(sent), Buffer.from(portalCsrfToken(deps.keys, token)))) {

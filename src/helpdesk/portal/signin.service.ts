@@ -15,6 +15,7 @@ import type { ClientInfo, PortalDeps } from './deps.js';
 import { looksLikePortalToken } from './keys.js';
 import { createPortalSession, type NewPortalSession } from './sessions.js';
 import { withSecureWayFooter } from '../../identity/policies/public.service.js';
+import { customerBaseUrl } from '../../identity/organizations/hosts.js';
 
 const anon = (orgId: string | null, client: ClientInfo) => ({ orgId, actor: { type: 'anonymous' as const }, requestId: client.requestId, sourceIp: client.ip });
 
@@ -64,7 +65,7 @@ async function sendPortalSignInCode(deps: PortalDeps, client: ClientInfo, input:
       `Your code to sign in to ${brand} support is ${challenge.code}. It expires in ${minutes} minutes.`,
       '',
       'Or open this link to sign in (it works once):',
-      `${deps.publicUrl}/portal/signin?link=${challenge.linkToken}`,
+      `${await customerBaseUrl(deps, input.orgId)}/portal/signin?link=${challenge.linkToken}`,
       '',
       'If you did not ask to sign in, ignore this email.',
     ].join('\n')),

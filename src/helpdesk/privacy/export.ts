@@ -32,6 +32,7 @@ import '../portal/schema.js';
 import { EXPORT_FORMAT, safeName, zipExport, type AccessExport, type ExportAttachment, type ExportCounts, type ExportMessage, type ExportStaffAccess, type ExportTicket } from './bundle.js';
 import './schema.js';
 import { withSecureWayFooter } from '../../identity/policies/public.service.js';
+import { customerBaseUrl } from '../../identity/organizations/hosts.js';
 
 type AuditActor = AuditEvent['actor'];
 
@@ -324,7 +325,7 @@ export async function sendExportLink(deps: PortalDeps, input: { orgId: string; c
     subject: `Your data from ${brand} is ready`,
     text: await withSecureWayFooter(deps.db, deps.publicUrl, input.orgId, [
       `You asked ${brand} for a copy of the data we hold about you. It is ready to download here:`,
-      exportLinkUrl(deps.publicUrl, input.token),
+      exportLinkUrl(await customerBaseUrl(deps, input.orgId), input.token),
       '',
       `The link works until ${input.expiresAt.toUTCString()}. You will be asked for a one-time code that we send to this address.`,
       'The download is a zip file: open index.html in it to read your data; data.json holds the same for programs.',

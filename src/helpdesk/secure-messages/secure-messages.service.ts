@@ -28,6 +28,7 @@ import type { Executor } from '../../protection/crypto/keyring.js';
 import { loadTicketForAction, SECURE_NOTICE_NOTE } from '../tickets/tickets.service.js';
 import { loadOrgDlp, secureMessagePolicy } from '../../protection/dlp-policy/org-policy.js';
 import { withSecureWayFooter } from '../../identity/policies/public.service.js';
+import { customerBaseUrl } from '../../identity/organizations/hosts.js';
 
 const MAX_BODY_CHARS = 200_000;
 /** Codes one link may have sent before it must be re-issued by the agent. */
@@ -127,7 +128,7 @@ export async function storeSecureMessage(
     messageId: noticeMessageId,
     customerId: t.requester_id,
     smtpMessageId,
-    body: composeSecureNotice({ ticketNumber: Number(t.number), url: secureLinkUrl(deps.publicUrl, token), expiresAt, brand: await brandName(trx, t.org_id) }),
+    body: composeSecureNotice({ ticketNumber: Number(t.number), url: secureLinkUrl(await customerBaseUrl({ db: trx, publicUrl: deps.publicUrl }, t.org_id), token), expiresAt, brand: await brandName(trx, t.org_id) }),
   });
   return { id, messageId, noticeMessageId, outboundId, expiresAt };
 }

@@ -209,7 +209,7 @@ export async function deleteOrganization(deps: OrganizationDeps, operator: Opera
       await trx.updateTable('api_tokens').set({ revoked_at: now }).where('org_id', '=', org.id).where('revoked_at', 'is', null).execute();
       await trx
         .updateTable('organizations')
-        .set({ status: 'deleted', deleted_at: now, name: 'Deleted organisation', slug: `deleted-${org.id.replace(/-/g, '').slice(0, 12)}`, settings: '{}', allowed_cidrs: [], dkim_domain: null, dkim_selector: null, dkim_key_enc: null, dkim_public_key: null })
+        .set({ status: 'deleted', deleted_at: now, name: 'Deleted organisation', slug: `deleted-${org.id.replace(/-/g, '').slice(0, 12)}`, settings: '{}', allowed_cidrs: [], dkim_domain: null, dkim_selector: null, dkim_key_enc: null, dkim_public_key: null, host_name: null })
         .where('id', '=', org.id)
         .execute();
       const actor = { type: 'system' as const, id: operator.id };

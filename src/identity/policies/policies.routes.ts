@@ -61,5 +61,5 @@ export async function policyRoutes(app: FastifyInstance): Promise<void> {
   r.get(e.publicPolicy.url, {
     config: { public: true, rateLimit: { max: 60, timeWindow: '1 minute' } },
     schema: routeSchema(e.publicPolicy, { tags: ['portal'], summary: 'An organisation’s public data-handling policy and how to reach it safely' }),
-  }, async (request) => readPublicPolicy(deps.db, request.query.organizationId));
+  }, async (request) => readPublicPolicy({ db: deps.db, publicUrl: app.services.config.publicUrl }, request.query.organizationId, request.hostname));
 }

@@ -4,6 +4,7 @@
  * customer who wrote sensitive data by email.
  */
 import { portalOrganization } from '../../helpdesk/portal/organization.js';
+import { customerAddress, type CustomerAddress } from '../organizations/hosts.js';
 import { SECURE_WAY_GUIDANCE } from '../../platform/http/schemas/policies.js';
 import type { Database } from '../../platform/db/schema.js';
 import type { Kysely } from 'kysely';
@@ -13,12 +14,13 @@ import { versionInForce } from './current.js';
 import './schema.js';
 
 /** The portal page of an organisation's public policy. */
-export function publicPolicyUrl(publicUrl: string, orgId: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/portal/policy?org=${orgId}`;
+export function publicPolicyUrl(address: CustomerAddress): string {
+  return `${address.baseUrl}/portal/policy${address.orgQuery}`;
 }
 
-export async function readPublicPolicy(db: Kysely<Database>, orgId?: string) {
-  const org = await portalOrganization({ db }, orgId);
+export async function readPublicPolicy(deps: { db: Kysely<Database>; publicUrl: string }, orgId: string | undefined, hostname: string | undefined) {
+  const db = deps.db;
+  const org = await portalOrganization(deps, orgId, hostname);
   const v = await versionInForce(db, org.id, 'public');
   return {
     organization: org,
@@ -35,7 +37,7 @@ export interface MailFooter {
 /** The footer of a customer email: the guidance and the policy's address, or null while no public policy is in force. */
 export async function customerMailFooter(db: Executor, publicUrl: string, orgId: string): Promise<MailFooter | null> {
   if (!(await versionInForce(db, orgId, 'public'))) return null;
-  const url = publicPolicyUrl(publicUrl, orgId);
+  const url = publicPolicyUrl(await customerAddress({ db, publicUrl }, orgId));
   return { url, text: `--\n${SECURE_WAY_GUIDANCE}\nHow we handle your data: ${url}` };
 }
 

@@ -21,7 +21,7 @@ import { incidentCommands } from './incidents.js';
 import { orgCommands } from './orgs.js';
 import { userCommands } from './users.js';
 import { scimCommands } from './scim.js';
-import { CliExit, cliConfig, defaultIo, type CliIo } from './io.js';
+import { CliExit, cliConfig, cliStep, defaultIo, type CliIo } from './io.js';
 
 export { CliExit, cliConfig, defaultIo, withServices, type CliIo } from './io.js';
 
@@ -37,7 +37,8 @@ export function buildCli(io: CliIo = defaultIo): Command {
     .action(async () => {
       const config = cliConfig(io);
       const logger = createLogger({ level: config.logLevel });
-      const server = await startServer({ config, logger, print: io.out });
+      // A refusal at start (an organisation's host name the certificate does not cover) ends with its words.
+      const server = await cliStep(() => startServer({ config, logger, print: io.out }));
       stopOnSignals(server, logger);
     });
 

@@ -16,6 +16,7 @@ import {
   formatBytes, organizationLimits, organizationUsage, parseCount, parseSize, setOrganizationLimits, type LimitChanges, type OrganizationLimits, type OrganizationUsage,
 } from '../../identity/organizations/limits.js';
 import { findOrganization } from '../../identity/organizations/lifecycle.js';
+import { customerBaseUrl, setOrganizationHost } from '../../identity/organizations/hosts.js';
 import type { Services } from '../app/services.js';
 import { AppError } from '../errors.js';
 import { LocalBlobStore } from '../../protection/blobs/store.js';
@@ -216,6 +217,33 @@ export function orgCommands(program: Command, io: CliIo): void {
         io.out(`${org.slug}: replies sent from addresses at ${shown.domain} (or below it) are signed with selector ${shown.selector}.`);
         io.out('Publish this TXT record in DNS before mail is sent with it:');
         io.out(`  ${shown.dnsName}  TXT  "${shown.dnsValue}"`);
+      });
+    });
+  orgs
+    .command('host <org> [hostname]')
+    .description('The host name the organisation’s customers reach it at (portal, request form, help pages, links in their mail): show it, set it, or --off')
+    .option('--off', 'back to the installation’s address (TRUSTDESK_PUBLIC_URL with ?org=)')
+    .action(async (ref: string, hostname: string | undefined, opts: { off?: boolean }) => {
+      if (opts.off && hostname !== undefined) throw new CliExit(1, 'trustdesk: give a host name or --off, not both.');
+      await withServices(io, async (s) => {
+        const deps = { db: s.database.db, audit: s.audit, publicUrl: s.config.publicUrl, tlsCert: s.config.tlsCert };
+        const org = await operatorStep(() => findOrganization(deps.db, ref));
+        if (hostname === undefined && !opts.off) {
+          const base = await customerBaseUrl(deps, org.id);
+          const own = base !== s.config.publicUrl.replace(/\/+$/, '');
+          io.out(own ? `${org.slug}: its customers reach it at ${base}/portal` : `${org.slug}: no host name of its own; its portal is ${base}/portal?org=${org.id}. Set one with: trustdesk orgs host ${org.slug} support.example.com`);
+          return;
+        }
+        const r = await operatorStep(() => setOrganizationHost(deps, CLI_OPERATOR, org.id, opts.off ? null : hostname!));
+        const base = await customerBaseUrl(deps, org.id);
+        if (r.hostName === null) io.out(`${org.slug}: back on the installation's address; its portal is ${base}/portal?org=${org.id}.`);
+        else {
+          io.out(`${org.slug}: its portal, request form and help pages are now at ${base}/portal, and its customers' links point there.`);
+          io.out(`Point ${r.hostName} at this server in DNS${s.config.tlsCert ? '' : ', and give the proxy in front of Trustdesk a certificate for it'}. Pages of ${org.slug} are no longer served at ${r.previous ? `${r.previous}` : 'the installation’s address'}.`);
+        }
+        if (r.customerPasskeys > 0) {
+          io.out(`Note: ${r.customerPasskeys} customer passkey(s) were made at the previous address; passkeys are bound to an address, so those customers sign in with their other factor (or have it reset) until they add a passkey again.`);
+        }
       });
     });
   orgs

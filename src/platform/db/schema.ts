@@ -27,6 +27,8 @@ export interface OrganizationsTable {
   dkim_selector: ColumnType<string | null, string | null | undefined, string | null>;
   dkim_key_enc: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
   dkim_public_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The host name its portal and customer links use (migration 0054); null: the installation's address. */
+  host_name: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Inbound messages of one organisation on one UTC day (migration 0052). */

@@ -9,6 +9,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { Link } from 'wouter';
 import { portalKnowledgeEndpoints as kb } from '../../../src/platform/http/schemas/knowledge.js';
 import { formatDateTime, t } from '../i18n/index.js';
+import { OrgMissing } from './OrgMissing.js';
 import { Button } from '../ui/Button.js';
 import { useResource } from '../ui/hooks.js';
 import { EmptyState, ErrorNotice, Loading, Notice } from '../ui/notices.js';
@@ -48,7 +49,7 @@ export function HelpHomePage() {
   return (
     <Page title={t('kb.portal.title')} subtitle={t('kb.portal.intro')}>
       <div className="portal-card portal-card--wide">
-        {orgError && !org ? <Notice tone="danger">{t('portal.orgMissing')}</Notice> : null}
+        {orgError && !org ? <OrgMissing error={orgError} /> : null}
         <form className="kb-search" role="search" onSubmit={onSearch}>
           <label htmlFor="kb-portal-search" className="field__label">{t('kb.portal.search')}</label>
           <div className="kb-search__row">
@@ -96,7 +97,7 @@ export function HelpArticlePage({ slug }: { slug: string }) {
     <Page title={a?.title ?? t('kb.portal.title')} subtitle={a ? t('kb.portal.updated', { when: formatDateTime(a.publishedAt) }) : undefined}>
       <div className="portal-card portal-card--wide">
         <p><Link href={`/portal/help${org ? `?org=${org.id}` : ''}`}>← {t('kb.portal.back')}</Link></p>
-        {orgError && !org ? <Notice tone="danger">{t('portal.orgMissing')}</Notice> : null}
+        {orgError && !org ? <OrgMissing error={orgError} /> : null}
         {article.loading && !a ? <Loading /> : null}
         <ErrorNotice error={article.error} onRetry={article.reload} />
         {/* Sanitised by the server (rich-text allowlist), on save and again when served. */}

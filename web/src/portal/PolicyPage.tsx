@@ -5,6 +5,7 @@
  */
 import { policyEndpoints as e } from '../../../src/platform/http/schemas/policies.js';
 import { formatDateTime, t } from '../i18n/index.js';
+import { OrgMissing } from './OrgMissing.js';
 import { useResource } from '../ui/hooks.js';
 import { ErrorNotice, Loading, Notice } from '../ui/notices.js';
 import { Page } from '../ui/Page.js';
@@ -18,7 +19,7 @@ export function PolicyPage() {
   return (
     <Page title={d?.policy?.title ?? t('policies.portal.title')} subtitle={d?.policy ? t('policies.portal.effective', { date: formatDateTime(d.policy.effectiveAt) }) : undefined}>
       <div className="portal-card portal-card--wide">
-        {orgError && !org ? <Notice tone="danger">{t('portal.orgMissing')}</Notice> : null}
+        {orgError && !org ? <OrgMissing error={orgError} /> : null}
         <ErrorNotice error={policy.error} onRetry={policy.reload} />
         {policy.loading && !d ? <Loading /> : null}
         {d ? (

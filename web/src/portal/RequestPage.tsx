@@ -10,6 +10,7 @@ import { Link } from 'wouter';
 import { HONEYPOT_FIELD, portalEndpoints } from '../../../src/platform/http/schemas/portal.js';
 import { ApiError, validate } from '../api.js';
 import { t } from '../i18n/index.js';
+import { OrgMissing } from './OrgMissing.js';
 import { Button } from '../ui/Button.js';
 import { FieldRow, TextAreaField, TextField } from '../ui/fields.js';
 import { useResource, useSubmit } from '../ui/hooks.js';
@@ -96,7 +97,7 @@ export function RequestPage() {
   return (
     <Page title={t('portal.request.title')}>
       <div className="portal-card portal-card--wide">
-        {orgError && !org ? <Notice tone="danger">{t('portal.orgMissing')}</Notice> : null}
+        {orgError && !org ? <OrgMissing error={orgError} /> : null}
         {loadingForm && !form.data ? <Loading /> : null}
         <ErrorNotice error={form.error} onRetry={form.reload} />
         {form.data ? (

@@ -10,6 +10,7 @@ import { Redirect, useLocation } from 'wouter';
 import { portalEndpoints } from '../../../src/platform/http/schemas/portal.js';
 import { ApiError, validate } from '../api.js';
 import { t } from '../i18n/index.js';
+import { OrgMissing } from './OrgMissing.js';
 import { Button } from '../ui/Button.js';
 import { TextField } from '../ui/fields.js';
 import { useSubmit } from '../ui/hooks.js';
@@ -111,7 +112,7 @@ export function SignInPage() {
     <Page title={challenge ? t('portal.signin.codeTitle') : t('portal.signin.title')}>
       <div className="portal-card">
         {linkState === 'dead' ? <Notice tone="warning">{t('portal.signin.linkDead')}</Notice> : null}
-        {orgError && !org ? <Notice tone="danger">{t('portal.orgMissing')}</Notice> : null}
+        {orgError && !org ? <OrgMissing error={orgError} /> : null}
         {!challenge ? (
           <form className="form" onSubmit={(e) => void start.run(e)} noValidate>
             <p>{t('portal.signin.intro')}</p>

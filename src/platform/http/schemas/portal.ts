@@ -79,7 +79,7 @@ export const PORTAL_ATTACH_WINDOW_MINUTES = 15;
 export const PORTAL_MAX_FILES_PER_MESSAGE = 10;
 export const PortalUploadResult = Type.Object({ messageId: Uuid, attachmentId: Uuid, sniffedType: Type.String(), dangerous: Type.Boolean() });
 
-export const RequestFormQuery = Type.Object({ organizationId: Uuid });
+export const RequestFormQuery = Type.Object({ organizationId: Type.Optional(Uuid) });
 export const RequestForm = Type.Object({ formToken: Type.String(), honeypotField: Type.String(), minFillSeconds: Type.Integer() });
 export const NewRequestBody = Type.Object({
   organizationId: Uuid,

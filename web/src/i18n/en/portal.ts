@@ -43,6 +43,7 @@ export default {
   'portal.chat.frameTitle': 'Chat with our support team',
   'portal.footer': 'Your messages are stored encrypted. We will never ask for your password or card number by email.',
   'portal.orgMissing': 'Open the portal from the link your support team gave you.',
+  'portal.orgElsewhere': 'This support portal is at its own address:',
 
   'portal.signin.title': 'Sign in to see your requests',
   'portal.signin.intro': 'Enter the email address you write to us from. We will send you a one-time code and a sign-in link.',
