@@ -59,6 +59,8 @@ export function backupCommands(program: Command, io: CliIo): void {
         const t0 = performance.now();
         const made = await archiveStep(() => createBackup({ config: services.config, database: services.database, provider: services.keyring.provider, installation: services.audit.vkey, out, onProgress: progress(io) }));
         const s = (performance.now() - t0) / 1000;
+        // The provider's posture overview reads the last one (trustdesk orgs posture).
+        await services.audit.record({ actor: { type: 'system', id: 'cli' }, action: 'backup.create', result: 'success', details: { bytes: made.bytes, files: made.files } });
         io.out(`Backup written: ${made.file}`);
         io.out(`${mb(made.bytes)} MB (${made.files} files besides the database) in ${s.toFixed(1)} s, ${(made.bytes / 1024 / 1024 / Math.max(s, 0.001)).toFixed(1)} MB/s.`);
         io.out('It is encrypted under this installation\'s key-encryption key: keep the key file (and the erasure ledger beside it) apart from your backups.');

@@ -17,6 +17,7 @@ import {
 } from '../../identity/organizations/limits.js';
 import { findOrganization } from '../../identity/organizations/lifecycle.js';
 import { customerBaseUrl, setOrganizationHost } from '../../identity/organizations/hosts.js';
+import { organizationPostures, postureCsv } from '../../identity/organizations/posture.js';
 import type { Services } from '../app/services.js';
 import { AppError } from '../errors.js';
 import { LocalBlobStore } from '../../protection/blobs/store.js';
@@ -217,6 +218,38 @@ export function orgCommands(program: Command, io: CliIo): void {
         io.out(`${org.slug}: replies sent from addresses at ${shown.domain} (or below it) are signed with selector ${shown.selector}.`);
         io.out('Publish this TXT record in DNS before mail is sent with it:');
         io.out(`  ${shown.dnsName}  TXT  "${shown.dnsValue}"`);
+      });
+    });
+  orgs
+    .command('posture')
+    .description('The security posture of every organisation: second factors, incidents, quarantine, simulations, training, access reviews, audit verification, backups')
+    .option('--json', 'print JSON')
+    .option('--csv', 'print CSV (one row per organisation)')
+    .action(async (opts: { json?: boolean; csv?: boolean }) => {
+      if (opts.json && opts.csv) throw new CliExit(1, 'trustdesk: give --json or --csv, not both.');
+      await withServices(io, async (s) => {
+        const rows = await organizationPostures(s.database.db);
+        await s.audit.record({ actor: { type: 'system', id: 'cli' }, action: 'organization.posture.read', result: 'success', details: { organizations: rows.length, format: opts.json ? 'json' : opts.csv ? 'csv' : 'text' } });
+        if (opts.json) return io.out(JSON.stringify(rows));
+        if (opts.csv) return io.out(postureCsv(rows).trimEnd());
+        if (!rows.length) return io.out('No organisations. Set up with: trustdesk setup --org NAME --admin EMAIL');
+        const pct = (r: number | null) => (r === null ? '—' : `${Math.round(r * 100)}%`);
+        io.out(['slug'.padEnd(24), '2FA'.padStart(7), 'no key'.padStart(6), 'incid.'.padStart(6), 'quar.30d'.padStart(8), 'click'.padStart(5), 'report'.padStart(6), 'training'.padStart(8), 'reviews'.padStart(7), '  attention'].join(' '));
+        for (const p of rows) {
+          io.out([
+            p.slug.padEnd(24),
+            `${p.staffWithSecondFactor}/${p.staff}`.padStart(7),
+            String(p.staffWithoutPasskey).padStart(6),
+            String(p.openIncidents).padStart(6),
+            String(p.quarantined30d).padStart(8),
+            pct(p.simulations90d.clickRate).padStart(5),
+            pct(p.simulations90d.reportRate).padStart(6),
+            pct(p.training.completionRate).padStart(8),
+            String(p.overdueAccessReviews).padStart(7),
+            `  ${p.attention.length ? p.attention.join('; ') : 'nothing needs attention'}`,
+          ].join(' '));
+        }
+        io.out('2FA: staff with a second factor; no key: staff without a passkey; incid.: open incidents; click/report: simulations of the last 90 days; reviews: access reviews overdue.');
       });
     });
   orgs
