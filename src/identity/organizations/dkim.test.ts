@@ -12,8 +12,8 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOrg, buildTeam, signIn, type TestOrg } from '../auth/testing.js';
 import type { Services } from '../../platform/app/services.js';
-import { captureIo, createTestEnvironment, createTestServices } from '../../platform/app/testing.js';
-import { runCli } from '../../platform/cli/main.js';
+import { createTestEnvironment, createTestServices } from '../../platform/app/testing.js';
+import { cliIn } from '../../platform/cli/testing.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { MemoryBlobStore } from '../../protection/blobs/store.js';
 import { createDefaultHooks } from '../../helpdesk/ingest/hooks.js';
@@ -142,11 +142,7 @@ describe('trustdesk orgs dkim', () => {
   it('prints the DNS record to publish, shows it again, imports a key file and refuses bad input', async () => {
     const env = await createTestEnvironment('pglite');
     try {
-      const cli = async (args: string[]) => {
-        const cap = captureIo(env.env);
-        const code = await runCli(args, cap.io);
-        return { code, text: cap.text() };
-      };
+      const cli = cliIn(env);
       expect((await cli(['setup', '--org', 'Harbour Dental', '--admin', 'it@harbour.example'])).code).toBe(0);
       const none = await cli(['orgs', 'dkim', 'harbour-dental']);
       expect(none.text).toContain('no DKIM key of its own');

@@ -4,15 +4,15 @@
  * against the installation's certificate when set and at start.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOrg, buildTeam, type TestOrg } from '../auth/testing.js';
 import type { Services } from '../../platform/app/services.js';
-import { captureIo, createTestEnvironment, createTestServices } from '../../platform/app/testing.js';
-import { runCli } from '../../platform/cli/main.js';
+import { createTestEnvironment, createTestServices } from '../../platform/app/testing.js';
+import { cliIn } from '../../platform/cli/testing.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
 import type { MemoryMailer } from '../../platform/notify/mailer.js';
 import { buildCustomerWithTicket, buildPortalApp, lastCode, nextIp, sessionFrom } from '../../helpdesk/portal/testing.js';
@@ -174,6 +174,7 @@ describe.each(testDatabaseKinds)('an organisation at its own host name on %s', (
     expect((await get('/api/portal/organization', wharf)).statusCode).toBe(404);
     await setOrganizationHost(deps(), CLI_OPERATOR, b.orgId, wharf);
     await setOrganizationHost(deps(), CLI_OPERATOR, b.orgId, null);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
@@ -181,11 +182,7 @@ describe('trustdesk orgs host', () => {
   it('shows, sets and removes the host name, and refuses what the certificate does not cover', async () => {
     const env = await createTestEnvironment('pglite');
     try {
-      const cli = async (args: string[]) => {
-        const cap = captureIo(env.env);
-        const code = await runCli(args, cap.io);
-        return { code, text: cap.text() };
-      };
+      const cli = cliIn(env);
       env.env.TRUSTDESK_PUBLIC_URL = 'https://desk.provider.example';
       expect((await cli(['setup', '--org', 'Harbour Dental', '--admin', 'it@harbour.example'])).code).toBe(0);
       expect((await cli(['orgs', 'host', 'harbour-dental'])).text).toContain('no host name of its own; its portal is https://desk.provider.example/portal?org=');

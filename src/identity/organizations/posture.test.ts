@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOrg, type TestOrg } from '../auth/testing.js';
 import { openServices, type Services } from '../../platform/app/services.js';
 import { createLogger } from '../../platform/logging.js';
-import { captureIo, createTestEnvironment, createTestServices, testSchemaCache } from '../../platform/app/testing.js';
-import { runCli } from '../../platform/cli/main.js';
+import { createTestEnvironment, createTestServices, testSchemaCache } from '../../platform/app/testing.js';
+import { cliIn } from '../../platform/cli/testing.js';
 import { testDatabaseKinds } from '../../platform/db/testing.js';
 import { buildApp } from '../../platform/http/app.js';
 import { seedEveryKind, type SeededOrg } from '../../platform/http/isolation-fixture.js';
@@ -136,11 +136,7 @@ describe('trustdesk orgs posture', () => {
   it('prints a table, CSV and JSON of every organisation, and records that it was read', async () => {
     const env = await createTestEnvironment('pglite');
     try {
-      const cli = async (args: string[]) => {
-        const cap = captureIo(env.env);
-        const code = await runCli(args, cap.io);
-        return { code, text: cap.text() };
-      };
+      const cli = cliIn(env);
       expect((await cli(['setup', '--org', 'Harbour Dental', '--admin', 'it@harbour.example'])).code).toBe(0);
       expect((await cli(['orgs', 'create', '--name', '@SUM(A1)', '--slug', 'formula', '--admin', 'it@formula.example'])).code).toBe(0);
       const table = await cli(['orgs', 'posture']);
