@@ -190,6 +190,7 @@ describe('trustdesk orgs host', () => {
       expect(set.code, set.text).toBe(0);
       expect(set.text).toContain('now at https://support.harbour.example/portal');
       expect((await cli(['orgs', 'host', 'harbour-dental'])).text).toContain('its customers reach it at https://support.harbour.example/portal');
+      expect((await cli(['orgs', 'list'])).text).toContain('Harbour Dental (support.harbour.example)');
       const bad = await cli(['orgs', 'host', 'harbour-dental', 'support.harbour.example:8443']);
       expect(bad).toMatchObject({ code: 1 });
       expect(bad.text).toContain('is not a host name');

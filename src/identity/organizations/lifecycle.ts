@@ -40,6 +40,8 @@ export interface OrganizationSummary {
   createdAt: Date;
   suspendedAt: Date | null;
   deletedAt: Date | null;
+  /** Its own host name (decision 0238), or null: the installation's address. */
+  hostName: string | null;
   staff: number;
 }
 
@@ -67,14 +69,14 @@ function cleanSlug(slug: string): string {
   return s;
 }
 
-function summary(r: { id: string; slug: string; name: string; status: OrganizationStatus; created_at: Date; suspended_at: Date | null; deleted_at: Date | null; staff?: number }): OrganizationSummary {
-  return { id: r.id, slug: r.slug, name: r.name, status: r.status, createdAt: r.created_at, suspendedAt: r.suspended_at, deletedAt: r.deleted_at, staff: Number(r.staff ?? 0) };
+function summary(r: { id: string; slug: string; name: string; status: OrganizationStatus; created_at: Date; suspended_at: Date | null; deleted_at: Date | null; host_name?: string | null; staff?: number }): OrganizationSummary {
+  return { id: r.id, slug: r.slug, name: r.name, status: r.status, createdAt: r.created_at, suspendedAt: r.suspended_at, deletedAt: r.deleted_at, hostName: r.host_name ?? null, staff: Number(r.staff ?? 0) };
 }
 
 /** An organisation by id or slug (deleted ones too: their tombstone answers by id). */
 export async function findOrganization(db: Executor, ref: string): Promise<OrganizationSummary> {
   const r = ref.trim();
-  let q = db.selectFrom('organizations').select(['id', 'slug', 'name', 'status', 'created_at', 'suspended_at', 'deleted_at']);
+  let q = db.selectFrom('organizations').select(['id', 'slug', 'name', 'status', 'created_at', 'suspended_at', 'deleted_at', 'host_name']);
   q = UUID.test(r) ? q.where('id', '=', r.toLowerCase()) : q.where('slug', '=', r.toLowerCase());
   const row = await q.executeTakeFirst();
   if (!row) throw new AppError('not_found', `No organisation "${r}".`);
@@ -113,7 +115,7 @@ export async function listOrganizations(db: Db, options: { includeDeleted?: bool
   let q = db
     .selectFrom('organizations')
     .select((eb) => [
-      'id', 'slug', 'name', 'status', 'created_at', 'suspended_at', 'deleted_at',
+      'id', 'slug', 'name', 'status', 'created_at', 'suspended_at', 'deleted_at', 'host_name',
       eb.selectFrom('users').whereRef('users.org_id', '=', 'organizations.id').where('users.status', '<>', 'deactivated').select(sql<number>`count(*)::int`.as('n')).as('staff'),
     ])
     .orderBy('created_at')

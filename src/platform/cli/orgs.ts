@@ -59,7 +59,7 @@ async function createWithAdmin(s: Services, io: CliIo, input: { name: string; sl
 }
 
 function row(o: OrganizationSummary): string {
-  return [o.id, o.slug.padEnd(24), o.status.padEnd(9), String(o.staff).padStart(5), o.name].join('  ');
+  return [o.id, o.slug.padEnd(24), o.status.padEnd(9), String(o.staff).padStart(5), o.hostName ? `${o.name} (${o.hostName})` : o.name].join('  ');
 }
 
 function limitsReport(slug: string, l: OrganizationLimits, u: OrganizationUsage): string[] {
@@ -110,7 +110,7 @@ export function orgCommands(program: Command, io: CliIo): void {
     });
   orgs
     .command('list')
-    .description('List organisations: id, slug, status, staff, name')
+    .description('List organisations: id, slug, status, staff, name (and its own host name, if any)')
     .option('--all', 'include deleted organisations (tombstones)')
     .option('--json', 'print JSON')
     .action(async (opts: { all?: boolean; json?: boolean }) => {
