@@ -93,6 +93,22 @@ describe.each(testDatabaseKinds)('an organisation at its own host name on %s', (
     }
   });
 
+  it('its host’s root opens the portal, and staff pages go to the installation’s address', async () => {
+    const root = await get('/', aHost);
+    expect(root.statusCode).toBe(302);
+    expect(root.headers.location).toBe('/portal');
+    const staff = await get('/tickets?view=mine', aHost);
+    expect(staff.statusCode).toBe(302);
+    expect(staff.headers.location).toBe(`${services.config.publicUrl.replace(/\/+$/, '')}/tickets?view=mine`);
+    // An address crafted to look like another site stays on the installation's.
+    const crafted = await get('//evil.example/x', aHost);
+    if (crafted.statusCode === 302) expect(String(crafted.headers.location).startsWith(`${services.config.publicUrl.replace(/\/+$/, '')}/`)).toBe(true);
+    // The portal itself is served there; the installation's own host is left alone.
+    expect((await get('/portal/signin', aHost)).statusCode).not.toBe(302);
+    expect((await get('/', installationHost())).statusCode).not.toBe(302);
+    expect((await get('/tickets', installationHost())).statusCode).not.toBe(302);
+  });
+
   it('signs a customer in at its host, with the link mailed for that host; the session is not accepted elsewhere', async () => {
     const refused = await app.inject({ method: 'POST', url: '/api/portal/signin', remoteAddress: nextIp(), headers: { host: installationHost() }, payload: { organizationId: a.orgId, email: 'mina@customer.example' } });
     expect(refused.statusCode).toBe(404);
