@@ -9,7 +9,7 @@
  */
 import { AppError } from '../../platform/errors.js';
 import type { Executor } from '../../protection/crypto/keyring.js';
-import { assertServedHere, organizationAtHost, requestHost } from '../../identity/organizations/hosts.js';
+import { assertServedHere, organizationAtHost } from '../../identity/organizations/hosts.js';
 import { SUSPENDED_MESSAGE } from '../../identity/organizations/status.js';
 
 export interface PortalHostDeps {
@@ -18,18 +18,13 @@ export interface PortalHostDeps {
   publicUrl: string;
 }
 
-/** Another organisation's host, when the request came to one that is not the installation's own. */
-async function otherHost(deps: PortalHostDeps, hostname: string | undefined) {
-  return requestHost(hostname) === new URL(deps.publicUrl).hostname.toLowerCase() ? null : organizationAtHost(deps.db, hostname);
-}
-
 /**
  * The organisation a public portal request is for: the one it names, else the one whose host it came to, else the
  * only one. A suspended organisation's portal refuses with the reason; a deleted one is not found (decision 0202);
  * one named on a host that is not its own is "not here", with its address.
  */
 export async function portalOrganization(deps: PortalHostDeps, orgId: string | undefined, hostname: string | undefined): Promise<{ id: string; name: string }> {
-  const atHost = await otherHost(deps, hostname);
+  const atHost = await organizationAtHost(deps, hostname);
   const base = deps.db.selectFrom('organizations').where('status', '<>', 'deleted').select(['id', 'name', 'status', 'host_name']);
   const wanted = orgId ?? atHost?.id;
   let org;
@@ -51,5 +46,5 @@ export async function portalOrganization(deps: PortalHostDeps, orgId: string | u
 
 /** A signed-in customer's requests come to their organisation's host only (their cookie is that host's anyway). */
 export async function assertPortalSessionHost(deps: PortalHostDeps, org: { id: string; host_name: string | null }, hostname: string | undefined): Promise<void> {
-  assertServedHere(org, { hostname, atHost: org.host_name ? null : await otherHost(deps, hostname), publicUrl: deps.publicUrl });
+  assertServedHere(org, { hostname, atHost: org.host_name ? null : await organizationAtHost(deps, hostname), publicUrl: deps.publicUrl });
 }

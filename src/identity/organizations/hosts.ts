@@ -61,11 +61,14 @@ export async function customerBaseUrl(deps: { db: Executor; publicUrl: string },
   return (await customerAddress(deps, orgId)).baseUrl;
 }
 
-/** The organisation a host name belongs to (not deleted), or null: the installation's own host and unknown names. */
-export async function organizationAtHost(db: Executor, hostname: string | undefined): Promise<{ id: string; hostName: string } | null> {
+/**
+ * The organisation a request's host name belongs to (not deleted), or null: the installation's own host (answered
+ * without a query) and unknown names.
+ */
+export async function organizationAtHost(deps: { db: Executor; publicUrl: string }, hostname: string | undefined): Promise<{ id: string; hostName: string } | null> {
   const host = requestHost(hostname);
-  if (!host) return null;
-  const r = await db.selectFrom('organizations').where('host_name', '=', host).where('status', '<>', 'deleted').select(['id', 'host_name']).executeTakeFirst();
+  if (!host || host === new URL(deps.publicUrl).hostname.toLowerCase()) return null;
+  const r = await deps.db.selectFrom('organizations').where('host_name', '=', host).where('status', '<>', 'deleted').select(['id', 'host_name']).executeTakeFirst();
   return r?.host_name ? { id: r.id, hostName: r.host_name } : null;
 }
 
@@ -113,7 +116,7 @@ export async function setOrganizationHost(deps: HostDeps, operator: Operator, re
   }
   const org = await findOrganization(deps.db, ref);
   if (org.status === 'deleted') throw new AppError('conflict', `${org.name} is deleted.`);
-  const previous = (await deps.db.selectFrom('organizations').where('id', '=', org.id).select('host_name').executeTakeFirstOrThrow()).host_name;
+  const previous = org.hostName;
   if (host !== null) {
     const holder = await deps.db.selectFrom('organizations').where('host_name', '=', host).where('id', '<>', org.id).select('slug').executeTakeFirst();
     if (holder) throw new AppError('conflict', `${host} already belongs to the organisation ${holder.slug}.`);
@@ -183,7 +186,7 @@ export async function isServedOrigin(deps: { db: Executor; publicUrl: string }, 
   } catch {
     return false;
   }
-  const org = await organizationAtHost(deps.db, host);
+  const org = await organizationAtHost(deps, host);
   if (!org || (orgId !== undefined && org.id !== orgId)) return false;
   return new URL(addressFor(deps.publicUrl, org.hostName)).origin === origin;
 }

@@ -16,7 +16,7 @@ import {
   formatBytes, organizationLimits, organizationUsage, parseCount, parseSize, setOrganizationLimits, type LimitChanges, type OrganizationLimits, type OrganizationUsage,
 } from '../../identity/organizations/limits.js';
 import { findOrganization } from '../../identity/organizations/lifecycle.js';
-import { customerBaseUrl, setOrganizationHost } from '../../identity/organizations/hosts.js';
+import { addressFor, setOrganizationHost } from '../../identity/organizations/hosts.js';
 import { organizationPostures, postureCsv } from '../../identity/organizations/posture.js';
 import type { Services } from '../app/services.js';
 import { AppError } from '../errors.js';
@@ -262,13 +262,12 @@ export function orgCommands(program: Command, io: CliIo): void {
         const deps = { db: s.database.db, audit: s.audit, publicUrl: s.config.publicUrl, tlsCert: s.config.tlsCert };
         const org = await operatorStep(() => findOrganization(deps.db, ref));
         if (hostname === undefined && !opts.off) {
-          const base = await customerBaseUrl(deps, org.id);
-          const own = base !== s.config.publicUrl.replace(/\/+$/, '');
-          io.out(own ? `${org.slug}: its customers reach it at ${base}/portal` : `${org.slug}: no host name of its own; its portal is ${base}/portal?org=${org.id}. Set one with: trustdesk orgs host ${org.slug} support.example.com`);
+          const base = addressFor(deps.publicUrl, org.hostName);
+          io.out(org.hostName ? `${org.slug}: its customers reach it at ${base}/portal` : `${org.slug}: no host name of its own; its portal is ${base}/portal?org=${org.id}. Set one with: trustdesk orgs host ${org.slug} support.example.com`);
           return;
         }
         const r = await operatorStep(() => setOrganizationHost(deps, CLI_OPERATOR, org.id, opts.off ? null : hostname!));
-        const base = await customerBaseUrl(deps, org.id);
+        const base = addressFor(deps.publicUrl, r.hostName);
         if (r.hostName === null) io.out(`${org.slug}: back on the installation's address; its portal is ${base}/portal?org=${org.id}.`);
         else {
           io.out(`${org.slug}: its portal, request form and help pages are now at ${base}/portal, and its customers' links point there.`);

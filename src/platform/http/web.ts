@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { organizationAtHost, requestHost } from '../../identity/organizations/hosts.js';
+import { addressFor, organizationAtHost } from '../../identity/organizations/hosts.js';
 import { WEB_APP_PATHS } from './schemas/web-paths.js';
 import { projectPath } from '../paths.js';
 
@@ -28,14 +28,14 @@ export function createWebRoutes(options: { distDir?: string } = {}) {
     const html = built ? readFileSync(indexFile) : null;
     const favicon = existsSync(path.join(distDir, 'favicon.svg')) ? readFileSync(path.join(distDir, 'favicon.svg')) : null;
 
-    const installationHost = new URL(app.services.config.publicUrl).hostname.toLowerCase();
+    const hosts = { db: app.services.database.db, publicUrl: app.services.config.publicUrl };
     const shell = async (request: FastifyRequest, reply: FastifyReply) => {
       // An organisation's own host name serves its customers (decision 0238): its root opens the portal, and staff
       // pages go to the installation's address, where staff sign in (their passkeys and live updates belong there).
-      if (requestHost(request.hostname) !== installationHost && (await organizationAtHost(app.services.database.db, request.hostname))) {
+      if (await organizationAtHost(hosts, request.hostname)) {
         const pathname = request.url.split('?')[0] ?? '/';
         if (pathname === '/') return reply.redirect('/portal', 302);
-        if (pathname !== '/portal' && !pathname.startsWith('/portal/')) return reply.redirect(`${app.services.config.publicUrl.replace(/\/+$/, '')}${request.url}`, 302);
+        if (pathname !== '/portal' && !pathname.startsWith('/portal/')) return reply.redirect(`${addressFor(hosts.publicUrl, null)}${request.url}`, 302);
       }
       if (!html) {
         return reply.code(503).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send('The web app is not built. Run `npm run build:web` (npm start does it for you).\n');
